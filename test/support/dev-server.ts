@@ -1,0 +1,119 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+
+export interface DevServer {
+  url: string;
+  port: number;
+  /** Everything wrangler and the worker printed so far. */
+  logs(): string;
+  /** Waits until `pattern` appears in the logs after `from` (an offset into logs()). */
+  waitForLog(pattern: RegExp, timeoutMs?: number, from?: number): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export interface DevServerOptions {
+  vars?: Record<string, string>;
+  /** Reuse a persistence directory (to test restarts); a fresh one by default. */
+  persistDir?: string;
+  port?: number;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once("error", rej);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => res(port));
+    });
+  });
+}
+
+/** Starts `wrangler dev` on 127.0.0.1 (the real workerd runtime), fully offline. */
+export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  const port = options.port ?? (await freePort());
+  const inspector = await freePort();
+  const ownPersist = options.persistDir === undefined;
+  const persistDir = options.persistDir ?? mkdtempSync(join(tmpdir(), "edge-ticker-"));
+  const vars = { PUBLISH_TOKEN: "test-publish-token", ...options.vars };
+  const args = [
+    "wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector),
+    "--persist-to", persistDir, "--show-interactive-dev-session=false", "--test-scheduled",
+    ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
+  ];
+  const child: ChildProcess = spawn("npx", args, {
+    cwd: ROOT,
+    env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", CI: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let output = "";
+  const waiters = new Set<() => void>();
+  const onData = (chunk: Buffer) => {
+    output += chunk.toString();
+    for (const w of waiters) w();
+  };
+  child.stdout!.on("data", onData);
+  child.stderr!.on("data", onData);
+  let exited = false;
+  child.once("exit", () => {
+    exited = true;
+    for (const w of waiters) w();
+  });
+
+  const waitForLog = (pattern: RegExp, timeoutMs = 30_000, from = 0) =>
+    new Promise<string>((res, rej) => {
+      const check = () => {
+        const match = pattern.exec(output.slice(from));
+        if (match) {
+          cleanup();
+          res(match[0]);
+        } else if (exited) {
+          cleanup();
+          rej(new Error(`wrangler dev exited before ${pattern}:\n${output}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        rej(new Error(`timed out waiting for ${pattern} in wrangler dev output:\n${output.slice(-4000)}`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        waiters.delete(check);
+      };
+      waiters.add(check);
+      check();
+    });
+
+  await waitForLog(/Ready on http:\/\/127\.0\.0\.1:\d+/, 60_000);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    logs: () => output,
+    waitForLog,
+    async stop() {
+      if (!exited && child.pid) {
+        const gone = new Promise<void>((res) => child.once("exit", () => res()));
+        try {
+          process.kill(-child.pid, "SIGTERM"); // the whole group: npx, wrangler and workerd
+        } catch {
+          // already gone
+        }
+        await Promise.race([gone, new Promise((r) => setTimeout(r, 5_000))]);
+        if (!exited) {
+          try {
+            process.kill(-child.pid, "SIGKILL");
+          } catch {
+            // already gone
+          }
+        }
+      }
+      if (ownPersist) rmSync(persistDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,27 @@
+import type { StompVersion } from "../protocol/stomp/frame";
+
+export type AckMode = "auto" | "client" | "client-individual";
+
+export interface Subscription {
+  id: string;
+  symbol: string;
+  ack: AckMode;
+}
+
+/**
+ * Everything a STOMP session must remember. Small and structured-clonable: it is
+ * stored as the WebSocket attachment (≤ 16 KiB) so it survives hibernation.
+ */
+export interface SessionState {
+  id: string;
+  /** Negotiated on CONNECT; undefined until then. */
+  version?: StompVersion;
+  publisher: boolean;
+  /** Negotiated heart-beat periods in ms: [client→server, server→client]; 0 = none. */
+  heartbeat: [number, number];
+  subs: Subscription[];
+}
+
+export function newSessionState(id: string): SessionState {
+  return { id, publisher: false, heartbeat: [0, 0], subs: [] };
+}

@@ -1,0 +1,255 @@
+import { FrameDecoder } from "../protocol/stomp/decoder";
+import { encodeFrame, type HeaderList } from "../protocol/stomp/encoder";
+import { StompError } from "../protocol/stomp/errors";
+import { header, SUPPORTED_VERSIONS, type Frame, type StompVersion } from "../protocol/stomp/frame";
+import { SymbolError, symbolFromDestination } from "../market/symbol";
+import type { AckMode, SessionState, Subscription } from "./session-state";
+
+export const SERVER_NAME = "edge-ticker/0.1";
+const MAX_SUBSCRIPTION_ID = 100;
+const ACK_MODES: ReadonlySet<string> = new Set(["auto", "client", "client-individual"]);
+
+export interface SessionLimits {
+  maxFrameBytes: number;
+  maxSubscriptions: number;
+  /** Heart-beat period the server asks of clients (ms); 0 disables. */
+  heartbeatMs: number;
+}
+
+/** Where a session's bytes go: a hibernatable WebSocket today, a SockJS session too. */
+export interface SessionTransport {
+  send(text: string): void;
+  close(code: number, reason: string): void;
+  /** Persist `state` so the session survives the object being evicted. */
+  save(state: SessionState): void;
+}
+
+/** What the session needs from the broker that hosts it. */
+export interface SessionBroker {
+  /** Registers `sub` and sends its snapshot before any live tick. */
+  subscribe(session: StompSession, sub: Subscription): Promise<void>;
+  unsubscribe(session: StompSession, sub: Subscription): Promise<void>;
+  publish(symbol: string, body: unknown): Promise<void>;
+  isPublisherPasscode(passcode: string): Promise<boolean>;
+}
+
+/**
+ * One client's STOMP session: decodes frames, enforces the protocol and limits,
+ * and calls the broker. Frames are handled strictly in arrival order. Any
+ * violation ends the session with an ERROR frame and a close; nothing else is touched.
+ */
+export class StompSession {
+  private readonly decoder: FrameDecoder;
+  private queue: Promise<void> = Promise.resolve();
+  private ended = false;
+
+  constructor(
+    readonly state: SessionState,
+    readonly transport: SessionTransport,
+    private readonly broker: SessionBroker,
+    private readonly limits: SessionLimits,
+  ) {
+    this.decoder = new FrameDecoder({ maxFrameBytes: limits.maxFrameBytes });
+    if (state.version) this.decoder.version = state.version;
+  }
+
+  get version(): StompVersion {
+    return this.state.version ?? "1.2";
+  }
+
+  get closed(): boolean {
+    return this.ended;
+  }
+
+  /** Feeds transport data in; resolves once every frame in it has been handled. */
+  receive(data: string | ArrayBuffer): Promise<void> {
+    this.queue = this.queue.then(() => this.process(data));
+    return this.queue;
+  }
+
+  /** Marks the session gone (transport closed by the peer); later input is ignored. */
+  end(): void {
+    this.ended = true;
+  }
+
+  private async process(data: string | ArrayBuffer): Promise<void> {
+    if (this.ended) return;
+    let frame: Frame | undefined;
+    try {
+      for (frame of this.decoder.push(data)) {
+        await this.handle(frame);
+        if (this.ended) return;
+      }
+    } catch (err) {
+      this.fail(err, frame && header(frame, "receipt"));
+    }
+  }
+
+  private async handle(frame: Frame): Promise<void> {
+    const connected = this.state.version !== undefined;
+    if (frame.command === "CONNECT" || frame.command === "STOMP") {
+      if (connected) throw new StompError("Already connected", "CONNECT may only be sent once per connection.");
+      return this.connect(frame);
+    }
+    if (!connected) throw new StompError("Not connected", `Send CONNECT before ${frame.command}.`);
+    switch (frame.command) {
+      case "SUBSCRIBE":
+        await this.subscribe(frame);
+        break;
+      case "UNSUBSCRIBE":
+        await this.unsubscribe(frame);
+        break;
+      case "SEND":
+        await this.send(frame);
+        break;
+      case "ACK":
+      case "NACK":
+        // Market data is fire-and-forget: acknowledgements are accepted and need no action.
+        break;
+      case "BEGIN":
+      case "COMMIT":
+      case "ABORT":
+        throw new StompError("Transactions are not supported", "Market data topics are not transactional.");
+      case "DISCONNECT":
+        this.receipt(frame);
+        this.ended = true;
+        this.transport.close(1000, "disconnected");
+        return;
+    }
+    this.receipt(frame);
+  }
+
+  private async connect(frame: Frame): Promise<void> {
+    const offered = (header(frame, "accept-version") ?? "1.0").split(",").map((v) => v.trim());
+    const version = [...SUPPORTED_VERSIONS].reverse().find((v) => offered.includes(v));
+    if (!version) {
+      throw new StompError("Unsupported protocol version", `Supported versions are ${SUPPORTED_VERSIONS.join(",")}.`, 1002, [
+        ["version", SUPPORTED_VERSIONS.join(",")],
+      ]);
+    }
+    const passcode = header(frame, "passcode");
+    if (passcode !== undefined) {
+      if (!(await this.broker.isPublisherPasscode(passcode))) {
+        throw new StompError("Bad credentials", "The passcode is not a valid publish token.", 1008);
+      }
+      this.state.publisher = true;
+    }
+    const [cx, cy] = version === "1.0" ? [0, 0] : parseHeartBeat(header(frame, "heart-beat"));
+    const sy = this.limits.heartbeatMs;
+    const incoming = cx === 0 || sy === 0 ? 0 : Math.max(cx, sy);
+    // The server's heart-beats are the auto-response echoes of the client's, so it can
+    // promise them exactly as often as the client sends; without client beats it sends none.
+    const sx = incoming;
+    const outgoing = sx === 0 || cy === 0 ? 0 : Math.max(sx, cy);
+    this.state.version = version;
+    this.state.heartbeat = [incoming, outgoing];
+    this.decoder.version = version;
+    this.transport.save(this.state);
+    this.transport.send(
+      encodeFrame(
+        "CONNECTED",
+        [
+          ["version", version],
+          ["heart-beat", `${sx},${sy}`],
+          ["server", SERVER_NAME],
+          ["session", this.state.id],
+        ],
+        "",
+        version,
+      ),
+    );
+  }
+
+  private async subscribe(frame: Frame): Promise<void> {
+    const destination = required(frame, "destination");
+    const symbol = symbolOf(destination);
+    const id = header(frame, "id") ?? (this.version === "1.0" ? destination : undefined);
+    if (id === undefined) throw new StompError("Missing header: id", "SUBSCRIBE requires an id header (STOMP 1.1+).");
+    if (id.length === 0 || id.length > MAX_SUBSCRIPTION_ID) {
+      throw new StompError("Invalid subscription id", `Subscription ids are 1-${MAX_SUBSCRIPTION_ID} characters.`);
+    }
+    if (this.state.subs.some((s) => s.id === id)) {
+      throw new StompError("Duplicate subscription id", `Subscription id "${id}" is already in use on this connection.`);
+    }
+    if (this.state.subs.length >= this.limits.maxSubscriptions) {
+      throw new StompError(
+        "Too many subscriptions",
+        `A connection may hold at most ${this.limits.maxSubscriptions} subscriptions.`,
+        1008,
+      );
+    }
+    const ack = header(frame, "ack") ?? "auto";
+    if (!ACK_MODES.has(ack)) throw new StompError("Invalid ack mode", `ack must be auto, client or client-individual.`);
+    const sub: Subscription = { id, symbol, ack: ack as AckMode };
+    this.state.subs.push(sub);
+    this.transport.save(this.state);
+    await this.broker.subscribe(this, sub);
+  }
+
+  private async unsubscribe(frame: Frame): Promise<void> {
+    const id =
+      header(frame, "id") ?? (this.version === "1.0" ? header(frame, "destination") : undefined);
+    if (id === undefined) throw new StompError("Missing header: id", "UNSUBSCRIBE requires an id header.");
+    const index = this.state.subs.findIndex((s) => s.id === id);
+    // Unsubscribing twice is harmless: the end state is what the client asked for.
+    if (index < 0) return;
+    const [sub] = this.state.subs.splice(index, 1);
+    this.transport.save(this.state);
+    await this.broker.unsubscribe(this, sub!);
+  }
+
+  private async send(frame: Frame): Promise<void> {
+    const symbol = symbolOf(required(frame, "destination"));
+    if (!this.state.publisher) {
+      throw new StompError("Not authorized to publish", "CONNECT with the publish token as passcode to SEND.", 1008);
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(new TextDecoder().decode(frame.body));
+    } catch {
+      throw new StompError("Invalid JSON body", "SEND bodies are JSON ticks: {\"price\": 123.45, ...}.");
+    }
+    await this.broker.publish(symbol, body);
+  }
+
+  private receipt(frame: Frame): void {
+    const receipt = header(frame, "receipt");
+    if (receipt !== undefined) this.transport.send(encodeFrame("RECEIPT", [["receipt-id", receipt]], "", this.version));
+  }
+
+  /** ERROR frame, then close: the spec's only answer to a protocol violation. */
+  private fail(err: unknown, receipt: string | undefined): void {
+    if (this.ended) return;
+    const error =
+      err instanceof StompError ? err : new StompError("Internal error", "The server could not process the frame.", 1011);
+    if (!(err instanceof StompError)) console.error("stomp session error", err);
+    const headers: Array<readonly [string, string]> = [["message", error.message], ...error.headers];
+    if (receipt !== undefined) headers.push(["receipt-id", receipt]);
+    headers.push(["content-type", "text/plain"]);
+    this.ended = true;
+    this.transport.send(encodeFrame("ERROR", headers as HeaderList, error.details ?? error.message, this.version));
+    this.transport.close(error.closeCode, error.message.slice(0, 120));
+  }
+}
+
+function required(frame: Frame, name: string): string {
+  const value = header(frame, name);
+  if (value === undefined) throw new StompError(`Missing header: ${name}`, `${frame.command} requires a ${name} header.`);
+  return value;
+}
+
+function symbolOf(destination: string): string {
+  try {
+    return symbolFromDestination(destination);
+  } catch (err) {
+    if (err instanceof SymbolError) throw new StompError("Unknown destination", err.message);
+    throw err;
+  }
+}
+
+function parseHeartBeat(value: string | undefined): [number, number] {
+  if (value === undefined) return [0, 0];
+  const match = /^\s*(\d{1,9})\s*,\s*(\d{1,9})\s*$/.exec(value);
+  if (!match) throw new StompError("Invalid heart-beat header", `Expected "cx,cy" in milliseconds, got "${value.slice(0, 40)}".`);
+  return [Number(match[1]), Number(match[2])];
+}

@@ -1,0 +1,41 @@
+import { Hono } from "hono";
+import { readConfig } from "../config";
+import type { Env } from "../env";
+import { log } from "../log";
+import { reject } from "./reply";
+import { quoteRoutes } from "./routes/quotes";
+import { streamRoutes } from "./routes/stream";
+import { tickRoutes } from "./routes/ticks";
+
+export const app = new Hono<{ Bindings: Env }>()
+  .route("/", streamRoutes)
+  .route("/", tickRoutes)
+  .route("/", quoteRoutes)
+  .get("/healthz", async (c) => {
+    const config = readConfig(c.env);
+    const scheduler = c.env.SCHEDULER.get(c.env.SCHEDULER.idFromName("feed"));
+    const active = await scheduler.activeSymbols().catch(() => undefined);
+    return c.json(
+      { status: "ok", feed: config.feedProvider, tickIntervalMs: config.tickIntervalMs, activeSymbols: active },
+      200,
+      { "cache-control": "no-store" },
+    );
+  })
+  .get("/", (c) =>
+    c.text(
+      [
+        "Edge Ticker",
+        "",
+        "STOMP over WebSocket:  GET  /ws/{SYMBOL}  then SUBSCRIBE to /topic/ticker.{SYMBOL}",
+        "Latest quotes:         GET  /api/quotes?symbols=AAPL,MSFT",
+        "Publish ticks:         POST /api/ticks  (Authorization: Bearer <PUBLISH_TOKEN>)",
+        "Health:                GET  /healthz",
+        "",
+      ].join("\n"),
+    ),
+  )
+  .notFound((c) => reject(404, `no route for ${c.req.method} ${new URL(c.req.url).pathname}`))
+  .onError((err) => {
+    log("request_failed", { error: String(err), stack: err instanceof Error ? err.stack : undefined });
+    return reject(500, "internal error");
+  });

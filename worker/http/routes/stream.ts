@@ -1,0 +1,28 @@
+import { Hono } from "hono";
+import { readConfig } from "../../config";
+import type { Env } from "../../env";
+import { normalizeSymbol, SymbolError } from "../../market/symbol";
+import { isOriginAllowed } from "../origin";
+import { reject } from "../reply";
+
+/**
+ * `GET /ws/{SYMBOL}`: STOMP over a WebSocket held by the symbol's object. The raw
+ * request is forwarded untouched (no Hono WebSocket helper, no header middleware:
+ * the 101 response's headers are immutable).
+ */
+export const streamRoutes = new Hono<{ Bindings: Env }>().get("/ws/:symbol", async (c) => {
+  let symbol: string;
+  try {
+    symbol = normalizeSymbol(c.req.param("symbol"));
+  } catch (err) {
+    if (err instanceof SymbolError) return reject(400, err.message);
+    throw err;
+  }
+  if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
+    return reject(426, "this endpoint speaks STOMP over WebSocket: send Upgrade: websocket", { Upgrade: "websocket" });
+  }
+  if (!isOriginAllowed(c.req.header("Origin") ?? null, c.req.url, readConfig(c.env))) {
+    return reject(403, "origin not allowed: add it to ALLOWED_ORIGINS");
+  }
+  return c.env.TICKER.get(c.env.TICKER.idFromName(symbol)).fetch(c.req.raw);
+});

@@ -1,0 +1,47 @@
+import { Hono } from "hono";
+import type { Env } from "../../env";
+import { parseQuoteInput, QuoteError, type Quote } from "../../market/tick";
+import { isPublishToken } from "../publish-auth";
+import { reject } from "../reply";
+
+const MAX_BODY_BYTES = 1_048_576;
+const MAX_TICKS = 1_000;
+
+/** `POST /api/ticks`: publish one tick or an array of ticks, with `Authorization: Bearer <PUBLISH_TOKEN>`. */
+export const tickRoutes = new Hono<{ Bindings: Env }>().post("/api/ticks", async (c) => {
+  if (!c.env.PUBLISH_TOKEN) return reject(403, "publishing is disabled: no PUBLISH_TOKEN is configured");
+  const auth = c.req.header("Authorization");
+  if (!auth) return reject(401, "missing Authorization: Bearer <publish token>", { "WWW-Authenticate": "Bearer" });
+  const token = /^Bearer\s+(\S+)\s*$/i.exec(auth)?.[1];
+  if (!token || !(await isPublishToken(c.env, token))) return reject(403, "invalid publish token");
+
+  const text = await c.req.text();
+  if (text.length > MAX_BODY_BYTES) return reject(413, `request body over ${MAX_BODY_BYTES} bytes`);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return reject(400, "body is not valid JSON");
+  }
+  const items = Array.isArray(body) ? body : [body];
+  if (items.length === 0 || items.length > MAX_TICKS) return reject(400, `send 1 to ${MAX_TICKS} ticks`);
+
+  // Validate everything before publishing anything: a bad batch publishes nothing.
+  const bySymbol = new Map<string, Quote[]>();
+  for (const [i, item] of items.entries()) {
+    let quote: Quote;
+    try {
+      quote = parseQuoteInput(item);
+    } catch (err) {
+      if (err instanceof QuoteError) return reject(400, items.length > 1 ? `tick ${i}: ${err.message}` : err.message);
+      throw err;
+    }
+    const list = bySymbol.get(quote.symbol);
+    if (list) list.push(quote);
+    else bySymbol.set(quote.symbol, [quote]);
+  }
+  const published = await Promise.all(
+    [...bySymbol].map(([symbol, quotes]) => c.env.TICKER.get(c.env.TICKER.idFromName(symbol)).publishQuotes(quotes)),
+  );
+  return c.json({ published: items.length, ticks: published.flat() });
+});

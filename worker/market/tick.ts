@@ -1,0 +1,142 @@
+import { marketState, tradingDay, type MarketState } from "./hours";
+import { normalizeSymbol, SymbolError } from "./symbol";
+
+/** A price observation from a feed or a publisher, before the symbol's object numbers it. */
+export interface Quote {
+  symbol: string;
+  price: number;
+  /** Epoch ms of the observation; the receiving object's clock when absent. */
+  ts?: number;
+  source: string;
+  open?: number;
+  high?: number;
+  low?: number;
+  prevClose?: number;
+  volume?: number;
+  bid?: number;
+  ask?: number;
+  currency?: string;
+  marketState?: MarketState;
+}
+
+/** What subscribers receive: the broker contract's MESSAGE body. */
+export interface Tick extends Quote {
+  ts: number;
+  /** Strictly increasing per symbol, persisted across restarts. */
+  seq: number;
+  change: number;
+  changePercent: number;
+  stale?: boolean;
+}
+
+export class QuoteError extends Error {}
+
+const MARKET_STATES: ReadonlySet<string> = new Set(["PRE", "REGULAR", "POST", "CLOSED"]);
+const OPTIONAL_NUMBERS = ["open", "high", "low", "prevClose", "volume", "bid", "ask"] as const;
+// Published timestamps must be plausible epoch milliseconds (2000-01-01 .. 2100-01-01).
+const MIN_TS = 946_684_800_000;
+const MAX_TS = 4_102_444_800_000;
+
+/**
+ * Validates a published tick (HTTP or STOMP SEND). `symbol` may come from the
+ * destination instead of the body; fields the server owns (seq, change) are ignored.
+ */
+export function parseQuoteInput(raw: unknown, symbolFromRoute?: string): Quote {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new QuoteError("a tick must be a JSON object");
+  }
+  const input = raw as Record<string, unknown>;
+  let symbol = symbolFromRoute;
+  if (input.symbol !== undefined) {
+    if (typeof input.symbol !== "string") throw new QuoteError("symbol must be a string");
+    try {
+      const bodySymbol = normalizeSymbol(input.symbol);
+      if (symbol !== undefined && bodySymbol !== symbol) {
+        throw new QuoteError(`symbol ${bodySymbol} does not match destination symbol ${symbol}`);
+      }
+      symbol = bodySymbol;
+    } catch (err) {
+      throw err instanceof SymbolError ? new QuoteError(err.message) : err;
+    }
+  }
+  if (symbol === undefined) throw new QuoteError("symbol is required");
+  const quote: Quote = { symbol, price: positive(input.price, "price", true)!, source: "publish" };
+  for (const field of OPTIONAL_NUMBERS) {
+    const value = field === "volume" ? nonNegative(input[field], field) : positive(input[field], field, false);
+    if (value !== undefined) quote[field] = value;
+  }
+  if (input.ts !== undefined) {
+    if (typeof input.ts !== "number" || !Number.isInteger(input.ts) || input.ts < MIN_TS || input.ts > MAX_TS) {
+      throw new QuoteError("ts must be epoch milliseconds");
+    }
+    quote.ts = input.ts;
+  }
+  if (input.currency !== undefined) {
+    if (typeof input.currency !== "string" || !/^[A-Z]{3}$/.test(input.currency)) {
+      throw new QuoteError("currency must be a 3-letter ISO code");
+    }
+    quote.currency = input.currency;
+  }
+  if (input.marketState !== undefined) {
+    if (typeof input.marketState !== "string" || !MARKET_STATES.has(input.marketState)) {
+      throw new QuoteError("marketState must be one of PRE, REGULAR, POST, CLOSED");
+    }
+    quote.marketState = input.marketState as MarketState;
+  }
+  if (input.source !== undefined) {
+    if (typeof input.source !== "string" || !/^[\w.-]{1,32}$/.test(input.source)) {
+      throw new QuoteError("source must be 1-32 characters of letters, digits, _ . -");
+    }
+    quote.source = input.source;
+  }
+  return quote;
+}
+
+function positive(value: unknown, field: string, required: boolean): number | undefined {
+  if (value === undefined && !required) return undefined;
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw new QuoteError(`${field} must be a positive number`);
+  }
+  return value;
+}
+
+function nonNegative(value: unknown, field: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    throw new QuoteError(`${field} must be a non-negative number`);
+  }
+  return value;
+}
+
+/**
+ * Numbers a quote into the next tick of its symbol. Session fields (open, high, low,
+ * prevClose) carry over within a trading day and roll over at a new one, so change
+ * and changePercent are always against the previous close.
+ */
+export function nextTick(previous: Tick | undefined, quote: Quote, now: number): Tick {
+  const ts = quote.ts ?? now;
+  const sameDay = previous !== undefined && tradingDay(previous.ts) === tradingDay(ts);
+  const prevClose = quote.prevClose ?? (sameDay ? previous.prevClose : previous?.price) ?? quote.price;
+  const open = quote.open ?? (sameDay ? previous.open : undefined) ?? quote.price;
+  const high = Math.max(quote.high ?? quote.price, sameDay ? (previous.high ?? quote.price) : quote.price);
+  const low = Math.min(quote.low ?? quote.price, sameDay ? (previous.low ?? quote.price) : quote.price);
+  const change = round(quote.price - prevClose, 6);
+  const tick: Tick = {
+    ...quote,
+    ts,
+    seq: (previous?.seq ?? 0) + 1,
+    change,
+    changePercent: round((change / prevClose) * 100, 4),
+    prevClose,
+    open,
+    high,
+    low,
+    marketState: quote.marketState ?? marketState(quote.symbol, ts),
+  };
+  return tick;
+}
+
+export function round(value: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}

@@ -1,0 +1,349 @@
+import { DurableObject } from "cloudflare:workers";
+import { readConfig, type Config } from "../config";
+import type { Env } from "../env";
+import { createFeed } from "../feeds";
+import type { FeedProvider } from "../feeds/provider";
+import { nextTick, parseQuoteInput, QuoteError, type Quote, type Tick } from "../market/tick";
+import { newSessionState, type SessionState, type Subscription } from "../broker/session-state";
+import { StompSession, type SessionBroker, type SessionTransport } from "../broker/stomp-session";
+import { SubscriptionIndex } from "../broker/subscription-index";
+import { buildTickFrame, type TickFrame } from "../broker/tick-frame";
+import { StompError } from "../protocol/stomp/errors";
+import { isPublishToken } from "../http/publish-auth";
+import { log } from "../log";
+
+const STOMP_SUBPROTOCOLS = ["v12.stomp", "v11.stomp", "v10.stomp"];
+const HEARTBEAT_GRACE_MS = 2_000;
+const SWEEP_EVERY_MS = 5_000;
+
+/**
+ * One object per symbol, with two roles:
+ *  - host: holds hibernatable STOMP WebSockets (whose subscriptions may name any symbol)
+ *    and fans each tick out to them;
+ *  - source: owns its symbol's tick sequence, drives the feed with alarms while anyone
+ *    listens, and delivers each tick once to every object holding subscribers of it
+ *    (itself included), which fan out locally. That is the two-level tree.
+ */
+export class TickerObject extends DurableObject<Env> implements SessionBroker {
+  private readonly config: Config;
+  private readonly feed: FeedProvider;
+  private readonly symbol: string;
+
+  // Host role (memory only; rebuilt from attachments after hibernation).
+  private readonly sessions = new Map<WebSocket, StompSession>();
+  private readonly lastSeen = new Map<WebSocket, number>();
+  private readonly index = new SubscriptionIndex();
+  /** Newest frame seen per symbol: the snapshot source and the guard that keeps seq increasing. */
+  private readonly latest = new Map<string, TickFrame>();
+  /** Subscribes in flight per remote symbol; they count as interest so the source keeps us. */
+  private readonly pending = new Map<string, number>();
+  private readonly wokeAt = Date.now();
+
+  // Source role (persisted).
+  private last: Tick | undefined;
+  /** Holder object name → attach generation (a re-attach during a delivery must not be undone). */
+  private readonly holders = new Map<string, number>();
+  private publishedAt = 0;
+  private ticking = false;
+  private lastSweep = 0;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.config = readConfig(env);
+    this.feed = createFeed(this.config);
+    const name = ctx.id.name;
+    if (!name) throw new Error("TickerObject must be addressed by name (idFromName(symbol))");
+    this.symbol = name;
+    // Client heart-beats (a lone EOL) are answered by the runtime without waking us;
+    // the echo doubles as the server's heart-beat.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("\n", "\n"));
+    void ctx.blockConcurrencyWhile(async () => {
+      const stored = await ctx.storage.get<unknown>(["tick", "holders", "publishedAt"]);
+      this.last = stored.get("tick") as Tick | undefined;
+      for (const h of (stored.get("holders") as string[] | undefined) ?? []) this.holders.set(h, 0);
+      this.publishedAt = (stored.get("publishedAt") as number | undefined) ?? 0;
+      if (this.last) this.latest.set(this.symbol, buildTickFrame(this.last));
+    });
+    for (const ws of ctx.getWebSockets()) this.restore(ws);
+    log("object_started", { symbol: this.symbol, sockets: this.sessions.size, holders: this.holders.size });
+  }
+
+  // ---------------------------------------------------------------- host role
+
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+      return new Response("expected a WebSocket upgrade\n", { status: 426 });
+    }
+    const offered = (request.headers.get("Sec-WebSocket-Protocol") ?? "").split(",").map((p) => p.trim());
+    const protocol = STOMP_SUBPROTOCOLS.find((p) => offered.includes(p));
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.ctx.acceptWebSocket(server);
+    const state = newSessionState(crypto.randomUUID());
+    server.serializeAttachment(state);
+    this.attachSession(server, state);
+    return new Response(null, {
+      status: 101,
+      webSocket: client,
+      headers: protocol ? { "Sec-WebSocket-Protocol": protocol } : {},
+    });
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    this.lastSeen.set(ws, Date.now());
+    const session = this.sessions.get(ws) ?? this.restore(ws);
+    await session?.receive(message);
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    this.dropSession(ws);
+    try {
+      ws.close(code === 1005 ? 1000 : code, "closed");
+    } catch {
+      // Already closed: the runtime may have completed the close handshake itself.
+    }
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    this.dropSession(ws);
+  }
+
+  private attachSession(ws: WebSocket, state: SessionState): StompSession {
+    const transport: SessionTransport = {
+      send: (text) => {
+        try {
+          ws.send(text);
+        } catch {
+          // The peer is gone; its close event cleans up.
+        }
+      },
+      close: (code, reason) => {
+        this.dropSession(ws);
+        try {
+          ws.close(code, reason);
+        } catch {
+          // Already closing.
+        }
+      },
+      save: (s) => {
+        try {
+          ws.serializeAttachment(s);
+        } catch {
+          throw new StompError("Session too large", "The connection's subscriptions no longer fit its session state.", 1008);
+        }
+      },
+    };
+    const session = new StompSession(state, transport, this, this.config);
+    this.sessions.set(ws, session);
+    this.lastSeen.set(ws, Date.now());
+    return session;
+  }
+
+  /** Re-creates a session and its index entries from the attachment after a wake. */
+  private restore(ws: WebSocket): StompSession | undefined {
+    if (ws.readyState !== WebSocket.OPEN) return undefined;
+    const state = ws.deserializeAttachment() as SessionState | null;
+    if (!state) return undefined;
+    const session = this.attachSession(ws, state);
+    for (const sub of state.subs) this.index.add(session, sub);
+    return session;
+  }
+
+  private dropSession(ws: WebSocket): void {
+    const session = this.sessions.get(ws);
+    this.sessions.delete(ws);
+    this.lastSeen.delete(ws);
+    if (!session) return;
+    session.end();
+    this.index.removeSession(session);
+  }
+
+  // SessionBroker -------------------------------------------------------------
+
+  async subscribe(session: StompSession, sub: Subscription): Promise<void> {
+    let frame: TickFrame;
+    if (sub.symbol === this.symbol) {
+      frame = await this.currentFrame();
+    } else {
+      this.pending.set(sub.symbol, (this.pending.get(sub.symbol) ?? 0) + 1);
+      try {
+        frame = await this.source(sub.symbol).attach(this.symbol);
+      } finally {
+        const left = (this.pending.get(sub.symbol) ?? 1) - 1;
+        if (left > 0) this.pending.set(sub.symbol, left);
+        else this.pending.delete(sub.symbol);
+      }
+    }
+    if (session.closed) return;
+    // A live tick may have overtaken the snapshot while we waited: send the newer one.
+    const newest = this.remember(frame) ? frame : this.latest.get(sub.symbol)!;
+    this.index.sendTo(this.index.add(session, sub), newest);
+    if (sub.symbol === this.symbol) await this.ensureTicking();
+  }
+
+  async unsubscribe(session: StompSession, sub: Subscription): Promise<void> {
+    // Sources learn lazily: the next delivery reports no subscribers and they drop us.
+    this.index.remove(session, sub.id);
+  }
+
+  async publish(symbol: string, body: unknown): Promise<void> {
+    let quote: Quote;
+    try {
+      quote = parseQuoteInput(body, symbol);
+    } catch (err) {
+      if (err instanceof QuoteError) throw new StompError("Invalid tick", err.message);
+      throw err;
+    }
+    if (symbol === this.symbol) await this.publishQuotes([quote]);
+    else await this.source(symbol).publishQuotes([quote]);
+  }
+
+  isPublisherPasscode(passcode: string): Promise<boolean> {
+    return isPublishToken(this.env, passcode);
+  }
+
+  // ---------------------------------------------------------------- source role (RPC)
+
+  /** A holder object registers interest in this symbol; returns the snapshot. */
+  async attach(holder: string): Promise<TickFrame> {
+    const isNew = !this.holders.has(holder);
+    this.holders.set(holder, (this.holders.get(holder) ?? 0) + 1);
+    if (isNew) this.saveHolders();
+    const frame = await this.currentFrame();
+    await this.ensureTicking();
+    return frame;
+  }
+
+  /** Fans a tick of any symbol out to local subscribers; returns how many still want it. */
+  deliver(frame: TickFrame): number {
+    if (this.remember(frame)) this.index.fanOut(frame);
+    const interest = this.index.count(frame.symbol) + (this.pending.get(frame.symbol) ?? 0);
+    if (interest === 0 && frame.symbol !== this.symbol) this.latest.delete(frame.symbol);
+    return interest;
+  }
+
+  /** Applies published quotes in order: numbered, persisted and broadcast. */
+  async publishQuotes(quotes: Quote[]): Promise<Tick[]> {
+    const ticks: Tick[] = [];
+    this.publishedAt = Date.now();
+    void this.ctx.storage.put("publishedAt", this.publishedAt);
+    for (const quote of quotes) ticks.push(await this.commit(quote));
+    return ticks;
+  }
+
+  /** The latest tick, creating the first one from the feed if the symbol never ticked. */
+  async latestTick(): Promise<Tick> {
+    await this.currentFrame();
+    return this.last!;
+  }
+
+  /** Called by the cron sweep: restarts the alarm if it was lost. Returns whether the symbol is active. */
+  async ensureTicking(): Promise<boolean> {
+    if (!this.active()) return false;
+    if (this.ticking) return true;
+    if ((await this.ctx.storage.getAlarm()) === null) {
+      await this.ctx.storage.setAlarm(Date.now() + this.config.tickIntervalMs);
+      await this.scheduler().activate(this.symbol).catch((err) => log("scheduler_unreachable", { error: String(err) }));
+    }
+    this.ticking = true;
+    return true;
+  }
+
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    this.sweepDeadSockets(now);
+    if (!this.active()) {
+      this.ticking = false;
+      await this.scheduler().deactivate(this.symbol).catch((err) => log("scheduler_unreachable", { error: String(err) }));
+      return;
+    }
+    this.ticking = true;
+    // Published ticks are authoritative: the feed stays quiet for the symbol while they flow.
+    if (now - this.publishedAt >= this.config.publishHoldMs) {
+      const [result] = await this.feed.quotes([{ symbol: this.symbol, last: this.last }], now);
+      if (result && "quote" in result) await this.commit(result.quote);
+      else if (result) log("feed_error", { symbol: this.symbol, feed: this.feed.id, error: result.error });
+    }
+    await this.ctx.storage.setAlarm(Date.now() + this.config.tickIntervalMs);
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private active(): boolean {
+    return this.index.count(this.symbol) > 0 || [...this.holders.keys()].some((h) => h !== this.symbol);
+  }
+
+  private async currentFrame(): Promise<TickFrame> {
+    const known = this.latest.get(this.symbol);
+    if (known) return known;
+    const [result] = await this.feed.quotes([{ symbol: this.symbol }], Date.now());
+    if (!result || !("quote" in result)) throw new Error(`no price for ${this.symbol}: ${result?.error ?? "feed returned nothing"}`);
+    await this.commit(result.quote);
+    return this.latest.get(this.symbol)!;
+  }
+
+  /** Numbers, persists and broadcasts one quote of this object's symbol. */
+  private async commit(quote: Quote): Promise<Tick> {
+    const tick = nextTick(this.last, quote, Date.now());
+    this.last = tick;
+    // Not awaited: the output gate holds every send below until the write is durable,
+    // so a seq is never seen by a client and then lost.
+    void this.ctx.storage.put("tick", tick);
+    const frame = buildTickFrame(tick);
+    this.deliver(frame);
+    await this.broadcast(frame);
+    return tick;
+  }
+
+  private async broadcast(frame: TickFrame): Promise<void> {
+    const remote = [...this.holders].filter(([name]) => name !== this.symbol);
+    await Promise.all(
+      remote.map(async ([name, generation]) => {
+        try {
+          const interest = await this.source(name).deliver(frame);
+          if (interest === 0 && this.holders.get(name) === generation) {
+            this.holders.delete(name);
+            this.saveHolders();
+          }
+        } catch (err) {
+          log("deliver_failed", { symbol: this.symbol, holder: name, error: String(err) });
+        }
+      }),
+    );
+  }
+
+  /** Records `frame` as the newest of its symbol; false if it is not newer than what we have. */
+  private remember(frame: TickFrame): boolean {
+    const known = this.latest.get(frame.symbol);
+    if (known && known.seq >= frame.seq) return false;
+    this.latest.set(frame.symbol, frame);
+    return true;
+  }
+
+  private saveHolders(): void {
+    void this.ctx.storage.put("holders", [...this.holders.keys()]);
+  }
+
+  /** Closes sockets whose negotiated client heart-beats stopped (a dead tab may never send a close). */
+  private sweepDeadSockets(now: number): void {
+    if (now - this.lastSweep < SWEEP_EVERY_MS) return;
+    this.lastSweep = now;
+    for (const [ws, session] of this.sessions) {
+      const period = session.state.heartbeat[0];
+      if (period === 0) continue;
+      const echoed = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
+      const seen = Math.max(echoed, this.lastSeen.get(ws) ?? this.wokeAt);
+      if (now - seen > 2 * period + HEARTBEAT_GRACE_MS) {
+        log("heartbeat_timeout", { symbol: this.symbol, session: session.state.id });
+        session.transport.close(4000, "heart-beat timeout");
+      }
+    }
+  }
+
+  private source(symbol: string): DurableObjectStub<TickerObject> {
+    return this.env.TICKER.get(this.env.TICKER.idFromName(symbol));
+  }
+
+  private scheduler() {
+    return this.env.SCHEDULER.get(this.env.SCHEDULER.idFromName("feed"));
+  }
+}

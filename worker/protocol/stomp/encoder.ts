@@ -1,0 +1,26 @@
+import { escapesHeaders, type StompVersion } from "./frame";
+import { escapeHeader } from "./escape";
+
+const utf8 = new TextEncoder();
+
+export type HeaderList = ReadonlyArray<readonly [string, string | number]>;
+
+/** UTF-8 length of a string: what `content-length` counts. */
+export function byteLength(text: string): number {
+  return utf8.encode(text).length;
+}
+
+/**
+ * Serializes a server frame to text. Adds `content-length` whenever there is a body
+ * (so bodies may contain NUL and clients need not scan for it).
+ */
+export function encodeFrame(command: string, headers: HeaderList, body = "", version: StompVersion = "1.2"): string {
+  const escaped = escapesHeaders(version, command);
+  let out = `${command}\n`;
+  for (const [name, value] of headers) {
+    const v = String(value);
+    out += escaped ? `${escapeHeader(name, version)}:${escapeHeader(v, version)}\n` : `${name}:${v}\n`;
+  }
+  if (body.length > 0) out += `content-length:${byteLength(body)}\n`;
+  return `${out}\n${body}\0`;
+}
