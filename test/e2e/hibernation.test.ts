@@ -1,0 +1,84 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { startDevServer, type DevServer } from "../support/dev-server";
+import { Collector, connectStomp, sleep, type TickBody } from "../support/stomp";
+
+const TOKEN = "test-publish-token";
+// Ticks far apart, so the objects go idle and workerd evicts them (after 10 s without events).
+const VARS = { TICK_INTERVAL_MS: "60000", PUBLISH_HOLD_MS: "0" };
+const persistDir = mkdtempSync(join(tmpdir(), "edge-ticker-hib-"));
+let srv: DevServer | undefined;
+
+afterAll(async () => {
+  await srv?.stop();
+  rmSync(persistDir, { recursive: true, force: true });
+});
+
+async function publish(symbol: string, price: number): Promise<void> {
+  const res = await fetch(`${srv!.url}/api/ticks`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify({ symbol, price }),
+  });
+  expect(res.status).toBe(200);
+}
+
+function started(logs: string, symbol: string): Array<{ sockets: number }> {
+  return [...logs.matchAll(/\{"event":"object_started"[^\n]*\}/g)]
+    .map((m) => JSON.parse(m[0]) as { symbol: string; sockets: number })
+    .filter((e) => e.symbol === symbol);
+}
+
+describe("hibernation and restarts", () => {
+  it("keeps subscriptions through eviction: heart-beats do not wake the object, ticks do, seq never repeats", async () => {
+    srv = await startDevServer({ vars: VARS, persistDir });
+    const c = await connectStomp(srv.url, "HIBA");
+    const home = new Collector(c.client, "/topic/ticker.HIBA");
+    const remote = new Collector(c.client, "/topic/ticker.HIBB");
+    await Promise.all([home.waitFor(1), remote.waitFor(1)]);
+    expect(started(srv.logs(), "HIBA")).toEqual([expect.objectContaining({ sockets: 0 })]);
+
+    await sleep(15_000); // idle: the runtime evicts both objects
+    const socket = c.client.webSocket!;
+    const echoed = new Promise<void>((res) => {
+      const prev = socket.onmessage;
+      socket.onmessage = (ev) => {
+        if (ev.data === "\n") res();
+        prev?.call(socket, ev);
+      };
+    });
+    socket.send("\n"); // a client heart-beat, answered by the runtime
+    await echoed;
+    await sleep(1_500);
+    expect(started(srv.logs(), "HIBA"), "a heart-beat woke the object").toHaveLength(1);
+
+    await publish("HIBA", 101.25);
+    await publish("HIBB", 202.5);
+    const [h, r] = await Promise.all([home.waitFor(2), remote.waitFor(2)]);
+    // The home object was rebuilt from the hibernated socket's attachment.
+    expect(started(srv.logs(), "HIBA").at(-1)).toEqual(expect.objectContaining({ sockets: 1 }));
+    expect(h[1]).toEqual(expect.objectContaining({ price: 101.25, seq: h[0]!.seq + 1 }));
+    expect(r[1]).toEqual(expect.objectContaining({ price: 202.5, seq: r[0]!.seq + 1 }));
+    expect(home.messages[1]!.headers.subscription).toBe(home.subscription.id);
+    expect(remote.messages[1]!.headers.subscription).toBe(remote.subscription.id);
+    expect(c.errors).toEqual([]);
+    await c.disconnect();
+  });
+
+  it("persists seq across a restart of the runtime", async () => {
+    const res = await fetch(`${srv!.url}/api/quotes?symbols=HIBA`);
+    const before = ((await res.json()) as { quotes: TickBody[] }).quotes[0]!;
+    await srv!.stop();
+    srv = await startDevServer({ vars: VARS, persistDir });
+    const c = await connectStomp(srv.url, "HIBA");
+    const col = new Collector(c.client, "/topic/ticker.HIBA");
+    const [snapshot] = await col.waitFor(1);
+    expect(snapshot).toEqual(expect.objectContaining({ seq: before.seq, price: before.price }));
+    await publish("HIBA", 99.5);
+    const ticks = await col.waitFor(2);
+    expect(ticks[1]).toEqual(expect.objectContaining({ seq: before.seq + 1, price: 99.5 }));
+    await c.disconnect();
+  });
+});
