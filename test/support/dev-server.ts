@@ -9,6 +9,8 @@ const ROOT = resolve(import.meta.dirname, "../..");
 export interface DevServer {
   url: string;
   port: number;
+  /** Process group of npx, wrangler and workerd (for resource sampling). */
+  pid: number;
   /** Everything wrangler and the worker printed so far. */
   logs(): string;
   /** Waits until `pattern` appears in the logs after `from` (an offset into logs()). */
@@ -94,6 +96,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    pid: child.pid!,
     logs: () => output,
     waitForLog,
     async stop() {
