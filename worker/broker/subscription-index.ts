@@ -4,7 +4,6 @@ import { messageHead, renderMessage, type TickFrame } from "./tick-frame";
 
 interface Delivery {
   session: StompSession;
-  subId: string;
   head: string;
   needsAck: boolean;
 }
@@ -17,7 +16,6 @@ export class SubscriptionIndex {
   add(session: StompSession, sub: Subscription): Delivery {
     const delivery: Delivery = {
       session,
-      subId: sub.id,
       head: messageHead(session.version, sub.id),
       needsAck: session.version === "1.2" && sub.ack !== "auto",
     };

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { readConfig } from "../config";
 import type { Env } from "../env";
 import { log } from "../log";
+import { schedulerStub } from "../objects/stubs";
 import { reject } from "./reply";
 import { quoteRoutes } from "./routes/quotes";
 import { streamRoutes } from "./routes/stream";
@@ -13,8 +14,7 @@ export const app = new Hono<{ Bindings: Env }>()
   .route("/", quoteRoutes)
   .get("/healthz", async (c) => {
     const config = readConfig(c.env);
-    const scheduler = c.env.SCHEDULER.get(c.env.SCHEDULER.idFromName("feed"));
-    const active = await scheduler.activeSymbols().catch(() => undefined);
+    const active = await schedulerStub(c.env).activeSymbols().catch(() => undefined);
     return c.json(
       { status: "ok", feed: config.feedProvider, tickIntervalMs: config.tickIntervalMs, activeSymbols: active },
       200,

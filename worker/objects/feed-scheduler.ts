@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { log } from "../log";
+import { tickerStub } from "./stubs";
 
 const SWEEP_BATCH = 50;
 
@@ -31,8 +32,7 @@ export class FeedScheduler extends DurableObject<Env> {
       await Promise.all(
         symbols.slice(i, i + SWEEP_BATCH).map(async (symbol) => {
           try {
-            const stub = this.env.TICKER.get(this.env.TICKER.idFromName(symbol));
-            if (await stub.ensureTicking()) ticking++;
+            if (await tickerStub(this.env, symbol).ensureTicking()) ticking++;
             else await this.deactivate(symbol);
           } catch (err) {
             log("sweep_failed", { symbol, error: String(err) });

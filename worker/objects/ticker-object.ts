@@ -11,6 +11,7 @@ import { buildTickFrame, type TickFrame } from "../broker/tick-frame";
 import { StompError } from "../protocol/stomp/errors";
 import { isPublishToken } from "../http/publish-auth";
 import { log } from "../log";
+import { schedulerStub, tickerStub } from "./stubs";
 
 const STOMP_SUBPROTOCOLS = ["v12.stomp", "v11.stomp", "v10.stomp"];
 const HEARTBEAT_GRACE_MS = 2_000;
@@ -166,7 +167,7 @@ export class TickerObject extends DurableObject<Env> implements SessionBroker {
     } else {
       this.pending.set(sub.symbol, (this.pending.get(sub.symbol) ?? 0) + 1);
       try {
-        frame = await this.source(sub.symbol).attach(this.symbol);
+        frame = await tickerStub(this.env, sub.symbol).attach(this.symbol);
       } finally {
         const left = (this.pending.get(sub.symbol) ?? 1) - 1;
         if (left > 0) this.pending.set(sub.symbol, left);
@@ -194,7 +195,7 @@ export class TickerObject extends DurableObject<Env> implements SessionBroker {
       throw err;
     }
     if (symbol === this.symbol) await this.publishQuotes([quote]);
-    else await this.source(symbol).publishQuotes([quote]);
+    else await tickerStub(this.env, symbol).publishQuotes([quote]);
   }
 
   isPublisherPasscode(passcode: string): Promise<boolean> {
@@ -242,7 +243,7 @@ export class TickerObject extends DurableObject<Env> implements SessionBroker {
     if (this.ticking) return true;
     if ((await this.ctx.storage.getAlarm()) === null) {
       await this.ctx.storage.setAlarm(Date.now() + this.config.tickIntervalMs);
-      await this.scheduler().activate(this.symbol).catch((err) => log("scheduler_unreachable", { error: String(err) }));
+      await schedulerStub(this.env).activate(this.symbol).catch((err) => log("scheduler_unreachable", { error: String(err) }));
     }
     this.ticking = true;
     return true;
@@ -253,7 +254,7 @@ export class TickerObject extends DurableObject<Env> implements SessionBroker {
     this.sweepDeadSockets(now);
     if (!this.active()) {
       this.ticking = false;
-      await this.scheduler().deactivate(this.symbol).catch((err) => log("scheduler_unreachable", { error: String(err) }));
+      await schedulerStub(this.env).deactivate(this.symbol).catch((err) => log("scheduler_unreachable", { error: String(err) }));
       return;
     }
     this.ticking = true;
@@ -299,7 +300,7 @@ export class TickerObject extends DurableObject<Env> implements SessionBroker {
     await Promise.all(
       remote.map(async ([name, generation]) => {
         try {
-          const interest = await this.source(name).deliver(frame);
+          const interest = await tickerStub(this.env, name).deliver(frame);
           if (interest === 0 && this.holders.get(name) === generation) {
             this.holders.delete(name);
             this.saveHolders();
@@ -339,11 +340,4 @@ export class TickerObject extends DurableObject<Env> implements SessionBroker {
     }
   }
 
-  private source(symbol: string): DurableObjectStub<TickerObject> {
-    return this.env.TICKER.get(this.env.TICKER.idFromName(symbol));
-  }
-
-  private scheduler() {
-    return this.env.SCHEDULER.get(this.env.SCHEDULER.idFromName("feed"));
-  }
 }

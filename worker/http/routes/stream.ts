@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { readConfig } from "../../config";
 import type { Env } from "../../env";
 import { normalizeSymbol, SymbolError } from "../../market/symbol";
+import { tickerStub } from "../../objects/stubs";
 import { isOriginAllowed } from "../origin";
 import { reject } from "../reply";
 
@@ -24,5 +25,5 @@ export const streamRoutes = new Hono<{ Bindings: Env }>().get("/ws/:symbol", asy
   if (!isOriginAllowed(c.req.header("Origin") ?? null, c.req.url, readConfig(c.env))) {
     return reject(403, "origin not allowed: add it to ALLOWED_ORIGINS");
   }
-  return c.env.TICKER.get(c.env.TICKER.idFromName(symbol)).fetch(c.req.raw);
+  return tickerStub(c.env, symbol).fetch(c.req.raw);
 });

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { Env } from "../../env";
 import { parseQuoteInput, QuoteError, type Quote } from "../../market/tick";
+import { tickerStub } from "../../objects/stubs";
 import { isPublishToken } from "../publish-auth";
 import { reject } from "../reply";
 
@@ -41,7 +42,7 @@ export const tickRoutes = new Hono<{ Bindings: Env }>().post("/api/ticks", async
     else bySymbol.set(quote.symbol, [quote]);
   }
   const published = await Promise.all(
-    [...bySymbol].map(([symbol, quotes]) => c.env.TICKER.get(c.env.TICKER.idFromName(symbol)).publishQuotes(quotes)),
+    [...bySymbol].map(([symbol, quotes]) => tickerStub(c.env, symbol).publishQuotes(quotes)),
   );
   return c.json({ published: items.length, ticks: published.flat() });
 });
