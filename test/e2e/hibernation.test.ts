@@ -42,7 +42,8 @@ describe("hibernation and restarts", () => {
 
     await sleep(15_000); // idle: the runtime evicts both objects
     const socket = c.client.webSocket!;
-    const echoed = new Promise<void>((res) => {
+    const echoed = new Promise<void>((res, rej) => {
+      setTimeout(() => rej(new Error("no echo of the client heart-beat within 5 s: is the WebSocket auto-response set?")), 5_000);
       const prev = socket.onmessage;
       socket.onmessage = (ev) => {
         if (ev.data === "\n") res();
