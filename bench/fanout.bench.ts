@@ -10,6 +10,7 @@
  */
 import { readFileSync, readdirSync } from "node:fs";
 import { startDevServer } from "../test/support/dev-server";
+import { postTicks } from "../test/support/publish";
 import { Collector, connectStomp, sleep, type Connected } from "../test/support/stomp";
 
 const SUBSCRIBERS = Math.min(Number(process.env.BENCH_SUBSCRIBERS ?? 1000), 5000);
@@ -82,11 +83,7 @@ async function main(): Promise<void> {
       if (due > Date.now()) await sleep(due - Date.now());
       price = Math.max(1, price + (Math.random() - 0.5));
       sent++;
-      void fetch(`${srv.url}/api/ticks`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-        body: JSON.stringify({ symbol: SYMBOL, price: Number(price.toFixed(2)), ts: Date.now() }),
-      });
+      void postTicks(srv.url, { symbol: SYMBOL, price: Number(price.toFixed(2)), ts: Date.now() }, TOKEN);
     }
     const publishEnd = Date.now();
     const expected = sent * SUBSCRIBERS;

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { header } from "../../worker/protocol/stomp/frame";
 import { startDevServer, type DevServer } from "../support/dev-server";
+import { postTicks } from "../support/publish";
 import { bodyOf, RawStomp } from "../support/raw-stomp";
 import { Collector, connectStomp, sleep, type TickBody } from "../support/stomp";
 
@@ -28,11 +29,7 @@ async function quote(symbol: string): Promise<TickBody> {
 }
 
 function publish(ticks: unknown, token: string | null = TOKEN): Promise<Response> {
-  return fetch(`${srv.url}/api/ticks`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(ticks),
-  });
+  return postTicks(srv.url, ticks, token);
 }
 
 function expectIncreasingSeq(ticks: TickBody[]): void {

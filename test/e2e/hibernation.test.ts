@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { startDevServer, type DevServer } from "../support/dev-server";
+import { postTicks } from "../support/publish";
 import { Collector, connectStomp, sleep, type TickBody } from "../support/stomp";
 
 const TOKEN = "test-publish-token";
@@ -17,11 +18,7 @@ afterAll(async () => {
 });
 
 async function publish(symbol: string, price: number): Promise<void> {
-  const res = await fetch(`${srv!.url}/api/ticks`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-    body: JSON.stringify({ symbol, price }),
-  });
+  const res = await postTicks(srv!.url, { symbol, price }, TOKEN);
   expect(res.status).toBe(200);
 }
 
