@@ -13,6 +13,23 @@ export interface Config {
   publishHoldMs: number;
   allowedOrigins: string[];
   requireOrigin: boolean;
+  sockjs: SockJSOptions;
+  /** Mount the SockJS protocol-suite services under /sockjs-test/ (dev/test only). */
+  sockjsTestServices: boolean;
+}
+
+/** SockJS server options (defaults are the spec's). */
+export interface SockJSOptions {
+  websocket: boolean;
+  /** Whether sessions set a JSESSIONID cookie (for load balancers that need stickiness). */
+  cookieNeeded: boolean;
+  heartbeatMs: number;
+  /** How long an HTTP session survives without a receiving request. */
+  disconnectDelayMs: number;
+  /** Bytes after which a streaming response is closed so the browser can free it. */
+  responseLimit: number;
+  /** sockjs-client URL loaded by the iframe page. */
+  clientUrl: string;
 }
 
 export function readConfig(env: Env): Config {
@@ -29,11 +46,33 @@ export function readConfig(env: Env): Config {
       .split(",")
       .map((o) => o.trim())
       .filter(Boolean),
-    requireOrigin: (env.REQUIRE_ORIGIN ?? "").trim().toLowerCase() === "true",
+    requireOrigin: bool(env, "REQUIRE_ORIGIN", false),
+    sockjs: {
+      websocket: bool(env, "SOCKJS_WEBSOCKET", true),
+      cookieNeeded: bool(env, "SOCKJS_COOKIE_NEEDED", false),
+      heartbeatMs: int(env, "SOCKJS_HEARTBEAT_MS", 25_000, 1_000, 3_600_000),
+      disconnectDelayMs: int(env, "SOCKJS_DISCONNECT_DELAY_MS", 5_000, 100, 3_600_000),
+      responseLimit: int(env, "SOCKJS_RESPONSE_LIMIT", 131_072, 1_024, 67_108_864),
+      clientUrl: (env.SOCKJS_CLIENT_URL ?? "").trim() || SOCKJS_CLIENT_PATH,
+    },
+    sockjsTestServices: bool(env, "SOCKJS_TEST_SERVICES", false),
   };
 }
 
-function int(env: Env, name: keyof Env, fallback: number, min: number, max: number): number {
+/** Where this worker serves its own copy of sockjs-client. */
+export const SOCKJS_CLIENT_PATH = "/lib/sockjs.min.js";
+
+/** The string vars of Env (not the bindings). */
+type VarName = { [K in keyof Env]-?: Env[K] extends string | undefined ? K : never }[keyof Env];
+
+function bool(env: Env, name: VarName, fallback: boolean): boolean {
+  const raw = (env[name] ?? "").trim().toLowerCase();
+  if (raw === "") return fallback;
+  if (raw !== "true" && raw !== "false") throw new Error(`config ${name}="${raw}" must be true or false`);
+  return raw === "true";
+}
+
+function int(env: Env, name: VarName, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);

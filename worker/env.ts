@@ -1,10 +1,13 @@
 import type { TickerObject } from "./objects/ticker-object";
 import type { FeedScheduler } from "./objects/feed-scheduler";
+import type { SockJSTestObject } from "./objects/sockjs-test-object";
 
 /** Bindings and vars from wrangler.toml, plus secrets from `wrangler secret` / `.dev.vars`. */
 export interface Env {
   TICKER: DurableObjectNamespace<TickerObject>;
   SCHEDULER: DurableObjectNamespace<FeedScheduler>;
+  /** Hosts the SockJS protocol-suite services (echo, close, ...); used only with SOCKJS_TEST_SERVICES. */
+  SOCKJS_TEST: DurableObjectNamespace<SockJSTestObject>;
 
   /** Comma-separated origins (`https://a.example`, `https://*.example.com`, or `*`). */
   ALLOWED_ORIGINS?: string;
@@ -16,6 +19,14 @@ export interface Env {
   MAX_SUBSCRIPTIONS?: string;
   HEARTBEAT_MS?: string;
   PUBLISH_HOLD_MS?: string;
+  SOCKJS_WEBSOCKET?: string;
+  SOCKJS_COOKIE_NEEDED?: string;
+  SOCKJS_HEARTBEAT_MS?: string;
+  SOCKJS_DISCONNECT_DELAY_MS?: string;
+  SOCKJS_RESPONSE_LIMIT?: string;
+  SOCKJS_CLIENT_URL?: string;
+  /** Dev/test only: mounts the SockJS protocol-suite services under /sockjs-test/. */
+  SOCKJS_TEST_SERVICES?: string;
 
   /** Secret. Unset means publishing is disabled. */
   PUBLISH_TOKEN?: string;

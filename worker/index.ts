@@ -5,6 +5,7 @@ import { schedulerStub } from "./objects/stubs";
 
 export { TickerObject } from "./objects/ticker-object";
 export { FeedScheduler } from "./objects/feed-scheduler";
+export { SockJSTestObject } from "./objects/sockjs-test-object";
 
 export default {
   fetch: app.fetch,

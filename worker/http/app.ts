@@ -5,11 +5,13 @@ import { log } from "../log";
 import { schedulerStub } from "../objects/stubs";
 import { reject } from "./reply";
 import { quoteRoutes } from "./routes/quotes";
+import { sockjsRoutes } from "./routes/sockjs";
 import { streamRoutes } from "./routes/stream";
 import { tickRoutes } from "./routes/ticks";
 
 export const app = new Hono<{ Bindings: Env }>()
   .route("/", streamRoutes)
+  .route("/", sockjsRoutes)
   .route("/", tickRoutes)
   .route("/", quoteRoutes)
   .get("/healthz", async (c) => {
@@ -27,6 +29,7 @@ export const app = new Hono<{ Bindings: Env }>()
         "Edge Ticker",
         "",
         "STOMP over WebSocket:  GET  /ws/{SYMBOL}  then SUBSCRIBE to /topic/ticker.{SYMBOL}",
+        "STOMP over SockJS:     new SockJS('/sockjs/{SYMBOL}')  (client library: /lib/sockjs.min.js)",
         "Latest quotes:         GET  /api/quotes?symbols=AAPL,MSFT",
         "Publish ticks:         POST /api/ticks  (Authorization: Bearer <PUBLISH_TOKEN>)",
         "Health:                GET  /healthz",

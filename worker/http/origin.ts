@@ -37,3 +37,9 @@ function matches(origin: URL, pattern: string): boolean {
     origin.port === (port ?? "")
   );
 }
+
+/** CSP `frame-ancestors` sources matching the allow-list (the worker's own origin always). */
+export function frameAncestors(config: Config): string {
+  if (config.allowedOrigins.includes("*")) return "*";
+  return ["'self'", ...config.allowedOrigins].join(" ");
+}

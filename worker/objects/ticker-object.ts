@@ -11,6 +11,11 @@ import { buildTickFrame, type TickFrame } from "../broker/tick-frame";
 import { StompError } from "../protocol/stomp/errors";
 import { isPublishToken } from "../http/publish-auth";
 import { log } from "../log";
+import { decodeSocketMessage, HEARTBEAT_FRAME } from "../protocol/sockjs/frames";
+import { forwardedRoute } from "../transports/sockjs/forwarding";
+import type { Channel, SessionHandler } from "../transports/sockjs/http-session";
+import { SessionServer } from "../transports/sockjs/session-server";
+import { acceptSocket, isSockJSSocket, messageText, SOCKJS_TAG, socketChannel } from "../transports/sockjs/websocket";
 import { schedulerStub, tickerStub } from "./stubs";
 
 const STOMP_SUBPROTOCOLS = ["v12.stomp", "v11.stomp", "v10.stomp"];
@@ -19,8 +24,9 @@ const SWEEP_EVERY_MS = 5_000;
 
 /**
  * One object per symbol, with two roles:
- *  - host: holds hibernatable STOMP WebSockets (whose subscriptions may name any symbol)
- *    and fans each tick out to them;
+ *  - host: holds STOMP sessions (whose subscriptions may name any symbol) and fans each
+ *    tick out to them. Sessions arrive as hibernatable WebSockets (raw `/ws`, or
+ *    SockJS-framed) or as SockJS HTTP-transport sessions, all with the same StompSession;
  *  - source: owns its symbol's tick sequence, drives the feed with alarms while anyone
  *    listens, and delivers each tick once to every object holding subscribers of it
  *    (itself included), which fan out locally. That is the two-level tree.
@@ -32,6 +38,8 @@ export class TickerObject extends DurableObject<Env> implements SessionBroker {
 
   // Host role (memory only; rebuilt from attachments after hibernation).
   private readonly sessions = new Map<WebSocket, StompSession>();
+  /** SockJS HTTP-transport sessions (memory only: after a restart clients get 404 and reconnect). */
+  private readonly httpSessions: SessionServer;
   private readonly lastSeen = new Map<WebSocket, number>();
   private readonly index = new SubscriptionIndex();
   /** Newest frame seen per symbol: the snapshot source and the guard that keeps seq increasing. */
@@ -47,6 +55,7 @@ export class TickerObject extends DurableObject<Env> implements SessionBroker {
   private publishedAt = 0;
   private ticking = false;
   private lastSweep = 0;
+  private lastSockJSHeartbeat = this.wokeAt;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -55,6 +64,7 @@ export class TickerObject extends DurableObject<Env> implements SessionBroker {
     const name = ctx.id.name;
     if (!name) throw new Error("TickerObject must be addressed by name (idFromName(symbol))");
     this.symbol = name;
+    this.httpSessions = new SessionServer(this.config.sockjs, (channel) => this.openHttpSession(channel));
     // Client heart-beats (a lone EOL) are answered by the runtime without waking us;
     // the echo doubles as the server's heart-beat.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("\n", "\n"));
@@ -72,27 +82,38 @@ export class TickerObject extends DurableObject<Env> implements SessionBroker {
   // ---------------------------------------------------------------- host role
 
   override async fetch(request: Request): Promise<Response> {
+    const route = forwardedRoute(request);
+    if (route?.kind === "session" && route.transport !== "websocket") {
+      return this.httpSessions.handle(request, route.sessionId, route.transport);
+    }
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
       return new Response("expected a WebSocket upgrade\n", { status: 426 });
     }
     const offered = (request.headers.get("Sec-WebSocket-Protocol") ?? "").split(",").map((p) => p.trim());
     const protocol = STOMP_SUBPROTOCOLS.find((p) => offered.includes(p));
-    const { 0: client, 1: server } = new WebSocketPair();
-    this.ctx.acceptWebSocket(server);
+    const { socket, response } = acceptSocket(
+      this.ctx,
+      route?.kind === "session",
+      protocol ? { "Sec-WebSocket-Protocol": protocol } : {},
+    );
     const state = newSessionState(crypto.randomUUID());
-    server.serializeAttachment(state);
-    this.attachSession(server, state);
-    return new Response(null, {
-      status: 101,
-      webSocket: client,
-      headers: protocol ? { "Sec-WebSocket-Protocol": protocol } : {},
-    });
+    socket.serializeAttachment(state);
+    this.attachSession(socket, state);
+    return response;
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     this.lastSeen.set(ws, Date.now());
     const session = this.sessions.get(ws) ?? this.restore(ws);
-    await session?.receive(message);
+    if (!session) return;
+    if (!isSockJSSocket(this.ctx, ws)) return session.receive(message);
+    const messages = decodeSocketMessage(messageText(message));
+    if (!messages) {
+      // The spec's answer to broken framing: drop the connection.
+      this.dropSession(ws);
+      return ws.close(1002, "Broken framing.");
+    }
+    for (const text of messages) await this.receiveSockJS(session, text);
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
@@ -109,21 +130,12 @@ export class TickerObject extends DurableObject<Env> implements SessionBroker {
   }
 
   private attachSession(ws: WebSocket, state: SessionState): StompSession {
+    const channel = socketChannel(ws, isSockJSSocket(this.ctx, ws));
     const transport: SessionTransport = {
-      send: (text) => {
-        try {
-          ws.send(text);
-        } catch {
-          // The peer is gone; its close event cleans up.
-        }
-      },
+      send: (text) => channel.send(text),
       close: (code, reason) => {
         this.dropSession(ws);
-        try {
-          ws.close(code, reason);
-        } catch {
-          // Already closing.
-        }
+        channel.close(code, reason);
       },
       save: (s) => {
         try {
@@ -153,9 +165,34 @@ export class TickerObject extends DurableObject<Env> implements SessionBroker {
     const session = this.sessions.get(ws);
     this.sessions.delete(ws);
     this.lastSeen.delete(ws);
-    if (!session) return;
+    if (session) this.forget(session);
+  }
+
+  private forget(session: StompSession): void {
     session.end();
     this.index.removeSession(session);
+  }
+
+  /** A SockJS HTTP-transport session carries a STOMP session like any socket. */
+  private openHttpSession(channel: Channel): SessionHandler {
+    const transport: SessionTransport = {
+      send: (text) => channel.send(text),
+      close: (code, reason) => channel.close(code, reason),
+      // Memory only: the session cannot outlive this object instance anyway.
+      save: () => {},
+    };
+    const session = new StompSession(newSessionState(crypto.randomUUID()), transport, this, this.config);
+    return { message: (text) => void this.receiveSockJS(session, text), closed: () => this.forget(session) };
+  }
+
+  /**
+   * Raw sockets get heart-beats echoed by the runtime's auto-response. SockJS wraps a
+   * client's lone EOL in its own framing, so the echo that doubles as the server's
+   * heart-beat is sent here.
+   */
+  private receiveSockJS(session: StompSession, text: string): Promise<void> {
+    if (text === "\n" || text === "\r\n") session.transport.send(text);
+    return session.receive(text);
   }
 
   // SessionBroker -------------------------------------------------------------
@@ -251,7 +288,7 @@ export class TickerObject extends DurableObject<Env> implements SessionBroker {
 
   override async alarm(): Promise<void> {
     const now = Date.now();
-    this.sweepDeadSockets(now);
+    this.sweepSockets(now);
     if (!this.active()) {
       this.ticking = false;
       await schedulerStub(this.env).deactivate(this.symbol).catch((err) => log("scheduler_unreachable", { error: String(err) }));
@@ -324,10 +361,24 @@ export class TickerObject extends DurableObject<Env> implements SessionBroker {
     void this.ctx.storage.put("holders", [...this.holders.keys()]);
   }
 
-  /** Closes sockets whose negotiated client heart-beats stopped (a dead tab may never send a close). */
-  private sweepDeadSockets(now: number): void {
+  /**
+   * Closes sockets whose negotiated client heart-beats stopped (a dead tab may never
+   * send a close), and sends SockJS sockets their `h` frame. Runs while the object is
+   * awake for ticks; a timer of its own would keep it from hibernating.
+   */
+  private sweepSockets(now: number): void {
     if (now - this.lastSweep < SWEEP_EVERY_MS) return;
     this.lastSweep = now;
+    if (now - this.lastSockJSHeartbeat >= this.config.sockjs.heartbeatMs) {
+      this.lastSockJSHeartbeat = now;
+      for (const ws of this.ctx.getWebSockets(SOCKJS_TAG)) {
+        try {
+          ws.send(HEARTBEAT_FRAME);
+        } catch {
+          // Closing; its close event cleans up.
+        }
+      }
+    }
     for (const [ws, session] of this.sessions) {
       const period = session.state.heartbeat[0];
       if (period === 0) continue;

@@ -1,0 +1,70 @@
+import { Hono, type Context } from "hono";
+import sockjsClient from "sockjs-client/dist/sockjs.min.js";
+import { readConfig, SOCKJS_CLIENT_PATH } from "../../config";
+import type { Env } from "../../env";
+import { normalizeSymbol, SymbolError } from "../../market/symbol";
+import { tickerStub } from "../../objects/stubs";
+import { etagOf } from "../../transports/sockjs/etag";
+import { serveSockJS } from "../../transports/sockjs/endpoint";
+import { isTestService, testServiceOptions } from "../../transports/sockjs/test-services";
+import { frameAncestors, isOriginAllowed } from "../origin";
+import { reject } from "../reply";
+
+type Ctx = Context<{ Bindings: Env }>;
+
+/**
+ * SockJS: `/sockjs/{SYMBOL}` is a SockJS base URL whose sessions (every transport)
+ * carry STOMP to the symbol's object, exactly like `/ws/{SYMBOL}`. The worker also
+ * serves its own copy of sockjs-client (no CDN: offline-capable, no third party).
+ */
+export const sockjsRoutes = new Hono<{ Bindings: Env }>()
+  .get(SOCKJS_CLIENT_PATH, serveClientLibrary)
+  .all("/sockjs/*", (c) => {
+    const { name, rest } = splitBase(c, "/sockjs/");
+    let symbol: string;
+    try {
+      symbol = normalizeSymbol(decodeURIComponent(name));
+    } catch (err) {
+      if (err instanceof SymbolError || err instanceof URIError) return reject(400, (err as Error).message);
+      throw err;
+    }
+    const config = readConfig(c.env);
+    return serveSockJS(c.req.raw, rest, {
+      options: config.sockjs,
+      allowsOrigin: (origin) => isOriginAllowed(origin, c.req.url, config),
+      frameAncestors: frameAncestors(config),
+      forward: (request) => tickerStub(c.env, symbol).fetch(request),
+    });
+  })
+  // The SockJS protocol suite's services: dev/test only, any Origin (the suite sends arbitrary ones).
+  .all("/sockjs-test/*", (c) => {
+    const config = readConfig(c.env);
+    const { name, rest } = splitBase(c, "/sockjs-test/");
+    if (!config.sockjsTestServices) return reject(404, "SockJS test services are off (SOCKJS_TEST_SERVICES=true enables them)");
+    if (!isTestService(name)) return reject(404, `no SockJS test service "${name}"`);
+    return serveSockJS(c.req.raw, rest, {
+      options: testServiceOptions(name, config.sockjs),
+      allowsOrigin: () => true,
+      frameAncestors: "*",
+      forward: (request) => c.env.SOCKJS_TEST.get(c.env.SOCKJS_TEST.idFromName(name)).fetch(request),
+    });
+  });
+
+/** `/sockjs/AAPL/000/abc/xhr` → name "AAPL", rest "/000/abc/xhr" (raw, still percent-encoded). */
+function splitBase(c: Ctx, prefix: string): { name: string; rest: string } {
+  const path = new URL(c.req.url).pathname.slice(prefix.length);
+  const slash = path.indexOf("/");
+  return slash < 0 ? { name: path, rest: "" } : { name: path.slice(0, slash), rest: path.slice(slash) };
+}
+
+async function serveClientLibrary(c: Ctx): Promise<Response> {
+  const etag = await etagOf(sockjsClient);
+  const headers = {
+    ETag: etag,
+    // Not versioned in the URL: cache for a day, revalidate by ETag.
+    "Cache-Control": "public, max-age=86400",
+    "Access-Control-Allow-Origin": "*",
+  };
+  if (c.req.header("If-None-Match") === etag) return new Response(null, { status: 304, headers });
+  return new Response(sockjsClient, { headers: { ...headers, "Content-Type": "application/javascript; charset=UTF-8" } });
+}

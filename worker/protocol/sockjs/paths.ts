@@ -1,0 +1,52 @@
+/**
+ * The URL space under a SockJS base URL (`/sockjs/AAPL`, `/sockjs-test/echo`). Pure.
+ */
+export type SockJSRoute =
+  | { kind: "greeting" }
+  | { kind: "info" }
+  | { kind: "iframe" }
+  | { kind: "raw-websocket" }
+  | { kind: "session"; sessionId: string; transport: SessionTransportName };
+
+export type SessionTransportName = keyof typeof SESSION_METHODS;
+
+/** Methods each session transport answers; anything else is 405 with `Allow`. */
+export const SESSION_METHODS = {
+  websocket: ["GET"],
+  xhr: ["OPTIONS", "POST"],
+  xhr_send: ["OPTIONS", "POST"],
+  xhr_streaming: ["OPTIONS", "POST"],
+  eventsource: ["GET"],
+  htmlfile: ["GET"],
+  jsonp: ["GET"],
+  jsonp_send: ["POST"],
+} as const satisfies Record<string, readonly string[]>;
+
+/** Methods of the fixed endpoints. */
+export const FIXED_METHODS = {
+  greeting: ["GET"],
+  info: ["OPTIONS", "GET"],
+  iframe: ["GET"],
+  "raw-websocket": ["GET"],
+} as const satisfies Record<string, readonly string[]>;
+
+/**
+ * `rest` is the path after the base, e.g. "", "/", "/info", "/000/abc/xhr".
+ * Server and session ids are any non-empty segment without dots; undefined is 404.
+ */
+export function parseSockJSPath(rest: string): SockJSRoute | undefined {
+  if (rest === "" || rest === "/") return { kind: "greeting" };
+  if (rest === "/info") return { kind: "info" };
+  if (/^\/iframe(-[^/]*)?\.html$/.test(rest)) return { kind: "iframe" };
+  if (rest === "/websocket") return { kind: "raw-websocket" };
+  const session = /^\/[^/.]+\/([^/.]+)\/([a-z_]+)$/.exec(rest);
+  if (session && Object.hasOwn(SESSION_METHODS, session[2]!)) {
+    return { kind: "session", sessionId: session[1]!, transport: session[2] as SessionTransportName };
+  }
+  return undefined;
+}
+
+/** Methods allowed on `route`. */
+export function allowedMethods(route: SockJSRoute): readonly string[] {
+  return route.kind === "session" ? SESSION_METHODS[route.transport] : FIXED_METHODS[route.kind];
+}

@@ -1,0 +1,79 @@
+import type { SockJSOptions } from "../../config";
+import { iframePage } from "../../protocol/sockjs/iframe";
+import { allowedMethods, parseSockJSPath } from "../../protocol/sockjs/paths";
+import { cacheForAYear, corsHeaders, NO_CACHE, preflight, sockjsError } from "./headers";
+import { forwardRequest, type ForwardedRoute } from "./forwarding";
+import { etagOf } from "./etag";
+
+/** One SockJS service (a base URL) as the worker sees it. */
+export interface SockJSService {
+  options: SockJSOptions;
+  /** Whether a request with this Origin may use the service (403 otherwise). */
+  allowsOrigin(origin: string | null): boolean;
+  /** CSP `frame-ancestors` sources: who may embed the iframe page. */
+  frameAncestors: string;
+  /** The object that holds the service's sessions and sockets. */
+  forward(request: Request): Promise<Response>;
+}
+
+/**
+ * Serves everything under a SockJS base URL. Stateless answers (greeting, info, the
+ * iframe page, preflights and errors) are made here at the edge; session requests and
+ * websocket upgrades go to the object that owns the sessions.
+ */
+export async function serveSockJS(request: Request, rest: string, service: SockJSService): Promise<Response> {
+  const route = parseSockJSPath(rest);
+  if (!route) return sockjsError(404, "Not found.");
+  const methods = allowedMethods(route);
+  const method = request.method === "HEAD" ? "GET" : request.method;
+  if (!methods.includes(method)) return new Response(null, { status: 405, headers: { Allow: methods.join(", ") } });
+  // The greeting is public and the iframe page is loaded same-origin (framing is limited by CSP).
+  if (route.kind !== "greeting" && route.kind !== "iframe" && !service.allowsOrigin(request.headers.get("Origin"))) {
+    return sockjsError(403, "Origin not allowed.");
+  }
+  if (method === "OPTIONS") return preflight(request, methods);
+
+  switch (route.kind) {
+    case "greeting":
+      return new Response("Welcome to SockJS!\n", { headers: { "Content-Type": "text/plain; charset=UTF-8" } });
+    case "info":
+      return info(request, service.options);
+    case "iframe":
+      return iframe(request, service);
+    default:
+      return forwardSession(request, route, service);
+  }
+}
+
+function info(request: Request, options: SockJSOptions): Response {
+  const entropy = crypto.getRandomValues(new Uint32Array(1))[0];
+  const body = { websocket: options.websocket, cookie_needed: options.cookieNeeded, origins: ["*:*"], entropy };
+  return new Response(JSON.stringify(body), {
+    headers: { "Content-Type": "application/json; charset=UTF-8", ...NO_CACHE, ...corsHeaders(request) },
+  });
+}
+
+async function iframe(request: Request, service: SockJSService): Promise<Response> {
+  const page = iframePage(service.options.clientUrl);
+  const etag = await etagOf(page);
+  const headers = {
+    ...cacheForAYear(),
+    ETag: etag,
+    "Content-Security-Policy": `frame-ancestors ${service.frameAncestors}`,
+  };
+  if (request.headers.get("If-None-Match") === etag) return new Response(null, { status: 304, headers });
+  return new Response(page, { headers: { ...headers, "Content-Type": "text/html; charset=UTF-8" } });
+}
+
+function forwardSession(request: Request, route: ForwardedRoute, service: SockJSService): Promise<Response> | Response {
+  const isWebSocket = route.kind === "raw-websocket" || route.transport === "websocket";
+  if (isWebSocket) {
+    if (!service.options.websocket) return sockjsError(404, "WebSocket transport is disabled.");
+    // The spec also wants 400 for a Connection header without "upgrade"; workerd answers
+    // such upgrades itself before the worker runs, so that check lives in the runtime.
+    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+      return sockjsError(400, 'Can "Upgrade" only to "WebSocket".');
+    }
+  }
+  return service.forward(forwardRequest(request, route));
+}

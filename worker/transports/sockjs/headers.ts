@@ -1,0 +1,65 @@
+import type { SockJSOptions } from "../../config";
+
+/** Response headers the SockJS spec requires, by purpose. */
+
+/** Session data and /info must never be cached (iOS 6 even caches POSTs). */
+export const NO_CACHE = { "Cache-Control": "no-store, no-cache, must-revalidate, max-age=0" } as const;
+
+const YEAR_SECONDS = 31_536_000;
+
+/** Preflights and the iframe page are strongly cacheable. */
+export function cacheForAYear(): Record<string, string> {
+  return {
+    "Cache-Control": `public, max-age=${YEAR_SECONDS}`,
+    Expires: new Date(Date.now() + YEAR_SECONDS * 1000).toUTCString(),
+  };
+}
+
+/**
+ * CORS for XHR transports: echo the (already vetted) Origin with credentials so the
+ * JSESSIONID cookie can flow; `*` when there is none or it is "null" (file:// pages,
+ * where echoing "null" would read as a rejection).
+ */
+export function corsHeaders(request: Request): Record<string, string> {
+  const origin = request.headers.get("Origin");
+  const headers: Record<string, string> =
+    origin && origin !== "null"
+      ? { "Access-Control-Allow-Origin": origin, "Access-Control-Allow-Credentials": "true", Vary: "Origin" }
+      : { "Access-Control-Allow-Origin": "*" };
+  const requested = request.headers.get("Access-Control-Request-Headers");
+  if (requested) headers["Access-Control-Allow-Headers"] = requested;
+  return headers;
+}
+
+/** `204` answer to a CORS preflight. */
+export function preflight(request: Request, methods: readonly string[]): Response {
+  return new Response(null, {
+    status: 204,
+    headers: {
+      ...corsHeaders(request),
+      ...cacheForAYear(),
+      "Access-Control-Allow-Methods": methods.join(", "),
+      "Access-Control-Max-Age": String(YEAR_SECONDS),
+    },
+  });
+}
+
+/**
+ * With cookie_needed, every session response sets JSESSIONID (echoing the client's
+ * own, or "dummy") so cookie-based sticky load balancers keep the session together.
+ */
+export function sessionCookie(request: Request, options: SockJSOptions): Record<string, string> {
+  if (!options.cookieNeeded) return {};
+  const sent = /(?:^|;\s*)JSESSIONID=([A-Za-z0-9._~-]{1,128})(?:;|$)/.exec(request.headers.get("Cookie") ?? "")?.[1];
+  return { "Set-Cookie": `JSESSIONID=${sent ?? "dummy"}; path=/` };
+}
+
+/** Headers shared by every session response: CORS, no caching, the cookie. */
+export function sessionHeaders(request: Request, options: SockJSOptions, contentType: string): Record<string, string> {
+  return { "Content-Type": contentType, ...NO_CACHE, ...corsHeaders(request), ...sessionCookie(request, options) };
+}
+
+/** A plain-text SockJS error (`Payload expected.`, `"callback" parameter required`, ...). */
+export function sockjsError(status: number, reason: string, headers: Record<string, string> = {}): Response {
+  return new Response(reason, { status, headers: { "Content-Type": "text/plain; charset=UTF-8", ...NO_CACHE, ...headers } });
+}

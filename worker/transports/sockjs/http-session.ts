@@ -1,0 +1,134 @@
+import type { SockJSOptions } from "../../config";
+import { closeFrame, HEARTBEAT_FRAME, messageFrame, OPEN_FRAME } from "../../protocol/sockjs/frames";
+import type { Receiver } from "./receiver";
+
+/** What an application sees of a SockJS connection, whatever the transport. */
+export interface Channel {
+  send(text: string): void;
+  close(code: number, reason: string): void;
+}
+
+/** The application side of one session. */
+export interface SessionHandler {
+  /** Each client message, in order. */
+  message(text: string): void;
+  /** The session is over (closed by either side, or timed out). Called once. */
+  closed(): void;
+}
+
+export type OpenSession = (channel: Channel) => SessionHandler;
+
+/**
+ * One SockJS session on the HTTP transports. Messages queue in the outbox until a
+ * receiving request takes them, so nothing is lost between polls. At most one
+ * receiver at a time; without one for `disconnectDelayMs` the session ends.
+ */
+export class HttpSession implements Channel {
+  private readonly outbox: string[] = [];
+  private receiver: Receiver | undefined;
+  private handler: SessionHandler | undefined;
+  /** Set once closed: every later receiving request gets this frame until the session is forgotten. */
+  private final: string | undefined;
+  private ended = false;
+  private flushQueued = false;
+  private heartbeat: ReturnType<typeof setInterval> | undefined;
+  private expiry: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly options: SockJSOptions,
+    private readonly forget: () => void,
+  ) {}
+
+  /** The first receiving request: it gets the open frame, then the application starts. */
+  open(receiver: Receiver, openSession: OpenSession): void {
+    this.attach(receiver);
+    this.write(OPEN_FRAME);
+    this.handler = openSession(this);
+    if (this.final !== undefined) this.notifyClosed();
+  }
+
+  /** A later receiving request. */
+  attach(receiver: Receiver): void {
+    if (this.receiver) {
+      receiver.write(closeFrame(2010, "Another connection still open"));
+      receiver.end();
+      return;
+    }
+    if (this.expiry !== undefined) clearTimeout(this.expiry);
+    this.receiver = receiver;
+    // A client that drops a receiver mid-session may have missed frames: the spec ends the session.
+    receiver.onAbort = () => {
+      if (this.receiver !== receiver) return;
+      this.detach();
+      this.close(1002, "Connection interrupted");
+    };
+    this.heartbeat = setInterval(() => this.write(HEARTBEAT_FRAME), this.options.heartbeatMs);
+    this.flush();
+  }
+
+  /** Messages from xhr_send / jsonp_send. */
+  receive(messages: readonly string[]): void {
+    if (this.final !== undefined) return;
+    for (const message of messages) this.handler?.message(message);
+  }
+
+  send(text: string): void {
+    if (this.final !== undefined) return;
+    this.outbox.push(text);
+    // Batch what the application sends in one turn (a tick's fan-out) into one frame.
+    if (this.receiver && !this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(() => {
+        this.flushQueued = false;
+        this.flush();
+      });
+    }
+  }
+
+  close(code: number, reason: string): void {
+    if (this.final !== undefined) return;
+    this.final = closeFrame(code, reason);
+    this.flush();
+    if (this.handler) this.notifyClosed();
+  }
+
+  /** Delivers queued messages, then the close frame, to the current receiver. */
+  private flush(): void {
+    while (this.receiver) {
+      if (this.outbox.length > 0) {
+        this.write(messageFrame(this.outbox.splice(0)));
+      } else if (this.final !== undefined) {
+        const receiver = this.receiver;
+        this.write(this.final);
+        receiver.end();
+        this.detach();
+      } else {
+        return;
+      }
+    }
+  }
+
+  private write(frame: string): void {
+    if (this.receiver && !this.receiver.write(frame)) this.detach();
+  }
+
+  private detach(): void {
+    if (!this.receiver) return;
+    if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
+    this.receiver = undefined;
+    this.expiry = setTimeout(() => this.expire(), this.options.disconnectDelayMs);
+  }
+
+  /** No receiver for the disconnect delay: the client is gone. */
+  private expire(): void {
+    this.final ??= closeFrame(1000, "Normal closure");
+    this.notifyClosed();
+    this.forget();
+  }
+
+  private notifyClosed(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.handler?.closed();
+  }
+}

@@ -1,0 +1,79 @@
+import type { SockJSOptions } from "../../config";
+import { decodeSendPayload, PayloadError } from "../../protocol/sockjs/frames";
+import { callbackProblem, receiverFraming, type ReceiverTransport } from "../../protocol/sockjs/receivers";
+import { sessionHeaders, sockjsError } from "./headers";
+import { HttpSession, type OpenSession } from "./http-session";
+import { openReceiver } from "./receiver";
+
+/** Largest xhr_send / jsonp_send body accepted; application limits (STOMP frame size) apply after. */
+export const MAX_SEND_BYTES = 1_048_576;
+
+/**
+ * The HTTP-transport sessions held by one object (in memory: a restarted object
+ * answers 404 to senders and a fresh open frame to receivers, and clients reconnect).
+ */
+export class SessionServer {
+  private readonly sessions = new Map<string, HttpSession>();
+
+  constructor(
+    private readonly options: SockJSOptions,
+    private readonly openSession: OpenSession,
+  ) {}
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  handle(request: Request, sessionId: string, transport: ReceiverTransport | "xhr_send" | "jsonp_send"): Promise<Response> {
+    if (transport === "xhr_send" || transport === "jsonp_send") return this.send(request, sessionId, transport);
+    return Promise.resolve(this.receive(request, sessionId, transport));
+  }
+
+  private receive(request: Request, sessionId: string, transport: ReceiverTransport): Promise<Response> | Response {
+    let callback = "";
+    if (transport === "jsonp" || transport === "htmlfile") {
+      callback = new URL(request.url).searchParams.get("c") ?? "";
+      const problem = callbackProblem(callback);
+      if (problem) return sockjsError(500, problem);
+    }
+    const framing = receiverFraming(transport, callback);
+    const receiver = openReceiver(framing, sessionHeaders(request, this.options, framing.contentType), this.options.responseLimit);
+    const existing = this.sessions.get(sessionId);
+    if (existing) {
+      existing.attach(receiver);
+    } else {
+      const session = new HttpSession(this.options, () => {
+        if (this.sessions.get(sessionId) === session) this.sessions.delete(sessionId);
+      });
+      this.sessions.set(sessionId, session);
+      session.open(receiver, this.openSession);
+    }
+    return receiver.response;
+  }
+
+  private async send(request: Request, sessionId: string, transport: "xhr_send" | "jsonp_send"): Promise<Response> {
+    const session = this.sessions.get(sessionId);
+    if (!session) return sockjsError(404, "Session not found.");
+    const headers = sessionHeaders(request, this.options, "text/plain; charset=UTF-8");
+    if (Number(request.headers.get("Content-Length") ?? 0) > MAX_SEND_BYTES) {
+      return sockjsError(413, "Payload too large.", headers);
+    }
+    let body = await request.text();
+    if (body.length > MAX_SEND_BYTES) return sockjsError(413, "Payload too large.", headers);
+    if (transport === "jsonp_send" && isForm(request)) body = new URLSearchParams(body).get("d") ?? "";
+    let messages: string[];
+    try {
+      messages = decodeSendPayload(body);
+    } catch (err) {
+      if (err instanceof PayloadError) return sockjsError(500, err.message, headers);
+      throw err;
+    }
+    session.receive(messages);
+    // jsonp_send answers "ok" (some browsers mishandle 204); xhr_send is 204 but still text/plain.
+    return transport === "jsonp_send" ? new Response("ok", { headers }) : new Response(null, { status: 204, headers });
+  }
+}
+
+function isForm(request: Request): boolean {
+  return (request.headers.get("Content-Type") ?? "").toLowerCase().startsWith("application/x-www-form-urlencoded");
+}

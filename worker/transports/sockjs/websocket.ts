@@ -1,0 +1,43 @@
+import { closeFrame, messageFrame, OPEN_FRAME } from "../../protocol/sockjs/frames";
+import type { Channel } from "./http-session";
+
+/** Tag that marks a hibernatable socket as SockJS-framed (untagged sockets carry raw frames). */
+export const SOCKJS_TAG = "sockjs";
+
+/** Accepts a websocket upgrade as a hibernatable socket; SockJS ones get the open frame first. */
+export function acceptSocket(ctx: DurableObjectState, sockjs: boolean, headers: Record<string, string> = {}): { socket: WebSocket; response: Response } {
+  const { 0: client, 1: server } = new WebSocketPair();
+  ctx.acceptWebSocket(server, sockjs ? [SOCKJS_TAG] : []);
+  if (sockjs) server.send(OPEN_FRAME);
+  return { socket: server, response: new Response(null, { status: 101, webSocket: client, headers }) };
+}
+
+export function isSockJSSocket(ctx: DurableObjectState, ws: WebSocket): boolean {
+  return ctx.getTags(ws).includes(SOCKJS_TAG);
+}
+
+/** A socket as an application channel: SockJS frames on tagged sockets, raw text otherwise. */
+export function socketChannel(ws: WebSocket, sockjs: boolean): Channel {
+  return {
+    send(text) {
+      try {
+        ws.send(sockjs ? messageFrame([text]) : text);
+      } catch {
+        // The peer is gone; its close event cleans up.
+      }
+    },
+    close(code, reason) {
+      try {
+        if (sockjs) ws.send(closeFrame(code, reason));
+        ws.close(code, reason);
+      } catch {
+        // Already closing.
+      }
+    },
+  };
+}
+
+/** Text of a websocket message (clients may send binary frames). */
+export function messageText(message: string | ArrayBuffer): string {
+  return typeof message === "string" ? message : new TextDecoder().decode(message);
+}
