@@ -24,9 +24,13 @@ export class SessionServer {
     return this.sessions.size;
   }
 
-  handle(request: Request, sessionId: string, transport: ReceiverTransport | "xhr_send" | "jsonp_send"): Promise<Response> {
-    if (transport === "xhr_send" || transport === "jsonp_send") return this.send(request, sessionId, transport);
-    return Promise.resolve(this.receive(request, sessionId, transport));
+  async handle(request: Request, sessionId: string, transport: ReceiverTransport | "xhr_send" | "jsonp_send"): Promise<Response> {
+    // Read the body before answering, whatever the answer: workerd fails the connection
+    // ("Can't read from request stream after response has been sent") otherwise.
+    const body = await readBody(request);
+    if (body === undefined) return sockjsError(413, "Payload too large.", sessionHeaders(request, this.options, "text/plain; charset=UTF-8"));
+    if (transport === "xhr_send" || transport === "jsonp_send") return this.send(request, body, sessionId, transport);
+    return this.receive(request, sessionId, transport);
   }
 
   private receive(request: Request, sessionId: string, transport: ReceiverTransport): Promise<Response> | Response {
@@ -51,15 +55,10 @@ export class SessionServer {
     return receiver.response;
   }
 
-  private async send(request: Request, sessionId: string, transport: "xhr_send" | "jsonp_send"): Promise<Response> {
+  private send(request: Request, body: string, sessionId: string, transport: "xhr_send" | "jsonp_send"): Response {
     const session = this.sessions.get(sessionId);
     if (!session) return sockjsError(404, "Session not found.");
     const headers = sessionHeaders(request, this.options, "text/plain; charset=UTF-8");
-    if (Number(request.headers.get("Content-Length") ?? 0) > MAX_SEND_BYTES) {
-      return sockjsError(413, "Payload too large.", headers);
-    }
-    let body = await request.text();
-    if (body.length > MAX_SEND_BYTES) return sockjsError(413, "Payload too large.", headers);
     if (transport === "jsonp_send" && isForm(request)) body = new URLSearchParams(body).get("d") ?? "";
     let messages: string[];
     try {
@@ -72,6 +71,13 @@ export class SessionServer {
     // jsonp_send answers "ok" (some browsers mishandle 204); xhr_send is 204 but still text/plain.
     return transport === "jsonp_send" ? new Response("ok", { headers }) : new Response(null, { status: 204, headers });
   }
+}
+
+/** The request body as text; undefined past MAX_SEND_BYTES. */
+async function readBody(request: Request): Promise<string | undefined> {
+  if (Number(request.headers.get("Content-Length") ?? 0) > MAX_SEND_BYTES) return undefined;
+  const body = await request.text();
+  return body.length > MAX_SEND_BYTES ? undefined : body;
 }
 
 function isForm(request: Request): boolean {
