@@ -34,7 +34,10 @@ describe("hibernation and restarts", () => {
     const c = await connectStomp(srv.url, "HIBA");
     const home = new Collector(c.client, "/topic/ticker.HIBA");
     const remote = new Collector(c.client, "/topic/ticker.HIBB");
-    await Promise.all([home.waitFor(1), remote.waitFor(1)]);
+    // A SockJS-websocket session in the same object hibernates the same way.
+    const viaSockJS = await connectStomp(srv.url, "HIBA", { sockjs: "websocket" });
+    const sockjsHome = new Collector(viaSockJS.client, "/topic/ticker.HIBA");
+    await Promise.all([home.waitFor(1), remote.waitFor(1), sockjsHome.waitFor(1)]);
     expect(started(srv.logs(), "HIBA")).toEqual([expect.objectContaining({ sockets: 0 })]);
 
     await sleep(15_000); // idle: the runtime evicts both objects
@@ -55,14 +58,18 @@ describe("hibernation and restarts", () => {
     await publish("HIBA", 101.25);
     await publish("HIBB", 202.5);
     const [h, r] = await Promise.all([home.waitFor(2), remote.waitFor(2)]);
-    // The home object was rebuilt from the hibernated socket's attachment.
-    expect(started(srv.logs(), "HIBA").at(-1)).toEqual(expect.objectContaining({ sockets: 1 }));
+    // The home object was rebuilt from the hibernated sockets' attachments.
+    expect(started(srv.logs(), "HIBA").at(-1)).toEqual(expect.objectContaining({ sockets: 2 }));
     expect(h[1]).toEqual(expect.objectContaining({ price: 101.25, seq: h[0]!.seq + 1 }));
     expect(r[1]).toEqual(expect.objectContaining({ price: 202.5, seq: r[0]!.seq + 1 }));
     expect(home.messages[1]!.headers.subscription).toBe(home.subscription.id);
     expect(remote.messages[1]!.headers.subscription).toBe(remote.subscription.id);
+    const [, s] = await sockjsHome.waitFor(2);
+    expect(s).toEqual(expect.objectContaining({ price: 101.25, seq: h[0]!.seq + 1 }));
+    expect(sockjsHome.messages[1]!.headers.subscription).toBe(sockjsHome.subscription.id);
     expect(c.errors).toEqual([]);
-    await c.disconnect();
+    expect(viaSockJS.errors).toEqual([]);
+    await Promise.all([c.disconnect(), viaSockJS.disconnect()]);
   });
 
   it("persists seq across a restart of the runtime", async () => {

@@ -1,4 +1,5 @@
 import { Client, type IFrame, type IMessage, type StompSubscription } from "@stomp/stompjs";
+import SockJS from "sockjs-client";
 import WebSocket from "ws";
 
 export interface TickBody {
@@ -20,20 +21,29 @@ export interface Connected {
   disconnect(): Promise<void>;
 }
 
-/** An unmodified @stomp/stompjs client over the `ws` package, connected to /ws/{home}. */
-export async function connectStomp(
-  baseUrl: string,
-  home: string,
-  options: { headers?: Record<string, string>; origin?: string; heartbeat?: number } = {},
-): Promise<Connected> {
+export interface ConnectOptions {
+  headers?: Record<string, string>;
+  origin?: string;
+  heartbeat?: number;
+  /** Connect through unmodified sockjs-client to /sockjs/{home}, forcing this transport. */
+  sockjs?: "websocket" | "xhr-streaming" | "xhr-polling";
+}
+
+/**
+ * An unmodified @stomp/stompjs client connected to {home}'s object: over the `ws`
+ * package to /ws/{home}, or over sockjs-client to /sockjs/{home}.
+ */
+export async function connectStomp(baseUrl: string, home: string, options: ConnectOptions = {}): Promise<Connected> {
   const errors: IFrame[] = [];
   let resolveClosed!: (v: { code: number; reason: string }) => void;
   const closed = new Promise<{ code: number; reason: string }>((r) => (resolveClosed = r));
   const client = new Client({
     webSocketFactory: () =>
-      new WebSocket(`${baseUrl.replace(/^http/, "ws")}/ws/${home}`, ["v12.stomp", "v11.stomp", "v10.stomp"], {
-        headers: options.origin ? { Origin: options.origin } : {},
-      }),
+      options.sockjs
+        ? new SockJS(`${baseUrl}/sockjs/${home}`, null, { transports: [options.sockjs] })
+        : new WebSocket(`${baseUrl.replace(/^http/, "ws")}/ws/${home}`, ["v12.stomp", "v11.stomp", "v10.stomp"], {
+            headers: options.origin ? { Origin: options.origin } : {},
+          }),
     connectHeaders: options.headers ?? {},
     reconnectDelay: 0,
     heartbeatIncoming: options.heartbeat ?? 0,
