@@ -12,7 +12,10 @@ import { rawChunks, TextStream } from "../support/http-stream";
 let srv: DevServer;
 let base: string;
 beforeAll(async () => {
-  srv = await startDevServer({ vars: { SOCKJS_TEST_SERVICES: "true" } });
+  // Short timers so heartbeats and session expiry are observable in a test.
+  srv = await startDevServer({
+    vars: { SOCKJS_TEST_SERVICES: "true", SOCKJS_HEARTBEAT_MS: "2000", SOCKJS_DISCONNECT_DELAY_MS: "1500" },
+  });
   base = `${srv.url}/sockjs-test`;
 });
 afterAll(async () => srv?.stop());
@@ -258,6 +261,32 @@ describe("sessions over xhr-polling", () => {
     expect(await res.text()).toBe("");
     expect((await post(`${base}/echo/a/a/jsonp`)).headers.get("allow")).toBe("GET");
     expect((await post(`${base}/echo/a/a/nope`)).status).toBe(404);
+  });
+});
+
+describe("session timers", () => {
+  it("sends h to a waiting receiver every heartbeat period", async () => {
+    const url = session();
+    await post(`${url}/xhr`);
+    const started = Date.now();
+    expect(await (await post(`${url}/xhr`)).text()).toBe("h\n");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_900);
+    const stream = new TextStream((await post(`${url}/xhr_streaming`)).body);
+    await stream.take(2049);
+    expect(await stream.take(2, 4_000)).toBe("h\n");
+    await stream.cancel();
+  });
+
+  it("keeps queued messages between polls, and forgets a session left without a receiver", async () => {
+    const url = session();
+    await post(`${url}/xhr`);
+    await post(`${url}/xhr_send`, '["one"]');
+    await post(`${url}/xhr_send`, '["two"]');
+    await new Promise((r) => setTimeout(r, 700));
+    expect(await (await post(`${url}/xhr`)).text()).toBe('a["one","two"]\n');
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect((await post(`${url}/xhr_send`, '["late"]')).status).toBe(404);
+    expect(await (await post(`${url}/xhr`)).text()).toBe("o\n");
   });
 });
 

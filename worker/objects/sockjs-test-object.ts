@@ -3,7 +3,7 @@ import { readConfig } from "../config";
 import type { Env } from "../env";
 import { decodeSocketMessage, OPEN_FRAME } from "../protocol/sockjs/frames";
 import { forwardedRoute } from "../transports/sockjs/forwarding";
-import type { Channel, SessionHandler } from "../transports/sockjs/http-session";
+import type { Channel, SessionHandler } from "../transports/sockjs/channel";
 import { SessionServer } from "../transports/sockjs/session-server";
 import { isTestService, TEST_SERVICES, testServiceOptions } from "../transports/sockjs/test-services";
 import { acceptSocket, isSockJSSocket, messageText, socketChannel } from "../transports/sockjs/websocket";

@@ -13,7 +13,7 @@ import { isPublishToken } from "../http/publish-auth";
 import { log } from "../log";
 import { decodeSocketMessage, HEARTBEAT_FRAME } from "../protocol/sockjs/frames";
 import { forwardedRoute } from "../transports/sockjs/forwarding";
-import type { Channel, SessionHandler } from "../transports/sockjs/http-session";
+import type { Channel, SessionHandler } from "../transports/sockjs/channel";
 import { SessionServer } from "../transports/sockjs/session-server";
 import { acceptSocket, isSockJSSocket, messageText, SOCKJS_TAG, socketChannel } from "../transports/sockjs/websocket";
 import { schedulerStub, tickerStub } from "./stubs";

@@ -1,22 +1,7 @@
 import type { SockJSOptions } from "../../config";
 import { closeFrame, HEARTBEAT_FRAME, messageFrame, OPEN_FRAME } from "../../protocol/sockjs/frames";
+import type { Channel, OpenSession, SessionHandler } from "./channel";
 import type { Receiver } from "./receiver";
-
-/** What an application sees of a SockJS connection, whatever the transport. */
-export interface Channel {
-  send(text: string): void;
-  close(code: number, reason: string): void;
-}
-
-/** The application side of one session. */
-export interface SessionHandler {
-  /** Each client message, in order. */
-  message(text: string): void;
-  /** The session is over (closed by either side, or timed out). Called once. */
-  closed(): void;
-}
-
-export type OpenSession = (channel: Channel) => SessionHandler;
 
 /**
  * One SockJS session on the HTTP transports. Messages queue in the outbox until a

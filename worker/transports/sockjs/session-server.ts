@@ -2,7 +2,8 @@ import type { SockJSOptions } from "../../config";
 import { decodeSendPayload, PayloadError } from "../../protocol/sockjs/frames";
 import { callbackProblem, receiverFraming, type ReceiverTransport } from "../../protocol/sockjs/receivers";
 import { sessionHeaders, sockjsError } from "./headers";
-import { HttpSession, type OpenSession } from "./http-session";
+import type { OpenSession } from "./channel";
+import { HttpSession } from "./http-session";
 import { openReceiver } from "./receiver";
 
 /** Largest xhr_send / jsonp_send body accepted; application limits (STOMP frame size) apply after. */
@@ -19,10 +20,6 @@ export class SessionServer {
     private readonly options: SockJSOptions,
     private readonly openSession: OpenSession,
   ) {}
-
-  get size(): number {
-    return this.sessions.size;
-  }
 
   async handle(request: Request, sessionId: string, transport: ReceiverTransport | "xhr_send" | "jsonp_send"): Promise<Response> {
     // Read the body before answering, whatever the answer: workerd fails the connection

@@ -1,5 +1,5 @@
 import { closeFrame, messageFrame, OPEN_FRAME } from "../../protocol/sockjs/frames";
-import type { Channel } from "./http-session";
+import type { Channel } from "./channel";
 
 /** Tag that marks a hibernatable socket as SockJS-framed (untagged sockets carry raw frames). */
 export const SOCKJS_TAG = "sockjs";

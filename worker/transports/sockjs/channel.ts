@@ -1,0 +1,15 @@
+/** What an application sees of a SockJS connection, whatever the transport. */
+export interface Channel {
+  send(text: string): void;
+  close(code: number, reason: string): void;
+}
+
+/** The application side of one session. */
+export interface SessionHandler {
+  /** Each client message, in order. */
+  message(text: string): void;
+  /** The session is over (closed by either side, or timed out). Called once. */
+  closed(): void;
+}
+
+export type OpenSession = (channel: Channel) => SessionHandler;
