@@ -15,6 +15,7 @@ import { Collector, connectStomp, sleep } from "../support/stomp";
 const VARS = {
   TICK_INTERVAL_MS: "250",
   HEARTBEAT_MS: "500",
+  SOCKJS_DISCONNECT_DELAY_MS: "1000",
   ALLOWED_ORIGINS: "http://allowed.test,https://*.example.com",
 };
 const persistDir = mkdtempSync(join(tmpdir(), "edge-ticker-sockjs-"));
@@ -85,6 +86,19 @@ it("answers a malformed STOMP frame with ERROR then a SockJS close, leaving othe
   await ticks.waitFor(before + 2);
   expect(bystander.errors).toEqual([]);
   await bystander.disconnect();
+});
+
+it("ends the STOMP session of an abandoned HTTP session, and its symbol stops ticking", async () => {
+  const active = async () => ((await (await fetch(`${srv.url}/healthz`)).json()) as { activeSymbols: string[] }).activeSymbols;
+  const url = `${srv.url}/sockjs/SJL/000/left-${Date.now()}`;
+  expect(await (await post(`${url}/xhr`)).text()).toBe("o\n");
+  const frames = ["CONNECT\naccept-version:1.2\nhost:x\n\n\u0000", "SUBSCRIBE\nid:0\ndestination:/topic/ticker.SJL\n\n\u0000"];
+  expect((await post(`${url}/xhr_send`, JSON.stringify(frames))).status).toBe(204);
+  expect(await (await post(`${url}/xhr`)).text()).toMatch(/^a\["CONNECTED\\n/);
+  await expect.poll(active, { timeout: 5_000 }).toContain("SJL");
+  // No more polls: after the disconnect delay the session and its subscription are gone.
+  await expect.poll(active, { timeout: 10_000, interval: 500 }).not.toContain("SJL");
+  expect((await post(`${url}/xhr_send`, '["\\n"]')).status).toBe(404);
 });
 
 it("speaks raw STOMP on /sockjs/{SYMBOL}/websocket, like /ws", async () => {
