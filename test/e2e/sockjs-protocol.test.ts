@@ -293,11 +293,14 @@ describe("session timers", () => {
 describe("streaming transports", () => {
   it("xhr_streaming: 2 KiB prelude, then each frame in its own chunk", async () => {
     const url = session();
-    const { head, chunks } = await rawChunks(`${url}/xhr_streaming`, "POST", 2);
+    const { head, chunks } = await rawChunks(`${url}/xhr_streaming`, "POST", (c) => c.join("").length >= 2051);
     expect(head).toMatch(/^HTTP\/1\.1 200/);
     expect(head).toMatch(/content-type: application\/javascript; charset=UTF-8/i);
     expect(head).toMatch(new RegExp(`cache-control: ${NO_CACHE}`, "i"));
-    expect(chunks).toEqual([`${"h".repeat(2048)}\n`, "o\n"]);
+    // The prelude goes out as one write; workerd sometimes splits its first chunk (at
+    // byte 27, measured), which no client depends on. The open frame never shares a chunk.
+    expect(chunks.join("")).toBe(`${"h".repeat(2048)}\no\n`);
+    expect(chunks.at(-1)).toBe("o\n");
   });
 
   it("xhr_streaming: delivers sends, then closes after the response limit (4 KiB here)", async () => {

@@ -65,7 +65,12 @@ export class TextStream {
  * An HTTP/1.1 request on a raw socket that returns the response's chunks exactly as
  * framed by chunked transfer-encoding (fetch would hide the chunk boundaries).
  */
-export async function rawChunks(url: string, method: string, count: number, timeoutMs = 5_000): Promise<{ head: string; chunks: string[] }> {
+export async function rawChunks(
+  url: string,
+  method: string,
+  done: (chunks: string[]) => boolean,
+  timeoutMs = 5_000,
+): Promise<{ head: string; chunks: string[] }> {
   const { hostname, port, pathname, search } = new URL(url);
   const socket = connect(Number(port), hostname);
   socket.write(`${method} ${pathname}${search} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
@@ -86,7 +91,7 @@ export async function rawChunks(url: string, method: string, count: number, time
       const head = data.subarray(0, split).toString();
       const chunks: string[] = [];
       let at = split + 4;
-      while (chunks.length < count) {
+      while (!done(chunks)) {
         const eol = data.indexOf("\r\n", at);
         if (eol < 0) return;
         const size = parseInt(data.subarray(at, eol).toString(), 16);
