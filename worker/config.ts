@@ -11,6 +11,8 @@ export interface Config {
   heartbeatMs: number;
   /** How long published ticks keep the feed quiet for their symbol (ms). */
   publishHoldMs: number;
+  /** Ticks kept per symbol for /api/history. */
+  historySize: number;
   allowedOrigins: string[];
   requireOrigin: boolean;
   sockjs: SockJSOptions;
@@ -42,6 +44,7 @@ export function readConfig(env: Env): Config {
     maxSubscriptions: int(env, "MAX_SUBSCRIPTIONS", 100, 1, 100),
     heartbeatMs: int(env, "HEARTBEAT_MS", 10_000, 0, 3_600_000),
     publishHoldMs: int(env, "PUBLISH_HOLD_MS", 60_000, 0, 86_400_000),
+    historySize: int(env, "HISTORY_SIZE", 500, 1, 10_000),
     allowedOrigins: (env.ALLOWED_ORIGINS ?? "")
       .split(",")
       .map((o) => o.trim())

@@ -19,6 +19,7 @@ export interface Env {
   MAX_SUBSCRIPTIONS?: string;
   HEARTBEAT_MS?: string;
   PUBLISH_HOLD_MS?: string;
+  HISTORY_SIZE?: string;
   SOCKJS_WEBSOCKET?: string;
   SOCKJS_COOKIE_NEEDED?: string;
   SOCKJS_HEARTBEAT_MS?: string;

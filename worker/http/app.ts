@@ -4,6 +4,8 @@ import type { Env } from "../env";
 import { log } from "../log";
 import { schedulerStub } from "../objects/stubs";
 import { reject } from "./reply";
+import { embedRoutes } from "./routes/embed";
+import { historyRoutes } from "./routes/history";
 import { quoteRoutes } from "./routes/quotes";
 import { sockjsRoutes } from "./routes/sockjs";
 import { streamRoutes } from "./routes/stream";
@@ -14,6 +16,8 @@ export const app = new Hono<{ Bindings: Env }>()
   .route("/", sockjsRoutes)
   .route("/", tickRoutes)
   .route("/", quoteRoutes)
+  .route("/", historyRoutes)
+  .route("/", embedRoutes)
   .get("/healthz", async (c) => {
     const config = readConfig(c.env);
     const active = await schedulerStub(c.env).activeSymbols().catch(() => undefined);
@@ -23,20 +27,6 @@ export const app = new Hono<{ Bindings: Env }>()
       { "cache-control": "no-store" },
     );
   })
-  .get("/", (c) =>
-    c.text(
-      [
-        "Edge Ticker",
-        "",
-        "STOMP over WebSocket:  GET  /ws/{SYMBOL}  then SUBSCRIBE to /topic/ticker.{SYMBOL}",
-        "STOMP over SockJS:     new SockJS('/sockjs/{SYMBOL}')  (client library: /lib/sockjs.min.js)",
-        "Latest quotes:         GET  /api/quotes?symbols=AAPL,MSFT",
-        "Publish ticks:         POST /api/ticks  (Authorization: Bearer <PUBLISH_TOKEN>)",
-        "Health:                GET  /healthz",
-        "",
-      ].join("\n"),
-    ),
-  )
   .notFound((c) => reject(404, `no route for ${c.req.method} ${new URL(c.req.url).pathname}`))
   .onError((err) => {
     log("request_failed", { error: String(err), stack: err instanceof Error ? err.stack : undefined });

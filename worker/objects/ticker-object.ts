@@ -75,6 +75,7 @@ export class TickerObject extends DurableObject<Env> implements SessionBroker {
       this.publishedAt = (stored.get("publishedAt") as number | undefined) ?? 0;
       if (this.last) this.latest.set(this.symbol, buildTickFrame(this.last));
     });
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS history (seq INTEGER PRIMARY KEY, tick TEXT NOT NULL)");
     for (const ws of ctx.getWebSockets()) this.restore(ws);
     log("object_started", { symbol: this.symbol, sockets: this.sessions.size, holders: this.holders.size });
   }
@@ -274,6 +275,18 @@ export class TickerObject extends DurableObject<Env> implements SessionBroker {
     return this.last!;
   }
 
+  /** The last `limit` ticks, oldest first (charts fill from this before the first live tick). */
+  async history(limit: number): Promise<Tick[]> {
+    await this.currentFrame();
+    const rows = this.ctx.storage.sql.exec<{ tick: string }>("SELECT tick FROM history ORDER BY seq DESC LIMIT ?", limit);
+    const ticks = rows
+      .toArray()
+      .map((r) => JSON.parse(r.tick) as Tick)
+      .reverse();
+    // Ticks from before history was kept: at least the latest one.
+    return ticks.length > 0 ? ticks : [this.last!];
+  }
+
   /** Called by the cron sweep: restarts the alarm if it was lost. Returns whether the symbol is active. */
   async ensureTicking(): Promise<boolean> {
     if (!this.active()) return false;
@@ -326,6 +339,9 @@ export class TickerObject extends DurableObject<Env> implements SessionBroker {
     // Not awaited: the output gate holds every send below until the write is durable,
     // so a seq is never seen by a client and then lost.
     void this.ctx.storage.put("tick", tick);
+    // A bounded ring in SQLite: one insert and one trim per tick.
+    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO history (seq, tick) VALUES (?, ?)", tick.seq, JSON.stringify(tick));
+    this.ctx.storage.sql.exec("DELETE FROM history WHERE seq <= ?", tick.seq - this.config.historySize);
     const frame = buildTickFrame(tick);
     this.deliver(frame);
     await this.broadcast(frame);

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { Env } from "../../env";
 import { normalizeSymbol, SymbolError } from "../../market/symbol";
 import { tickerStub } from "../../objects/stubs";
+import { apiCors } from "../cors";
 import { reject } from "../reply";
 
 const MAX_SYMBOLS = 50;
@@ -19,5 +20,5 @@ export const quoteRoutes = new Hono<{ Bindings: Env }>().get("/api/quotes", asyn
   }
   if (symbols.length === 0 || symbols.length > MAX_SYMBOLS) return reject(400, `ask for 1 to ${MAX_SYMBOLS} symbols`);
   const quotes = await Promise.all(symbols.map((s) => tickerStub(c.env, s).latestTick()));
-  return c.json({ quotes }, 200, { "cache-control": "no-store" });
+  return c.json({ quotes }, 200, { "cache-control": "no-store", ...apiCors(c) });
 });

@@ -1,0 +1,183 @@
+/**
+ * The ticker page and the embeddable widget in headless Chromium against `wrangler dev`:
+ * live prices, the watchlist, the chart, the widget on allowed and refused sites, the
+ * SockJS fallback, the iframe embed, and reconnecting across a server restart.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium, type Browser } from "../support/chromium";
+import { freePort, startDevServer, type DevServer } from "../support/dev-server";
+import { startStaticServer } from "../support/static-server";
+
+const ARTIFACTS = resolve(import.meta.dirname, "../../test-results");
+const FIXTURES = resolve(import.meta.dirname, "fixtures");
+const persistDir = mkdtempSync(join(tmpdir(), "edge-ticker-web-"));
+let browser: Browser;
+let srv: DevServer;
+let port: number;
+let allowedSite: Awaited<ReturnType<typeof startStaticServer>>;
+let otherSite: Awaited<ReturnType<typeof startStaticServer>>;
+let vars: Record<string, string>;
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  browser = await launchChromium();
+  port = await freePort();
+  const worker = `http://127.0.0.1:${port}`;
+  const files = {
+    "/": { path: join(FIXTURES, "widget-host.html"), type: "text/html", replace: { __WORKER__: worker } },
+    "/iframe": { path: join(FIXTURES, "embed-host.html"), type: "text/html", replace: { __WORKER__: worker } },
+  };
+  allowedSite = await startStaticServer(files);
+  otherSite = await startStaticServer(files);
+  vars = { TICK_INTERVAL_MS: "250", ALLOWED_ORIGINS: allowedSite.url };
+  srv = await startDevServer({ vars, port, persistDir });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await allowedSite?.close();
+  await otherSite?.close();
+  await srv?.stop();
+  rmSync(persistDir, { recursive: true, force: true });
+});
+
+async function openPage(url: string, init?: string): Promise<Page> {
+  const page = await browser.context.newPage();
+  if (init) await page.addInitScript(init);
+  await page.goto(url);
+  return page;
+}
+
+const priceOf = (page: Page, symbol: string) => page.locator(`#watchlist tr[data-symbol="${symbol}"] .price`);
+const NUMBER = /\d/;
+
+describe("the page", () => {
+  it("shows live prices that change, a chart with points, and a readable connection state", async () => {
+    const page = await openPage(srv.url);
+    await expect.poll(() => page.locator("#link-state").textContent(), { timeout: 15_000 }).toBe("Connected");
+    expect(await page.locator("#link-detail").textContent()).toContain("via websocket");
+    expect(await page.locator("#watchlist tbody tr").count()).toBe(6);
+    await expect.poll(() => priceOf(page, "AAPL").textContent(), { timeout: 10_000 }).toMatch(NUMBER);
+    const first = await page.locator("#watchlist tbody").textContent();
+    await expect.poll(() => page.locator("#watchlist tbody").textContent(), { timeout: 10_000 }).not.toBe(first);
+    await expect.poll(async () => Number(await page.locator("#chart").getAttribute("data-points")), { timeout: 10_000 }).toBeGreaterThan(2);
+    expect(await page.locator("#chart canvas").count()).toBeGreaterThan(0);
+    await page.screenshot({ path: join(ARTIFACTS, "page.png") });
+    await page.close();
+  });
+
+  it("adds and removes symbols, keeps the list across reloads, and explains bad input", async () => {
+    const page = await openPage(srv.url);
+    await page.fill("#symbol-input", "??");
+    await page.click("#add-symbol button[type=submit]");
+    expect(await page.locator("#add-error").textContent()).toMatch(/Symbols are 1–16 characters/);
+    expect(await page.locator("#symbol-input").getAttribute("aria-invalid")).toBe("true");
+
+    await page.fill("#symbol-input", "tsla");
+    await page.press("#symbol-input", "Enter");
+    await expect.poll(() => priceOf(page, "TSLA").textContent(), { timeout: 10_000 }).toMatch(NUMBER);
+    expect(await page.locator("#chart-title").textContent()).toBe("TSLA");
+    await page.click('#watchlist tr[data-symbol="MSFT"] button.remove');
+    expect(await page.locator('#watchlist tr[data-symbol="MSFT"]').count()).toBe(0);
+
+    await page.reload();
+    await expect.poll(() => priceOf(page, "TSLA").textContent(), { timeout: 10_000 }).toMatch(NUMBER);
+    expect(await page.locator('#watchlist tr[data-symbol="MSFT"]').count()).toBe(0);
+    await page.close();
+  });
+
+  it("switches transport from the picker", async () => {
+    const page = await openPage(srv.url);
+    await expect.poll(() => page.locator("#link-state").textContent(), { timeout: 15_000 }).toBe("Connected");
+    await page.selectOption("#transport", "xhr-polling");
+    await expect.poll(() => page.locator("#link-detail").textContent(), { timeout: 15_000 }).toContain("via xhr-polling");
+    const before = await priceOf(page, "AAPL").textContent();
+    await expect.poll(() => priceOf(page, "AAPL").textContent(), { timeout: 10_000 }).not.toBe(before);
+    await page.selectOption("#transport", "auto");
+    await page.close();
+  });
+});
+
+describe("the widget", () => {
+  const widgetPrice = (page: Page, widget: string, symbol: string) => page.locator(`${widget} [data-symbol="${symbol}"] .price`);
+
+  it("shows live prices on an allowed site, shares one connection, follows attributes, ignores host CSS", async () => {
+    const page = await openPage(
+      allowedSite.url,
+      `window.__sockets = 0; const Native = WebSocket;
+       window.WebSocket = class extends Native { constructor(...a) { super(...a); window.__sockets++; } };`,
+    );
+    await expect.poll(() => widgetPrice(page, "#a", "AAPL").textContent(), { timeout: 15_000 }).toMatch(NUMBER);
+    await expect.poll(() => widgetPrice(page, "#b", "BTC-USD").textContent(), { timeout: 10_000 }).toMatch(NUMBER);
+    expect(await page.evaluate("window.__sockets")).toBe(1);
+
+    const first = await widgetPrice(page, "#a", "AAPL").textContent();
+    await expect.poll(() => widgetPrice(page, "#a", "AAPL").textContent(), { timeout: 10_000 }).not.toBe(first);
+
+    // (The test typings have no DOM: browser-side globals are reached through casts or strings.)
+    const style = await widgetPrice(page, "#a", "AAPL").evaluate((el) => {
+      const { getComputedStyle } = globalThis as unknown as { getComputedStyle(e: unknown): Record<"display" | "fontSize" | "color", string> };
+      const s = getComputedStyle(el);
+      return { display: s.display, fontSize: s.fontSize, color: s.color };
+    });
+    expect(style.display).not.toBe("none");
+    expect(style.fontSize).toBe("14px");
+    expect(style.color).not.toBe("rgb(255, 0, 0)");
+    await page.screenshot({ path: join(ARTIFACTS, "widget.png") });
+
+    await page.evaluate(`document.querySelector("#a").setAttribute("symbols", "NVDA")`);
+    await expect.poll(() => widgetPrice(page, "#a", "NVDA").textContent(), { timeout: 10_000 }).toMatch(NUMBER);
+    expect(await page.locator('#a [data-symbol="AAPL"]').count()).toBe(0);
+    await page.evaluate(`document.querySelector("#a").setAttribute("layout", "card")`);
+    await expect.poll(() => page.locator('#a .card[data-symbol="NVDA"]').count()).toBe(1);
+    await page.close();
+  });
+
+  it("says it is not enabled on a site outside the allow-list, and shows no prices", async () => {
+    const page = await openPage(otherSite.url);
+    await expect.poll(() => page.locator("#a .note").textContent(), { timeout: 15_000 }).toBe("Edge Ticker is not enabled for this site.");
+    expect(await page.locator("#b .note").textContent()).toBe("Edge Ticker is not enabled for this site.");
+    expect(await page.locator("#a [data-symbol]").count()).toBe(0);
+    await page.close();
+  });
+
+  for (const [name, init] of [
+    ["blocked (every WebSocket fails)", `const Native = WebSocket; window.WebSocket = class extends Native { constructor(u, p) { super("ws://127.0.0.1:9/blocked", p); } };`],
+    ["missing (no WebSocket constructor)", `delete window.WebSocket; window.WebSocket = undefined;`],
+  ] as const) {
+    it(`falls back to SockJS when WebSocket is ${name}`, async () => {
+      const page = await openPage(allowedSite.url, init);
+      await expect.poll(() => widgetPrice(page, "#a", "AAPL").textContent(), { timeout: 20_000 }).toMatch(NUMBER);
+      // The SockJS handshake (/info) went to the ticker, and the library came from it too.
+      const requests = (await page.evaluate(`performance.getEntriesByType("resource").map((e) => e.name)`)) as string[];
+      expect(requests.some((url) => url.startsWith(`${srv.url}/sockjs/`) && url.includes("/info"))).toBe(true);
+      expect(requests).toContain(`${srv.url}/lib/sockjs.min.js`);
+      await page.close();
+    });
+  }
+
+  it("renders as an iframe page, framable by allowed sites only", async () => {
+    const res = await fetch(`${srv.url}/embed?symbols=AAPL,MSFT&layout=card`);
+    expect(res.headers.get("content-security-policy")).toBe(`frame-ancestors 'self' ${allowedSite.url}`);
+    const page = await openPage(`${allowedSite.url}/iframe`);
+    const frame = page.frameLocator("#ticker");
+    await expect.poll(() => frame.locator('[data-symbol="AAPL"] .price').textContent(), { timeout: 15_000 }).toMatch(NUMBER);
+    await page.close();
+  });
+});
+
+it("shows reconnecting while the server is down, then live prices again", async () => {
+  const page = await openPage(srv.url);
+  await expect.poll(() => page.locator("#link-state").textContent(), { timeout: 15_000 }).toBe("Connected");
+  await srv.stop();
+  await expect.poll(() => page.locator("#link-state").textContent(), { timeout: 10_000 }).toMatch(/Reconnecting…|Connection failed/);
+  srv = await startDevServer({ vars, port, persistDir });
+  await expect.poll(() => page.locator("#link-state").textContent(), { timeout: 45_000, interval: 500 }).toBe("Connected");
+  const before = await priceOf(page, "AAPL").textContent();
+  await expect.poll(() => priceOf(page, "AAPL").textContent(), { timeout: 10_000 }).not.toBe(before);
+  await page.close();
+});

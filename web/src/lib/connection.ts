@@ -1,0 +1,204 @@
+import { Client, type IMessage, type StompSubscription } from "@stomp/stompjs";
+import { loadSockJS } from "./sockjs-loader";
+import type { Tick } from "./tick";
+
+export const TRANSPORTS = ["auto", "websocket", "xhr-streaming", "xhr-polling", "eventsource", "iframe-eventsource", "jsonp-polling"] as const;
+export type TransportChoice = (typeof TRANSPORTS)[number];
+
+export type LinkState = "connecting" | "connected" | "reconnecting" | "failed" | "not-enabled" | "paused";
+
+export interface LinkStatus {
+  state: LinkState;
+  /** The transport of the current connection ("websocket", "xhr-streaming", ...). */
+  transport?: string;
+  /** Consecutive failed attempts. */
+  failures: number;
+  /** When the next attempt starts (reconnecting/failed). */
+  retryAt?: number;
+  /** Time of the newest tick received. */
+  lastTickAt?: number;
+}
+
+type Listener = (tick: Tick) => void;
+
+const SOCKJS_FALLBACK = ["xhr-streaming", "xhr-polling", "eventsource", "iframe-eventsource", "jsonp-polling"];
+const BASE_DELAY_MS = 500;
+const MAX_DELAY_MS = 30_000;
+/** After this many failures in a row the state reads "failed" (it keeps retrying, slowly). */
+const FAILED_AFTER = 6;
+
+/**
+ * One STOMP connection to an Edge Ticker host, shared by everything on the page.
+ * WebSocket first; in auto mode it falls back to SockJS (loaded from the host) when
+ * WebSocket fails. Reconnects with exponential backoff and jitter and resubscribes;
+ * the server sends each symbol's latest tick on SUBSCRIBE, so views fill at once.
+ */
+export class TickerConnection {
+  private readonly client: Client;
+  private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly stompSubs = new Map<string, StompSubscription>();
+  private readonly statusListeners = new Set<(s: LinkStatus) => void>();
+  private status: LinkStatus = { state: "connecting", failures: 0 };
+  private choice: TransportChoice;
+  private useSockJS = false;
+  private sockjsCtor: Awaited<ReturnType<typeof loadSockJS>> | undefined;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private connectedThisAttempt = false;
+  private stopped = true;
+
+  constructor(
+    private readonly host: string,
+    options: { transport?: TransportChoice; checkOrigin?: boolean } = {},
+  ) {
+    this.choice = options.transport ?? "auto";
+    this.client = new Client({
+      reconnectDelay: 0, // reconnects are ours: backoff with jitter, and a transport decision per attempt
+      connectionTimeout: 10_000,
+      heartbeatIncoming: 20_000,
+      heartbeatOutgoing: 10_000,
+      beforeConnect: async () => {
+        this.connectedThisAttempt = false;
+        if (typeof WebSocket !== "function") this.useSockJS = true;
+        if (this.useSockJS || this.choice !== "auto" && this.choice !== "websocket") {
+          this.sockjsCtor = await loadSockJS(this.host);
+        }
+      },
+      webSocketFactory: () => this.createSocket(),
+    });
+    this.client.onConnect = () => this.onConnect();
+    this.client.onWebSocketClose = () => this.onClose();
+    this.client.onStompError = (frame) => console.warn("edge-ticker: server error", frame.headers.message);
+    if (options.checkOrigin) void this.checkOrigin();
+  }
+
+  get transport(): TransportChoice {
+    return this.choice;
+  }
+
+  get current(): LinkStatus {
+    return this.status;
+  }
+
+  onStatus(listener: (s: LinkStatus) => void): () => void {
+    this.statusListeners.add(listener);
+    listener(this.status);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  /** Live ticks of `symbol` (the latest one first); returns the unsubscribe function. */
+  subscribe(symbol: string, listener: Listener): () => void {
+    let set = this.listeners.get(symbol);
+    if (!set) {
+      this.listeners.set(symbol, (set = new Set()));
+      if (this.client.connected) this.stompSubscribe(symbol);
+    }
+    set.add(listener);
+    this.start();
+    return () => {
+      set.delete(listener);
+      if (set.size > 0) return;
+      this.listeners.delete(symbol);
+      this.stompSubs.get(symbol)?.unsubscribe();
+      this.stompSubs.delete(symbol);
+    };
+  }
+
+  /** Switches transport (the picker); reconnects at once. */
+  setTransport(choice: TransportChoice): void {
+    this.choice = choice;
+    this.useSockJS = choice !== "auto" && choice !== "websocket";
+    this.restart();
+  }
+
+  /** Stops network work (hidden page); `resume` reconnects and resubscribes. */
+  pause(): void {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    void this.client.deactivate();
+    this.setStatus({ state: "paused", failures: 0 });
+  }
+
+  resume(): void {
+    if (this.status.state === "paused") this.start();
+  }
+
+  private start(): void {
+    if (!this.stopped || this.status.state === "not-enabled") return;
+    this.stopped = false;
+    this.setStatus({ ...this.status, state: "connecting" });
+    this.client.activate();
+  }
+
+  private restart(): void {
+    clearTimeout(this.retryTimer);
+    this.stopped = true;
+    void this.client.deactivate().then(() => {
+      this.setStatus({ state: "connecting", failures: 0 });
+      this.start();
+    });
+  }
+
+  private createSocket(): WebSocket {
+    const home = encodeURIComponent(this.listeners.keys().next().value ?? "AAPL");
+    if (this.useSockJS && this.sockjsCtor) {
+      const transports = this.choice === "auto" ? SOCKJS_FALLBACK : [this.choice];
+      return new this.sockjsCtor(`${this.host}/sockjs/${home}`, null, { transports });
+    }
+    return new WebSocket(`${this.host.replace(/^http/, "ws")}/ws/${home}`, ["v12.stomp", "v11.stomp", "v10.stomp"]);
+  }
+
+  private onConnect(): void {
+    this.connectedThisAttempt = true;
+    const socket = this.client.webSocket as { transport?: string } | undefined;
+    this.setStatus({ state: "connected", failures: 0, transport: socket?.transport ?? "websocket", lastTickAt: this.status.lastTickAt });
+    this.stompSubs.clear();
+    for (const symbol of this.listeners.keys()) this.stompSubscribe(symbol);
+  }
+
+  private onClose(): void {
+    if (this.stopped) return;
+    const failures = this.connectedThisAttempt ? 0 : this.status.failures + 1;
+    // A WebSocket that never opened (proxy, firewall, missing constructor): SockJS from now on.
+    if (!this.connectedThisAttempt && this.choice === "auto" && !this.useSockJS) this.useSockJS = true;
+    const delay = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** Math.min(failures, 10)) * (0.5 + Math.random() / 2);
+    const retryAt = Date.now() + delay;
+    this.setStatus({ state: failures >= FAILED_AFTER ? "failed" : "reconnecting", failures, retryAt, lastTickAt: this.status.lastTickAt });
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      if (this.stopped) return;
+      void this.client.deactivate().then(() => {
+        if (!this.stopped) this.client.activate();
+      });
+    }, delay);
+    if (failures === 3) void this.checkOrigin();
+  }
+
+  private stompSubscribe(symbol: string): void {
+    const sub = this.client.subscribe(`/topic/ticker.${symbol}`, (message: IMessage) => {
+      const tick = JSON.parse(message.body) as Tick;
+      this.status = { ...this.status, lastTickAt: Date.now() };
+      for (const l of this.listeners.get(symbol) ?? []) l(tick);
+    });
+    this.stompSubs.set(symbol, sub);
+  }
+
+  /** Whether this page's origin may connect at all: a refused origin should say so, not spin. */
+  private async checkOrigin(): Promise<void> {
+    try {
+      const res = await fetch(`${this.host}/api/origin`, { credentials: "omit" });
+      const { allowed } = (await res.json()) as { allowed: boolean };
+      if (allowed) return;
+      this.stopped = true;
+      clearTimeout(this.retryTimer);
+      await this.client.deactivate();
+      this.setStatus({ state: "not-enabled", failures: 0 });
+    } catch {
+      // Unreachable host: the reconnect loop reports it.
+    }
+  }
+
+  private setStatus(status: LinkStatus): void {
+    this.status = status;
+    for (const l of this.statusListeners) l(status);
+  }
+}

@@ -1,0 +1,190 @@
+import { TickerConnection } from "../lib/connection";
+import { direction, formatChange, formatPercent, formatPrice } from "../lib/format";
+import { isStale, type Tick } from "../lib/tick";
+import { sparklinePoints } from "./sparkline";
+import { WIDGET_CSS } from "./styles";
+
+/**
+ * `<edge-ticker symbols="AAPL,MSFT" theme="light|dark" layout="tape|card|table">`.
+ * Loaded with `<script src="https://HOST/widget.js" async>`; it talks back to HOST.
+ * Every widget on a page shares one connection.
+ */
+
+const SYMBOL = /^[A-Z0-9.^=-]{1,16}$/;
+const MAX_SYMBOLS = 20;
+const SPARK_POINTS = 60;
+const HIDDEN_GRACE_MS = 10_000;
+const LAYOUTS = ["tape", "card", "table"] as const;
+type Layout = (typeof LAYOUTS)[number];
+
+const scriptUrl = (document.currentScript as HTMLScriptElement | null)?.src ?? location.href;
+const HOST = new URL(scriptUrl).origin;
+
+let shared: TickerConnection | undefined;
+function connection(): TickerConnection {
+  if (!shared) {
+    const conn = (shared = new TickerConnection(HOST, { checkOrigin: true }));
+    // Hidden tabs do no network work; a short grace avoids churn on quick tab switches.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    document.addEventListener("visibilitychange", () => {
+      clearTimeout(timer);
+      if (document.hidden) timer = setTimeout(() => conn.pause(), HIDDEN_GRACE_MS);
+      else conn.resume();
+    });
+  }
+  return shared;
+}
+
+interface Entry {
+  last?: Tick;
+  spark: number[];
+  unsubscribe: () => void;
+}
+
+class EdgeTicker extends HTMLElement {
+  static observedAttributes = ["symbols", "theme", "layout"];
+  private readonly root: ShadowRoot;
+  private readonly entries = new Map<string, Entry>();
+  private unwatch: (() => void) | undefined;
+  private notEnabled = false;
+  private frame = 0;
+
+  constructor() {
+    super();
+    this.root = this.attachShadow({ mode: "open" });
+  }
+
+  connectedCallback(): void {
+    this.sync();
+    this.unwatch ??= connection().onStatus((s) => {
+      const blocked = s.state === "not-enabled";
+      if (blocked !== this.notEnabled) {
+        this.notEnabled = blocked;
+        this.render();
+      }
+    });
+  }
+
+  disconnectedCallback(): void {
+    for (const e of this.entries.values()) e.unsubscribe();
+    this.entries.clear();
+    this.unwatch?.();
+    this.unwatch = undefined;
+  }
+
+  attributeChangedCallback(): void {
+    if (this.isConnected) this.sync();
+  }
+
+  private get layout(): Layout {
+    const value = this.getAttribute("layout") as Layout | null;
+    return value && LAYOUTS.includes(value) ? value : "tape";
+  }
+
+  private get symbols(): string[] {
+    const list = (this.getAttribute("symbols") ?? "AAPL")
+      .split(",")
+      .map((s) => s.trim().toUpperCase())
+      .filter((s) => SYMBOL.test(s));
+    return [...new Set(list)].slice(0, MAX_SYMBOLS);
+  }
+
+  /** Subscribes to exactly the symbols in the attribute, then renders. */
+  private sync(): void {
+    const wanted = this.symbols;
+    for (const [symbol, entry] of this.entries) {
+      if (!wanted.includes(symbol)) {
+        entry.unsubscribe();
+        this.entries.delete(symbol);
+      }
+    }
+    for (const symbol of wanted) {
+      if (this.entries.has(symbol)) continue;
+      const entry: Entry = { spark: [], unsubscribe: () => {} };
+      this.entries.set(symbol, entry);
+      entry.unsubscribe = connection().subscribe(symbol, (tick) => this.onTick(entry, tick));
+      if (this.layout === "card") void this.fillSparkline(symbol, entry);
+    }
+    this.render();
+  }
+
+  private async fillSparkline(symbol: string, entry: Entry): Promise<void> {
+    try {
+      const res = await fetch(`${HOST}/api/history/${encodeURIComponent(symbol)}?limit=${SPARK_POINTS}`);
+      if (!res.ok) return;
+      const { ticks } = (await res.json()) as { ticks: Tick[] };
+      entry.spark = [...ticks.map((t) => t.price), ...entry.spark].slice(-SPARK_POINTS);
+      this.schedule();
+    } catch {
+      // Not allowed or offline: the sparkline fills from live ticks.
+    }
+  }
+
+  private onTick(entry: Entry, tick: Tick): void {
+    if (entry.last && tick.seq <= entry.last.seq) return;
+    entry.last = tick;
+    entry.spark.push(tick.price);
+    if (entry.spark.length > SPARK_POINTS) entry.spark.shift();
+    this.schedule();
+  }
+
+  /** One render per animation frame however many ticks arrive; none while hidden. */
+  private schedule(): void {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.render();
+    });
+  }
+
+  private render(): void {
+    const previous = new Map<string, string>();
+    for (const el of this.root.querySelectorAll<HTMLElement>("[data-symbol]")) previous.set(el.dataset.symbol!, el.dataset.price ?? "");
+    const body = this.notEnabled
+      ? `<p class="note" role="note">Edge Ticker is not enabled for this site.</p>`
+      : this.layout === "card"
+        ? `<div class="cards">${this.items((s, e) => this.card(s, e))}</div>`
+        : this.layout === "table"
+          ? `<table><tbody>${this.items((s, e) => this.row(s, e))}</tbody></table>`
+          : `<div class="tape">${this.items((s, e) => this.tapeItem(s, e))}</div>`;
+    this.root.innerHTML = `<style>${WIDGET_CSS}</style><div class="root" part="root">${body}<span class="brand">Edge Ticker</span></div>`;
+    for (const el of this.root.querySelectorAll<HTMLElement>("[data-symbol]")) {
+      const before = previous.get(el.dataset.symbol!);
+      if (before && before !== el.dataset.price) el.classList.add("flash");
+    }
+  }
+
+  private items(render: (symbol: string, entry: Entry) => string): string {
+    return [...this.entries].map(([s, e]) => render(s, e)).join("");
+  }
+
+  private attrs(symbol: string, entry: Entry): string {
+    const t = entry.last;
+    const cls = t && isStale(t) ? "stale" : "";
+    return `data-symbol="${symbol}" data-price="${t?.price ?? ""}" class="${cls}" title="${t ? label(t) : `${symbol}: waiting for prices`}"`;
+  }
+
+  private tapeItem(symbol: string, entry: Entry): string {
+    const t = entry.last;
+    return `<span class="item" ${this.attrs(symbol, entry)}><span class="sym">${symbol}</span><span class="price">${t ? formatPrice(t) : "…"}</span><span class="chg ${t ? direction(t) : ""}">${t ? formatPercent(t) : ""}</span></span>`;
+  }
+
+  private card(symbol: string, entry: Entry): string {
+    const t = entry.last;
+    const points = sparklinePoints(entry.spark);
+    return `<div class="card" ${this.attrs(symbol, entry)}><span class="sym">${symbol}</span><span class="price">${t ? formatPrice(t) : "…"}</span><span class="${t ? direction(t) : ""}">${t ? `${formatChange(t)} (${formatPercent(t)})` : ""}</span>${points ? `<svg class="${t ? direction(t) : ""}" viewBox="0 0 100 28" preserveAspectRatio="none" aria-hidden="true"><polyline points="${points}" fill="none" stroke="currentColor" stroke-width="1.5" vector-effect="non-scaling-stroke"/></svg>` : ""}</div>`;
+  }
+
+  private row(symbol: string, entry: Entry): string {
+    const t = entry.last;
+    const d = t ? direction(t) : "";
+    return `<tr ${this.attrs(symbol, entry)}><th class="sym" scope="row">${symbol}</th><td class="price">${t ? formatPrice(t) : "…"}</td><td class="${d}">${t ? formatChange(t) : ""}</td><td class="${d}">${t ? formatPercent(t) : ""}</td></tr>`;
+  }
+}
+
+function label(t: Tick): string {
+  const state = isStale(t) ? ", stale" : t.marketState === "CLOSED" ? ", market closed" : "";
+  return `${t.symbol} ${formatPrice(t)} ${formatPercent(t)}${state}`;
+}
+
+if (!customElements.get("edge-ticker")) customElements.define("edge-ticker", EdgeTicker);

@@ -1,0 +1,51 @@
+import { Hono } from "hono";
+import { readConfig } from "../../config";
+import type { Env } from "../../env";
+import { normalizeSymbol } from "../../market/symbol";
+import { frameAncestors, isOriginAllowed } from "../origin";
+
+const THEMES = new Set(["light", "dark"]);
+const LAYOUTS = new Set(["tape", "card", "table"]);
+const MAX_SYMBOLS = 20;
+
+/**
+ * `GET /api/origin`: whether the calling page's origin may connect (the widget asks, so a
+ * site that is not enabled shows a message instead of retrying forever). Readable by any origin.
+ * `GET /embed?symbols=&theme=&layout=`: the widget as a page for an iframe, framable only
+ * by allowed origins.
+ */
+export const embedRoutes = new Hono<{ Bindings: Env }>()
+  .get("/api/origin", (c) => {
+    const allowed = isOriginAllowed(c.req.header("Origin") ?? null, c.req.url, readConfig(c.env));
+    return c.json({ allowed }, 200, { "Access-Control-Allow-Origin": "*", "Cache-Control": "no-store" });
+  })
+  .get("/embed", (c) => {
+    const symbols = (c.req.query("symbols") ?? "AAPL")
+      .split(",")
+      .flatMap((s) => {
+        try {
+          return [normalizeSymbol(s)];
+        } catch {
+          return []; // an iframe cannot show a 400 nicely: skip what is not a symbol
+        }
+      })
+      .slice(0, MAX_SYMBOLS);
+    const theme = c.req.query("theme") ?? "";
+    const layout = c.req.query("layout") ?? "";
+    const attrs = [
+      `symbols="${(symbols.length ? symbols : ["AAPL"]).join(",")}"`,
+      THEMES.has(theme) ? `theme="${theme}"` : "",
+      LAYOUTS.has(layout) ? `layout="${layout}"` : "",
+    ]
+      .filter(Boolean)
+      .join(" ");
+    const page = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Edge Ticker</title><style>html,body{margin:0;background:transparent}</style>
+<script src="/widget.js" async></script></head>
+<body><edge-ticker ${attrs}></edge-ticker></body></html>`;
+    return c.html(page, 200, {
+      "Content-Security-Policy": `frame-ancestors ${frameAncestors(readConfig(c.env))}`,
+      "Cache-Control": "no-store",
+    });
+  });
