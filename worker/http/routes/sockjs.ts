@@ -2,13 +2,12 @@ import { Hono, type Context } from "hono";
 import sockjsClient from "sockjs-client/dist/sockjs.min.js";
 import { readConfig, SOCKJS_CLIENT_PATH } from "../../config";
 import type { Env } from "../../env";
-import { normalizeSymbol, SymbolError } from "../../market/symbol";
 import { tickerStub } from "../../objects/stubs";
 import { etagOf } from "../../transports/sockjs/etag";
 import { serveSockJS } from "../../transports/sockjs/endpoint";
 import { isTestService, testServiceOptions } from "../../transports/sockjs/test-services";
 import { frameAncestors, isOriginAllowed } from "../origin";
-import { reject } from "../reply";
+import { reject, symbolOrReject } from "../reply";
 
 type Ctx = Context<{ Bindings: Env }>;
 
@@ -21,13 +20,14 @@ export const sockjsRoutes = new Hono<{ Bindings: Env }>()
   .get(SOCKJS_CLIENT_PATH, serveClientLibrary)
   .all("/sockjs/*", (c) => {
     const { name, rest } = splitBase(c, "/sockjs/");
-    let symbol: string;
+    let decoded: string;
     try {
-      symbol = normalizeSymbol(decodeURIComponent(name));
-    } catch (err) {
-      if (err instanceof SymbolError || err instanceof URIError) return reject(400, (err as Error).message);
-      throw err;
+      decoded = decodeURIComponent(name);
+    } catch {
+      return reject(400, "malformed percent-encoding in the symbol");
     }
+    const symbol = symbolOrReject(decoded);
+    if (symbol instanceof Response) return symbol;
     const config = readConfig(c.env);
     return serveSockJS(c.req.raw, rest, {
       options: config.sockjs,

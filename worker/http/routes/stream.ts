@@ -1,10 +1,9 @@
 import { Hono } from "hono";
 import { readConfig } from "../../config";
 import type { Env } from "../../env";
-import { normalizeSymbol, SymbolError } from "../../market/symbol";
 import { tickerStub } from "../../objects/stubs";
 import { isOriginAllowed } from "../origin";
-import { reject } from "../reply";
+import { reject, symbolOrReject } from "../reply";
 
 /**
  * `GET /ws/{SYMBOL}`: STOMP over a WebSocket held by the symbol's object. The raw
@@ -12,13 +11,8 @@ import { reject } from "../reply";
  * the 101 response's headers are immutable).
  */
 export const streamRoutes = new Hono<{ Bindings: Env }>().get("/ws/:symbol", async (c) => {
-  let symbol: string;
-  try {
-    symbol = normalizeSymbol(c.req.param("symbol"));
-  } catch (err) {
-    if (err instanceof SymbolError) return reject(400, err.message);
-    throw err;
-  }
+  const symbol = symbolOrReject(c.req.param("symbol"));
+  if (symbol instanceof Response) return symbol;
   if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
     return reject(426, "this endpoint speaks STOMP over WebSocket: send Upgrade: websocket", { Upgrade: "websocket" });
   }
