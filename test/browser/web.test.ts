@@ -137,6 +137,26 @@ describe("the widget", () => {
     await page.close();
   });
 
+  it("stops network work while the tab is hidden and picks up again when it is shown", async () => {
+    const page = await openPage(
+      allowedSite.url,
+      `window.__sockets = []; const Native = WebSocket;
+       window.WebSocket = class extends Native { constructor(...a) { super(...a); window.__sockets.push(this); } };`,
+    );
+    await expect.poll(() => widgetPrice(page, "#a", "AAPL").textContent(), { timeout: 15_000 }).toMatch(NUMBER);
+    // Headless Chromium never hides a tab, so the page is told it is hidden, as a tab switch would.
+    const setHidden = (hidden: boolean) =>
+      page.evaluate(`Object.defineProperty(document, "hidden", { configurable: true, get: () => ${hidden} });
+                     document.dispatchEvent(new Event("visibilitychange"));`);
+    await setHidden(true);
+    await expect.poll(() => page.evaluate("window.__sockets[0].readyState"), { timeout: 15_000, interval: 500 }).toBe(3);
+    const frozen = await widgetPrice(page, "#a", "AAPL").textContent();
+    await setHidden(false);
+    await expect.poll(() => page.evaluate("window.__sockets.length"), { timeout: 10_000 }).toBe(2);
+    await expect.poll(() => widgetPrice(page, "#a", "AAPL").textContent(), { timeout: 10_000 }).not.toBe(frozen);
+    await page.close();
+  });
+
   it("says it is not enabled on a site outside the allow-list, and shows no prices", async () => {
     const page = await openPage(otherSite.url);
     await expect.poll(() => page.locator("#a .note").textContent(), { timeout: 15_000 }).toBe("Edge Ticker is not enabled for this site.");
