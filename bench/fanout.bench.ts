@@ -5,6 +5,7 @@
  *
  *   npm run bench                                   # 1,000 subscribers, 10 ticks/s, 10 s
  *   BENCH_SUBSCRIBERS=2000 BENCH_RATE=20 BENCH_SECONDS=15 npm run bench
+ *   BENCH_TRANSPORT=xhr-streaming BENCH_SUBSCRIBERS=200 npm run bench   # over sockjs-client
  *
  * Traffic goes to 127.0.0.1 only; counts and duration are bounded; it stops by itself.
  */
@@ -16,6 +17,9 @@ import { Collector, connectStomp, sleep, type Connected } from "../test/support/
 const SUBSCRIBERS = Math.min(Number(process.env.BENCH_SUBSCRIBERS ?? 1000), 5000);
 const RATE = Math.min(Number(process.env.BENCH_RATE ?? 10), 200);
 const SECONDS = Math.min(Number(process.env.BENCH_SECONDS ?? 10), 120);
+/** `ws` (raw /ws) or a sockjs-client transport on /sockjs. */
+const TRANSPORT = process.env.BENCH_TRANSPORT ?? "ws";
+const SOCKJS_TRANSPORTS = ["websocket", "xhr-streaming", "xhr-polling"] as const;
 const TOKEN = "bench-token";
 const SYMBOL = "BENCH";
 
@@ -53,14 +57,16 @@ async function main(): Promise<void> {
   }, 200);
   const clients: Connected[] = [];
   try {
-    console.log(`connecting ${SUBSCRIBERS} subscribers to ${SYMBOL}…`);
+    const sockjs = SOCKJS_TRANSPORTS.find((t) => t === TRANSPORT);
+    if (TRANSPORT !== "ws" && !sockjs) throw new Error(`BENCH_TRANSPORT must be ws or one of ${SOCKJS_TRANSPORTS.join(", ")}`);
+    console.log(`connecting ${SUBSCRIBERS} subscribers to ${SYMBOL} over ${TRANSPORT}…`);
     const latencies: number[] = [];
     let delivered = 0;
     let measuring = false;
     const t0 = Date.now();
     for (let i = 0; i < SUBSCRIBERS; i += 50) {
       const batch = await Promise.all(
-        Array.from({ length: Math.min(50, SUBSCRIBERS - i) }, () => connectStomp(srv.url, SYMBOL)),
+        Array.from({ length: Math.min(50, SUBSCRIBERS - i) }, () => connectStomp(srv.url, SYMBOL, { sockjs })),
       );
       for (const c of batch) {
         clients.push(c);
@@ -94,7 +100,7 @@ async function main(): Promise<void> {
 
     latencies.sort((a, b) => a - b);
     console.log("");
-    console.log(`subscribers          ${SUBSCRIBERS}`);
+    console.log(`subscribers          ${SUBSCRIBERS} over ${TRANSPORT}`);
     console.log(`ticks published      ${sent} (${RATE}/s for ${SECONDS} s)`);
     console.log(`deliveries           ${delivered} of ${expected} (${((delivered / expected) * 100).toFixed(2)}%)`);
     console.log(`deliveries/s         ${Math.round(delivered / elapsed)}`);
