@@ -4,6 +4,15 @@ import type { Env } from "./env";
 export interface Config {
   tickIntervalMs: number;
   feedProvider: string;
+  /** Provider connection settings (key and secret come from secrets). */
+  feed: {
+    baseUrl?: string;
+    key?: string;
+    secret?: string;
+    timeoutMs: number;
+    retries: number;
+    alpacaDataFeed: string;
+  };
   simSeed: string;
   maxFrameBytes: number;
   maxSubscriptions: number;
@@ -38,6 +47,14 @@ export function readConfig(env: Env): Config {
   return {
     tickIntervalMs: int(env, "TICK_INTERVAL_MS", 1000, 50, 3_600_000),
     feedProvider: (env.FEED_PROVIDER ?? "sim").trim() || "sim",
+    feed: {
+      baseUrl: env.FEED_BASE_URL?.trim() || undefined,
+      key: env.FEED_API_KEY?.trim() || undefined,
+      secret: env.FEED_API_SECRET?.trim() || undefined,
+      timeoutMs: int(env, "FEED_TIMEOUT_MS", 5_000, 100, 60_000),
+      retries: int(env, "FEED_RETRIES", 2, 0, 5),
+      alpacaDataFeed: env.ALPACA_DATA_FEED?.trim() || "iex",
+    },
     simSeed: env.SIM_SEED ?? "edge-ticker",
     maxFrameBytes: int(env, "MAX_FRAME_BYTES", 65_536, 1024, 1_048_576),
     // Subscriptions live in the socket attachment (16 KiB), which bounds this.

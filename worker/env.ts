@@ -14,6 +14,12 @@ export interface Env {
   REQUIRE_ORIGIN?: string;
   TICK_INTERVAL_MS?: string;
   FEED_PROVIDER?: string;
+  /** Overrides the provider's API base URL (a self-hosted proxy, or a test server). */
+  FEED_BASE_URL?: string;
+  FEED_TIMEOUT_MS?: string;
+  FEED_RETRIES?: string;
+  /** Alpaca's data feed: iex (free) or sip. */
+  ALPACA_DATA_FEED?: string;
   SIM_SEED?: string;
   MAX_FRAME_BYTES?: string;
   MAX_SUBSCRIPTIONS?: string;
@@ -29,6 +35,9 @@ export interface Env {
   /** Dev/test only: mounts the SockJS protocol-suite services under /sockjs-test/. */
   SOCKJS_TEST_SERVICES?: string;
 
+  /** Secrets: the provider key (Alpaca: key id) and, for Alpaca, the secret key. */
+  FEED_API_KEY?: string;
+  FEED_API_SECRET?: string;
   /** Secret. Unset means publishing is disabled. */
   PUBLISH_TOKEN?: string;
 }

@@ -1,3 +1,4 @@
+import type { AssetClass } from "../market/hours";
 import type { Quote, Tick } from "../market/tick";
 
 /** What a symbol's object asks a feed for: a symbol and, for models that evolve it, its last tick. */
@@ -8,16 +9,23 @@ export interface QuoteRequest {
 
 export type QuoteResult = { symbol: string; quote: Quote } | { symbol: string; error: string };
 
+export interface FeedCapabilities {
+  maxSymbolsPerRequest: number;
+  needsKey: boolean;
+  assetClasses: readonly AssetClass[];
+  /** Shortest sensible polling period per symbol (ms). */
+  minIntervalMs: number;
+  /** Default request budget per minute (the free tier's limit). */
+  requestsPerMinute: number;
+}
+
 /**
  * A price source. The broker only calls `quotes`; adapters for real providers add
- * their transport, batching and budgets behind this interface.
+ * their transport, batching and fault handling behind this interface. A failed symbol
+ * comes back as `{ error }` with a one-line reason; `quotes` itself does not throw.
  */
 export interface FeedProvider {
   readonly id: string;
-  readonly capabilities: {
-    maxSymbolsPerRequest: number;
-    needsKey: boolean;
-    minIntervalMs: number;
-  };
+  readonly capabilities: FeedCapabilities;
   quotes(requests: readonly QuoteRequest[], now: number): Promise<QuoteResult[]>;
 }

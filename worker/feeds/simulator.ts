@@ -35,7 +35,13 @@ export function simulatedStartPrice(symbol: string, seed: string): number {
  */
 export class SimulatorFeed implements FeedProvider {
   readonly id = "sim";
-  readonly capabilities = { maxSymbolsPerRequest: Number.POSITIVE_INFINITY, needsKey: false, minIntervalMs: 50 };
+  readonly capabilities = {
+    maxSymbolsPerRequest: Number.POSITIVE_INFINITY,
+    needsKey: false,
+    assetClasses: ["equity", "index", "fx", "crypto"],
+    minIntervalMs: 50,
+    requestsPerMinute: Number.POSITIVE_INFINITY,
+  } as const;
 
   constructor(
     private readonly seed: string,

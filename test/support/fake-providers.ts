@@ -1,0 +1,184 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { freePort } from "./dev-server";
+
+/**
+ * One HTTP server on 127.0.0.1 that answers like each provider's documented API
+ * (Finnhub, Twelve Data, Alpaca, Polygon, Coinbase, Binance). The symbol picks the
+ * scenario: any symbol is a good quote except these bases, which misbehave:
+ *   NOPE unknown symbol · RATE 429 + Retry-After · SLOW answers after 3 s · HTML a
+ *   challenge page · TRUNC cut-off JSON · NAN a non-numeric price · BOOM 500 once, then fine.
+ * A key of "bad-key" is refused the provider's way. Every request is recorded.
+ */
+export const GOOD_KEY = "good-key";
+export const PRICE = 123.45;
+const T_SECONDS = 1_795_000_000;
+
+export interface FakeProviders {
+  url: string;
+  requests: Array<{ path: string; query: URLSearchParams; headers: IncomingMessage["headers"] }>;
+  close(): Promise<void>;
+}
+
+type Answer = { status: number; body: string; type?: string; headers?: Record<string, string>; delayMs?: number };
+
+const json = (status: number, body: unknown, headers?: Record<string, string>): Answer => ({ status, body: JSON.stringify(body), headers });
+
+/** Scenario from the symbol's base (AAPL, NOPE-USD, BTCUSDT → BTC, NOPEUSDT → NOPE). */
+function scenario(symbol: string): string {
+  return symbol.replace(/-.*$|\/.*$|USDT$/, "");
+}
+
+function special(symbol: string, booms: Set<string>): Answer | undefined {
+  switch (scenario(symbol)) {
+    case "RATE":
+      return { status: 429, body: '{"error":"API limit reached"}', headers: { "Retry-After": "2" } };
+    case "HTML":
+      return { status: 200, body: "<!DOCTYPE html><html><title>Just a moment...</title></html>", type: "text/html" };
+    case "TRUNC":
+      return { status: 200, body: '{"c": 12' };
+    case "SLOW":
+      return { ...json(200, {}), delayMs: 3_000 };
+    case "BOOM":
+      if (!booms.has(symbol)) {
+        booms.add(symbol);
+        return { status: 500, body: "internal error", type: "text/plain" };
+      }
+  }
+  return undefined;
+}
+
+const priceFor = (symbol: string) => (scenario(symbol) === "NAN" ? "N/A" : PRICE);
+
+function finnhub(q: URLSearchParams, key: string, booms: Set<string>): Answer {
+  if (key !== GOOD_KEY) return json(401, { error: "Invalid API key" });
+  const symbol = q.get("symbol") ?? "";
+  const s = special(symbol, booms);
+  if (s) return s;
+  if (scenario(symbol) === "NOPE") return json(200, { c: 0, d: null, dp: null, h: 0, l: 0, o: 0, pc: 0, t: 0 });
+  return json(200, { c: priceFor(symbol), d: 1.45, dp: 1.1885, h: 124, l: 121.5, o: 122, pc: 122, t: T_SECONDS });
+}
+
+function twelvedata(q: URLSearchParams, key: string, booms: Set<string>): Answer {
+  if (key !== `apikey ${GOOD_KEY}`) return json(200, { code: 401, message: "**apikey** parameter is incorrect", status: "error" });
+  const symbols = (q.get("symbol") ?? "").split(",");
+  for (const s of symbols) {
+    const a = special(s, booms);
+    if (a) return a;
+  }
+  const one = (s: string) =>
+    scenario(s) === "NOPE"
+      ? { code: 404, message: `symbol ${s} not found`, status: "error" }
+      : { symbol: s, currency: "USD", timestamp: T_SECONDS, open: "122.0", high: "124.0", low: "121.5", close: String(priceFor(s)), volume: "1000", previous_close: "122.0", change: "1.45", percent_change: "1.18852" };
+  if (symbols.length === 1) {
+    const body = one(symbols[0]!);
+    return json(200, body);
+  }
+  return json(200, Object.fromEntries(symbols.map((s) => [s, one(s)])));
+}
+
+function alpaca(q: URLSearchParams, headers: IncomingMessage["headers"], booms: Set<string>): Answer {
+  if (headers["apca-api-key-id"] !== GOOD_KEY || headers["apca-api-secret-key"] !== "good-secret") return json(403, { message: "forbidden." });
+  const symbols = (q.get("symbols") ?? "").split(",");
+  for (const s of symbols) {
+    const a = special(s, booms);
+    if (a) return a;
+  }
+  const body: Record<string, unknown> = {};
+  for (const s of symbols) {
+    if (scenario(s) === "NOPE") continue; // unknown symbols are simply absent
+    body[s] = {
+      latestTrade: { t: "2026-11-20T15:30:00.123456789Z", p: priceFor(s), s: 100 },
+      latestQuote: { t: "2026-11-20T15:30:00.1Z", bp: 123.4, ap: 123.5 },
+      dailyBar: { t: "2026-11-20T05:00:00Z", o: 122, h: 124, l: 121.5, c: 123.45, v: 1000 },
+      prevDailyBar: { t: "2026-11-19T05:00:00Z", o: 121, h: 123, l: 120, c: 122, v: 900 },
+    };
+  }
+  return json(200, body);
+}
+
+function polygon(q: URLSearchParams, key: string, booms: Set<string>): Answer {
+  if (key !== `Bearer ${GOOD_KEY}`) return json(401, { status: "ERROR", request_id: "x", error: "Unknown API Key" });
+  const symbols = (q.get("tickers") ?? "").split(",");
+  for (const s of symbols) {
+    const a = special(s, booms);
+    if (a) return a;
+  }
+  const tickers = symbols
+    .filter((s) => scenario(s) !== "NOPE")
+    .map((s) => ({
+      ticker: s,
+      day: { o: 122, h: 124, l: 121.5, c: priceFor(s), v: 1000 },
+      lastTrade: { p: priceFor(s), t: 1_795_000_000_123_456_789 },
+      lastQuote: { p: 123.4, P: 123.5, t: 1_795_000_000_100_000_000 },
+      prevDay: { c: 122 },
+      todaysChange: 1.45,
+      todaysChangePerc: 1.1885,
+      updated: 1_795_000_000_123_456_789,
+    }));
+  return json(200, { status: "OK", count: tickers.length, tickers });
+}
+
+function coinbase(product: string, booms: Set<string>): Answer {
+  const a = special(product, booms);
+  if (a) return a;
+  if (scenario(product) === "NOPE") return json(404, { message: "NotFound" });
+  return json(200, { ask: "123.5", bid: "123.4", volume: "1000.5", trade_id: 1, price: String(priceFor(product)), size: "0.1", time: "2026-11-20T15:30:00.123456Z" });
+}
+
+function binance(q: URLSearchParams, booms: Set<string>): Answer {
+  let symbols: string[];
+  try {
+    symbols = JSON.parse(q.get("symbols") ?? "[]") as string[];
+  } catch {
+    return json(400, { code: -1100, msg: "Illegal characters found in parameter 'symbols'" });
+  }
+  for (const s of symbols) {
+    const a = special(s, booms);
+    if (a) return a;
+  }
+  if (symbols.some((s) => scenario(s) === "NOPE")) return json(400, { code: -1121, msg: "Invalid symbol." });
+  return json(
+    200,
+    symbols.map((s) => ({
+      symbol: s, priceChange: "1.45", priceChangePercent: "1.189", prevClosePrice: "122.00", lastPrice: String(priceFor(s)),
+      bidPrice: "123.40", askPrice: "123.50", openPrice: "122.00", highPrice: "124.00", lowPrice: "121.50", volume: "1000.5",
+      openTime: 1_794_913_600_000, closeTime: 1_795_000_000_123,
+    })),
+  );
+}
+
+export async function startFakeProviders(): Promise<FakeProviders> {
+  const port = await freePort();
+  const requests: FakeProviders["requests"] = [];
+  const booms = new Set<string>();
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? "/", "http://x");
+    requests.push({ path: url.pathname, query: url.searchParams, headers: req.headers });
+    const q = url.searchParams;
+    let answer: Answer;
+    const product = /^\/products\/([^/]+)\/ticker$/.exec(url.pathname);
+    if (url.pathname === "/api/v1/quote") answer = finnhub(q, String(req.headers["x-finnhub-token"] ?? ""), booms);
+    else if (url.pathname === "/quote") answer = twelvedata(q, String(req.headers.authorization ?? ""), booms);
+    else if (url.pathname === "/v2/stocks/snapshots") answer = alpaca(q, req.headers, booms);
+    else if (url.pathname === "/v2/snapshot/locale/us/markets/stocks/tickers") answer = polygon(q, String(req.headers.authorization ?? ""), booms);
+    else if (product) answer = coinbase(decodeURIComponent(product[1]!), booms);
+    else if (url.pathname === "/api/v3/ticker/24hr") answer = binance(q, booms);
+    else answer = json(404, { error: "no such endpoint" });
+    const send = () => {
+      if (res.destroyed) return;
+      res.writeHead(answer.status, { "content-type": answer.type ?? "application/json", ...answer.headers }).end(answer.body);
+    };
+    if (answer.delayMs) setTimeout(send, answer.delayMs);
+    else send();
+  });
+  await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}

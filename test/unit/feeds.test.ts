@@ -1,0 +1,129 @@
+/**
+ * Every provider adapter against a real HTTP server on 127.0.0.1 that answers in that
+ * provider's documented format: normalization, batching, auth, unknown symbols and
+ * each fault (429 + Retry-After, error-as-200, HTML, truncated JSON, non-numeric
+ * prices, timeouts, 5xx with retry).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readConfig } from "../../worker/config";
+import type { Env } from "../../worker/env";
+import { createFeed } from "../../worker/feeds";
+import type { QuoteResult } from "../../worker/feeds/provider";
+import { GOOD_KEY, PRICE, startFakeProviders, type FakeProviders } from "../support/fake-providers";
+
+let fake: FakeProviders;
+beforeAll(async () => {
+  fake = await startFakeProviders();
+});
+afterAll(async () => fake?.close());
+
+interface Case {
+  provider: string;
+  /** Symbol for a scenario base (AAPL → AAPL for stocks, BTC-USD for crypto). */
+  sym: (base: string) => string;
+  ts: number;
+  batchSize: number;
+  keyed: boolean;
+  unsupported: string;
+}
+
+const stock = (base: string) => (base === "OK" ? "AAPL" : base === "OK2" ? "MSFT" : base);
+const crypto = (base: string) => (base === "OK" ? "BTC-USD" : base === "OK2" ? "ETH-USD" : `${base}-USD`);
+
+const CASES: Case[] = [
+  { provider: "finnhub", sym: stock, ts: 1_795_000_000_000, batchSize: 1, keyed: true, unsupported: "BTC-USD" },
+  { provider: "twelvedata", sym: stock, ts: 1_795_000_000_000, batchSize: 8, keyed: true, unsupported: "^GSPC" },
+  { provider: "alpaca", sym: stock, ts: Date.parse("2026-11-20T15:30:00.123Z"), batchSize: 100, keyed: true, unsupported: "EURUSD=X" },
+  { provider: "polygon", sym: stock, ts: 1_795_000_000_123, batchSize: 100, keyed: true, unsupported: "BTC-USD" },
+  { provider: "coinbase", sym: crypto, ts: Date.parse("2026-11-20T15:30:00.123Z"), batchSize: 1, keyed: false, unsupported: "AAPL" },
+  { provider: "binance", sym: crypto, ts: 1_795_000_000_123, batchSize: 100, keyed: false, unsupported: "AAPL" },
+];
+
+function feed(provider: string, vars: Partial<Env> = {}) {
+  return createFeed(
+    readConfig({
+      FEED_PROVIDER: provider,
+      FEED_BASE_URL: fake.url,
+      FEED_API_KEY: GOOD_KEY,
+      FEED_API_SECRET: "good-secret",
+      FEED_TIMEOUT_MS: "500",
+      FEED_RETRIES: "1",
+      ...vars,
+    } as Env),
+  );
+}
+
+const ask = (f: ReturnType<typeof feed>, symbols: string[]) => f.quotes(symbols.map((symbol) => ({ symbol })), Date.now());
+const errorOf = (r: QuoteResult | undefined) => (r && "error" in r ? r.error : `no error: ${JSON.stringify(r)}`);
+
+describe.each(CASES)("$provider", (c) => {
+  it("normalizes a quote: price, epoch-ms time, session fields, source", async () => {
+    const before = fake.requests.length;
+    const [result] = await ask(feed(c.provider), [c.sym("OK")]);
+    expect(result).toEqual({ symbol: c.sym("OK"), quote: expect.objectContaining({ symbol: c.sym("OK"), price: PRICE, ts: c.ts, source: c.provider }) });
+    const quote = (result as { quote: Record<string, unknown> }).quote;
+    for (const value of Object.values(quote)) expect(value).not.toBeUndefined();
+    expect(fake.requests.length - before).toBe(1);
+  });
+
+  it(`batches up to ${c.batchSize} symbols per request`, async () => {
+    const before = fake.requests.length;
+    const results = await ask(feed(c.provider), [c.sym("OK"), c.sym("OK2")]);
+    expect(results.map((r) => ("quote" in r ? r.quote.price : r.error))).toEqual([PRICE, PRICE]);
+    expect(fake.requests.length - before).toBe(c.batchSize >= 2 ? 1 : 2);
+  });
+
+  it("refuses symbols it cannot serve with a reason, without a request", async () => {
+    const before = fake.requests.length;
+    const [result] = await ask(feed(c.provider), [c.unsupported]);
+    expect(errorOf(result)).toMatch(new RegExp(`${c.provider}.*${c.unsupported.replace(/[.^$*+?()[\]{}|\\]/g, "\\$&")}`));
+    expect(fake.requests.length).toBe(before);
+  });
+
+  it("reports an unknown symbol as an error, not a price", async () => {
+    const [result] = await ask(feed(c.provider), [c.sym("NOPE")]);
+    expect(errorOf(result)).toMatch(/unknown-symbol|provider-error|Invalid symbol/);
+  });
+
+  if (c.keyed) {
+    it("classifies a refused key as auth", async () => {
+      const [result] = await ask(feed(c.provider, { FEED_API_KEY: "bad-key" }), [c.sym("OK")]);
+      expect(errorOf(result)).toMatch(/^auth:/);
+    });
+  }
+
+  it("honours 429 Retry-After: no further requests until it has passed", async () => {
+    const f = feed(c.provider);
+    const [first] = await ask(f, [c.sym("RATE")]);
+    expect(errorOf(first)).toMatch(/^rate-limit:/);
+    const before = fake.requests.length;
+    const [second] = await ask(f, [c.sym("OK")]);
+    expect(errorOf(second)).toMatch(/^rate-limit: waiting \d+ s/);
+    expect(fake.requests.length).toBe(before);
+    await new Promise((r) => setTimeout(r, 2_100));
+    const [third] = await ask(f, [c.sym("OK")]);
+    expect(third).toEqual(expect.objectContaining({ quote: expect.objectContaining({ price: PRICE }) }));
+  });
+
+  it("classifies HTML pages, truncated JSON and non-numeric prices", async () => {
+    const f = feed(c.provider);
+    expect(errorOf((await ask(f, [c.sym("HTML")]))[0])).toMatch(/^html:/);
+    expect(errorOf((await ask(f, [c.sym("TRUNC")]))[0])).toMatch(/^malformed:/);
+    expect(errorOf((await ask(f, [c.sym("NAN")]))[0])).toMatch(/^malformed: no valid/);
+  });
+
+  it("times out a slow answer and retries a 5xx once", async () => {
+    const started = Date.now();
+    const [slow] = await ask(feed(c.provider, { FEED_RETRIES: "0" }), [c.sym("SLOW")]);
+    expect(errorOf(slow)).toMatch(/^timeout: no answer within 500 ms/);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    const [boom] = await ask(feed(c.provider), [c.sym("BOOM")]);
+    expect(boom).toEqual(expect.objectContaining({ quote: expect.objectContaining({ price: PRICE }) }));
+  });
+});
+
+it("fails loudly when a provider needs a key that is missing, or the provider is unknown", () => {
+  expect(() => feed("finnhub", { FEED_API_KEY: "" })).toThrow(/needs an API key: `wrangler secret put FEED_API_KEY`/);
+  expect(() => feed("alpaca", { FEED_API_SECRET: "" })).toThrow(/FEED_API_SECRET/);
+  expect(() => feed("nasdaq-direct")).toThrow(/not a known provider \(available: sim, finnhub, twelvedata, alpaca, polygon, coinbase, binance\)/);
+});

@@ -1,0 +1,56 @@
+import { assetClass } from "../../market/hours";
+import { HttpFeed, type BatchResult, type HttpFeedOptions } from "../http-feed";
+import { defined, epochMs, num, price } from "../normalize";
+import { getJson } from "../upstream";
+
+/** Alpaca `/v2/stocks/snapshots?symbols=…`: key id + secret headers, RFC 3339 (ns) times, IEX feed by default. */
+export class AlpacaFeed extends HttpFeed {
+  readonly id = "alpaca";
+  readonly capabilities = { maxSymbolsPerRequest: 100, needsKey: true, assetClasses: ["equity"], minIntervalMs: 1_000, requestsPerMinute: 200 } as const;
+
+  constructor(
+    options: HttpFeedOptions,
+    private readonly dataFeed = "iex",
+  ) {
+    super(options);
+  }
+
+  protected providerSymbol(symbol: string) {
+    return assetClass(symbol) === "equity" ? symbol : { unsupported: `alpaca stock snapshots serve US equities only, not ${symbol}` };
+  }
+
+  protected async fetchBatch(symbols: string[]): Promise<BatchResult> {
+    const body = (await getJson(
+      this.url("/v2/stocks/snapshots", { symbols: symbols.join(","), feed: this.dataFeed }),
+      { "APCA-API-KEY-ID": this.options.key ?? "", "APCA-API-SECRET-KEY": this.options.secret ?? "" },
+      this.options,
+    )) as Record<string, Record<string, Record<string, unknown> | undefined> | null | undefined>;
+    const out: BatchResult = new Map();
+    for (const s of symbols) {
+      const snap = body[s];
+      const trade = snap?.latestTrade;
+      const p = price(trade?.p);
+      if (!snap || p === undefined) {
+        out.set(s, snap ? "malformed: no valid trade price" : "unknown-symbol: alpaca has no snapshot for it");
+        continue;
+      }
+      const day = snap.dailyBar;
+      out.set(
+        s,
+        defined({
+          price: p,
+          ts: epochMs(trade?.t),
+          open: price(day?.o),
+          high: price(day?.h),
+          low: price(day?.l),
+          volume: num(day?.v),
+          prevClose: price(snap.prevDailyBar?.c),
+          bid: price(snap.latestQuote?.bp),
+          ask: price(snap.latestQuote?.ap),
+          currency: "USD",
+        }),
+      );
+    }
+    return out;
+  }
+}

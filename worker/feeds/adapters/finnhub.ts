@@ -1,0 +1,27 @@
+import { assetClass } from "../../market/hours";
+import { HttpFeed, type BatchResult } from "../http-feed";
+import { defined, epochMs, num, price } from "../normalize";
+import { getJson } from "../upstream";
+
+/** Finnhub `/api/v1/quote`: one symbol per call, `X-Finnhub-Token`, seconds timestamps. */
+export class FinnhubFeed extends HttpFeed {
+  readonly id = "finnhub";
+  readonly capabilities = { maxSymbolsPerRequest: 1, needsKey: true, assetClasses: ["equity"], minIntervalMs: 1_000, requestsPerMinute: 60 } as const;
+
+  protected providerSymbol(symbol: string) {
+    return assetClass(symbol) === "equity" ? symbol : { unsupported: `finnhub quotes serve US equities only, not ${symbol}` };
+  }
+
+  protected async fetchBatch([symbol]: string[]): Promise<BatchResult> {
+    const body = (await getJson(this.url("/api/v1/quote", { symbol: symbol! }), { "X-Finnhub-Token": this.options.key ?? "" }, this.options)) as Record<string, unknown>;
+    if (typeof body.error === "string") return new Map([[symbol!, `provider-error: ${body.error}`]]);
+    // Unknown symbols come back as HTTP 200 with every field zero.
+    const c = price(body.c);
+    if (c === undefined) {
+      return new Map([[symbol!, num(body.c) === 0 && num(body.t) === 0 ? "unknown-symbol: finnhub has no quote for it" : "malformed: no valid price"]]);
+    }
+    return new Map([
+      [symbol!, defined({ price: c, ts: epochMs(body.t, "s"), open: price(body.o), high: price(body.h), low: price(body.l), prevClose: price(body.pc), currency: "USD" })],
+    ]);
+  }
+}

@@ -1,0 +1,81 @@
+import type { Quote } from "../market/tick";
+import type { FeedCapabilities, FeedProvider, QuoteRequest, QuoteResult } from "./provider";
+import { FeedFault, type UpstreamOptions } from "./upstream";
+
+export interface HttpFeedOptions extends UpstreamOptions {
+  baseUrl: string;
+  key?: string;
+  secret?: string;
+}
+
+/** A provider's answer for one of its symbols: a quote (without symbol/source) or a one-line reason. */
+export type BatchResult = Map<string, Omit<Quote, "symbol" | "source"> | string>;
+
+const DEFAULT_COOLDOWN_MS = 60_000;
+
+/**
+ * What every HTTP provider shares: symbol mapping with a clear refusal for symbols it
+ * cannot serve, batching up to its limit, a cooldown after a rate limit (Retry-After),
+ * and one result per requested symbol whatever fails.
+ */
+export abstract class HttpFeed implements FeedProvider {
+  abstract readonly id: string;
+  abstract readonly capabilities: FeedCapabilities;
+  private cooldownUntil = 0;
+
+  constructor(protected readonly options: HttpFeedOptions) {
+    if (!options.baseUrl) throw new Error("a feed needs a base URL");
+  }
+
+  /** The provider's name for `symbol`, or why it cannot serve it. */
+  protected abstract providerSymbol(symbol: string): string | { unsupported: string };
+
+  /** One request for up to maxSymbolsPerRequest provider symbols. Throws FeedFault. */
+  protected abstract fetchBatch(symbols: string[]): Promise<BatchResult>;
+
+  async quotes(requests: readonly QuoteRequest[], now: number): Promise<QuoteResult[]> {
+    const results: QuoteResult[] = [];
+    const wanted = new Map<string, string[]>(); // provider symbol → our symbols
+    for (const { symbol } of requests) {
+      const mapped = this.providerSymbol(symbol);
+      if (typeof mapped !== "string") results.push({ symbol, error: mapped.unsupported });
+      else wanted.set(mapped, [...(wanted.get(mapped) ?? []), symbol]);
+    }
+    const names = [...wanted.keys()];
+    const fail = (batch: string[], error: string) => {
+      for (const p of batch) for (const symbol of wanted.get(p)!) results.push({ symbol, error });
+    };
+    if (now < this.cooldownUntil) {
+      fail(names, `rate-limit: waiting ${Math.ceil((this.cooldownUntil - now) / 1000)} s as the provider asked`);
+      return results;
+    }
+    const size = this.capabilities.maxSymbolsPerRequest;
+    for (let i = 0; i < names.length; i += size) {
+      const batch = names.slice(i, i + size);
+      try {
+        const answers = await this.fetchBatch(batch);
+        for (const p of batch) {
+          const answer = answers.get(p) ?? "unknown-symbol: the provider returned nothing for it";
+          for (const symbol of wanted.get(p)!) {
+            results.push(typeof answer === "string" ? { symbol, error: answer } : { symbol, quote: { ...answer, symbol, source: this.id } });
+          }
+        }
+      } catch (err) {
+        if (!(err instanceof FeedFault)) throw err;
+        if (err.kind === "rate-limit") {
+          this.cooldownUntil = Date.now() + (err.retryAfterMs ?? DEFAULT_COOLDOWN_MS);
+          fail(names.slice(i), `${err.kind}: ${err.message}`);
+          return results;
+        }
+        fail(batch, `${err.kind}: ${err.message}`);
+      }
+    }
+    return results;
+  }
+
+  protected url(path: string, query: Record<string, string> = {}): string {
+    const url = new URL(path.replace(/^\//, ""), this.options.baseUrl.endsWith("/") ? this.options.baseUrl : `${this.options.baseUrl}/`);
+    for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+    return url.toString();
+  }
+}
