@@ -12,7 +12,11 @@ export interface Config {
     timeoutMs: number;
     retries: number;
     alpacaDataFeed: string;
+    /** Request budget; the provider's free-tier default when unset. */
+    requestsPerMinute?: number;
   };
+  /** A price older than this (no good feed quote) is re-sent marked stale. */
+  staleAfterMs: number;
   simSeed: string;
   maxFrameBytes: number;
   maxSubscriptions: number;
@@ -54,7 +58,9 @@ export function readConfig(env: Env): Config {
       timeoutMs: int(env, "FEED_TIMEOUT_MS", 5_000, 100, 60_000),
       retries: int(env, "FEED_RETRIES", 2, 0, 5),
       alpacaDataFeed: env.ALPACA_DATA_FEED?.trim() || "iex",
+      requestsPerMinute: env.FEED_REQUESTS_PER_MINUTE ? int(env, "FEED_REQUESTS_PER_MINUTE", 60, 1, 100_000) : undefined,
     },
+    staleAfterMs: int(env, "STALE_AFTER_MS", 60_000, 1_000, 86_400_000),
     simSeed: env.SIM_SEED ?? "edge-ticker",
     maxFrameBytes: int(env, "MAX_FRAME_BYTES", 65_536, 1024, 1_048_576),
     // Subscriptions live in the socket attachment (16 KiB), which bounds this.

@@ -18,6 +18,8 @@ export interface Env {
   FEED_BASE_URL?: string;
   FEED_TIMEOUT_MS?: string;
   FEED_RETRIES?: string;
+  FEED_REQUESTS_PER_MINUTE?: string;
+  STALE_AFTER_MS?: string;
   /** Alpaca's data feed: iex (free) or sip. */
   ALPACA_DATA_FEED?: string;
   SIM_SEED?: string;

@@ -15,6 +15,8 @@ const T_SECONDS = 1_795_000_000;
 
 export interface FakeProviders {
   url: string;
+  /** Symbols (as the provider names them) answered with HTTP 503 until removed. */
+  failing: Set<string>;
   requests: Array<{ path: string; query: URLSearchParams; headers: IncomingMessage["headers"] }>;
   close(): Promise<void>;
 }
@@ -28,7 +30,10 @@ function scenario(symbol: string): string {
   return symbol.replace(/-.*$|\/.*$|USDT$/, "");
 }
 
+const failing = new Set<string>();
+
 function special(symbol: string, booms: Set<string>): Answer | undefined {
+  if (failing.has(symbol)) return { status: 503, body: "upstream unavailable", type: "text/plain" };
   switch (scenario(symbol)) {
     case "RATE":
       return { status: 429, body: '{"error":"API limit reached"}', headers: { "Retry-After": "2" } };
@@ -174,6 +179,7 @@ export async function startFakeProviders(): Promise<FakeProviders> {
   await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
   return {
     url: `http://127.0.0.1:${port}`,
+    failing,
     requests,
     close: () =>
       new Promise((r) => {

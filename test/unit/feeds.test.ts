@@ -61,7 +61,7 @@ describe.each(CASES)("$provider", (c) => {
     const before = fake.requests.length;
     const [result] = await ask(feed(c.provider), [c.sym("OK")]);
     expect(result).toEqual({ symbol: c.sym("OK"), quote: expect.objectContaining({ symbol: c.sym("OK"), price: PRICE, ts: c.ts, source: c.provider }) });
-    const quote = (result as { quote: Record<string, unknown> }).quote;
+    const quote = (result as unknown as { quote: Record<string, unknown> }).quote;
     for (const value of Object.values(quote)) expect(value).not.toBeUndefined();
     expect(fake.requests.length - before).toBe(1);
   });

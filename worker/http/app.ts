@@ -20,9 +20,13 @@ export const app = new Hono<{ Bindings: Env }>()
   .route("/", embedRoutes)
   .get("/healthz", async (c) => {
     const config = readConfig(c.env);
-    const active = await schedulerStub(c.env).activeSymbols().catch(() => undefined);
+    const scheduler = schedulerStub(c.env);
+    const [active, feedStatus] = await Promise.all([
+      scheduler.activeSymbols().catch(() => undefined),
+      scheduler.status().catch(() => undefined),
+    ]);
     return c.json(
-      { status: "ok", feed: config.feedProvider, tickIntervalMs: config.tickIntervalMs, activeSymbols: active },
+      { status: "ok", feed: config.feedProvider, tickIntervalMs: config.tickIntervalMs, activeSymbols: active, feedStatus },
       200,
       { "cache-control": "no-store" },
     );

@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { readConfig, type Config } from "../config";
 import type { Env } from "../env";
 import { createFeed } from "../feeds";
-import type { FeedProvider } from "../feeds/provider";
+import type { FeedProvider, QuoteResult } from "../feeds/provider";
 import { nextTick, parseQuoteInput, QuoteError, type Quote, type Tick } from "../market/tick";
 import { newSessionState, type SessionState, type Subscription } from "../broker/session-state";
 import { StompSession, type SessionBroker, type SessionTransport } from "../broker/stomp-session";
@@ -53,7 +53,9 @@ export class TickerObject extends DurableObject<Env> implements SessionBroker {
   /** Holder object name → attach generation (a re-attach during a delivery must not be undone). */
   private readonly holders = new Map<string, number>();
   private publishedAt = 0;
-  private ticking = false;
+  /** When the feed last delivered a good quote (memory only: a woken object counts from now). */
+  private freshAt = this.wokeAt;
+  private registered = false;
   private lastSweep = 0;
   private lastSockJSHeartbeat = this.wokeAt;
 
@@ -200,23 +202,29 @@ export class TickerObject extends DurableObject<Env> implements SessionBroker {
 
   async subscribe(session: StompSession, sub: Subscription): Promise<void> {
     let frame: TickFrame;
-    if (sub.symbol === this.symbol) {
-      frame = await this.currentFrame();
-    } else {
-      this.pending.set(sub.symbol, (this.pending.get(sub.symbol) ?? 0) + 1);
-      try {
-        frame = await tickerStub(this.env, sub.symbol).attach(this.symbol);
-      } finally {
-        const left = (this.pending.get(sub.symbol) ?? 1) - 1;
-        if (left > 0) this.pending.set(sub.symbol, left);
-        else this.pending.delete(sub.symbol);
-      }
+    try {
+      frame = await this.snapshot(sub.symbol);
+    } catch (err) {
+      throw new StompError(`No price for ${sub.symbol}`, String(err instanceof Error ? err.message : err).slice(0, 300));
     }
-    if (session.closed) return;
     // A live tick may have overtaken the snapshot while we waited: send the newer one.
+    if (session.closed) return;
     const newest = this.remember(frame) ? frame : this.latest.get(sub.symbol)!;
     this.index.sendTo(this.index.add(session, sub), newest);
     if (sub.symbol === this.symbol) await this.ensureTicking();
+  }
+
+  /** The latest frame of `symbol`: ours, or from its object (which starts delivering to us). */
+  private async snapshot(symbol: string): Promise<TickFrame> {
+    if (symbol === this.symbol) return this.currentFrame();
+    this.pending.set(symbol, (this.pending.get(symbol) ?? 0) + 1);
+    try {
+      return await tickerStub(this.env, symbol).attach(this.symbol);
+    } finally {
+      const left = (this.pending.get(symbol) ?? 1) - 1;
+      if (left > 0) this.pending.set(symbol, left);
+      else this.pending.delete(symbol);
+    }
   }
 
   async unsubscribe(session: StompSession, sub: Subscription): Promise<void> {
@@ -265,6 +273,7 @@ export class TickerObject extends DurableObject<Env> implements SessionBroker {
     const ticks: Tick[] = [];
     this.publishedAt = Date.now();
     void this.ctx.storage.put("publishedAt", this.publishedAt);
+    await this.ensureTicking();
     for (const quote of quotes) ticks.push(await this.commit(quote));
     return ticks;
   }
@@ -287,34 +296,39 @@ export class TickerObject extends DurableObject<Env> implements SessionBroker {
     return ticks.length > 0 ? ticks : [this.last!];
   }
 
-  /** Called by the cron sweep: restarts the alarm if it was lost. Returns whether the symbol is active. */
-  async ensureTicking(): Promise<boolean> {
-    if (!this.active()) return false;
-    if (this.ticking) return true;
-    if ((await this.ctx.storage.getAlarm()) === null) {
-      await this.ctx.storage.setAlarm(Date.now() + this.config.tickIntervalMs);
-      await schedulerStub(this.env).activate(this.symbol).catch((err) => log("scheduler_unreachable", { error: String(err) }));
-    }
-    this.ticking = true;
-    return true;
+  /** Registers the symbol with the feed scheduler while anyone listens. */
+  private async ensureTicking(): Promise<void> {
+    if (this.registered || !this.active()) return;
+    await schedulerStub(this.env).activate(this.symbol);
+    this.registered = true;
   }
 
-  override async alarm(): Promise<void> {
+  /**
+   * One feed round for this symbol, from the scheduler: a quote, a fault, or nothing
+   * (the request budget skipped it this round). Keeps the last good price and marks it
+   * stale once no good quote came for STALE_AFTER_MS, or for two of the symbol's update
+   * intervals when the budget spaces them further apart. Returns whether anyone still
+   * listens (the scheduler drops the symbol if not) and the latest tick.
+   */
+  async ingest(result: QuoteResult | undefined, updateIntervalMs = 0): Promise<{ active: boolean; tick?: Tick }> {
     const now = Date.now();
     this.sweepSockets(now);
     if (!this.active()) {
-      this.ticking = false;
-      await schedulerStub(this.env).deactivate(this.symbol).catch((err) => log("scheduler_unreachable", { error: String(err) }));
-      return;
+      this.registered = false;
+      return { active: false };
     }
-    this.ticking = true;
     // Published ticks are authoritative: the feed stays quiet for the symbol while they flow.
-    if (now - this.publishedAt >= this.config.publishHoldMs) {
-      const [result] = await this.feed.quotes([{ symbol: this.symbol, last: this.last }], now);
-      if (result && "quote" in result) await this.commit(result.quote);
-      else if (result) log("feed_error", { symbol: this.symbol, feed: this.feed.id, error: result.error });
+    if (result && "quote" in result && now - this.publishedAt >= this.config.publishHoldMs) {
+      await this.commit(result.quote);
+      this.freshAt = now;
     }
-    await this.ctx.storage.setAlarm(Date.now() + this.config.tickIntervalMs);
+    const last = this.last;
+    const staleAfter = Math.max(this.config.staleAfterMs, 2 * updateIntervalMs);
+    if (last && !last.stale && now - Math.max(this.freshAt, this.publishedAt) > staleAfter) {
+      // Never a made-up price: the last good one again, flagged.
+      await this.record({ ...last, seq: last.seq + 1, stale: true });
+    }
+    return { active: true, tick: this.last };
   }
 
   // ---------------------------------------------------------------- internals
@@ -333,8 +347,11 @@ export class TickerObject extends DurableObject<Env> implements SessionBroker {
   }
 
   /** Numbers, persists and broadcasts one quote of this object's symbol. */
-  private async commit(quote: Quote): Promise<Tick> {
-    const tick = nextTick(this.last, quote, Date.now());
+  private commit(quote: Quote): Promise<Tick> {
+    return this.record(nextTick(this.last, quote, Date.now()));
+  }
+
+  private async record(tick: Tick): Promise<Tick> {
     this.last = tick;
     // Not awaited: the output gate holds every send below until the write is durable,
     // so a seq is never seen by a client and then lost.
@@ -379,8 +396,8 @@ export class TickerObject extends DurableObject<Env> implements SessionBroker {
 
   /**
    * Closes sockets whose negotiated client heart-beats stopped (a dead tab may never
-   * send a close), and sends SockJS sockets their `h` frame. Runs while the object is
-   * awake for ticks; a timer of its own would keep it from hibernating.
+   * send a close), and sends SockJS sockets their `h` frame. Runs on feed rounds,
+   * while the object is awake anyway; a timer of its own would keep it from hibernating.
    */
   private sweepSockets(now: number): void {
     if (now - this.lastSweep < SWEEP_EVERY_MS) return;

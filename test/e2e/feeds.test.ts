@@ -1,0 +1,97 @@
+/**
+ * A real provider end to end: `wrangler dev` with FEED_PROVIDER=finnhub pointed at a
+ * fake Finnhub on 127.0.0.1. STOMP subscribers get its ticks; pulling stays within the
+ * request budget, round-robin; a failing upstream turns into stale marks (never a
+ * made-up price) and one log line, and recovers when the upstream heals.
+ */
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { startDevServer, type DevServer } from "../support/dev-server";
+import { GOOD_KEY, PRICE, startFakeProviders, type FakeProviders } from "../support/fake-providers";
+import { Collector, connectStomp, sleep } from "../support/stomp";
+
+const RPM = 120; // 2 requests/s, against rounds every 250 ms
+let fake: FakeProviders;
+let srv: DevServer;
+beforeAll(async () => {
+  fake = await startFakeProviders();
+  srv = await startDevServer({
+    vars: {
+      FEED_PROVIDER: "finnhub",
+      FEED_BASE_URL: fake.url,
+      FEED_API_KEY: GOOD_KEY,
+      FEED_REQUESTS_PER_MINUTE: String(RPM),
+      FEED_TIMEOUT_MS: "1000",
+      FEED_RETRIES: "0",
+      TICK_INTERVAL_MS: "250",
+      STALE_AFTER_MS: "1500",
+    },
+  });
+});
+afterAll(async () => {
+  await srv?.stop();
+  await fake?.close();
+});
+
+const quoteRequests = () => fake.requests.filter((r) => r.path === "/api/v1/quote");
+
+it("delivers the provider's prices to STOMP subscribers, within the request budget, round-robin", async () => {
+  const c = await connectStomp(srv.url, "AAPL");
+  const symbols = ["AAPL", "MSFT", "IBM", "ORCL", "KO"];
+  const cols = symbols.map((s) => new Collector(c.client, `/topic/ticker.${s}`));
+  await Promise.all(cols.map((col) => col.waitFor(1)));
+  expect(cols[0]!.ticks[0]).toEqual(expect.objectContaining({ symbol: "AAPL", price: PRICE, source: "finnhub", ts: 1_795_000_000_000, prevClose: 122 }));
+
+  const before = quoteRequests().length;
+  const started = Date.now();
+  await sleep(6_000);
+  const seconds = (Date.now() - started) / 1000;
+  const made = quoteRequests().length - before;
+  // Five symbols at four rounds a second would be 20 requests/s; the budget allows 2.
+  expect(made).toBeLessThanOrEqual(Math.ceil((RPM / 60) * seconds) + 2);
+  expect(made).toBeGreaterThan(0);
+  // Every symbol kept getting fresh ticks (fair round-robin), not just the first ones.
+  for (const col of cols) expect(col.messages.length, col.subscription.id).toBeGreaterThanOrEqual(3);
+
+  const health = (await (await fetch(`${srv.url}/healthz`)).json()) as { feedStatus: { provider: string; requestsPerMinute: number; lastRound: { limited: boolean } } };
+  expect(health.feedStatus).toEqual(expect.objectContaining({ provider: "finnhub", requestsPerMinute: RPM }));
+  expect(health.feedStatus.lastRound.limited).toBe(true);
+  expect(srv.logs()).toMatch(/"event":"feed_budget_limited","provider":"finnhub","requestsPerMinute":120,"active":5/);
+  await c.disconnect();
+});
+
+it("keeps the last good price, marks it stale while the upstream fails, logs once, and recovers", async () => {
+  const c = await connectStomp(srv.url, "KO");
+  const col = new Collector(c.client, "/topic/ticker.KO");
+  const other = new Collector(c.client, "/topic/ticker.IBM");
+  // Fresh quotes flow (the snapshot may still carry an earlier stale mark).
+  await expect.poll(() => col.ticks.at(-1)?.stale, { timeout: 10_000 }).toBeUndefined();
+  const from = srv.logs().length;
+  const fresh = col.messages.length;
+  fake.failing.add("KO");
+  await expect.poll(() => col.ticks.slice(fresh).some((t) => t.stale === true), { timeout: 10_000 }).toBe(true);
+  const stale = col.ticks.slice(fresh).find((t) => t.stale)!;
+  expect(stale.price).toBe(PRICE);
+  // The other symbol is untouched by KO's fault.
+  const others = other.messages.length;
+  await other.waitFor(others + 2);
+  expect(other.ticks.slice(others).every((t) => t.stale === undefined && t.price === PRICE)).toBe(true);
+  expect(col.ticks.every((t) => t.price === PRICE)).toBe(true);
+  const health = (await (await fetch(`${srv.url}/healthz`)).json()) as { feedStatus: { faults: Record<string, string> } };
+  expect(health.feedStatus.faults.KO).toMatch(/^upstream: provider error \(HTTP 503\)/);
+  await sleep(1_500);
+  expect(srv.logs().slice(from).match(/"event":"feed_fault","provider":"finnhub","symbol":"KO"/g)).toHaveLength(1);
+
+  fake.failing.delete("KO");
+  const count = col.messages.length;
+  await expect.poll(() => col.ticks.slice(count).some((t) => t.stale === undefined), { timeout: 10_000 }).toBe(true);
+  expect(srv.logs().slice(from)).toMatch(/"event":"feed_recovered","provider":"finnhub","symbol":"KO"/);
+  await c.disconnect();
+});
+
+it("answers a subscription to a symbol the provider does not know with an ERROR frame", async () => {
+  const c = await connectStomp(srv.url, "NOPE");
+  c.client.subscribe("/topic/ticker.NOPE", () => {});
+  await expect.poll(() => c.errors.length, { timeout: 10_000 }).toBe(1);
+  expect(c.errors[0]!.headers.message).toBe("No price for NOPE");
+  expect(c.errors[0]!.body).toMatch(/unknown-symbol/);
+});
