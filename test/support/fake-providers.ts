@@ -6,7 +6,8 @@ import { freePort } from "./dev-server";
  * (Finnhub, Twelve Data, Alpaca, Polygon, Coinbase, Binance). The symbol picks the
  * scenario: any symbol is a good quote except these bases, which misbehave:
  *   NOPE unknown symbol · RATE 429 + Retry-After · SLOW answers after 3 s · HTML a
- *   challenge page · TRUNC cut-off JSON · NAN a non-numeric price · BOOM 500 once, then fine.
+ *   challenge page · TRUNC cut-off JSON · NAN a non-numeric price · NEG a negative price ·
+ *   NOTE an Alpha Vantage-style `{"Note": …}` throttle message with HTTP 200 · BOOM 500 once, then fine.
  * A key of "bad-key" is refused the provider's way. Every request is recorded.
  */
 export const GOOD_KEY = "good-key";
@@ -41,6 +42,8 @@ function special(symbol: string, booms: Set<string>): Answer | undefined {
       return { status: 200, body: "<!DOCTYPE html><html><title>Just a moment...</title></html>", type: "text/html" };
     case "TRUNC":
       return { status: 200, body: '{"c": 12' };
+    case "NOTE":
+      return json(200, { Note: "Thank you for using our API. Our standard call frequency is 5 calls per minute." });
     case "SLOW":
       return { ...json(200, {}), delayMs: 3_000 };
     case "BOOM":
@@ -52,7 +55,7 @@ function special(symbol: string, booms: Set<string>): Answer | undefined {
   return undefined;
 }
 
-const priceFor = (symbol: string) => (scenario(symbol) === "NAN" ? "N/A" : PRICE);
+const priceFor = (symbol: string) => (scenario(symbol) === "NAN" ? "N/A" : scenario(symbol) === "NEG" ? -5 : PRICE);
 
 function finnhub(q: URLSearchParams, key: string, booms: Set<string>): Answer {
   if (key !== GOOD_KEY) return json(401, { error: "Invalid API key" });

@@ -110,6 +110,9 @@ describe.each(CASES)("$provider", (c) => {
     expect(errorOf((await ask(f, [c.sym("HTML")]))[0])).toMatch(/^html:/);
     expect(errorOf((await ask(f, [c.sym("TRUNC")]))[0])).toMatch(/^malformed:/);
     expect(errorOf((await ask(f, [c.sym("NAN")]))[0])).toMatch(/^malformed: no valid/);
+    expect(errorOf((await ask(f, [c.sym("NEG")]))[0])).toMatch(/^malformed: no valid/);
+    // A throttle notice in a 200 body is a rate limit (it starts a cooldown, so it goes last).
+    expect(errorOf((await ask(f, [c.sym("NOTE")]))[0])).toMatch(/^rate-limit: throttled: Thank you/);
   });
 
   it("times out a slow answer and retries a 5xx once", async () => {

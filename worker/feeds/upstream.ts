@@ -71,6 +71,11 @@ async function attemptJson(url: string, headers: Record<string, string>, timeout
     throw new FeedFault("malformed", `malformed JSON (HTTP ${res.status}, ${text.length} bytes)`);
   }
   if (res.status === 404) throw new FeedFault("unknown-symbol", `not found (HTTP 404)${brief(text)}`);
+  // Throttling announced in a 200 body (Alpha Vantage style), with no data beside it.
+  if (body && typeof body === "object" && !Array.isArray(body) && Object.keys(body).length === 1) {
+    const note = (body as Record<string, unknown>).Note ?? (body as Record<string, unknown>).Information;
+    if (typeof note === "string") throw new FeedFault("rate-limit", `throttled: ${note.slice(0, 120)}`);
+  }
   if (res.status >= 400) throw new FeedFault("provider-error", `HTTP ${res.status}${brief(text)}`);
   return body;
 }
