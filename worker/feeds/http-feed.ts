@@ -1,4 +1,5 @@
 import type { Quote } from "../market/tick";
+import { defined } from "./normalize";
 import type { FeedCapabilities, FeedProvider, QuoteRequest, QuoteResult } from "./provider";
 import { FeedFault, type UpstreamOptions } from "./upstream";
 
@@ -8,8 +9,16 @@ export interface HttpFeedOptions extends UpstreamOptions {
   secret?: string;
 }
 
+type Fields = Omit<Quote, "symbol" | "source">;
+
 /** A provider's answer for one of its symbols: a quote (without symbol/source) or a one-line reason. */
-export type BatchResult = Map<string, Omit<Quote, "symbol" | "source"> | string>;
+export type BatchResult = Map<string, Fields | string>;
+
+/** The quote, when the provider gave a valid price; the fault otherwise (never a made-up price). */
+export function quoteOf(fields: Omit<Fields, "price"> & { price: number | undefined }): Fields | string {
+  if (fields.price === undefined) return "malformed: no valid price";
+  return defined(fields as Fields);
+}
 
 const DEFAULT_COOLDOWN_MS = 60_000;
 

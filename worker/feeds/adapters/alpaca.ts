@@ -1,6 +1,6 @@
 import { assetClass } from "../../market/hours";
-import { HttpFeed, type BatchResult, type HttpFeedOptions } from "../http-feed";
-import { defined, epochMs, num, price } from "../normalize";
+import { HttpFeed, quoteOf, type BatchResult, type HttpFeedOptions } from "../http-feed";
+import { epochMs, num, price } from "../normalize";
 import { getJson } from "../upstream";
 
 /** Alpaca `/v2/stocks/snapshots?symbols=…`: key id + secret headers, RFC 3339 (ns) times, IEX feed by default. */
@@ -28,17 +28,16 @@ export class AlpacaFeed extends HttpFeed {
     const out: BatchResult = new Map();
     for (const s of symbols) {
       const snap = body[s];
-      const trade = snap?.latestTrade;
-      const p = price(trade?.p);
-      if (!snap || p === undefined) {
-        out.set(s, snap ? "malformed: no valid trade price" : "unknown-symbol: alpaca has no snapshot for it");
+      if (!snap) {
+        out.set(s, "unknown-symbol: alpaca has no snapshot for it");
         continue;
       }
+      const trade = snap.latestTrade;
       const day = snap.dailyBar;
       out.set(
         s,
-        defined({
-          price: p,
+        quoteOf({
+          price: price(trade?.p),
           ts: epochMs(trade?.t),
           open: price(day?.o),
           high: price(day?.h),

@@ -1,6 +1,6 @@
 import { assetClass } from "../../market/hours";
-import { HttpFeed, type BatchResult } from "../http-feed";
-import { defined, epochMs, num, price } from "../normalize";
+import { HttpFeed, quoteOf, type BatchResult } from "../http-feed";
+import { epochMs, num, price } from "../normalize";
 import { getJson } from "../upstream";
 
 /** Binance `/api/v3/ticker/24hr?symbols=[…]`: up to 100 per call, no key, ms times; BTC-USD ↔ BTCUSDT. */
@@ -26,15 +26,10 @@ export class BinanceFeed extends HttpFeed {
     for (const t of body as Array<Record<string, unknown>>) {
       const symbol = t.symbol;
       if (typeof symbol !== "string") continue;
-      const p = price(t.lastPrice);
-      if (p === undefined) {
-        out.set(symbol, "malformed: no valid price");
-        continue;
-      }
       out.set(
         symbol,
-        defined({
-          price: p,
+        quoteOf({
+          price: price(t.lastPrice),
           ts: epochMs(t.closeTime),
           open: price(t.openPrice),
           high: price(t.highPrice),

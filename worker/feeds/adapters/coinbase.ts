@@ -1,6 +1,6 @@
 import { assetClass } from "../../market/hours";
-import { HttpFeed, type BatchResult } from "../http-feed";
-import { defined, epochMs, num, price } from "../normalize";
+import { HttpFeed, quoteOf, type BatchResult } from "../http-feed";
+import { epochMs, num, price } from "../normalize";
 import { getJson } from "../upstream";
 
 /** Coinbase Exchange `/products/{id}/ticker`: one product per call, no key, ISO-8601 times. */
@@ -14,14 +14,13 @@ export class CoinbaseFeed extends HttpFeed {
 
   protected async fetchBatch([product]: string[]): Promise<BatchResult> {
     const body = (await getJson(this.url(`/products/${encodeURIComponent(product!)}/ticker`), {}, this.options)) as Record<string, unknown>;
-    const p = price(body.price);
-    if (p === undefined) return new Map([[product!, typeof body.message === "string" ? `provider-error: ${body.message}` : "malformed: no valid price"]]);
+    if (price(body.price) === undefined && typeof body.message === "string") return new Map([[product!, `provider-error: ${body.message}`]]);
     const quoteCurrency = product!.split("-")[1];
     return new Map([
       [
         product!,
-        defined({
-          price: p,
+        quoteOf({
+          price: price(body.price),
           ts: epochMs(body.time),
           bid: price(body.bid),
           ask: price(body.ask),

@@ -1,6 +1,6 @@
 import { assetClass } from "../../market/hours";
-import { HttpFeed, type BatchResult } from "../http-feed";
-import { defined, epochMs, num, price } from "../normalize";
+import { HttpFeed, quoteOf, type BatchResult } from "../http-feed";
+import { epochMs, num, price } from "../normalize";
 import { getJson } from "../upstream";
 
 /** Finnhub `/api/v1/quote`: one symbol per call, `X-Finnhub-Token`, seconds timestamps. */
@@ -16,12 +16,9 @@ export class FinnhubFeed extends HttpFeed {
     const body = (await getJson(this.url("/api/v1/quote", { symbol: symbol! }), { "X-Finnhub-Token": this.options.key ?? "" }, this.options)) as Record<string, unknown>;
     if (typeof body.error === "string") return new Map([[symbol!, `provider-error: ${body.error}`]]);
     // Unknown symbols come back as HTTP 200 with every field zero.
-    const c = price(body.c);
-    if (c === undefined) {
-      return new Map([[symbol!, num(body.c) === 0 && num(body.t) === 0 ? "unknown-symbol: finnhub has no quote for it" : "malformed: no valid price"]]);
-    }
+    if (num(body.c) === 0 && num(body.t) === 0) return new Map([[symbol!, "unknown-symbol: finnhub has no quote for it"]]);
     return new Map([
-      [symbol!, defined({ price: c, ts: epochMs(body.t, "s"), open: price(body.o), high: price(body.h), low: price(body.l), prevClose: price(body.pc), currency: "USD" })],
+      [symbol!, quoteOf({ price: price(body.c), ts: epochMs(body.t, "s"), open: price(body.o), high: price(body.h), low: price(body.l), prevClose: price(body.pc), currency: "USD" })],
     ]);
   }
 }

@@ -1,6 +1,6 @@
 import { assetClass } from "../../market/hours";
-import { HttpFeed, type BatchResult } from "../http-feed";
-import { defined, epochMs, num, price } from "../normalize";
+import { HttpFeed, quoteOf, type BatchResult } from "../http-feed";
+import { epochMs, num, price } from "../normalize";
 import { getJson } from "../upstream";
 
 /** Polygon full-market snapshot for chosen tickers: nanosecond trade times, `apiKey` as a bearer token. */
@@ -29,15 +29,10 @@ export class PolygonFeed extends HttpFeed {
       const trade = t.lastTrade as Record<string, unknown> | undefined;
       const day = t.day as Record<string, unknown> | undefined;
       const quote = t.lastQuote as Record<string, unknown> | undefined;
-      const p = price(trade?.p) ?? price(day?.c);
-      if (p === undefined) {
-        out.set(ticker, "malformed: no valid price");
-        continue;
-      }
       out.set(
         ticker,
-        defined({
-          price: p,
+        quoteOf({
+          price: price(trade?.p) ?? price(day?.c),
           ts: epochMs(trade?.t, "ns") ?? epochMs(t.updated, "ns"),
           open: price(day?.o),
           high: price(day?.h),

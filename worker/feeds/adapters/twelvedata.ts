@@ -1,6 +1,6 @@
 import { assetClass } from "../../market/hours";
-import { HttpFeed, type BatchResult } from "../http-feed";
-import { defined, epochMs, num, price } from "../normalize";
+import { HttpFeed, quoteOf, type BatchResult } from "../http-feed";
+import { epochMs, num, price } from "../normalize";
 import { getJson } from "../upstream";
 
 /**
@@ -41,15 +41,10 @@ export class TwelveDataFeed extends HttpFeed {
         out.set(s, `unknown-symbol: ${String(q?.message ?? "twelvedata has no quote for it")}`);
         continue;
       }
-      const close = price(q.close);
-      if (close === undefined) {
-        out.set(s, "malformed: no valid price");
-        continue;
-      }
       out.set(
         s,
-        defined({
-          price: close,
+        quoteOf({
+          price: price(q.close),
           ts: epochMs(q.timestamp, "s"),
           open: price(q.open),
           high: price(q.high),
