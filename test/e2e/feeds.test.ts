@@ -43,7 +43,7 @@ it("delivers the provider's prices to STOMP subscribers, within the request budg
 
   const before = quoteRequests().length;
   const started = Date.now();
-  await sleep(6_000);
+  await sleep(8_000);
   const seconds = (Date.now() - started) / 1000;
   const made = quoteRequests().length - before;
   // Five symbols at four rounds a second would be 20 requests/s; the budget allows 2.

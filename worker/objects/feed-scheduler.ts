@@ -21,7 +21,7 @@ export interface FeedStatus {
 /**
  * The one place that pulls prices. It keeps the registry of symbols with subscribers
  * (their objects register and drop out), and an alarm loop pulls them every
- * TICK_INTERVAL_MS in batches within the provider's request budget; when the budget
+ * TICK_INTERVAL_MS (or the provider's minimum interval) in batches within the provider's request budget; when the budget
  * cannot cover every symbol it serves them round-robin. Each symbol's object gets its
  * result (or nothing, when skipped) and numbers and broadcasts it. The cron trigger
  * re-arms a lost loop.
@@ -31,6 +31,8 @@ export class FeedScheduler extends DurableObject<Env> {
   private readonly feed: FeedProvider;
   private readonly budget: RequestBudget;
   private readonly requestsPerMinute: number;
+  /** TICK_INTERVAL_MS, or the provider's minimum polling period if that is longer. */
+  private readonly roundIntervalMs: number;
   /** Each symbol's latest tick, for feeds that evolve prices (the simulator). */
   private readonly last = new Map<string, Tick>();
   private readonly faults = new Map<string, string>();
@@ -42,12 +44,13 @@ export class FeedScheduler extends DurableObject<Env> {
     this.feed = createFeed(this.config);
     this.requestsPerMinute = this.config.feed.requestsPerMinute ?? this.feed.capabilities.requestsPerMinute;
     this.budget = new RequestBudget(this.requestsPerMinute, this.feed.capabilities.maxSymbolsPerRequest, Date.now());
+    this.roundIntervalMs = Math.max(this.config.tickIntervalMs, this.feed.capabilities.minIntervalMs);
   }
 
   async activate(symbol: string): Promise<void> {
     if ((await this.ctx.storage.get(`active:${symbol}`)) === undefined) await this.ctx.storage.put(`active:${symbol}`, Date.now());
     // A new symbol's object has just fetched its first quote itself (the snapshot): next round in one interval.
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + this.config.tickIntervalMs);
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + this.roundIntervalMs);
   }
 
   async deactivate(symbol: string): Promise<void> {
@@ -65,7 +68,7 @@ export class FeedScheduler extends DurableObject<Env> {
     return {
       provider: this.feed.id,
       requestsPerMinute: Number.isFinite(this.requestsPerMinute) ? this.requestsPerMinute : null,
-      roundIntervalMs: this.config.tickIntervalMs,
+      roundIntervalMs: this.roundIntervalMs,
       activeSymbols: (await this.activeSymbols()).length,
       lastRound: this.lastRound,
       faults: Object.fromEntries(this.faults),
@@ -100,7 +103,7 @@ export class FeedScheduler extends DurableObject<Env> {
     const results = await this.pull(plan, started);
     // How often each symbol gets a quote when the budget makes them take turns.
     const perMinute = this.requestsPerMinute * this.feed.capabilities.maxSymbolsPerRequest;
-    const updateIntervalMs = Math.max(this.config.tickIntervalMs, plan.limited ? (symbols.length * 60_000) / perMinute : 0);
+    const updateIntervalMs = Math.max(this.roundIntervalMs, plan.limited ? (symbols.length * 60_000) / perMinute : 0);
     await Promise.all(
       symbols.map(async (symbol) => {
         try {
@@ -113,7 +116,7 @@ export class FeedScheduler extends DurableObject<Env> {
       }),
     );
     this.lastRound = { at: started, served: plan.symbols.length, requests: plan.requests, limited: plan.limited };
-    await this.ctx.storage.setAlarm(started + this.config.tickIntervalMs);
+    await this.ctx.storage.setAlarm(started + this.roundIntervalMs);
   }
 
   private async pull(plan: RoundPlan, now: number): Promise<Map<string, QuoteResult>> {
