@@ -11,6 +11,8 @@ export class FeedFault extends Error {
     message: string,
     /** For rate limits: how long the provider asked us to wait. */
     readonly retryAfterMs?: number,
+    /** The parsed JSON error body, when there was one (adapters read provider error codes from it). */
+    readonly body?: unknown,
   ) {
     super(message);
   }
@@ -76,7 +78,7 @@ async function attemptJson(url: string, headers: Record<string, string>, timeout
     const note = (body as Record<string, unknown>).Note ?? (body as Record<string, unknown>).Information;
     if (typeof note === "string") throw new FeedFault("rate-limit", `throttled: ${note.slice(0, 120)}`);
   }
-  if (res.status >= 400) throw new FeedFault("provider-error", `HTTP ${res.status}${brief(text)}`);
+  if (res.status >= 400) throw new FeedFault("provider-error", `HTTP ${res.status}${brief(text)}`, undefined, body);
   return body;
 }
 

@@ -1,7 +1,7 @@
 import { assetClass } from "../../market/hours";
 import { HttpFeed, quoteOf, type BatchResult } from "../http-feed";
 import { epochMs, num, price } from "../normalize";
-import { getJson } from "../upstream";
+import { FeedFault, getJson } from "../upstream";
 
 /** Binance `/api/v3/ticker/24hr?symbols=[…]`: up to 100 per call, no key, ms times; BTC-USD ↔ BTCUSDT. */
 export class BinanceFeed extends HttpFeed {
@@ -16,11 +16,23 @@ export class BinanceFeed extends HttpFeed {
   }
 
   protected async fetchBatch(symbols: string[]): Promise<BatchResult> {
-    const body = await getJson(this.url("/api/v3/ticker/24hr", { symbols: JSON.stringify(symbols) }), {}, this.options);
+    let body: unknown;
+    try {
+      body = await getJson(this.url("/api/v3/ticker/24hr", { symbols: JSON.stringify(symbols) }), {}, this.options);
+    } catch (err) {
+      // Binance answers an invalid symbol with HTTP 400 and code -1121.
+      if (!(err instanceof FeedFault) || (err.body as { code?: unknown } | undefined)?.code !== -1121) throw err;
+      body = err.body;
+    }
     if (!Array.isArray(body)) {
-      const msg = (body as { msg?: unknown }).msg;
-      // An unknown symbol fails the whole batch (-1121): report it per symbol.
-      return new Map(symbols.map((s) => [s, `provider-error: ${typeof msg === "string" ? msg : "unexpected response"}`]));
+      const { code, msg } = body as { code?: unknown; msg?: unknown };
+      // One invalid symbol fails the whole batch (-1121): ask for each alone, so only it fails.
+      if (code === -1121 && symbols.length > 1) {
+        const singles = await Promise.all(symbols.map((s) => this.fetchBatch([s])));
+        return new Map(singles.flatMap((m) => [...m]));
+      }
+      const reason = typeof msg === "string" ? msg : "unexpected response";
+      return new Map(symbols.map((s) => [s, code === -1121 ? `unknown-symbol: ${reason}` : `provider-error: ${reason}`]));
     }
     const out: BatchResult = new Map();
     for (const t of body as Array<Record<string, unknown>>) {
