@@ -1,17 +1,10 @@
 import { Client, type IFrame, type IMessage, type StompSubscription } from "@stomp/stompjs";
 import SockJS from "sockjs-client";
 import WebSocket from "ws";
+import type { Tick } from "../../worker/market/tick";
 
-export interface TickBody {
-  symbol: string;
-  price: number;
-  change: number;
-  changePercent: number;
-  ts: number;
-  seq: number;
-  source: string;
-  [key: string]: unknown;
-}
+/** A MESSAGE body, as the broker types it. */
+export type TickBody = Tick;
 
 export interface Connected {
   client: Client;

@@ -1,23 +1,7 @@
-/** A tick as the broker sends it (the MESSAGE body). */
-export interface Tick {
-  symbol: string;
-  price: number;
-  change: number;
-  changePercent: number;
-  ts: number;
-  seq: number;
-  source: string;
-  prevClose?: number;
-  open?: number;
-  high?: number;
-  low?: number;
-  volume?: number;
-  bid?: number;
-  ask?: number;
-  currency?: string;
-  marketState?: "PRE" | "REGULAR" | "POST" | "CLOSED";
-  stale?: boolean;
-}
+import type { Tick } from "../../../worker/market/tick";
+
+/** The MESSAGE body: the broker's own type, so the page and the worker cannot drift apart. */
+export type { Tick };
 
 /** How old a tick may be before a row is marked stale. */
 export const STALE_AFTER_MS = 15_000;
