@@ -83,13 +83,22 @@ async function main(): Promise<void> {
     measuring = true;
     const start = Date.now();
     let sent = 0;
+    let publishFailures = 0;
     let price = 100;
     while (Date.now() - start < SECONDS * 1000) {
       const due = start + (sent * 1000) / RATE;
       if (due > Date.now()) await sleep(due - Date.now());
       price = Math.max(1, price + (Math.random() - 0.5));
       sent++;
-      void postTicks(srv.url, { symbol: SYMBOL, price: Number(price.toFixed(2)), ts: Date.now() }, TOKEN);
+      // A failed publish under load is counted, not fatal: the run must still end and clean up.
+      void postTicks(srv.url, { symbol: SYMBOL, price: Number(price.toFixed(2)), ts: Date.now() }, TOKEN).then(
+        (res) => {
+          if (!res.ok) publishFailures++;
+        },
+        () => {
+          publishFailures++;
+        },
+      );
     }
     const publishEnd = Date.now();
     const expected = sent * SUBSCRIBERS;
@@ -101,7 +110,7 @@ async function main(): Promise<void> {
     latencies.sort((a, b) => a - b);
     console.log("");
     console.log(`subscribers          ${SUBSCRIBERS} over ${TRANSPORT}`);
-    console.log(`ticks published      ${sent} (${RATE}/s for ${SECONDS} s)`);
+    console.log(`ticks published      ${sent} (${RATE}/s for ${SECONDS} s), ${publishFailures} failed`);
     console.log(`deliveries           ${delivered} of ${expected} (${((delivered / expected) * 100).toFixed(2)}%)`);
     console.log(`deliveries/s         ${Math.round(delivered / elapsed)}`);
     console.log(`latency p50          ${percentile(latencies, 50)} ms`);
