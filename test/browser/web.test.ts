@@ -97,6 +97,10 @@ describe("the page", () => {
     await expect.poll(() => page.locator("#link-detail").textContent(), { timeout: 15_000 }).toContain("via xhr-polling");
     const before = await priceOf(page, "AAPL").textContent();
     await expect.poll(() => priceOf(page, "AAPL").textContent(), { timeout: 10_000 }).not.toBe(before);
+    // The choice is remembered, and used, after a reload.
+    await page.reload();
+    await expect.poll(() => page.locator("#link-detail").textContent(), { timeout: 15_000 }).toContain("via xhr-polling");
+    expect(await page.locator("#transport").inputValue()).toBe("xhr-polling");
     await page.selectOption("#transport", "auto");
     await page.close();
   });

@@ -27,6 +27,11 @@ const MAX_DELAY_MS = 30_000;
 /** After this many failures in a row the state reads "failed" (it keeps retrying, slowly). */
 const FAILED_AFTER = 6;
 
+/** A SockJS transport picked by hand (auto starts on WebSocket and may fall back later). */
+function forcesSockJS(choice: TransportChoice): boolean {
+  return choice !== "auto" && choice !== "websocket";
+}
+
 /**
  * One STOMP connection to an Edge Ticker host, shared by everything on the page.
  * WebSocket first; in auto mode it falls back to SockJS (loaded from the host) when
@@ -40,7 +45,7 @@ export class TickerConnection {
   private readonly statusListeners = new Set<(s: LinkStatus) => void>();
   private status: LinkStatus = { state: "connecting", failures: 0 };
   private choice: TransportChoice;
-  private useSockJS = false;
+  private useSockJS: boolean;
   private sockjsCtor: Awaited<ReturnType<typeof loadSockJS>> | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private connectedThisAttempt = false;
@@ -51,6 +56,7 @@ export class TickerConnection {
     options: { transport?: TransportChoice; checkOrigin?: boolean } = {},
   ) {
     this.choice = options.transport ?? "auto";
+    this.useSockJS = forcesSockJS(this.choice);
     this.client = new Client({
       reconnectDelay: 0, // reconnects are ours: backoff with jitter, and a transport decision per attempt
       connectionTimeout: 10_000,
@@ -59,9 +65,7 @@ export class TickerConnection {
       beforeConnect: async () => {
         this.connectedThisAttempt = false;
         if (typeof WebSocket !== "function") this.useSockJS = true;
-        if (this.useSockJS || this.choice !== "auto" && this.choice !== "websocket") {
-          this.sockjsCtor = await loadSockJS(this.host);
-        }
+        if (this.useSockJS) this.sockjsCtor = await loadSockJS(this.host);
       },
       webSocketFactory: () => this.createSocket(),
     });
@@ -106,7 +110,7 @@ export class TickerConnection {
   /** Switches transport (the picker); reconnects at once. */
   setTransport(choice: TransportChoice): void {
     this.choice = choice;
-    this.useSockJS = choice !== "auto" && choice !== "websocket";
+    this.useSockJS = forcesSockJS(choice);
     this.restart();
   }
 
