@@ -17,6 +17,8 @@ export interface FeedCapabilities {
   minIntervalMs: number;
   /** Default request budget per minute (the free tier's limit). */
   requestsPerMinute: number;
+  /** The feed evolves each symbol from its last tick (the simulator), so it needs `last`. */
+  continuesFromLast?: boolean;
 }
 
 /**

@@ -41,6 +41,7 @@ export class SimulatorFeed implements FeedProvider {
     assetClasses: ["equity", "index", "fx", "crypto"],
     minIntervalMs: 50,
     requestsPerMinute: Number.POSITIVE_INFINITY,
+    continuesFromLast: true,
   } as const;
 
   constructor(

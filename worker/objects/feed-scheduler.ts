@@ -129,9 +129,9 @@ export class FeedScheduler extends DurableObject<Env> {
     return results;
   }
 
-  /** After a restart the simulator must continue each symbol's path, not start over. */
+  /** After a restart a feed that evolves prices must continue each symbol's path, not start over. */
   private async latestOf(symbol: string): Promise<Tick | undefined> {
-    if (this.feed.id !== "sim") return undefined;
+    if (!this.feed.capabilities.continuesFromLast) return undefined;
     return tickerStub(this.env, symbol).latestTick().catch(() => undefined);
   }
 

@@ -6,7 +6,7 @@ import { forwardedRoute } from "../transports/sockjs/forwarding";
 import type { Channel, SessionHandler } from "../transports/sockjs/channel";
 import { SessionServer } from "../transports/sockjs/session-server";
 import { isTestService, TEST_SERVICES, testServiceOptions } from "../transports/sockjs/test-services";
-import { acceptSocket, isSockJSSocket, messageText, socketChannel } from "../transports/sockjs/websocket";
+import { acceptSocket, completeClose, isSockJSSocket, messageText, socketChannel } from "../transports/sockjs/websocket";
 
 /**
  * Hosts one SockJS protocol-suite service (`echo`, `close`, ...), named by its id. It
@@ -54,11 +54,7 @@ export class SockJSTestObject extends DurableObject<Env> {
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
-    try {
-      ws.close(code === 1005 ? 1000 : code, "closed");
-    } catch {
-      // Already closed.
-    }
+    completeClose(ws, code);
   }
 
   private open(channel: Channel): SessionHandler {

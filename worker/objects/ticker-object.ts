@@ -15,7 +15,7 @@ import { decodeSocketMessage, HEARTBEAT_FRAME } from "../protocol/sockjs/frames"
 import { forwardedRoute } from "../transports/sockjs/forwarding";
 import type { Channel, SessionHandler } from "../transports/sockjs/channel";
 import { SessionServer } from "../transports/sockjs/session-server";
-import { acceptSocket, isSockJSSocket, messageText, SOCKJS_TAG, socketChannel } from "../transports/sockjs/websocket";
+import { acceptSocket, completeClose, isSockJSSocket, messageText, SOCKJS_TAG, socketChannel } from "../transports/sockjs/websocket";
 import { schedulerStub, tickerStub } from "./stubs";
 
 const STOMP_SUBPROTOCOLS = ["v12.stomp", "v11.stomp", "v10.stomp"];
@@ -27,9 +27,10 @@ const SWEEP_EVERY_MS = 5_000;
  *  - host: holds STOMP sessions (whose subscriptions may name any symbol) and fans each
  *    tick out to them. Sessions arrive as hibernatable WebSockets (raw `/ws`, or
  *    SockJS-framed) or as SockJS HTTP-transport sessions, all with the same StompSession;
- *  - source: owns its symbol's tick sequence, drives the feed with alarms while anyone
- *    listens, and delivers each tick once to every object holding subscribers of it
- *    (itself included), which fan out locally. That is the two-level tree.
+ *  - source: owns its symbol's tick sequence, numbers the quotes the feed scheduler
+ *    hands it (or publishers send) while anyone listens, and delivers each tick once to
+ *    every object holding subscribers of it (itself included), which fan out locally.
+ *    That is the two-level tree.
  */
 export class TickerObject extends DurableObject<Env> implements SessionBroker {
   private readonly config: Config;
@@ -121,11 +122,7 @@ export class TickerObject extends DurableObject<Env> implements SessionBroker {
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
     this.dropSession(ws);
-    try {
-      ws.close(code === 1005 ? 1000 : code, "closed");
-    } catch {
-      // Already closed: the runtime may have completed the close handshake itself.
-    }
+    completeClose(ws, code);
   }
 
   override async webSocketError(ws: WebSocket): Promise<void> {

@@ -29,6 +29,7 @@ export class HttpSession implements Channel {
     this.attach(receiver);
     this.write(OPEN_FRAME);
     this.handler = openSession(this);
+    // The application may have closed the session while it opened.
     if (this.final !== undefined) this.notifyClosed();
   }
 
@@ -74,7 +75,7 @@ export class HttpSession implements Channel {
     if (this.final !== undefined) return;
     this.final = closeFrame(code, reason);
     this.flush();
-    if (this.handler) this.notifyClosed();
+    this.notifyClosed();
   }
 
   /** Delivers queued messages, then the close frame, to the current receiver. */
@@ -106,13 +107,13 @@ export class HttpSession implements Channel {
 
   /** No receiver for the disconnect delay: the client is gone. */
   private expire(): void {
-    this.final ??= closeFrame(1000, "Normal closure");
     this.notifyClosed();
     this.forget();
   }
 
+  /** Tells the application once; not before it exists (a close during open is told after). */
   private notifyClosed(): void {
-    if (this.ended) return;
+    if (this.ended || !this.handler) return;
     this.ended = true;
     this.handler?.closed();
   }

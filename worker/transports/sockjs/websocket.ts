@@ -41,3 +41,12 @@ export function socketChannel(ws: WebSocket, sockjs: boolean): Channel {
 export function messageText(message: string | ArrayBuffer): string {
   return typeof message === "string" ? message : new TextDecoder().decode(message);
 }
+
+/** Answers the peer's close with ours (1005, "no code", cannot be sent back). */
+export function completeClose(ws: WebSocket, code: number): void {
+  try {
+    ws.close(code === 1005 ? 1000 : code, "closed");
+  } catch {
+    // Already closed: the runtime may have completed the close handshake itself.
+  }
+}
