@@ -1,4 +1,5 @@
 import { Client, type IMessage, type StompSubscription } from "@stomp/stompjs";
+import { topicFor } from "../../../worker/market/symbol";
 import { loadSockJS } from "./sockjs-loader";
 import type { Tick } from "./tick";
 
@@ -178,7 +179,7 @@ export class TickerConnection {
   }
 
   private stompSubscribe(symbol: string): void {
-    const sub = this.client.subscribe(`/topic/ticker.${symbol}`, (message: IMessage) => {
+    const sub = this.client.subscribe(topicFor(symbol), (message: IMessage) => {
       const tick = JSON.parse(message.body) as Tick;
       this.status = { ...this.status, lastTickAt: Date.now() };
       for (const l of this.listeners.get(symbol) ?? []) l(tick);

@@ -2,7 +2,8 @@ import { TickerConnection, TRANSPORTS, type LinkStatus, type TransportChoice } f
 import { direction, formatAge, formatChange, formatPercent, formatPrice } from "../lib/format";
 import { isStale, type Tick } from "../lib/tick";
 import { PriceChart } from "./chart";
-import { loadWatchlist, parseSymbol, saveWatchlist } from "./watchlist-store";
+import { parseSymbol } from "../lib/symbol";
+import { loadWatchlist, saveWatchlist } from "./watchlist-store";
 
 const $ = <T extends HTMLElement>(selector: string) => document.querySelector<T>(selector)!;
 const rowsEl = $<HTMLTableSectionElement>("#watchlist tbody");

@@ -1,12 +1,7 @@
+import { parseSymbol } from "../lib/symbol";
+
 const KEY = "edge-ticker:watchlist";
 export const DEFAULT_SYMBOLS = ["AAPL", "MSFT", "NVDA", "AMZN", "BTC-USD", "EURUSD=X"];
-const SYMBOL = /^[A-Z0-9.^=-]{1,16}$/;
-
-/** Normalizes what a person typed into a symbol, or undefined if it cannot be one. */
-export function parseSymbol(input: string): string | undefined {
-  const s = input.trim().toUpperCase();
-  return SYMBOL.test(s) ? s : undefined;
-}
 
 /** The watchlist survives reloads in localStorage; a broken or missing entry falls back to defaults. */
 export function loadWatchlist(): string[] {

@@ -1,5 +1,6 @@
 import { TickerConnection } from "../lib/connection";
 import { direction, formatChange, formatPercent, formatPrice } from "../lib/format";
+import { parseSymbol } from "../lib/symbol";
 import { isStale, type Tick } from "../lib/tick";
 import { sparklinePoints } from "./sparkline";
 import { WIDGET_CSS } from "./styles";
@@ -10,7 +11,6 @@ import { WIDGET_CSS } from "./styles";
  * Every widget on a page shares one connection.
  */
 
-const SYMBOL = /^[A-Z0-9.^=-]{1,16}$/;
 const MAX_SYMBOLS = 20;
 const SPARK_POINTS = 60;
 const HIDDEN_GRACE_MS = 10_000;
@@ -84,8 +84,7 @@ class EdgeTicker extends HTMLElement {
   private get symbols(): string[] {
     const list = (this.getAttribute("symbols") ?? "AAPL")
       .split(",")
-      .map((s) => s.trim().toUpperCase())
-      .filter((s) => SYMBOL.test(s));
+      .flatMap((s) => parseSymbol(s) ?? []);
     return [...new Set(list)].slice(0, MAX_SYMBOLS);
   }
 

@@ -3,7 +3,7 @@ import sockjsClient from "sockjs-client/dist/sockjs.min.js";
 import { readConfig, SOCKJS_CLIENT_PATH } from "../../config";
 import type { Env } from "../../env";
 import { tickerStub } from "../../objects/stubs";
-import { etagOf } from "../../transports/sockjs/etag";
+import { serveFixedText } from "../../transports/sockjs/etag";
 import { serveSockJS } from "../../transports/sockjs/endpoint";
 import { isTestService, testServiceOptions } from "../../transports/sockjs/test-services";
 import { frameAncestors, isOriginAllowed } from "../origin";
@@ -57,14 +57,10 @@ function splitBase(c: Ctx, prefix: string): { name: string; rest: string } {
   return slash < 0 ? { name: path, rest: "" } : { name: path.slice(0, slash), rest: path.slice(slash) };
 }
 
-async function serveClientLibrary(c: Ctx): Promise<Response> {
-  const etag = await etagOf(sockjsClient);
-  const headers = {
-    ETag: etag,
+function serveClientLibrary(c: Ctx): Promise<Response> {
+  return serveFixedText(c.req.raw, sockjsClient, "application/javascript; charset=UTF-8", {
     // Not versioned in the URL: cache for a day, revalidate by ETag.
     "Cache-Control": "public, max-age=86400",
     "Access-Control-Allow-Origin": "*",
-  };
-  if (c.req.header("If-None-Match") === etag) return new Response(null, { status: 304, headers });
-  return new Response(sockjsClient, { headers: { ...headers, "Content-Type": "application/javascript; charset=UTF-8" } });
+  });
 }

@@ -3,7 +3,7 @@ import { iframePage } from "../../protocol/sockjs/iframe";
 import { allowedMethods, parseSockJSPath } from "../../protocol/sockjs/paths";
 import { cacheForAYear, corsHeaders, NO_CACHE, preflight, sockjsError } from "./headers";
 import { forwardRequest, type ForwardedRoute } from "./forwarding";
-import { etagOf } from "./etag";
+import { serveFixedText } from "./etag";
 
 /** One SockJS service (a base URL) as the worker sees it. */
 export interface SockJSService {
@@ -53,16 +53,11 @@ function info(request: Request, options: SockJSOptions): Response {
   });
 }
 
-async function iframe(request: Request, service: SockJSService): Promise<Response> {
-  const page = iframePage(service.options.clientUrl);
-  const etag = await etagOf(page);
-  const headers = {
+function iframe(request: Request, service: SockJSService): Promise<Response> {
+  return serveFixedText(request, iframePage(service.options.clientUrl), "text/html; charset=UTF-8", {
     ...cacheForAYear(),
-    ETag: etag,
     "Content-Security-Policy": `frame-ancestors ${service.frameAncestors}`,
-  };
-  if (request.headers.get("If-None-Match") === etag) return new Response(null, { status: 304, headers });
-  return new Response(page, { headers: { ...headers, "Content-Type": "text/html; charset=UTF-8" } });
+  });
 }
 
 function forwardSession(request: Request, route: ForwardedRoute, service: SockJSService): Promise<Response> | Response {
