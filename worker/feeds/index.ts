@@ -19,7 +19,7 @@ const PROVIDERS = {
   binance: { baseUrl: "https://api.binance.com", create: (o: HttpFeedOptions) => new BinanceFeed(o) },
 } as const satisfies Record<string, { baseUrl: string; create: (o: HttpFeedOptions, c: Config) => FeedProvider }>;
 
-export const FEED_NAMES = ["sim", ...Object.keys(PROVIDERS)];
+const FEED_NAMES = ["sim", ...Object.keys(PROVIDERS)];
 
 /** The feed named by FEED_PROVIDER; an unknown name or a missing key fails loudly, naming the fix. */
 export function createFeed(config: Config): FeedProvider {

@@ -11,7 +11,7 @@ export type SockJSRoute =
 export type SessionTransportName = keyof typeof SESSION_METHODS;
 
 /** Methods each session transport answers; anything else is 405 with `Allow`. */
-export const SESSION_METHODS = {
+const SESSION_METHODS = {
   websocket: ["GET"],
   xhr: ["OPTIONS", "POST"],
   xhr_send: ["OPTIONS", "POST"],
@@ -23,7 +23,7 @@ export const SESSION_METHODS = {
 } as const satisfies Record<string, readonly string[]>;
 
 /** Methods of the fixed endpoints. */
-export const FIXED_METHODS = {
+const FIXED_METHODS = {
   greeting: ["GET"],
   info: ["OPTIONS", "GET"],
   iframe: ["GET"],

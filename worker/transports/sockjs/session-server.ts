@@ -7,7 +7,7 @@ import { HttpSession } from "./http-session";
 import { openReceiver } from "./receiver";
 
 /** Largest xhr_send / jsonp_send body accepted; application limits (STOMP frame size) apply after. */
-export const MAX_SEND_BYTES = 1_048_576;
+const MAX_SEND_BYTES = 1_048_576;
 
 /**
  * The HTTP-transport sessions held by one object (in memory: a restarted object
