@@ -28,6 +28,18 @@ export interface Config {
   historySize: number;
   allowedOrigins: string[];
   requireOrigin: boolean;
+  /** Connection hubs per region; connections are spread over them. */
+  hubShards: number;
+  /** A hub at this many connections refuses new ones (routing tries the next shard). */
+  hubMaxConnections: number;
+  /** How long a hub gathers MESSAGE frames per connection before one write (0: same turn only). */
+  hubFlushMs: number;
+  /** Most deliveries any object makes per tick; more holders than this get relays in between. */
+  fanoutDegree: number;
+  schedulerShards: number;
+  /** How long a hub gathers subscription-count changes before reporting them to sources. */
+  interestDebounceMs: number;
+  testHooks: boolean;
   sockjs: SockJSOptions;
   /** Mount the SockJS protocol-suite services under /sockjs-test/ (dev/test only). */
   sockjsTestServices: boolean;
@@ -73,6 +85,14 @@ export function readConfig(env: Env): Config {
       .map((o) => o.trim())
       .filter(Boolean),
     requireOrigin: bool(env, "REQUIRE_ORIGIN", false),
+    hubShards: int(env, "HUB_SHARDS", 4, 1, 1024),
+    // Below the runtime's 32,768 hibernatable sockets per object, with room for CPU per send.
+    hubMaxConnections: int(env, "HUB_MAX_CONNECTIONS", 10_000, 1, 32_768),
+    hubFlushMs: int(env, "HUB_FLUSH_MS", 5, 0, 1_000),
+    fanoutDegree: int(env, "FANOUT_DEGREE", 32, 2, 1_000),
+    schedulerShards: int(env, "SCHEDULER_SHARDS", 1, 1, 256),
+    interestDebounceMs: int(env, "INTEREST_DEBOUNCE_MS", 250, 0, 10_000),
+    testHooks: bool(env, "TEST_HOOKS", false),
     sockjs: {
       websocket: bool(env, "SOCKJS_WEBSOCKET", true),
       cookieNeeded: bool(env, "SOCKJS_COOKIE_NEEDED", false),

@@ -1,13 +1,19 @@
-import type { TickerObject } from "./objects/ticker-object";
-import type { FeedScheduler } from "./objects/feed-scheduler";
-import type { SockJSTestObject } from "./objects/sockjs-test-object";
-
-/** Bindings and vars from wrangler.toml, plus secrets from `wrangler secret` / `.dev.vars`. */
+/**
+ * Bindings and vars from wrangler.toml, plus secrets from `wrangler secret` / `.dev.vars`.
+ * The namespaces are untyped here (no import of the object classes, so no import
+ * circle); `objects/stubs.ts` hands out typed stubs.
+ */
 export interface Env {
-  TICKER: DurableObjectNamespace<TickerObject>;
-  SCHEDULER: DurableObjectNamespace<FeedScheduler>;
+  /** One SymbolSource per symbol: seq, epoch, history, the feed, the top of the fan-out tree. */
+  SOURCE: DurableObjectNamespace;
+  /** ConnectionHubs, named by region and shard: every client connection lives in one. */
+  HUB: DurableObjectNamespace;
+  /** FanoutRelays: inner nodes of a symbol's fan-out tree when it has many hubs. */
+  RELAY: DurableObjectNamespace;
+  /** FeedScheduler shards: pull prices within the provider's budget. */
+  SCHEDULER: DurableObjectNamespace;
   /** Hosts the SockJS protocol-suite services (echo, close, ...); used only with SOCKJS_TEST_SERVICES. */
-  SOCKJS_TEST: DurableObjectNamespace<SockJSTestObject>;
+  SOCKJS_TEST: DurableObjectNamespace;
 
   /** Comma-separated origins (`https://a.example`, `https://*.example.com`, or `*`). */
   ALLOWED_ORIGINS?: string;
@@ -28,6 +34,14 @@ export interface Env {
   HEARTBEAT_MS?: string;
   PUBLISH_HOLD_MS?: string;
   HISTORY_SIZE?: string;
+  HUB_SHARDS?: string;
+  HUB_MAX_CONNECTIONS?: string;
+  HUB_FLUSH_MS?: string;
+  FANOUT_DEGREE?: string;
+  SCHEDULER_SHARDS?: string;
+  INTEREST_DEBOUNCE_MS?: string;
+  /** Test only: mounts /__test/ hooks (force-evict an object). */
+  TEST_HOOKS?: string;
   SOCKJS_WEBSOCKET?: string;
   SOCKJS_COOKIE_NEEDED?: string;
   SOCKJS_HEARTBEAT_MS?: string;

@@ -55,7 +55,7 @@ it("delivers the provider's prices to STOMP subscribers, within the request budg
   const health = (await (await fetch(`${srv.url}/healthz`)).json()) as { feedStatus: { provider: string; requestsPerMinute: number; lastRound: { limited: boolean } } };
   expect(health.feedStatus).toEqual(expect.objectContaining({ provider: "finnhub", requestsPerMinute: RPM }));
   expect(health.feedStatus.lastRound.limited).toBe(true);
-  expect(srv.logs()).toMatch(/"event":"feed_budget_limited","provider":"finnhub","requestsPerMinute":120,"active":5/);
+  expect(srv.logs()).toMatch(/"event":"feed_budget_limited","provider":"finnhub","requestsPerMinute":120,"active":\d/);
   await c.disconnect();
 });
 

@@ -8,7 +8,8 @@ import { Collector, connectStomp, sleep, type TickBody } from "../support/stomp"
 
 const TOKEN = "test-publish-token";
 // Ticks far apart, so the objects go idle and workerd evicts them (after 10 s without events).
-const VARS = { TICK_INTERVAL_MS: "60000", PUBLISH_HOLD_MS: "0" };
+// One hub, so every connection of the test shares it; no heart-beat sweep alarm in the window.
+const VARS = { TICK_INTERVAL_MS: "60000", PUBLISH_HOLD_MS: "0", HUB_SHARDS: "1", HEARTBEAT_MS: "0", SOCKJS_HEARTBEAT_MS: "3600000" };
 const persistDir = mkdtempSync(join(tmpdir(), "edge-ticker-hib-"));
 let srv: DevServer | undefined;
 
@@ -22,25 +23,24 @@ async function publish(symbol: string, price: number): Promise<void> {
   expect(res.status).toBe(200);
 }
 
-function started(logs: string, symbol: string): Array<{ sockets: number }> {
-  return [...logs.matchAll(/\{"event":"object_started"[^\n]*\}/g)]
-    .map((m) => JSON.parse(m[0]) as { symbol: string; sockets: number })
-    .filter((e) => e.symbol === symbol);
+/** Each time the hub's instance was (re)built, with the sockets it restored. */
+function started(logs: string): Array<{ sockets: number }> {
+  return [...logs.matchAll(/\{"event":"hub_started"[^\n]*\}/g)].map((m) => JSON.parse(m[0]) as { hub: string; sockets: number });
 }
 
 describe("hibernation and restarts", () => {
-  it("keeps subscriptions through eviction: heart-beats do not wake the object, ticks do, seq never repeats", async () => {
+  it("keeps subscriptions through eviction: heart-beats do not wake the hub, ticks do, seq never repeats", async () => {
     srv = await startDevServer({ vars: VARS, persistDir });
     const c = await connectStomp(srv.url, "HIBA");
     const home = new Collector(c.client, "/topic/ticker.HIBA");
     const remote = new Collector(c.client, "/topic/ticker.HIBB");
-    // A SockJS-websocket session in the same object hibernates the same way.
+    // A SockJS-websocket session in the same hub hibernates the same way.
     const viaSockJS = await connectStomp(srv.url, "HIBA", { sockjs: "websocket" });
     const sockjsHome = new Collector(viaSockJS.client, "/topic/ticker.HIBA");
     await Promise.all([home.waitFor(1), remote.waitFor(1), sockjsHome.waitFor(1)]);
-    expect(started(srv.logs(), "HIBA")).toEqual([expect.objectContaining({ sockets: 0 })]);
+    expect(started(srv.logs())).toEqual([expect.objectContaining({ sockets: 0 })]);
 
-    await sleep(15_000); // idle: the runtime evicts both objects
+    await sleep(15_000); // idle: the runtime evicts the hub and both sources
     const socket = c.client.webSocket!;
     const echoed = new Promise<void>((res, rej) => {
       setTimeout(() => rej(new Error("no echo of the client heart-beat within 5 s: is the WebSocket auto-response set?")), 5_000);
@@ -53,13 +53,13 @@ describe("hibernation and restarts", () => {
     socket.send("\n"); // a client heart-beat, answered by the runtime
     await echoed;
     await sleep(1_500);
-    expect(started(srv.logs(), "HIBA"), "a heart-beat woke the object").toHaveLength(1);
+    expect(started(srv.logs()), "a heart-beat woke the hub").toHaveLength(1);
 
     await publish("HIBA", 101.25);
     await publish("HIBB", 202.5);
     const [h, r] = await Promise.all([home.waitFor(2), remote.waitFor(2)]);
-    // The home object was rebuilt from the hibernated sockets' attachments.
-    expect(started(srv.logs(), "HIBA").at(-1)).toEqual(expect.objectContaining({ sockets: 2 }));
+    // The hub was rebuilt from the hibernated sockets' attachments.
+    expect(started(srv.logs()).at(-1)).toEqual(expect.objectContaining({ sockets: 2 }));
     expect(h[1]).toEqual(expect.objectContaining({ price: 101.25, seq: h[0]!.seq + 1 }));
     expect(r[1]).toEqual(expect.objectContaining({ price: 202.5, seq: r[0]!.seq + 1 }));
     expect(home.messages[1]!.headers.subscription).toBe(home.subscription.id);

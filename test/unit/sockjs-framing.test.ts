@@ -9,7 +9,7 @@ import {
 } from "../../worker/protocol/sockjs/frames";
 import { iframePage } from "../../worker/protocol/sockjs/iframe";
 import { allowedMethods, parseSockJSPath } from "../../worker/protocol/sockjs/paths";
-import { callbackProblem, receiverFraming } from "../../worker/protocol/sockjs/receivers";
+import { callbackProblem, receiverFraming } from "../../worker/protocol/sockjs/receiver-framing";
 
 describe("outgoing frames", () => {
   it("frames messages and closes as the spec writes them", () => {

@@ -16,9 +16,12 @@ export interface SessionLimits {
   heartbeatMs: number;
 }
 
-/** Where a session's bytes go: a hibernatable WebSocket today, a SockJS session too. */
+/** Where a session's frames go: a hub connection (any transport). */
 export interface SessionTransport {
+  /** A control frame (CONNECTED, RECEIPT, ERROR): written at once, after anything queued. */
   send(text: string): void;
+  /** A MESSAGE frame: queued, and written together with the others of its delivery turn. */
+  queue(text: string): void;
   close(code: number, reason: string): void;
   /** Persist `state` so the session survives the object being evicted. */
   save(state: SessionState): void;

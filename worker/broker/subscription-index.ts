@@ -8,7 +8,7 @@ interface Delivery {
   needsAck: boolean;
 }
 
-/** The subscriptions held by one object, indexed by symbol for fan-out. In memory only: rebuilt from session state on wake. */
+/** The subscriptions held by one hub, indexed by symbol for fan-out. In memory only: rebuilt from session state on wake. */
 export class SubscriptionIndex {
   private readonly bySymbol = new Map<string, Set<Delivery>>();
   private readonly bySession = new Map<StompSession, Map<string, { symbol: string; delivery: Delivery }>>();
@@ -43,20 +43,25 @@ export class SubscriptionIndex {
     this.bySession.delete(session);
   }
 
+  /** Symbols the session subscribes to (each once). */
+  symbolsOf(session: StompSession): Set<string> {
+    return new Set([...(this.bySession.get(session)?.values() ?? [])].map((e) => e.symbol));
+  }
+
   count(symbol: string): number {
     return this.bySymbol.get(symbol)?.size ?? 0;
   }
 
   /** Sends `frame` to one subscription (the snapshot). */
   sendTo(delivery: Delivery, frame: TickFrame): void {
-    delivery.session.transport.send(renderMessage(delivery.head, delivery.needsAck, frame));
+    delivery.session.transport.queue(renderMessage(delivery.head, delivery.needsAck, frame));
   }
 
   /** Sends `frame` to every subscription of its symbol; returns how many were sent. */
   fanOut(frame: TickFrame): number {
     const set = this.bySymbol.get(frame.symbol);
     if (!set) return 0;
-    for (const d of set) d.session.transport.send(renderMessage(d.head, d.needsAck, frame));
+    for (const d of set) d.session.transport.queue(renderMessage(d.head, d.needsAck, frame));
     return set.size;
   }
 

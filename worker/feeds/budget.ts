@@ -26,12 +26,27 @@ export class RequestBudget {
     this.updatedAt = now;
   }
 
+  /** Takes `requests` tokens if the budget has them now (a cold symbol's first quote). */
+  take(requests: number, now: number): boolean {
+    if (!Number.isFinite(this.requestsPerMinute)) return true;
+    this.refill(now);
+    if (this.tokens < requests) return false;
+    this.tokens -= requests;
+    return true;
+  }
+
+  /** How long until `requests` tokens are there (0 if they are now). */
+  waitFor(requests: number, now: number): number {
+    if (!Number.isFinite(this.requestsPerMinute)) return 0;
+    this.refill(now);
+    return Math.max(0, Math.ceil(((requests - this.tokens) * 60_000) / this.requestsPerMinute));
+  }
+
   plan(active: readonly string[], now: number): RoundPlan {
     if (active.length === 0) return { symbols: [], requests: 0, limited: false };
     const needed = Math.max(1, Math.ceil(active.length / this.batchSize));
     if (!Number.isFinite(this.requestsPerMinute)) return { symbols: [...active], requests: needed, limited: false };
-    this.tokens = Math.min(this.requestsPerMinute, this.tokens + ((now - this.updatedAt) * this.requestsPerMinute) / 60_000);
-    this.updatedAt = now;
+    this.refill(now);
     const requests = Math.min(needed, Math.floor(this.tokens));
     this.tokens -= requests;
     if (requests === needed) return { symbols: [...active], requests, limited: false };
@@ -40,5 +55,10 @@ export class RequestBudget {
     const symbols = Array.from({ length: count }, (_, i) => active[(start + i) % active.length]!);
     this.cursor = (start + count) % active.length;
     return { symbols, requests, limited: true };
+  }
+
+  private refill(now: number): void {
+    this.tokens = Math.min(this.requestsPerMinute, this.tokens + ((now - this.updatedAt) * this.requestsPerMinute) / 60_000);
+    this.updatedAt = now;
   }
 }

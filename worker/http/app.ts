@@ -1,15 +1,16 @@
 import { Hono } from "hono";
-import { readConfig } from "../config";
 import type { Env } from "../env";
 import { log } from "../log";
-import { schedulerStub } from "../objects/stubs";
 import { reject } from "./reply";
 import { embedRoutes } from "./routes/embed";
+import { healthRoutes } from "./routes/health";
 import { historyRoutes } from "./routes/history";
 import { quoteRoutes } from "./routes/quotes";
 import { sockjsRoutes } from "./routes/sockjs";
 import { streamRoutes } from "./routes/stream";
+import { testHookRoutes } from "./routes/test-hooks";
 import { tickRoutes } from "./routes/ticks";
+import { viewerRoutes } from "./routes/viewers";
 
 export const app = new Hono<{ Bindings: Env }>()
   .route("/", streamRoutes)
@@ -17,20 +18,10 @@ export const app = new Hono<{ Bindings: Env }>()
   .route("/", tickRoutes)
   .route("/", quoteRoutes)
   .route("/", historyRoutes)
+  .route("/", viewerRoutes)
   .route("/", embedRoutes)
-  .get("/healthz", async (c) => {
-    const config = readConfig(c.env);
-    const scheduler = schedulerStub(c.env);
-    const [active, feedStatus] = await Promise.all([
-      scheduler.activeSymbols().catch(() => undefined),
-      scheduler.status().catch(() => undefined),
-    ]);
-    return c.json(
-      { status: "ok", feed: config.feedProvider, tickIntervalMs: config.tickIntervalMs, activeSymbols: active, feedStatus },
-      200,
-      { "cache-control": "no-store" },
-    );
-  })
+  .route("/", healthRoutes)
+  .route("/", testHookRoutes)
   .notFound((c) => reject(404, `no route for ${c.req.method} ${new URL(c.req.url).pathname}`))
   .onError((err) => {
     log("request_failed", { error: String(err), stack: err instanceof Error ? err.stack : undefined });

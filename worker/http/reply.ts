@@ -17,3 +17,19 @@ export function symbolOrReject(raw: string): string | Response {
     throw err;
   }
 }
+
+const MAX_SYMBOLS = 50;
+
+/** A `symbols=A,B` query: 1 to 50 distinct normalized symbols, in the order asked; or the 400. */
+export function symbolsOrReject(raw: string | undefined): string[] | Response {
+  if (!raw) return reject(400, "symbols query parameter is required, e.g. ?symbols=AAPL,MSFT");
+  let symbols: string[];
+  try {
+    symbols = [...new Set(raw.split(",").filter((s) => s.trim() !== "").map(normalizeSymbol))];
+  } catch (err) {
+    if (err instanceof SymbolError) return reject(400, err.message);
+    throw err;
+  }
+  if (symbols.length === 0 || symbols.length > MAX_SYMBOLS) return reject(400, `ask for 1 to ${MAX_SYMBOLS} symbols`);
+  return symbols;
+}

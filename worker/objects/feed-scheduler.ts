@@ -4,9 +4,14 @@ import type { Env } from "../env";
 import { createFeed } from "../feeds";
 import { RequestBudget, type RoundPlan } from "../feeds/budget";
 import type { FeedProvider, QuoteRequest, QuoteResult } from "../feeds/provider";
-import type { Tick } from "../market/tick";
+import type { Quote, Tick } from "../market/tick";
 import { log } from "../log";
-import { tickerStub } from "./stubs";
+import { sourceStub } from "./stubs";
+
+/** Sources handed their results at once per round; more wait for the next slice. */
+const INGEST_CONCURRENCY = 64;
+/** How long a cold symbol's first quote may wait for the request budget. */
+const FIRST_QUOTE_WAIT_MS = 5_000;
 
 export interface FeedStatus {
   provider: string;
@@ -19,12 +24,14 @@ export interface FeedStatus {
 }
 
 /**
- * The one place that pulls prices. It keeps the registry of symbols with subscribers
- * (their objects register and drop out), and an alarm loop pulls them every
- * TICK_INTERVAL_MS (or the provider's minimum interval) in batches within the provider's request budget; when the budget
- * cannot cover every symbol it serves them round-robin. Each symbol's object gets its
- * result (or nothing, when skipped) and numbers and broadcasts it. The cron trigger
- * re-arms a lost loop.
+ * The one place that pulls prices, sharded by symbol hash (`feed:{shard}`, SCHEDULER_SHARDS),
+ * each shard with its share of the provider's request budget. A shard keeps the registry
+ * of its symbols with subscribers (their sources register and drop out), and an alarm
+ * loop pulls them every TICK_INTERVAL_MS (or the provider's minimum interval) in batches
+ * within the budget; when the budget cannot cover every symbol it serves them
+ * round-robin. Each source gets its result (or nothing, when skipped), numbers it and
+ * starts its fan-out without the round waiting for it. A cold symbol's first quote is
+ * taken from the same budget. The cron trigger re-arms a lost loop.
  */
 export class FeedScheduler extends DurableObject<Env> {
   private readonly config: Config;
@@ -42,15 +49,33 @@ export class FeedScheduler extends DurableObject<Env> {
     super(ctx, env);
     this.config = readConfig(env);
     this.feed = createFeed(this.config);
-    this.requestsPerMinute = this.config.feed.requestsPerMinute ?? this.feed.capabilities.requestsPerMinute;
+    const total = this.config.feed.requestsPerMinute ?? this.feed.capabilities.requestsPerMinute;
+    this.requestsPerMinute = total / this.config.schedulerShards;
     this.budget = new RequestBudget(this.requestsPerMinute, this.feed.capabilities.maxSymbolsPerRequest, Date.now());
     this.roundIntervalMs = Math.max(this.config.tickIntervalMs, this.feed.capabilities.minIntervalMs);
   }
 
   async activate(symbol: string): Promise<void> {
     if ((await this.ctx.storage.get(`active:${symbol}`)) === undefined) await this.ctx.storage.put(`active:${symbol}`, Date.now());
-    // A new symbol's object has just fetched its first quote itself (the snapshot): next round in one interval.
+    // A new symbol's source has just had its first quote (the snapshot): next round in one interval.
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + this.roundIntervalMs);
+  }
+
+  /**
+   * A cold symbol's first quote, within the request budget (waiting briefly for a token).
+   * Throws with the provider's reason when there is no price.
+   */
+  async firstQuote(symbol: string): Promise<Quote> {
+    const deadline = Date.now() + FIRST_QUOTE_WAIT_MS;
+    while (!this.budget.take(1, Date.now())) {
+      const wait = this.budget.waitFor(1, Date.now());
+      if (Date.now() + wait > deadline) throw new Error(`the ${this.feed.id} request budget is exhausted; try again in ${Math.ceil(wait / 1000)} s`);
+      await new Promise((r) => setTimeout(r, wait));
+    }
+    const [result] = await this.feed.quotes([{ symbol }], Date.now());
+    this.noteFault(symbol, result && "error" in result ? result.error : undefined);
+    if (!result || !("quote" in result)) throw new Error(`no price for ${symbol}: ${result?.error ?? "feed returned nothing"}`);
+    return result.quote;
   }
 
   async deactivate(symbol: string): Promise<void> {
@@ -104,19 +129,22 @@ export class FeedScheduler extends DurableObject<Env> {
     // How often each symbol gets a quote when the budget makes them take turns.
     const perMinute = this.requestsPerMinute * this.feed.capabilities.maxSymbolsPerRequest;
     const updateIntervalMs = Math.max(this.roundIntervalMs, plan.limited ? (symbols.length * 60_000) / perMinute : 0);
-    await Promise.all(
-      symbols.map(async (symbol) => {
-        try {
-          const { active, tick } = await tickerStub(this.env, symbol).ingest(results.get(symbol), updateIntervalMs);
-          if (!active) await this.deactivate(symbol);
-          else if (tick) this.last.set(symbol, tick);
-        } catch (err) {
-          log("ingest_failed", { symbol, error: String(err) });
-        }
-      }),
-    );
+    // Sources answer once the tick is numbered and stored; their fan-out runs on without us.
+    for (let i = 0; i < symbols.length; i += INGEST_CONCURRENCY) {
+      await Promise.all(symbols.slice(i, i + INGEST_CONCURRENCY).map((symbol) => this.handOver(symbol, results.get(symbol), updateIntervalMs)));
+    }
     this.lastRound = { at: started, served: plan.symbols.length, requests: plan.requests, limited: plan.limited };
     await this.ctx.storage.setAlarm(started + this.roundIntervalMs);
+  }
+
+  private async handOver(symbol: string, result: QuoteResult | undefined, updateIntervalMs: number): Promise<void> {
+    try {
+      const { active, tick } = await sourceStub(this.env, symbol).ingest(result, updateIntervalMs);
+      if (!active) await this.deactivate(symbol);
+      else if (tick) this.last.set(symbol, tick);
+    } catch (err) {
+      log("ingest_failed", { symbol, error: String(err) });
+    }
   }
 
   private async pull(plan: RoundPlan, now: number): Promise<Map<string, QuoteResult>> {
@@ -132,7 +160,9 @@ export class FeedScheduler extends DurableObject<Env> {
   /** After a restart a feed that evolves prices must continue each symbol's path, not start over. */
   private async latestOf(symbol: string): Promise<Tick | undefined> {
     if (!this.feed.capabilities.continuesFromLast) return undefined;
-    return tickerStub(this.env, symbol).latestTick().catch(() => undefined);
+    return sourceStub(this.env, symbol)
+      .peek()
+      .catch(() => undefined);
   }
 
   /** One log line per distinct fault and one when it clears, not one per round. */

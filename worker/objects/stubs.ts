@@ -1,11 +1,36 @@
 import type { Env } from "../env";
+import { regionOfHub, shardOf } from "../routing/placement";
+import type { ConnectionHub } from "./connection-hub";
+import type { FanoutRelay } from "./fanout-relay";
+import type { FeedScheduler } from "./feed-scheduler";
+import type { SockJSTestObject } from "./sockjs-test-object";
+import type { SymbolSource } from "./symbol-source";
 
-/** The Durable Object of a (normalized) symbol. */
-export function tickerStub(env: Env, symbol: string) {
-  return env.TICKER.get(env.TICKER.idFromName(symbol));
+/** Typed stubs of every object, addressed by name (Env keeps the namespaces untyped). */
+
+export function sourceStub(env: Env, symbol: string): DurableObjectStub<SymbolSource> {
+  return env.SOURCE.get(env.SOURCE.idFromName(symbol)) as DurableObjectStub<SymbolSource>;
 }
 
-/** The single registry of active symbols. */
-export function schedulerStub(env: Env) {
-  return env.SCHEDULER.get(env.SCHEDULER.idFromName("feed"));
+/** A hub, created in its region (the location hint matters only on first use). */
+export function hubStub(env: Env, name: string): DurableObjectStub<ConnectionHub> {
+  const locationHint = regionOfHub(name);
+  return env.HUB.get(env.HUB.idFromName(name), locationHint ? { locationHint } : {}) as DurableObjectStub<ConnectionHub>;
+}
+
+export function relayStub(env: Env, name: string): DurableObjectStub<FanoutRelay> {
+  return env.RELAY.get(env.RELAY.idFromName(name)) as DurableObjectStub<FanoutRelay>;
+}
+
+/** The feed-scheduler shard a symbol belongs to. */
+export function schedulerFor(env: Env, symbol: string, shards: number): DurableObjectStub<FeedScheduler> {
+  return schedulerShard(env, shardOf(symbol, shards));
+}
+
+export function schedulerShard(env: Env, shard: number): DurableObjectStub<FeedScheduler> {
+  return env.SCHEDULER.get(env.SCHEDULER.idFromName(`feed:${shard}`)) as DurableObjectStub<FeedScheduler>;
+}
+
+export function sockjsTestStub(env: Env, service: string): DurableObjectStub<SockJSTestObject> {
+  return env.SOCKJS_TEST.get(env.SOCKJS_TEST.idFromName(service)) as DurableObjectStub<SockJSTestObject>;
 }

@@ -143,13 +143,13 @@ export class TickerConnection {
     });
   }
 
+  /** The host places the connection on a hub near the viewer; every symbol rides on it. */
   private createSocket(): WebSocket {
-    const home = encodeURIComponent(this.listeners.keys().next().value ?? "AAPL");
     if (this.useSockJS && this.sockjsCtor) {
       const transports = this.choice === "auto" ? SOCKJS_FALLBACK : [this.choice];
-      return new this.sockjsCtor(`${this.host}/sockjs/${home}`, null, { transports });
+      return new this.sockjsCtor(`${this.host}/sockjs`, null, { transports });
     }
-    return new WebSocket(`${this.host.replace(/^http/, "ws")}/ws/${home}`, ["v12.stomp", "v11.stomp", "v10.stomp"]);
+    return new WebSocket(`${this.host.replace(/^http/, "ws")}/ws`, ["v12.stomp", "v11.stomp", "v10.stomp"]);
   }
 
   private onConnect(): void {

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { readConfig } from "../../config";
 import type { Env } from "../../env";
-import { tickerStub } from "../../objects/stubs";
+import { sourceStub } from "../../objects/stubs";
 import { apiCors } from "../cors";
 import { reject, symbolOrReject } from "../reply";
 
@@ -15,6 +15,6 @@ export const historyRoutes = new Hono<{ Bindings: Env }>().get("/api/history/:sy
   const raw = c.req.query("limit");
   const limit = raw === undefined ? Math.min(DEFAULT_LIMIT, max) : Number(raw);
   if (!Number.isInteger(limit) || limit < 1 || limit > max) return reject(400, `limit must be an integer from 1 to ${max}`);
-  const ticks = await tickerStub(c.env, symbol).history(limit);
+  const ticks = await sourceStub(c.env, symbol).history(limit);
   return c.json({ symbol, ticks }, 200, { "cache-control": "no-store", ...apiCors(c) });
 });

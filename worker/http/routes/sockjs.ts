@@ -2,24 +2,32 @@ import { Hono, type Context } from "hono";
 import sockjsClient from "sockjs-client/dist/sockjs.min.js";
 import { readConfig, SOCKJS_CLIENT_PATH } from "../../config";
 import type { Env } from "../../env";
-import { tickerStub } from "../../objects/stubs";
+import { sockjsTestStub } from "../../objects/stubs";
+import { parseSockJSPath } from "../../protocol/sockjs/paths";
+import { forwardRequest } from "../../transports/sockjs/forwarding";
 import { serveFixedText } from "../../transports/sockjs/etag";
 import { serveSockJS } from "../../transports/sockjs/endpoint";
 import { isTestService, testServiceOptions } from "../../transports/sockjs/test-services";
+import { toHub } from "../hubs";
 import { frameAncestors, isOriginAllowed } from "../origin";
 import { reject, symbolOrReject } from "../reply";
 
 type Ctx = Context<{ Bindings: Env }>;
 
 /**
- * SockJS: `/sockjs/{SYMBOL}` is a SockJS base URL whose sessions (every transport)
- * carry STOMP to the symbol's object, exactly like `/ws/{SYMBOL}`. The worker also
- * serves its own copy of sockjs-client (no CDN: offline-capable, no third party).
+ * SockJS: `/sockjs` is a SockJS base URL whose sessions (every transport) carry STOMP to a
+ * connection hub, exactly like `/ws`. `/sockjs/{SYMBOL}` is the older form of the same
+ * service (the symbol is checked, nothing more). The worker also serves its own copy of
+ * sockjs-client (no CDN: offline-capable, no third party).
  */
 export const sockjsRoutes = new Hono<{ Bindings: Env }>()
   .get(SOCKJS_CLIENT_PATH, serveClientLibrary)
+  .all("/sockjs", (c) => serveProduct(c, ""))
   .all("/sockjs/*", (c) => {
-    const { name, rest } = splitBase(c, "/sockjs/");
+    const rest = new URL(c.req.url).pathname.slice("/sockjs".length);
+    if (parseSockJSPath(rest)) return serveProduct(c, rest);
+    // `/sockjs/{SYMBOL}/...`: the older base URL.
+    const { name, rest: legacyRest } = splitBase(c, "/sockjs/");
     let decoded: string;
     try {
       decoded = decodeURIComponent(name);
@@ -27,14 +35,7 @@ export const sockjsRoutes = new Hono<{ Bindings: Env }>()
       return reject(400, "malformed percent-encoding in the symbol");
     }
     const symbol = symbolOrReject(decoded);
-    if (symbol instanceof Response) return symbol;
-    const config = readConfig(c.env);
-    return serveSockJS(c.req.raw, rest, {
-      options: config.sockjs,
-      allowsOrigin: (origin) => isOriginAllowed(origin, c.req.url, config),
-      frameAncestors: frameAncestors(config),
-      forward: (request) => tickerStub(c.env, symbol).fetch(request),
-    });
+    return symbol instanceof Response ? symbol : serveProduct(c, legacyRest);
   })
   // The SockJS protocol suite's services: dev/test only, any Origin (the suite sends arbitrary ones).
   .all("/sockjs-test/*", (c) => {
@@ -46,9 +47,20 @@ export const sockjsRoutes = new Hono<{ Bindings: Env }>()
       options: testServiceOptions(name, config.sockjs),
       allowsOrigin: () => true,
       frameAncestors: "*",
-      forward: (request) => c.env.SOCKJS_TEST.get(c.env.SOCKJS_TEST.idFromName(name)).fetch(request),
+      forward: (request, route) => sockjsTestStub(c.env, name).fetch(forwardRequest(request, route)),
     });
   });
+
+/** The product's SockJS service: sessions live in hubs, a session's requests all in the same one. */
+function serveProduct(c: Ctx, rest: string): Promise<Response> {
+  const config = readConfig(c.env);
+  return serveSockJS(c.req.raw, rest, {
+    options: config.sockjs,
+    allowsOrigin: (origin) => isOriginAllowed(origin, c.req.url, config),
+    frameAncestors: frameAncestors(config),
+    forward: (request, route) => toHub(c.env, config, request, route, route.kind === "session" ? route.sessionId : undefined),
+  });
+}
 
 /** `/sockjs/AAPL/000/abc/xhr` → name "AAPL", rest "/000/abc/xhr" (raw, still percent-encoded). */
 function splitBase(c: Ctx, prefix: string): { name: string; rest: string } {

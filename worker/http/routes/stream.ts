@@ -1,23 +1,31 @@
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { readConfig } from "../../config";
 import type { Env } from "../../env";
-import { tickerStub } from "../../objects/stubs";
+import { RAW_WEBSOCKET } from "../../transports/sockjs/forwarding";
+import { toHub } from "../hubs";
 import { isOriginAllowed } from "../origin";
 import { reject, symbolOrReject } from "../reply";
 
 /**
- * `GET /ws/{SYMBOL}`: STOMP over a WebSocket held by the symbol's object. The raw
- * request is forwarded untouched (no Hono WebSocket helper, no header middleware:
- * the 101 response's headers are immutable).
+ * `GET /ws`: STOMP over a WebSocket held by a connection hub of the caller's region. Its
+ * subscriptions may name any symbol. `GET /ws/{SYMBOL}` is the older form: the symbol is
+ * checked but no longer decides where the socket lives. The raw request is forwarded
+ * (no Hono WebSocket helper, no header middleware: a 101 response's headers are immutable).
  */
-export const streamRoutes = new Hono<{ Bindings: Env }>().get("/ws/:symbol", async (c) => {
-  const symbol = symbolOrReject(c.req.param("symbol"));
-  if (symbol instanceof Response) return symbol;
+export const streamRoutes = new Hono<{ Bindings: Env }>()
+  .get("/ws", (c) => connect(c))
+  .get("/ws/:symbol", (c) => {
+    const symbol = symbolOrReject(c.req.param("symbol"));
+    return symbol instanceof Response ? symbol : connect(c);
+  });
+
+function connect(c: Context<{ Bindings: Env }>): Promise<Response> | Response {
   if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
     return reject(426, "this endpoint speaks STOMP over WebSocket: send Upgrade: websocket", { Upgrade: "websocket" });
   }
-  if (!isOriginAllowed(c.req.header("Origin") ?? null, c.req.url, readConfig(c.env))) {
+  const config = readConfig(c.env);
+  if (!isOriginAllowed(c.req.header("Origin") ?? null, c.req.url, config)) {
     return reject(403, "origin not allowed: add it to ALLOWED_ORIGINS");
   }
-  return tickerStub(c.env, symbol).fetch(c.req.raw);
-});
+  return toHub(c.env, config, c.req.raw, RAW_WEBSOCKET);
+}

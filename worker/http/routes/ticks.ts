@@ -1,8 +1,8 @@
 import { Hono } from "hono";
 import type { Env } from "../../env";
 import { parseQuoteInput, QuoteError, type Quote } from "../../market/tick";
-import { tickerStub } from "../../objects/stubs";
-import { isPublishToken } from "../publish-auth";
+import { sourceStub } from "../../objects/stubs";
+import { isPublishToken } from "../../auth/publish-token";
 import { reject } from "../reply";
 
 const MAX_BODY_BYTES = 1_048_576;
@@ -42,7 +42,7 @@ export const tickRoutes = new Hono<{ Bindings: Env }>().post("/api/ticks", async
     else bySymbol.set(quote.symbol, [quote]);
   }
   const published = await Promise.all(
-    [...bySymbol].map(([symbol, quotes]) => tickerStub(c.env, symbol).publishQuotes(quotes)),
+    [...bySymbol].map(([symbol, quotes]) => sourceStub(c.env, symbol).publishQuotes(quotes)),
   );
   return c.json({ published: items.length, ticks: published.flat() });
 });

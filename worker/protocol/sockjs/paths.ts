@@ -6,9 +6,9 @@ export type SockJSRoute =
   | { kind: "info" }
   | { kind: "iframe" }
   | { kind: "raw-websocket" }
-  | { kind: "session"; sessionId: string; transport: SessionTransportName };
+  | { kind: "session"; sessionId: string; transport: SockJSTransportName };
 
-export type SessionTransportName = keyof typeof SESSION_METHODS;
+export type SockJSTransportName = keyof typeof SESSION_METHODS;
 
 /** Methods each session transport answers; anything else is 405 with `Allow`. */
 const SESSION_METHODS = {
@@ -41,7 +41,7 @@ export function parseSockJSPath(rest: string): SockJSRoute | undefined {
   if (rest === "/websocket") return { kind: "raw-websocket" };
   const session = /^\/[^/.]+\/([^/.]+)\/([a-z_]+)$/.exec(rest);
   if (session && Object.hasOwn(SESSION_METHODS, session[2]!)) {
-    return { kind: "session", sessionId: session[1]!, transport: session[2] as SessionTransportName };
+    return { kind: "session", sessionId: session[1]!, transport: session[2] as SockJSTransportName };
   }
   return undefined;
 }

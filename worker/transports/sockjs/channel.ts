@@ -1,6 +1,8 @@
 /** What an application sees of a SockJS connection, whatever the transport. */
 export interface Channel {
   send(text: string): void;
+  /** Several messages at once: one transport write (one `a[...]` frame) where the transport allows. */
+  sendAll(texts: readonly string[]): void;
   close(code: number, reason: string): void;
 }
 

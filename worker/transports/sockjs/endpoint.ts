@@ -2,7 +2,7 @@ import type { SockJSOptions } from "../../config";
 import { iframePage } from "../../protocol/sockjs/iframe";
 import { allowedMethods, parseSockJSPath } from "../../protocol/sockjs/paths";
 import { cacheForAYear, corsHeaders, NO_CACHE, preflight, sockjsError } from "./headers";
-import { forwardRequest, type ForwardedRoute } from "./forwarding";
+import type { ForwardedRoute } from "./forwarding";
 import { serveFixedText } from "./etag";
 
 /** One SockJS service (a base URL) as the worker sees it. */
@@ -12,8 +12,8 @@ export interface SockJSService {
   allowsOrigin(origin: string | null): boolean;
   /** CSP `frame-ancestors` sources: who may embed the iframe page. */
   frameAncestors: string;
-  /** The object that holds the service's sessions and sockets. */
-  forward(request: Request): Promise<Response>;
+  /** Hands a session request or upgrade to the object that holds it. */
+  forward(request: Request, route: ForwardedRoute): Promise<Response>;
 }
 
 /**
@@ -70,5 +70,5 @@ function forwardSession(request: Request, route: ForwardedRoute, service: SockJS
       return sockjsError(400, 'Can "Upgrade" only to "WebSocket".');
     }
   }
-  return service.forward(forwardRequest(request, route));
+  return service.forward(request, route);
 }

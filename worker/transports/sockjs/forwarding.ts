@@ -1,25 +1,32 @@
-import type { SessionTransportName, SockJSRoute } from "../../protocol/sockjs/paths";
+import type { SockJSRoute, SockJSTransportName } from "../../protocol/sockjs/paths";
 
 /**
- * How the worker hands a SockJS request to the object that holds its sessions: the
- * request is re-addressed to an internal URL that names just what the object needs
- * (method, headers, body and query string are kept).
+ * How the worker hands a connection request to the object that holds it: the request is
+ * re-addressed to an internal URL that names just what the object needs (method,
+ * headers and query string are kept; a POST body is passed as already read).
  */
-const OBJECT_ORIGIN = "https://sockjs.internal";
+const OBJECT_ORIGIN = "https://hub.internal";
+
+/** Set on a hub's answer when it is full: the worker tries the next hub. */
+export const HUB_FULL_HEADER = "X-Hub-Full";
 
 export type ForwardedRoute = Extract<SockJSRoute, { kind: "raw-websocket" | "session" }>;
 
-export function forwardRequest(request: Request, route: ForwardedRoute): Request {
+/** `/ws` and SockJS `/websocket` are the same thing to a hub: plain STOMP over a WebSocket. */
+export const RAW_WEBSOCKET: ForwardedRoute = { kind: "raw-websocket" };
+
+export function forwardRequest(request: Request, route: ForwardedRoute, body?: ArrayBuffer): Request {
   const path = route.kind === "session" ? `/${route.transport}/${route.sessionId}` : "/websocket";
-  return new Request(`${OBJECT_ORIGIN}${path}${new URL(request.url).search}`, request);
+  const url = `${OBJECT_ORIGIN}${path}${new URL(request.url).search}`;
+  return body === undefined ? new Request(url, request) : new Request(url, { method: request.method, headers: request.headers, body });
 }
 
-/** The route of a forwarded request; undefined for anything else (e.g. a plain `/ws/{SYMBOL}` upgrade). */
+/** The route of a forwarded request; undefined for anything else. */
 export function forwardedRoute(request: Request): ForwardedRoute | undefined {
   const url = new URL(request.url);
   if (url.origin !== OBJECT_ORIGIN) return undefined;
-  if (url.pathname === "/websocket") return { kind: "raw-websocket" };
+  if (url.pathname === "/websocket") return RAW_WEBSOCKET;
   const [, transport, sessionId] = url.pathname.split("/");
   if (!transport || !sessionId) return undefined;
-  return { kind: "session", transport: transport as SessionTransportName, sessionId };
+  return { kind: "session", transport: transport as SockJSTransportName, sessionId };
 }

@@ -59,8 +59,12 @@ export class HttpSession implements Channel {
   }
 
   send(text: string): void {
+    this.sendAll([text]);
+  }
+
+  sendAll(texts: readonly string[]): void {
     if (this.final !== undefined) return;
-    this.outbox.push(text);
+    this.outbox.push(...texts);
     // Batch what the application sends in one turn (a tick's fan-out) into one frame.
     if (this.receiver && !this.flushQueued) {
       this.flushQueued = true;

@@ -1,4 +1,4 @@
-import type { ReceiverFraming } from "../../protocol/sockjs/receivers";
+import type { ReceiverFraming } from "../../protocol/sockjs/receiver-framing";
 
 /** One receiving HTTP request (xhr, xhr_streaming, eventsource, htmlfile, jsonp) attached to a session. */
 export interface Receiver {

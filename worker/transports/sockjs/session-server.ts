@@ -1,6 +1,6 @@
 import type { SockJSOptions } from "../../config";
 import { decodeSendPayload, PayloadError } from "../../protocol/sockjs/frames";
-import { callbackProblem, receiverFraming, type ReceiverTransport } from "../../protocol/sockjs/receivers";
+import { callbackProblem, receiverFraming, type ReceiverTransport } from "../../protocol/sockjs/receiver-framing";
 import { sessionHeaders, sockjsError } from "./headers";
 import type { OpenSession } from "./channel";
 import { HttpSession } from "./http-session";
@@ -20,6 +20,14 @@ export class SessionServer {
     private readonly options: SockJSOptions,
     private readonly openSession: OpenSession,
   ) {}
+
+  has(sessionId: string): boolean {
+    return this.sessions.has(sessionId);
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
 
   async handle(request: Request, sessionId: string, transport: ReceiverTransport | "xhr_send" | "jsonp_send"): Promise<Response> {
     // Read the body before answering, whatever the answer: workerd fails the connection

@@ -18,14 +18,17 @@ export function isSockJSSocket(ctx: DurableObjectState, ws: WebSocket): boolean 
 
 /** A socket as an application channel: SockJS frames on tagged sockets, raw text otherwise. */
 export function socketChannel(ws: WebSocket, sockjs: boolean): Channel {
+  const sendAll = (texts: readonly string[]) => {
+    try {
+      // Raw sockets: STOMP frames end in NUL, so several make one valid message.
+      ws.send(sockjs ? messageFrame(texts) : texts.join(""));
+    } catch {
+      // The peer is gone; its close event cleans up.
+    }
+  };
   return {
-    send(text) {
-      try {
-        ws.send(sockjs ? messageFrame([text]) : text);
-      } catch {
-        // The peer is gone; its close event cleans up.
-      }
-    },
+    send: (text) => sendAll([text]),
+    sendAll,
     close(code, reason) {
       try {
         if (sockjs) ws.send(closeFrame(code, reason));

@@ -1,0 +1,97 @@
+import type { SessionState } from "../broker/session-state";
+import type { SessionTransport, StompSession } from "../broker/stomp-session";
+import { decodeSocketMessage } from "../protocol/sockjs/frames";
+import { messageText } from "../transports/sockjs/websocket";
+import type { Flushable, WriteBatcher } from "./write-batcher";
+
+/**
+ * How a connection reached its hub:
+ *  - `stomp-socket`: raw STOMP over a hibernatable WebSocket (`/ws`, SockJS `/websocket`);
+ *  - `sockjs-socket`: SockJS framing over a hibernatable WebSocket;
+ *  - `sockjs-http`: a SockJS HTTP-transport session (xhr, streaming, eventsource, ...).
+ */
+export type ConnectionKind = "stomp-socket" | "sockjs-socket" | "sockjs-http";
+
+/** The wire under a connection: writes whole transport messages, already framed by kind. */
+export interface Carrier {
+  /** Writes `frames` (STOMP text) as one transport message. */
+  write(frames: readonly string[]): void;
+  close(code: number, reason: string): void;
+  /** Persists session state across hibernation (a socket attachment); no-op where it cannot. */
+  save(state: SessionState): void;
+}
+
+/**
+ * One client connection, whatever its transport: it unwraps inbound framing for the
+ * STOMP session, echoes SockJS-wrapped heart-beats, and is the single outbound write
+ * path. MESSAGE frames are queued and leave together (one WebSocket message, or one
+ * SockJS `a[...]` frame, per flush); control frames flush the queue at once, in order.
+ */
+export class Connection implements SessionTransport, Flushable {
+  session: StompSession | undefined;
+  private out: string[] = [];
+  private closed = false;
+
+  constructor(
+    readonly kind: ConnectionKind,
+    private readonly carrier: Carrier,
+    private readonly batcher: WriteBatcher,
+    /** Called once when the connection is closed from this side. */
+    private readonly onClose: () => void = () => {},
+  ) {}
+
+  queue(text: string): void {
+    if (this.closed) return;
+    this.out.push(text);
+    this.batcher.mark(this);
+  }
+
+  send(text: string): void {
+    if (this.closed) return;
+    this.out.push(text);
+    this.flush();
+  }
+
+  flush(): void {
+    if (this.out.length === 0) return;
+    const frames = this.out;
+    this.out = [];
+    this.carrier.write(frames);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    this.carrier.close(code, reason);
+    this.onClose();
+  }
+
+  save(state: SessionState): void {
+    this.carrier.save(state);
+  }
+
+  /** Frames queued and not yet written (tests, and the hub's memory accounting). */
+  get queued(): number {
+    return this.out.length;
+  }
+
+  /**
+   * One inbound transport message. Raw sockets carry STOMP bytes; SockJS sockets carry
+   * a JSON array of strings (broken framing drops the connection, as the spec says); an
+   * HTTP session hands over one decoded message at a time.
+   */
+  async receive(message: string | ArrayBuffer): Promise<void> {
+    const session = this.session;
+    if (!session || this.closed) return;
+    if (this.kind === "stomp-socket") return session.receive(message);
+    const texts = this.kind === "sockjs-socket" ? decodeSocketMessage(messageText(message)) : [messageText(message)];
+    if (!texts) return this.close(1002, "Broken framing.");
+    for (const text of texts) {
+      // Raw sockets get heart-beats echoed by the runtime's auto-response; SockJS wraps
+      // the client's EOL in its framing, so the echo (our heart-beat) is sent here.
+      if (text === "\n" || text === "\r\n") this.send(text);
+      await session.receive(text);
+    }
+  }
+}

@@ -1,0 +1,49 @@
+import { Hono } from "hono";
+import { readConfig } from "../../config";
+import type { Env } from "../../env";
+import type { FeedStatus } from "../../objects/feed-scheduler";
+import { schedulerShard } from "../../objects/stubs";
+
+/** `GET /healthz`: the feed, its scheduler shards merged, and the active symbols. */
+export const healthRoutes = new Hono<{ Bindings: Env }>().get("/healthz", async (c) => {
+  const config = readConfig(c.env);
+  const shards = Array.from({ length: config.schedulerShards }, (_, i) => schedulerShard(c.env, i));
+  const [lists, statuses] = await Promise.all([
+    Promise.all(shards.map((s) => s.activeSymbols().catch(() => [] as string[]))),
+    Promise.all(shards.map((s) => s.status().catch(() => undefined))),
+  ]);
+  return c.json(
+    {
+      status: "ok",
+      feed: config.feedProvider,
+      tickIntervalMs: config.tickIntervalMs,
+      activeSymbols: lists.flat().sort(),
+      feedStatus: mergeStatus(statuses.filter((s) => s !== undefined)),
+    },
+    200,
+    { "cache-control": "no-store" },
+  );
+});
+
+/** One view of all scheduler shards: budgets and counts add up, faults are pooled. */
+function mergeStatus(shards: FeedStatus[]): FeedStatus | undefined {
+  const [first] = shards;
+  if (!first) return undefined;
+  const rounds = shards.flatMap((s) => (s.lastRound ? [s.lastRound] : []));
+  return {
+    provider: first.provider,
+    requestsPerMinute: first.requestsPerMinute === null ? null : shards.reduce((n, s) => n + (s.requestsPerMinute ?? 0), 0),
+    roundIntervalMs: first.roundIntervalMs,
+    activeSymbols: shards.reduce((n, s) => n + s.activeSymbols, 0),
+    lastRound:
+      rounds.length === 0
+        ? undefined
+        : {
+            at: Math.max(...rounds.map((r) => r.at)),
+            served: rounds.reduce((n, r) => n + r.served, 0),
+            requests: rounds.reduce((n, r) => n + r.requests, 0),
+            limited: rounds.some((r) => r.limited),
+          },
+    faults: Object.assign({}, ...shards.map((s) => s.faults)),
+  };
+}

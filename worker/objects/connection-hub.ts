@@ -1,0 +1,248 @@
+import { DurableObject } from "cloudflare:workers";
+import { isPublishToken } from "../auth/publish-token";
+import { HubBroker, type Upstream } from "../broker/hub-broker";
+import { newSessionState, type SessionState } from "../broker/session-state";
+import { StompSession } from "../broker/stomp-session";
+import type { TickFrame } from "../broker/tick-frame";
+import { readConfig, type Config } from "../config";
+import { Connection, type Carrier, type ConnectionKind } from "../connections/connection";
+import { WriteBatcher } from "../connections/write-batcher";
+import type { Env } from "../env";
+import { log } from "../log";
+import { HEARTBEAT_FRAME } from "../protocol/sockjs/frames";
+import { StompError } from "../protocol/stomp/errors";
+import type { Channel } from "../transports/sockjs/channel";
+import { forwardedRoute, HUB_FULL_HEADER } from "../transports/sockjs/forwarding";
+import { SessionServer } from "../transports/sockjs/session-server";
+import { acceptSocket, completeClose, isSockJSSocket, socketChannel } from "../transports/sockjs/websocket";
+import { sourceStub } from "./stubs";
+
+const STOMP_SUBPROTOCOLS = ["v12.stomp", "v11.stomp", "v10.stomp"];
+const HEARTBEAT_GRACE_MS = 2_000;
+/** How long a session id refused while full keeps being sent on to the next hub. */
+const REFUSED_TTL_MS = 600_000;
+
+/**
+ * A connection hub, named `hub:{region}:{shard}`: holds client connections of every
+ * transport (hibernatable raw STOMP and SockJS sockets, SockJS HTTP sessions) with their
+ * STOMP sessions, and fans each delivered tick out to the subscriptions it holds. Any
+ * connection may subscribe to any symbol; the hub attaches to each symbol's source.
+ * Socket sessions live in their attachments, so an evicted hub rebuilds on wake. An
+ * alarm (not a timer, which would keep the hub awake) closes sockets whose heart-beats
+ * stopped and sends SockJS `h` frames, whether or not any symbol ticks.
+ */
+export class ConnectionHub extends DurableObject<Env> {
+  private readonly config: Config;
+  private readonly name: string;
+  private readonly broker: HubBroker;
+  private readonly batcher: WriteBatcher;
+  private readonly sockets = new Map<WebSocket, Connection>();
+  private readonly lastSeen = new Map<WebSocket, number>();
+  private readonly httpSessions: SessionServer;
+  private readonly refused = new Map<string, number>();
+  private readonly wokeAt = Date.now();
+  private lastSockJSHeartbeat = this.wokeAt;
+  private sweepArmed = false;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.config = readConfig(env);
+    const name = ctx.id.name;
+    if (!name) throw new Error("ConnectionHub must be addressed by name (hub:{region}:{shard})");
+    this.name = name;
+    this.batcher = new WriteBatcher(this.config.hubFlushMs);
+    this.broker = new HubBroker(this.upstream(), { later: (fn, ms) => setTimeout(fn, ms) }, this.config.interestDebounceMs);
+    this.httpSessions = new SessionServer(this.config.sockjs, (channel) => this.openHttpSession(channel));
+    // Client heart-beats (a lone EOL) are answered by the runtime without waking us;
+    // the echo doubles as the server's heart-beat.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("\n", "\n"));
+    for (const ws of ctx.getWebSockets()) this.restore(ws);
+    if (this.sockets.size > 0) void this.armSweep();
+    log("hub_started", { hub: this.name, sockets: this.sockets.size });
+  }
+
+  // ---------------------------------------------------------------- connections
+
+  override async fetch(request: Request): Promise<Response> {
+    const route = forwardedRoute(request);
+    if (!route) return new Response("not a hub request\n", { status: 400 });
+    if (route.kind === "session" && route.transport !== "websocket") {
+      const id = route.sessionId;
+      if ((this.refused.get(id) ?? 0) > Date.now()) return hubFull();
+      if (!this.httpSessions.has(id) && this.isFull()) {
+        if (route.transport === "xhr_send" || route.transport === "jsonp_send") return this.httpSessions.handle(request, id, route.transport);
+        this.refuse(id);
+        return hubFull();
+      }
+      return this.httpSessions.handle(request, id, route.transport);
+    }
+    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+      return new Response("expected a WebSocket upgrade\n", { status: 426 });
+    }
+    if (this.isFull()) return hubFull();
+    const sockjs = route.kind === "session";
+    const offered = (request.headers.get("Sec-WebSocket-Protocol") ?? "").split(",").map((p) => p.trim());
+    const protocol = sockjs ? undefined : STOMP_SUBPROTOCOLS.find((p) => offered.includes(p));
+    const { socket, response } = acceptSocket(this.ctx, sockjs, protocol ? { "Sec-WebSocket-Protocol": protocol } : {});
+    const state = newSessionState(crypto.randomUUID());
+    socket.serializeAttachment(state);
+    this.openSocket(socket, state);
+    void this.armSweep();
+    return response;
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    this.lastSeen.set(ws, Date.now());
+    const connection = this.sockets.get(ws) ?? this.restore(ws);
+    await connection?.receive(message);
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    this.dropSocket(ws);
+    completeClose(ws, code);
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    this.dropSocket(ws);
+  }
+
+  /** Connections held: hibernatable sockets and SockJS HTTP sessions. */
+  connections(): number {
+    return this.sockets.size + this.httpSessions.size;
+  }
+
+  // ---------------------------------------------------------------- from sources
+
+  /** Frames of one symbol from its source or a relay; returns the subscriptions held here. */
+  deliver(symbol: string, frames: TickFrame[]): Promise<number> {
+    return this.broker.deliver(symbol, frames);
+  }
+
+  // ---------------------------------------------------------------- liveness
+
+  /**
+   * Closes sockets whose negotiated client heart-beats stopped (a dead tab may never
+   * send a close: workerd#1187) and sends SockJS sockets their `h` frame. Re-arms while
+   * any socket is held; a hub with none sleeps without an alarm.
+   */
+  override async alarm(): Promise<void> {
+    this.sweepArmed = false;
+    const now = Date.now();
+    const sockjsDue = now - this.lastSockJSHeartbeat >= this.config.sockjs.heartbeatMs - 500;
+    if (sockjsDue) this.lastSockJSHeartbeat = now;
+    for (const [ws, connection] of this.sockets) {
+      if (sockjsDue && connection.kind === "sockjs-socket") trySend(ws, HEARTBEAT_FRAME);
+      const period = connection.session?.state.heartbeat[0] ?? 0;
+      if (period === 0) continue;
+      const echoed = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
+      const seen = Math.max(echoed, this.lastSeen.get(ws) ?? this.wokeAt);
+      if (now - seen > 2 * period + HEARTBEAT_GRACE_MS) {
+        log("heartbeat_timeout", { hub: this.name, session: connection.session?.state.id });
+        connection.close(4000, "heart-beat timeout");
+      }
+    }
+    for (const [id, until] of this.refused) if (until <= now) this.refused.delete(id);
+    if (this.sockets.size > 0) await this.armSweep();
+  }
+
+  /** Test hook (TEST_HOOKS only): drop this instance as an eviction would. */
+  evict(): void {
+    this.ctx.abort("evicted by test hook");
+  }
+
+  private async armSweep(): Promise<void> {
+    if (this.sweepArmed) return;
+    this.sweepArmed = true;
+    if ((await this.ctx.storage.getAlarm()) !== null) return;
+    const heartbeat = this.config.heartbeatMs > 0 ? this.config.heartbeatMs : Number.POSITIVE_INFINITY;
+    const every = Math.max(1_000, Math.min(heartbeat, this.config.sockjs.heartbeatMs));
+    await this.ctx.storage.setAlarm(Date.now() + every);
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private isFull(): boolean {
+    return this.connections() >= this.config.hubMaxConnections;
+  }
+
+  private refuse(sessionId: string): void {
+    if (this.refused.size >= 10_000) this.refused.delete(this.refused.keys().next().value!);
+    this.refused.set(sessionId, Date.now() + REFUSED_TTL_MS);
+  }
+
+  private openSocket(ws: WebSocket, state: SessionState): Connection {
+    const kind: ConnectionKind = isSockJSSocket(this.ctx, ws) ? "sockjs-socket" : "stomp-socket";
+    const channel = socketChannel(ws, kind === "sockjs-socket");
+    const carrier: Carrier = {
+      write: (frames) => channel.sendAll(frames),
+      close: (code, reason) => channel.close(code, reason),
+      save: (s) => {
+        try {
+          ws.serializeAttachment(s);
+        } catch {
+          throw new StompError("Session too large", "The connection's subscriptions no longer fit its session state.", 1008);
+        }
+      },
+    };
+    const connection = new Connection(kind, carrier, this.batcher, () => this.dropSocket(ws));
+    this.attachSession(connection, state);
+    this.sockets.set(ws, connection);
+    this.lastSeen.set(ws, Date.now());
+    return connection;
+  }
+
+  /** Re-creates a socket's connection, session and subscriptions from its attachment after a wake. */
+  private restore(ws: WebSocket): Connection | undefined {
+    if (ws.readyState !== WebSocket.OPEN) return undefined;
+    const state = ws.deserializeAttachment() as SessionState | null;
+    if (!state) return undefined;
+    const connection = this.openSocket(ws, state);
+    this.broker.restore(connection.session!);
+    return connection;
+  }
+
+  private dropSocket(ws: WebSocket): void {
+    const connection = this.sockets.get(ws);
+    this.sockets.delete(ws);
+    this.lastSeen.delete(ws);
+    if (connection?.session) this.broker.drop(connection.session);
+  }
+
+  /** A SockJS HTTP-transport session carries a STOMP session like any socket (memory only). */
+  private openHttpSession(channel: Channel) {
+    const carrier: Carrier = { write: (frames) => channel.sendAll(frames), close: (c, r) => channel.close(c, r), save: () => {} };
+    const connection = new Connection("sockjs-http", carrier, this.batcher);
+    const session = this.attachSession(connection, newSessionState(crypto.randomUUID()));
+    return { message: (text: string) => void connection.receive(text), closed: () => this.broker.drop(session) };
+  }
+
+  private attachSession(connection: Connection, state: SessionState): StompSession {
+    const session = new StompSession(state, connection, this.broker, this.config);
+    connection.session = session;
+    return session;
+  }
+
+  private upstream(): Upstream {
+    const env = this.env;
+    return {
+      attach: (symbol, count) => sourceStub(env, symbol).attach(this.name, count),
+      interest: (symbol, count) => sourceStub(env, symbol).interest(this.name, count),
+      range: (symbol, after, before) => sourceStub(env, symbol).range(after, before),
+      publish: async (symbol, quote) => void (await sourceStub(env, symbol).publishQuotes([quote])),
+      isPublisherPasscode: (passcode) => isPublishToken(env, passcode),
+    };
+  }
+}
+
+/** Tells the worker to try the next hub of the region. */
+function hubFull(): Response {
+  return new Response("hub full\n", { status: 503, headers: { [HUB_FULL_HEADER]: "1" } });
+}
+
+function trySend(ws: WebSocket, text: string): void {
+  try {
+    ws.send(text);
+  } catch {
+    // Closing; its close event cleans up.
+  }
+}
