@@ -9,7 +9,7 @@ const ROOT = resolve(import.meta.dirname, "../..");
 export interface DevServer {
   url: string;
   port: number;
-  /** Process group of npx, wrangler and workerd (for resource sampling). */
+  /** Process group of the server's processes (npx, wrangler or node, and workerd). */
   pid: number;
   /** Everything wrangler and the worker printed so far. */
   logs(): string;
@@ -18,7 +18,17 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
+/**
+ * `wrangler` runs `wrangler dev` (a proxy process in front of workerd, as developers use
+ * it); `workerd` runs `npm start` (the built worker on one bare workerd process through
+ * Miniflare, as self-hosters and benchmarks do). E2E_RUNTIME picks the default.
+ */
+export type Runtime = "wrangler" | "workerd";
+
+export const DEFAULT_RUNTIME: Runtime = process.env.E2E_RUNTIME === "workerd" ? "workerd" : "wrangler";
+
 export interface DevServerOptions {
+  runtime?: Runtime;
   vars?: Record<string, string>;
   /** Reuse a persistence directory (to test restarts); a fresh one by default. */
   persistDir?: string;
@@ -36,19 +46,26 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts `wrangler dev` on 127.0.0.1 (the real workerd runtime), fully offline. */
+/** Starts the worker on 127.0.0.1 in the real workerd runtime (`wrangler dev` or `npm start`), fully offline. */
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const port = options.port ?? (await freePort());
   const inspector = await freePort();
   const ownPersist = options.persistDir === undefined;
   const persistDir = options.persistDir ?? mkdtempSync(join(tmpdir(), "edge-ticker-"));
   const vars = { PUBLISH_TOKEN: "test-publish-token", ...options.vars };
-  const args = [
-    "wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector),
-    "--persist-to", persistDir, "--show-interactive-dev-session=false", "--test-scheduled",
-    ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
-  ];
-  const child: ChildProcess = spawn("npx", args, {
+  const varArgs = Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
+  const runtime = options.runtime ?? DEFAULT_RUNTIME;
+  const [command, args] =
+    runtime === "workerd"
+      ? [process.execPath, ["scripts/start.mjs", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistDir, ...varArgs]]
+      : [
+          "npx",
+          [
+            "wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector),
+            "--persist-to", persistDir, "--show-interactive-dev-session=false", "--test-scheduled", ...varArgs,
+          ],
+        ];
+  const child: ChildProcess = spawn(command, args, {
     cwd: ROOT,
     env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", CI: "1" },
     stdio: ["ignore", "pipe", "pipe"],
@@ -77,12 +94,12 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
           res(match[0]);
         } else if (exited) {
           cleanup();
-          rej(new Error(`wrangler dev exited before ${pattern}:\n${output}`));
+          rej(new Error(`${runtime} exited before ${pattern}:\n${output}`));
         }
       };
       const timer = setTimeout(() => {
         cleanup();
-        rej(new Error(`timed out waiting for ${pattern} in wrangler dev output:\n${output.slice(-4000)}`));
+        rej(new Error(`timed out waiting for ${pattern} in ${runtime} output:\n${output.slice(-4000)}`));
       }, timeoutMs);
       const cleanup = () => {
         clearTimeout(timer);

@@ -25,8 +25,9 @@ export class RawStomp {
     });
   }
 
-  static open(baseUrl: string, home: string, origin?: string): Promise<RawStomp> {
-    const ws = new WebSocket(`${baseUrl.replace(/^http/, "ws")}/ws/${home}`, ["v12.stomp"], {
+  /** Opens /ws (or the older /ws/{home}). */
+  static open(baseUrl: string, home?: string, origin?: string): Promise<RawStomp> {
+    const ws = new WebSocket(`${baseUrl.replace(/^http/, "ws")}/ws${home === undefined ? "" : `/${home}`}`, ["v12.stomp"], {
       headers: origin ? { Origin: origin } : {},
     });
     return new Promise((res, rej) => {

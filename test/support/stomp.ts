@@ -23,18 +23,20 @@ export interface ConnectOptions {
 }
 
 /**
- * An unmodified @stomp/stompjs client connected to {home}'s object: over the `ws`
- * package to /ws/{home}, or over sockjs-client to /sockjs/{home}.
+ * An unmodified @stomp/stompjs client: over the `ws` package to /ws, or over
+ * sockjs-client to /sockjs. With `home`, the older per-symbol URLs (/ws/{home},
+ * /sockjs/{home}) are used; they reach a hub the same way.
  */
-export async function connectStomp(baseUrl: string, home: string, options: ConnectOptions = {}): Promise<Connected> {
+export async function connectStomp(baseUrl: string, home?: string, options: ConnectOptions = {}): Promise<Connected> {
+  const suffix = home === undefined ? "" : `/${home}`;
   const errors: IFrame[] = [];
   let resolveClosed!: (v: { code: number; reason: string }) => void;
   const closed = new Promise<{ code: number; reason: string }>((r) => (resolveClosed = r));
   const client = new Client({
     webSocketFactory: () =>
       options.sockjs
-        ? new SockJS(`${baseUrl}/sockjs/${home}`, null, { transports: [options.sockjs] })
-        : new WebSocket(`${baseUrl.replace(/^http/, "ws")}/ws/${home}`, ["v12.stomp", "v11.stomp", "v10.stomp"], {
+        ? new SockJS(`${baseUrl}/sockjs${suffix}`, null, { transports: [options.sockjs] })
+        : new WebSocket(`${baseUrl.replace(/^http/, "ws")}/ws${suffix}`, ["v12.stomp", "v11.stomp", "v10.stomp"], {
             headers: options.origin ? { Origin: options.origin } : {},
           }),
     connectHeaders: options.headers ?? {},

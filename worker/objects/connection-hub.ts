@@ -145,11 +145,6 @@ export class ConnectionHub extends DurableObject<Env> {
     if (this.sockets.size > 0) await this.armSweep();
   }
 
-  /** Test hook (TEST_HOOKS only): drop this instance as an eviction would. */
-  evict(): void {
-    this.ctx.abort("evicted by test hook");
-  }
-
   private async armSweep(): Promise<void> {
     if (this.sweepArmed) return;
     this.sweepArmed = true;

@@ -256,6 +256,8 @@ export class SymbolSource extends DurableObject<Env> {
     const before = treeShape(this.tree);
     this.tree = buildFanoutTree(this.symbol, [...this.holders.keys()], this.config.fanoutDegree);
     const after = treeShape(this.tree);
-    if (after.depth !== before.depth || after.relays !== before.relays) log("fanout_tree", { symbol: this.symbol, ...after });
+    if (after.depth !== before.depth || after.relays !== before.relays || after.hubs !== before.hubs) {
+      log("fanout_tree", { symbol: this.symbol, ...after });
+    }
   }
 }

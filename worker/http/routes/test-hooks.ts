@@ -1,11 +1,12 @@
 import { Hono } from "hono";
 import { readConfig } from "../../config";
 import type { Env } from "../../env";
-import { hubStub, relayStub, sourceStub } from "../../objects/stubs";
+import { relayStub, sourceStub } from "../../objects/stubs";
 import { reject } from "../reply";
 
 /**
- * Test only (TEST_HOOKS=true): force an object out of memory as an eviction would, and
+ * Test only (TEST_HOOKS=true): force a source or relay out of memory as an eviction would
+ * (hubs are evicted for real by hibernation: aborting one would drop its sockets), and
  * read a source's stream and fan-out state. 404 otherwise.
  */
 export const testHookRoutes = new Hono<{ Bindings: Env }>()
@@ -16,8 +17,8 @@ export const testHookRoutes = new Hono<{ Bindings: Env }>()
   .post("/__test/evict/:kind/:name", async (c) => {
     const name = c.req.param("name");
     const kind = c.req.param("kind");
-    const stub = kind === "source" ? sourceStub(c.env, name) : kind === "hub" ? hubStub(c.env, name) : kind === "relay" ? relayStub(c.env, name) : undefined;
-    if (!stub) return reject(400, "kind is source, hub or relay");
+    const stub = kind === "source" ? sourceStub(c.env, name) : kind === "relay" ? relayStub(c.env, name) : undefined;
+    if (!stub) return reject(400, "kind is source or relay");
     // abort() fails the call that made it: that failure is the expected answer.
     await stub.evict().catch(() => undefined);
     return c.json({ evicted: `${kind}:${name}` });

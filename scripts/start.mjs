@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+// `npm start`: Edge Ticker on one bare workerd process through the Miniflare API: no dev
+// proxy, no file watching, durable state in a directory. The way to self-host without
+// Cloudflare, and what benchmarks measure.
+//
+//   npm start -- --port 8787 --ip 127.0.0.1 --var TICK_INTERVAL_MS:500 --persist-to .state
+//
+// Bindings, vars, migrations and assets come from wrangler.toml (read by wrangler's own
+// config reader, offline); secrets from .dev.vars (created from the example if missing).
+import { build } from "esbuild";
+import { copyFileSync, existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { execFileSync } from "node:child_process";
+import { Log, LogLevel, Miniflare } from "miniflare";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const args = process.argv.slice(2);
+const flag = (name, fallback) => {
+  const i = args.findIndex((a) => a === name || a.startsWith(`${name}=`));
+  if (i < 0) return fallback;
+  return args[i].includes("=") ? args[i].slice(name.length + 1) : args[i + 1];
+};
+const vars = {};
+args.forEach((a, i) => {
+  if (a !== "--var") return;
+  const [key, ...value] = (args[i + 1] ?? "").split(":");
+  if (!key || value.length === 0) throw new Error(`--var needs KEY:VALUE, got "${args[i + 1]}"`);
+  vars[key] = value.join(":");
+});
+const port = Number(flag("--port", "8787"));
+const host = flag("--ip", "127.0.0.1");
+const persist = resolve(ROOT, flag("--persist-to", ".wrangler/start-state"));
+
+/** KEY=VALUE lines, as wrangler reads .dev.vars. */
+function readDevVars() {
+  const path = resolve(ROOT, ".dev.vars");
+  if (!existsSync(path)) {
+    copyFileSync(resolve(ROOT, ".dev.vars.example"), path);
+    console.log("Created .dev.vars from .dev.vars.example (local publish token).");
+  }
+  const out = {};
+  for (const line of readFileSync(path, "utf8").split(/\r?\n/)) {
+    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+    if (m) out[m[1]] = m[2].replace(/^"(.*)"$/, "$1");
+  }
+  return out;
+}
+
+execFileSync(process.execPath, [resolve(ROOT, "web/build.mjs")], { stdio: "inherit", cwd: ROOT });
+const scriptPath = resolve(ROOT, "dist/worker/index.js");
+await build({
+  entryPoints: [resolve(ROOT, "worker/index.ts")],
+  outfile: scriptPath,
+  bundle: true,
+  format: "esm",
+  platform: "neutral",
+  target: "es2022",
+  conditions: ["workerd", "worker", "browser"],
+  mainFields: ["browser", "module", "main"],
+  external: ["cloudflare:*", "node:*"],
+  loader: { ".min.js": "text" },
+  logLevel: "warning",
+});
+
+const { workerOptions } = unstable_getMiniflareWorkerOptions(resolve(ROOT, "wrangler.toml"));
+const mf = new Miniflare({
+  ...workerOptions,
+  name: "edge-ticker",
+  modules: true,
+  scriptPath,
+  modulesRules: undefined,
+  bindings: { ...workerOptions.bindings, ...readDevVars(), ...vars },
+  host,
+  port,
+  durableObjectsPersist: resolve(persist, "do"),
+  // No Cloudflare look-up of request.cf: a fixed location (one region locally).
+  cf: { colo: "LOCAL", continent: "NA", country: "US", longitude: "-77.0" },
+  log: new Log(LogLevel.WARN),
+  // The worker's own log lines (one JSON object each) go to our stdout/stderr as they are.
+  handleRuntimeStdio(stdout, stderr) {
+    stdout.pipe(process.stdout);
+    stderr.pipe(process.stderr);
+  },
+});
+const url = await mf.ready;
+console.log(`Ready on ${url.origin} (bare workerd, state in ${persist})`);
+
+// Cron triggers do not fire outside Cloudflare: run the worker's scheduled handler each minute.
+const worker = await mf.getWorker();
+const cron = setInterval(() => {
+  worker.scheduled({ cron: "* * * * *" }).catch((err) => console.error("scheduled failed:", err));
+}, 60_000);
+
+let stopping = false;
+for (const sig of ["SIGINT", "SIGTERM"]) {
+  process.on(sig, async () => {
+    if (stopping) return;
+    stopping = true;
+    clearInterval(cron);
+    await mf.dispose().catch(() => undefined);
+    process.exit(0);
+  });
+}

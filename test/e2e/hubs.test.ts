@@ -1,0 +1,207 @@
+/**
+ * Connection hubs and symbol sources on bare workerd (`npm start`): four hubs and a
+ * fan-out degree of two, so every symbol watched from all hubs grows a three-level tree
+ * (source → relays → hubs). Unmodified @stomp/stompjs and sockjs-client; raw `ws` and
+ * HTTP where a well-behaved client would not do what the test needs.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startDevServer, type DevServer } from "../support/dev-server";
+import { postTicks } from "../support/publish";
+import { RawStomp } from "../support/raw-stomp";
+import { Collector, connectStomp, sleep, type Connected } from "../support/stomp";
+
+const TOKEN = "test-publish-token";
+const VARS = {
+  HUB_SHARDS: "4",
+  FANOUT_DEGREE: "2",
+  TEST_HOOKS: "true",
+  // Prices only from the test's publishes: seq is then fully predictable.
+  TICK_INTERVAL_MS: "3600000",
+  PUBLISH_HOLD_MS: "3600000",
+  INTEREST_DEBOUNCE_MS: "100",
+};
+let srv: DevServer;
+
+/** Each group gets its own server: hubs whose liveness alarm runs every second never hibernate. */
+function serve(vars: Record<string, string>): void {
+  beforeAll(async () => {
+    srv = await startDevServer({ runtime: "workerd", vars: { ...VARS, ...vars } });
+  });
+  afterAll(async () => srv?.stop());
+}
+
+interface SourceStatus {
+  seq: number;
+  viewers: number;
+  hubs: number;
+  tree: { depth: number; relays: number; hubs: number };
+}
+
+async function sourceStatus(symbol: string): Promise<SourceStatus> {
+  const res = await fetch(`${srv.url}/__test/source/${symbol}`);
+  expect(res.status).toBe(200);
+  return (await res.json()) as SourceStatus;
+}
+
+async function publish(symbol: string, price: number): Promise<void> {
+  const res = await postTicks(srv.url, { symbol, price }, TOKEN);
+  expect(res.status, await res.clone().text()).toBe(200);
+}
+
+async function evict(kind: "source" | "relay", name: string): Promise<void> {
+  const res = await fetch(`${srv.url}/__test/evict/${kind}/${encodeURIComponent(name)}`, { method: "POST" });
+  expect(res.status).toBe(200);
+}
+
+/** Every client saw one unbroken run of seq from its snapshot to `last`: no gap, no duplicate, no reordering. */
+function expectUnbroken(collectors: Collector[], last: number): void {
+  for (const col of collectors) {
+    const seqs = col.ticks.map((t) => t.seq);
+    const first = seqs[0]!;
+    expect(seqs, col.subscription.id).toEqual(Array.from({ length: last - first + 1 }, (_, i) => first + i));
+  }
+}
+
+/** Each time a hub instance was (re)built, with the sockets it restored. */
+function hubStarts(): Array<{ hub: string; sockets: number }> {
+  return [...srv.logs().matchAll(/\{"event":"hub_started"[^\n]*\}/g)].map((m) => JSON.parse(m[0]) as { hub: string; sockets: number });
+}
+
+async function viewers(symbol: string): Promise<number> {
+  const res = await fetch(`${srv.url}/api/viewers?symbols=${symbol}`);
+  return ((await res.json()) as { viewers: Record<string, number> }).viewers[symbol]!;
+}
+
+async function activeSymbols(): Promise<string[]> {
+  return ((await (await fetch(`${srv.url}/healthz`)).json()) as { activeSymbols: string[] }).activeSymbols;
+}
+
+describe("a symbol watched from every hub", () => {
+  // No heart-beats and no SockJS sockets: idle hubs have no alarm and hibernate.
+  serve({ HEARTBEAT_MS: "0" });
+  const clients: Connected[] = [];
+  const collectors: Collector[] = [];
+
+  beforeAll(async () => {
+    await publish("TREE", 100);
+    // 40 sockets over 4 hubs picked at random: all four are used (miss chance ~4e-5).
+    for (let i = 0; i < 40; i += 10) {
+      clients.push(...(await Promise.all(Array.from({ length: 10 }, () => connectStomp(srv.url)))));
+    }
+    collectors.push(...clients.map((c) => new Collector(c.client, "/topic/ticker.TREE")));
+    await Promise.all(collectors.map((c) => c.waitFor(1)));
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.disconnect()));
+  });
+
+  it("grows a three-level tree: the source delivers to two relays, each to two hubs", async () => {
+    await expect.poll(() => sourceStatus("TREE"), { timeout: 5_000 }).toEqual(
+      expect.objectContaining({ hubs: 4, viewers: 40, tree: { depth: 2, relays: 2, hubs: 4 } }),
+    );
+    expect(srv.logs()).toMatch(/"event":"fanout_tree","symbol":"TREE","depth":2,"relays":2,"hubs":4/);
+  });
+
+  it("delivers every tick to every client in order, with no gap and no duplicate", async () => {
+    const start = (await sourceStatus("TREE")).seq;
+    for (let i = 1; i <= 30; i++) await publish("TREE", 100 + i / 100);
+    await Promise.all(collectors.map((c) => c.waitFor(c.ticks.findIndex((t) => t.seq === start) + 31)));
+    await sleep(300);
+    expectUnbroken(collectors, start + 30);
+    for (const col of collectors) expect(col.ticks.at(-1)!.price).toBe(100.3);
+    for (const c of clients) expect(c.errors).toEqual([]);
+  });
+
+  it("loses nothing and never reorders when a source, the relays and the hubs are evicted mid-stream", async () => {
+    const start = (await sourceStatus("TREE")).seq;
+    let published = 0;
+    let stop = false;
+    const publisher = (async () => {
+      while (!stop) {
+        published++;
+        await publish("TREE", 200 + published / 100);
+        await sleep(40);
+      }
+    })();
+    await sleep(300);
+    await evict("source", "TREE");
+    await sleep(300);
+    await evict("relay", "relay:TREE:1:0");
+    await sleep(300);
+    await evict("relay", "relay:TREE:1:1");
+    await sleep(300);
+    stop = true;
+    await publisher;
+    // Quiet: the runtime evicts every hub (their sockets hibernate), then a tick wakes them all.
+    const woken = hubStarts().length;
+    await sleep(12_000);
+    await publish("TREE", 300);
+    published++;
+    await expect.poll(() => hubStarts().slice(woken).filter((h) => h.sockets > 0).length, { timeout: 5_000 }).toBe(4);
+    const last = start + published;
+    expect((await sourceStatus("TREE")).seq).toBe(last);
+    await expect.poll(() => collectors.every((c) => c.ticks.at(-1)?.seq === last), { timeout: 10_000 }).toBe(true);
+    expectUnbroken(collectors, last);
+  });
+});
+
+describe("placement and liveness", () => {
+  serve({ HEARTBEAT_MS: "1000" });
+
+  it("keeps every request of a SockJS HTTP session on its hub", async () => {
+    // Twelve sessions hash onto all four hubs; each sends and receives across several requests.
+    for (let i = 0; i < 12; i++) {
+      const base = `${srv.url}/sockjs/000/sticky${i}`;
+      expect(await (await fetch(`${base}/xhr`, { method: "POST" })).text()).toBe("o\n");
+      const send = (frame: string) => fetch(`${base}/xhr_send`, { method: "POST", body: JSON.stringify([frame]) });
+      expect((await send("CONNECT\naccept-version:1.2\nhost:x\n\n\0")).status).toBe(204);
+      expect(await (await fetch(`${base}/xhr`, { method: "POST" })).text()).toMatch(/^a\["CONNECTED\\n/);
+      expect((await send(`SUBSCRIBE\nid:s\ndestination:/topic/ticker.STICKY\nreceipt:r${i}\n\n\0`)).status).toBe(204);
+      const received = await (await fetch(`${base}/xhr`, { method: "POST" })).text();
+      expect(received).toMatch(/MESSAGE\\nsubscription:s\\n/);
+      expect(received).toMatch(new RegExp(`RECEIPT\\\\nreceipt-id:r${i}\\\\n`));
+    }
+    await expect.poll(() => viewers("STICKY"), { timeout: 3_000 }).toBe(12);
+  });
+
+  it("closes a socket whose heart-beats stopped although none of its symbols ticks", async () => {
+    const raw = await RawStomp.open(srv.url, undefined);
+    const connected = await raw.connect("1.2", "heart-beat:1000,0\n");
+    expect(connected.headers).toContainEqual(["heart-beat", "1000,1000"]);
+    // The client promised a beat every second and sends none; nothing ticks (1 h interval).
+    const started = Date.now();
+    const closed = await raw.waitClosed(15_000);
+    expect(closed.code).toBe(4000);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(srv.logs()).toMatch(/"event":"heartbeat_timeout"/);
+  });
+
+  it("closing 100 connections brings the source's count to 0 and takes the symbol out of the active set", async () => {
+    const sockets = await Promise.all(Array.from({ length: 100 }, () => RawStomp.open(srv.url, undefined)));
+    await Promise.all(sockets.map((s) => s.connect()));
+    for (const [i, s] of sockets.entries()) s.send(`SUBSCRIBE\nid:${i}\ndestination:/topic/ticker.COUNT\n\n\0`);
+    await Promise.all(sockets.map((s) => s.next("MESSAGE")));
+    await expect.poll(() => viewers("COUNT"), { timeout: 2_000 }).toBe(100);
+    expect(await activeSymbols()).toContain("COUNT");
+    for (const s of sockets.slice(0, 50)) s.close();
+    await expect.poll(() => viewers("COUNT"), { timeout: 2_000 }).toBe(50);
+    for (const s of sockets.slice(50)) s.close();
+    await expect.poll(() => viewers("COUNT"), { timeout: 2_000 }).toBe(0);
+    await expect.poll(activeSymbols, { timeout: 2_000 }).not.toContain("COUNT");
+  });
+
+  it("serves the new entry points and the older per-symbol URLs alike", async () => {
+    for (const [home, sockjs] of [
+      [undefined, undefined],
+      ["OLDWS", undefined],
+      [undefined, "xhr-polling"],
+      ["OLDSJ", "xhr-polling"],
+    ] as const) {
+      const c = await connectStomp(srv.url, home, sockjs ? { sockjs } : {});
+      const col = new Collector(c.client, "/topic/ticker.ENTRY");
+      await col.waitFor(1);
+      await c.disconnect();
+    }
+    expect((await fetch(`${srv.url}/ws/bad%20symbol`)).status).toBe(400);
+  });
+});
