@@ -1,0 +1,289 @@
+/**
+ * The hub's broker logic, the STOMP session and the subscription index, with fake
+ * transports and a fake upstream: no runtime, no I/O.
+ */
+import { describe, expect, it } from "vitest";
+import { HubBroker, type Upstream } from "../../worker/broker/hub-broker";
+import { newSessionState } from "../../worker/broker/session-state";
+import { StompSession, type SessionBroker, type SessionTransport } from "../../worker/broker/stomp-session";
+import { SubscriptionIndex } from "../../worker/broker/subscription-index";
+import { buildTickFrame, type TickFrame } from "../../worker/broker/tick-frame";
+import type { Quote, Tick } from "../../worker/market/tick";
+import { FrameDecoder } from "../../worker/protocol/stomp/decoder";
+import { header, type Frame } from "../../worker/protocol/stomp/frame";
+
+const LIMITS = { maxFrameBytes: 4096, maxSubscriptions: 3, heartbeatMs: 10_000 };
+
+/** Records what a session writes, decoded back into frames. */
+class FakeTransport implements SessionTransport {
+  readonly written: string[] = [];
+  closed?: { code: number; reason: string };
+  saves = 0;
+  send(text: string): void {
+    this.written.push(text);
+  }
+  queue(text: string): void {
+    this.written.push(text);
+  }
+  close(code: number, reason: string): void {
+    this.closed = { code, reason };
+  }
+  save(): void {
+    this.saves++;
+  }
+  frames(): Frame[] {
+    const decoder = new FrameDecoder({ maxFrameBytes: 1 << 20, commands: new Set(["CONNECTED", "MESSAGE", "RECEIPT", "ERROR"]) });
+    return decoder.push(this.written.join(""));
+  }
+}
+
+function tick(symbol: string, seq: number, price = 100 + seq): Tick {
+  return { symbol, seq, price, ts: 1_700_000_000_000 + seq, source: "test", change: 0, changePercent: 0 };
+}
+
+const frame = (symbol: string, seq: number): TickFrame => buildTickFrame(tick(symbol, seq));
+
+/** A source per symbol in memory; counts what the hub asks of it. */
+class FakeUpstream implements Upstream {
+  readonly history = new Map<string, TickFrame[]>();
+  readonly attaches: Array<[string, number]> = [];
+  readonly interests: Array<[string, number]> = [];
+  readonly ranges: Array<[string, number, number]> = [];
+  readonly published: Quote[] = [];
+  gate: Promise<void> = Promise.resolve();
+
+  ticks(symbol: string, upTo: number): void {
+    this.history.set(symbol, Array.from({ length: upTo }, (_, i) => frame(symbol, i + 1)));
+  }
+  async attach(symbol: string, count: number): Promise<TickFrame> {
+    this.attaches.push([symbol, count]);
+    await this.gate;
+    const known = this.history.get(symbol);
+    if (!known?.length) throw new Error(`unknown symbol ${symbol}`);
+    return known.at(-1)!;
+  }
+  async interest(symbol: string, count: number): Promise<void> {
+    this.interests.push([symbol, count]);
+  }
+  async range(symbol: string, after: number, before: number): Promise<TickFrame[]> {
+    this.ranges.push([symbol, after, before]);
+    return (this.history.get(symbol) ?? []).filter((f) => f.seq > after && f.seq < before);
+  }
+  async publish(_symbol: string, quote: Quote): Promise<void> {
+    this.published.push(quote);
+  }
+  async isPublisherPasscode(passcode: string): Promise<boolean> {
+    return passcode === "secret";
+  }
+}
+
+/** Timers the test fires by hand. */
+class ManualTimers {
+  private pending: Array<() => void> = [];
+  later(fn: () => void): void {
+    this.pending.push(fn);
+  }
+  async fire(): Promise<void> {
+    const due = this.pending;
+    this.pending = [];
+    for (const fn of due) fn();
+    await settle();
+  }
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 0));
+
+function session(broker: SessionBroker, transport = new FakeTransport()): { s: StompSession; t: FakeTransport } {
+  return { s: new StompSession(newSessionState("sess-1"), transport, broker, LIMITS), t: transport };
+}
+
+async function connected(broker: SessionBroker, extra = ""): Promise<{ s: StompSession; t: FakeTransport }> {
+  const pair = session(broker);
+  await pair.s.receive(`CONNECT\naccept-version:1.1,1.2\nhost:x\n${extra}\n\0`);
+  return pair;
+}
+
+function messages(t: FakeTransport, subscription?: string): Array<{ seq: number; subscription: string }> {
+  return t
+    .frames()
+    .filter((f) => f.command === "MESSAGE" && (subscription === undefined || header(f, "subscription") === subscription))
+    .map((f) => ({ seq: (JSON.parse(new TextDecoder().decode(f.body)) as Tick).seq, subscription: header(f, "subscription")! }));
+}
+
+describe("StompSession", () => {
+  const broker: SessionBroker = {
+    subscribe: async () => {},
+    unsubscribe: async () => {},
+    publish: async () => {},
+    isPublisherPasscode: async (p) => p === "secret",
+  };
+
+  it("negotiates the highest common version and heart-beats, and saves its state", async () => {
+    const { s, t } = await connected(broker, "heart-beat:4000,5000\n");
+    const [c] = t.frames();
+    expect(c!.command).toBe("CONNECTED");
+    expect(header(c!, "version")).toBe("1.2");
+    expect(header(c!, "heart-beat")).toBe("10000,10000");
+    expect(s.state.heartbeat).toEqual([10_000, 10_000]);
+    expect(t.saves).toBeGreaterThan(0);
+  });
+
+  it("answers a frame before CONNECT with an ERROR and closes", async () => {
+    const { t } = session(broker);
+    const { s } = { s: new StompSession(newSessionState("x"), t, broker, LIMITS) };
+    await s.receive("SUBSCRIBE\nid:1\ndestination:/topic/ticker.AAPL\n\n\0");
+    const [e] = t.frames();
+    expect(e!.command).toBe("ERROR");
+    expect(header(e!, "message")).toBe("Not connected");
+    expect(t.closed?.code).toBe(1002);
+    expect(s.closed).toBe(true);
+  });
+
+  it("refuses duplicate ids, too many subscriptions and SEND without credentials, each with a reason", async () => {
+    for (const [frames, message] of [
+      [["SUBSCRIBE\nid:1\ndestination:/topic/ticker.A\n\n\0", "SUBSCRIBE\nid:1\ndestination:/topic/ticker.B\n\n\0"], "Duplicate subscription id"],
+      [[1, 2, 3, 4].map((i) => `SUBSCRIBE\nid:${i}\ndestination:/topic/ticker.A\n\n\0`), "Too many subscriptions"],
+      [['SEND\ndestination:/topic/ticker.A\n\n{"price":1}\0'], "Not authorized to publish"],
+      [["SUBSCRIBE\nid:1\ndestination:/queue/x\n\n\0"], "Unknown destination"],
+    ] as const) {
+      const { s, t } = await connected(broker);
+      for (const f of frames) await s.receive(f);
+      const error = t.frames().find((f) => f.command === "ERROR");
+      expect(error && header(error, "message"), message).toBe(message);
+      expect(t.closed).toBeDefined();
+    }
+  });
+
+  it("sends RECEIPTs and closes on DISCONNECT", async () => {
+    const { t, s } = await connected(broker);
+    await s.receive("SUBSCRIBE\nid:1\ndestination:/topic/ticker.A\nreceipt:r1\n\n\0");
+    await s.receive("DISCONNECT\nreceipt:bye\n\n\0");
+    expect(t.frames().filter((f) => f.command === "RECEIPT").map((f) => header(f, "receipt-id"))).toEqual(["r1", "bye"]);
+    expect(t.closed?.code).toBe(1000);
+  });
+});
+
+describe("SubscriptionIndex", () => {
+  it("indexes by symbol and renders per-subscription heads, with ack for client-ack 1.2", async () => {
+    const index = new SubscriptionIndex();
+    const t = new FakeTransport();
+    const s = new StompSession({ ...newSessionState("a"), version: "1.2" }, t, {} as SessionBroker, LIMITS);
+    index.add(s, { id: "x", symbol: "AAPL", ack: "auto" });
+    index.add(s, { id: "y", symbol: "AAPL", ack: "client" });
+    index.add(s, { id: "z", symbol: "MSFT", ack: "auto" });
+    expect(index.count("AAPL")).toBe(2);
+    expect(index.symbolsOf(s)).toEqual(new Set(["AAPL", "MSFT"]));
+    expect(index.fanOut(frame("AAPL", 7))).toBe(2);
+    const [x, y] = t.frames();
+    expect(header(x!, "subscription")).toBe("x");
+    expect(header(x!, "ack")).toBeUndefined();
+    expect(header(y!, "ack")).toBe("AAPL-7");
+    index.remove(s, "y");
+    expect(index.count("AAPL")).toBe(1);
+    index.removeSession(s);
+    expect(index.count("AAPL") + index.count("MSFT")).toBe(0);
+  });
+});
+
+describe("HubBroker", () => {
+  function hub() {
+    const upstream = new FakeUpstream();
+    const timers = new ManualTimers();
+    const broker = new HubBroker(upstream, timers, 100);
+    return { upstream, timers, broker };
+  }
+
+  it("attaches once per symbol: the first subscribe asks the source, later ones use the held snapshot", async () => {
+    const { upstream, broker } = hub();
+    upstream.ticks("AAPL", 3);
+    const a = await connected(broker);
+    const b = await connected(broker);
+    await a.s.receive("SUBSCRIBE\nid:1\ndestination:/topic/ticker.AAPL\n\n\0");
+    await b.s.receive("SUBSCRIBE\nid:1\ndestination:/topic/ticker.AAPL\n\n\0");
+    expect(upstream.attaches).toEqual([["AAPL", 1]]);
+    expect(messages(a.t)).toEqual([{ seq: 3, subscription: "1" }]);
+    expect(messages(b.t)).toEqual([{ seq: 3, subscription: "1" }]);
+    expect(broker.count("AAPL")).toBe(2);
+  });
+
+  it("shares one attach between concurrent subscribes, and a delivery during it is not lost", async () => {
+    const { upstream, broker } = hub();
+    upstream.ticks("MSFT", 5);
+    let open!: () => void;
+    upstream.gate = new Promise((r) => (open = r));
+    const a = await connected(broker);
+    const b = await connected(broker);
+    const subs = [a, b].map((c) => c.s.receive("SUBSCRIBE\nid:m\ndestination:/topic/ticker.MSFT\n\n\0"));
+    await settle();
+    expect(upstream.attaches).toHaveLength(1);
+    expect(broker.count("MSFT")).toBe(2);
+    // The source starts delivering before the attach answer arrives.
+    await broker.deliver("MSFT", [frame("MSFT", 6)]);
+    open();
+    await Promise.all(subs);
+    // The snapshot is the newest frame the hub has: seq 6, not the attach answer's 5.
+    expect(messages(a.t).map((m) => m.seq)).toEqual([6]);
+    await broker.deliver("MSFT", [frame("MSFT", 7)]);
+    expect(messages(b.t).map((m) => m.seq)).toEqual([6, 7]);
+  });
+
+  it("delivers in seq order, skips frames already seen, and fills a gap from the source's history", async () => {
+    const { upstream, broker } = hub();
+    upstream.ticks("IBM", 2);
+    const c = await connected(broker);
+    await c.s.receive("SUBSCRIBE\nid:i\ndestination:/topic/ticker.IBM\n\n\0");
+    await broker.deliver("IBM", [frame("IBM", 2), frame("IBM", 3)]);
+    upstream.ticks("IBM", 7);
+    // 4 and 5 were lost on the way (a failed delivery): 6 arrives next.
+    const first = broker.deliver("IBM", [frame("IBM", 6)]);
+    // A later delivery waits for the gap to be filled.
+    const second = broker.deliver("IBM", [frame("IBM", 7)]);
+    expect(await first).toBe(1);
+    await second;
+    expect(upstream.ranges).toEqual([["IBM", 3, 6]]);
+    expect(messages(c.t).map((m) => m.seq)).toEqual([2, 3, 4, 5, 6, 7]);
+  });
+
+  it("reports count changes upstream after the debounce, and 0 once the last subscriber leaves", async () => {
+    const { upstream, timers, broker } = hub();
+    upstream.ticks("KO", 1);
+    const a = await connected(broker);
+    const b = await connected(broker);
+    await a.s.receive("SUBSCRIBE\nid:1\ndestination:/topic/ticker.KO\n\n\0");
+    await b.s.receive("SUBSCRIBE\nid:1\ndestination:/topic/ticker.KO\n\n\0");
+    await timers.fire();
+    expect(upstream.interests).toEqual([["KO", 2]]);
+    await a.s.receive("UNSUBSCRIBE\nid:1\n\n\0");
+    broker.drop(b.s);
+    await timers.fire();
+    expect(upstream.interests).toEqual([["KO", 2], ["KO", 0]]);
+    expect(await broker.deliver("KO", [frame("KO", 2)])).toBe(0);
+    // Released: the next subscriber attaches again.
+    const c = await connected(broker);
+    await c.s.receive("SUBSCRIBE\nid:1\ndestination:/topic/ticker.KO\n\n\0");
+    expect(upstream.attaches.map(([s]) => s)).toEqual(["KO", "KO"]);
+  });
+
+  it("turns a source without a price into an ERROR for that subscriber only", async () => {
+    const { upstream, timers, broker } = hub();
+    upstream.ticks("AAPL", 1);
+    const good = await connected(broker);
+    const bad = await connected(broker);
+    await good.s.receive("SUBSCRIBE\nid:1\ndestination:/topic/ticker.AAPL\n\n\0");
+    await bad.s.receive("SUBSCRIBE\nid:1\ndestination:/topic/ticker.NOPE\n\n\0");
+    expect(header(bad.t.frames().find((f) => f.command === "ERROR")!, "message")).toBe("No price for NOPE");
+    expect(good.t.closed).toBeUndefined();
+    await timers.fire();
+    // Nothing to undo at a source that never had this hub.
+    expect(upstream.interests.filter(([s]) => s === "NOPE")).toEqual([]);
+  });
+
+  it("passes a publisher's SEND to the source, validated", async () => {
+    const { upstream, broker } = hub();
+    const c = await connected(broker, "passcode:secret\n");
+    await c.s.receive('SEND\ndestination:/topic/ticker.AAPL\n\n{"price":12.5}\0');
+    expect(upstream.published).toEqual([expect.objectContaining({ symbol: "AAPL", price: 12.5 })]);
+    await c.s.receive('SEND\ndestination:/topic/ticker.AAPL\n\n{"price":-1}\0');
+    expect(header(c.t.frames().find((f) => f.command === "ERROR")!, "message")).toBe("Invalid tick");
+  });
+});
