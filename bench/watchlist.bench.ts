@@ -87,6 +87,7 @@ function openClient(url: string, symbols: string[], kind: "stomp" | "baseline", 
 interface Result {
   label: string;
   framesPerSecond: number;
+  roundsPerSecond: number;
   messagesPerSecond: number;
   delivered: number;
   p50: number;
@@ -106,6 +107,7 @@ async function run(label: string, url: string, pgid: number, procName: string, k
     for (let i = 0; i < CLIENTS; i += 250) {
       const batch = Array.from({ length: Math.min(250, CLIENTS - i) }, (_, j) => openClient(url, watchlist(i + j), kind, stats, window));
       clients.push(...(await Promise.all(batch)));
+      if (clients.length % 2_000 === 0) console.log(`${label}: ${clients.length} connected`);
     }
     const connectSeconds = (Date.now() - t0) / 1000;
     console.log(`${label}: ${CLIENTS} clients connected in ${connectSeconds.toFixed(1)} s; measuring ${SECONDS} s`);
@@ -121,6 +123,7 @@ async function run(label: string, url: string, pgid: number, procName: string, k
     return {
       label,
       framesPerSecond: stats.frames / SECONDS,
+      roundsPerSecond: stats.rounds.size / SECONDS,
       messagesPerSecond: stats.messages / (SECONDS + Math.min(5, (2 * INTERVAL_MS) / 1000)),
       delivered: expected === 0 ? 0 : stats.frames / expected,
       p50: percentile(lat, 50),
@@ -164,6 +167,9 @@ async function edgeTicker(): Promise<Result> {
   });
   try {
     return await run(`edge-ticker, ${HUBS} hubs`, `${srv.url.replace(/^http/, "ws")}/ws`, srv.pid, "workerd", "stomp");
+  } catch (err) {
+    console.error(`server output (last lines):\n${srv.logs().split("\n").filter((l) => !l.startsWith('{"event":"fanout_tree"')).slice(-15).join("\n")}`);
+    throw err;
   } finally {
     await srv.stop();
   }
@@ -172,9 +178,10 @@ async function edgeTicker(): Promise<Result> {
 function table(results: Result[]): void {
   const base = results.find((r) => r.label.startsWith("node"));
   const rows: Array<[string, (r: Result) => string]> = [
+    ["tick rounds/s", (r) => r.roundsPerSecond.toFixed(2)],
     ["MESSAGE frames/s", (r) => r.framesPerSecond.toFixed(0)],
     ["WebSocket messages/s", (r) => r.messagesPerSecond.toFixed(0)],
-    ["delivered in window", (r) => `${(r.delivered * 100).toFixed(2)}%`],
+    ["frames of those rounds delivered", (r) => `${(r.delivered * 100).toFixed(2)}%`],
     ["round→frame p50", (r) => `${r.p50} ms`],
     ["round→frame p99", (r) => `${r.p99} ms`],
     ["server CPU per frame", (r) => `${r.cpuUsPerFrame.toFixed(2)} µs${base && r !== base ? ` (${(r.cpuUsPerFrame / base.cpuUsPerFrame).toFixed(1)}× baseline)` : ""}`],
