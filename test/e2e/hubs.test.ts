@@ -5,6 +5,7 @@
  * HTTP where a well-behaved client would not do what the test needs.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { shardOf } from "../../worker/routing/placement";
 import { startDevServer, type DevServer } from "../support/dev-server";
 import { postTicks } from "../support/publish";
 import { RawStomp } from "../support/raw-stomp";
@@ -146,7 +147,8 @@ describe("a symbol watched from every hub", () => {
 });
 
 describe("placement and liveness", () => {
-  serve({ HEARTBEAT_MS: "1000" });
+  // Three scheduler shards: the active set and budgets are spread over them.
+  serve({ HEARTBEAT_MS: "1000", SCHEDULER_SHARDS: "3" });
 
   it("keeps every request of a SockJS HTTP session on its hub", async () => {
     // Twelve sessions hash onto all four hubs; each sends and receives across several requests.
@@ -203,5 +205,53 @@ describe("placement and liveness", () => {
       await c.disconnect();
     }
     expect((await fetch(`${srv.url}/ws/bad%20symbol`)).status).toBe(400);
+  });
+});
+
+describe("full hubs and one write per round", () => {
+  // Two hubs of three connections; the simulator ticks every 300 ms.
+  serve({ HUB_SHARDS: "2", HUB_MAX_CONNECTIONS: "3", TICK_INTERVAL_MS: "300", PUBLISH_HOLD_MS: "0", SOCKJS_DISCONNECT_DELAY_MS: "10000" });
+
+  /** SockJS session ids whose home hub (by hash) is shard 0. */
+  const homedOnZero = Array.from({ length: 200 }, (_, i) => `cap${i}`).filter((id) => shardOf(id, 2) === 0);
+
+  async function openSession(id: string): Promise<string> {
+    const base = `${srv.url}/sockjs/000/${id}`;
+    const res = await fetch(`${base}/xhr`, { method: "POST" });
+    return `${res.status} ${await res.text()}`;
+  }
+
+  it("places a SockJS session whose hub is full on the next one, and keeps it there", async () => {
+    for (const id of homedOnZero.slice(0, 3)) expect(await openSession(id)).toBe("200 o\n");
+    // Shard 0 is full: the fourth session is opened on shard 1 and its later requests follow it there.
+    const moved = homedOnZero[3]!;
+    expect(await openSession(moved)).toBe("200 o\n");
+    const base = `${srv.url}/sockjs/000/${moved}`;
+    const send = await fetch(`${base}/xhr_send`, { method: "POST", body: JSON.stringify(["CONNECT\naccept-version:1.2\nhost:x\n\n\0"]) });
+    expect(send.status).toBe(204);
+    expect(await (await fetch(`${base}/xhr`, { method: "POST" })).text()).toMatch(/^a\["CONNECTED\\n/);
+  });
+
+  it("refuses a connection cleanly once every hub of the region is full", async () => {
+    // 4 SockJS sessions are open (3 on shard 0, 1 on shard 1): two more sockets fill shard 1.
+    const sockets = await Promise.all([RawStomp.open(srv.url), RawStomp.open(srv.url)]);
+    const refused = await fetch(`${srv.url}/sockjs/000/${homedOnZero[4]}/xhr`, { method: "POST" });
+    expect(refused.status).toBe(503);
+    expect(await refused.text()).toMatch(/every connection hub in this region is full/);
+    await expect(RawStomp.open(srv.url)).rejects.toThrow(/HTTP 503/);
+    for (const s of sockets) s.close();
+  });
+
+  it("writes the ticks of one round for many symbols as one WebSocket message", async () => {
+    await sleep(500); // the two sockets closed above leave their hub
+    const raw = await RawStomp.open(srv.url);
+    await raw.connect();
+    const symbols = ["RA", "RB", "RC", "RD", "RE"];
+    raw.send(symbols.map((s, i) => `SUBSCRIBE\nid:${i}\ndestination:/topic/ticker.${s}\n\n\0`).join(""));
+    await sleep(2_000);
+    const perMessage = raw.raw.map((m) => m.split("MESSAGE\n").length - 1);
+    // Rounds tick all five symbols together: their frames share one message.
+    expect(perMessage.filter((n) => n === symbols.length).length, JSON.stringify(perMessage)).toBeGreaterThanOrEqual(3);
+    raw.close();
   });
 });

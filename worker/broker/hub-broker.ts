@@ -70,7 +70,7 @@ export class HubBroker implements SessionBroker {
   // SessionBroker -------------------------------------------------------------
 
   async subscribe(session: StompSession, sub: Subscription): Promise<void> {
-    const snapshot = await this.snapshot(sub.symbol);
+    const snapshot = await this.latestFor(sub.symbol);
     if (session.closed) return;
     // Deliveries may have overtaken the snapshot while we waited: the newest goes first.
     const delivery = this.index.add(session, sub);
@@ -137,7 +137,7 @@ export class HubBroker implements SessionBroker {
   // Internals -------------------------------------------------------------------
 
   /** The latest frame of `symbol`: local while attached, else from its source (which then delivers here). */
-  private async snapshot(symbol: string): Promise<TickFrame> {
+  private async latestFor(symbol: string): Promise<TickFrame> {
     const known = this.latest.get(symbol);
     if (known && this.attached.has(symbol)) return known;
     this.pendingSubs.set(symbol, (this.pendingSubs.get(symbol) ?? 0) + 1);

@@ -57,7 +57,7 @@ export class ConnectionHub extends DurableObject<Env> {
     // the echo doubles as the server's heart-beat.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("\n", "\n"));
     for (const ws of ctx.getWebSockets()) this.restore(ws);
-    if (this.sockets.size > 0) void this.armSweep();
+    void this.armSweep();
     log("hub_started", { hub: this.name, sockets: this.sockets.size });
   }
 
@@ -142,11 +142,12 @@ export class ConnectionHub extends DurableObject<Env> {
       }
     }
     for (const [id, until] of this.refused) if (until <= now) this.refused.delete(id);
-    if (this.sockets.size > 0) await this.armSweep();
+    await this.armSweep();
   }
 
+  /** Arms the liveness alarm while a socket needs it (heart-beats negotiated, or SockJS `h` frames). */
   private async armSweep(): Promise<void> {
-    if (this.sweepArmed) return;
+    if (this.sweepArmed || !this.needsSweep()) return;
     this.sweepArmed = true;
     if ((await this.ctx.storage.getAlarm()) !== null) return;
     const heartbeat = this.config.heartbeatMs > 0 ? this.config.heartbeatMs : Number.POSITIVE_INFINITY;
@@ -155,6 +156,13 @@ export class ConnectionHub extends DurableObject<Env> {
   }
 
   // ---------------------------------------------------------------- internals
+
+  private needsSweep(): boolean {
+    for (const c of this.sockets.values()) {
+      if (c.kind === "sockjs-socket" || (c.session?.state.heartbeat[0] ?? 0) > 0) return true;
+    }
+    return false;
+  }
 
   private isFull(): boolean {
     return this.connections() >= this.config.hubMaxConnections;
@@ -177,6 +185,8 @@ export class ConnectionHub extends DurableObject<Env> {
         } catch {
           throw new StompError("Session too large", "The connection's subscriptions no longer fit its session state.", 1008);
         }
+        // CONNECT may have negotiated heart-beats that the liveness alarm must watch.
+        void this.armSweep();
       },
     };
     const connection = new Connection(kind, carrier, this.batcher, () => this.dropSocket(ws));

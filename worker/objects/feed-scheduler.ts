@@ -161,7 +161,7 @@ export class FeedScheduler extends DurableObject<Env> {
   private async latestOf(symbol: string): Promise<Tick | undefined> {
     if (!this.feed.capabilities.continuesFromLast) return undefined;
     return sourceStub(this.env, symbol)
-      .peek()
+      .latestKnown()
       .catch(() => undefined);
   }
 

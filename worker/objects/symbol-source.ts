@@ -76,7 +76,7 @@ export class SymbolSource extends DurableObject<Env> {
   /** A hub holds `count` subscriptions of this symbol; returns the latest frame (its snapshot). */
   async attach(hub: string, count: number): Promise<TickFrame> {
     this.setHolder(hub, Math.max(1, count));
-    const frame = await this.currentFrame();
+    const frame = await this.ensureLatest();
     await this.syncRegistration();
     return frame;
   }
@@ -142,18 +142,18 @@ export class SymbolSource extends DurableObject<Env> {
 
   /** The latest tick, fetching the symbol's first one (through the request budget) if it never ticked. */
   async latestTick(): Promise<Tick> {
-    await this.currentFrame();
+    await this.ensureLatest();
     return this.latest!;
   }
 
   /** The latest tick if there is one; never asks the feed (the scheduler continues simulated paths from it). */
-  peek(): Tick | undefined {
+  latestKnown(): Tick | undefined {
     return this.latest;
   }
 
   /** The last `limit` ticks, oldest first (charts fill from this before the first live tick). */
   async history(limit: number): Promise<Tick[]> {
-    await this.currentFrame();
+    await this.ensureLatest();
     const rows = this.ctx.storage.sql.exec<{ tick: string }>("SELECT tick FROM history ORDER BY seq DESC LIMIT ?", limit);
     const ticks = rows
       .toArray()
@@ -196,7 +196,7 @@ export class SymbolSource extends DurableObject<Env> {
     else await scheduler.deactivate(this.symbol);
   }
 
-  private currentFrame(): Promise<TickFrame> {
+  private ensureLatest(): Promise<TickFrame> {
     if (this.latestFrame) return Promise.resolve(this.latestFrame);
     // The first quote of a cold symbol goes through the scheduler's request budget too.
     this.firstQuote ??= schedulerFor(this.env, this.symbol, this.config.schedulerShards)
