@@ -54,6 +54,8 @@ export interface Env {
   /** Secrets: the provider key (Alpaca: key id) and, for Alpaca, the secret key. */
   FEED_API_KEY?: string;
   FEED_API_SECRET?: string;
+  /** Set by `npm start` (a fresh random value each run): lets it run the cron job through POST /__cron. */
+  CRON_TRIGGER_TOKEN?: string;
   /** Secret. Unset means publishing is disabled. */
   PUBLISH_TOKEN?: string;
 }

@@ -215,8 +215,7 @@ describe("HTTP routes", () => {
     const health = (await (await fetch(`${srv.url}/healthz`)).json()) as { activeSymbols: string[] };
     expect(health.activeSymbols).toContain("CRONA");
     const from = srv.logs().length;
-    // wrangler dev's cron trigger (its /cdn-cgi/handler/scheduled twin fails once static assets are configured).
-    expect((await fetch(`${srv.url}/__scheduled?cron=*+*+*+*+*`)).status).toBe(200);
+    await srv.triggerCron();
     const line = await srv.waitForLog(/\{"event":"sweep","active":\d+,"rearmed":(true|false)\}/, 10_000, from);
     expect(JSON.parse(line).active).toBeGreaterThanOrEqual(1);
     await c.disconnect();

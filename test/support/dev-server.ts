@@ -13,6 +13,8 @@ export interface DevServer {
   pid: number;
   /** Everything wrangler and the worker printed so far. */
   logs(): string;
+  /** Runs the worker's scheduled (cron) handler now. */
+  triggerCron(): Promise<void>;
   /** Waits until `pattern` appears in the logs after `from` (an offset into logs()). */
   waitForLog(pattern: RegExp, timeoutMs?: number, from?: number): Promise<string>;
   stop(): Promise<void>;
@@ -116,6 +118,15 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     pid: child.pid!,
     logs: () => output,
     waitForLog,
+    async triggerCron() {
+      if (runtime === "workerd") {
+        process.kill(child.pid!, "SIGUSR2"); // npm start runs the cron handler on SIGUSR2
+        return;
+      }
+      // wrangler dev's cron trigger (its /cdn-cgi/handler/scheduled twin fails once static assets are configured).
+      const res = await fetch(`http://127.0.0.1:${port}/__scheduled?cron=*+*+*+*+*`);
+      if (res.status !== 200) throw new Error(`/__scheduled answered ${res.status}`);
+    },
     async stop() {
       if (!exited && child.pid) {
         const gone = new Promise<void>((res) => child.once("exit", () => res()));

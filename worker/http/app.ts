@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { Env } from "../env";
 import { log } from "../log";
 import { reject } from "./reply";
+import { cronRoutes } from "./routes/cron";
 import { embedRoutes } from "./routes/embed";
 import { healthRoutes } from "./routes/health";
 import { historyRoutes } from "./routes/history";
@@ -22,6 +23,7 @@ export const app = new Hono<{ Bindings: Env }>()
   .route("/", embedRoutes)
   .route("/", healthRoutes)
   .route("/", testHookRoutes)
+  .route("/", cronRoutes)
   .notFound((c) => reject(404, `no route for ${c.req.method} ${new URL(c.req.url).pathname}`))
   .onError((err) => {
     log("request_failed", { error: String(err), stack: err instanceof Error ? err.stack : undefined });
