@@ -24,8 +24,10 @@ export interface Config {
   heartbeatMs: number;
   /** How long published ticks keep the feed quiet for their symbol (ms). */
   publishHoldMs: number;
-  /** Ticks kept per symbol for /api/history. */
+  /** Ticks kept per symbol for /api/history, gap filling and resuming. */
   historySize: number;
+  /** Most ticks a resuming subscription is sent (`x-since`); a longer absence is a gap. */
+  maxReplay: number;
   allowedOrigins: string[];
   requireOrigin: boolean;
   /** Connection hubs per region; connections are spread over them. */
@@ -80,6 +82,7 @@ export function readConfig(env: Env): Config {
     heartbeatMs: int(env, "HEARTBEAT_MS", 10_000, 0, 3_600_000),
     publishHoldMs: int(env, "PUBLISH_HOLD_MS", 60_000, 0, 86_400_000),
     historySize: int(env, "HISTORY_SIZE", 500, 1, 10_000),
+    maxReplay: int(env, "MAX_REPLAY", int(env, "HISTORY_SIZE", 500, 1, 10_000), 1, 10_000),
     allowedOrigins: (env.ALLOWED_ORIGINS ?? "")
       .split(",")
       .map((o) => o.trim())

@@ -34,6 +34,7 @@ export interface Env {
   HEARTBEAT_MS?: string;
   PUBLISH_HOLD_MS?: string;
   HISTORY_SIZE?: string;
+  MAX_REPLAY?: string;
   HUB_SHARDS?: string;
   HUB_MAX_CONNECTIONS?: string;
   HUB_FLUSH_MS?: string;

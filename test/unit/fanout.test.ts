@@ -149,4 +149,21 @@ describe("Connection write path", () => {
     await conn.receive("not json");
     expect(closes).toEqual([[1002, "Broken framing."]]);
   });
+
+  it("conflates a throttled subscription: the first at once, then only the newest per interval, the last always", async () => {
+    const { conn, writes } = connection("stomp-socket");
+    const throttle = { key: "sub", everyMs: 80 };
+    conn.queue("M1\0", throttle);
+    await Promise.resolve();
+    for (const m of ["M2\0", "M3\0", "M4\0"]) conn.queue(m, throttle);
+    conn.queue("OTHER\0"); // an unthrottled subscription is not held back
+    await Promise.resolve();
+    expect(writes).toEqual([["M1\0"], ["OTHER\0"]]);
+    await new Promise((r) => setTimeout(r, 120));
+    expect(writes).toEqual([["M1\0"], ["OTHER\0"], ["M4\0"]]);
+    conn.queue("M5\0", throttle);
+    conn.discard("sub"); // unsubscribed: what was held back is dropped
+    await new Promise((r) => setTimeout(r, 120));
+    expect(writes.flat()).not.toContain("M5\0");
+  });
 });

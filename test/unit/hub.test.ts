@@ -7,7 +7,8 @@ import { HubBroker, type Upstream } from "../../worker/broker/hub-broker";
 import { newSessionState } from "../../worker/broker/session-state";
 import { StompSession, type SessionBroker, type SessionTransport } from "../../worker/broker/stomp-session";
 import { SubscriptionIndex } from "../../worker/broker/subscription-index";
-import { buildTickFrame, type TickFrame } from "../../worker/broker/tick-frame";
+import { buildTickFrame, type StreamFrame } from "../../worker/broker/stream-frame";
+import type { Stream } from "../../worker/market/symbol";
 import type { Quote, Tick } from "../../worker/market/tick";
 import { FrameDecoder } from "../../worker/protocol/stomp/decoder";
 import { header, type Frame } from "../../worker/protocol/stomp/frame";
@@ -28,6 +29,7 @@ class FakeTransport implements SessionTransport {
   close(code: number, reason: string): void {
     this.closed = { code, reason };
   }
+  discard(): void {}
   save(): void {
     this.saves++;
   }
@@ -41,33 +43,37 @@ function tick(symbol: string, seq: number, price = 100 + seq): Tick {
   return { symbol, seq, price, ts: 1_700_000_000_000 + seq, source: "test", change: 0, changePercent: 0 };
 }
 
-const frame = (symbol: string, seq: number): TickFrame => buildTickFrame(tick(symbol, seq));
+const EPOCH = "ep1";
+const frame = (symbol: string, seq: number): StreamFrame => buildTickFrame(tick(symbol, seq), EPOCH);
 
 /** A source per symbol in memory; counts what the hub asks of it. */
 class FakeUpstream implements Upstream {
-  readonly history = new Map<string, TickFrame[]>();
+  readonly history = new Map<string, StreamFrame[]>();
   readonly attaches: Array<[string, number]> = [];
   readonly interests: Array<[string, number]> = [];
   readonly ranges: Array<[string, number, number]> = [];
   readonly published: Quote[] = [];
   gate: Promise<void> = Promise.resolve();
+  rangeGate: Promise<void> = Promise.resolve();
 
   ticks(symbol: string, upTo: number): void {
     this.history.set(symbol, Array.from({ length: upTo }, (_, i) => frame(symbol, i + 1)));
   }
-  async attach(symbol: string, count: number): Promise<TickFrame> {
+  async attach(stream: Stream, count: number): Promise<StreamFrame> {
+    const symbol = stream.symbol;
     this.attaches.push([symbol, count]);
     await this.gate;
     const known = this.history.get(symbol);
     if (!known?.length) throw new Error(`unknown symbol ${symbol}`);
     return known.at(-1)!;
   }
-  async interest(symbol: string, count: number): Promise<void> {
-    this.interests.push([symbol, count]);
+  async interest(stream: Stream, count: number): Promise<void> {
+    this.interests.push([stream.symbol, count]);
   }
-  async range(symbol: string, after: number, before: number): Promise<TickFrame[]> {
+  async range(symbol: string, after: number, before: number, limit: number): Promise<StreamFrame[]> {
     this.ranges.push([symbol, after, before]);
-    return (this.history.get(symbol) ?? []).filter((f) => f.seq > after && f.seq < before);
+    await this.rangeGate;
+    return (this.history.get(symbol) ?? []).filter((f) => f.seq > after && f.seq < before).slice(0, limit);
   }
   async publish(_symbol: string, quote: Quote): Promise<void> {
     this.published.push(quote);
@@ -168,20 +174,20 @@ describe("SubscriptionIndex", () => {
     const index = new SubscriptionIndex();
     const t = new FakeTransport();
     const s = new StompSession({ ...newSessionState("a"), version: "1.2" }, t, {} as SessionBroker, LIMITS);
-    index.add(s, { id: "x", symbol: "AAPL", ack: "auto" });
-    index.add(s, { id: "y", symbol: "AAPL", ack: "client" });
-    index.add(s, { id: "z", symbol: "MSFT", ack: "auto" });
-    expect(index.count("AAPL")).toBe(2);
-    expect(index.symbolsOf(s)).toEqual(new Set(["AAPL", "MSFT"]));
+    index.add(s, { id: "x", stream: "ticker", symbol: "AAPL", ack: "auto" });
+    index.add(s, { id: "y", stream: "ticker", symbol: "AAPL", ack: "client" });
+    index.add(s, { id: "z", stream: "ticker", symbol: "MSFT", ack: "auto" });
+    expect(index.count("ticker.AAPL")).toBe(2);
+    expect(index.streamsOf(s)).toEqual(new Set(["ticker.AAPL", "ticker.MSFT"]));
     expect(index.fanOut(frame("AAPL", 7))).toBe(2);
     const [x, y] = t.frames();
     expect(header(x!, "subscription")).toBe("x");
     expect(header(x!, "ack")).toBeUndefined();
     expect(header(y!, "ack")).toBe("AAPL-7");
     index.remove(s, "y");
-    expect(index.count("AAPL")).toBe(1);
+    expect(index.count("ticker.AAPL")).toBe(1);
     index.removeSession(s);
-    expect(index.count("AAPL") + index.count("MSFT")).toBe(0);
+    expect(index.count("ticker.AAPL") + index.count("ticker.MSFT")).toBe(0);
   });
 });
 
@@ -189,7 +195,7 @@ describe("HubBroker", () => {
   function hub() {
     const upstream = new FakeUpstream();
     const timers = new ManualTimers();
-    const broker = new HubBroker(upstream, timers, 100);
+    const broker = new HubBroker(upstream, timers, { debounceMs: 100, maxReplay: 50 });
     return { upstream, timers, broker };
   }
 
@@ -203,7 +209,7 @@ describe("HubBroker", () => {
     expect(upstream.attaches).toEqual([["AAPL", 1]]);
     expect(messages(a.t)).toEqual([{ seq: 3, subscription: "1" }]);
     expect(messages(b.t)).toEqual([{ seq: 3, subscription: "1" }]);
-    expect(broker.count("AAPL")).toBe(2);
+    expect(broker.count("ticker.AAPL")).toBe(2);
   });
 
   it("shares one attach between concurrent subscribes, and a delivery during it is not lost", async () => {
@@ -216,14 +222,14 @@ describe("HubBroker", () => {
     const subs = [a, b].map((c) => c.s.receive("SUBSCRIBE\nid:m\ndestination:/topic/ticker.MSFT\n\n\0"));
     await settle();
     expect(upstream.attaches).toHaveLength(1);
-    expect(broker.count("MSFT")).toBe(2);
+    expect(broker.count("ticker.MSFT")).toBe(2);
     // The source starts delivering before the attach answer arrives.
-    await broker.deliver("MSFT", [frame("MSFT", 6)]);
+    await broker.deliver("ticker.MSFT", [frame("MSFT", 6)]);
     open();
     await Promise.all(subs);
     // The snapshot is the newest frame the hub has: seq 6, not the attach answer's 5.
     expect(messages(a.t).map((m) => m.seq)).toEqual([6]);
-    await broker.deliver("MSFT", [frame("MSFT", 7)]);
+    await broker.deliver("ticker.MSFT", [frame("MSFT", 7)]);
     expect(messages(b.t).map((m) => m.seq)).toEqual([6, 7]);
   });
 
@@ -232,12 +238,12 @@ describe("HubBroker", () => {
     upstream.ticks("IBM", 2);
     const c = await connected(broker);
     await c.s.receive("SUBSCRIBE\nid:i\ndestination:/topic/ticker.IBM\n\n\0");
-    await broker.deliver("IBM", [frame("IBM", 2), frame("IBM", 3)]);
+    await broker.deliver("ticker.IBM", [frame("IBM", 2), frame("IBM", 3)]);
     upstream.ticks("IBM", 7);
     // 4 and 5 were lost on the way (a failed delivery): 6 arrives next.
-    const first = broker.deliver("IBM", [frame("IBM", 6)]);
+    const first = broker.deliver("ticker.IBM", [frame("IBM", 6)]);
     // A later delivery waits for the gap to be filled.
-    const second = broker.deliver("IBM", [frame("IBM", 7)]);
+    const second = broker.deliver("ticker.IBM", [frame("IBM", 7)]);
     expect(await first).toBe(1);
     await second;
     expect(upstream.ranges).toEqual([["IBM", 3, 6]]);
@@ -257,7 +263,7 @@ describe("HubBroker", () => {
     broker.drop(b.s);
     await timers.fire();
     expect(upstream.interests).toEqual([["KO", 2], ["KO", 0]]);
-    expect(await broker.deliver("KO", [frame("KO", 2)])).toBe(0);
+    expect(await broker.deliver("ticker.KO", [frame("KO", 2)])).toBe(0);
     // Released: the next subscriber attaches again.
     const c = await connected(broker);
     await c.s.receive("SUBSCRIBE\nid:1\ndestination:/topic/ticker.KO\n\n\0");
@@ -285,5 +291,72 @@ describe("HubBroker", () => {
     expect(upstream.published).toEqual([expect.objectContaining({ symbol: "AAPL", price: 12.5 })]);
     await c.s.receive('SEND\ndestination:/topic/ticker.AAPL\n\n{"price":-1}\0');
     expect(header(c.t.frames().find((f) => f.command === "ERROR")!, "message")).toBe("Invalid tick");
+  });
+
+  describe("resuming with x-since", () => {
+    function gapOf(t: FakeTransport): Array<{ seq: number; gap?: string; count?: string }> {
+      return t
+        .frames()
+        .filter((f) => f.command === "MESSAGE")
+        .map((f) => ({ seq: Number(header(f, "x-seq")), gap: header(f, "x-gap"), count: header(f, "x-gap-count") }));
+    }
+
+    it("replays every tick after the position, then continues live with no duplicate", async () => {
+      const { upstream, broker } = hub();
+      upstream.ticks("AAPL", 10);
+      const c = await connected(broker);
+      await c.s.receive(`SUBSCRIBE\nid:r\ndestination:/topic/ticker.AAPL\nx-since:${EPOCH}:7\n\n\0`);
+      await broker.deliver("ticker.AAPL", [frame("AAPL", 10), frame("AAPL", 11)]);
+      expect(gapOf(c.t)).toEqual([8, 9, 10, 11].map((seq) => ({ seq, gap: undefined, count: undefined })));
+      expect(c.t.frames().map((f) => header(f, "x-replay"))).toEqual([undefined, "true", "true", "true", undefined]);
+    });
+
+    it("neither loses nor repeats a tick that arrives while the replay is read", async () => {
+      const { upstream, broker } = hub();
+      upstream.ticks("AAPL", 10);
+      let open!: () => void;
+      upstream.rangeGate = new Promise((r) => (open = r));
+      const c = await connected(broker);
+      const subscribing = c.s.receive(`SUBSCRIBE\nid:r\ndestination:/topic/ticker.AAPL\nx-since:${EPOCH}:5\n\n\0`);
+      await settle();
+      const live = broker.deliver("ticker.AAPL", [frame("AAPL", 11)]);
+      open();
+      await Promise.all([subscribing, live]);
+      expect(gapOf(c.t).map((m) => m.seq)).toEqual([6, 7, 8, 9, 10, 11]);
+    });
+
+    it("marks a gap, with how many ticks are lost, when the history no longer reaches back", async () => {
+      const { upstream, broker } = hub();
+      upstream.ticks("AAPL", 10);
+      upstream.history.set("AAPL", upstream.history.get("AAPL")!.slice(5)); // the ring holds 6..10
+      const c = await connected(broker);
+      await c.s.receive(`SUBSCRIBE\nid:r\ndestination:/topic/ticker.AAPL\nx-since:${EPOCH}:2\n\n\0`);
+      expect(gapOf(c.t)).toEqual([{ seq: 10, gap: "true", count: "7" }]);
+    });
+
+    it("marks a gap of unknown size for another epoch, and sends nothing to a client already up to date", async () => {
+      const { upstream, broker } = hub();
+      upstream.ticks("AAPL", 10);
+      const other = await connected(broker);
+      await other.s.receive("SUBSCRIBE\nid:r\ndestination:/topic/ticker.AAPL\nx-since:older:9\n\n\0");
+      expect(gapOf(other.t)).toEqual([{ seq: 10, gap: "true", count: undefined }]);
+      const current = await connected(broker);
+      await current.s.receive(`SUBSCRIBE\nid:r\ndestination:/topic/ticker.AAPL\nx-since:${EPOCH}:10\n\n\0`);
+      expect(gapOf(current.t)).toEqual([]);
+    });
+
+    it("refuses malformed positions and throttles with the reason", async () => {
+      const { upstream, broker } = hub();
+      upstream.ticks("AAPL", 1);
+      for (const [headerLine, message] of [
+        ["x-since:nocolon", "Invalid x-since header"],
+        ["x-throttle-ms:50", "Invalid x-throttle-ms header"],
+        ["x-throttle-ms:fast", "Invalid x-throttle-ms header"],
+      ]) {
+        const c = await connected(broker);
+        await c.s.receive(`SUBSCRIBE\nid:r\ndestination:/topic/ticker.AAPL\n${headerLine}\n\n\0`);
+        expect(header(c.t.frames().find((f) => f.command === "ERROR")!, "message")).toBe(message);
+      }
+    });
   });
 });

@@ -1,18 +1,19 @@
+import { streamKey, type Stream } from "../market/symbol";
 import { parseQuoteInput, QuoteError, type Quote } from "../market/tick";
 import { StompError } from "../protocol/stomp/errors";
-import type { Subscription } from "./session-state";
+import type { StreamPosition, Subscription } from "./session-state";
 import type { SessionBroker, StompSession } from "./stomp-session";
-import { SubscriptionIndex } from "./subscription-index";
-import type { TickFrame } from "./tick-frame";
+import type { StreamFrame } from "./stream-frame";
+import { SubscriptionIndex, type Delivery } from "./subscription-index";
 
 /** What a hub needs from the symbol sources (RPC in production, fakes in unit tests). */
 export interface Upstream {
-  /** Registers this hub as a holder of `symbol` with `count` subscriptions; returns the latest frame. */
-  attach(symbol: string, count: number): Promise<TickFrame>;
-  /** Reports this hub's subscription count of `symbol` (0: stop delivering here). */
-  interest(symbol: string, count: number): Promise<void>;
-  /** The frames with `after < seq < before`, oldest first (to fill a gap in deliveries). */
-  range(symbol: string, after: number, before: number): Promise<TickFrame[]>;
+  /** Registers this hub as holding `count` subscriptions of `stream`; returns the stream's latest frame. */
+  attach(stream: Stream, count: number): Promise<StreamFrame>;
+  /** Reports this hub's subscription count of `stream` (0: stop delivering here). */
+  interest(stream: Stream, count: number): Promise<void>;
+  /** The ticks of `symbol` with `after < seq < before`, oldest first, at most `limit`. */
+  range(symbol: string, after: number, before: number, limit: number): Promise<StreamFrame[]>;
   publish(symbol: string, quote: Quote): Promise<void>;
   isPublisherPasscode(passcode: string): Promise<boolean>;
 }
@@ -22,65 +23,87 @@ export interface HubTimers {
   later(fn: () => void, ms: number): void;
 }
 
+export interface HubOptions {
+  /** How long count changes gather before they are reported upstream. */
+  debounceMs: number;
+  /** Most ticks one resuming subscription is sent; a longer absence is a gap. */
+  maxReplay: number;
+}
+
+/** How a resuming subscription starts. */
+type Resume = { frames: StreamFrame[] } | { gap: StreamFrame; missed?: number };
+
 /**
  * The broker logic of a connection hub, free of Durable Object APIs: the subscription
- * index, the latest frame of each held symbol, attaching to sources, ordered delivery
- * with gap filling, and subscription counts reported upstream (debounced).
+ * index, the latest frame of each held stream, attaching to sources, ordered delivery
+ * with gap filling, resuming subscriptions from a stream position, and subscription
+ * counts reported upstream (debounced).
  */
 export class HubBroker implements SessionBroker {
   readonly index = new SubscriptionIndex();
-  /** Newest frame per held symbol: the snapshot for new subscribers, the guard against replays. */
-  private readonly latest = new Map<string, TickFrame>();
-  /** Symbols whose source is known to deliver here. */
+  /** Newest frame per held stream: the snapshot for new subscribers, the guard against replays. */
+  private readonly latest = new Map<string, StreamFrame>();
+  /** Streams whose source is known to deliver here. */
   private readonly attached = new Set<string>();
-  private readonly attaching = new Map<string, Promise<TickFrame>>();
+  private readonly attaching = new Map<string, Promise<StreamFrame>>();
   /** Subscribes waiting for their snapshot: they count as interest already. */
   private readonly pendingSubs = new Map<string, number>();
-  /** Per-symbol chain, so a delivery that must fill a gap holds back the ones after it. */
-  private readonly deliveries = new Map<string, Promise<number>>();
-  private readonly dirty = new Set<string>();
+  /** Per-stream chain: a delivery that fills a gap, or a resume, holds back what comes after. */
+  private readonly chains = new Map<string, Promise<unknown>>();
+  private readonly dirty = new Map<string, Stream>();
   private reportArmed = false;
 
   constructor(
     private readonly upstream: Upstream,
     private readonly timers: HubTimers,
-    private readonly debounceMs: number,
+    private readonly options: HubOptions,
   ) {}
 
-  /** Subscriptions of `symbol` held here, counting those still waiting for their snapshot. */
-  count(symbol: string): number {
-    return this.index.count(symbol) + (this.pendingSubs.get(symbol) ?? 0);
+  /** Subscriptions of a stream held here, counting those still waiting for their snapshot. */
+  count(key: string): number {
+    return this.index.count(key) + (this.pendingSubs.get(key) ?? 0);
   }
 
-  /** Re-adds a hibernated session's subscriptions (the source still delivers to us). */
+  /** Re-adds a hibernated session's subscriptions (the sources still deliver to us). */
   restore(session: StompSession): void {
     for (const sub of session.state.subs) {
       this.index.add(session, sub);
-      this.attached.add(sub.symbol);
+      this.attached.add(keyOf(sub));
     }
   }
 
   /** A session is gone: its subscriptions leave the index and the counts go up. */
   drop(session: StompSession): void {
     session.end();
-    for (const symbol of this.index.symbolsOf(session)) this.touch(symbol);
+    for (const sub of session.state.subs) this.touch(streamOf(sub));
     this.index.removeSession(session);
   }
 
   // SessionBroker -------------------------------------------------------------
 
-  async subscribe(session: StompSession, sub: Subscription): Promise<void> {
-    const snapshot = await this.latestFor(sub.symbol);
+  async subscribe(session: StompSession, sub: Subscription, since?: StreamPosition): Promise<void> {
+    const stream = streamOf(sub);
+    const key = streamKey(stream);
+    const snapshot = await this.latestFor(stream);
     if (session.closed) return;
-    // Deliveries may have overtaken the snapshot while we waited: the newest goes first.
-    const delivery = this.index.add(session, sub);
-    this.index.sendTo(delivery, this.latest.get(sub.symbol) ?? snapshot);
-    this.touch(sub.symbol);
+    if (!since) {
+      // Deliveries may have overtaken the snapshot while we waited: the newest goes first.
+      this.index.sendTo(this.index.add(session, sub), this.latest.get(key) ?? snapshot);
+    } else {
+      // In the stream's chain: no live frame is applied between the replay and joining the index.
+      await this.inOrder(key, async () => {
+        if (session.closed) return;
+        const newest = this.latest.get(key) ?? snapshot;
+        const delivery = this.index.add(session, sub);
+        this.start(delivery, await this.resume(stream.symbol, since, newest));
+      });
+    }
+    this.touch(stream);
   }
 
   async unsubscribe(session: StompSession, sub: Subscription): Promise<void> {
     this.index.remove(session, sub.id);
-    this.touch(sub.symbol);
+    this.touch(streamOf(sub));
   }
 
   async publish(symbol: string, body: unknown): Promise<void> {
@@ -101,98 +124,140 @@ export class HubBroker implements SessionBroker {
   // From sources and relays ---------------------------------------------------
 
   /**
-   * Frames of one symbol, in seq order, from its source (directly or through relays).
-   * Frames already seen are skipped; a jump past the next seq is filled from the
-   * source's history first, so subscribers never miss or reorder a tick. Returns the
-   * subscription count here (0 tells the source to stop delivering).
+   * Frames of one stream, in order, from its source (directly or through relays).
+   * Frames already seen are skipped; in a ticker stream a jump past the next seq is
+   * filled from the source's history first, so subscribers never miss or reorder a
+   * tick. Returns the subscription count here (0 tells the source to stop delivering).
    */
-  deliver(symbol: string, frames: readonly TickFrame[]): Promise<number> {
-    const previous = this.deliveries.get(symbol);
-    const run = (previous ?? Promise.resolve(0)).then(() => this.apply(symbol, frames));
-    const tracked = run.finally(() => {
-      if (this.deliveries.get(symbol) === tracked) this.deliveries.delete(symbol);
-    });
-    this.deliveries.set(symbol, tracked);
-    return run;
+  deliver(key: string, frames: readonly StreamFrame[]): Promise<number> {
+    return this.inOrder(key, () => this.apply(key, frames));
   }
 
-  private async apply(symbol: string, incoming: readonly TickFrame[]): Promise<number> {
-    this.attached.add(symbol);
-    const known = this.latest.get(symbol)?.seq;
+  private async apply(key: string, incoming: readonly StreamFrame[]): Promise<number> {
+    this.attached.add(key);
+    const known = this.latest.get(key)?.seq;
     let frames = known === undefined ? [...incoming] : incoming.filter((f) => f.seq > known);
     const first = frames[0];
-    if (known !== undefined && first && first.seq > known + 1 && this.index.count(symbol) > 0) {
-      const missing = await this.upstream.range(symbol, known, first.seq).catch(() => []);
+    if (known !== undefined && first && first.seq > known + 1 && key.startsWith("ticker.") && this.index.count(key) > 0) {
+      const symbol = key.slice("ticker.".length);
+      const missing = await this.upstream.range(symbol, known, first.seq, this.options.maxReplay).catch(() => []);
       frames = [...missing.filter((f) => f.seq > known && f.seq < first.seq), ...frames];
     }
     for (const frame of frames) {
-      this.latest.set(symbol, frame);
+      this.latest.set(key, frame);
       this.index.fanOut(frame);
     }
-    const count = this.count(symbol);
-    if (count === 0 && !this.attaching.has(symbol)) this.release(symbol);
+    const count = this.count(key);
+    if (count === 0 && !this.attaching.has(key)) this.release(key);
     return count;
   }
 
   // Internals -------------------------------------------------------------------
 
-  /** The latest frame of `symbol`: local while attached, else from its source (which then delivers here). */
-  private async latestFor(symbol: string): Promise<TickFrame> {
-    const known = this.latest.get(symbol);
-    if (known && this.attached.has(symbol)) return known;
-    this.pendingSubs.set(symbol, (this.pendingSubs.get(symbol) ?? 0) + 1);
+  /** Runs `task` after everything already queued for the stream, and before what comes later. */
+  private inOrder<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const run = (this.chains.get(key) ?? Promise.resolve()).then(task, task);
+    const tracked = run.catch(() => undefined);
+    this.chains.set(key, tracked);
+    void tracked.then(() => {
+      if (this.chains.get(key) === tracked) this.chains.delete(key);
+    });
+    return run;
+  }
+
+  /**
+   * What a subscription resuming from `since` gets before live frames: every tick after
+   * it up to `newest` when the source's history still has them all and the epoch is the
+   * same; otherwise the newest tick marked as a gap (with how many were missed, when known).
+   */
+  private async resume(symbol: string, since: StreamPosition, newest: StreamFrame): Promise<Resume> {
+    if (since.epoch !== newest.epoch || since.seq > newest.seq) return { gap: newest };
+    const missed = newest.seq - since.seq;
+    if (missed === 0) return { frames: [] };
+    if (missed > this.options.maxReplay) return { gap: newest, missed: missed - 1 };
+    const frames = await this.upstream.range(symbol, since.seq, newest.seq + 1, this.options.maxReplay).catch(() => []);
+    const complete = frames.length === missed && frames[0]?.seq === since.seq + 1 && frames.at(-1)?.seq === newest.seq;
+    return complete ? { frames } : { gap: newest, missed: missed - 1 };
+  }
+
+  /** Sends a resuming subscription what it missed; replayed ticks say so (`x-replay`). */
+  private start(delivery: Delivery, resume: Resume): void {
+    if ("frames" in resume) {
+      // A throttled subscription asked for the newest price, not every tick: the last one stands for the replay.
+      const frames = delivery.throttleMs === undefined ? resume.frames : resume.frames.slice(-1);
+      for (const frame of frames) this.index.sendTo(delivery, frame, "x-replay:true\n");
+      return;
+    }
+    const count = resume.missed === undefined ? "" : `x-gap-count:${resume.missed}\n`;
+    this.index.sendTo(delivery, resume.gap, `x-gap:true\n${count}`);
+  }
+
+  /** The latest frame of a stream: local while attached, else from its source (which then delivers here). */
+  private async latestFor(stream: Stream): Promise<StreamFrame> {
+    const key = streamKey(stream);
+    const known = this.latest.get(key);
+    if (known && this.attached.has(key)) return known;
+    this.pendingSubs.set(key, (this.pendingSubs.get(key) ?? 0) + 1);
     try {
-      let attach = this.attaching.get(symbol);
+      let attach = this.attaching.get(key);
       if (!attach) {
-        attach = this.upstream.attach(symbol, this.count(symbol)).then((frame) => {
-          this.attached.add(symbol);
-          const current = this.latest.get(symbol);
-          if (!current || current.seq < frame.seq) this.latest.set(symbol, frame);
+        attach = this.upstream.attach(stream, this.count(key)).then((frame) => {
+          this.attached.add(key);
+          const current = this.latest.get(key);
+          if (!current || current.seq < frame.seq) this.latest.set(key, frame);
           return frame;
         });
-        const shared = attach.finally(() => this.attaching.delete(symbol));
-        this.attaching.set(symbol, shared);
+        const shared = attach.finally(() => this.attaching.delete(key));
+        this.attaching.set(key, shared);
         attach = shared;
       }
       return await attach;
     } catch (err) {
-      throw new StompError(`No price for ${symbol}`, String(err instanceof Error ? err.message : err).slice(0, 300));
+      throw new StompError(`No price for ${stream.symbol}`, String(err instanceof Error ? err.message : err).slice(0, 300));
     } finally {
-      const left = (this.pendingSubs.get(symbol) ?? 1) - 1;
-      if (left > 0) this.pendingSubs.set(symbol, left);
-      else this.pendingSubs.delete(symbol);
+      const left = (this.pendingSubs.get(key) ?? 1) - 1;
+      if (left > 0) this.pendingSubs.set(key, left);
+      else this.pendingSubs.delete(key);
     }
   }
 
-  /** No subscriber left: forget the symbol (a later subscribe attaches again). */
-  private release(symbol: string): void {
-    this.attached.delete(symbol);
-    this.latest.delete(symbol);
+  /** No subscriber left: forget the stream (a later subscribe attaches again). */
+  private release(key: string): void {
+    this.attached.delete(key);
+    this.latest.delete(key);
   }
 
   /** A count changed: report it upstream after the debounce, together with the others. */
-  private touch(symbol: string): void {
-    this.dirty.add(symbol);
+  private touch(stream: Stream): void {
+    this.dirty.set(streamKey(stream), stream);
     if (this.reportArmed) return;
     this.reportArmed = true;
-    this.timers.later(() => void this.report(), this.debounceMs);
+    this.timers.later(() => void this.report(), this.options.debounceMs);
   }
 
   private async report(): Promise<void> {
     this.reportArmed = false;
-    const symbols = [...this.dirty];
+    const streams = [...this.dirty];
     this.dirty.clear();
     await Promise.all(
-      symbols.map(async (symbol) => {
-        const count = this.count(symbol);
+      streams.map(async ([key, stream]) => {
+        const count = this.count(key);
         if (count === 0) {
-          if (this.attaching.has(symbol)) return;
-          const held = this.attached.has(symbol);
-          this.release(symbol);
+          if (this.attaching.has(key)) return;
+          const held = this.attached.has(key);
+          this.release(key);
           if (!held) return; // never reached its source (a failed subscribe): nothing to undo
         }
-        await this.upstream.interest(symbol, count).catch(() => this.touch(symbol));
+        await this.upstream.interest(stream, count).catch(() => this.touch(stream));
       }),
     );
   }
+}
+
+function streamOf(sub: Subscription): Stream {
+  return { kind: sub.stream, symbol: sub.symbol };
+}
+
+function keyOf(sub: Subscription): string {
+  return streamKey(streamOf(sub));
 }

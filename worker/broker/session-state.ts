@@ -1,11 +1,21 @@
+import type { StreamKind } from "../market/symbol";
 import type { StompVersion } from "../protocol/stomp/frame";
 
 export type AckMode = "auto" | "client" | "client-individual";
 
 export interface Subscription {
   id: string;
+  stream: StreamKind;
   symbol: string;
   ack: AckMode;
+  /** `x-throttle-ms`: at most one MESSAGE per this many ms, always the newest (conflation). */
+  throttleMs?: number;
+}
+
+/** A client's last position in a ticker stream (`x-since:<epoch>:<seq>`). */
+export interface StreamPosition {
+  epoch: string;
+  seq: number;
 }
 
 /**

@@ -2,12 +2,14 @@ import { FrameDecoder } from "../protocol/stomp/decoder";
 import { encodeFrame, type HeaderList } from "../protocol/stomp/encoder";
 import { StompError } from "../protocol/stomp/errors";
 import { header, SUPPORTED_VERSIONS, type Frame, type StompVersion } from "../protocol/stomp/frame";
-import { SymbolError, symbolFromDestination } from "../market/symbol";
-import type { AckMode, SessionState, Subscription } from "./session-state";
+import { streamFromDestination, SymbolError, symbolFromDestination, type Stream } from "../market/symbol";
+import type { AckMode, SessionState, StreamPosition, Subscription } from "./session-state";
 
 export const SERVER_NAME = "edge-ticker/0.1";
 const MAX_SUBSCRIPTION_ID = 100;
 const ACK_MODES: ReadonlySet<string> = new Set(["auto", "client", "client-individual"]);
+export const MIN_THROTTLE_MS = 100;
+export const MAX_THROTTLE_MS = 60_000;
 
 export interface SessionLimits {
   maxFrameBytes: number;
@@ -20,17 +22,31 @@ export interface SessionLimits {
 export interface SessionTransport {
   /** A control frame (CONNECTED, RECEIPT, ERROR): written at once, after anything queued. */
   send(text: string): void;
-  /** A MESSAGE frame: queued, and written together with the others of its delivery turn. */
-  queue(text: string): void;
+  /**
+   * A MESSAGE frame: queued, and written together with the others of its delivery turn.
+   * With `conflate`, at most one per `everyMs` leaves for `key` (a subscription): the
+   * newest, and the last of a burst always follows once the interval is over.
+   */
+  queue(text: string, conflate?: Conflation): void;
+  /** Drops a MESSAGE still held back for `key` (the subscription ended). */
+  discard(key: string): void;
   close(code: number, reason: string): void;
   /** Persist `state` so the session survives the object being evicted. */
   save(state: SessionState): void;
 }
 
+export interface Conflation {
+  key: string;
+  everyMs: number;
+}
+
 /** What the session needs from the broker that hosts it. */
 export interface SessionBroker {
-  /** Registers `sub` and sends its snapshot before any live tick. */
-  subscribe(session: StompSession, sub: Subscription): Promise<void>;
+  /**
+   * Registers `sub` and sends its first messages before any live one: the snapshot, or
+   * with `since` every tick after that position (or the snapshot marked as a gap).
+   */
+  subscribe(session: StompSession, sub: Subscription, since?: StreamPosition): Promise<void>;
   unsubscribe(session: StompSession, sub: Subscription): Promise<void>;
   publish(symbol: string, body: unknown): Promise<void>;
   isPublisherPasscode(passcode: string): Promise<boolean>;
@@ -165,7 +181,7 @@ export class StompSession {
 
   private async subscribe(frame: Frame): Promise<void> {
     const destination = required(frame, "destination");
-    const symbol = symbolOf(destination);
+    const stream = streamOf(destination);
     const id = header(frame, "id") ?? (this.version === "1.0" ? destination : undefined);
     if (id === undefined) throw new StompError("Missing header: id", "SUBSCRIBE requires an id header (STOMP 1.1+).");
     if (id.length === 0 || id.length > MAX_SUBSCRIPTION_ID) {
@@ -183,10 +199,13 @@ export class StompSession {
     }
     const ack = header(frame, "ack") ?? "auto";
     if (!ACK_MODES.has(ack)) throw new StompError("Invalid ack mode", `ack must be auto, client or client-individual.`);
-    const sub: Subscription = { id, symbol, ack: ack as AckMode };
+    const since = parseSince(header(frame, "x-since"), stream);
+    const throttleMs = parseThrottle(header(frame, "x-throttle-ms"));
+    const sub: Subscription = { id, stream: stream.kind, symbol: stream.symbol, ack: ack as AckMode };
+    if (throttleMs !== undefined) sub.throttleMs = throttleMs;
     this.state.subs.push(sub);
     this.transport.save(this.state);
-    await this.broker.subscribe(this, sub);
+    await this.broker.subscribe(this, sub, since);
   }
 
   private async unsubscribe(frame: Frame): Promise<void> {
@@ -239,6 +258,33 @@ function required(frame: Frame, name: string): string {
   const value = header(frame, name);
   if (value === undefined) throw new StompError(`Missing header: ${name}`, `${frame.command} requires a ${name} header.`);
   return value;
+}
+
+function streamOf(destination: string): Stream {
+  try {
+    return streamFromDestination(destination);
+  } catch (err) {
+    if (err instanceof SymbolError) throw new StompError("Unknown destination", err.message);
+    throw err;
+  }
+}
+
+/** `x-since:<epoch>:<seq>`: where a resuming client left a ticker stream. */
+function parseSince(value: string | undefined, stream: Stream): StreamPosition | undefined {
+  if (value === undefined) return undefined;
+  const match = /^([A-Za-z0-9-]{1,36}):(\d{1,15})$/.exec(value.trim());
+  if (!match) throw new StompError("Invalid x-since header", `Expected "<epoch>:<seq>" from a MESSAGE's x-epoch and x-seq, got "${value.slice(0, 60)}".`);
+  if (stream.kind !== "ticker") throw new StompError("Invalid x-since header", "x-since applies to /topic/ticker.{SYMBOL} subscriptions.");
+  return { epoch: match[1]!, seq: Number(match[2]) };
+}
+
+function parseThrottle(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = Number(value.trim());
+  if (!/^\d+$/.test(value.trim()) || ms < MIN_THROTTLE_MS || ms > MAX_THROTTLE_MS) {
+    throw new StompError("Invalid x-throttle-ms header", `x-throttle-ms is a whole number of milliseconds from ${MIN_THROTTLE_MS} to ${MAX_THROTTLE_MS}, got "${value.slice(0, 40)}".`);
+  }
+  return ms;
 }
 
 function symbolOf(destination: string): string {

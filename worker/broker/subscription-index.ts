@@ -1,30 +1,37 @@
+import { streamKey } from "../market/symbol";
 import type { Subscription } from "./session-state";
 import type { StompSession } from "./stomp-session";
-import { messageHead, renderMessage, type TickFrame } from "./tick-frame";
+import { messageHead, renderMessage, type StreamFrame } from "./stream-frame";
 
-interface Delivery {
+export interface Delivery {
   session: StompSession;
+  subscriptionId: string;
   head: string;
   needsAck: boolean;
+  /** `x-throttle-ms`: the connection keeps only the newest MESSAGE per this many ms. */
+  throttleMs?: number;
 }
 
-/** The subscriptions held by one hub, indexed by symbol for fan-out. In memory only: rebuilt from session state on wake. */
+/** The subscriptions held by one hub, indexed by stream for fan-out. In memory only: rebuilt from session state on wake. */
 export class SubscriptionIndex {
-  private readonly bySymbol = new Map<string, Set<Delivery>>();
-  private readonly bySession = new Map<StompSession, Map<string, { symbol: string; delivery: Delivery }>>();
+  private readonly byStream = new Map<string, Set<Delivery>>();
+  private readonly bySession = new Map<StompSession, Map<string, { key: string; delivery: Delivery }>>();
 
   add(session: StompSession, sub: Subscription): Delivery {
     const delivery: Delivery = {
       session,
+      subscriptionId: sub.id,
       head: messageHead(session.version, sub.id),
       needsAck: session.version === "1.2" && sub.ack !== "auto",
+      throttleMs: sub.throttleMs,
     };
-    let set = this.bySymbol.get(sub.symbol);
-    if (!set) this.bySymbol.set(sub.symbol, (set = new Set()));
+    const key = streamKey({ kind: sub.stream, symbol: sub.symbol });
+    let set = this.byStream.get(key);
+    if (!set) this.byStream.set(key, (set = new Set()));
     set.add(delivery);
     let own = this.bySession.get(session);
     if (!own) this.bySession.set(session, (own = new Map()));
-    own.set(sub.id, { symbol: sub.symbol, delivery });
+    own.set(sub.id, { key, delivery });
     return delivery;
   }
 
@@ -33,42 +40,48 @@ export class SubscriptionIndex {
     const entry = own?.get(subId);
     if (!own || !entry) return;
     own.delete(subId);
-    this.unlink(entry.symbol, entry.delivery);
+    // A MESSAGE held back by conflation must not follow an UNSUBSCRIBE.
+    session.transport.discard(subId);
+    this.unlink(entry.key, entry.delivery);
   }
 
   removeSession(session: StompSession): void {
     const own = this.bySession.get(session);
     if (!own) return;
-    for (const { symbol, delivery } of own.values()) this.unlink(symbol, delivery);
+    for (const { key, delivery } of own.values()) this.unlink(key, delivery);
     this.bySession.delete(session);
   }
 
-  /** Symbols the session subscribes to (each once). */
-  symbolsOf(session: StompSession): Set<string> {
-    return new Set([...(this.bySession.get(session)?.values() ?? [])].map((e) => e.symbol));
+  /** Streams the session subscribes to (each once). */
+  streamsOf(session: StompSession): Set<string> {
+    return new Set([...(this.bySession.get(session)?.values() ?? [])].map((e) => e.key));
   }
 
-  count(symbol: string): number {
-    return this.bySymbol.get(symbol)?.size ?? 0;
+  count(key: string): number {
+    return this.byStream.get(key)?.size ?? 0;
   }
 
-  /** Sends `frame` to one subscription (the snapshot). */
-  sendTo(delivery: Delivery, frame: TickFrame): void {
-    delivery.session.transport.queue(renderMessage(delivery.head, delivery.needsAck, frame));
+  /** Sends `frame` to one subscription (its snapshot or replay); `extra` adds headers such as `x-gap`. */
+  sendTo(delivery: Delivery, frame: StreamFrame, extra = ""): void {
+    delivery.session.transport.queue(renderMessage(delivery.head, delivery.needsAck, frame, extra));
   }
 
-  /** Sends `frame` to every subscription of its symbol; returns how many were sent. */
-  fanOut(frame: TickFrame): number {
-    const set = this.bySymbol.get(frame.symbol);
+  /** Sends `frame` to every subscription of its stream (throttled ones through conflation); returns how many. */
+  fanOut(frame: StreamFrame): number {
+    const set = this.byStream.get(frame.key);
     if (!set) return 0;
-    for (const d of set) d.session.transport.queue(renderMessage(d.head, d.needsAck, frame));
+    for (const d of set) {
+      const text = renderMessage(d.head, d.needsAck, frame);
+      if (d.throttleMs === undefined) d.session.transport.queue(text);
+      else d.session.transport.queue(text, { key: d.subscriptionId, everyMs: d.throttleMs });
+    }
     return set.size;
   }
 
-  private unlink(symbol: string, delivery: Delivery): void {
-    const set = this.bySymbol.get(symbol);
+  private unlink(key: string, delivery: Delivery): void {
+    const set = this.byStream.get(key);
     if (!set) return;
     set.delete(delivery);
-    if (set.size === 0) this.bySymbol.delete(symbol);
+    if (set.size === 0) this.byStream.delete(key);
   }
 }

@@ -1,5 +1,5 @@
 import type { SessionState } from "../broker/session-state";
-import type { SessionTransport, StompSession } from "../broker/stomp-session";
+import type { Conflation, SessionTransport, StompSession } from "../broker/stomp-session";
 import { decodeSocketMessage } from "../protocol/sockjs/frames";
 import { messageText } from "../transports/sockjs/websocket";
 import type { Flushable, WriteBatcher } from "./write-batcher";
@@ -21,15 +21,27 @@ export interface Carrier {
   save(state: SessionState): void;
 }
 
+/** A throttled subscription's state in the write path. */
+interface Conflated {
+  everyMs: number;
+  /** When its last MESSAGE left. */
+  sentAt: number;
+  /** The newest MESSAGE not yet sent (an older one is replaced, never sent after it). */
+  held?: string;
+}
+
 /**
  * One client connection, whatever its transport: it unwraps inbound framing for the
  * STOMP session, echoes SockJS-wrapped heart-beats, and is the single outbound write
  * path. MESSAGE frames are queued and leave together (one WebSocket message, or one
  * SockJS `a[...]` frame, per flush); control frames flush the queue at once, in order.
+ * Throttled subscriptions are conflated here: at most one MESSAGE per interval, always
+ * the newest, and the last of a burst leaves when the interval is over.
  */
 export class Connection implements SessionTransport, Flushable {
   session: StompSession | undefined;
   private out: string[] = [];
+  private readonly conflated = new Map<string, Conflated>();
   private closed = false;
 
   constructor(
@@ -40,10 +52,25 @@ export class Connection implements SessionTransport, Flushable {
     private readonly onClose: () => void = () => {},
   ) {}
 
-  queue(text: string): void {
+  queue(text: string, conflate?: Conflation): void {
     if (this.closed) return;
+    if (conflate) {
+      let entry = this.conflated.get(conflate.key);
+      if (!entry) this.conflated.set(conflate.key, (entry = { everyMs: conflate.everyMs, sentAt: Number.NEGATIVE_INFINITY }));
+      const due = entry.sentAt + entry.everyMs;
+      if (entry.held !== undefined || Date.now() < due) {
+        entry.held = text;
+        this.batcher.markAt(this, due);
+        return;
+      }
+      entry.sentAt = Date.now();
+    }
     this.out.push(text);
     this.batcher.mark(this);
+  }
+
+  discard(key: string): void {
+    this.conflated.delete(key);
   }
 
   send(text: string): void {
@@ -53,7 +80,8 @@ export class Connection implements SessionTransport, Flushable {
   }
 
   flush(): void {
-    if (this.out.length === 0) return;
+    this.releaseConflated();
+    if (this.out.length === 0 || this.closed) return;
     const frames = this.out;
     this.out = [];
     this.carrier.write(frames);
@@ -65,6 +93,22 @@ export class Connection implements SessionTransport, Flushable {
     this.closed = true;
     this.carrier.close(code, reason);
     this.onClose();
+  }
+
+  /** Moves held-back MESSAGEs whose interval is over into the queue; asks to come back for the rest. */
+  private releaseConflated(): void {
+    const now = Date.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const entry of this.conflated.values()) {
+      if (entry.held === undefined) continue;
+      const due = entry.sentAt + entry.everyMs;
+      if (due <= now) {
+        this.out.push(entry.held);
+        entry.held = undefined;
+        entry.sentAt = now;
+      } else next = Math.min(next, due);
+    }
+    if (Number.isFinite(next)) this.batcher.markAt(this, next);
   }
 
   save(state: SessionState): void {

@@ -20,10 +20,42 @@ export function topicFor(symbol: string): string {
   return TOPIC_PREFIX + symbol;
 }
 
-/** The symbol of a `/topic/ticker.{SYMBOL}` destination, or an error saying what is wrong. */
+/** What a subscription watches: a symbol's ticks, or how many subscriptions it has. */
+export type StreamKind = "ticker" | "viewers";
+
+export interface Stream {
+  kind: StreamKind;
+  symbol: string;
+}
+
+const STREAM_PREFIXES: ReadonlyArray<readonly [string, StreamKind]> = [
+  [TOPIC_PREFIX, "ticker"],
+  ["/topic/viewers.", "viewers"],
+];
+
+/** `/topic/ticker.AAPL` → the ticker stream of AAPL; `/topic/viewers.AAPL` → its viewer count. */
+export function streamFromDestination(destination: string): Stream {
+  for (const [prefix, kind] of STREAM_PREFIXES) {
+    if (destination.startsWith(prefix)) return { kind, symbol: normalizeSymbol(destination.slice(prefix.length)) };
+  }
+  throw new SymbolError(
+    `unknown destination "${destination.slice(0, 64)}": expected /topic/ticker.{SYMBOL} or /topic/viewers.{SYMBOL}`,
+  );
+}
+
+/** The symbol of a `/topic/ticker.{SYMBOL}` destination (where only ticks make sense: SEND), or why not. */
 export function symbolFromDestination(destination: string): string {
   if (!destination.startsWith(TOPIC_PREFIX)) {
     throw new SymbolError(`unknown destination "${destination.slice(0, 64)}": expected ${TOPIC_PREFIX}{SYMBOL}`);
   }
   return normalizeSymbol(destination.slice(TOPIC_PREFIX.length));
+}
+
+/** One name per stream, used to index subscriptions and route frames: `ticker.AAPL`, `viewers.AAPL`. */
+export function streamKey(stream: Stream): string {
+  return `${stream.kind}.${stream.symbol}`;
+}
+
+export function destinationOf(key: string): string {
+  return `/topic/${key}`;
 }

@@ -27,6 +27,11 @@ export interface Tick extends Quote {
   change: number;
   changePercent: number;
   stale?: boolean;
+  /**
+   * How long after this tick, without a newer one, the price counts as stale: the server
+   * re-sends it with `stale: true` then, and the page and widget mark it at the same time.
+   */
+  staleAfterMs?: number;
 }
 
 export class QuoteError extends Error {}

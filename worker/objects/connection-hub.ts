@@ -3,7 +3,7 @@ import { isPublishToken } from "../auth/publish-token";
 import { HubBroker, type Upstream } from "../broker/hub-broker";
 import { newSessionState, type SessionState } from "../broker/session-state";
 import { StompSession } from "../broker/stomp-session";
-import type { TickFrame } from "../broker/tick-frame";
+import type { StreamFrame } from "../broker/stream-frame";
 import { readConfig, type Config } from "../config";
 import { Connection, type Carrier, type ConnectionKind } from "../connections/connection";
 import { WriteBatcher } from "../connections/write-batcher";
@@ -51,7 +51,11 @@ export class ConnectionHub extends DurableObject<Env> {
     if (!name) throw new Error("ConnectionHub must be addressed by name (hub:{region}:{shard})");
     this.name = name;
     this.batcher = new WriteBatcher(this.config.hubFlushMs);
-    this.broker = new HubBroker(this.upstream(), { later: (fn, ms) => setTimeout(fn, ms) }, this.config.interestDebounceMs);
+    this.broker = new HubBroker(
+      this.upstream(),
+      { later: (fn, ms) => setTimeout(fn, ms) },
+      { debounceMs: this.config.interestDebounceMs, maxReplay: this.config.maxReplay },
+    );
     this.httpSessions = new SessionServer(this.config.sockjs, (channel) => this.openHttpSession(channel));
     // Client heart-beats (a lone EOL) are answered by the runtime without waking us;
     // the echo doubles as the server's heart-beat.
@@ -113,9 +117,9 @@ export class ConnectionHub extends DurableObject<Env> {
 
   // ---------------------------------------------------------------- from sources
 
-  /** Frames of one symbol from its source or a relay; returns the subscriptions held here. */
-  deliver(symbol: string, frames: TickFrame[]): Promise<number> {
-    return this.broker.deliver(symbol, frames);
+  /** Frames of one stream (`ticker.AAPL`, `viewers.AAPL`) from its source or a relay; returns the subscriptions held here. */
+  deliver(key: string, frames: StreamFrame[]): Promise<number> {
+    return this.broker.deliver(key, frames);
   }
 
   // ---------------------------------------------------------------- liveness
@@ -230,9 +234,9 @@ export class ConnectionHub extends DurableObject<Env> {
   private upstream(): Upstream {
     const env = this.env;
     return {
-      attach: (symbol, count) => sourceStub(env, symbol).attach(this.name, count),
-      interest: (symbol, count) => sourceStub(env, symbol).interest(this.name, count),
-      range: (symbol, after, before) => sourceStub(env, symbol).range(after, before),
+      attach: (stream, count) => sourceStub(env, stream.symbol).attach(this.name, count, stream.kind),
+      interest: (stream, count) => sourceStub(env, stream.symbol).interest(this.name, count, stream.kind),
+      range: (symbol, after, before, limit) => sourceStub(env, symbol).range(after, before, limit),
       publish: async (symbol, quote) => void (await sourceStub(env, symbol).publishQuotes([quote])),
       isPublisherPasscode: (passcode) => isPublishToken(env, passcode),
     };

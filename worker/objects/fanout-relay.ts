@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { FanoutNode } from "../broker/fanout-tree";
-import type { TickFrame } from "../broker/tick-frame";
+import type { StreamFrame } from "../broker/stream-frame";
 import type { Env } from "../env";
 import { deliverTo } from "./fanout";
 
@@ -11,8 +11,8 @@ import { deliverTo } from "./fanout";
  * has taken the frames, so the source's one-call-in-flight order holds through it.
  */
 export class FanoutRelay extends DurableObject<Env> {
-  async forward(symbol: string, frames: TickFrame[], children: FanoutNode[]): Promise<string[]> {
-    const idle = await Promise.all(children.map((child) => deliverTo(this.env, symbol, frames, child)));
+  async forward(key: string, frames: StreamFrame[], children: FanoutNode[]): Promise<string[]> {
+    const idle = await Promise.all(children.map((child) => deliverTo(this.env, key, frames, child)));
     return idle.flat();
   }
 

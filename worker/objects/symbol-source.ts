@@ -1,17 +1,20 @@
 import { DurableObject } from "cloudflare:workers";
 import { buildFanoutTree, nodeName, treeShape, type FanoutNode } from "../broker/fanout-tree";
 import { DeliveryQueues } from "../broker/delivery-queue";
-import { buildTickFrame, type TickFrame } from "../broker/tick-frame";
+import { buildTickFrame, buildViewersFrame, type StreamFrame } from "../broker/stream-frame";
 import { readConfig, type Config } from "../config";
 import type { Env } from "../env";
 import type { QuoteResult } from "../feeds/provider";
 import { log } from "../log";
+import type { StreamKind } from "../market/symbol";
 import { nextTick, type Quote, type Tick } from "../market/tick";
 import { deliverTo } from "./fanout";
 import { schedulerFor } from "./stubs";
 
-/** At most this many ticks answer one gap-fill request. */
-const MAX_RANGE = 1_000;
+/** At most this many ticks answer one range request (gap filling, resuming). */
+const MAX_RANGE = 10_000;
+/** Viewer counts go out at most this often. */
+const VIEWERS_EVERY_MS = 1_000;
 
 interface Holder {
   count: number;
@@ -26,18 +29,29 @@ interface Holder {
  * counts. Prices come from its feed-scheduler shard (always within the request budget)
  * or from publishers; each tick is sent once to each child of the fan-out tree (hubs,
  * or relays when there are more hubs than FANOUT_DEGREE), without waiting for it.
+ * Hubs with `/topic/viewers.{SYMBOL}` subscribers ("watchers") get the total count
+ * whenever it changes, at most once a second.
  */
 export class SymbolSource extends DurableObject<Env> {
   private readonly config: Config;
   private readonly symbol: string;
   private latest: Tick | undefined;
-  private latestFrame: TickFrame | undefined;
+  private latestFrame: StreamFrame | undefined;
   private epoch = "";
   private readonly holders = new Map<string, Holder>();
+  /** Hubs with viewer-count subscribers, with how many. */
+  private readonly watchers = new Map<string, number>();
+  private readonly viewerQueues: DeliveryQueues<string, StreamFrame>;
+  private viewersFrame: StreamFrame;
+  /** The count in `viewersFrame`. */
+  private reportedViewers: number;
+  private viewersTimer: ReturnType<typeof setTimeout> | undefined;
   private generation = 0;
+  /** The expected time between feed updates, as the scheduler last said (budget-limited feeds poll slowly). */
+  private updateIntervalMs: number;
   private tree: FanoutNode[] = [];
-  private readonly fanout: DeliveryQueues<FanoutNode, TickFrame>;
-  private firstQuote: Promise<TickFrame> | undefined;
+  private readonly fanout: DeliveryQueues<FanoutNode, StreamFrame>;
+  private firstQuote: Promise<StreamFrame> | undefined;
   private publishedAt = 0;
   /** When the feed last delivered a good quote (memory only: a woken object counts from now). */
   private freshAt = Date.now();
@@ -49,18 +63,28 @@ export class SymbolSource extends DurableObject<Env> {
     const name = ctx.id.name;
     if (!name) throw new Error("SymbolSource must be addressed by name (idFromName(symbol))");
     this.symbol = name;
+    this.updateIntervalMs = this.config.tickIntervalMs;
     this.fanout = new DeliveryQueues(nodeName, (node, frames) => this.send(node, frames));
+    this.viewerQueues = new DeliveryQueues(
+      (hub) => hub,
+      (hub, frames) => this.sendViewers(hub, frames),
+    );
     const sql = ctx.storage.sql;
     sql.exec("CREATE TABLE IF NOT EXISTS history (seq INTEGER PRIMARY KEY, tick TEXT NOT NULL)");
     sql.exec("CREATE TABLE IF NOT EXISTS holders (name TEXT PRIMARY KEY, count INTEGER NOT NULL)");
+    sql.exec("CREATE TABLE IF NOT EXISTS watchers (name TEXT PRIMARY KEY, count INTEGER NOT NULL)");
     for (const row of sql.exec<{ name: string; count: number }>("SELECT name, count FROM holders")) {
       this.holders.set(row.name, { count: row.count, generation: 0 });
     }
+    for (const row of sql.exec<{ name: string; count: number }>("SELECT name, count FROM watchers")) {
+      this.watchers.set(row.name, row.count);
+    }
+    this.reportedViewers = this.viewers();
+    this.viewersFrame = buildViewersFrame(this.symbol, this.reportedViewers, Date.now());
     this.rebuildTree();
     void ctx.blockConcurrencyWhile(async () => {
       const stored = await ctx.storage.get<unknown>(["tick", "epoch", "publishedAt"]);
       this.latest = stored.get("tick") as Tick | undefined;
-      if (this.latest) this.latestFrame = buildTickFrame(this.latest);
       this.publishedAt = (stored.get("publishedAt") as number | undefined) ?? 0;
       this.epoch = (stored.get("epoch") as string | undefined) ?? "";
       if (!this.epoch) {
@@ -68,34 +92,40 @@ export class SymbolSource extends DurableObject<Env> {
         this.epoch = crypto.randomUUID().slice(0, 8);
         await ctx.storage.put("epoch", this.epoch);
       }
+      if (this.latest) this.latestFrame = buildTickFrame(this.latest, this.epoch);
     });
   }
 
   // ---------------------------------------------------------------- hubs
 
-  /** A hub holds `count` subscriptions of this symbol; returns the latest frame (its snapshot). */
-  async attach(hub: string, count: number): Promise<TickFrame> {
+  /** A hub holds `count` subscriptions of one of this symbol's streams; returns its latest frame (the snapshot). */
+  async attach(hub: string, count: number, stream: StreamKind = "ticker"): Promise<StreamFrame> {
+    if (stream === "viewers") {
+      this.setWatcher(hub, Math.max(1, count));
+      return this.viewersFrame;
+    }
     this.setHolder(hub, Math.max(1, count));
     const frame = await this.ensureLatest();
     await this.syncRegistration();
     return frame;
   }
 
-  /** A hub's subscription count changed (0: it holds none any more). */
-  async interest(hub: string, count: number): Promise<void> {
+  /** A hub's subscription count of one of this symbol's streams changed (0: it holds none any more). */
+  async interest(hub: string, count: number, stream: StreamKind = "ticker"): Promise<void> {
+    if (stream === "viewers") return this.setWatcher(hub, count);
     this.setHolder(hub, count);
     await this.syncRegistration();
   }
 
-  /** Frames with `after < seq < before`, oldest first: a hub fills a gap in its deliveries. */
-  range(after: number, before: number): TickFrame[] {
+  /** Ticks with `after < seq < before`, oldest first, at most `limit`: a hub fills a gap, or a client resumes. */
+  range(after: number, before: number, limit = MAX_RANGE): StreamFrame[] {
     const rows = this.ctx.storage.sql.exec<{ tick: string }>(
       "SELECT tick FROM history WHERE seq > ? AND seq < ? ORDER BY seq LIMIT ?",
       after,
       before,
-      MAX_RANGE,
+      Math.min(limit, MAX_RANGE),
     );
-    return rows.toArray().map((r) => buildTickFrame(JSON.parse(r.tick) as Tick));
+    return rows.toArray().map((r) => buildTickFrame(JSON.parse(r.tick) as Tick, this.epoch));
   }
 
   /** Subscriptions across every hub. */
@@ -118,6 +148,7 @@ export class SymbolSource extends DurableObject<Env> {
       this.registered = false;
       return { active: false };
     }
+    if (updateIntervalMs > 0) this.updateIntervalMs = updateIntervalMs;
     const now = Date.now();
     // Published ticks are authoritative: the feed stays quiet for the symbol while they flow.
     if (result && "quote" in result && now - this.publishedAt >= this.config.publishHoldMs) {
@@ -125,8 +156,7 @@ export class SymbolSource extends DurableObject<Env> {
       this.freshAt = now;
     }
     const latest = this.latest;
-    const staleAfter = Math.max(this.config.staleAfterMs, 2 * updateIntervalMs);
-    if (latest && !latest.stale && now - Math.max(this.freshAt, this.publishedAt) > staleAfter) {
+    if (latest && !latest.stale && now - Math.max(this.freshAt, this.publishedAt) > this.staleAfterMs()) {
       // Never a made-up price: the last good one again, flagged.
       this.record({ ...latest, seq: latest.seq + 1, stale: true });
     }
@@ -196,7 +226,7 @@ export class SymbolSource extends DurableObject<Env> {
     else await scheduler.deactivate(this.symbol);
   }
 
-  private ensureLatest(): Promise<TickFrame> {
+  private ensureLatest(): Promise<StreamFrame> {
     if (this.latestFrame) return Promise.resolve(this.latestFrame);
     // The first quote of a cold symbol goes through the scheduler's request budget too.
     this.firstQuote ??= schedulerFor(this.env, this.symbol, this.config.schedulerShards)
@@ -210,7 +240,16 @@ export class SymbolSource extends DurableObject<Env> {
   }
 
   private commit(quote: Quote): Tick {
-    return this.record(nextTick(this.latest, quote, Date.now()));
+    return this.record({ ...nextTick(this.latest, quote, Date.now()), staleAfterMs: this.staleAfterMs() });
+  }
+
+  /**
+   * How long without a new price before it counts as stale: STALE_AFTER_MS, or two
+   * update intervals of a feed the budget makes poll slowly. Each tick carries it, so
+   * the page, the widget and the server judge staleness alike.
+   */
+  private staleAfterMs(): number {
+    return Math.max(this.config.staleAfterMs, 2 * this.updateIntervalMs);
   }
 
   /** Numbers, persists and sends one tick. */
@@ -222,15 +261,15 @@ export class SymbolSource extends DurableObject<Env> {
     // A bounded ring in SQLite: one insert and one trim per tick.
     this.ctx.storage.sql.exec("INSERT OR REPLACE INTO history (seq, tick) VALUES (?, ?)", tick.seq, JSON.stringify(tick));
     this.ctx.storage.sql.exec("DELETE FROM history WHERE seq <= ?", tick.seq - this.config.historySize);
-    const frame = buildTickFrame(tick);
+    const frame = buildTickFrame(tick, this.epoch);
     this.latestFrame = frame;
     for (const child of this.tree) this.fanout.push(child, frame);
     return tick;
   }
 
-  private async send(node: FanoutNode, frames: TickFrame[]): Promise<void> {
+  private async send(node: FanoutNode, frames: StreamFrame[]): Promise<void> {
     const generations = new Map([...this.holders].map(([name, h]) => [name, h.generation]));
-    const idle = await deliverTo(this.env, this.symbol, frames, node);
+    const idle = await deliverTo(this.env, `ticker.${this.symbol}`, frames, node);
     for (const hub of idle) {
       // Only if nothing changed since the delivery left: a new attach wins.
       if (this.holders.get(hub)?.generation === generations.get(hub)) this.setHolder(hub, 0);
@@ -245,11 +284,44 @@ export class SymbolSource extends DurableObject<Env> {
       this.holders.delete(hub);
       this.ctx.storage.sql.exec("DELETE FROM holders WHERE name = ?", hub);
       this.rebuildTree();
+      this.viewersChanged();
       return;
     }
     this.holders.set(hub, { count, generation: ++this.generation });
-    if (known?.count !== count) this.ctx.storage.sql.exec("INSERT OR REPLACE INTO holders (name, count) VALUES (?, ?)", hub, count);
+    if (known?.count !== count) {
+      this.ctx.storage.sql.exec("INSERT OR REPLACE INTO holders (name, count) VALUES (?, ?)", hub, count);
+      this.viewersChanged();
+    }
     if (!known) this.rebuildTree();
+  }
+
+  private setWatcher(hub: string, count: number): void {
+    if (count <= 0) {
+      this.watchers.delete(hub);
+      this.ctx.storage.sql.exec("DELETE FROM watchers WHERE name = ?", hub);
+    } else if (this.watchers.get(hub) !== count) {
+      this.watchers.set(hub, count);
+      this.ctx.storage.sql.exec("INSERT OR REPLACE INTO watchers (name, count) VALUES (?, ?)", hub, count);
+    }
+  }
+
+  /** The viewer count changed: watchers hear of it now, or once a second has passed since the last report. */
+  private viewersChanged(): void {
+    if (this.viewersTimer !== undefined) return;
+    const wait = this.viewersFrame.seq + VIEWERS_EVERY_MS - Date.now();
+    this.viewersTimer = setTimeout(() => {
+      this.viewersTimer = undefined;
+      const viewers = this.viewers();
+      if (viewers === this.reportedViewers) return;
+      this.reportedViewers = viewers;
+      this.viewersFrame = buildViewersFrame(this.symbol, viewers, Math.max(Date.now(), this.viewersFrame.seq + 1));
+      for (const hub of this.watchers.keys()) this.viewerQueues.push(hub, this.viewersFrame);
+    }, Math.max(0, wait));
+  }
+
+  private async sendViewers(hub: string, frames: StreamFrame[]): Promise<void> {
+    const idle = await deliverTo(this.env, `viewers.${this.symbol}`, frames, { hub });
+    if (idle.length > 0) this.setWatcher(hub, 0);
   }
 
   private rebuildTree(): void {

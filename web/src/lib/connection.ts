@@ -6,7 +6,7 @@ import type { Tick } from "./tick";
 export const TRANSPORTS = ["auto", "websocket", "xhr-streaming", "xhr-polling", "eventsource", "iframe-eventsource", "jsonp-polling"] as const;
 export type TransportChoice = (typeof TRANSPORTS)[number];
 
-export type LinkState = "connecting" | "connected" | "reconnecting" | "failed" | "not-enabled" | "paused";
+export type LinkState = "connecting" | "connected" | "reconnecting" | "failed" | "not-enabled";
 
 export interface LinkStatus {
   state: LinkState;
@@ -20,7 +20,16 @@ export interface LinkStatus {
   lastTickAt?: number;
 }
 
-type Listener = (tick: Tick) => void;
+/** How a tick reached us: live, replayed after a reconnect, or the newest after ticks that could not be recovered. */
+export type Arrival = { kind: "live" } | { kind: "replayed" } | { kind: "gap"; missed?: number };
+
+type Listener = (tick: Tick, arrival: Arrival) => void;
+
+/** A stream position from a MESSAGE's x-epoch and x-seq. */
+interface Position {
+  epoch: string;
+  seq: number;
+}
 
 const SOCKJS_FALLBACK = ["xhr-streaming", "xhr-polling", "eventsource", "iframe-eventsource", "jsonp-polling"];
 const BASE_DELAY_MS = 500;
@@ -36,13 +45,19 @@ function forcesSockJS(choice: TransportChoice): boolean {
 /**
  * One STOMP connection to an Edge Ticker host, shared by everything on the page.
  * WebSocket first; in auto mode it falls back to SockJS (loaded from the host) when
- * WebSocket fails. Reconnects with exponential backoff and jitter and resubscribes;
- * the server sends each symbol's latest tick on SUBSCRIBE, so views fill at once.
+ * WebSocket fails. Reconnects with exponential backoff and jitter and resubscribes from
+ * the last position of each symbol (`x-since`), so ticks missed while away are replayed,
+ * or the newest one arrives marked as a gap. An optional throttle asks the server for at
+ * most one tick per interval per symbol (`x-throttle-ms`).
  */
 export class TickerConnection {
   private readonly client: Client;
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly stompSubs = new Map<string, StompSubscription>();
+  private readonly positions = new Map<string, Position>();
+  private readonly viewerListeners = new Map<string, Set<(viewers: number) => void>>();
+  private readonly viewerSubs = new Map<string, StompSubscription>();
+  private throttleMs: number | undefined;
   private readonly statusListeners = new Set<(s: LinkStatus) => void>();
   private status: LinkStatus = { state: "connecting", failures: 0 };
   private choice: TransportChoice;
@@ -54,9 +69,10 @@ export class TickerConnection {
 
   constructor(
     private readonly host: string,
-    options: { transport?: TransportChoice; checkOrigin?: boolean } = {},
+    options: { transport?: TransportChoice; checkOrigin?: boolean; throttleMs?: number } = {},
   ) {
     this.choice = options.transport ?? "auto";
+    this.throttleMs = options.throttleMs;
     this.useSockJS = forcesSockJS(this.choice);
     this.client = new Client({
       reconnectDelay: 0, // reconnects are ours: backoff with jitter, and a transport decision per attempt
@@ -108,23 +124,43 @@ export class TickerConnection {
     };
   }
 
+  /** Live subscription count of `symbol` across the service (at most one update a second). */
+  watchViewers(symbol: string, listener: (viewers: number) => void): () => void {
+    let set = this.viewerListeners.get(symbol);
+    if (!set) {
+      this.viewerListeners.set(symbol, (set = new Set()));
+      if (this.client.connected) this.viewersSubscribe(symbol);
+    }
+    set.add(listener);
+    this.start();
+    return () => {
+      set.delete(listener);
+      if (set.size > 0) return;
+      this.viewerListeners.delete(symbol);
+      this.viewerSubs.get(symbol)?.unsubscribe();
+      this.viewerSubs.delete(symbol);
+    };
+  }
+
+  /**
+   * At most one tick per `ms` per symbol from now on (undefined: every tick). Every
+   * subscription is renewed from its last position, so nothing is skipped at the switch.
+   */
+  setThrottle(ms: number | undefined): void {
+    if (ms === this.throttleMs) return;
+    this.throttleMs = ms;
+    if (!this.client.connected) return;
+    for (const [symbol, sub] of this.stompSubs) {
+      sub.unsubscribe();
+      this.stompSubscribe(symbol);
+    }
+  }
+
   /** Switches transport (the picker); reconnects at once. */
   setTransport(choice: TransportChoice): void {
     this.choice = choice;
     this.useSockJS = forcesSockJS(choice);
     this.restart();
-  }
-
-  /** Stops network work (hidden page); `resume` reconnects and resubscribes. */
-  pause(): void {
-    this.stopped = true;
-    clearTimeout(this.retryTimer);
-    void this.client.deactivate();
-    this.setStatus({ state: "paused", failures: 0 });
-  }
-
-  resume(): void {
-    if (this.status.state === "paused") this.start();
   }
 
   private start(): void {
@@ -157,7 +193,9 @@ export class TickerConnection {
     const socket = this.client.webSocket as { transport?: string } | undefined;
     this.setStatus({ state: "connected", failures: 0, transport: socket?.transport ?? "websocket", lastTickAt: this.status.lastTickAt });
     this.stompSubs.clear();
+    this.viewerSubs.clear();
     for (const symbol of this.listeners.keys()) this.stompSubscribe(symbol);
+    for (const symbol of this.viewerListeners.keys()) this.viewersSubscribe(symbol);
   }
 
   private onClose(): void {
@@ -179,12 +217,36 @@ export class TickerConnection {
   }
 
   private stompSubscribe(symbol: string): void {
-    const sub = this.client.subscribe(topicFor(symbol), (message: IMessage) => {
-      const tick = JSON.parse(message.body) as Tick;
-      this.status = { ...this.status, lastTickAt: Date.now() };
-      for (const l of this.listeners.get(symbol) ?? []) l(tick);
-    });
+    const headers: Record<string, string> = {};
+    const since = this.positions.get(symbol);
+    if (since) headers["x-since"] = `${since.epoch}:${since.seq}`;
+    if (this.throttleMs !== undefined) headers["x-throttle-ms"] = String(this.throttleMs);
+    const sub = this.client.subscribe(
+      topicFor(symbol),
+      (message: IMessage) => {
+        const tick = JSON.parse(message.body) as Tick;
+        const epoch = message.headers["x-epoch"];
+        if (epoch) this.positions.set(symbol, { epoch, seq: tick.seq });
+        this.status = { ...this.status, lastTickAt: Date.now() };
+        const arrival: Arrival =
+          message.headers["x-gap"] === "true"
+            ? { kind: "gap", missed: message.headers["x-gap-count"] === undefined ? undefined : Number(message.headers["x-gap-count"]) }
+            : message.headers["x-replay"] === "true"
+              ? { kind: "replayed" }
+              : { kind: "live" };
+        for (const l of this.listeners.get(symbol) ?? []) l(tick, arrival);
+      },
+      headers,
+    );
     this.stompSubs.set(symbol, sub);
+  }
+
+  private viewersSubscribe(symbol: string): void {
+    const sub = this.client.subscribe(`/topic/viewers.${symbol}`, (message: IMessage) => {
+      const { viewers } = JSON.parse(message.body) as { viewers: number };
+      for (const l of this.viewerListeners.get(symbol) ?? []) l(viewers);
+    });
+    this.viewerSubs.set(symbol, sub);
   }
 
   /** Whether this page's origin may connect at all: a refused origin should say so, not spin. */

@@ -1,4 +1,4 @@
-import { TickerConnection, TRANSPORTS, type LinkStatus, type TransportChoice } from "../lib/connection";
+import { TickerConnection, TRANSPORTS, type Arrival, type LinkStatus, type TransportChoice } from "../lib/connection";
 import { direction, formatAge, formatChange, formatPercent, formatPrice } from "../lib/format";
 import { isStale, type Tick } from "../lib/tick";
 import { PriceChart } from "./chart";
@@ -13,8 +13,10 @@ const addError = $<HTMLParagraphElement>("#add-error");
 const stateEl = $<HTMLSpanElement>("#link-state");
 const detailEl = $<HTMLSpanElement>("#link-detail");
 const picker = $<HTMLSelectElement>("#transport");
-const chartTitle = $<HTMLHeadingElement>("#chart-title");
+const chartTitle = $<HTMLSpanElement>("#chart-title");
 const announcer = $<HTMLDivElement>("#announcer");
+const streamNote = $<HTMLParagraphElement>("#stream-note");
+const viewersEl = $<HTMLSpanElement>("#viewers");
 
 const TRANSPORT_KEY = "edge-ticker:transport";
 const savedTransport = localStorage.getItem(TRANSPORT_KEY) as TransportChoice | null;
@@ -27,6 +29,8 @@ const reduceMotion = matchMedia("(prefers-reduced-motion: reduce)");
 interface Row {
   el: HTMLTableRowElement;
   last?: Tick;
+  /** When `last` arrived, on this page's clock (staleness is judged from it). */
+  receivedAt: number;
   unsubscribe: () => void;
 }
 const rows = new Map<string, Row>();
@@ -48,16 +52,19 @@ function addRow(symbol: string): void {
   el.querySelector<HTMLButtonElement>(".select")!.addEventListener("click", () => select(symbol));
   el.querySelector<HTMLButtonElement>(".remove")!.addEventListener("click", () => remove(symbol));
   rowsEl.append(el);
-  const row: Row = { el, unsubscribe: () => {} };
+  const row: Row = { el, receivedAt: 0, unsubscribe: () => {} };
   rows.set(symbol, row);
-  row.unsubscribe = connection.subscribe(symbol, (tick) => onTick(row, tick));
+  row.unsubscribe = connection.subscribe(symbol, (tick, arrival) => onTick(row, tick, arrival));
 }
 
-function onTick(row: Row, tick: Tick): void {
+function onTick(row: Row, tick: Tick, arrival: Arrival): void {
   const previous = row.last;
   if (previous && tick.seq <= previous.seq) return;
+  noteArrival(row, tick, arrival);
   row.last = tick;
+  row.receivedAt = Date.now();
   const el = row.el;
+  el.dataset.seq = String(tick.seq);
   el.querySelector(".price")!.textContent = formatPrice(tick);
   el.querySelector(".change")!.textContent = formatChange(tick);
   el.querySelector(".pct")!.textContent = formatPercent(tick);
@@ -79,15 +86,58 @@ function onTick(row: Row, tick: Tick): void {
   }
 }
 
+// ------------------------------------------------------------------ resuming
+
+const resumed = { replayed: new Map<string, number>(), lost: new Map<string, number | undefined>() };
+let noteTimer: ReturnType<typeof setTimeout> | undefined;
+
+/**
+ * After a reconnect, ticks missed meanwhile are replayed, or the newest arrives marked as
+ * a gap: say so briefly. A jump in seq that is neither would be a silent gap: counted on
+ * the row (`data-silent-gaps`), which must never happen.
+ */
+function noteArrival(row: Row, tick: Tick, arrival: Arrival): void {
+  const previous = row.last;
+  if (arrival.kind === "live") {
+    if (previous && tick.seq > previous.seq + 1) row.el.dataset.silentGaps = String(Number(row.el.dataset.silentGaps ?? 0) + 1);
+    return;
+  }
+  if (arrival.kind === "replayed") {
+    resumed.replayed.set(tick.symbol, (resumed.replayed.get(tick.symbol) ?? 0) + 1);
+    row.el.dataset.replayed = String(Number(row.el.dataset.replayed ?? 0) + 1);
+  } else {
+    resumed.lost.set(tick.symbol, arrival.missed);
+  }
+  clearTimeout(noteTimer);
+  noteTimer = setTimeout(showResumeNote, 300);
+}
+
+function showResumeNote(): void {
+  const parts: string[] = [];
+  const replayed = [...resumed.replayed.values()].reduce((a, b) => a + b, 0);
+  if (replayed > 0) parts.push(`Back online: ${replayed} missed tick${replayed === 1 ? "" : "s"} replayed`);
+  for (const [symbol, missed] of resumed.lost) {
+    parts.push(`${symbol}: ${missed === undefined ? "some ticks" : `${missed} tick${missed === 1 ? "" : "s"}`} could not be recovered`);
+  }
+  resumed.replayed.clear();
+  resumed.lost.clear();
+  streamNote.textContent = parts.join(" · ");
+  streamNote.hidden = parts.length === 0;
+  clearTimeout(noteTimer);
+  noteTimer = setTimeout(() => {
+    streamNote.hidden = true;
+  }, 8_000);
+}
+
 function renderState(row: Row): void {
   const tick = row.last;
   const cell = row.el.querySelector(".state")!;
   if (!tick) return;
-  const stale = isStale(tick);
+  const stale = isStale(tick, row.receivedAt);
   const closed = tick.marketState === "CLOSED";
   row.el.classList.toggle("stale", stale);
   cell.textContent = stale ? "stale" : closed ? "closed" : tick.marketState === "REGULAR" || !tick.marketState ? "" : tick.marketState.toLowerCase();
-  cell.setAttribute("title", stale ? `Last tick ${formatAge(Date.now() - tick.ts)}` : closed ? "Market closed" : "");
+  cell.setAttribute("title", stale ? `Last tick ${formatAge(Date.now() - row.receivedAt)}` : closed ? "Market closed" : "");
 }
 
 function remove(symbol: string): void {
@@ -122,8 +172,17 @@ addForm.addEventListener("submit", (event) => {
 
 // ------------------------------------------------------------------ chart
 
+let unwatchViewers: (() => void) | undefined;
+
 async function select(symbol: string | undefined): Promise<void> {
   selected = symbol;
+  unwatchViewers?.();
+  viewersEl.textContent = "";
+  unwatchViewers = symbol
+    ? connection.watchViewers(symbol, (viewers) => {
+        viewersEl.textContent = `${viewers.toLocaleString()} watching`;
+      })
+    : undefined;
   for (const [s, row] of rows) {
     row.el.classList.toggle("selected", s === symbol);
     row.el.querySelector(".select")!.setAttribute("aria-pressed", String(s === symbol));
@@ -151,7 +210,6 @@ const STATE_TEXT: Record<LinkStatus["state"], string> = {
   reconnecting: "Reconnecting…",
   failed: "Connection failed",
   "not-enabled": "Not enabled for this site",
-  paused: "Paused",
 };
 
 function renderLink(): void {

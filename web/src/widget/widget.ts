@@ -6,30 +6,53 @@ import { sparklinePoints } from "./sparkline";
 import { WIDGET_CSS } from "./styles";
 
 /**
- * `<edge-ticker symbols="AAPL,MSFT" theme="light|dark" layout="tape|card|table">`.
+ * `<edge-ticker symbols="AAPL,MSFT" theme="light|dark" layout="tape|card|table" throttle="1000">`.
  * Loaded with `<script src="https://HOST/widget.js" async>`; it talks back to HOST.
- * Every widget on a page shares one connection.
+ * Every widget on a page shares one connection, which asks for at most one tick per
+ * `throttle` ms per symbol (the smallest any widget asks for), and one per 10 s while
+ * the tab is hidden.
  */
 
 const MAX_SYMBOLS = 20;
 const SPARK_POINTS = 60;
 const HIDDEN_GRACE_MS = 10_000;
+const DEFAULT_THROTTLE_MS = 1_000;
+const HIDDEN_THROTTLE_MS = 10_000;
+const MIN_THROTTLE_MS = 100;
+const MAX_THROTTLE_MS = 60_000;
 const LAYOUTS = ["tape", "card", "table"] as const;
 type Layout = (typeof LAYOUTS)[number];
 
 const scriptUrl = (document.currentScript as HTMLScriptElement | null)?.src ?? location.href;
 const HOST = new URL(scriptUrl).origin;
 
+const widgets = new Set<EdgeTicker>();
 let shared: TickerConnection | undefined;
+let hidden = false;
+
+/** What every widget on the page can live with: the smallest throttle asked for, or 10 s while hidden. */
+function applyThrottle(): void {
+  if (!shared) return;
+  const wanted = Math.min(...[...widgets].map((w) => w.throttleMs));
+  shared.setThrottle(hidden ? Math.max(HIDDEN_THROTTLE_MS, wanted) : Number.isFinite(wanted) ? wanted : DEFAULT_THROTTLE_MS);
+}
+
 function connection(): TickerConnection {
   if (!shared) {
-    const conn = (shared = new TickerConnection(HOST, { checkOrigin: true }));
-    // Hidden tabs do no network work; a short grace avoids churn on quick tab switches.
+    shared = new TickerConnection(HOST, { checkOrigin: true, throttleMs: DEFAULT_THROTTLE_MS });
+    // A hidden tab keeps its connection but slows to a tick per 10 s; a short grace avoids churn on quick tab switches.
     let timer: ReturnType<typeof setTimeout> | undefined;
     document.addEventListener("visibilitychange", () => {
       clearTimeout(timer);
-      if (document.hidden) timer = setTimeout(() => conn.pause(), HIDDEN_GRACE_MS);
-      else conn.resume();
+      if (document.hidden) {
+        timer = setTimeout(() => {
+          hidden = true;
+          applyThrottle();
+        }, HIDDEN_GRACE_MS);
+      } else if (hidden) {
+        hidden = false;
+        applyThrottle();
+      }
     });
   }
   return shared;
@@ -37,12 +60,14 @@ function connection(): TickerConnection {
 
 interface Entry {
   last?: Tick;
+  /** When `last` arrived, on this page's clock. */
+  receivedAt: number;
   spark: number[];
   unsubscribe: () => void;
 }
 
 class EdgeTicker extends HTMLElement {
-  static observedAttributes = ["symbols", "theme", "layout"];
+  static observedAttributes = ["symbols", "theme", "layout", "throttle"];
   private readonly root: ShadowRoot;
   private readonly entries = new Map<string, Entry>();
   private unwatch: (() => void) | undefined;
@@ -54,7 +79,16 @@ class EdgeTicker extends HTMLElement {
     this.root = this.attachShadow({ mode: "open" });
   }
 
+  /** The `throttle` attribute in ms (100 to 60,000; 1,000 when absent or invalid). */
+  get throttleMs(): number {
+    const value = Number(this.getAttribute("throttle") ?? DEFAULT_THROTTLE_MS);
+    return Number.isInteger(value) && value >= MIN_THROTTLE_MS && value <= MAX_THROTTLE_MS ? value : DEFAULT_THROTTLE_MS;
+  }
+
   connectedCallback(): void {
+    widgets.add(this);
+    connection();
+    applyThrottle();
     this.sync();
     this.unwatch ??= connection().onStatus((s) => {
       const blocked = s.state === "not-enabled";
@@ -66,14 +100,18 @@ class EdgeTicker extends HTMLElement {
   }
 
   disconnectedCallback(): void {
+    widgets.delete(this);
+    applyThrottle();
     for (const e of this.entries.values()) e.unsubscribe();
     this.entries.clear();
     this.unwatch?.();
     this.unwatch = undefined;
   }
 
-  attributeChangedCallback(): void {
-    if (this.isConnected) this.sync();
+  attributeChangedCallback(name: string): void {
+    if (!this.isConnected) return;
+    if (name === "throttle") applyThrottle();
+    else this.sync();
   }
 
   private get layout(): Layout {
@@ -99,7 +137,7 @@ class EdgeTicker extends HTMLElement {
     }
     for (const symbol of wanted) {
       if (this.entries.has(symbol)) continue;
-      const entry: Entry = { spark: [], unsubscribe: () => {} };
+      const entry: Entry = { spark: [], receivedAt: 0, unsubscribe: () => {} };
       this.entries.set(symbol, entry);
       entry.unsubscribe = connection().subscribe(symbol, (tick) => this.onTick(entry, tick));
       if (this.layout === "card") void this.fillSparkline(symbol, entry);
@@ -122,6 +160,7 @@ class EdgeTicker extends HTMLElement {
   private onTick(entry: Entry, tick: Tick): void {
     if (entry.last && tick.seq <= entry.last.seq) return;
     entry.last = tick;
+    entry.receivedAt = Date.now();
     entry.spark.push(tick.price);
     if (entry.spark.length > SPARK_POINTS) entry.spark.shift();
     this.schedule();
@@ -159,8 +198,8 @@ class EdgeTicker extends HTMLElement {
 
   private attrs(symbol: string, entry: Entry): string {
     const t = entry.last;
-    const cls = t && isStale(t) ? "stale" : "";
-    return `data-symbol="${symbol}" data-price="${t?.price ?? ""}" class="${cls}" title="${t ? label(t) : `${symbol}: waiting for prices`}"`;
+    const stale = t !== undefined && isStale(t, entry.receivedAt);
+    return `data-symbol="${symbol}" data-price="${t?.price ?? ""}" data-seq="${t?.seq ?? ""}" class="${stale ? "stale" : ""}" title="${t ? label(t, stale) : `${symbol}: waiting for prices`}"`;
   }
 
   private tapeItem(symbol: string, entry: Entry): string {
@@ -181,8 +220,8 @@ class EdgeTicker extends HTMLElement {
   }
 }
 
-function label(t: Tick): string {
-  const state = isStale(t) ? ", stale" : t.marketState === "CLOSED" ? ", market closed" : "";
+function label(t: Tick, stale: boolean): string {
+  const state = stale ? ", stale" : t.marketState === "CLOSED" ? ", market closed" : "";
   return `${t.symbol} ${formatPrice(t)} ${formatPercent(t)}${state}`;
 }
 

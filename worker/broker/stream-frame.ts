@@ -1,0 +1,57 @@
+import { byteLength } from "../protocol/stomp/encoder";
+import { escapeHeader } from "../protocol/stomp/escape";
+import type { StompVersion } from "../protocol/stomp/frame";
+import { destinationOf } from "../market/symbol";
+import type { Tick } from "../market/tick";
+
+/**
+ * One message of a stream rendered once for every subscriber: everything after the
+ * per-subscription headers. Built by the symbol's source and shipped as-is to every hub,
+ * so no hub does JSON or header work per socket.
+ */
+export interface StreamFrame {
+  /** The stream (`ticker.AAPL`, `viewers.AAPL`). */
+  key: string;
+  /** Position in the stream: a tick's seq (a viewer count's time, which only has to grow). */
+  seq: number;
+  /** The ticker stream's epoch: positions from another epoch do not apply. */
+  epoch: string;
+  messageId: string;
+  /** `destination`…`content-length`, blank line, JSON body, NUL. Needs no escaping in any version. */
+  tail: string;
+}
+
+function frame(key: string, seq: number, epoch: string, messageId: string, body: string, extra = ""): StreamFrame {
+  return {
+    key,
+    seq,
+    epoch,
+    messageId,
+    tail:
+      `destination:${destinationOf(key)}\nmessage-id:${messageId}\n${extra}` +
+      `content-type:application/json\ncontent-length:${byteLength(body)}\n\n${body}\0`,
+  };
+}
+
+/** A tick, with its stream position in `x-seq` and `x-epoch` (clients resume from them). */
+export function buildTickFrame(tick: Tick, epoch: string): StreamFrame {
+  return frame(`ticker.${tick.symbol}`, tick.seq, epoch, `${tick.symbol}-${tick.seq}`, JSON.stringify(tick), `x-seq:${tick.seq}\nx-epoch:${epoch}\n`);
+}
+
+/** A symbol's live subscription count across every hub. */
+export function buildViewersFrame(symbol: string, viewers: number, at: number): StreamFrame {
+  return frame(`viewers.${symbol}`, at, "", `${symbol}-viewers-${at}`, JSON.stringify({ symbol, viewers, ts: at }));
+}
+
+/** The per-subscription head of a MESSAGE frame, computed once at SUBSCRIBE. */
+export function messageHead(version: StompVersion, subscriptionId: string): string {
+  return `MESSAGE\nsubscription:${escapeHeader(subscriptionId, version)}\n`;
+}
+
+/**
+ * A MESSAGE for one subscription: STOMP 1.2 requires an `ack` header on client-acknowledged
+ * subscriptions; `extra` carries per-subscription headers such as `x-gap` (already escaped).
+ */
+export function renderMessage(head: string, needsAck: boolean, frame: StreamFrame, extra = ""): string {
+  return `${head}${needsAck ? `ack:${frame.messageId}\n` : ""}${extra}${frame.tail}`;
+}
