@@ -1,7 +1,8 @@
 /**
- * The ticker page and the embeddable widget in headless Chromium against `wrangler dev`:
- * live prices, the watchlist, the chart, the widget on allowed and refused sites, the
- * SockJS fallback, the iframe embed, and reconnecting across a server restart.
+ * The ticker page and the embeddable widget in headless Chromium against `npm start`
+ * (bare workerd): live prices, the watchlist, the chart, viewer counts, the widget on
+ * allowed and refused sites, its throttle while hidden, the SockJS fallback, the iframe
+ * embed, and resuming without a gap across a server restart.
  */
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,6 +11,7 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium, type Browser } from "../support/chromium";
 import { freePort, startDevServer, type DevServer } from "../support/dev-server";
+import { postTicks } from "../support/publish";
 import { startStaticServer } from "../support/static-server";
 
 const ARTIFACTS = resolve(import.meta.dirname, "../../test-results");
@@ -34,7 +36,7 @@ beforeAll(async () => {
   allowedSite = await startStaticServer(files);
   otherSite = await startStaticServer(files);
   vars = { TICK_INTERVAL_MS: "250", ALLOWED_ORIGINS: allowedSite.url };
-  srv = await startDevServer({ vars, port, persistDir });
+  srv = await startDevServer({ runtime: "workerd", vars, port, persistDir });
 });
 
 afterAll(async () => {
@@ -53,6 +55,7 @@ async function openPage(url: string, init?: string): Promise<Page> {
 }
 
 const priceOf = (page: Page, symbol: string) => page.locator(`#watchlist tr[data-symbol="${symbol}"] .price`);
+const widgetPrice = (page: Page, widget: string, symbol: string) => page.locator(`${widget} [data-symbol="${symbol}"] .price`);
 const NUMBER = /\d/;
 
 describe("the page", () => {
@@ -66,6 +69,8 @@ describe("the page", () => {
     await expect.poll(() => page.locator("#watchlist tbody").textContent(), { timeout: 10_000 }).not.toBe(first);
     await expect.poll(async () => Number(await page.locator("#chart").getAttribute("data-points")), { timeout: 10_000 }).toBeGreaterThan(2);
     expect(await page.locator("#chart canvas").count()).toBeGreaterThan(0);
+    // The selected symbol's live viewer count: this page is one of them.
+    await expect.poll(() => page.locator("#viewers").textContent(), { timeout: 5_000 }).toMatch(/^[1-9]\d* watching$/);
     await page.screenshot({ path: join(ARTIFACTS, "page.png") });
     await page.close();
   });
@@ -107,7 +112,6 @@ describe("the page", () => {
 });
 
 describe("the widget", () => {
-  const widgetPrice = (page: Page, widget: string, symbol: string) => page.locator(`${widget} [data-symbol="${symbol}"] .price`);
 
   it("shows live prices on an allowed site, shares one connection, follows attributes, ignores host CSS", async () => {
     const page = await openPage(
@@ -142,23 +146,34 @@ describe("the widget", () => {
     await page.close();
   });
 
-  it("stops network work while the tab is hidden and picks up again when it is shown", async () => {
+  it("asks for a tick per second, slows to one per 10 s while the tab is hidden, and speeds up when shown", async () => {
     const page = await openPage(
       allowedSite.url,
-      `window.__sockets = []; const Native = WebSocket;
-       window.WebSocket = class extends Native { constructor(...a) { super(...a); window.__sockets.push(this); } };`,
+      `window.__sockets = []; window.__sent = []; const Native = WebSocket;
+       window.WebSocket = class extends Native {
+         constructor(...a) { super(...a); window.__sockets.push(this); }
+         send(data) { window.__sent.push(String(data)); super.send(data); }
+       };`,
     );
     await expect.poll(() => widgetPrice(page, "#a", "AAPL").textContent(), { timeout: 15_000 }).toMatch(NUMBER);
+    const subscribes = async (throttle: number) =>
+      ((await page.evaluate("window.__sent")) as string[]).filter((f) => f.startsWith("SUBSCRIBE") && f.includes(`x-throttle-ms:${throttle}\n`)).length;
+    expect(await subscribes(1000)).toBeGreaterThanOrEqual(3); // AAPL, MSFT, BTC-USD
     // Headless Chromium never hides a tab, so the page is told it is hidden, as a tab switch would.
     const setHidden = (hidden: boolean) =>
       page.evaluate(`Object.defineProperty(document, "hidden", { configurable: true, get: () => ${hidden} });
                      document.dispatchEvent(new Event("visibilitychange"));`);
     await setHidden(true);
-    await expect.poll(() => page.evaluate("window.__sockets[0].readyState"), { timeout: 15_000, interval: 500 }).toBe(3);
-    const frozen = await widgetPrice(page, "#a", "AAPL").textContent();
+    // After the 10 s grace the same connection renews every subscription at one tick per 10 s.
+    await expect.poll(() => subscribes(10_000), { timeout: 15_000, interval: 500 }).toBeGreaterThanOrEqual(3);
+    expect(await page.evaluate("window.__sockets.length")).toBe(1);
+    expect(await page.evaluate("window.__sockets[0].readyState")).toBe(1);
+    const before = await subscribes(1000);
     await setHidden(false);
-    await expect.poll(() => page.evaluate("window.__sockets.length"), { timeout: 10_000 }).toBe(2);
-    await expect.poll(() => widgetPrice(page, "#a", "AAPL").textContent(), { timeout: 10_000 }).not.toBe(frozen);
+    await expect.poll(() => subscribes(1000), { timeout: 5_000 }).toBeGreaterThanOrEqual(before + 3);
+    const shown = await widgetPrice(page, "#a", "AAPL").textContent();
+    await expect.poll(() => widgetPrice(page, "#a", "AAPL").textContent(), { timeout: 10_000 }).not.toBe(shown);
+    expect(await page.evaluate("window.__sockets.length")).toBe(1);
     await page.close();
   });
 
@@ -195,14 +210,30 @@ describe("the widget", () => {
   });
 });
 
-it("shows reconnecting while the server is down, then live prices again", async () => {
+it("shows reconnecting while the server is down, then resumes the page and the widget without a gap", async () => {
   const page = await openPage(srv.url);
+  const widget = await openPage(allowedSite.url);
   await expect.poll(() => page.locator("#link-state").textContent(), { timeout: 15_000 }).toBe("Connected");
+  const widgetItem = widget.locator('#a [data-symbol="AAPL"]');
+  await expect.poll(() => widgetItem.getAttribute("data-seq"), { timeout: 15_000 }).toMatch(NUMBER);
+  // Offline, so neither reconnects before the ticks below are published.
+  await browser.context.setOffline(true);
   await srv.stop();
   await expect.poll(() => page.locator("#link-state").textContent(), { timeout: 10_000 }).toMatch(/Reconnecting…|Connection failed/);
-  srv = await startDevServer({ vars, port, persistDir });
+  srv = await startDevServer({ runtime: "workerd", vars, port, persistDir });
+  const seqBefore = Number(await page.locator('#watchlist tr[data-symbol="AAPL"]').getAttribute("data-seq"));
+  const published = [101.11, 102.22, 103.33, 104.44, 105.55];
+  expect((await postTicks(srv.url, published.map((price) => ({ symbol: "AAPL", price })), "test-publish-token")).status).toBe(200);
+  await browser.context.setOffline(false);
   await expect.poll(() => page.locator("#link-state").textContent(), { timeout: 45_000, interval: 500 }).toBe("Connected");
-  const before = await priceOf(page, "AAPL").textContent();
-  await expect.poll(() => priceOf(page, "AAPL").textContent(), { timeout: 10_000 }).not.toBe(before);
-  await page.close();
+  // The page replayed what it missed (the five ticks and any simulated ones before them) and says so.
+  await expect.poll(() => priceOf(page, "AAPL").textContent(), { timeout: 10_000 }).toBe("105.55");
+  const row = page.locator('#watchlist tr[data-symbol="AAPL"]');
+  expect(Number(await row.getAttribute("data-replayed"))).toBeGreaterThanOrEqual(5);
+  expect(Number(await row.getAttribute("data-seq"))).toBeGreaterThanOrEqual(seqBefore + 5);
+  expect(await row.getAttribute("data-silent-gaps")).toBeNull();
+  await expect.poll(() => page.locator("#stream-note").textContent(), { timeout: 2_000 }).toMatch(/Back online: \d+ missed ticks replayed/);
+  // The throttled widget resumed on the newest price.
+  await expect.poll(() => widgetItem.getAttribute("data-price"), { timeout: 45_000, interval: 500 }).toBe("105.55");
+  await Promise.all([page.close(), widget.close()]);
 });

@@ -82,7 +82,9 @@ export class TickerConnection {
       beforeConnect: async () => {
         this.connectedThisAttempt = false;
         if (typeof WebSocket !== "function") this.useSockJS = true;
-        if (this.useSockJS) this.sockjsCtor = await loadSockJS(this.host);
+        // A failed load (offline) must not end the reconnect loop: this attempt goes out as a
+        // plain WebSocket, fails or not, and the next one tries SockJS again.
+        if (this.useSockJS) this.sockjsCtor = await loadSockJS(this.host).catch(() => undefined);
       },
       webSocketFactory: () => this.createSocket(),
     });
