@@ -10,6 +10,7 @@
  *   WL_CLIENTS=1000 WL_SECONDS=10 npm run bench:watchlist
  *   WL_URL=http://127.0.0.1:8787 WL_PID=<pgid> npm run bench:watchlist   # an already running server
  *   WL_LEGACY_URL=1 …                                # connect to /ws/{SYMBOL} (servers before hubs)
+ *   WL_INTERVAL_MS=250 WL_THROTTLE_MS=1000 …         # also a run with x-throttle-ms (conflation)
  *
  * Traffic goes to 127.0.0.1 only; counts and duration are bounded; it stops by itself.
  */
@@ -28,6 +29,8 @@ const HUBS = env("WL_HUBS", 8, 64);
 const SECONDS = env("WL_SECONDS", 15, 120);
 const INTERVAL_MS = env("WL_INTERVAL_MS", 1_000, 60_000);
 const BASELINE = process.env.WL_BASELINE !== "0";
+/** With a throttle, a second Edge Ticker run subscribes with `x-throttle-ms` to show what conflation saves. */
+const THROTTLE_MS = env("WL_THROTTLE_MS", 0, 60_000);
 
 const SYMBOLS = Array.from({ length: UNIVERSE }, (_, i) => `W${String(i).padStart(3, "0")}`);
 
@@ -48,7 +51,14 @@ interface Stats {
 }
 
 /** A bare STOMP (or baseline) client: counts frames and records tick-to-arrival latency. */
-function openClient(url: string, symbols: string[], kind: "stomp" | "baseline", stats: Stats, window: { from: number; to: number }): Promise<WebSocket> {
+function openClient(
+  url: string,
+  symbols: string[],
+  kind: "stomp" | "baseline",
+  stats: Stats,
+  window: { from: number; to: number },
+  throttleMs: number,
+): Promise<WebSocket> {
   return new Promise((res, rej) => {
     // WL_LEGACY_URL: /ws/{first symbol}, as clients of the per-symbol design connected.
     const target = kind === "stomp" && process.env.WL_LEGACY_URL === "1" ? `${url}/${symbols[0]}` : url;
@@ -64,7 +74,8 @@ function openClient(url: string, symbols: string[], kind: "stomp" | "baseline", 
       if (kind === "stomp" && !subscribed) {
         if (!text.startsWith("CONNECTED")) return rej(new Error(`expected CONNECTED, got ${text.slice(0, 80)}`));
         subscribed = true;
-        ws.send(symbols.map((s, i) => `SUBSCRIBE\nid:${i}\ndestination:/topic/ticker.${s}\n\n\0`).join(""));
+        const throttle = throttleMs > 0 ? `x-throttle-ms:${throttleMs}\n` : "";
+        ws.send(symbols.map((s, i) => `SUBSCRIBE\nid:${i}\ndestination:/topic/ticker.${s}\n${throttle}\n\0`).join(""));
         return res(ws);
       }
       const now = Date.now();
@@ -97,7 +108,7 @@ interface Result {
   connectSeconds: number;
 }
 
-async function run(label: string, url: string, pgid: number, procName: string, kind: "stomp" | "baseline"): Promise<Result> {
+async function run(label: string, url: string, pgid: number, procName: string, kind: "stomp" | "baseline", throttleMs = 0): Promise<Result> {
   const stats: Stats = { frames: 0, messages: 0, latencies: [], rounds: new Set(), warm: 0 };
   const window = { from: Number.POSITIVE_INFINITY, to: Number.POSITIVE_INFINITY };
   const clients: WebSocket[] = [];
@@ -105,7 +116,7 @@ async function run(label: string, url: string, pgid: number, procName: string, k
   const t0 = Date.now();
   try {
     for (let i = 0; i < CLIENTS; i += 250) {
-      const batch = Array.from({ length: Math.min(250, CLIENTS - i) }, (_, j) => openClient(url, watchlist(i + j), kind, stats, window));
+      const batch = Array.from({ length: Math.min(250, CLIENTS - i) }, (_, j) => openClient(url, watchlist(i + j), kind, stats, window, throttleMs));
       clients.push(...(await Promise.all(batch)));
       if (clients.length % 2_000 === 0) console.log(`${label}: ${clients.length} connected`);
     }
@@ -118,7 +129,9 @@ async function run(label: string, url: string, pgid: number, procName: string, k
     await sleep(SECONDS * 1000);
     const after = usage(pgid, procName);
     await sleep(Math.min(5_000, 2 * INTERVAL_MS)); // stragglers of the last rounds in the window
-    const expected = stats.rounds.size * CLIENTS * PER_CLIENT;
+    // Conflated subscriptions get at most one frame per throttle interval, not one per round.
+    const perRound = throttleMs > 0 ? Math.min(1, INTERVAL_MS / throttleMs) : 1;
+    const expected = stats.rounds.size * CLIENTS * PER_CLIENT * perRound;
     const lat = [...stats.latencies].sort((a, b) => a - b);
     return {
       label,
@@ -151,7 +164,7 @@ async function baseline(): Promise<Result> {
   }
 }
 
-async function edgeTicker(): Promise<Result> {
+async function edgeTicker(throttleMs = 0): Promise<Result> {
   if (process.env.WL_URL) {
     return run("edge-ticker (external)", `${process.env.WL_URL.replace(/^http/, "ws")}/ws`, Number(process.env.WL_PID), "workerd", "stomp");
   }
@@ -166,7 +179,8 @@ async function edgeTicker(): Promise<Result> {
     },
   });
   try {
-    return await run(`edge-ticker, ${HUBS} hubs`, `${srv.url.replace(/^http/, "ws")}/ws`, srv.pid, "workerd", "stomp");
+    const label = `edge-ticker, ${HUBS} hubs${throttleMs > 0 ? `, x-throttle-ms:${throttleMs}` : ""}`;
+    return await run(label, `${srv.url.replace(/^http/, "ws")}/ws`, srv.pid, "workerd", "stomp", throttleMs);
   } catch (err) {
     console.error(`server output (last lines):\n${srv.logs().split("\n").filter((l) => !l.startsWith('{"event":"fanout_tree"')).slice(-15).join("\n")}`);
     throw err;
@@ -181,7 +195,7 @@ function table(results: Result[]): void {
     ["tick rounds/s", (r) => r.roundsPerSecond.toFixed(2)],
     ["MESSAGE frames/s", (r) => r.framesPerSecond.toFixed(0)],
     ["WebSocket messages/s", (r) => r.messagesPerSecond.toFixed(0)],
-    ["frames of those rounds delivered", (r) => `${(r.delivered * 100).toFixed(2)}%`],
+    ["frames delivered (of rounds × subscriptions, conflated: of intervals)", (r) => `${(r.delivered * 100).toFixed(2)}%`],
     ["round→frame p50", (r) => `${r.p50} ms`],
     ["round→frame p99", (r) => `${r.p99} ms`],
     ["server CPU per frame", (r) => `${r.cpuUsPerFrame.toFixed(2)} µs${base && r !== base ? ` (${(r.cpuUsPerFrame / base.cpuUsPerFrame).toFixed(1)}× baseline)` : ""}`],
@@ -197,6 +211,7 @@ function table(results: Result[]): void {
 
 async function main(): Promise<void> {
   const results = [await edgeTicker()];
+  if (THROTTLE_MS > 0) results.push(await edgeTicker(THROTTLE_MS));
   if (BASELINE) results.push(await baseline());
   table(results);
 }

@@ -51,6 +51,14 @@ it("delivers the provider's prices to STOMP subscribers, within the request budg
   expect(made).toBeGreaterThan(0);
   // Every symbol kept getting fresh ticks (fair round-robin), not just the first ones.
   for (const col of cols) expect(col.messages.length, col.subscription.id).toBeGreaterThanOrEqual(3);
+  // The budget spaces each symbol's updates 5 × 60,000 / 120 = 2.5 s apart: ticks say they
+  // stay fresh for two such intervals (not STALE_AFTER_MS alone, 1.5 s), the same threshold the
+  // server applies, so a healthy slow feed is never marked stale between its updates.
+  for (const col of cols) {
+    const live = col.ticks.slice(1);
+    expect(live.every((t) => t.staleAfterMs === 5_000)).toBe(true);
+    expect(live.every((t) => t.stale === undefined)).toBe(true);
+  }
 
   const health = (await (await fetch(`${srv.url}/healthz`)).json()) as { feedStatus: { provider: string; requestsPerMinute: number; lastRound: { limited: boolean } } };
   expect(health.feedStatus).toEqual(expect.objectContaining({ provider: "finnhub", requestsPerMinute: RPM }));

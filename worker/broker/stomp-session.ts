@@ -25,9 +25,10 @@ export interface SessionTransport {
   /**
    * A MESSAGE frame: queued, and written together with the others of its delivery turn.
    * With `conflate`, at most one per `everyMs` leaves for `key` (a subscription): the
-   * newest, and the last of a burst always follows once the interval is over.
+   * newest, and the last of a burst always follows once the interval is over; the text
+   * may then be given as a function, rendered only if the MESSAGE is actually sent.
    */
-  queue(text: string, conflate?: Conflation): void;
+  queue(text: string | (() => string), conflate?: Conflation): void;
   /** Drops a MESSAGE still held back for `key` (the subscription ended). */
   discard(key: string): void;
   close(code: number, reason: string): void;

@@ -71,9 +71,9 @@ export class SubscriptionIndex {
     const set = this.byStream.get(frame.key);
     if (!set) return 0;
     for (const d of set) {
-      const text = renderMessage(d.head, d.needsAck, frame);
-      if (d.throttleMs === undefined) d.session.transport.queue(text);
-      else d.session.transport.queue(text, { key: d.subscriptionId, everyMs: d.throttleMs });
+      if (d.throttleMs === undefined) d.session.transport.queue(renderMessage(d.head, d.needsAck, frame));
+      // Most ticks of a throttled subscription are replaced before they are sent: render only the one that is.
+      else d.session.transport.queue(() => renderMessage(d.head, d.needsAck, frame), { key: d.subscriptionId, everyMs: d.throttleMs });
     }
     return set.size;
   }

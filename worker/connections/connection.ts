@@ -27,7 +27,7 @@ interface Conflated {
   /** When its last MESSAGE left. */
   sentAt: number;
   /** The newest MESSAGE not yet sent (an older one is replaced, never sent after it). */
-  held?: string;
+  held?: () => string;
 }
 
 /**
@@ -52,20 +52,20 @@ export class Connection implements SessionTransport, Flushable {
     private readonly onClose: () => void = () => {},
   ) {}
 
-  queue(text: string, conflate?: Conflation): void {
+  queue(text: string | (() => string), conflate?: Conflation): void {
     if (this.closed) return;
     if (conflate) {
       let entry = this.conflated.get(conflate.key);
       if (!entry) this.conflated.set(conflate.key, (entry = { everyMs: conflate.everyMs, sentAt: Number.NEGATIVE_INFINITY }));
       const due = entry.sentAt + entry.everyMs;
       if (entry.held !== undefined || Date.now() < due) {
-        entry.held = text;
+        entry.held = typeof text === "string" ? () => text : text;
         this.batcher.markAt(this, due);
         return;
       }
       entry.sentAt = Date.now();
     }
-    this.out.push(text);
+    this.out.push(typeof text === "string" ? text : text());
     this.batcher.mark(this);
   }
 
@@ -103,7 +103,7 @@ export class Connection implements SessionTransport, Flushable {
       if (entry.held === undefined) continue;
       const due = entry.sentAt + entry.everyMs;
       if (due <= now) {
-        this.out.push(entry.held);
+        this.out.push(entry.held());
         entry.held = undefined;
         entry.sentAt = now;
       } else next = Math.min(next, due);
