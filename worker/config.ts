@@ -42,6 +42,8 @@ export interface Config {
   /** How long a hub gathers subscription-count changes before reporting them to sources. */
   interestDebounceMs: number;
   testHooks: boolean;
+  /** What one connection may send: messages and bytes per second, and bursts above them. */
+  inbound: { messagesPerSecond: number; bytesPerSecond: number; messageBurst: number; byteBurst: number };
   sockjs: SockJSOptions;
   /** Mount the SockJS protocol-suite services under /sockjs-test/ (dev/test only). */
   sockjsTestServices: boolean;
@@ -96,6 +98,7 @@ export function readConfig(env: Env): Config {
     schedulerShards: int(env, "SCHEDULER_SHARDS", 1, 1, 256),
     interestDebounceMs: int(env, "INTEREST_DEBOUNCE_MS", 250, 0, 10_000),
     testHooks: bool(env, "TEST_HOOKS", false),
+    inbound: inboundLimits(env),
     sockjs: {
       websocket: bool(env, "SOCKJS_WEBSOCKET", true),
       cookieNeeded: bool(env, "SOCKJS_COOKIE_NEEDED", false),
@@ -105,6 +108,20 @@ export function readConfig(env: Env): Config {
       clientUrl: (env.SOCKJS_CLIENT_URL ?? "").trim() || SOCKJS_CLIENT_PATH,
     },
     sockjsTestServices: bool(env, "SOCKJS_TEST_SERVICES", false),
+  };
+}
+
+function inboundLimits(env: Env): Config["inbound"] {
+  const messagesPerSecond = int(env, "INBOUND_MESSAGES_PER_SECOND", 20, 1, 10_000);
+  const bytesPerSecond = int(env, "INBOUND_BYTES_PER_SECOND", 65_536, 1_024, 67_108_864);
+  const maxFrame = int(env, "MAX_FRAME_BYTES", 65_536, 1024, 1_048_576);
+  // A page subscribing to a whole watchlist at connect sends one frame per symbol at once.
+  const subscriptions = int(env, "MAX_SUBSCRIPTIONS", 100, 1, 100);
+  return {
+    messagesPerSecond,
+    bytesPerSecond,
+    messageBurst: Math.max(2 * messagesPerSecond, subscriptions + 10),
+    byteBurst: Math.max(2 * bytesPerSecond, 2 * maxFrame),
   };
 }
 

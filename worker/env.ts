@@ -31,6 +31,8 @@ export interface Env {
   SIM_SEED?: string;
   MAX_FRAME_BYTES?: string;
   MAX_SUBSCRIPTIONS?: string;
+  INBOUND_MESSAGES_PER_SECOND?: string;
+  INBOUND_BYTES_PER_SECOND?: string;
   HEARTBEAT_MS?: string;
   PUBLISH_HOLD_MS?: string;
   HISTORY_SIZE?: string;

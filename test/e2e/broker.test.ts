@@ -136,7 +136,7 @@ describe("publishing", () => {
     expect((await publish({ symbol: "PUBB", price: 1 }, "wrong")).status).toBe(403);
     const bad = await publish([{ symbol: "PUBB", price: 2 }, { symbol: "PUBB", price: -1 }]);
     expect(bad.status).toBe(400);
-    expect(await bad.text()).toBe("tick 1: price must be a positive number\n");
+    expect(await bad.text()).toBe("tick 1: price must be a number from 1e-9 to 1000000000\n");
     const after = await quote("PUBB");
     expect(after.seq).toBe(before.seq);
     expect([1, 2]).not.toContain(after.price);

@@ -14,6 +14,18 @@ describe("symbols and destinations", () => {
       expect(() => normalizeSymbol(bad)).toThrow(/invalid symbol .*A-Z 0-9/);
     }
   });
+  it("never reaches another symbol through Unicode case folding, and echoes input as one line", () => {
+    // "ſ".toUpperCase() is "S", "ı" is "I", "ﬀ" is "FF": each would name another symbol.
+    for (const bad of ["ſPY", "ıBM", "ﬀ", "K\u212a"]) expect(() => normalizeSymbol(bad)).toThrow(/invalid symbol/);
+    const reason = (() => {
+      try {
+        normalizeSymbol("A\r\nSet-Cookie: x");
+      } catch (err) {
+        return (err as Error).message;
+      }
+    })();
+    expect(reason).toBe('invalid symbol "A\\u000d\\u000aSet-Cookie: x": use 1-16 characters of A-Z 0-9 . - ^ =');
+  });
   it("parses /topic/ticker.{SYMBOL} only", () => {
     expect(symbolFromDestination("/topic/ticker.aapl")).toBe("AAPL");
     expect(() => symbolFromDestination("/topic/news.AAPL")).toThrow(/unknown destination/);
@@ -57,10 +69,12 @@ describe("published tick input", () => {
     const cases: Array<[unknown, RegExp]> = [
       [[1], /JSON object/],
       [{ price: 1 }, /symbol is required/],
-      [{ symbol: "A", price: "1" }, /price must be a positive number/],
-      [{ symbol: "A", price: Number.NaN }, /price must be a positive number/],
-      [{ symbol: "A", price: 0 }, /price must be a positive number/],
+      [{ symbol: "A", price: "1" }, /price must be a number from 1e-9 to 1000000000/],
+      [{ symbol: "A", price: Number.NaN }, /price must be a number from 1e-9 to 1000000000/],
+      [{ symbol: "A", price: 0 }, /price must be a number from 1e-9 to 1000000000/],
       [{ symbol: "A", price: 1, volume: -1 }, /volume must be a non-negative number/],
+      [{ symbol: "A", price: 1e308 }, /price must be a number from 1e-9 to 1000000000/],
+      [{ symbol: "A", price: 1, prevClose: 1e-300 }, /prevClose must be a number from 1e-9/],
       [{ symbol: "A", price: 1, ts: 1_700_000_000 }, /ts must be epoch milliseconds/],
       [{ symbol: "A", price: 1, currency: "usd" }, /currency/],
       [{ symbol: "A", price: 1, marketState: "OPEN" }, /marketState/],

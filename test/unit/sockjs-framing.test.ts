@@ -83,7 +83,7 @@ describe("receiver framing", () => {
     expect(receiverFraming("xhr_streaming").prelude).toBe(`${"h".repeat(2048)}\n`);
     expect(receiverFraming("eventsource").prelude).toBe("\r\n");
     expect(receiverFraming("eventsource").wrap('a["x"]')).toBe('data: a["x"]\r\n\r\n');
-    expect(receiverFraming("jsonp", "cb").wrap('a["x"]')).toBe('cb("a[\\"x\\"]");\r\n');
+    expect(receiverFraming("jsonp", "cb").wrap('a["x"]')).toBe('/**/cb("a[\\"x\\"]");\r\n');
     expect(receiverFraming("htmlfile", "cb").wrap('a["x"]')).toBe('<script>\np("a[\\"x\\"]");\n</script>\r\n');
     expect(receiverFraming("xhr").streaming).toBe(false);
     expect(receiverFraming("jsonp", "cb").streaming).toBe(false);
@@ -127,6 +127,9 @@ describe("paths", () => {
 
   it("routes session URLs, ignoring the server id and refusing dots and empty parts", () => {
     expect(parseSockJSPath("/000/abc/xhr")).toEqual({ kind: "session", sessionId: "abc", transport: "xhr" });
+    expect(parseSockJSPath(`/000/${"s".repeat(64)}/xhr`)).toBeDefined();
+    expect(parseSockJSPath(`/000/${"s".repeat(65)}/xhr`)).toBeUndefined();
+    expect(parseSockJSPath(`/${"0".repeat(65)}/s/xhr`)).toBeUndefined();
     expect(parseSockJSPath("/abcdefgh_i-j%20/abcdefg_i-j%20/jsonp_send")).toEqual({
       kind: "session",
       sessionId: "abcdefg_i-j%20",
@@ -148,5 +151,6 @@ describe("paths", () => {
 it("builds the iframe page with the configured client URL, attribute-escaped", () => {
   expect(iframePage("/lib/sockjs.min.js")).toContain('<script src="/lib/sockjs.min.js"></script>');
   expect(iframePage('/x"><script>')).toContain('src="/x&quot;>&lt;script>"');
-  expect(iframePage("/a")).toMatch(/^<!DOCTYPE html>[\s\S]*SockJS\.bootstrap_iframe\(\)[\s\S]*<\/html>$/);
+  // The client script first, then bootstrap_iframe() (as sockjs-node and Spring serve it).
+  expect(iframePage("/a")).toMatch(/^<!DOCTYPE html>[\s\S]*<script src="\/a"><\/script>\s*<script>[\s\S]*SockJS\.bootstrap_iframe\(\);[\s\S]*<\/html>$/);
 });

@@ -1,5 +1,6 @@
 import { FrameDecoder } from "../protocol/stomp/decoder";
 import { encodeFrame, type HeaderList } from "../protocol/stomp/encoder";
+import { echo } from "../protocol/echo";
 import { StompError } from "../protocol/stomp/errors";
 import { header, SUPPORTED_VERSIONS, type Frame, type StompVersion } from "../protocol/stomp/frame";
 import { streamFromDestination, SymbolError, symbolFromDestination, type Stream } from "../market/symbol";
@@ -85,6 +86,11 @@ export class StompSession {
   receive(data: string | ArrayBuffer): Promise<void> {
     this.queue = this.queue.then(() => this.process(data));
     return this.queue;
+  }
+
+  /** Ends the session with an ERROR frame for `error` and a close (a limit outside the protocol, such as input rate). */
+  refuse(error: StompError): void {
+    this.fail(error, undefined);
   }
 
   /** Marks the session gone (transport closed by the peer); later input is ignored. */
@@ -189,7 +195,7 @@ export class StompSession {
       throw new StompError("Invalid subscription id", `Subscription ids are 1-${MAX_SUBSCRIPTION_ID} characters.`);
     }
     if (this.state.subs.some((s) => s.id === id)) {
-      throw new StompError("Duplicate subscription id", `Subscription id "${id}" is already in use on this connection.`);
+      throw new StompError("Duplicate subscription id", `Subscription id "${echo(id)}" is already in use on this connection.`);
     }
     if (this.state.subs.length >= this.limits.maxSubscriptions) {
       throw new StompError(
@@ -274,7 +280,7 @@ function streamOf(destination: string): Stream {
 function parseSince(value: string | undefined, stream: Stream): StreamPosition | undefined {
   if (value === undefined) return undefined;
   const match = /^([A-Za-z0-9-]{1,36}):(\d{1,15})$/.exec(value.trim());
-  if (!match) throw new StompError("Invalid x-since header", `Expected "<epoch>:<seq>" from a MESSAGE's x-epoch and x-seq, got "${value.slice(0, 60)}".`);
+  if (!match) throw new StompError("Invalid x-since header", `Expected "<epoch>:<seq>" from a MESSAGE's x-epoch and x-seq, got "${echo(value, 60)}".`);
   if (stream.kind !== "ticker") throw new StompError("Invalid x-since header", "x-since applies to /topic/ticker.{SYMBOL} subscriptions.");
   return { epoch: match[1]!, seq: Number(match[2]) };
 }
@@ -283,7 +289,7 @@ function parseThrottle(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const ms = Number(value.trim());
   if (!/^\d+$/.test(value.trim()) || ms < MIN_THROTTLE_MS || ms > MAX_THROTTLE_MS) {
-    throw new StompError("Invalid x-throttle-ms header", `x-throttle-ms is a whole number of milliseconds from ${MIN_THROTTLE_MS} to ${MAX_THROTTLE_MS}, got "${value.slice(0, 40)}".`);
+    throw new StompError("Invalid x-throttle-ms header", `x-throttle-ms is a whole number of milliseconds from ${MIN_THROTTLE_MS} to ${MAX_THROTTLE_MS}, got "${echo(value)}".`);
   }
   return ms;
 }
@@ -300,6 +306,6 @@ function symbolOf(destination: string): string {
 function parseHeartBeat(value: string | undefined): [number, number] {
   if (value === undefined) return [0, 0];
   const match = /^\s*(\d{1,9})\s*,\s*(\d{1,9})\s*$/.exec(value);
-  if (!match) throw new StompError("Invalid heart-beat header", `Expected "cx,cy" in milliseconds, got "${value.slice(0, 40)}".`);
+  if (!match) throw new StompError("Invalid heart-beat header", `Expected "cx,cy" in milliseconds, got "${echo(value)}".`);
   return [Number(match[1]), Number(match[2])];
 }

@@ -1,6 +1,8 @@
 import type { SessionState } from "../broker/session-state";
 import type { Conflation, SessionTransport, StompSession } from "../broker/stomp-session";
 import { decodeSocketMessage } from "../protocol/sockjs/frames";
+import { StompError } from "../protocol/stomp/errors";
+import { InboundLimiter, type InboundLimits } from "./inbound-limit";
 import { messageText } from "../transports/sockjs/websocket";
 import type { Flushable, WriteBatcher } from "./write-batcher";
 
@@ -42,6 +44,7 @@ export class Connection implements SessionTransport, Flushable {
   session: StompSession | undefined;
   private out: string[] = [];
   private readonly conflated = new Map<string, Conflated>();
+  private readonly inbound: InboundLimiter | undefined;
   private closed = false;
 
   constructor(
@@ -50,7 +53,10 @@ export class Connection implements SessionTransport, Flushable {
     private readonly batcher: WriteBatcher,
     /** Called once when the connection is closed from this side. */
     private readonly onClose: () => void = () => {},
-  ) {}
+    limits?: InboundLimits,
+  ) {
+    this.inbound = limits && new InboundLimiter(limits, Date.now());
+  }
 
   queue(text: string | (() => string), conflate?: Conflation): void {
     if (this.closed) return;
@@ -128,6 +134,9 @@ export class Connection implements SessionTransport, Flushable {
   async receive(message: string | ArrayBuffer): Promise<void> {
     const session = this.session;
     if (!session || this.closed) return;
+    const size = typeof message === "string" ? message.length : message.byteLength;
+    const over = this.inbound?.take(size, Date.now());
+    if (over) return session.refuse(new StompError("Too much input", over, 1008));
     if (this.kind === "stomp-socket") return session.receive(message);
     const texts = this.kind === "sockjs-socket" ? decodeSocketMessage(messageText(message)) : [messageText(message)];
     if (!texts) return this.close(1002, "Broken framing.");

@@ -2,7 +2,8 @@ import { normalizeSymbol, SymbolError } from "../market/symbol";
 
 /** A rejected request: the status and a one-line reason, as plain text. */
 export function reject(status: number, reason: string, headers: Record<string, string> = {}): Response {
-  return new Response(`${reason}\n`, {
+  // One line, whatever a reason quotes: no control character may split it.
+  return new Response(`${reason.replace(/[\x00-\x1f\x7f]/g, " ")}\n`, {
     status,
     headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store", ...headers },
   });

@@ -1,19 +1,18 @@
+import { echo } from "../protocol/echo";
+
 /** Ticker symbols and the STOMP destinations that name them. */
 
-const SYMBOL = /^[A-Z0-9.\-^=]{1,16}$/;
+/** Checked before upper-casing: Unicode case folding would turn `ſPY` into `SPY`. */
+const SYMBOL = /^[A-Za-z0-9.\-^=]{1,16}$/;
 const TOPIC_PREFIX = "/topic/ticker.";
 
 export class SymbolError extends Error {}
 
 /** Upper-cases and validates a symbol such as `brk.b`, `^GSPC`, `EURUSD=X` or `BTC-USD`. */
 export function normalizeSymbol(raw: string): string {
-  const symbol = raw.trim().toUpperCase();
-  if (!SYMBOL.test(symbol)) {
-    throw new SymbolError(
-      `invalid symbol "${raw.slice(0, 32)}": use 1-16 characters of A-Z 0-9 . - ^ =`,
-    );
-  }
-  return symbol;
+  const symbol = raw.trim();
+  if (!SYMBOL.test(symbol)) throw new SymbolError(`invalid symbol "${echo(raw, 32)}": use 1-16 characters of A-Z 0-9 . - ^ =`);
+  return symbol.toUpperCase();
 }
 
 export function topicFor(symbol: string): string {
@@ -39,14 +38,14 @@ export function streamFromDestination(destination: string): Stream {
     if (destination.startsWith(prefix)) return { kind, symbol: normalizeSymbol(destination.slice(prefix.length)) };
   }
   throw new SymbolError(
-    `unknown destination "${destination.slice(0, 64)}": expected /topic/ticker.{SYMBOL} or /topic/viewers.{SYMBOL}`,
+    `unknown destination "${echo(destination, 64)}": expected /topic/ticker.{SYMBOL} or /topic/viewers.{SYMBOL}`,
   );
 }
 
 /** The symbol of a `/topic/ticker.{SYMBOL}` destination (where only ticks make sense: SEND), or why not. */
 export function symbolFromDestination(destination: string): string {
   if (!destination.startsWith(TOPIC_PREFIX)) {
-    throw new SymbolError(`unknown destination "${destination.slice(0, 64)}": expected ${TOPIC_PREFIX}{SYMBOL}`);
+    throw new SymbolError(`unknown destination "${echo(destination, 64)}": expected ${TOPIC_PREFIX}{SYMBOL}`);
   }
   return normalizeSymbol(destination.slice(TOPIC_PREFIX.length));
 }

@@ -38,6 +38,13 @@ export class QuoteError extends Error {}
 
 const MARKET_STATES: ReadonlySet<string> = new Set(["PRE", "REGULAR", "POST", "CLOSED"]);
 const OPTIONAL_NUMBERS = ["open", "high", "low", "prevClose", "volume", "bid", "ask"] as const;
+/**
+ * Prices outside this range are a mistake or an attack (BRK.A is under 1e6, the smallest
+ * crypto quotes near 1e-8); within it, change and changePercent stay finite.
+ */
+const MIN_PRICE = 1e-9;
+const MAX_PRICE = 1e9;
+const MAX_VOLUME = 1e15;
 // Published timestamps must be plausible epoch milliseconds (2000-01-01 .. 2100-01-01).
 const MIN_TS = 946_684_800_000;
 const MAX_TS = 4_102_444_800_000;
@@ -99,16 +106,16 @@ export function parseQuoteInput(raw: unknown, symbolFromRoute?: string): Quote {
 
 function positive(value: unknown, field: string, required: boolean): number | undefined {
   if (value === undefined && !required) return undefined;
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw new QuoteError(`${field} must be a positive number`);
+  if (typeof value !== "number" || !Number.isFinite(value) || value < MIN_PRICE || value > MAX_PRICE) {
+    throw new QuoteError(`${field} must be a number from ${MIN_PRICE} to ${MAX_PRICE}`);
   }
   return value;
 }
 
 function nonNegative(value: unknown, field: string): number | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    throw new QuoteError(`${field} must be a non-negative number`);
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > MAX_VOLUME) {
+    throw new QuoteError(`${field} must be a non-negative number up to ${MAX_VOLUME}`);
   }
   return value;
 }

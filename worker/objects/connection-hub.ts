@@ -56,7 +56,7 @@ export class ConnectionHub extends DurableObject<Env> {
       { later: (fn, ms) => setTimeout(fn, ms) },
       { debounceMs: this.config.interestDebounceMs, maxReplay: this.config.maxReplay },
     );
-    this.httpSessions = new SessionServer(this.config.sockjs, (channel) => this.openHttpSession(channel));
+    this.httpSessions = new SessionServer(this.config.sockjs, (channel) => this.openHttpSession(channel), true);
     // Client heart-beats (a lone EOL) are answered by the runtime without waking us;
     // the echo doubles as the server's heart-beat.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("\n", "\n"));
@@ -193,7 +193,7 @@ export class ConnectionHub extends DurableObject<Env> {
         void this.armSweep();
       },
     };
-    const connection = new Connection(kind, carrier, this.batcher, () => this.dropSocket(ws));
+    const connection = new Connection(kind, carrier, this.batcher, () => this.dropSocket(ws), this.config.inbound);
     this.attachSession(connection, state);
     this.sockets.set(ws, connection);
     this.lastSeen.set(ws, Date.now());
@@ -220,7 +220,7 @@ export class ConnectionHub extends DurableObject<Env> {
   /** A SockJS HTTP-transport session carries a STOMP session like any socket (memory only). */
   private openHttpSession(channel: Channel) {
     const carrier: Carrier = { write: (frames) => channel.sendAll(frames), close: (c, r) => channel.close(c, r), save: () => {} };
-    const connection = new Connection("sockjs-http", carrier, this.batcher);
+    const connection = new Connection("sockjs-http", carrier, this.batcher, undefined, this.config.inbound);
     const session = this.attachSession(connection, newSessionState(crypto.randomUUID()));
     return { message: (text: string) => void connection.receive(text), closed: () => this.broker.drop(session) };
   }

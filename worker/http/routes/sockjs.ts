@@ -46,6 +46,7 @@ export const sockjsRoutes = new Hono<{ Bindings: Env }>()
     return serveSockJS(c.req.raw, rest, {
       options: testServiceOptions(name, config.sockjs),
       allowsOrigin: () => true,
+      restricted: false,
       frameAncestors: "*",
       forward: (request, route) => sockjsTestStub(c.env, name).fetch(forwardRequest(request, route)),
     });
@@ -57,6 +58,7 @@ function serveProduct(c: Ctx, rest: string): Promise<Response> {
   return serveSockJS(c.req.raw, rest, {
     options: config.sockjs,
     allowsOrigin: (origin) => isOriginAllowed(origin, c.req.url, config),
+    restricted: !config.allowedOrigins.includes("*"),
     frameAncestors: frameAncestors(config),
     forward: (request, route) => toHub(c.env, config, request, route, route.kind === "session" ? route.sessionId : undefined),
   });

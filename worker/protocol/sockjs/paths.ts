@@ -32,14 +32,15 @@ const FIXED_METHODS = {
 
 /**
  * `rest` is the path after the base, e.g. "", "/", "/info", "/000/abc/xhr".
- * Server and session ids are any non-empty segment without dots; undefined is 404.
+ * Server and session ids are 1-64 characters without dots or slashes; undefined is 404.
  */
 export function parseSockJSPath(rest: string): SockJSRoute | undefined {
   if (rest === "" || rest === "/") return { kind: "greeting" };
   if (rest === "/info") return { kind: "info" };
   if (/^\/iframe(-[^/]*)?\.html$/.test(rest)) return { kind: "iframe" };
   if (rest === "/websocket") return { kind: "raw-websocket" };
-  const session = /^\/[^/.]+\/([^/.]+)\/([a-z_]+)$/.exec(rest);
+  // Ids are client-chosen: bounded, so a session table cannot be fed 20,000-character keys.
+  const session = /^\/[^/.]{1,64}\/([^/.]{1,64})\/([a-z_]+)$/.exec(rest);
   if (session && Object.hasOwn(SESSION_METHODS, session[2]!)) {
     return { kind: "session", sessionId: session[1]!, transport: session[2] as SockJSTransportName };
   }

@@ -28,7 +28,7 @@ export function receiverFraming(transport: ReceiverTransport, callback = ""): Re
     case "eventsource":
       // The leading CRLF works around an old Opera bug; the spec keeps it.
       return {
-        contentType: "text/event-stream; charset=UTF-8",
+        contentType: "text/event-stream",
         streaming: true,
         prelude: "\r\n",
         wrap: (f) => `data: ${f}\r\n\r\n`,
@@ -41,7 +41,8 @@ export function receiverFraming(transport: ReceiverTransport, callback = ""): Re
         wrap: (f) => `<script>\np(${scriptSafe(quote(f))});\n</script>\r\n`,
       };
     case "jsonp":
-      return { contentType: JS, streaming: false, prelude: "", wrap: (f) => `${callback}(${quote(f)});\r\n` };
+      // The leading comment keeps a reflected callback from starting a Flash file (Rosetta Flash).
+      return { contentType: JS, streaming: false, prelude: "", wrap: (f) => `/**/${callback}(${quote(f)});\r\n` };
   }
 }
 

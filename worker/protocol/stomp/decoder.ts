@@ -1,5 +1,6 @@
 import { CLIENT_COMMANDS, escapesHeaders, type Frame, type StompVersion } from "./frame";
 import { StompError } from "./errors";
+import { echo } from "../echo";
 import { unescapeHeader } from "./escape";
 
 const LF = 0x0a;
@@ -99,7 +100,7 @@ export class FrameDecoder {
     const headers = lines.map((line) => {
       const text = decodeText(line);
       const colon = text.indexOf(":");
-      if (colon <= 0) throw new StompError("Malformed header", `Expected "name:value", got "${clip(text)}".`);
+      if (colon <= 0) throw new StompError("Malformed header", `Expected "name:value", got "${echo(text)}".`);
       const name = text.slice(0, colon);
       const value = text.slice(colon + 1);
       return escaped
@@ -111,7 +112,7 @@ export class FrameDecoder {
     let bodyEnd: number;
     if (lengthHeader !== undefined) {
       if (!/^\d{1,10}$/.test(lengthHeader.trim())) {
-        throw new StompError("Invalid content-length", `"${clip(lengthHeader)}" is not a byte count.`);
+        throw new StompError("Invalid content-length", `"${echo(lengthHeader)}" is not a byte count.`);
       }
       const length = Number(lengthHeader.trim());
       if (headerEnd - start + length + 1 > max) throw tooLarge(max);
@@ -151,13 +152,8 @@ function decodeText(bytes: Uint8Array): string {
   }
 }
 
-function clip(text: string): string {
-  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
-}
-
 function unknownCommand(bytes: Uint8Array): StompError {
-  const shown = new TextDecoder().decode(bytes).replace(/[^\x20-\x7e]/g, "?");
-  return new StompError("Unknown command", `"${clip(shown)}" is not a STOMP client command.`);
+  return new StompError("Unknown command", `"${echo(new TextDecoder().decode(bytes))}" is not a STOMP client command.`);
 }
 
 function tooLarge(max: number): StompError {

@@ -1,7 +1,7 @@
 import type { SockJSOptions } from "../../config";
 import { iframePage } from "../../protocol/sockjs/iframe";
-import { allowedMethods, parseSockJSPath } from "../../protocol/sockjs/paths";
-import { cacheForAYear, corsHeaders, NO_CACHE, preflight, sockjsError } from "./headers";
+import { allowedMethods, parseSockJSPath, type SockJSRoute } from "../../protocol/sockjs/paths";
+import { cacheForAYear, corsHeaders, NO_CACHE, preflight, refererOrigin, sockjsError } from "./headers";
 import type { ForwardedRoute } from "./forwarding";
 import { serveFixedText } from "./etag";
 
@@ -10,6 +10,8 @@ export interface SockJSService {
   options: SockJSOptions;
   /** Whether a request with this Origin may use the service (403 otherwise). */
   allowsOrigin(origin: string | null): boolean;
+  /** Only some origins are allowed: a browser request must then prove where it comes from. */
+  restricted: boolean;
   /** CSP `frame-ancestors` sources: who may embed the iframe page. */
   frameAncestors: string;
   /** Hands a session request or upgrade to the object that holds it. */
@@ -28,8 +30,12 @@ export async function serveSockJS(request: Request, rest: string, service: SockJ
   const method = request.method === "HEAD" ? "GET" : request.method;
   if (!methods.includes(method)) return new Response(null, { status: 405, headers: { Allow: methods.join(", ") } });
   // The greeting is public and the iframe page is loaded same-origin (framing is limited by CSP).
-  if (route.kind !== "greeting" && route.kind !== "iframe" && !service.allowsOrigin(request.headers.get("Origin"))) {
-    return sockjsError(403, "Origin not allowed.");
+  if (route.kind !== "greeting" && route.kind !== "iframe") {
+    const origin = requestOrigin(request, route);
+    if (!service.allowsOrigin(origin)) return sockjsError(403, "Origin not allowed.");
+    if (origin === null && service.restricted && loadedByScriptTag(route)) {
+      return sockjsError(403, "Origin unknown: this transport needs a Referer or Sec-Fetch-Site from an allowed page.");
+    }
   }
   if (method === "OPTIONS") return preflight(request, methods);
 
@@ -43,6 +49,26 @@ export async function serveSockJS(request: Request, rest: string, service: SockJ
     default:
       return forwardSession(request, route, service);
   }
+}
+
+/**
+ * jsonp and htmlfile receivers are loaded by <script> and <iframe>, and jsonp_send by a
+ * form post: browsers send no Origin with those, so any site could read the stream.
+ */
+function loadedByScriptTag(route: SockJSRoute): boolean {
+  return route.kind === "session" && (route.transport === "jsonp" || route.transport === "jsonp_send" || route.transport === "htmlfile");
+}
+
+/**
+ * The page a request comes from: its Origin, or for the script-loaded transports (which
+ * send none) the origin the browser vouches for, `Sec-Fetch-Site: same-origin` or the
+ * Referer's origin. null when nothing says.
+ */
+function requestOrigin(request: Request, route: SockJSRoute): string | null {
+  const origin = request.headers.get("Origin");
+  if (origin !== null || !loadedByScriptTag(route)) return origin;
+  if (request.headers.get("Sec-Fetch-Site") === "same-origin") return new URL(request.url).origin;
+  return refererOrigin(request);
 }
 
 function info(request: Request, options: SockJSOptions): Response {

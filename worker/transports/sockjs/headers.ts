@@ -2,8 +2,8 @@ import type { SockJSOptions } from "../../config";
 
 /** Response headers the SockJS spec requires, by purpose. */
 
-/** Session data and /info must never be cached (iOS 6 even caches POSTs). */
-export const NO_CACHE = { "Cache-Control": "no-store, no-cache, must-revalidate, max-age=0" } as const;
+/** Session data and /info must never be cached (iOS 6 even caches POSTs) nor transformed by proxies. */
+export const NO_CACHE = { "Cache-Control": "no-store, no-cache, no-transform, must-revalidate, max-age=0" } as const;
 
 const YEAR_SECONDS = 31_536_000;
 
@@ -17,18 +17,28 @@ export function cacheForAYear(): Record<string, string> {
 
 /**
  * CORS for XHR transports: echo the (already vetted) Origin with credentials so the
- * JSESSIONID cookie can flow; `*` when there is none or it is "null" (file:// pages,
- * where echoing "null" would read as a rejection).
+ * JSESSIONID cookie can flow, `null` included (file:// pages, sandboxed frames), as the
+ * reference servers do; `*` when there is none.
  */
 export function corsHeaders(request: Request): Record<string, string> {
   const origin = request.headers.get("Origin");
-  const headers: Record<string, string> =
-    origin && origin !== "null"
-      ? { "Access-Control-Allow-Origin": origin, "Access-Control-Allow-Credentials": "true", Vary: "Origin" }
-      : { "Access-Control-Allow-Origin": "*" };
+  const headers: Record<string, string> = origin
+    ? { "Access-Control-Allow-Origin": origin, "Access-Control-Allow-Credentials": "true", Vary: "Origin" }
+    : { "Access-Control-Allow-Origin": "*" };
   const requested = request.headers.get("Access-Control-Request-Headers");
   if (requested) headers["Access-Control-Allow-Headers"] = requested;
   return headers;
+}
+
+/** The origin of the Referer, when there is a parseable one. */
+export function refererOrigin(request: Request): string | null {
+  const referer = request.headers.get("Referer");
+  if (!referer) return null;
+  try {
+    return new URL(referer).origin;
+  } catch {
+    return null;
+  }
 }
 
 /** `204` answer to a CORS preflight. */

@@ -1,7 +1,7 @@
 import type { SockJSOptions } from "../../config";
 import { decodeSendPayload, PayloadError } from "../../protocol/sockjs/frames";
 import { callbackProblem, receiverFraming, type ReceiverTransport } from "../../protocol/sockjs/receiver-framing";
-import { sessionHeaders, sockjsError } from "./headers";
+import { refererOrigin, sessionHeaders, sockjsError } from "./headers";
 import type { OpenSession } from "./channel";
 import { HttpSession } from "./http-session";
 import { openReceiver } from "./receiver";
@@ -15,10 +15,18 @@ const MAX_SEND_BYTES = 1_048_576;
  */
 export class SessionServer {
   private readonly sessions = new Map<string, HttpSession>();
+  /** Who opened each session (Origin and client address), when sessions are bound. */
+  private readonly owners = new Map<string, string>();
 
   constructor(
     private readonly options: SockJSOptions,
     private readonly openSession: OpenSession,
+    /**
+     * Session ids are chosen by clients and can leak (logs, proxies): a bound session
+     * answers only requests from the Origin and address that opened it; any other gets
+     * the same 404 as an unknown session, so nothing is revealed.
+     */
+    private readonly bindSessions = false,
   ) {}
 
   has(sessionId: string): boolean {
@@ -34,6 +42,8 @@ export class SessionServer {
     // ("Can't read from request stream after response has been sent") otherwise.
     const body = await readBody(request);
     if (body === undefined) return sockjsError(413, "Payload too large.", sessionHeaders(request, this.options, "text/plain; charset=UTF-8"));
+    const owner = this.owners.get(sessionId);
+    if (owner !== undefined && owner !== ownerOf(request)) return sockjsError(404, "Session not found.");
     if (transport === "xhr_send" || transport === "jsonp_send") return this.send(request, body, sessionId, transport);
     return this.receive(request, sessionId, transport);
   }
@@ -52,9 +62,12 @@ export class SessionServer {
       existing.attach(receiver);
     } else {
       const session = new HttpSession(this.options, () => {
-        if (this.sessions.get(sessionId) === session) this.sessions.delete(sessionId);
+        if (this.sessions.get(sessionId) !== session) return;
+        this.sessions.delete(sessionId);
+        this.owners.delete(sessionId);
       });
       this.sessions.set(sessionId, session);
+      if (this.bindSessions) this.owners.set(sessionId, ownerOf(request));
       session.open(receiver, this.openSession);
     }
     return receiver.response;
@@ -83,6 +96,15 @@ async function readBody(request: Request): Promise<string | undefined> {
   if (Number(request.headers.get("Content-Length") ?? 0) > MAX_SEND_BYTES) return undefined;
   const body = await request.text();
   return body.length > MAX_SEND_BYTES ? undefined : body;
+}
+
+/**
+ * What a session is bound to: the page it runs in and the client's address (set by
+ * Cloudflare's edge). A page's script-loaded requests (jsonp, htmlfile) carry no Origin
+ * but a Referer from the same page, so that stands in.
+ */
+function ownerOf(request: Request): string {
+  return `${request.headers.get("Origin") ?? refererOrigin(request) ?? ""} ${request.headers.get("CF-Connecting-IP") ?? ""}`;
 }
 
 function isForm(request: Request): boolean {
