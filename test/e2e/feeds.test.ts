@@ -51,12 +51,13 @@ it("delivers the provider's prices to STOMP subscribers, within the request budg
   expect(made).toBeGreaterThan(0);
   // Every symbol kept getting fresh ticks (fair round-robin), not just the first ones.
   for (const col of cols) expect(col.messages.length, col.subscription.id).toBeGreaterThanOrEqual(3);
-  // The budget spaces each symbol's updates 5 × 60,000 / 120 = 2.5 s apart: ticks say they
-  // stay fresh for two such intervals (not STALE_AFTER_MS alone, 1.5 s), the same threshold the
-  // server applies, so a healthy slow feed is never marked stale between its updates.
+  // The rounds' share of the budget (120 less the quarter kept for new symbols: 90/min) spaces
+  // each symbol's updates 5 × 60,000 / 90 ≈ 3.3 s apart: ticks say they stay fresh for two
+  // such intervals (not STALE_AFTER_MS alone, 1.5 s), the same threshold the server applies,
+  // so a healthy slow feed is never marked stale between its updates.
   for (const col of cols) {
     const live = col.ticks.slice(1);
-    expect(live.every((t) => t.staleAfterMs === 5_000)).toBe(true);
+    expect(live.every((t) => t.staleAfterMs === 6_667)).toBe(true);
     expect(live.every((t) => t.stale === undefined)).toBe(true);
   }
 
@@ -102,4 +103,32 @@ it("answers a subscription to a symbol the provider does not know with an ERROR 
   await expect.poll(() => c.errors.length, { timeout: 10_000 }).toBe(1);
   expect(c.errors[0]!.headers.message).toBe("No price for NOPE");
   expect(c.errors[0]!.body).toMatch(/unknown-symbol/);
+});
+
+it("answers unknown symbols with 404 and remembers them, and a flood of new symbols cannot starve watched ones", async () => {
+  const c = await connectStomp(srv.url);
+  const watched = new Collector(c.client, "/topic/ticker.MSFT");
+  await watched.waitFor(1);
+  const nopeRequests = () => fake.requests.filter((r) => r.path === "/api/v1/quote" && (r.query.get("symbol") ?? "").startsWith("NOPE-")).length;
+
+  const first = await fetch(`${srv.url}/api/quotes?symbols=NOPE-1`);
+  expect(first.status).toBe(404);
+  expect(await first.text()).toMatch(/^no price for NOPE-1: unknown-symbol/);
+  const asked = nopeRequests();
+  // Remembered: asked again, it is answered without a request upstream.
+  expect((await fetch(`${srv.url}/api/quotes?symbols=NOPE-1`)).status).toBe(404);
+  expect(nopeRequests()).toBe(asked);
+
+  // 50 new symbols at once: at most the quarter of the budget kept for new symbols (30/min)
+  // reaches the provider; the rest are told to come back, and nobody gets a 500.
+  const from = watched.messages.length;
+  const statuses = await Promise.all(
+    Array.from({ length: 50 }, (_, i) => fetch(`${srv.url}/api/quotes?symbols=NOPE-${i + 2}`).then((r) => r.status)),
+  );
+  expect(statuses.every((s) => s === 404 || s === 503), JSON.stringify(statuses)).toBe(true);
+  expect(statuses.filter((s) => s === 503).length).toBeGreaterThan(0);
+  expect(nopeRequests() - asked).toBeLessThanOrEqual(31);
+  // The watched symbol kept its share of the budget meanwhile.
+  await watched.waitFor(from + 2, 15_000);
+  await c.disconnect();
 });

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDevServer, type DevServer } from "../support/dev-server";
 import { postTicks } from "../support/publish";
 import { RawStomp } from "../support/raw-stomp";
+import { fuzzCases } from "../support/stomp-fuzz";
 import { Collector, connectStomp, sleep } from "../support/stomp";
 
 const ALLOWED = "http://allowed.test";
@@ -145,5 +146,35 @@ describe("input that tries to become something else", () => {
   it("bounds SockJS session ids", async () => {
     const res = await post(`${srv.url}/sockjs/000/${"s".repeat(20_000)}/xhr`, "", { Origin: ALLOWED });
     expect(res.status).toBe(404);
+  });
+});
+
+describe("mutated frames against the live server", () => {
+  const cases = Number(process.env.E2E_FUZZ_CASES ?? 150);
+  it(`answers ${cases} mutated frames, each on its own connection, while a bystander's ticks keep coming in order`, async () => {
+    const bystander = await connectStomp(srv.url);
+    const watched = new Collector(bystander.client, "/topic/ticker.FUZZ");
+    await watched.waitFor(1);
+    const inputs = fuzzCases(99, cases);
+    for (let i = 0; i < inputs.length; i += 10) {
+      await Promise.all(
+        inputs.slice(i, i + 10).map(async (input) => {
+          const raw = await RawStomp.open(srv.url);
+          await raw.connect();
+          raw.send(input);
+          raw.send("DISCONNECT\nreceipt:end\n\n\0");
+          const last = await raw.next(undefined, 5_000).catch(() => undefined);
+          // Either the session went on (a RECEIPT or MESSAGE) or it ended with a readable ERROR.
+          if (last?.command === "ERROR") expect(last.headers.find(([k]) => k === "message")?.[1]).toMatch(/^[\x20-\x7e]+$/);
+          raw.close();
+        }),
+      );
+    }
+    const seen = watched.messages.length;
+    await watched.waitFor(seen + 2);
+    const seqs = watched.ticks.map((t) => t.seq);
+    for (let i = 1; i < seqs.length; i++) expect(seqs[i]!).toBeGreaterThan(seqs[i - 1]!);
+    expect(bystander.errors).toEqual([]);
+    await bystander.disconnect();
   });
 });

@@ -20,9 +20,10 @@ export class RequestBudget {
     private readonly requestsPerMinute: number,
     private readonly batchSize: number,
     now: number,
+    /** Tokens at start; by default one round's worth, not a full minute's burst. */
+    initialTokens = Math.min(requestsPerMinute, Math.max(1, requestsPerMinute / 60)),
   ) {
-    // Start with one round's worth, not a full minute's burst.
-    this.tokens = Math.min(requestsPerMinute, Math.max(1, requestsPerMinute / 60));
+    this.tokens = initialTokens;
     this.updatedAt = now;
   }
 

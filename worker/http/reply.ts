@@ -1,3 +1,4 @@
+import type { Unavailable } from "../feeds/unavailable";
 import { normalizeSymbol, SymbolError } from "../market/symbol";
 
 /** A rejected request: the status and a one-line reason, as plain text. */
@@ -33,4 +34,13 @@ export function symbolsOrReject(raw: string | undefined): string[] | Response {
   }
   if (symbols.length === 0 || symbols.length > MAX_SYMBOLS) return reject(400, `ask for 1 to ${MAX_SYMBOLS} symbols`);
   return symbols;
+}
+
+/** A symbol without a price: 404 if the provider does not know it, 503 if the budget is busy, 502 if the provider failed. */
+export function unavailable(result: Unavailable): Response {
+  if (result.unavailable === "unknown") return reject(404, result.reason);
+  if (result.unavailable === "busy") {
+    return reject(503, `${result.reason}: try again shortly`, { "Retry-After": String(Math.max(1, Math.ceil((result.retryAfterMs ?? 1000) / 1000))) });
+  }
+  return reject(502, result.reason);
 }

@@ -4,6 +4,7 @@ import type { Env } from "../env";
 import { createFeed } from "../feeds";
 import { RequestBudget, type RoundPlan } from "../feeds/budget";
 import type { FeedProvider, QuoteRequest, QuoteResult } from "../feeds/provider";
+import type { Unavailable } from "../feeds/unavailable";
 import type { Quote, Tick } from "../market/tick";
 import { log } from "../log";
 import { sourceStub } from "./stubs";
@@ -12,6 +13,13 @@ import { sourceStub } from "./stubs";
 const INGEST_CONCURRENCY = 64;
 /** How long a cold symbol's first quote may wait for the request budget. */
 const FIRST_QUOTE_WAIT_MS = 5_000;
+/** How long a symbol the provider does not know is answered from memory. */
+const UNKNOWN_SYMBOL_TTL_MS = 600_000;
+/**
+ * The share of the request budget kept for first quotes of new symbols: a flood of
+ * look-ups (unknown symbols, say) can use it up, but never the rounds of watched symbols.
+ */
+const COLD_SHARE = 0.25;
 
 export interface FeedStatus {
   provider: string;
@@ -37,7 +45,13 @@ export class FeedScheduler extends DurableObject<Env> {
   private readonly config: Config;
   private readonly feed: FeedProvider;
   private readonly budget: RequestBudget;
+  /** The share of the budget for first quotes of new symbols (the rounds have the rest). */
+  private readonly coldBudget: RequestBudget;
+  /** Symbols the provider does not know, until when, and why. */
+  private readonly unknown = new Map<string, { until: number; reason: string }>();
   private readonly requestsPerMinute: number;
+  /** What the rounds may use: the budget less the share kept for new symbols. */
+  private readonly roundsPerMinute: number;
   /** TICK_INTERVAL_MS, or the provider's minimum polling period if that is longer. */
   private readonly roundIntervalMs: number;
   /** Each symbol's latest tick, for feeds that evolve prices (the simulator). */
@@ -51,7 +65,11 @@ export class FeedScheduler extends DurableObject<Env> {
     this.feed = createFeed(this.config);
     const total = this.config.feed.requestsPerMinute ?? this.feed.capabilities.requestsPerMinute;
     this.requestsPerMinute = total / this.config.schedulerShards;
-    this.budget = new RequestBudget(this.requestsPerMinute, this.feed.capabilities.maxSymbolsPerRequest, Date.now());
+    const cold = Math.max(1, this.requestsPerMinute * COLD_SHARE);
+    // Its whole minute's worth at once: a page opening with a watchlist of new symbols.
+    this.coldBudget = new RequestBudget(cold, 1, Date.now(), cold);
+    this.roundsPerMinute = Number.isFinite(this.requestsPerMinute) ? this.requestsPerMinute - cold : this.requestsPerMinute;
+    this.budget = new RequestBudget(this.roundsPerMinute, this.feed.capabilities.maxSymbolsPerRequest, Date.now());
     this.roundIntervalMs = Math.max(this.config.tickIntervalMs, this.feed.capabilities.minIntervalMs);
   }
 
@@ -62,20 +80,32 @@ export class FeedScheduler extends DurableObject<Env> {
   }
 
   /**
-   * A cold symbol's first quote, within the request budget (waiting briefly for a token).
-   * Throws with the provider's reason when there is no price.
+   * A new symbol's first quote, within the request budget: new symbols may use only a
+   * share of it, waiting briefly for room, and a symbol the provider does not know is
+   * remembered for a while and answered without asking again.
    */
-  async firstQuote(symbol: string): Promise<Quote> {
-    const deadline = Date.now() + FIRST_QUOTE_WAIT_MS;
-    while (!this.budget.take(1, Date.now())) {
-      const wait = this.budget.waitFor(1, Date.now());
-      if (Date.now() + wait > deadline) throw new Error(`the ${this.feed.id} request budget is exhausted; try again in ${Math.ceil(wait / 1000)} s`);
-      await new Promise((r) => setTimeout(r, wait));
+  async firstQuote(symbol: string): Promise<{ quote: Quote } | Unavailable> {
+    const now = Date.now();
+    const unknown = this.unknown.get(symbol);
+    if (unknown && unknown.until > now) return { unavailable: "unknown", reason: unknown.reason };
+    this.unknown.delete(symbol);
+    const deadline = now + FIRST_QUOTE_WAIT_MS;
+    for (;;) {
+      const wait = this.coldBudget.waitFor(1, Date.now());
+      if (wait === 0 && this.coldBudget.take(1, Date.now())) break;
+      if (Date.now() + wait > deadline) {
+        return { unavailable: "busy", reason: `too many new symbols for the ${this.feed.id} request budget just now`, retryAfterMs: wait };
+      }
+      await new Promise((r) => setTimeout(r, Math.max(wait, 50)));
     }
     const [result] = await this.feed.quotes([{ symbol }], Date.now());
     this.noteFault(symbol, result && "error" in result ? result.error : undefined);
-    if (!result || !("quote" in result)) throw new Error(`no price for ${symbol}: ${result?.error ?? "feed returned nothing"}`);
-    return result.quote;
+    if (result && "quote" in result) return { quote: result.quote };
+    const reason = `no price for ${symbol}: ${result?.error ?? "the feed returned nothing"}`;
+    if (!result?.error.startsWith("unknown-symbol")) return { unavailable: "upstream", reason };
+    if (this.unknown.size >= 10_000) this.unknown.delete(this.unknown.keys().next().value!);
+    this.unknown.set(symbol, { until: Date.now() + UNKNOWN_SYMBOL_TTL_MS, reason });
+    return { unavailable: "unknown", reason };
   }
 
   async deactivate(symbol: string): Promise<void> {
@@ -127,7 +157,7 @@ export class FeedScheduler extends DurableObject<Env> {
     }
     const results = await this.pull(plan, started);
     // How often each symbol gets a quote when the budget makes them take turns.
-    const perMinute = this.requestsPerMinute * this.feed.capabilities.maxSymbolsPerRequest;
+    const perMinute = this.roundsPerMinute * this.feed.capabilities.maxSymbolsPerRequest;
     const updateIntervalMs = Math.max(this.roundIntervalMs, plan.limited ? (symbols.length * 60_000) / perMinute : 0);
     // Sources answer once the tick is numbered and stored; their fan-out runs on without us.
     for (let i = 0; i < symbols.length; i += INGEST_CONCURRENCY) {

@@ -5,6 +5,7 @@ import { buildTickFrame, buildViewersFrame, type StreamFrame } from "../broker/s
 import { readConfig, type Config } from "../config";
 import type { Env } from "../env";
 import type { QuoteResult } from "../feeds/provider";
+import { isUnavailable, type Unavailable } from "../feeds/unavailable";
 import { log } from "../log";
 import type { StreamKind } from "../market/symbol";
 import { nextTick, type Quote, type Tick } from "../market/tick";
@@ -51,7 +52,7 @@ export class SymbolSource extends DurableObject<Env> {
   private updateIntervalMs: number;
   private tree: FanoutNode[] = [];
   private readonly fanout: DeliveryQueues<FanoutNode, StreamFrame>;
-  private firstQuote: Promise<StreamFrame> | undefined;
+  private firstQuote: Promise<StreamFrame | Unavailable> | undefined;
   private publishedAt = 0;
   /** When the feed last delivered a good quote (memory only: a woken object counts from now). */
   private freshAt = Date.now();
@@ -104,8 +105,10 @@ export class SymbolSource extends DurableObject<Env> {
       this.setWatcher(hub, Math.max(1, count));
       return this.viewersFrame;
     }
-    this.setHolder(hub, Math.max(1, count));
     const frame = await this.ensureLatest();
+    // No price, no subscription: the hub turns this into an ERROR for its subscriber.
+    if (isUnavailable(frame)) throw new Error(frame.reason);
+    this.setHolder(hub, Math.max(1, count));
     await this.syncRegistration();
     return frame;
   }
@@ -171,9 +174,9 @@ export class SymbolSource extends DurableObject<Env> {
   }
 
   /** The latest tick, fetching the symbol's first one (through the request budget) if it never ticked. */
-  async latestTick(): Promise<Tick> {
-    await this.ensureLatest();
-    return this.latest!;
+  async latestTick(): Promise<{ tick: Tick } | Unavailable> {
+    const frame = await this.ensureLatest();
+    return isUnavailable(frame) ? frame : { tick: this.latest! };
   }
 
   /** The latest tick if there is one; never asks the feed (the scheduler continues simulated paths from it). */
@@ -182,15 +185,16 @@ export class SymbolSource extends DurableObject<Env> {
   }
 
   /** The last `limit` ticks, oldest first (charts fill from this before the first live tick). */
-  async history(limit: number): Promise<Tick[]> {
-    await this.ensureLatest();
+  async history(limit: number): Promise<{ ticks: Tick[] } | Unavailable> {
+    const frame = await this.ensureLatest();
+    if (isUnavailable(frame)) return frame;
     const rows = this.ctx.storage.sql.exec<{ tick: string }>("SELECT tick FROM history ORDER BY seq DESC LIMIT ?", limit);
     const ticks = rows
       .toArray()
       .map((r) => JSON.parse(r.tick) as Tick)
       .reverse();
     // Ticks from before history was kept: at least the latest one.
-    return ticks.length > 0 ? ticks : [this.latest!];
+    return { ticks: ticks.length > 0 ? ticks : [this.latest!] };
   }
 
   /** Stream position and fan-out, for /healthz and tests. */
@@ -226,13 +230,14 @@ export class SymbolSource extends DurableObject<Env> {
     else await scheduler.deactivate(this.symbol);
   }
 
-  private ensureLatest(): Promise<StreamFrame> {
+  private ensureLatest(): Promise<StreamFrame | Unavailable> {
     if (this.latestFrame) return Promise.resolve(this.latestFrame);
     // The first quote of a cold symbol goes through the scheduler's request budget too.
     this.firstQuote ??= schedulerFor(this.env, this.symbol, this.config.schedulerShards)
       .firstQuote(this.symbol)
-      .then((quote) => {
-        if (!this.latestFrame) this.commit(quote);
+      .then((result) => {
+        if (isUnavailable(result)) return result;
+        if (!this.latestFrame) this.commit(result.quote);
         return this.latestFrame!;
       })
       .finally(() => (this.firstQuote = undefined));
@@ -249,7 +254,7 @@ export class SymbolSource extends DurableObject<Env> {
    * the page, the widget and the server judge staleness alike.
    */
   private staleAfterMs(): number {
-    return Math.max(this.config.staleAfterMs, 2 * this.updateIntervalMs);
+    return Math.round(Math.max(this.config.staleAfterMs, 2 * this.updateIntervalMs));
   }
 
   /** Numbers, persists and sends one tick. */

@@ -3,7 +3,8 @@ import { readConfig } from "../../config";
 import type { Env } from "../../env";
 import { sourceStub } from "../../objects/stubs";
 import { apiCors } from "../cors";
-import { reject, symbolOrReject } from "../reply";
+import { isUnavailable } from "../../feeds/unavailable";
+import { reject, symbolOrReject, unavailable } from "../reply";
 
 const DEFAULT_LIMIT = 100;
 
@@ -15,6 +16,7 @@ export const historyRoutes = new Hono<{ Bindings: Env }>().get("/api/history/:sy
   const raw = c.req.query("limit");
   const limit = raw === undefined ? Math.min(DEFAULT_LIMIT, max) : Number(raw);
   if (!Number.isInteger(limit) || limit < 1 || limit > max) return reject(400, `limit must be an integer from 1 to ${max}`);
-  const ticks = await sourceStub(c.env, symbol).history(limit);
-  return c.json({ symbol, ticks }, 200, { "cache-control": "no-store", ...apiCors(c) });
+  const result = await sourceStub(c.env, symbol).history(limit);
+  if (isUnavailable(result)) return unavailable(result);
+  return c.json({ symbol, ticks: result.ticks }, 200, { "cache-control": "no-store", ...apiCors(c) });
 });

@@ -2,12 +2,19 @@ import { Hono } from "hono";
 import type { Env } from "../../env";
 import { sourceStub } from "../../objects/stubs";
 import { apiCors } from "../cors";
-import { symbolsOrReject } from "../reply";
+import { isUnavailable } from "../../feeds/unavailable";
+import { symbolsOrReject, unavailable } from "../reply";
 
 /** `GET /api/quotes?symbols=AAPL,MSFT`: the latest tick of each symbol, in the order asked. */
 export const quoteRoutes = new Hono<{ Bindings: Env }>().get("/api/quotes", async (c) => {
   const symbols = symbolsOrReject(c.req.query("symbols"));
   if (symbols instanceof Response) return symbols;
-  const quotes = await Promise.all(symbols.map((s) => sourceStub(c.env, s).latestTick()));
+  const results = await Promise.all(symbols.map((s) => sourceStub(c.env, s).latestTick()));
+  // One symbol without a price answers for the request, with its reason (never a 500).
+  const quotes = [];
+  for (const result of results) {
+    if (isUnavailable(result)) return unavailable(result);
+    quotes.push(result.tick);
+  }
   return c.json({ quotes }, 200, { "cache-control": "no-store", ...apiCors(c) });
 });
