@@ -171,6 +171,7 @@ async function edgeTicker(throttleMs = 0): Promise<Result> {
     vars: {
       HUB_SHARDS: String(HUBS),
       HUB_MAX_CONNECTIONS: "32768",
+      MAX_CONNECTIONS_PER_ADDRESS: "32768", // every bench client comes from 127.0.0.1
       TICK_INTERVAL_MS: String(INTERVAL_MS),
       HEARTBEAT_MS: "0",
       MAX_SUBSCRIPTIONS: "100",

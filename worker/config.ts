@@ -1,4 +1,5 @@
 import type { Env } from "./env";
+import { parseSymbolPolicy, type SymbolPolicy } from "./market/symbol-policy";
 
 /** Typed, validated view of the string vars in `Env`. A bad value fails loudly, naming the var. */
 export interface Config {
@@ -42,6 +43,12 @@ export interface Config {
   /** How long a hub gathers subscription-count changes before reporting them to sources. */
   interestDebounceMs: number;
   testHooks: boolean;
+  /** SYMBOLS: which symbols are carried (every symbol used becomes a persistent object). */
+  symbols: SymbolPolicy;
+  /** Symbols with subscribers at once, across scheduler shards; more are refused. */
+  maxActiveSymbols: number;
+  /** Sockets one client address may hold in one hub. */
+  maxConnectionsPerAddress: number;
   /** What one connection may send: messages and bytes per second, and bursts above them. */
   inbound: { messagesPerSecond: number; bytesPerSecond: number; messageBurst: number; byteBurst: number };
   sockjs: SockJSOptions;
@@ -98,6 +105,9 @@ export function readConfig(env: Env): Config {
     schedulerShards: int(env, "SCHEDULER_SHARDS", 1, 1, 256),
     interestDebounceMs: int(env, "INTEREST_DEBOUNCE_MS", 250, 0, 10_000),
     testHooks: bool(env, "TEST_HOOKS", false),
+    symbols: parseSymbolPolicy(env.SYMBOLS ?? ""),
+    maxActiveSymbols: int(env, "MAX_ACTIVE_SYMBOLS", 1_000, 1, 1_000_000),
+    maxConnectionsPerAddress: int(env, "MAX_CONNECTIONS_PER_ADDRESS", 500, 1, 32_768),
     inbound: inboundLimits(env),
     sockjs: {
       websocket: bool(env, "SOCKJS_WEBSOCKET", true),

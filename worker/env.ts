@@ -37,6 +37,10 @@ export interface Env {
   PUBLISH_HOLD_MS?: string;
   HISTORY_SIZE?: string;
   MAX_REPLAY?: string;
+  /** Symbols carried: exact ones and `*` patterns, comma-separated; empty = any. */
+  SYMBOLS?: string;
+  MAX_ACTIVE_SYMBOLS?: string;
+  MAX_CONNECTIONS_PER_ADDRESS?: string;
   HUB_SHARDS?: string;
   HUB_MAX_CONNECTIONS?: string;
   HUB_FLUSH_MS?: string;

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startDevServer, type DevServer } from "../support/dev-server";
+import { healthDetails } from "../support/health";
 import { GOOD_KEY, PRICE, startFakeProviders, type FakeProviders } from "../support/fake-providers";
 import { Collector, connectStomp, sleep } from "../support/stomp";
 
@@ -61,7 +62,7 @@ it("delivers the provider's prices to STOMP subscribers, within the request budg
     expect(live.every((t) => t.stale === undefined)).toBe(true);
   }
 
-  const health = (await (await fetch(`${srv.url}/healthz`)).json()) as { feedStatus: { provider: string; requestsPerMinute: number; lastRound: { limited: boolean } } };
+  const health = await healthDetails(srv.url);
   expect(health.feedStatus).toEqual(expect.objectContaining({ provider: "finnhub", requestsPerMinute: RPM }));
   expect(health.feedStatus.lastRound.limited).toBe(true);
   expect(srv.logs()).toMatch(/"event":"feed_budget_limited","provider":"finnhub","requestsPerMinute":120,"active":\d/);
@@ -85,7 +86,7 @@ it("keeps the last good price, marks it stale while the upstream fails, logs onc
   await other.waitFor(others + 2);
   expect(other.ticks.slice(others).every((t) => t.stale === undefined && t.price === PRICE)).toBe(true);
   expect(col.ticks.every((t) => t.price === PRICE)).toBe(true);
-  const health = (await (await fetch(`${srv.url}/healthz`)).json()) as { feedStatus: { faults: Record<string, string> } };
+  const health = await healthDetails(srv.url);
   expect(health.feedStatus.faults.KO).toMatch(/^upstream: provider error \(HTTP 503\)/);
   await sleep(1_500);
   expect(srv.logs().slice(from).match(/"event":"feed_fault","provider":"finnhub","symbol":"KO"/g)).toHaveLength(1);

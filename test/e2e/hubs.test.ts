@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { shardOf } from "../../worker/routing/placement";
 import { startDevServer, type DevServer } from "../support/dev-server";
+import { healthDetails } from "../support/health";
 import { postTicks } from "../support/publish";
 import { RawStomp } from "../support/raw-stomp";
 import { Collector, connectStomp, sleep, type Connected } from "../support/stomp";
@@ -74,7 +75,7 @@ async function viewers(symbol: string): Promise<number> {
 }
 
 async function activeSymbols(): Promise<string[]> {
-  return ((await (await fetch(`${srv.url}/healthz`)).json()) as { activeSymbols: string[] }).activeSymbols;
+  return (await healthDetails(srv.url)).activeSymbols;
 }
 
 describe("a symbol watched from every hub", () => {

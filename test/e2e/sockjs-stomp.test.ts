@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { startDevServer, type DevServer } from "../support/dev-server";
+import { healthDetails } from "../support/health";
 import { postTicks } from "../support/publish";
 import { Collector, connectStomp, sleep } from "../support/stomp";
 
@@ -89,7 +90,7 @@ it("answers a malformed STOMP frame with ERROR then a SockJS close, leaving othe
 });
 
 it("ends the STOMP session of an abandoned HTTP session, and its symbol stops ticking", async () => {
-  const active = async () => ((await (await fetch(`${srv.url}/healthz`)).json()) as { activeSymbols: string[] }).activeSymbols;
+  const active = async () => (await healthDetails(srv.url)).activeSymbols;
   const url = `${srv.url}/sockjs/SJL/000/left-${Date.now()}`;
   expect(await (await post(`${url}/xhr`)).text()).toBe("o\n");
   const frames = ["CONNECT\naccept-version:1.2\nhost:x\n\n\u0000", "SUBSCRIBE\nid:0\ndestination:/topic/ticker.SJL\n\n\u0000"];

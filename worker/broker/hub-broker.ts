@@ -1,3 +1,4 @@
+import { FailureThrottle } from "../auth/failure-throttle";
 import { streamKey, type Stream } from "../market/symbol";
 import { parseQuoteInput, QuoteError, type Quote } from "../market/tick";
 import { StompError } from "../protocol/stomp/errors";
@@ -51,6 +52,8 @@ export class HubBroker implements SessionBroker {
   /** Per-stream chain: a delivery that fills a gap, or a resume, holds back what comes after. */
   private readonly chains = new Map<string, Promise<unknown>>();
   private readonly dirty = new Map<string, Stream>();
+  /** Failed passcodes per client address: guessing the publish token is slowed to a crawl. */
+  private readonly failures = new FailureThrottle();
   private reportArmed = false;
 
   constructor(
@@ -117,8 +120,14 @@ export class HubBroker implements SessionBroker {
     await this.upstream.publish(symbol, quote);
   }
 
-  isPublisherPasscode(passcode: string): Promise<boolean> {
-    return this.upstream.isPublisherPasscode(passcode);
+  async isPublisherPasscode(passcode: string, session: StompSession): Promise<boolean> {
+    const address = session.state.address ?? "";
+    if (this.failures.blockedFor(address, Date.now()) > 0) {
+      throw new StompError("Too many failed attempts", "Too many wrong passcodes from this address: try again in a minute.", 1008);
+    }
+    const ok = await this.upstream.isPublisherPasscode(passcode);
+    if (!ok) this.failures.fail(address, Date.now());
+    return ok;
   }
 
   // From sources and relays ---------------------------------------------------

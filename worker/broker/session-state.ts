@@ -24,6 +24,8 @@ export interface StreamPosition {
  */
 export interface SessionState {
   id: string;
+  /** The client's address (for per-address limits on failed credentials). */
+  address?: string;
   /** Negotiated on CONNECT; undefined until then. */
   version?: StompVersion;
   publisher: boolean;
@@ -32,6 +34,6 @@ export interface SessionState {
   subs: Subscription[];
 }
 
-export function newSessionState(id: string): SessionState {
-  return { id, publisher: false, heartbeat: [0, 0], subs: [] };
+export function newSessionState(id: string, address?: string): SessionState {
+  return { id, ...(address ? { address } : {}), publisher: false, heartbeat: [0, 0], subs: [] };
 }

@@ -4,6 +4,7 @@ import { echo } from "../protocol/echo";
 import { StompError } from "../protocol/stomp/errors";
 import { header, SUPPORTED_VERSIONS, type Frame, type StompVersion } from "../protocol/stomp/frame";
 import { streamFromDestination, SymbolError, symbolFromDestination, type Stream } from "../market/symbol";
+import { notCarried, type SymbolPolicy } from "../market/symbol-policy";
 import type { AckMode, SessionState, StreamPosition, Subscription } from "./session-state";
 
 export const SERVER_NAME = "edge-ticker/0.1";
@@ -13,6 +14,8 @@ export const MIN_THROTTLE_MS = 100;
 export const MAX_THROTTLE_MS = 60_000;
 
 export interface SessionLimits {
+  /** Which symbols may be subscribed to or published (any when absent). */
+  symbols?: SymbolPolicy;
   maxFrameBytes: number;
   maxSubscriptions: number;
   /** Heart-beat period the server asks of clients (ms); 0 disables. */
@@ -51,7 +54,8 @@ export interface SessionBroker {
   subscribe(session: StompSession, sub: Subscription, since?: StreamPosition): Promise<void>;
   unsubscribe(session: StompSession, sub: Subscription): Promise<void>;
   publish(symbol: string, body: unknown): Promise<void>;
-  isPublisherPasscode(passcode: string): Promise<boolean>;
+  /** Whether `passcode` grants publishing to `session` (which may be refused for too many failures). */
+  isPublisherPasscode(passcode: string, session: StompSession): Promise<boolean>;
 }
 
 /**
@@ -155,7 +159,7 @@ export class StompSession {
     }
     const passcode = header(frame, "passcode");
     if (passcode !== undefined) {
-      if (!(await this.broker.isPublisherPasscode(passcode))) {
+      if (!(await this.broker.isPublisherPasscode(passcode, this))) {
         throw new StompError("Bad credentials", "The passcode is not a valid publish token.", 1008);
       }
       this.state.publisher = true;
@@ -189,6 +193,7 @@ export class StompSession {
   private async subscribe(frame: Frame): Promise<void> {
     const destination = required(frame, "destination");
     const stream = streamOf(destination);
+    this.checkCarried(stream.symbol);
     const id = header(frame, "id") ?? (this.version === "1.0" ? destination : undefined);
     if (id === undefined) throw new StompError("Missing header: id", "SUBSCRIBE requires an id header (STOMP 1.1+).");
     if (id.length === 0 || id.length > MAX_SUBSCRIPTION_ID) {
@@ -229,6 +234,7 @@ export class StompSession {
 
   private async send(frame: Frame): Promise<void> {
     const symbol = symbolOf(required(frame, "destination"));
+    this.checkCarried(symbol);
     if (!this.state.publisher) {
       throw new StompError("Not authorized to publish", "CONNECT with the publish token as passcode to SEND.", 1008);
     }
@@ -239,6 +245,10 @@ export class StompSession {
       throw new StompError("Invalid JSON body", "SEND bodies are JSON ticks: {\"price\": 123.45, ...}.");
     }
     await this.broker.publish(symbol, body);
+  }
+
+  private checkCarried(symbol: string): void {
+    if (this.limits.symbols && !this.limits.symbols.allows(symbol)) throw new StompError("Symbol not carried", `${notCarried(symbol)}.`);
   }
 
   private receipt(frame: Frame): void {

@@ -1,5 +1,6 @@
 import type { Unavailable } from "../feeds/unavailable";
 import { normalizeSymbol, SymbolError } from "../market/symbol";
+import { notCarried, type SymbolPolicy } from "../market/symbol-policy";
 
 /** A rejected request: the status and a one-line reason, as plain text. */
 export function reject(status: number, reason: string, headers: Record<string, string> = {}): Response {
@@ -10,20 +11,22 @@ export function reject(status: number, reason: string, headers: Record<string, s
   });
 }
 
-/** A route's symbol, normalized; or the 400 that explains why it is not one. */
-export function symbolOrReject(raw: string): string | Response {
+/** A route's symbol, normalized; or the 400 that explains why it is not one (404 if it is not carried). */
+export function symbolOrReject(raw: string, policy?: SymbolPolicy): string | Response {
+  let symbol: string;
   try {
-    return normalizeSymbol(raw);
+    symbol = normalizeSymbol(raw);
   } catch (err) {
     if (err instanceof SymbolError) return reject(400, err.message);
     throw err;
   }
+  return policy && !policy.allows(symbol) ? reject(404, notCarried(symbol)) : symbol;
 }
 
 const MAX_SYMBOLS = 50;
 
-/** A `symbols=A,B` query: 1 to 50 distinct normalized symbols, in the order asked; or the 400. */
-export function symbolsOrReject(raw: string | undefined): string[] | Response {
+/** A `symbols=A,B` query: 1 to 50 distinct normalized symbols, in the order asked; or the 400 (404 for one not carried). */
+export function symbolsOrReject(raw: string | undefined, policy?: SymbolPolicy): string[] | Response {
   if (!raw) return reject(400, "symbols query parameter is required, e.g. ?symbols=AAPL,MSFT");
   let symbols: string[];
   try {
@@ -33,7 +36,8 @@ export function symbolsOrReject(raw: string | undefined): string[] | Response {
     throw err;
   }
   if (symbols.length === 0 || symbols.length > MAX_SYMBOLS) return reject(400, `ask for 1 to ${MAX_SYMBOLS} symbols`);
-  return symbols;
+  const outside = policy && symbols.find((s) => !policy.allows(s));
+  return outside ? reject(404, notCarried(outside)) : symbols;
 }
 
 /** A symbol without a price: 404 if the provider does not know it, 503 if the budget is busy, 502 if the provider failed. */

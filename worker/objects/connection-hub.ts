@@ -56,7 +56,7 @@ export class ConnectionHub extends DurableObject<Env> {
       { later: (fn, ms) => setTimeout(fn, ms) },
       { debounceMs: this.config.interestDebounceMs, maxReplay: this.config.maxReplay },
     );
-    this.httpSessions = new SessionServer(this.config.sockjs, (channel) => this.openHttpSession(channel), true);
+    this.httpSessions = new SessionServer(this.config.sockjs, (channel, request) => this.openHttpSession(channel, request), true);
     // Client heart-beats (a lone EOL) are answered by the runtime without waking us;
     // the echo doubles as the server's heart-beat.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("\n", "\n"));
@@ -84,11 +84,16 @@ export class ConnectionHub extends DurableObject<Env> {
       return new Response("expected a WebSocket upgrade\n", { status: 426 });
     }
     if (this.isFull()) return hubFull();
+    // Tagged by client address (set by Cloudflare's edge), so one address cannot take a hub's sockets.
+    const addressTag = `a:${(request.headers.get("CF-Connecting-IP") ?? "").slice(0, 64)}`;
+    if (this.ctx.getWebSockets(addressTag).length >= this.config.maxConnectionsPerAddress) {
+      return new Response(`too many connections from this address (at most ${this.config.maxConnectionsPerAddress})\n`, { status: 429 });
+    }
     const sockjs = route.kind === "session";
     const offered = (request.headers.get("Sec-WebSocket-Protocol") ?? "").split(",").map((p) => p.trim());
     const protocol = sockjs ? undefined : STOMP_SUBPROTOCOLS.find((p) => offered.includes(p));
-    const { socket, response } = acceptSocket(this.ctx, sockjs, protocol ? { "Sec-WebSocket-Protocol": protocol } : {});
-    const state = newSessionState(crypto.randomUUID());
+    const { socket, response } = acceptSocket(this.ctx, sockjs, protocol ? { "Sec-WebSocket-Protocol": protocol } : {}, [addressTag]);
+    const state = newSessionState(crypto.randomUUID(), request.headers.get("CF-Connecting-IP") ?? undefined);
     socket.serializeAttachment(state);
     this.openSocket(socket, state);
     void this.armSweep();
@@ -218,10 +223,10 @@ export class ConnectionHub extends DurableObject<Env> {
   }
 
   /** A SockJS HTTP-transport session carries a STOMP session like any socket (memory only). */
-  private openHttpSession(channel: Channel) {
+  private openHttpSession(channel: Channel, request: Request) {
     const carrier: Carrier = { write: (frames) => channel.sendAll(frames), close: (c, r) => channel.close(c, r), save: () => {} };
     const connection = new Connection("sockjs-http", carrier, this.batcher, undefined, this.config.inbound);
-    const session = this.attachSession(connection, newSessionState(crypto.randomUUID()));
+    const session = this.attachSession(connection, newSessionState(crypto.randomUUID(), request.headers.get("CF-Connecting-IP") ?? undefined));
     return { message: (text: string) => void connection.receive(text), closed: () => this.broker.drop(session) };
   }
 

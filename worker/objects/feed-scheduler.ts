@@ -73,10 +73,19 @@ export class FeedScheduler extends DurableObject<Env> {
     this.roundIntervalMs = Math.max(this.config.tickIntervalMs, this.feed.capabilities.minIntervalMs);
   }
 
-  async activate(symbol: string): Promise<void> {
-    if ((await this.ctx.storage.get(`active:${symbol}`)) === undefined) await this.ctx.storage.put(`active:${symbol}`, Date.now());
+  /** Adds a symbol with subscribers; false when the shard already has its share of MAX_ACTIVE_SYMBOLS. */
+  async activate(symbol: string): Promise<boolean> {
+    if ((await this.ctx.storage.get(`active:${symbol}`)) === undefined) {
+      const cap = Math.ceil(this.config.maxActiveSymbols / this.config.schedulerShards);
+      if ((await this.activeSymbols()).length >= cap) {
+        log("active_symbols_full", { symbol, cap });
+        return false;
+      }
+      await this.ctx.storage.put(`active:${symbol}`, Date.now());
+    }
     // A new symbol's source has just had its first quote (the snapshot): next round in one interval.
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + this.roundIntervalMs);
+    return true;
   }
 
   /**

@@ -109,7 +109,10 @@ export class SymbolSource extends DurableObject<Env> {
     // No price, no subscription: the hub turns this into an ERROR for its subscriber.
     if (isUnavailable(frame)) throw new Error(frame.reason);
     this.setHolder(hub, Math.max(1, count));
-    await this.syncRegistration();
+    if (!(await this.syncRegistration())) {
+      this.setHolder(hub, 0);
+      throw new Error(`too many symbols are being watched right now (MAX_ACTIVE_SYMBOLS=${this.config.maxActiveSymbols})`);
+    }
     return frame;
   }
 
@@ -220,14 +223,18 @@ export class SymbolSource extends DurableObject<Env> {
     return this.holders.size > 0;
   }
 
-  /** Registers with the feed scheduler while any hub holds subscribers; leaves when none does. */
-  private async syncRegistration(): Promise<void> {
+  /**
+   * Registers with the feed scheduler while any hub holds subscribers; leaves when none
+   * does. False when the scheduler has no room for another active symbol.
+   */
+  private async syncRegistration(): Promise<boolean> {
     const active = this.active();
-    if (active === this.registered) return;
-    this.registered = active;
+    if (active === this.registered) return true;
     const scheduler = schedulerFor(this.env, this.symbol, this.config.schedulerShards);
-    if (active) await scheduler.activate(this.symbol);
-    else await scheduler.deactivate(this.symbol);
+    if (active && !(await scheduler.activate(this.symbol))) return false;
+    if (!active) await scheduler.deactivate(this.symbol);
+    this.registered = active;
+    return true;
   }
 
   private ensureLatest(): Promise<StreamFrame | Unavailable> {

@@ -3,26 +3,31 @@ import { readConfig } from "../../config";
 import type { Env } from "../../env";
 import type { FeedStatus } from "../../objects/feed-scheduler";
 import { schedulerShard } from "../../objects/stubs";
+import { checkPublishToken } from "../publish-auth";
 
-/** `GET /healthz`: the feed, its scheduler shards merged, and the active symbols. */
+/**
+ * `GET /healthz`: the feed and how many symbols are active, for anyone. With the publish
+ * token (`Authorization: Bearer …`) also which symbols and the feed's status (budget,
+ * last round, faults): symbol lists and faults are for operators, not the public.
+ */
 export const healthRoutes = new Hono<{ Bindings: Env }>().get("/healthz", async (c) => {
+  const detailed = c.req.header("Authorization") !== undefined;
+  if (detailed) {
+    const denied = await checkPublishToken(c.env, c.req.raw);
+    if (denied) return denied;
+  }
   const config = readConfig(c.env);
   const shards = Array.from({ length: config.schedulerShards }, (_, i) => schedulerShard(c.env, i));
   const [lists, statuses] = await Promise.all([
     Promise.all(shards.map((s) => s.activeSymbols().catch(() => [] as string[]))),
     Promise.all(shards.map((s) => s.status().catch(() => undefined))),
   ]);
-  return c.json(
-    {
-      status: "ok",
-      feed: config.feedProvider,
-      tickIntervalMs: config.tickIntervalMs,
-      activeSymbols: lists.flat().sort(),
-      feedStatus: mergeStatus(statuses.filter((s) => s !== undefined)),
-    },
-    200,
-    { "cache-control": "no-store" },
-  );
+  const active = lists.flat().sort();
+  const summary = { status: "ok", feed: config.feedProvider, tickIntervalMs: config.tickIntervalMs };
+  const body = detailed
+    ? { ...summary, activeSymbols: active, feedStatus: mergeStatus(statuses.filter((s) => s !== undefined)) }
+    : { ...summary, activeSymbols: active.length };
+  return c.json(body, 200, { "cache-control": "no-store" });
 });
 
 /** One view of all scheduler shards: budgets and counts add up, faults are pooled. */

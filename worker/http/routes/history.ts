@@ -10,9 +10,10 @@ const DEFAULT_LIMIT = 100;
 
 /** `GET /api/history/{SYMBOL}?limit=N`: the last N ticks, oldest first. */
 export const historyRoutes = new Hono<{ Bindings: Env }>().get("/api/history/:symbol", async (c) => {
-  const symbol = symbolOrReject(c.req.param("symbol"));
+  const config = readConfig(c.env);
+  const symbol = symbolOrReject(c.req.param("symbol"), config.symbols);
   if (symbol instanceof Response) return symbol;
-  const max = readConfig(c.env).historySize;
+  const max = config.historySize;
   const raw = c.req.query("limit");
   const limit = raw === undefined ? Math.min(DEFAULT_LIMIT, max) : Number(raw);
   if (!Number.isInteger(limit) || limit < 1 || limit > max) return reject(400, `limit must be an integer from 1 to ${max}`);

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { readConfig } from "../../config";
 import type { Env } from "../../env";
 import { sourceStub } from "../../objects/stubs";
 import { apiCors } from "../cors";
@@ -7,7 +8,7 @@ import { symbolsOrReject, unavailable } from "../reply";
 
 /** `GET /api/quotes?symbols=AAPL,MSFT`: the latest tick of each symbol, in the order asked. */
 export const quoteRoutes = new Hono<{ Bindings: Env }>().get("/api/quotes", async (c) => {
-  const symbols = symbolsOrReject(c.req.query("symbols"));
+  const symbols = symbolsOrReject(c.req.query("symbols"), readConfig(c.env).symbols);
   if (symbols instanceof Response) return symbols;
   const results = await Promise.all(symbols.map((s) => sourceStub(c.env, s).latestTick()));
   // One symbol without a price answers for the request, with its reason (never a 500).

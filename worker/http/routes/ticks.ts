@@ -1,8 +1,10 @@
 import { Hono } from "hono";
+import { readConfig } from "../../config";
 import type { Env } from "../../env";
+import { notCarried } from "../../market/symbol-policy";
 import { parseQuoteInput, QuoteError, type Quote } from "../../market/tick";
 import { sourceStub } from "../../objects/stubs";
-import { isPublishToken } from "../../auth/publish-token";
+import { checkPublishToken } from "../publish-auth";
 import { reject } from "../reply";
 
 const MAX_BODY_BYTES = 1_048_576;
@@ -10,11 +12,8 @@ const MAX_TICKS = 1_000;
 
 /** `POST /api/ticks`: publish one tick or an array of ticks, with `Authorization: Bearer <PUBLISH_TOKEN>`. */
 export const tickRoutes = new Hono<{ Bindings: Env }>().post("/api/ticks", async (c) => {
-  if (!c.env.PUBLISH_TOKEN) return reject(403, "publishing is disabled: no PUBLISH_TOKEN is configured");
-  const auth = c.req.header("Authorization");
-  if (!auth) return reject(401, "missing Authorization: Bearer <publish token>", { "WWW-Authenticate": "Bearer" });
-  const token = /^Bearer\s+(\S+)\s*$/i.exec(auth)?.[1];
-  if (!token || !(await isPublishToken(c.env, token))) return reject(403, "invalid publish token");
+  const denied = await checkPublishToken(c.env, c.req.raw);
+  if (denied) return denied;
 
   const text = await c.req.text();
   if (text.length > MAX_BODY_BYTES) return reject(413, `request body over ${MAX_BODY_BYTES} bytes`);
@@ -28,6 +27,7 @@ export const tickRoutes = new Hono<{ Bindings: Env }>().post("/api/ticks", async
   if (items.length === 0 || items.length > MAX_TICKS) return reject(400, `send 1 to ${MAX_TICKS} ticks`);
 
   // Validate everything before publishing anything: a bad batch publishes nothing.
+  const policy = readConfig(c.env).symbols;
   const bySymbol = new Map<string, Quote[]>();
   for (const [i, item] of items.entries()) {
     let quote: Quote;
@@ -37,6 +37,7 @@ export const tickRoutes = new Hono<{ Bindings: Env }>().post("/api/ticks", async
       if (err instanceof QuoteError) return reject(400, items.length > 1 ? `tick ${i}: ${err.message}` : err.message);
       throw err;
     }
+    if (!policy.allows(quote.symbol)) return reject(404, notCarried(quote.symbol));
     const list = bySymbol.get(quote.symbol);
     if (list) list.push(quote);
     else bySymbol.set(quote.symbol, [quote]);

@@ -14,4 +14,5 @@ export interface SessionHandler {
   closed(): void;
 }
 
-export type OpenSession = (channel: Channel) => SessionHandler;
+/** Starts the application side of a new session; `request` is the one that opened it. */
+export type OpenSession = (channel: Channel, request: Request) => SessionHandler;

@@ -25,10 +25,10 @@ export class HttpSession implements Channel {
   ) {}
 
   /** The first receiving request: it gets the open frame, then the application starts. */
-  open(receiver: Receiver, openSession: OpenSession): void {
+  open(receiver: Receiver, openSession: OpenSession, request: Request): void {
     this.attach(receiver);
     this.write(OPEN_FRAME);
-    this.handler = openSession(this);
+    this.handler = openSession(this, request);
     // The application may have closed the session while it opened.
     if (this.final !== undefined) this.notifyClosed();
   }

@@ -68,7 +68,7 @@ export class SessionServer {
       });
       this.sessions.set(sessionId, session);
       if (this.bindSessions) this.owners.set(sessionId, ownerOf(request));
-      session.open(receiver, this.openSession);
+      session.open(receiver, this.openSession, request);
     }
     return receiver.response;
   }
