@@ -1,0 +1,238 @@
+/**
+ * Staying up (`npm run soak`, not part of `npm test`), on bare workerd (`npm start`):
+ *  1. churn: SOAK_CHURN_ROUNDS rounds of SOAK_CHURN connections opened, subscribed and
+ *     dropped without a close; the workerd RSS after each round, and every symbol leaving
+ *     the active set once its subscribers are gone;
+ *  2. soak: SOAK_CLIENTS connections with heart-beats held SOAK_MINUTES at one tick per
+ *     second per symbol: unexpected closes, seq order per client, RSS over time;
+ *  3. restart: SOAK_RESTART_CLIENTS connected clients, the server restarted under them: they
+ *     reconnect with backoff and jitter (reconnects per second, peak) and resume from their
+ *     positions (ticks replayed, gaps flagged, silent gaps: must be 0).
+ * Defaults: 10 × 1,000, 5,000 for 10 minutes, 1,000. Traffic to 127.0.0.1 only; bounded.
+ */
+import WebSocket from "ws";
+import { freePort, startDevServer, type DevServer } from "../test/support/dev-server";
+import { healthDetails } from "../test/support/health";
+import { sleep } from "../test/support/stomp";
+import { mib, usage } from "./lib/proc";
+
+const num = (name: string, fallback: number, max: number) => Math.min(Number(process.env[name] ?? fallback), max);
+const CHURN_ROUNDS = num("SOAK_CHURN_ROUNDS", 10, 50);
+const CHURN = num("SOAK_CHURN", 1_000, 10_000);
+const CLIENTS = num("SOAK_CLIENTS", 5_000, 10_000);
+const MINUTES = num("SOAK_MINUTES", 10, 60);
+const RESTART_CLIENTS = num("SOAK_RESTART_CLIENTS", 1_000, 5_000);
+const SYMBOLS = Array.from({ length: 20 }, (_, i) => `SOAK${i}`);
+const VARS = {
+  HUB_SHARDS: "4",
+  HUB_MAX_CONNECTIONS: "32768",
+  MAX_CONNECTIONS_PER_ADDRESS: "32768", // every client is 127.0.0.1
+  TICK_INTERVAL_MS: "1000",
+  HEARTBEAT_MS: "10000",
+  INTEREST_DEBOUNCE_MS: "250",
+};
+
+interface Stats {
+  unexpectedCloses: number;
+  orderViolations: number;
+  replayed: number;
+  gaps: number;
+  silentGaps: number;
+  reconnects: number[];
+}
+
+/** A bare STOMP client: heart-beats, per-symbol positions, resume with x-since, reconnect with backoff and jitter. */
+class SoakClient {
+  private ws: WebSocket | undefined;
+  private readonly last = new Map<string, { epoch: string; seq: number }>();
+  private beat: ReturnType<typeof setInterval> | undefined;
+  private failures = 0;
+  private stopped = false;
+  expectClose = false;
+
+  constructor(
+    private readonly url: string,
+    private readonly symbols: string[],
+    private readonly stats: Stats,
+    private readonly reconnect: boolean,
+  ) {}
+
+  open(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const ws = (this.ws = new WebSocket(this.url, ["v12.stomp"]));
+      let subscribed = false;
+      ws.on("open", () => ws.send("CONNECT\naccept-version:1.2\nheart-beat:10000,0\n\n\0"));
+      ws.on("message", (data) => {
+        const text = data.toString();
+        if (!subscribed) {
+          if (!text.startsWith("CONNECTED")) return reject(new Error(text.slice(0, 80)));
+          subscribed = true;
+          this.failures = 0;
+          ws.send(
+            this.symbols
+              .map((s, i) => {
+                const at = this.last.get(s);
+                return `SUBSCRIBE\nid:${i}\ndestination:/topic/ticker.${s}\n${at ? `x-since:${at.epoch}:${at.seq}\n` : ""}\n\0`;
+              })
+              .join(""),
+          );
+          this.beat = setInterval(() => ws.readyState === WebSocket.OPEN && ws.send("\n"), 5_000);
+          return resolve();
+        }
+        for (const frame of text.split("\0")) this.onFrame(frame);
+      });
+      ws.on("close", () => {
+        clearInterval(this.beat);
+        if (!this.expectClose && subscribed) this.stats.unexpectedCloses++;
+        if (this.reconnect && !this.stopped) this.retry();
+      });
+      ws.on("error", (err) => {
+        if (!subscribed) reject(err);
+      });
+    });
+  }
+
+  private onFrame(frame: string): void {
+    if (!frame.startsWith("MESSAGE") && !frame.startsWith("\nMESSAGE")) return;
+    const header = (name: string) => new RegExp(`\\n${name}:([^\\n]*)`).exec(frame)?.[1];
+    const symbol = header("destination")?.slice("/topic/ticker.".length);
+    const seq = Number(header("x-seq"));
+    const epoch = header("x-epoch");
+    if (!symbol || !epoch) return;
+    const before = this.last.get(symbol);
+    if (header("x-gap") === "true") this.stats.gaps++;
+    else if (header("x-replay") === "true") this.stats.replayed++;
+    else if (before && before.epoch === epoch && seq > before.seq + 1) this.stats.silentGaps++;
+    if (before && before.epoch === epoch && seq <= before.seq) this.stats.orderViolations++;
+    this.last.set(symbol, { epoch, seq });
+  }
+
+  /** The web client's backoff: 0.5 s × 2^failures, capped at 30 s, with 50–100% jitter. */
+  private retry(): void {
+    const delay = Math.min(30_000, 500 * 2 ** Math.min(this.failures, 10)) * (0.5 + Math.random() / 2);
+    this.failures++;
+    setTimeout(() => {
+      if (this.stopped) return;
+      this.stats.reconnects.push(Date.now());
+      this.open().catch(() => undefined);
+    }, delay);
+  }
+
+  get connected(): boolean {
+    return this.ws?.readyState === WebSocket.OPEN;
+  }
+
+  /** Drops the TCP connection without a WebSocket close, as a dead tab or a lost network would. */
+  vanish(): void {
+    this.stopped = true;
+    this.expectClose = true;
+    this.ws?.terminate();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.expectClose = true;
+    this.ws?.close();
+  }
+}
+
+const newStats = (): Stats => ({ unexpectedCloses: 0, orderViolations: 0, replayed: 0, gaps: 0, silentGaps: 0, reconnects: [] });
+const pick = (n: number, i: number) => Array.from({ length: n }, (_, j) => SYMBOLS[(i * 7 + j * 3) % SYMBOLS.length]!);
+const wsUrl = (srv: DevServer) => `${srv.url.replace(/^http/, "ws")}/ws`;
+
+async function connectAll(srv: DevServer, count: number, symbols: number, stats: Stats, reconnect = false): Promise<SoakClient[]> {
+  const clients: SoakClient[] = [];
+  for (let i = 0; i < count; i += 200) {
+    const batch = Array.from({ length: Math.min(200, count - i) }, (_, j) => new SoakClient(wsUrl(srv), pick(symbols, i + j), stats, reconnect));
+    await Promise.all(batch.map((c) => c.open()));
+    clients.push(...batch);
+  }
+  return clients;
+}
+
+async function churn(srv: DevServer): Promise<void> {
+  console.log(`\n1. churn: ${CHURN_ROUNDS} rounds × ${CHURN} connections dropped without a close`);
+  const rss: number[] = [];
+  for (let round = 1; round <= CHURN_ROUNDS; round++) {
+    const clients = await connectAll(srv, CHURN, 1, newStats());
+    await sleep(1_500);
+    for (const c of clients) c.vanish();
+    await sleep(3_000);
+    rss.push(usage(srv.pid, "workerd").rssBytes);
+    console.log(`   round ${round}: workerd RSS ${mib(rss.at(-1)!)}`);
+  }
+  const growth = (rss.at(-1)! - rss[0]!) / rss[0]!;
+  console.log(`   RSS after the last round vs the first: ${(growth * 100).toFixed(1)}% (${Math.abs(growth) <= 0.1 ? "within" : "OUTSIDE"} 10%)`);
+  const started = Date.now();
+  let active = (await healthDetails(srv.url)).activeSymbols.length;
+  while (active > 0 && Date.now() - started < 60_000) {
+    await sleep(1_000);
+    active = (await healthDetails(srv.url)).activeSymbols.length;
+  }
+  console.log(`   active symbols after the last round: ${active} (${((Date.now() - started) / 1000).toFixed(1)} s after it)`);
+}
+
+async function soak(srv: DevServer): Promise<void> {
+  console.log(`\n2. soak: ${CLIENTS} connections with heart-beats, 5 of 20 symbols each, ${MINUTES} min`);
+  const stats = newStats();
+  const t0 = Date.now();
+  const clients = await connectAll(srv, CLIENTS, 5, stats);
+  console.log(`   connected in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const end = Date.now() + MINUTES * 60_000;
+  while (Date.now() < end) {
+    await sleep(Math.min(60_000, end - Date.now()));
+    const { rssBytes } = usage(srv.pid, "workerd");
+    console.log(`   ${((Date.now() - t0) / 60_000).toFixed(1)} min: RSS ${mib(rssBytes)}, unexpected closes ${stats.unexpectedCloses}, seq out of order ${stats.orderViolations}, silent gaps ${stats.silentGaps}`);
+  }
+  for (const c of clients) c.stop();
+  await sleep(2_000);
+}
+
+async function restart(srv: DevServer, persistDir: string, port: number): Promise<DevServer> {
+  console.log(`\n3. restart under ${RESTART_CLIENTS} connected clients`);
+  const stats = newStats();
+  const clients = await connectAll(srv, RESTART_CLIENTS, 5, stats, true);
+  await sleep(3_000);
+  for (const c of clients) c.expectClose = true;
+  const stoppedAt = Date.now();
+  await srv.stop();
+  const next = await startDevServer({ runtime: "workerd", vars: VARS, persistDir, port });
+  const upAt = Date.now();
+  const deadline = Date.now() + 120_000;
+  while (clients.some((c) => !c.connected) && Date.now() < deadline) await sleep(500);
+  const back = clients.filter((c) => c.connected).length;
+  await sleep(3_000);
+  const perSecond = new Map<number, number>();
+  for (const t of stats.reconnects) perSecond.set(Math.floor((t - stoppedAt) / 1000), (perSecond.get(Math.floor((t - stoppedAt) / 1000)) ?? 0) + 1);
+  const peak = Math.max(...perSecond.values());
+  console.log(`   down for ${((upAt - stoppedAt) / 1000).toFixed(1)} s; ${back}/${RESTART_CLIENTS} back ${((Date.now() - upAt) / 1000).toFixed(1)} s after restart`);
+  console.log(`   reconnect attempts: ${stats.reconnects.length}, peak ${peak}/s (bound: clients ÷ 0.25 s minimum delay = ${RESTART_CLIENTS * 4}/s; backoff spreads them)`);
+  console.log(`   resumed: ${stats.replayed} ticks replayed, ${stats.gaps} gaps flagged, ${stats.silentGaps} silent gaps, ${stats.orderViolations} out of order`);
+  for (const c of clients) c.stop();
+  return next;
+}
+
+async function main(): Promise<void> {
+  const { mkdtempSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const persistDir = mkdtempSync(join(tmpdir(), "edge-ticker-soak-"));
+  const port = await freePort();
+  let srv = await startDevServer({ runtime: "workerd", vars: VARS, persistDir, port });
+  try {
+    if (CHURN_ROUNDS > 0) await churn(srv);
+    if (MINUTES > 0 && CLIENTS > 0) await soak(srv);
+    if (RESTART_CLIENTS > 0) srv = await restart(srv, persistDir, port);
+  } finally {
+    await srv.stop();
+    rmSync(persistDir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
