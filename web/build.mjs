@@ -3,15 +3,16 @@
 // the page (app.js + static files) and the embeddable widget (widget.js), whose
 // gzipped size is checked against its budget.
 import { build } from "esbuild";
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const out = process.env.WEB_OUT_DIR ?? join(here, "..", "dist", "web");
-// Built beside the served directory and swapped in whole: a server running from `out`
-// (wrangler dev, npm start) never sees it empty or half written.
+// Built beside the served directory, then copied over it file by file: a server running
+// from `out` (wrangler dev, npm start) keeps its directory (replacing or deleting it made
+// wrangler dev answer 500 for every asset until restarted) and never sees it half written.
 const next = `${out}.next-${process.pid}`;
 // widget.js must stay small for the sites that embed it (overridable to test the check).
 const WIDGET_BUDGET = Number(process.env.WIDGET_BUDGET_BYTES ?? 20 * 1024);
@@ -40,8 +41,10 @@ if (widget.gzip > WIDGET_BUDGET) {
   process.exit(1);
 }
 
-// Two renames: the directory is missing only between them, never empty or partial.
-const old = `${out}.old-${process.pid}`;
-if (existsSync(out)) renameSync(out, old);
-renameSync(next, out);
-rmSync(old, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+const fresh = new Set(readdirSync(next, { recursive: true }).map(String));
+for (const stale of readdirSync(out, { recursive: true }).map(String)) {
+  if (!fresh.has(stale)) rmSync(join(out, stale), { recursive: true, force: true });
+}
+cpSync(next, out, { recursive: true, force: true });
+rmSync(next, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, expect, it } from "vitest";
@@ -21,8 +21,20 @@ it("builds the page and the widget, printing the widget's gzipped size within it
   for (const file of ["index.html", "app.js", "widget.js", "widget.html", "styles.css"]) expect(existsSync(join(out, file)), file).toBe(true);
 });
 
-it("fails the build when the widget outgrows its budget", () => {
+it("fails the build when the widget outgrows its budget, leaving the served files as they were", () => {
+  const before = readFileSync(join(out, "widget.js"), "utf8");
   const run = build({ WIDGET_BUDGET_BYTES: "1000" });
   expect(run.status).toBe(1);
   expect(run.stderr).toMatch(/widget\.js is \d+ bytes gzipped, over its 1000-byte budget/);
+  expect(readFileSync(join(out, "widget.js"), "utf8")).toBe(before);
+});
+
+it("rebuilds into the same directory a running server serves from: files replaced in place, stale ones gone", () => {
+  // wrangler dev answered 500 for every asset after its directory was deleted or replaced.
+  const dir = statSync(out).ino;
+  writeFileSync(join(out, "stale.js"), "old");
+  expect(build({}).status).toBe(0);
+  expect(statSync(out).ino).toBe(dir);
+  expect(existsSync(join(out, "stale.js"))).toBe(false);
+  expect(existsSync(join(out, "widget.js"))).toBe(true);
 });
