@@ -40,6 +40,8 @@ export class ConnectionHub extends DurableObject<Env> {
   private readonly lastSeen = new Map<WebSocket, number>();
   private readonly httpSessions: SessionServer;
   private readonly refused = new Map<string, number>();
+  /** Open sockets per client address (rebuilt from attachments on wake). */
+  private readonly perAddress = new Map<string, number>();
   private readonly wokeAt = Date.now();
   private lastSockJSHeartbeat = this.wokeAt;
   private sweepArmed = false;
@@ -72,9 +74,10 @@ export class ConnectionHub extends DurableObject<Env> {
     if (!route) return new Response("not a hub request\n", { status: 400 });
     if (route.kind === "session" && route.transport !== "websocket") {
       const id = route.sessionId;
+      // A session refused here while full lives on a later shard: send its requests on.
       if ((this.refused.get(id) ?? 0) > Date.now()) return hubFull();
-      if (!this.httpSessions.has(id) && this.isFull()) {
-        if (route.transport === "xhr_send" || route.transport === "jsonp_send") return this.httpSessions.handle(request, id, route.transport);
+      const opens = route.transport !== "xhr_send" && route.transport !== "jsonp_send";
+      if (opens && !this.httpSessions.has(id) && this.isFull()) {
         this.refuse(id);
         return hubFull();
       }
@@ -84,16 +87,16 @@ export class ConnectionHub extends DurableObject<Env> {
       return new Response("expected a WebSocket upgrade\n", { status: 426 });
     }
     if (this.isFull()) return hubFull();
-    // Tagged by client address (set by Cloudflare's edge), so one address cannot take a hub's sockets.
-    const addressTag = `a:${(request.headers.get("CF-Connecting-IP") ?? "").slice(0, 64)}`;
-    if (this.ctx.getWebSockets(addressTag).length >= this.config.maxConnectionsPerAddress) {
+    // Counted per client address (set by Cloudflare's edge), so one address cannot take a hub's sockets.
+    const address = request.headers.get("CF-Connecting-IP")?.slice(0, 64) ?? "";
+    if ((this.perAddress.get(address) ?? 0) >= this.config.maxConnectionsPerAddress) {
       return new Response(`too many connections from this address (at most ${this.config.maxConnectionsPerAddress})\n`, { status: 429 });
     }
     const sockjs = route.kind === "session";
     const offered = (request.headers.get("Sec-WebSocket-Protocol") ?? "").split(",").map((p) => p.trim());
     const protocol = sockjs ? undefined : STOMP_SUBPROTOCOLS.find((p) => offered.includes(p));
-    const { socket, response } = acceptSocket(this.ctx, sockjs, protocol ? { "Sec-WebSocket-Protocol": protocol } : {}, [addressTag]);
-    const state = newSessionState(crypto.randomUUID(), request.headers.get("CF-Connecting-IP") ?? undefined);
+    const { socket, response } = acceptSocket(this.ctx, sockjs, protocol ? { "Sec-WebSocket-Protocol": protocol } : {});
+    const state = newSessionState(crypto.randomUUID(), address || undefined);
     socket.serializeAttachment(state);
     this.openSocket(socket, state);
     void this.armSweep();
@@ -113,11 +116,6 @@ export class ConnectionHub extends DurableObject<Env> {
 
   override async webSocketError(ws: WebSocket): Promise<void> {
     this.dropSocket(ws);
-  }
-
-  /** Connections held: hibernatable sockets and SockJS HTTP sessions. */
-  connections(): number {
-    return this.sockets.size + this.httpSessions.size;
   }
 
   // ---------------------------------------------------------------- from sources
@@ -173,8 +171,9 @@ export class ConnectionHub extends DurableObject<Env> {
     return false;
   }
 
+  /** Sockets and SockJS HTTP sessions held: at HUB_MAX_CONNECTIONS new ones go to the next hub. */
   private isFull(): boolean {
-    return this.connections() >= this.config.hubMaxConnections;
+    return this.sockets.size + this.httpSessions.size >= this.config.hubMaxConnections;
   }
 
   private refuse(sessionId: string): void {
@@ -202,6 +201,8 @@ export class ConnectionHub extends DurableObject<Env> {
     this.attachSession(connection, state);
     this.sockets.set(ws, connection);
     this.lastSeen.set(ws, Date.now());
+    const address = state.address ?? "";
+    this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
     return connection;
   }
 
@@ -217,9 +218,14 @@ export class ConnectionHub extends DurableObject<Env> {
 
   private dropSocket(ws: WebSocket): void {
     const connection = this.sockets.get(ws);
+    if (!connection) return;
     this.sockets.delete(ws);
     this.lastSeen.delete(ws);
-    if (connection?.session) this.broker.drop(connection.session);
+    const address = connection.session?.state.address ?? "";
+    const left = (this.perAddress.get(address) ?? 1) - 1;
+    if (left > 0) this.perAddress.set(address, left);
+    else this.perAddress.delete(address);
+    if (connection.session) this.broker.drop(connection.session);
   }
 
   /** A SockJS HTTP-transport session carries a STOMP session like any socket (memory only). */

@@ -110,37 +110,35 @@ export class TickerConnection {
 
   /** Live ticks of `symbol` (the latest one first); returns the unsubscribe function. */
   subscribe(symbol: string, listener: Listener): () => void {
-    let set = this.listeners.get(symbol);
-    if (!set) {
-      this.listeners.set(symbol, (set = new Set()));
-      if (this.client.connected) this.stompSubscribe(symbol);
-    }
-    set.add(listener);
-    this.start();
-    return () => {
-      set.delete(listener);
-      if (set.size > 0) return;
-      this.listeners.delete(symbol);
-      this.stompSubs.get(symbol)?.unsubscribe();
-      this.stompSubs.delete(symbol);
-    };
+    return this.share(this.listeners, this.stompSubs, symbol, listener, (s) => this.stompSubscribe(s));
   }
 
   /** Live subscription count of `symbol` across the service (at most one update a second). */
   watchViewers(symbol: string, listener: (viewers: number) => void): () => void {
-    let set = this.viewerListeners.get(symbol);
+    return this.share(this.viewerListeners, this.viewerSubs, symbol, listener, (s) => this.viewersSubscribe(s));
+  }
+
+  /** One STOMP subscription per symbol, shared by every listener of it (views and widgets alike). */
+  private share<L>(
+    listeners: Map<string, Set<L>>,
+    subs: Map<string, StompSubscription>,
+    symbol: string,
+    listener: L,
+    open: (symbol: string) => void,
+  ): () => void {
+    let set = listeners.get(symbol);
     if (!set) {
-      this.viewerListeners.set(symbol, (set = new Set()));
-      if (this.client.connected) this.viewersSubscribe(symbol);
+      listeners.set(symbol, (set = new Set()));
+      if (this.client.connected) open(symbol);
     }
     set.add(listener);
     this.start();
     return () => {
       set.delete(listener);
       if (set.size > 0) return;
-      this.viewerListeners.delete(symbol);
-      this.viewerSubs.get(symbol)?.unsubscribe();
-      this.viewerSubs.delete(symbol);
+      listeners.delete(symbol);
+      subs.get(symbol)?.unsubscribe();
+      subs.delete(symbol);
     };
   }
 

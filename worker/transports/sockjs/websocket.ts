@@ -4,15 +4,10 @@ import type { Channel } from "./channel";
 /** Tag that marks a hibernatable socket as SockJS-framed (untagged sockets carry raw frames). */
 export const SOCKJS_TAG = "sockjs";
 
-/** Accepts a websocket upgrade as a hibernatable socket (with extra `tags`); SockJS ones get the open frame first. */
-export function acceptSocket(
-  ctx: DurableObjectState,
-  sockjs: boolean,
-  headers: Record<string, string> = {},
-  tags: string[] = [],
-): { socket: WebSocket; response: Response } {
+/** Accepts a websocket upgrade as a hibernatable socket; SockJS ones get the open frame first. */
+export function acceptSocket(ctx: DurableObjectState, sockjs: boolean, headers: Record<string, string> = {}): { socket: WebSocket; response: Response } {
   const { 0: client, 1: server } = new WebSocketPair();
-  ctx.acceptWebSocket(server, sockjs ? [SOCKJS_TAG, ...tags] : tags);
+  ctx.acceptWebSocket(server, sockjs ? [SOCKJS_TAG] : []);
   if (sockjs) server.send(OPEN_FRAME);
   return { socket: server, response: new Response(null, { status: 101, webSocket: client, headers }) };
 }
