@@ -14,6 +14,7 @@ import WebSocket from "ws";
 import { freePort, startDevServer, type DevServer } from "../test/support/dev-server";
 import { healthDetails } from "../test/support/health";
 import { sleep } from "../test/support/stomp";
+import { FIRST_RETRY_MAX_MS, FIRST_RETRY_MIN_MS, reconnectDelay } from "../web/src/lib/backoff";
 import { mib, usage } from "./lib/proc";
 
 const num = (name: string, fallback: number, max: number) => Math.min(Number(process.env[name] ?? fallback), max);
@@ -107,9 +108,9 @@ class SoakClient {
     this.last.set(symbol, { epoch, seq });
   }
 
-  /** The web client's backoff: 0.5 s × 2^failures, capped at 30 s, with 50–100% jitter. */
+  /** The web client's own backoff (web/src/lib/backoff.ts). */
   private retry(): void {
-    const delay = Math.min(30_000, 500 * 2 ** Math.min(this.failures, 10)) * (0.5 + Math.random() / 2);
+    const delay = reconnectDelay(this.failures);
     this.failures++;
     setTimeout(() => {
       if (this.stopped) return;
@@ -206,7 +207,8 @@ async function restart(srv: DevServer, persistDir: string, port: number): Promis
   for (const t of stats.reconnects) perSecond.set(Math.floor((t - stoppedAt) / 1000), (perSecond.get(Math.floor((t - stoppedAt) / 1000)) ?? 0) + 1);
   const peak = Math.max(...perSecond.values());
   console.log(`   down for ${((upAt - stoppedAt) / 1000).toFixed(1)} s; ${back}/${RESTART_CLIENTS} back ${((Date.now() - upAt) / 1000).toFixed(1)} s after restart`);
-  console.log(`   reconnect attempts: ${stats.reconnects.length}, peak ${peak}/s (bound: clients ÷ 0.25 s minimum delay = ${RESTART_CLIENTS * 4}/s; backoff spreads them)`);
+  const bound = Math.ceil(RESTART_CLIENTS / ((FIRST_RETRY_MAX_MS - FIRST_RETRY_MIN_MS) / 1000));
+  console.log(`   reconnect attempts: ${stats.reconnects.length}, peak ${peak}/s (first retries spread over 0.5–3 s: about ${bound}/s expected)`);
   console.log(`   resumed: ${stats.replayed} ticks replayed, ${stats.gaps} gaps flagged, ${stats.silentGaps} silent gaps, ${stats.orderViolations} out of order`);
   for (const c of clients) c.stop();
   return next;

@@ -1,5 +1,6 @@
 import { Client, type IMessage, type StompSubscription } from "@stomp/stompjs";
 import { topicFor } from "../../../worker/market/symbol";
+import { reconnectDelay } from "./backoff";
 import { loadSockJS } from "./sockjs-loader";
 import type { Tick } from "./tick";
 
@@ -32,8 +33,6 @@ interface Position {
 }
 
 const SOCKJS_FALLBACK = ["xhr-streaming", "xhr-polling", "eventsource", "iframe-eventsource", "jsonp-polling"];
-const BASE_DELAY_MS = 500;
-const MAX_DELAY_MS = 30_000;
 /** After this many failures in a row the state reads "failed" (it keeps retrying, slowly). */
 const FAILED_AFTER = 6;
 
@@ -203,7 +202,7 @@ export class TickerConnection {
     const failures = this.connectedThisAttempt ? 0 : this.status.failures + 1;
     // A WebSocket that never opened (proxy, firewall, missing constructor): SockJS from now on.
     if (!this.connectedThisAttempt && this.choice === "auto" && !this.useSockJS) this.useSockJS = true;
-    const delay = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** Math.min(failures, 10)) * (0.5 + Math.random() / 2);
+    const delay = reconnectDelay(failures);
     const retryAt = Date.now() + delay;
     this.setStatus({ state: failures >= FAILED_AFTER ? "failed" : "reconnecting", failures, retryAt, lastTickAt: this.status.lastTickAt });
     clearTimeout(this.retryTimer);
