@@ -155,7 +155,7 @@ async function churn(srv: DevServer): Promise<void> {
   console.log(`\n1. churn: ${CHURN_ROUNDS} rounds × ${CHURN} connections dropped without a close`);
   const rss: number[] = [];
   for (let round = 1; round <= CHURN_ROUNDS; round++) {
-    const clients = await connectAll(srv, CHURN, 1, newStats());
+    const clients = await connectAll(srv, CHURN, Number(process.env.SOAK_CHURN_SUBSCRIPTIONS ?? 1), newStats());
     await sleep(1_500);
     for (const c of clients) c.vanish();
     await sleep(3_000);
