@@ -3,9 +3,9 @@
  * symbol of a local `wrangler dev`, ticks published at a fixed rate over HTTP.
  * Prints deliveries/s, tick→client latency p50/p99 and the runtime's peak memory.
  *
- *   npm run bench                                   # 1,000 subscribers, 10 ticks/s, 10 s
- *   BENCH_SUBSCRIBERS=2000 BENCH_RATE=20 BENCH_SECONDS=15 npm run bench
- *   BENCH_TRANSPORT=xhr-streaming BENCH_SUBSCRIBERS=200 npm run bench   # over sockjs-client
+ *   npm run bench:fanout                                   # 1,000 subscribers, 10 ticks/s, 10 s
+ *   BENCH_SUBSCRIBERS=2000 BENCH_RATE=20 BENCH_SECONDS=15 npm run bench:fanout
+ *   BENCH_TRANSPORT=xhr-streaming BENCH_SUBSCRIBERS=200 npm run bench:fanout   # over sockjs-client
  *
  * Traffic goes to 127.0.0.1 only; counts and duration are bounded; it stops by itself.
  */

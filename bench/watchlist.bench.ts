@@ -6,9 +6,9 @@
  * Prints MESSAGE frames/s, WebSocket messages/s, round→frame latency p50/p99, server CPU
  * per frame (from /proc: utime+stime of the server processes) and RSS per connection.
  *
- *   npm run bench:watchlist                           # 10,000 clients × 20 of 100 symbols, 8 hubs
- *   WL_CLIENTS=1000 WL_SECONDS=10 npm run bench:watchlist
- *   WL_URL=http://127.0.0.1:8787 WL_PID=<pgid> npm run bench:watchlist   # an already running server
+ *   npm run bench                           # 10,000 clients × 20 of 100 symbols, 8 hubs
+ *   WL_CLIENTS=1000 WL_SECONDS=10 npm run bench
+ *   WL_URL=http://127.0.0.1:8787 WL_PID=<pgid> npm run bench   # an already running server
  *   WL_LEGACY_URL=1 …                                # connect to /ws/{SYMBOL} (servers before hubs)
  *   WL_INTERVAL_MS=250 WL_THROTTLE_MS=1000 …         # also a run with x-throttle-ms (conflation)
  *

@@ -2,7 +2,7 @@
  * Capacity and cost plan for a deployment: objects at each level of the fan-out, calls
  * and messages per tick per object, the Cloudflare limit each level stays under, and the
  * monthly bill at list prices. Every figure comes from the formulas below and from
- * per-message costs measured by `npm run bench:watchlist` (pass your own with flags).
+ * per-message costs measured by `npm run bench` (pass your own with flags).
  *
  *   npm run plan -- --viewers 1000000 --symbols 500 --per-viewer 20
  */
@@ -18,7 +18,7 @@ const { values } = parseArgs({
     regions: { type: "string", default: "6" },
     "hub-connections": { type: "string", default: "10000" },
     degree: { type: "string", default: "32" },
-    // Measured on a 2-core machine (bench:watchlist, bare workerd): server CPU per MESSAGE frame delivered.
+    // Measured on a 2-core machine (npm run bench, bare workerd): server CPU per MESSAGE frame delivered.
     "us-per-frame": { type: "string", default: "20" },
     // Share of one core a hub may use for fan-out (headroom for subscribes, bursts and GC).
     "hub-cpu": { type: "string", default: "0.5" },
