@@ -72,8 +72,8 @@ const requestsPerMonth = S * callsPerSymbolTick * ticksPerMonth;
 // Sources, relays and hubs that receive a tick every second never sit idle long enough to hibernate.
 const activeObjects = S + S * shape.relays + H;
 const gbSeconds = activeObjects * PRICE.objectGb * SECONDS_PER_MONTH;
-// Each tick: the latest tick (1 row) and the history ring (insert + trim) in the source's SQLite.
-const rowsWritten = S * 3 * ticksPerMonth;
+// Each tick: one row into the history ring in the source's SQLite (the ring is trimmed every 32 ticks).
+const rowsWritten = S * (1 + 1 / 32) * ticksPerMonth;
 const cost = {
   requests: (Math.max(0, requestsPerMonth - PRICE.requestsIncluded) / 1e6) * PRICE.perMillionRequests,
   duration: (Math.max(0, gbSeconds - PRICE.gbSecondsIncluded) / 1e6) * PRICE.perMillionGbSeconds,

@@ -32,6 +32,8 @@ args.forEach((a, i) => {
 const port = Number(flag("--port", "8787"));
 const host = flag("--ip", "127.0.0.1");
 const persist = resolve(ROOT, flag("--persist-to", ".wrangler/start-state"));
+// The V8 inspector (DevTools protocol) of the worker, for profiling: off unless asked for.
+const inspectorPort = flag("--inspector-port", undefined);
 
 /** KEY=VALUE lines, as wrangler reads .dev.vars. */
 function readDevVars() {
@@ -76,6 +78,7 @@ const mf = new Miniflare({
   bindings: { ...workerOptions.bindings, ...readDevVars(), ...vars, CRON_TRIGGER_TOKEN: cronToken },
   host,
   port,
+  ...(inspectorPort ? { inspectorPort: Number(inspectorPort) } : {}),
   durableObjectsPersist: resolve(persist, "do"),
   // No Cloudflare look-up of request.cf: a fixed location (one region locally).
   cf: { colo: "LOCAL", continent: "NA", country: "US", longitude: "-77.0" },

@@ -32,6 +32,8 @@ export const DEFAULT_RUNTIME: Runtime = process.env.E2E_RUNTIME === "workerd" ? 
 export interface DevServerOptions {
   runtime?: Runtime;
   vars?: Record<string, string>;
+  /** More command-line flags for the server (`--inspector-port N` for profiling). */
+  extraArgs?: string[];
   /** Reuse a persistence directory (to test restarts); a fresh one by default. */
   persistDir?: string;
   port?: number;
@@ -59,7 +61,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const runtime = options.runtime ?? DEFAULT_RUNTIME;
   const [command, args] =
     runtime === "workerd"
-      ? [process.execPath, ["scripts/start.mjs", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistDir, ...varArgs]]
+      ? [process.execPath, ["scripts/start.mjs", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistDir, ...varArgs, ...(options.extraArgs ?? [])]]
       : [
           "npx",
           [

@@ -16,6 +16,8 @@ import { schedulerFor } from "./stubs";
 const MAX_RANGE = 10_000;
 /** Viewer counts go out at most this often. */
 const VIEWERS_EVERY_MS = 1_000;
+/** The history ring is trimmed every this many ticks, not on every one (it may briefly hold this many more). */
+const TRIM_EVERY = 32;
 
 interface Holder {
   count: number;
@@ -85,7 +87,9 @@ export class SymbolSource extends DurableObject<Env> {
     this.rebuildTree();
     void ctx.blockConcurrencyWhile(async () => {
       const stored = await ctx.storage.get<unknown>(["tick", "epoch", "publishedAt"]);
-      this.latest = stored.get("tick") as Tick | undefined;
+      // The newest row of the history is the latest tick ("tick" is where older versions kept it).
+      const [row] = sql.exec<{ tick: string }>("SELECT tick FROM history ORDER BY seq DESC LIMIT 1").toArray();
+      this.latest = row ? (JSON.parse(row.tick) as Tick) : (stored.get("tick") as Tick | undefined);
       this.publishedAt = (stored.get("publishedAt") as number | undefined) ?? 0;
       this.epoch = (stored.get("epoch") as string | undefined) ?? "";
       if (!this.epoch) {
@@ -267,12 +271,11 @@ export class SymbolSource extends DurableObject<Env> {
   /** Numbers, persists and sends one tick. */
   private record(tick: Tick): Tick {
     this.latest = tick;
-    // Not awaited: the output gate holds every delivery until the write is durable,
-    // so a seq is never seen by a client and then lost.
-    void this.ctx.storage.put("tick", tick);
-    // A bounded ring in SQLite: one insert and one trim per tick.
+    // The history ring in SQLite is also where the latest tick is kept: one insert per tick
+    // (a separate key cost another write per tick). The output gate holds every delivery
+    // until the write is durable, so a seq is never seen by a client and then lost.
     this.ctx.storage.sql.exec("INSERT OR REPLACE INTO history (seq, tick) VALUES (?, ?)", tick.seq, JSON.stringify(tick));
-    this.ctx.storage.sql.exec("DELETE FROM history WHERE seq <= ?", tick.seq - this.config.historySize);
+    if (tick.seq % TRIM_EVERY === 0) this.ctx.storage.sql.exec("DELETE FROM history WHERE seq <= ?", tick.seq - this.config.historySize);
     const frame = buildTickFrame(tick, this.epoch);
     this.latestFrame = frame;
     for (const child of this.tree) this.fanout.push(child, frame);

@@ -1,0 +1,98 @@
+/**
+ * Where the server's time goes: a V8 CPU profile of the worker (hubs, sources and relays
+ * share one isolate on workerd) under the watchlist load, taken through the DevTools
+ * protocol on `npm start --inspector-port`. Prints self time by function, and writes the
+ * profile to bench/results/ for DevTools.
+ *
+ *   npm run profile                      # 500 clients × 20 of 100 symbols, 10 s
+ *   PROFILE_CLIENTS=1000 PROFILE_SECONDS=15 npm run profile
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import WebSocket from "ws";
+import { freePort, startDevServer } from "../test/support/dev-server";
+import { sleep } from "../test/support/stomp";
+
+const CLIENTS = Math.min(Number(process.env.PROFILE_CLIENTS ?? 500), 5_000);
+const SECONDS = Math.min(Number(process.env.PROFILE_SECONDS ?? 10), 60);
+const SYMBOLS = Array.from({ length: 100 }, (_, i) => `P${String(i).padStart(3, "0")}`);
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+
+/** A minimal DevTools protocol client. */
+async function inspector(port: number): Promise<(method: string, params?: object) => Promise<Record<string, unknown>>> {
+  const targets = (await (await fetch(`http://127.0.0.1:${port}/json`)).json()) as Array<{ webSocketDebuggerUrl: string; title?: string }>;
+  const target = targets.find((t) => /edge-ticker/.test(t.title ?? "")) ?? targets[0];
+  if (!target) throw new Error("no inspector target");
+  const ws = new WebSocket(target.webSocketDebuggerUrl);
+  await new Promise((r) => ws.once("open", r));
+  let next = 1;
+  const pending = new Map<number, (v: Record<string, unknown>) => void>();
+  ws.on("message", (data) => {
+    const msg = JSON.parse(String(data)) as { id?: number; result?: Record<string, unknown> };
+    if (msg.id !== undefined) pending.get(msg.id)?.(msg.result ?? {});
+  });
+  return (method, params = {}) =>
+    new Promise((res) => {
+      const id = next++;
+      pending.set(id, res);
+      ws.send(JSON.stringify({ id, method, params }));
+    });
+}
+
+async function main(): Promise<void> {
+  const inspectorPort = await freePort();
+  const srv = await startDevServer({
+    runtime: "workerd",
+    vars: { HUB_SHARDS: "4", MAX_CONNECTIONS_PER_ADDRESS: "32768", HEARTBEAT_MS: "0", TICK_INTERVAL_MS: "1000" },
+    extraArgs: ["--inspector-port", String(inspectorPort)],
+  });
+  const clients: WebSocket[] = [];
+  try {
+    for (let i = 0; i < CLIENTS; i++) {
+      const ws = new WebSocket(`${srv.url.replace(/^http/, "ws")}/ws`, ["v12.stomp"]);
+      await new Promise((r) => ws.once("open", r));
+      ws.send("CONNECT\naccept-version:1.2\n\n\0");
+      ws.send(Array.from({ length: 20 }, (_, j) => `SUBSCRIBE\nid:${j}\ndestination:/topic/ticker.${SYMBOLS[(i * 7 + j * 13) % 100]}\n\n\0`).join(""));
+      ws.on("message", () => {});
+      clients.push(ws);
+    }
+    await sleep(3_000);
+    const send = await inspector(inspectorPort);
+    await send("Profiler.enable");
+    await send("Profiler.setSamplingInterval", { interval: 200 });
+    await send("Profiler.start");
+    await sleep(SECONDS * 1000);
+    const { profile } = (await send("Profiler.stop")) as { profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] } };
+    mkdirSync(resolve(import.meta.dirname, "results"), { recursive: true });
+    const file = resolve(import.meta.dirname, "results", `worker-${Date.now()}.cpuprofile`);
+    writeFileSync(file, JSON.stringify(profile));
+    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    const self = new Map<string, number>();
+    profile.samples.forEach((id, i) => {
+      const frame = byId.get(id)!.callFrame;
+      const name = `${frame.functionName || "(anonymous)"} ${frame.url.split("/").pop() ?? ""}:${frame.lineNumber + 1}`;
+      self.set(name, (self.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0));
+    });
+    const total = [...self.values()].reduce((a, b) => a + b, 0);
+    console.log(`\nworker CPU profile, ${CLIENTS} clients × 20 of 100 symbols, ${SECONDS} s (${file})`);
+    for (const [name, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) {
+      console.log(`${((us / total) * 100).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${name}`);
+    }
+  } finally {
+    for (const ws of clients) ws.terminate();
+    await srv.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
