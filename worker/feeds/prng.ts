@@ -1,19 +1,6 @@
-/** Deterministic randomness for the simulator: the same key always gives the same draw. */
+import { hash32 } from "../hash";
 
-/** 32-bit FNV-1a followed by a murmur3 finalizer: cheap, well mixed, stable across runtimes. */
-export function hash32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+/** Deterministic randomness for the simulator: the same key always gives the same draw. */
 
 /** A uniform draw in (0, 1) for `key`. */
 export function uniform(key: string): number {

@@ -1,3 +1,5 @@
+import { hash32 } from "../hash";
+
 /**
  * Where things live. Pure: names and hashes only, no bindings.
  *  - Connection hubs are named `hub:{region}:{shard}`; the region is a Durable Object
@@ -48,16 +50,6 @@ export function hubName(region: Region, shard: number): string {
 export function regionOfHub(name: string): Region | undefined {
   const region = /^hub:([a-z]+):\d+$/.exec(name)?.[1];
   return region as Region | undefined;
-}
-
-/** FNV-1a: a stable, well-spread 32-bit hash of a string. */
-export function hash32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
 }
 
 export function shardOf(key: string, shards: number): number {
