@@ -52,11 +52,6 @@ export class SubscriptionIndex {
     this.bySession.delete(session);
   }
 
-  /** Streams the session subscribes to (each once). */
-  streamsOf(session: StompSession): Set<string> {
-    return new Set([...(this.bySession.get(session)?.values() ?? [])].map((e) => e.key));
-  }
-
   count(key: string): number {
     return this.byStream.get(key)?.size ?? 0;
   }

@@ -121,11 +121,6 @@ export class Connection implements SessionTransport, Flushable {
     this.carrier.save(state);
   }
 
-  /** Frames queued and not yet written (tests, and the hub's memory accounting). */
-  get queued(): number {
-    return this.out.length;
-  }
-
   /**
    * One inbound transport message. Raw sockets carry STOMP bytes; SockJS sockets carry
    * a JSON array of strings (broken framing drops the connection, as the spec says); an
