@@ -283,11 +283,12 @@ export class SymbolSource extends DurableObject<Env> {
   }
 
   private async send(node: FanoutNode, frames: StreamFrame[]): Promise<void> {
-    const generations = new Map([...this.holders].map(([name, h]) => [name, h.generation]));
+    // Generations only grow: a holder whose generation is not above this one is unchanged since the delivery left.
+    const sentAt = this.generation;
     const idle = await deliverTo(this.env, `ticker.${this.symbol}`, frames, node);
     for (const hub of idle) {
       // Only if nothing changed since the delivery left: a new attach wins.
-      if (this.holders.get(hub)?.generation === generations.get(hub)) this.setHolder(hub, 0);
+      if ((this.holders.get(hub)?.generation ?? 0) <= sentAt) this.setHolder(hub, 0);
     }
     if (idle.length > 0) await this.syncRegistration();
   }
