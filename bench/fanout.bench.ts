@@ -13,10 +13,11 @@ import { readFileSync, readdirSync } from "node:fs";
 import { startDevServer } from "../test/support/dev-server";
 import { postTicks } from "../test/support/publish";
 import { Collector, connectStomp, sleep, type Connected } from "../test/support/stomp";
+import { envNumber, runMain } from "./lib/cli";
 
-const SUBSCRIBERS = Math.min(Number(process.env.BENCH_SUBSCRIBERS ?? 1000), 5000);
-const RATE = Math.min(Number(process.env.BENCH_RATE ?? 10), 200);
-const SECONDS = Math.min(Number(process.env.BENCH_SECONDS ?? 10), 120);
+const SUBSCRIBERS = envNumber("BENCH_SUBSCRIBERS", 1000, 5000);
+const RATE = envNumber("BENCH_RATE", 10, 200);
+const SECONDS = envNumber("BENCH_SECONDS", 10, 120);
 /** `ws` (raw /ws) or a sockjs-client transport on /sockjs. */
 const TRANSPORT = process.env.BENCH_TRANSPORT ?? "ws";
 const SOCKJS_TRANSPORTS = ["websocket", "xhr-streaming", "xhr-polling"] as const;
@@ -126,10 +127,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runMain(main);

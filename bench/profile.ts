@@ -12,9 +12,10 @@ import { resolve } from "node:path";
 import WebSocket from "ws";
 import { freePort, startDevServer } from "../test/support/dev-server";
 import { sleep } from "../test/support/stomp";
+import { envNumber, runMain } from "./lib/cli";
 
-const CLIENTS = Math.min(Number(process.env.PROFILE_CLIENTS ?? 500), 5_000);
-const SECONDS = Math.min(Number(process.env.PROFILE_SECONDS ?? 10), 60);
+const CLIENTS = envNumber("PROFILE_CLIENTS", 500, 5_000);
+const SECONDS = envNumber("PROFILE_SECONDS", 10, 60);
 const SYMBOLS = Array.from({ length: 100 }, (_, i) => `P${String(i).padStart(3, "0")}`);
 
 interface ProfileNode {
@@ -89,10 +90,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -10,19 +10,22 @@
  *     positions (ticks replayed, gaps flagged, silent gaps: must be 0).
  * Defaults: 10 × 1,000, 5,000 for 10 minutes, 1,000. Traffic to 127.0.0.1 only; bounded.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import WebSocket from "ws";
 import { freePort, startDevServer, type DevServer } from "../test/support/dev-server";
 import { healthDetails } from "../test/support/health";
 import { sleep } from "../test/support/stomp";
 import { FIRST_RETRY_MAX_MS, FIRST_RETRY_MIN_MS, reconnectDelay } from "../web/src/lib/backoff";
 import { mib, usage } from "./lib/proc";
+import { envNumber, runMain } from "./lib/cli";
 
-const num = (name: string, fallback: number, max: number) => Math.min(Number(process.env[name] ?? fallback), max);
-const CHURN_ROUNDS = num("SOAK_CHURN_ROUNDS", 10, 50);
-const CHURN = num("SOAK_CHURN", 1_000, 10_000);
-const CLIENTS = num("SOAK_CLIENTS", 5_000, 10_000);
-const MINUTES = num("SOAK_MINUTES", 10, 60);
-const RESTART_CLIENTS = num("SOAK_RESTART_CLIENTS", 1_000, 5_000);
+const CHURN_ROUNDS = envNumber("SOAK_CHURN_ROUNDS", 10, 50);
+const CHURN = envNumber("SOAK_CHURN", 1_000, 10_000);
+const CLIENTS = envNumber("SOAK_CLIENTS", 5_000, 10_000);
+const MINUTES = envNumber("SOAK_MINUTES", 10, 60);
+const RESTART_CLIENTS = envNumber("SOAK_RESTART_CLIENTS", 1_000, 5_000);
 const SYMBOLS = Array.from({ length: 20 }, (_, i) => `SOAK${i}`);
 const VARS = {
   HUB_SHARDS: "4",
@@ -155,7 +158,7 @@ async function churn(srv: DevServer): Promise<void> {
   console.log(`\n1. churn: ${CHURN_ROUNDS} rounds × ${CHURN} connections dropped without a close`);
   const rss: number[] = [];
   for (let round = 1; round <= CHURN_ROUNDS; round++) {
-    const clients = await connectAll(srv, CHURN, Number(process.env.SOAK_CHURN_SUBSCRIPTIONS ?? 1), newStats());
+    const clients = await connectAll(srv, CHURN, envNumber("SOAK_CHURN_SUBSCRIPTIONS", 1, 100), newStats());
     await sleep(1_500);
     for (const c of clients) c.vanish();
     await sleep(3_000);
@@ -215,9 +218,6 @@ async function restart(srv: DevServer, persistDir: string, port: number): Promis
 }
 
 async function main(): Promise<void> {
-  const { mkdtempSync, rmSync } = await import("node:fs");
-  const { tmpdir } = await import("node:os");
-  const { join } = await import("node:path");
   const persistDir = mkdtempSync(join(tmpdir(), "edge-ticker-soak-"));
   const port = await freePort();
   let srv = await startDevServer({ runtime: "workerd", vars: VARS, persistDir, port });
@@ -231,10 +231,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runMain(main);

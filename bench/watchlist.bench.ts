@@ -20,17 +20,17 @@ import WebSocket from "ws";
 import { freePort, startDevServer } from "../test/support/dev-server";
 import { sleep } from "../test/support/stomp";
 import { percentile, usage } from "./lib/proc";
+import { envNumber, runMain } from "./lib/cli";
 
-const env = (name: string, fallback: number, max: number) => Math.min(Number(process.env[name] ?? fallback), max);
-const CLIENTS = env("WL_CLIENTS", 10_000, 20_000);
-const PER_CLIENT = env("WL_PER_CLIENT", 20, 100);
-const UNIVERSE = env("WL_UNIVERSE", 100, 1_000);
-const HUBS = env("WL_HUBS", 8, 64);
-const SECONDS = env("WL_SECONDS", 15, 120);
-const INTERVAL_MS = env("WL_INTERVAL_MS", 1_000, 60_000);
+const CLIENTS = envNumber("WL_CLIENTS", 10_000, 20_000);
+const PER_CLIENT = envNumber("WL_PER_CLIENT", 20, 100);
+const UNIVERSE = envNumber("WL_UNIVERSE", 100, 1_000);
+const HUBS = envNumber("WL_HUBS", 8, 64);
+const SECONDS = envNumber("WL_SECONDS", 15, 120);
+const INTERVAL_MS = envNumber("WL_INTERVAL_MS", 1_000, 60_000);
 const BASELINE = process.env.WL_BASELINE !== "0";
 /** With a throttle, a second Edge Ticker run subscribes with `x-throttle-ms` to show what conflation saves. */
-const THROTTLE_MS = env("WL_THROTTLE_MS", 0, 60_000);
+const THROTTLE_MS = envNumber("WL_THROTTLE_MS", 0, 60_000);
 
 const SYMBOLS = Array.from({ length: UNIVERSE }, (_, i) => `W${String(i).padStart(3, "0")}`);
 
@@ -215,10 +215,4 @@ async function main(): Promise<void> {
   table(results);
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runMain(main);
