@@ -3,6 +3,10 @@ import type { StompVersion } from "../protocol/stomp/frame";
 
 export type AckMode = "auto" | "client" | "client-individual";
 
+/** Bounds of `x-throttle-ms` (the server refuses others; the widget keeps its attribute within them). */
+export const MIN_THROTTLE_MS = 100;
+export const MAX_THROTTLE_MS = 60_000;
+
 export interface Subscription {
   id: string;
   stream: StreamKind;

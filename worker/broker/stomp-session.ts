@@ -5,13 +5,11 @@ import { StompError } from "../protocol/stomp/errors";
 import { header, SUPPORTED_VERSIONS, type Frame, type StompVersion } from "../protocol/stomp/frame";
 import { streamFromDestination, SymbolError, symbolFromDestination, type Stream } from "../market/symbol";
 import { notCarried, type SymbolPolicy } from "../market/symbol-policy";
-import type { AckMode, SessionState, StreamPosition, Subscription } from "./session-state";
+import { MAX_THROTTLE_MS, MIN_THROTTLE_MS, type AckMode, type SessionState, type StreamPosition, type Subscription } from "./session-state";
 
 export const SERVER_NAME = "edge-ticker/0.1";
 const MAX_SUBSCRIPTION_ID = 100;
 const ACK_MODES: ReadonlySet<string> = new Set(["auto", "client", "client-individual"]);
-export const MIN_THROTTLE_MS = 100;
-export const MAX_THROTTLE_MS = 60_000;
 
 export interface SessionLimits {
   /** Which symbols may be subscribed to or published (any when absent). */

@@ -4,6 +4,7 @@ import { parseSymbol } from "../lib/symbol";
 import { isStale, type Tick } from "../lib/tick";
 import { sparklinePoints } from "./sparkline";
 import { WIDGET_CSS } from "./styles";
+import { MAX_THROTTLE_MS, MIN_THROTTLE_MS } from "../../../worker/broker/session-state";
 
 /**
  * `<edge-ticker symbols="AAPL,MSFT" theme="light|dark" layout="tape|card|table" throttle="1000">`.
@@ -18,8 +19,6 @@ const SPARK_POINTS = 60;
 const HIDDEN_GRACE_MS = 10_000;
 const DEFAULT_THROTTLE_MS = 1_000;
 const HIDDEN_THROTTLE_MS = 10_000;
-const MIN_THROTTLE_MS = 100;
-const MAX_THROTTLE_MS = 60_000;
 const LAYOUTS = ["tape", "card", "table"] as const;
 type Layout = (typeof LAYOUTS)[number];
 
