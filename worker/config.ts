@@ -1,3 +1,4 @@
+import { hasTokenKeys, type TokenKeys } from "./auth/subscriber-token";
 import type { Env } from "./env";
 import { parseSymbolPolicy, type SymbolPolicy } from "./market/symbol-policy";
 
@@ -51,9 +52,19 @@ export interface Config {
   maxConnectionsPerAddress: number;
   /** What one connection may send: messages and bytes per second, and bursts above them. */
   inbound: { messagesPerSecond: number; bytesPerSecond: number; messageBurst: number; byteBurst: number };
+  auth: AuthOptions;
   sockjs: SockJSOptions;
   /** Mount the SockJS protocol-suite services under /sockjs-test/ (dev/test only). */
   sockjsTestServices: boolean;
+}
+
+/** Who may subscribe, and what the public sees. */
+export interface AuthOptions {
+  /** `token`: every STOMP connection and market-data request needs a valid token. */
+  mode: "open" | "token";
+  keys: TokenKeys;
+  /** Prices reach connections without a real-time entitlement this late (0: live for all). */
+  publicDelayMs: number;
 }
 
 /** SockJS server options (defaults are the spec's). */
@@ -109,6 +120,7 @@ export function readConfig(env: Env): Config {
     maxActiveSymbols: int(env, "MAX_ACTIVE_SYMBOLS", 1_000, 1, 1_000_000),
     maxConnectionsPerAddress: int(env, "MAX_CONNECTIONS_PER_ADDRESS", 500, 1, 32_768),
     inbound: inboundLimits(env),
+    auth: authOptions(env),
     sockjs: {
       websocket: bool(env, "SOCKJS_WEBSOCKET", true),
       cookieNeeded: bool(env, "SOCKJS_COOKIE_NEEDED", false),
@@ -119,6 +131,25 @@ export function readConfig(env: Env): Config {
     },
     sockjsTestServices: bool(env, "SOCKJS_TEST_SERVICES", false),
   };
+}
+
+function authOptions(env: Env): AuthOptions {
+  const mode = (env.AUTH_MODE ?? "").trim().toLowerCase() || "open";
+  if (mode !== "open" && mode !== "token") throw new Error(`config AUTH_MODE="${mode}" must be open or token`);
+  const keys: TokenKeys = {};
+  const set = (name: keyof TokenKeys, value: string | undefined) => {
+    if (value?.trim()) keys[name] = value.trim();
+  };
+  set("secret", env.AUTH_JWT_SECRET);
+  set("publicKey", env.AUTH_JWT_PUBLIC_KEY);
+  set("jwks", env.AUTH_JWKS);
+  set("audience", env.AUTH_AUDIENCE);
+  set("issuer", env.AUTH_ISSUER);
+  if (mode === "token" && !hasTokenKeys(keys)) {
+    throw new Error("config AUTH_MODE=token needs a key: AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY or AUTH_JWKS");
+  }
+  // An hour at most (exchanges ask for 10-20 minutes): the history ring keeps every tick of the window.
+  return { mode, keys, publicDelayMs: int(env, "PUBLIC_DELAY_MS", 0, 0, 3_600_000) };
 }
 
 function inboundLimits(env: Env): Config["inbound"] {

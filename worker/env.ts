@@ -47,6 +47,16 @@ export interface Env {
   FANOUT_DEGREE?: string;
   SCHEDULER_SHARDS?: string;
   INTEREST_DEBOUNCE_MS?: string;
+  /** `open` (default: tokens optional) or `token` (every connection presents a valid token). */
+  AUTH_MODE?: string;
+  /** Required `aud` / `iss` of subscriber tokens, when set. */
+  AUTH_AUDIENCE?: string;
+  AUTH_ISSUER?: string;
+  /** Public keys of subscriber tokens: SPKI PEM (ES256 or RS256), or an inline JWKS. */
+  AUTH_JWT_PUBLIC_KEY?: string;
+  AUTH_JWKS?: string;
+  /** How late connections without a real-time entitlement see prices (ms); 0 = live for all. */
+  PUBLIC_DELAY_MS?: string;
   /** Test only: mounts /__test/ hooks (force-evict an object). */
   TEST_HOOKS?: string;
   SOCKJS_WEBSOCKET?: string;
@@ -63,6 +73,8 @@ export interface Env {
   FEED_API_SECRET?: string;
   /** Set by `npm start` (a fresh random value each run): lets it run the cron job through POST /__cron. */
   CRON_TRIGGER_TOKEN?: string;
-  /** Secret. Unset means publishing is disabled. */
+  /** Secret. Unset means publishing is disabled (except by tokens with `pub`). */
   PUBLISH_TOKEN?: string;
+  /** Secret: the HS256 key of subscriber tokens (shared with the site's token endpoint). */
+  AUTH_JWT_SECRET?: string;
 }

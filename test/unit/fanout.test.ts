@@ -6,6 +6,7 @@ import { newSessionState } from "../../worker/broker/session-state";
 import { StompSession, type SessionBroker } from "../../worker/broker/stomp-session";
 import { Connection, type Carrier } from "../../worker/connections/connection";
 import { WriteBatcher } from "../../worker/connections/write-batcher";
+import { StompError } from "../../worker/protocol/stomp/errors";
 import { hubName, probeOrder, regionOf, shardOf } from "../../worker/routing/placement";
 
 function leaves(nodes: readonly FanoutNode[]): string[] {
@@ -111,7 +112,9 @@ describe("Connection write path", () => {
     subscribe: async () => {},
     unsubscribe: async () => {},
     publish: async () => {},
-    isPublisherPasscode: async () => false,
+    authenticate: async () => {
+      throw new StompError("Bad credentials", "no publishing here");
+    },
   };
 
   function connection(kind: "stomp-socket" | "sockjs-socket", batcher = new WriteBatcher(0)) {
@@ -119,7 +122,7 @@ describe("Connection write path", () => {
     const closes: Array<[number, string]> = [];
     const carrier: Carrier = { write: (f) => writes.push([...f]), close: (c, r) => closes.push([c, r]), save: () => {} };
     const conn = new Connection(kind, carrier, batcher);
-    conn.session = new StompSession(newSessionState("s"), conn, broker, { maxFrameBytes: 4096, maxSubscriptions: 10, heartbeatMs: 0 });
+    conn.session = new StompSession(newSessionState("s"), conn, broker, { maxFrameBytes: 4096, maxSubscriptions: 10, heartbeatMs: 0, auth: { mode: "open", publicDelayMs: 0 } });
     return { conn, writes, closes };
   }
 

@@ -3,17 +3,20 @@
  * transports and a fake upstream: no runtime, no I/O.
  */
 import { describe, expect, it } from "vitest";
+import { PUBLISHER_GRANT, type Grant } from "../../worker/auth/grant";
+import { TokenError } from "../../worker/auth/subscriber-token";
 import { HubBroker, type Upstream } from "../../worker/broker/hub-broker";
-import { newSessionState } from "../../worker/broker/session-state";
+import { newSessionState, type Subscription } from "../../worker/broker/session-state";
 import { StompSession, type SessionBroker, type SessionTransport } from "../../worker/broker/stomp-session";
 import { SubscriptionIndex } from "../../worker/broker/subscription-index";
 import { buildTickFrame, type StreamFrame } from "../../worker/broker/stream-frame";
 import type { Stream } from "../../worker/market/symbol";
 import type { Quote, Tick } from "../../worker/market/tick";
 import { FrameDecoder } from "../../worker/protocol/stomp/decoder";
+import { StompError } from "../../worker/protocol/stomp/errors";
 import { header, type Frame } from "../../worker/protocol/stomp/frame";
 
-const LIMITS = { maxFrameBytes: 4096, maxSubscriptions: 3, heartbeatMs: 10_000 };
+const LIMITS = { maxFrameBytes: 4096, maxSubscriptions: 3, heartbeatMs: 10_000, auth: { mode: "open" as const, publicDelayMs: 0 } };
 
 /** Records what a session writes, decoded back into frames. */
 class FakeTransport implements SessionTransport {
@@ -70,7 +73,8 @@ class FakeUpstream implements Upstream {
   async interest(stream: Stream, count: number): Promise<void> {
     this.interests.push([stream.symbol, count]);
   }
-  async range(symbol: string, after: number, before: number, limit: number): Promise<StreamFrame[]> {
+  async range(stream: Stream, after: number, before: number, limit: number): Promise<StreamFrame[]> {
+    const symbol = stream.symbol;
     this.ranges.push([symbol, after, before]);
     await this.rangeGate;
     return (this.history.get(symbol) ?? []).filter((f) => f.seq > after && f.seq < before).slice(0, limit);
@@ -78,8 +82,9 @@ class FakeUpstream implements Upstream {
   async publish(_symbol: string, quote: Quote): Promise<void> {
     this.published.push(quote);
   }
-  async isPublisherPasscode(passcode: string): Promise<boolean> {
-    return passcode === "secret";
+  async authenticate(credential: string): Promise<Grant> {
+    if (credential !== "secret") throw new TokenError("Bad credentials");
+    return PUBLISHER_GRANT;
   }
 }
 
@@ -121,7 +126,10 @@ describe("StompSession", () => {
     subscribe: async () => {},
     unsubscribe: async () => {},
     publish: async () => {},
-    isPublisherPasscode: async (p) => p === "secret",
+    authenticate: async (p) => {
+      if (p !== "secret") throw new StompError("Bad credentials", "wrong");
+      return PUBLISHER_GRANT;
+    },
   };
 
   it("negotiates the highest common version and heart-beats, and saves its state", async () => {
@@ -166,6 +174,76 @@ describe("StompSession", () => {
     await s.receive("DISCONNECT\nreceipt:bye\n\n\0");
     expect(t.frames().filter((f) => f.command === "RECEIPT").map((f) => header(f, "receipt-id"))).toEqual(["r1", "bye"]);
     expect(t.closed?.code).toBe(1000);
+  });
+});
+
+describe("StompSession credentials and entitlements", () => {
+  const DELAYED = { ...LIMITS, maxSubscriptions: 5, auth: { mode: "token" as const, publicDelayMs: 900_000 } };
+  const grants: Record<string, Grant> = {
+    live: { subject: "u1", realtime: true, publisher: false, expiresAt: Date.now() + 60_000 },
+    public: { subject: "u1", realtime: false, publisher: false, symbols: ["AAPL", "*-USD"], expiresAt: Date.now() + 60_000 },
+    other: { subject: "u2", realtime: true, publisher: false, expiresAt: Date.now() + 60_000 },
+  };
+  const subscribed: Subscription[] = [];
+  const broker: SessionBroker = {
+    subscribe: async (_s, sub) => void subscribed.push(sub),
+    unsubscribe: async () => {},
+    publish: async () => {},
+    authenticate: async (credential) => {
+      const grant = grants[credential];
+      if (!grant) throw new StompError("Invalid token: bad signature", "bad");
+      return grant;
+    },
+  };
+  const start = async (connect: string) => {
+    const t = new FakeTransport();
+    const s = new StompSession(newSessionState("tok"), t, broker, DELAYED);
+    await s.receive(`CONNECT\naccept-version:1.2\n${connect}\n\0`);
+    return { s, t, error: () => t.frames().find((f) => f.command === "ERROR") };
+  };
+
+  it("requires a credential in token mode, from passcode or an Authorization header", async () => {
+    const none = await start("");
+    expect(header(none.error()!, "message")).toBe("Authentication required");
+    expect(none.t.closed?.code).toBe(1008);
+    const bad = await start("passcode:forged\n");
+    expect(header(bad.error()!, "message")).toBe("Invalid token: bad signature");
+    const bearer = await start("Authorization:Bearer live\n");
+    expect(bearer.error()).toBeUndefined();
+    expect(bearer.s.state.grant?.realtime).toBe(true);
+  });
+
+  it("puts a connection without rt on the delayed stream and keeps sym-limited tokens to their symbols", async () => {
+    subscribed.length = 0;
+    const live = await start("passcode:live\n");
+    await live.s.receive("SUBSCRIBE\nid:1\ndestination:/topic/ticker.MSFT\n\n\0");
+    const pub = await start("passcode:public\n");
+    await pub.s.receive("SUBSCRIBE\nid:1\ndestination:/topic/ticker.BTC-USD\n\n\0");
+    await pub.s.receive("SUBSCRIBE\nid:2\ndestination:/topic/viewers.AAPL\n\n\0");
+    expect(subscribed.map((s) => `${s.stream}.${s.symbol}`)).toEqual(["ticker.MSFT", "delayed.BTC-USD", "viewers.AAPL"]);
+    await pub.s.receive("SUBSCRIBE\nid:3\ndestination:/topic/ticker.MSFT\n\n\0");
+    expect(header(pub.error()!, "message")).toBe("Not entitled");
+    expect(subscribed).toHaveLength(3);
+  });
+
+  it("takes a fresh token for the same subject and entitlements, refuses one that changes them", async () => {
+    const c = await start("passcode:live\n");
+    await c.s.receive("SUBSCRIBE\nid:1\ndestination:/topic/ticker.AAPL\n\n\0");
+    await c.s.receive("SEND\ndestination:/app/token\nreceipt:r\n\nlive\0");
+    expect(c.t.frames().some((f) => f.command === "RECEIPT")).toBe(true);
+    await c.s.receive("SEND\ndestination:/app/token\n\npublic\0");
+    expect(header(c.error()!, "message")).toBe("Token changes entitlements");
+    const other = await start("passcode:live\n");
+    await other.s.receive("SEND\ndestination:/app/token\n\nother\0");
+    expect(header(other.error()!, "message")).toBe("Token subject changed");
+  });
+
+  it("ends the session with 'Token expired' once its exp passes", async () => {
+    const c = await start("passcode:live\n");
+    expect(c.s.expire(Date.now())).toBe(false);
+    expect(c.s.expire(grants.live!.expiresAt!)).toBe(true);
+    expect(header(c.error()!, "message")).toBe("Token expired");
+    expect(c.t.closed?.code).toBe(1008);
   });
 });
 

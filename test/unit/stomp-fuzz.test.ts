@@ -5,6 +5,8 @@
  * session never writes after its close. FUZZ_CASES=N runs more (FUZZ_SEED picks the seed).
  */
 import { describe, expect, it } from "vitest";
+import { PUBLISHER_GRANT } from "../../worker/auth/grant";
+import { TokenError } from "../../worker/auth/subscriber-token";
 import { HubBroker, type Upstream } from "../../worker/broker/hub-broker";
 import { newSessionState } from "../../worker/broker/session-state";
 import { StompSession, type SessionTransport } from "../../worker/broker/stomp-session";
@@ -22,7 +24,10 @@ const upstream: Upstream = {
   interest: async () => {},
   range: async () => [],
   publish: async () => {},
-  isPublisherPasscode: async (p) => p === "secret",
+  authenticate: async (credential) => {
+    if (credential !== "secret") throw new TokenError("Bad credentials");
+    return PUBLISHER_GRANT;
+  },
 };
 
 describe(`STOMP mutation fuzzing (${CASES} cases, seed ${SEED})`, () => {
@@ -40,7 +45,7 @@ describe(`STOMP mutation fuzzing (${CASES} cases, seed ${SEED})`, () => {
         close: () => void closes++,
         save: () => {},
       };
-      const session = new StompSession(newSessionState(`s${i}`), transport, broker, { maxFrameBytes: 4096, maxSubscriptions: 5, heartbeatMs: 0 });
+      const session = new StompSession(newSessionState(`s${i}`), transport, broker, { maxFrameBytes: 4096, maxSubscriptions: 5, heartbeatMs: 0, auth: { mode: "open", publicDelayMs: 0 } });
       await session.receive("CONNECT\naccept-version:1.0,1.1,1.2\npasscode:secret\n\n\0");
       await expect(session.receive(input), `case ${i}: ${JSON.stringify(input)}`).resolves.toBeUndefined();
       const frames = new FrameDecoder({ maxFrameBytes: 1 << 20, commands: new Set(["CONNECTED", "MESSAGE", "RECEIPT", "ERROR"]) }).push(written.join(""));

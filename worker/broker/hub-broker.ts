@@ -1,5 +1,7 @@
 import { FailureThrottle } from "../auth/failure-throttle";
-import { streamKey, type Stream } from "../market/symbol";
+import type { Grant } from "../auth/grant";
+import { TokenError } from "../auth/subscriber-token";
+import { streamKey, streamOfKey, type Stream } from "../market/symbol";
 import { parseQuoteInput, QuoteError, type Quote } from "../market/tick";
 import { StompError } from "../protocol/stomp/errors";
 import type { StreamPosition, Subscription } from "./session-state";
@@ -9,14 +11,15 @@ import { SubscriptionIndex, type Delivery } from "./subscription-index";
 
 /** What a hub needs from the symbol sources (RPC in production, fakes in unit tests). */
 export interface Upstream {
-  /** Registers this hub as holding `count` subscriptions of `stream`; returns the stream's latest frame. */
-  attach(stream: Stream, count: number): Promise<StreamFrame>;
+  /** Registers this hub as holding `count` subscriptions of `stream`; returns the stream's latest frame (none yet: a delayed stream still waiting for its first). */
+  attach(stream: Stream, count: number): Promise<StreamFrame | undefined>;
   /** Reports this hub's subscription count of `stream` (0: stop delivering here). */
   interest(stream: Stream, count: number): Promise<void>;
-  /** The ticks of `symbol` with `after < seq < before`, oldest first, at most `limit`. */
-  range(symbol: string, after: number, before: number, limit: number): Promise<StreamFrame[]>;
+  /** The frames of a ticker or delayed stream with `after < seq < before`, oldest first, at most `limit`. */
+  range(stream: Stream, after: number, before: number, limit: number): Promise<StreamFrame[]>;
   publish(symbol: string, quote: Quote): Promise<void>;
-  isPublisherPasscode(passcode: string): Promise<boolean>;
+  /** What a credential allows, or a TokenError with the reason. */
+  authenticate(credential: string): Promise<Grant>;
 }
 
 export interface HubTimers {
@@ -46,13 +49,13 @@ export class HubBroker implements SessionBroker {
   private readonly latest = new Map<string, StreamFrame>();
   /** Streams whose source is known to deliver here. */
   private readonly attached = new Set<string>();
-  private readonly attaching = new Map<string, Promise<StreamFrame>>();
+  private readonly attaching = new Map<string, Promise<StreamFrame | undefined>>();
   /** Subscribes waiting for their snapshot: they count as interest already. */
   private readonly pendingSubs = new Map<string, number>();
   /** Per-stream chain: a delivery that fills a gap, or a resume, holds back what comes after. */
   private readonly chains = new Map<string, Promise<unknown>>();
   private readonly dirty = new Map<string, Stream>();
-  /** Failed passcodes per client address: guessing the publish token is slowed to a crawl. */
+  /** Failed credentials per client address: guessing a token is slowed to a crawl. */
   private readonly failures = new FailureThrottle();
   private reportArmed = false;
 
@@ -91,14 +94,16 @@ export class HubBroker implements SessionBroker {
     if (session.closed) return;
     if (!since) {
       // Deliveries may have overtaken the snapshot while we waited: the newest goes first.
-      this.index.sendTo(this.index.add(session, sub), this.latest.get(key) ?? snapshot);
+      const delivery = this.index.add(session, sub);
+      const first = this.latest.get(key) ?? snapshot;
+      if (first) this.index.sendTo(delivery, first);
     } else {
       // In the stream's chain: no live frame is applied between the replay and joining the index.
       await this.inOrder(key, async () => {
         if (session.closed) return;
         const newest = this.latest.get(key) ?? snapshot;
         const delivery = this.index.add(session, sub);
-        this.start(delivery, await this.resume(stream.symbol, since, newest));
+        if (newest) this.start(delivery, await this.resume(stream, since, newest));
       });
     }
     this.touch(stream);
@@ -120,14 +125,18 @@ export class HubBroker implements SessionBroker {
     await this.upstream.publish(symbol, quote);
   }
 
-  async isPublisherPasscode(passcode: string, session: StompSession): Promise<boolean> {
+  async authenticate(credential: string, session: StompSession): Promise<Grant> {
     const address = session.state.address ?? "";
     if (this.failures.blockedFor(address, Date.now()) > 0) {
-      throw new StompError("Too many failed attempts", "Too many wrong passcodes from this address: try again in a minute.", 1008);
+      throw new StompError("Too many failed attempts", "Too many bad credentials from this address: try again in a minute.", 1008);
     }
-    const ok = await this.upstream.isPublisherPasscode(passcode);
-    if (!ok) this.failures.fail(address, Date.now());
-    return ok;
+    try {
+      return await this.upstream.authenticate(credential);
+    } catch (err) {
+      if (!(err instanceof TokenError)) throw err;
+      this.failures.fail(address, Date.now());
+      throw new StompError(err.message, `${err.message}.`, 1008);
+    }
   }
 
   // From sources and relays ---------------------------------------------------
@@ -147,9 +156,8 @@ export class HubBroker implements SessionBroker {
     const known = this.latest.get(key)?.seq;
     let frames = known === undefined ? [...incoming] : incoming.filter((f) => f.seq > known);
     const first = frames[0];
-    if (known !== undefined && first && first.seq > known + 1 && key.startsWith("ticker.") && this.index.count(key) > 0) {
-      const symbol = key.slice("ticker.".length);
-      const missing = await this.upstream.range(symbol, known, first.seq, this.options.maxReplay).catch(() => []);
+    if (known !== undefined && first && first.seq > known + 1 && !key.startsWith("viewers.") && this.index.count(key) > 0) {
+      const missing = await this.upstream.range(streamOfKey(key), known, first.seq, this.options.maxReplay).catch(() => []);
       frames = [...missing.filter((f) => f.seq > known && f.seq < first.seq), ...frames];
     }
     for (const frame of frames) {
@@ -179,12 +187,12 @@ export class HubBroker implements SessionBroker {
    * it up to `newest` when the source's history still has them all and the epoch is the
    * same; otherwise the newest tick marked as a gap (with how many were missed, when known).
    */
-  private async resume(symbol: string, since: StreamPosition, newest: StreamFrame): Promise<Resume> {
+  private async resume(stream: Stream, since: StreamPosition, newest: StreamFrame): Promise<Resume> {
     if (since.epoch !== newest.epoch || since.seq > newest.seq) return { gap: newest };
     const missed = newest.seq - since.seq;
     if (missed === 0) return { frames: [] };
     if (missed > this.options.maxReplay) return { gap: newest, missed: missed - 1 };
-    const frames = await this.upstream.range(symbol, since.seq, newest.seq + 1, this.options.maxReplay).catch(() => []);
+    const frames = await this.upstream.range(stream, since.seq, newest.seq + 1, this.options.maxReplay).catch(() => []);
     const complete = frames.length === missed && frames[0]?.seq === since.seq + 1 && frames.at(-1)?.seq === newest.seq;
     return complete ? { frames } : { gap: newest, missed: missed - 1 };
   }
@@ -202,7 +210,7 @@ export class HubBroker implements SessionBroker {
   }
 
   /** The latest frame of a stream: local while attached, else from its source (which then delivers here). */
-  private async latestFor(stream: Stream): Promise<StreamFrame> {
+  private async latestFor(stream: Stream): Promise<StreamFrame | undefined> {
     const key = streamKey(stream);
     const known = this.latest.get(key);
     if (known && this.attached.has(key)) return known;
@@ -213,7 +221,7 @@ export class HubBroker implements SessionBroker {
         attach = this.upstream.attach(stream, this.count(key)).then((frame) => {
           this.attached.add(key);
           const current = this.latest.get(key);
-          if (!current || current.seq < frame.seq) this.latest.set(key, frame);
+          if (frame && (!current || current.seq < frame.seq)) this.latest.set(key, frame);
           return frame;
         });
         const shared = attach.finally(() => this.attaching.delete(key));

@@ -1,3 +1,4 @@
+import type { Grant } from "../auth/grant";
 import type { StreamKind } from "../market/symbol";
 import type { StompVersion } from "../protocol/stomp/frame";
 
@@ -9,6 +10,7 @@ export const MAX_THROTTLE_MS = 60_000;
 
 export interface Subscription {
   id: string;
+  /** `delayed` for a `/topic/ticker.*` subscription of a connection without a real-time entitlement. */
   stream: StreamKind;
   symbol: string;
   ack: AckMode;
@@ -32,12 +34,13 @@ export interface SessionState {
   address?: string;
   /** Negotiated on CONNECT; undefined until then. */
   version?: StompVersion;
-  publisher: boolean;
+  /** What the CONNECT token (or a later refresh) allows; none for an anonymous connection. */
+  grant?: Grant;
   /** Negotiated heart-beat periods in ms: [client→server, server→client]; 0 = none. */
   heartbeat: [number, number];
   subs: Subscription[];
 }
 
 export function newSessionState(id: string, address?: string): SessionState {
-  return { id, ...(address ? { address } : {}), publisher: false, heartbeat: [0, 0], subs: [] };
+  return { id, ...(address ? { address } : {}), heartbeat: [0, 0], subs: [] };
 }

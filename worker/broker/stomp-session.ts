@@ -1,3 +1,5 @@
+import { grantsSymbol, seesRealtime, type Grant } from "../auth/grant";
+import type { AuthOptions } from "../config";
 import { FrameDecoder } from "../protocol/stomp/decoder";
 import { encodeFrame, type HeaderList } from "../protocol/stomp/encoder";
 import { echo } from "../protocol/echo";
@@ -10,6 +12,8 @@ import { MAX_THROTTLE_MS, MIN_THROTTLE_MS, type AckMode, type SessionState, type
 export const SERVER_NAME = "edge-ticker/0.1";
 const MAX_SUBSCRIPTION_ID = 100;
 const ACK_MODES: ReadonlySet<string> = new Set(["auto", "client", "client-individual"]);
+/** A SEND here hands the connection a fresh token (its body) before the current one expires. */
+export const TOKEN_DESTINATION = "/app/token";
 
 export interface SessionLimits {
   /** Which symbols may be subscribed to or published (any when absent). */
@@ -18,6 +22,7 @@ export interface SessionLimits {
   maxSubscriptions: number;
   /** Heart-beat period the server asks of clients (ms); 0 disables. */
   heartbeatMs: number;
+  auth: Pick<AuthOptions, "mode" | "publicDelayMs">;
 }
 
 /** Where a session's frames go: a hub connection (any transport). */
@@ -52,8 +57,11 @@ export interface SessionBroker {
   subscribe(session: StompSession, sub: Subscription, since?: StreamPosition): Promise<void>;
   unsubscribe(session: StompSession, sub: Subscription): Promise<void>;
   publish(symbol: string, body: unknown): Promise<void>;
-  /** Whether `passcode` grants publishing to `session` (which may be refused for too many failures). */
-  isPublisherPasscode(passcode: string, session: StompSession): Promise<boolean>;
+  /**
+   * What a presented credential (a subscriber token, or the shared publish token) allows
+   * `session`; a StompError with the reason when it allows nothing (or too many failed).
+   */
+  authenticate(credential: string, session: StompSession): Promise<Grant>;
 }
 
 /**
@@ -95,6 +103,14 @@ export class StompSession {
     this.fail(error, undefined);
   }
 
+  /** Ends the session if its token expired by `now` without a fresh one; true if it did. */
+  expire(now: number): boolean {
+    const expiresAt = this.state.grant?.expiresAt;
+    if (this.ended || expiresAt === undefined || expiresAt > now) return false;
+    this.refuse(new StompError("Token expired", `Send a fresh token to ${TOKEN_DESTINATION} before the current one expires.`, 1008));
+    return true;
+  }
+
   /** Marks the session gone (transport closed by the peer); later input is ignored. */
   end(): void {
     this.ended = true;
@@ -105,6 +121,7 @@ export class StompSession {
     let frame: Frame | undefined;
     try {
       for (frame of this.decoder.push(data)) {
+        if (this.expire(Date.now())) return;
         await this.handle(frame);
         if (this.ended) return;
       }
@@ -155,12 +172,11 @@ export class StompSession {
         ["version", SUPPORTED_VERSIONS.join(",")],
       ]);
     }
-    const passcode = header(frame, "passcode");
-    if (passcode !== undefined) {
-      if (!(await this.broker.isPublisherPasscode(passcode, this))) {
-        throw new StompError("Bad credentials", "The passcode is not a valid publish token.", 1008);
-      }
-      this.state.publisher = true;
+    const credential = credentialOf(frame);
+    if (credential !== undefined) {
+      this.state.grant = await this.broker.authenticate(credential, this);
+    } else if (this.limits.auth.mode === "token") {
+      throw new StompError("Authentication required", "CONNECT with a token as passcode or in an Authorization: Bearer header.", 1008);
     }
     const [cx, cy] = version === "1.0" ? [0, 0] : parseHeartBeat(header(frame, "heart-beat"));
     const sy = this.limits.heartbeatMs;
@@ -192,6 +208,9 @@ export class StompSession {
     const destination = required(frame, "destination");
     const stream = streamOf(destination);
     this.checkCarried(stream.symbol);
+    if (!grantsSymbol(this.state.grant, stream.symbol)) {
+      throw new StompError("Not entitled", `Your token does not cover ${stream.symbol}.`, 1008);
+    }
     const id = header(frame, "id") ?? (this.version === "1.0" ? destination : undefined);
     if (id === undefined) throw new StompError("Missing header: id", "SUBSCRIBE requires an id header (STOMP 1.1+).");
     if (id.length === 0 || id.length > MAX_SUBSCRIPTION_ID) {
@@ -211,7 +230,9 @@ export class StompSession {
     if (!ACK_MODES.has(ack)) throw new StompError("Invalid ack mode", `ack must be auto, client or client-individual.`);
     const since = parseSince(header(frame, "x-since"), stream);
     const throttleMs = parseThrottle(header(frame, "x-throttle-ms"));
-    const sub: Subscription = { id, stream: stream.kind, symbol: stream.symbol, ack: ack as AckMode };
+    // Without a real-time entitlement the ticker stream is the delayed one, under the same destination.
+    const kind = stream.kind === "ticker" && !seesRealtime(this.state.grant, this.limits.auth.publicDelayMs) ? "delayed" : stream.kind;
+    const sub: Subscription = { id, stream: kind, symbol: stream.symbol, ack: ack as AckMode };
     if (throttleMs !== undefined) sub.throttleMs = throttleMs;
     this.state.subs.push(sub);
     this.transport.save(this.state);
@@ -231,10 +252,12 @@ export class StompSession {
   }
 
   private async send(frame: Frame): Promise<void> {
-    const symbol = symbolOf(required(frame, "destination"));
+    const destination = required(frame, "destination");
+    if (destination === TOKEN_DESTINATION) return this.refresh(new TextDecoder().decode(frame.body).trim());
+    const symbol = symbolOf(destination);
     this.checkCarried(symbol);
-    if (!this.state.publisher) {
-      throw new StompError("Not authorized to publish", "CONNECT with the publish token as passcode to SEND.", 1008);
+    if (!this.state.grant?.publisher) {
+      throw new StompError("Not authorized to publish", "CONNECT with the publish token, or a token with pub:true, to SEND.", 1008);
     }
     let body: unknown;
     try {
@@ -243,6 +266,27 @@ export class StompSession {
       throw new StompError("Invalid JSON body", "SEND bodies are JSON ticks: {\"price\": 123.45, ...}.");
     }
     await this.broker.publish(symbol, body);
+  }
+
+  /**
+   * A fresh token on the same connection. It must be for the same subject and grant what
+   * the subscriptions already held rely on (their streams were chosen by the old one); a
+   * token that changes that is refused, and the client reconnects with it.
+   */
+  private async refresh(credential: string): Promise<void> {
+    if (!credential) throw new StompError("Missing token", `A SEND to ${TOKEN_DESTINATION} carries the fresh token as its body.`);
+    const old = this.state.grant;
+    const grant = await this.broker.authenticate(credential, this);
+    if (old?.subject !== grant.subject) throw new StompError("Token subject changed", "A fresh token must be for the same sub: reconnect with it.", 1008);
+    const delay = this.limits.auth.publicDelayMs;
+    const changed = this.state.subs.find(
+      (s) => !grantsSymbol(grant, s.symbol) || (s.stream !== "viewers" && seesRealtime(grant, delay) !== (s.stream === "ticker")),
+    );
+    if (changed) {
+      throw new StompError("Token changes entitlements", `The fresh token changes what ${changed.symbol} may be seen as: reconnect with it.`, 1008);
+    }
+    this.state.grant = grant;
+    this.transport.save(this.state);
   }
 
   private checkCarried(symbol: string): void {
@@ -267,6 +311,17 @@ export class StompSession {
     this.transport.send(encodeFrame("ERROR", headers as HeaderList, error.details ?? error.message, this.version));
     this.transport.close(error.closeCode, error.message.slice(0, 120));
   }
+}
+
+/** The token of a CONNECT: its passcode, or an `Authorization: Bearer` header in the frame. */
+function credentialOf(frame: Frame): string | undefined {
+  const passcode = header(frame, "passcode");
+  if (passcode !== undefined) return passcode;
+  const authorization = header(frame, "Authorization") ?? header(frame, "authorization");
+  if (authorization === undefined) return undefined;
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+  if (!bearer) throw new StompError("Invalid Authorization header", "Expected Authorization: Bearer <token>.", 1008);
+  return bearer[1]!;
 }
 
 function required(frame: Frame, name: string): string {

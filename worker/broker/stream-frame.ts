@@ -2,6 +2,7 @@ import { byteLength } from "../protocol/stomp/encoder";
 import { escapeHeader } from "../protocol/stomp/escape";
 import type { StompVersion } from "../protocol/stomp/frame";
 import { destinationOf } from "../market/symbol";
+import { markDelayed } from "../market/delay";
 import type { Tick } from "../market/tick";
 
 /**
@@ -36,6 +37,15 @@ function frame(key: string, seq: number, epoch: string, messageId: string, body:
 /** A tick, with its stream position in `x-seq` and `x-epoch` (clients resume from them). */
 export function buildTickFrame(tick: Tick, epoch: string): StreamFrame {
   return frame(`ticker.${tick.symbol}`, tick.seq, epoch, `${tick.symbol}-${tick.seq}`, JSON.stringify(tick), `x-seq:${tick.seq}\nx-epoch:${epoch}\n`);
+}
+
+/**
+ * A tick of the delayed stream: the same position (`x-seq`, `x-epoch`), marked delayed in
+ * the body and in `x-delay-ms`, under the ticker destination its subscribers named.
+ */
+export function buildDelayedFrame(tick: Tick, epoch: string, delayMs: number): StreamFrame {
+  const body = JSON.stringify(markDelayed(tick, delayMs));
+  return frame(`delayed.${tick.symbol}`, tick.seq, epoch, `${tick.symbol}-${tick.seq}-delayed`, body, `x-seq:${tick.seq}\nx-epoch:${epoch}\nx-delay-ms:${delayMs}\n`);
 }
 
 /** A symbol's live subscription count across every hub. */

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { Env } from "../env";
 import { log } from "../log";
+import { apiPreflight } from "./cors";
 import { reject } from "./reply";
 import { cronRoutes } from "./routes/cron";
 import { embedRoutes } from "./routes/embed";
@@ -24,6 +25,7 @@ export const app = new Hono<{ Bindings: Env }>()
   .route("/", healthRoutes)
   .route("/", testHookRoutes)
   .route("/", cronRoutes)
+  .options("/api/*", apiPreflight)
   .notFound((c) => reject(404, `no route for ${c.req.method} ${new URL(c.req.url).pathname}`))
   .onError((err) => {
     log("request_failed", { error: String(err), stack: err instanceof Error ? err.stack : undefined });

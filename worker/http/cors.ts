@@ -12,3 +12,13 @@ export function apiCors(c: Context<{ Bindings: Env }>): Record<string, string> {
   if (!origin || !isOriginAllowed(origin, c.req.url, readConfig(c.env))) return {};
   return { "Access-Control-Allow-Origin": origin, Vary: "Origin" };
 }
+
+/** Preflight of a cross-origin API request that sends a token (`Authorization` is not a simple header). */
+export function apiPreflight(c: Context<{ Bindings: Env }>): Response {
+  const allowed = apiCors(c);
+  if (!allowed["Access-Control-Allow-Origin"]) return new Response(null, { status: 204 });
+  return new Response(null, {
+    status: 204,
+    headers: { ...allowed, "Access-Control-Allow-Methods": "GET", "Access-Control-Allow-Headers": "Authorization", "Access-Control-Max-Age": "600" },
+  });
+}

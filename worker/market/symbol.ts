@@ -19,8 +19,12 @@ export function topicFor(symbol: string): string {
   return TOPIC_PREFIX + symbol;
 }
 
-/** What a subscription watches: a symbol's ticks, or how many subscriptions it has. */
-export type StreamKind = "ticker" | "viewers";
+/**
+ * What a subscription watches: a symbol's ticks, the same ticks each released once it
+ * is PUBLIC_DELAY_MS old (for connections without a real-time entitlement; clients still
+ * name it `/topic/ticker.{SYMBOL}`), or how many subscriptions the symbol has.
+ */
+export type StreamKind = "ticker" | "delayed" | "viewers";
 
 export interface Stream {
   kind: StreamKind;
@@ -50,11 +54,18 @@ export function symbolFromDestination(destination: string): string {
   return normalizeSymbol(destination.slice(TOPIC_PREFIX.length));
 }
 
-/** One name per stream, used to index subscriptions and route frames: `ticker.AAPL`, `viewers.AAPL`. */
+/** One name per stream, used to index subscriptions and route frames: `ticker.AAPL`, `delayed.AAPL`, `viewers.AAPL`. */
 export function streamKey(stream: Stream): string {
   return `${stream.kind}.${stream.symbol}`;
 }
 
+/** The stream a key names (the inverse of `streamKey`). */
+export function streamOfKey(key: string): Stream {
+  const dot = key.indexOf(".");
+  return { kind: key.slice(0, dot) as StreamKind, symbol: key.slice(dot + 1) };
+}
+
+/** The destination a stream's MESSAGE frames carry: the one its subscribers named. */
 export function destinationOf(key: string): string {
-  return `/topic/${key}`;
+  return key.startsWith("delayed.") ? TOPIC_PREFIX + key.slice("delayed.".length) : `/topic/${key}`;
 }

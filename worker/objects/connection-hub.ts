@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { isPublishToken } from "../auth/publish-token";
+import { grantFor } from "../auth/credentials";
 import { HubBroker, type Upstream } from "../broker/hub-broker";
 import { newSessionState, type SessionState } from "../broker/session-state";
 import { StompSession } from "../broker/stomp-session";
@@ -29,7 +29,8 @@ const REFUSED_TTL_MS = 600_000;
  * connection may subscribe to any symbol; the hub attaches to each symbol's source.
  * Socket sessions live in their attachments, so an evicted hub rebuilds on wake. An
  * alarm (not a timer, which would keep the hub awake) closes sockets whose heart-beats
- * stopped and sends SockJS `h` frames, whether or not any symbol ticks.
+ * stopped, sends SockJS `h` frames whether or not any symbol ticks, and ends sessions
+ * whose token expired without a fresh one.
  */
 export class ConnectionHub extends DurableObject<Env> {
   private readonly config: Config;
@@ -39,12 +40,15 @@ export class ConnectionHub extends DurableObject<Env> {
   private readonly sockets = new Map<WebSocket, Connection>();
   private readonly lastSeen = new Map<WebSocket, number>();
   private readonly httpSessions: SessionServer;
+  /** The STOMP sessions of SockJS HTTP sessions (sockets' are in `sockets`). */
+  private readonly httpStomp = new Set<StompSession>();
   private readonly refused = new Map<string, number>();
   /** Open sockets per client address (rebuilt from attachments on wake). */
   private readonly perAddress = new Map<string, number>();
   private readonly wokeAt = Date.now();
   private lastSockJSHeartbeat = this.wokeAt;
-  private sweepArmed = false;
+  /** When the alarm is set for, as far as this instance knows. */
+  private alarmAt: number | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -63,7 +67,7 @@ export class ConnectionHub extends DurableObject<Env> {
     // the echo doubles as the server's heart-beat.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("\n", "\n"));
     for (const ws of ctx.getWebSockets()) this.restore(ws);
-    void this.armSweep();
+    void this.armAlarm();
     log("hub_started", { hub: this.name, sockets: this.sockets.size });
   }
 
@@ -99,7 +103,7 @@ export class ConnectionHub extends DurableObject<Env> {
     const state = newSessionState(crypto.randomUUID(), address || undefined);
     socket.serializeAttachment(state);
     this.openSocket(socket, state);
-    void this.armSweep();
+    void this.armAlarm();
     return response;
   }
 
@@ -129,12 +133,18 @@ export class ConnectionHub extends DurableObject<Env> {
 
   /**
    * Closes sockets whose negotiated client heart-beats stopped (a dead tab may never
-   * send a close: workerd#1187) and sends SockJS sockets their `h` frame. Re-arms while
-   * any socket is held; a hub with none sleeps without an alarm.
+   * send a close: workerd#1187), sends SockJS sockets their `h` frame, and ends sessions
+   * whose token expired. Re-arms while any socket needs it or a token will expire; a hub
+   * with neither sleeps without an alarm.
    */
   override async alarm(): Promise<void> {
-    this.sweepArmed = false;
+    this.alarmAt = undefined;
     const now = Date.now();
+    let nextExpiry = Number.POSITIVE_INFINITY;
+    for (const session of this.sessions()) {
+      if (session.expire(now) || session.closed) continue;
+      nextExpiry = Math.min(nextExpiry, session.state.grant?.expiresAt ?? nextExpiry);
+    }
     const sockjsDue = now - this.lastSockJSHeartbeat >= this.config.sockjs.heartbeatMs - 500;
     if (sockjsDue) this.lastSockJSHeartbeat = now;
     for (const [ws, connection] of this.sockets) {
@@ -149,20 +159,33 @@ export class ConnectionHub extends DurableObject<Env> {
       }
     }
     for (const [id, until] of this.refused) if (until <= now) this.refused.delete(id);
-    await this.armSweep();
+    await this.armAlarm(nextExpiry);
   }
 
-  /** Arms the liveness alarm while a socket needs it (heart-beats negotiated, or SockJS `h` frames). */
-  private async armSweep(): Promise<void> {
-    if (this.sweepArmed || !this.needsSweep()) return;
-    this.sweepArmed = true;
-    if ((await this.ctx.storage.getAlarm()) !== null) return;
-    const heartbeat = this.config.heartbeatMs > 0 ? this.config.heartbeatMs : Number.POSITIVE_INFINITY;
-    const every = Math.max(1_000, Math.min(heartbeat, this.config.sockjs.heartbeatMs));
-    await this.ctx.storage.setAlarm(Date.now() + every);
+  /**
+   * Arms the alarm for the next liveness sweep while a socket needs one (heart-beats
+   * negotiated, or SockJS `h` frames), or for `expiresAt` (a token's end) if that is sooner.
+   * An alarm already set as early stays.
+   */
+  private async armAlarm(expiresAt = Number.POSITIVE_INFINITY): Promise<void> {
+    let at = expiresAt;
+    if (this.needsSweep()) {
+      const heartbeat = this.config.heartbeatMs > 0 ? this.config.heartbeatMs : Number.POSITIVE_INFINITY;
+      at = Math.min(at, Date.now() + Math.max(1_000, Math.min(heartbeat, this.config.sockjs.heartbeatMs)));
+    }
+    if (at === Number.POSITIVE_INFINITY || (this.alarmAt !== undefined && this.alarmAt <= at)) return;
+    this.alarmAt = at;
+    const current = await this.ctx.storage.getAlarm();
+    if (current !== null && current <= at) return;
+    await this.ctx.storage.setAlarm(at);
   }
 
   // ---------------------------------------------------------------- internals
+
+  private *sessions(): Iterable<StompSession> {
+    for (const c of this.sockets.values()) if (c.session) yield c.session;
+    yield* this.httpStomp;
+  }
 
   private needsSweep(): boolean {
     for (const c of this.sockets.values()) {
@@ -193,8 +216,8 @@ export class ConnectionHub extends DurableObject<Env> {
         } catch {
           throw new StompError("Session too large", "The connection's subscriptions no longer fit its session state.", 1008);
         }
-        // CONNECT may have negotiated heart-beats that the liveness alarm must watch.
-        void this.armSweep();
+        // CONNECT may have negotiated heart-beats that the liveness alarm must watch, or brought a token that expires.
+        void this.armAlarm(s.grant?.expiresAt);
       },
     };
     const connection = new Connection(kind, carrier, this.batcher, () => this.dropSocket(ws), this.config.inbound);
@@ -230,10 +253,22 @@ export class ConnectionHub extends DurableObject<Env> {
 
   /** A SockJS HTTP-transport session carries a STOMP session like any socket (memory only). */
   private openHttpSession(channel: Channel, request: Request) {
-    const carrier: Carrier = { write: (frames) => channel.sendAll(frames), close: (c, r) => channel.close(c, r), save: () => {} };
+    const carrier: Carrier = {
+      write: (frames) => channel.sendAll(frames),
+      close: (c, r) => channel.close(c, r),
+      // Nothing to persist (the session is lost with the hub anyway), but a token's end needs the alarm.
+      save: (s) => void this.armAlarm(s.grant?.expiresAt),
+    };
     const connection = new Connection("sockjs-http", carrier, this.batcher, undefined, this.config.inbound);
     const session = this.attachSession(connection, newSessionState(crypto.randomUUID(), request.headers.get("CF-Connecting-IP") ?? undefined));
-    return { message: (text: string) => void connection.receive(text), closed: () => this.broker.drop(session) };
+    this.httpStomp.add(session);
+    return {
+      message: (text: string) => void connection.receive(text),
+      closed: () => {
+        this.httpStomp.delete(session);
+        this.broker.drop(session);
+      },
+    };
   }
 
   private attachSession(connection: Connection, state: SessionState): StompSession {
@@ -247,9 +282,9 @@ export class ConnectionHub extends DurableObject<Env> {
     return {
       attach: (stream, count) => sourceStub(env, stream.symbol).attach(this.name, count, stream.kind),
       interest: (stream, count) => sourceStub(env, stream.symbol).interest(this.name, count, stream.kind),
-      range: (symbol, after, before, limit) => sourceStub(env, symbol).range(after, before, limit),
+      range: (stream, after, before, limit) => sourceStub(env, stream.symbol).range(after, before, limit, stream.kind),
       publish: async (symbol, quote) => void (await sourceStub(env, symbol).publishQuotes([quote])),
-      isPublisherPasscode: (passcode) => isPublishToken(env, passcode),
+      authenticate: (credential) => grantFor(env, this.config.auth.keys, credential, Date.now()),
     };
   }
 }

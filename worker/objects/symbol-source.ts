@@ -1,15 +1,16 @@
 import { DurableObject } from "cloudflare:workers";
-import { buildFanoutTree, nodeName, treeShape, type FanoutNode } from "../broker/fanout-tree";
+import { nodeName, treeShape, type FanoutNode } from "../broker/fanout-tree";
 import { DeliveryQueues } from "../broker/delivery-queue";
-import { buildTickFrame, buildViewersFrame, type StreamFrame } from "../broker/stream-frame";
+import { buildDelayedFrame, buildTickFrame, buildViewersFrame, type StreamFrame } from "../broker/stream-frame";
 import { readConfig, type Config } from "../config";
 import type { Env } from "../env";
 import type { QuoteResult } from "../feeds/provider";
 import { isUnavailable, type Unavailable } from "../feeds/unavailable";
-import { log } from "../log";
+import { isReleased, markDelayed, type DelayedTick } from "../market/delay";
 import type { StreamKind } from "../market/symbol";
 import { nextTick, type Quote, type Tick } from "../market/tick";
 import { deliverTo } from "./fanout";
+import { HolderTable } from "./holder-table";
 import { schedulerFor } from "./stubs";
 
 /** At most this many ticks answer one range request (gap filling, resuming). */
@@ -18,12 +19,8 @@ const MAX_RANGE = 10_000;
 const VIEWERS_EVERY_MS = 1_000;
 /** The history ring is trimmed every this many ticks, not on every one (it may briefly hold this many more). */
 const TRIM_EVERY = 32;
-
-interface Holder {
-  count: number;
-  /** Bumped on every change, so a late "no interest" answer cannot undo a newer attach. */
-  generation: number;
-}
+/** Ticks read from history per step of releasing the delayed stream. */
+const RELEASE_BATCH = 256;
 
 /**
  * One object per symbol: the only owner of its stream. It keeps the symbol's `seq`,
@@ -32,7 +29,10 @@ interface Holder {
  * counts. Prices come from its feed-scheduler shard (always within the request budget)
  * or from publishers; each tick is sent once to each child of the fan-out tree (hubs,
  * or relays when there are more hubs than FANOUT_DEGREE), without waiting for it.
- * Hubs with `/topic/viewers.{SYMBOL}` subscribers ("watchers") get the total count
+ * With PUBLIC_DELAY_MS, the same ticks also form the delayed stream for connections
+ * without a real-time entitlement: built here from the history, each tick released once
+ * when it is that old (one timer per source, none per subscriber), with its own holders
+ * and tree. Hubs with `/topic/viewers.{SYMBOL}` subscribers ("watchers") get the total count
  * whenever it changes, at most once a second.
  */
 export class SymbolSource extends DurableObject<Env> {
@@ -41,7 +41,10 @@ export class SymbolSource extends DurableObject<Env> {
   private latest: Tick | undefined;
   private latestFrame: StreamFrame | undefined;
   private epoch = "";
-  private readonly holders = new Map<string, Holder>();
+  /** Hubs holding live ticker subscribers. */
+  private readonly live: HolderTable;
+  /** Hubs holding delayed-stream subscribers. */
+  private readonly delayed: HolderTable;
   /** Hubs with viewer-count subscribers, with how many. */
   private readonly watchers = new Map<string, number>();
   private readonly viewerQueues: DeliveryQueues<string, StreamFrame>;
@@ -49,11 +52,14 @@ export class SymbolSource extends DurableObject<Env> {
   /** The count in `viewersFrame`. */
   private reportedViewers: number;
   private viewersTimer: ReturnType<typeof setTimeout> | undefined;
-  private generation = 0;
   /** The expected time between feed updates, as the scheduler last said (budget-limited feeds poll slowly). */
   private updateIntervalMs: number;
-  private tree: FanoutNode[] = [];
   private readonly fanout: DeliveryQueues<FanoutNode, StreamFrame>;
+  private readonly delayedFanout: DeliveryQueues<FanoutNode, StreamFrame>;
+  /** The delayed stream: the last seq released (undefined until it starts) and its frame (the snapshot). */
+  private releasedSeq: number | undefined;
+  private releasedFrame: StreamFrame | undefined;
+  private releaseTimer: ReturnType<typeof setTimeout> | undefined;
   private firstQuote: Promise<StreamFrame | Unavailable> | undefined;
   private publishedAt = 0;
   /** When the feed last delivered a good quote (memory only: a woken object counts from now). */
@@ -67,24 +73,22 @@ export class SymbolSource extends DurableObject<Env> {
     if (!name) throw new Error("SymbolSource must be addressed by name (idFromName(symbol))");
     this.symbol = name;
     this.updateIntervalMs = this.config.tickIntervalMs;
-    this.fanout = new DeliveryQueues(nodeName, (node, frames) => this.send(node, frames));
+    const sql = ctx.storage.sql;
+    this.live = new HolderTable(sql, "holders", name, "ticker", this.config.fanoutDegree);
+    this.delayed = new HolderTable(sql, "delayed_holders", name, "delayed", this.config.fanoutDegree);
+    this.fanout = new DeliveryQueues(nodeName, (node, frames) => this.send(this.live, node, frames));
+    this.delayedFanout = new DeliveryQueues(nodeName, (node, frames) => this.send(this.delayed, node, frames));
     this.viewerQueues = new DeliveryQueues(
       (hub) => hub,
       (hub, frames) => this.sendViewers(hub, frames),
     );
-    const sql = ctx.storage.sql;
     sql.exec("CREATE TABLE IF NOT EXISTS history (seq INTEGER PRIMARY KEY, tick TEXT NOT NULL)");
-    sql.exec("CREATE TABLE IF NOT EXISTS holders (name TEXT PRIMARY KEY, count INTEGER NOT NULL)");
     sql.exec("CREATE TABLE IF NOT EXISTS watchers (name TEXT PRIMARY KEY, count INTEGER NOT NULL)");
-    for (const row of sql.exec<{ name: string; count: number }>("SELECT name, count FROM holders")) {
-      this.holders.set(row.name, { count: row.count, generation: 0 });
-    }
     for (const row of sql.exec<{ name: string; count: number }>("SELECT name, count FROM watchers")) {
       this.watchers.set(row.name, row.count);
     }
     this.reportedViewers = this.viewers();
     this.viewersFrame = buildViewersFrame(this.symbol, this.reportedViewers, Date.now());
-    this.rebuildTree();
     void ctx.blockConcurrencyWhile(async () => {
       const stored = await ctx.storage.get<unknown>(["tick", "epoch", "publishedAt"]);
       // The newest row of the history is the latest tick ("tick" is where older versions kept it).
@@ -103,8 +107,11 @@ export class SymbolSource extends DurableObject<Env> {
 
   // ---------------------------------------------------------------- hubs
 
-  /** A hub holds `count` subscriptions of one of this symbol's streams; returns its latest frame (the snapshot). */
-  async attach(hub: string, count: number, stream: StreamKind = "ticker"): Promise<StreamFrame> {
+  /**
+   * A hub holds `count` subscriptions of one of this symbol's streams; returns its latest
+   * frame (the snapshot), or nothing while no tick is old enough for the delayed stream.
+   */
+  async attach(hub: string, count: number, stream: StreamKind = "ticker"): Promise<StreamFrame | undefined> {
     if (stream === "viewers") {
       this.setWatcher(hub, Math.max(1, count));
       return this.viewersFrame;
@@ -112,37 +119,40 @@ export class SymbolSource extends DurableObject<Env> {
     const frame = await this.ensureLatest();
     // No price, no subscription: the hub turns this into an ERROR for its subscriber.
     if (isUnavailable(frame)) throw new Error(frame.reason);
-    this.setHolder(hub, Math.max(1, count));
+    const holders = this.holdersOf(stream);
+    this.setHolder(holders, hub, Math.max(1, count));
     if (!(await this.syncRegistration())) {
-      this.setHolder(hub, 0);
+      this.setHolder(holders, hub, 0);
       throw new Error(`too many symbols are being watched right now (MAX_ACTIVE_SYMBOLS=${this.config.maxActiveSymbols})`);
     }
-    return frame;
+    if (holders === this.live) return frame;
+    this.releaseDelayed();
+    return this.releasedFrame;
   }
 
   /** A hub's subscription count of one of this symbol's streams changed (0: it holds none any more). */
   async interest(hub: string, count: number, stream: StreamKind = "ticker"): Promise<void> {
     if (stream === "viewers") return this.setWatcher(hub, count);
-    this.setHolder(hub, count);
+    this.setHolder(this.holdersOf(stream), hub, count);
     await this.syncRegistration();
   }
 
-  /** Ticks with `after < seq < before`, oldest first, at most `limit`: a hub fills a gap, or a client resumes. */
-  range(after: number, before: number, limit = MAX_RANGE): StreamFrame[] {
-    const rows = this.ctx.storage.sql.exec<{ tick: string }>(
-      "SELECT tick FROM history WHERE seq > ? AND seq < ? ORDER BY seq LIMIT ?",
-      after,
-      before,
-      Math.min(limit, MAX_RANGE),
-    );
-    return rows.toArray().map((r) => buildTickFrame(JSON.parse(r.tick) as Tick, this.epoch));
+  /**
+   * Frames with `after < seq < before`, oldest first, at most `limit`: a hub fills a gap, or
+   * a client resumes. The delayed stream's stop at the first tick not yet old enough.
+   */
+  range(after: number, before: number, limit = MAX_RANGE, stream: StreamKind = "ticker"): StreamFrame[] {
+    const ticks = this.ticksBetween(after, before, Math.min(limit, MAX_RANGE));
+    if (stream !== "delayed") return ticks.map((t) => buildTickFrame(t, this.epoch));
+    const delayMs = this.config.auth.publicDelayMs;
+    const now = Date.now();
+    const released = ticks.findIndex((t) => !isReleased(t, delayMs, now));
+    return ticks.slice(0, released < 0 ? ticks.length : released).map((t) => buildDelayedFrame(t, this.epoch, delayMs));
   }
 
   /** Subscriptions across every hub. */
   viewers(): number {
-    let total = 0;
-    for (const h of this.holders.values()) total += h.count;
-    return total;
+    return this.live.total() + this.delayed.total();
   }
 
   // ---------------------------------------------------------------- prices
@@ -154,6 +164,7 @@ export class SymbolSource extends DurableObject<Env> {
    * spaces them further apart. Returns at once: fan-out does not hold up the round.
    */
   async ingest(result: QuoteResult | undefined, updateIntervalMs = 0): Promise<{ active: boolean; tick?: Tick }> {
+    this.releaseDelayed();
     if (!this.active()) {
       this.registered = false;
       return { active: false };
@@ -180,10 +191,16 @@ export class SymbolSource extends DurableObject<Env> {
     return quotes.map((q) => this.commit(q));
   }
 
-  /** The latest tick, fetching the symbol's first one (through the request budget) if it never ticked. */
-  async latestTick(): Promise<{ tick: Tick } | Unavailable> {
+  /**
+   * The latest tick, fetching the symbol's first one (through the request budget) if it
+   * never ticked; with `delayMs`, the newest tick at least that old, marked delayed.
+   */
+  async latestTick(delayMs = 0): Promise<{ tick: Tick | DelayedTick } | Unavailable> {
     const frame = await this.ensureLatest();
-    return isUnavailable(frame) ? frame : { tick: this.latest! };
+    if (isUnavailable(frame)) return frame;
+    if (delayMs === 0) return { tick: this.latest! };
+    const [tick] = this.releasedTicks(delayMs, 1);
+    return tick ? { tick } : notYetReleased(this.symbol, delayMs);
   }
 
   /** The latest tick if there is one; never asks the feed (the scheduler continues simulated paths from it). */
@@ -191,10 +208,14 @@ export class SymbolSource extends DurableObject<Env> {
     return this.latest;
   }
 
-  /** The last `limit` ticks, oldest first (charts fill from this before the first live tick). */
-  async history(limit: number): Promise<{ ticks: Tick[] } | Unavailable> {
+  /**
+   * The last `limit` ticks, oldest first (charts fill from this before the first live
+   * tick); with `delayMs`, the last `limit` at least that old, marked delayed.
+   */
+  async history(limit: number, delayMs = 0): Promise<{ ticks: Array<Tick | DelayedTick> } | Unavailable> {
     const frame = await this.ensureLatest();
     if (isUnavailable(frame)) return frame;
+    if (delayMs > 0) return { ticks: this.releasedTicks(delayMs, limit).reverse() };
     const rows = this.ctx.storage.sql.exec<{ tick: string }>("SELECT tick FROM history ORDER BY seq DESC LIMIT ?", limit);
     const ticks = rows
       .toArray()
@@ -205,14 +226,23 @@ export class SymbolSource extends DurableObject<Env> {
   }
 
   /** Stream position and fan-out, for /healthz and tests. */
-  status(): { symbol: string; epoch: string; seq: number; viewers: number; hubs: number; tree: ReturnType<typeof treeShape> } {
+  status(): {
+    symbol: string;
+    epoch: string;
+    seq: number;
+    viewers: number;
+    hubs: number;
+    tree: ReturnType<typeof treeShape>;
+    delayed: { hubs: number; seq: number | null };
+  } {
     return {
       symbol: this.symbol,
       epoch: this.epoch,
       seq: this.latest?.seq ?? 0,
       viewers: this.viewers(),
-      hubs: this.holders.size,
-      tree: treeShape(this.tree),
+      hubs: this.live.size,
+      tree: treeShape(this.live.tree),
+      delayed: { hubs: this.delayed.size, seq: this.releasedSeq ?? null },
     };
   }
 
@@ -224,7 +254,11 @@ export class SymbolSource extends DurableObject<Env> {
   // ---------------------------------------------------------------- internals
 
   private active(): boolean {
-    return this.holders.size > 0;
+    return this.live.size > 0 || this.delayed.size > 0;
+  }
+
+  private holdersOf(stream: StreamKind): HolderTable {
+    return stream === "delayed" ? this.delayed : this.live;
   }
 
   /**
@@ -256,7 +290,10 @@ export class SymbolSource extends DurableObject<Env> {
   }
 
   private commit(quote: Quote): Tick {
-    return this.record({ ...nextTick(this.latest, quote, Date.now()), staleAfterMs: this.staleAfterMs() });
+    const now = Date.now();
+    // A price from the future would hold back the delayed stream: no tick is newer than its arrival.
+    const ts = Math.min(quote.ts ?? now, now);
+    return this.record({ ...nextTick(this.latest, { ...quote, ts }, now), staleAfterMs: this.staleAfterMs() });
   }
 
   /**
@@ -274,41 +311,103 @@ export class SymbolSource extends DurableObject<Env> {
     // The history ring in SQLite is also where the latest tick is kept: one insert per tick
     // (a separate key cost another write per tick). The output gate holds every delivery
     // until the write is durable, so a seq is never seen by a client and then lost.
-    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO history (seq, tick) VALUES (?, ?)", tick.seq, JSON.stringify(tick));
-    if (tick.seq % TRIM_EVERY === 0) this.ctx.storage.sql.exec("DELETE FROM history WHERE seq <= ?", tick.seq - this.config.historySize);
+    const sql = this.ctx.storage.sql;
+    sql.exec("INSERT OR REPLACE INTO history (seq, tick) VALUES (?, ?)", tick.seq, JSON.stringify(tick));
+    if (tick.seq % TRIM_EVERY === 0) this.trimHistory(tick.seq);
     const frame = buildTickFrame(tick, this.epoch);
     this.latestFrame = frame;
-    for (const child of this.tree) this.fanout.push(child, frame);
+    for (const child of this.live.tree) this.fanout.push(child, frame);
+    if (this.releaseTimer === undefined) this.releaseDelayed();
     return tick;
   }
 
-  private async send(node: FanoutNode, frames: StreamFrame[]): Promise<void> {
-    // Generations only grow: a holder whose generation is not above this one is unchanged since the delivery left.
-    const sentAt = this.generation;
-    const idle = await deliverTo(this.env, `ticker.${this.symbol}`, frames, node);
+  /** Keeps HISTORY_SIZE ticks, and every tick the delayed stream has still to release. */
+  private trimHistory(seq: number): void {
+    const sql = this.ctx.storage.sql;
+    const delayMs = this.config.auth.publicDelayMs;
+    if (delayMs === 0) {
+      sql.exec("DELETE FROM history WHERE seq <= ?", seq - this.config.historySize);
+    } else {
+      // A minute's margin, so the newest released tick (the snapshot) always stays.
+      const keepAfter = Date.now() - delayMs - 60_000;
+      sql.exec("DELETE FROM history WHERE seq <= ? AND json_extract(tick, '$.ts') < ?", seq - this.config.historySize, keepAfter);
+    }
+  }
+
+  /** Up to `limit` ticks with `after < seq < before`, oldest first. */
+  private ticksBetween(after: number, before: number, limit: number): Tick[] {
+    const rows = this.ctx.storage.sql.exec<{ tick: string }>(
+      "SELECT tick FROM history WHERE seq > ? AND seq < ? ORDER BY seq LIMIT ?",
+      after,
+      before,
+      limit,
+    );
+    return rows.toArray().map((r) => JSON.parse(r.tick) as Tick);
+  }
+
+  /** The newest `limit` ticks at least `delayMs` old, newest first, marked delayed. */
+  private releasedTicks(delayMs: number, limit: number): DelayedTick[] {
+    const rows = this.ctx.storage.sql.exec<{ tick: string }>(
+      "SELECT tick FROM history WHERE json_extract(tick, '$.ts') <= ? ORDER BY seq DESC LIMIT ?",
+      Date.now() - delayMs,
+      limit,
+    );
+    return rows.toArray().map((r) => markDelayed(JSON.parse(r.tick) as Tick, delayMs));
+  }
+
+  /**
+   * Sends the delayed stream every tick that has become old enough since the last call, in
+   * order, and sets one timer for the next. Starts (after a wake, or the first delayed
+   * subscriber) from the newest tick old enough. Ticks come from the history, so nothing
+   * is held per subscriber and an evicted source picks up where the clock says.
+   */
+  private releaseDelayed(): void {
+    const delayMs = this.config.auth.publicDelayMs;
+    if (delayMs === 0 || this.delayed.size === 0 || this.latest === undefined) return;
+    const now = Date.now();
+    if (this.releasedSeq === undefined) {
+      const [newest] = this.releasedTicks(delayMs, 1);
+      this.releasedSeq = newest?.seq ?? 0;
+      if (newest) this.releasedFrame = buildDelayedFrame(newest, this.epoch, delayMs);
+    }
+    for (;;) {
+      const ticks = this.ticksBetween(this.releasedSeq ?? 0, Number.MAX_SAFE_INTEGER, RELEASE_BATCH);
+      for (const tick of ticks) {
+        if (!isReleased(tick, delayMs, now)) {
+          if (this.releaseTimer !== undefined) clearTimeout(this.releaseTimer);
+          this.releaseTimer = setTimeout(() => {
+            this.releaseTimer = undefined;
+            this.releaseDelayed();
+          }, tick.ts + delayMs - now);
+          return;
+        }
+        const frame = buildDelayedFrame(tick, this.epoch, delayMs);
+        this.releasedSeq = tick.seq;
+        this.releasedFrame = frame;
+        for (const child of this.delayed.tree) this.delayedFanout.push(child, frame);
+      }
+      if (ticks.length < RELEASE_BATCH) return;
+    }
+  }
+
+  private async send(holders: HolderTable, node: FanoutNode, frames: StreamFrame[]): Promise<void> {
+    // Versions only grow: a holder not changed since this one still holds its "no interest" answer.
+    const sentAt = holders.version;
+    const idle = await deliverTo(this.env, frames[0]!.key, frames, node);
     for (const hub of idle) {
       // Only if nothing changed since the delivery left: a new attach wins.
-      if ((this.holders.get(hub)?.generation ?? 0) <= sentAt) this.setHolder(hub, 0);
+      if (holders.unchangedSince(hub, sentAt)) this.setHolder(holders, hub, 0);
     }
     if (idle.length > 0) await this.syncRegistration();
   }
 
-  private setHolder(hub: string, count: number): void {
-    const known = this.holders.get(hub);
-    if (count <= 0) {
-      if (!known) return;
-      this.holders.delete(hub);
-      this.ctx.storage.sql.exec("DELETE FROM holders WHERE name = ?", hub);
-      this.rebuildTree();
-      this.viewersChanged();
-      return;
+  private setHolder(holders: HolderTable, hub: string, count: number): void {
+    if (holders.set(hub, count)) this.viewersChanged();
+    if (holders === this.delayed && holders.size === 0) {
+      // Nobody left to release to: a later subscriber starts afresh from the clock.
+      if (this.releaseTimer !== undefined) clearTimeout(this.releaseTimer);
+      this.releaseTimer = this.releasedSeq = this.releasedFrame = undefined;
     }
-    this.holders.set(hub, { count, generation: ++this.generation });
-    if (known?.count !== count) {
-      this.ctx.storage.sql.exec("INSERT OR REPLACE INTO holders (name, count) VALUES (?, ?)", hub, count);
-      this.viewersChanged();
-    }
-    if (!known) this.rebuildTree();
   }
 
   private setWatcher(hub: string, count: number): void {
@@ -339,13 +438,8 @@ export class SymbolSource extends DurableObject<Env> {
     const idle = await deliverTo(this.env, `viewers.${this.symbol}`, frames, { hub });
     if (idle.length > 0) this.setWatcher(hub, 0);
   }
+}
 
-  private rebuildTree(): void {
-    const before = treeShape(this.tree);
-    this.tree = buildFanoutTree(this.symbol, [...this.holders.keys()], this.config.fanoutDegree);
-    const after = treeShape(this.tree);
-    if (after.depth !== before.depth || after.relays !== before.relays || after.hubs !== before.hubs) {
-      log("fanout_tree", { symbol: this.symbol, ...after });
-    }
-  }
+function notYetReleased(symbol: string, delayMs: number): Unavailable {
+  return { unavailable: "busy", reason: `no price of ${symbol} is ${delayMs / 1000} s old yet (prices are delayed for the public)`, retryAfterMs: delayMs };
 }

@@ -4,13 +4,19 @@ import type { Env } from "../../env";
 import { sourceStub } from "../../objects/stubs";
 import { apiCors } from "../cors";
 import { isUnavailable } from "../../feeds/unavailable";
+import { delayOrReject } from "../market-view";
 import { symbolsOrReject, unavailable } from "../reply";
 
-/** `GET /api/quotes?symbols=AAPL,MSFT`: the latest tick of each symbol, in the order asked. */
+/**
+ * `GET /api/quotes?symbols=AAPL,MSFT`: the latest tick of each symbol, in the order asked
+ * (the newest at least PUBLIC_DELAY_MS old, marked delayed, without a real-time token).
+ */
 export const quoteRoutes = new Hono<{ Bindings: Env }>().get("/api/quotes", async (c) => {
   const symbols = symbolsOrReject(c.req.query("symbols"), readConfig(c.env).symbols);
   if (symbols instanceof Response) return symbols;
-  const results = await Promise.all(symbols.map((s) => sourceStub(c.env, s).latestTick()));
+  const delayMs = await delayOrReject(c.env, c.req.raw, symbols);
+  if (delayMs instanceof Response) return delayMs;
+  const results = await Promise.all(symbols.map((s) => sourceStub(c.env, s).latestTick(delayMs)));
   // One symbol without a price answers for the request, with its reason (never a 500).
   const quotes = [];
   for (const result of results) {

@@ -1,0 +1,16 @@
+import type { Env } from "../env";
+import { PUBLISHER_GRANT, type Grant } from "./grant";
+import { isPublishToken } from "./publish-token";
+import { hasTokenKeys, looksLikeJwt, TokenError, tokenVerifier, type TokenKeys } from "./subscriber-token";
+
+/**
+ * What a presented credential allows: the shared PUBLISH_TOKEN (everything, no expiry)
+ * or a subscriber token verified with the configured keys. Anything else is a TokenError
+ * with the reason. The same check serves STOMP CONNECT and the HTTP API.
+ */
+export async function grantFor(env: Env, keys: TokenKeys, credential: string, now: number): Promise<Grant> {
+  if (await isPublishToken(env, credential)) return PUBLISHER_GRANT;
+  if (!looksLikeJwt(credential)) throw new TokenError("Bad credentials: neither a token nor the publish token");
+  if (!hasTokenKeys(keys)) throw new TokenError("Invalid token: this server has no token keys configured");
+  return (await tokenVerifier(keys)).verify(credential, now);
+}

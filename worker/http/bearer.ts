@@ -1,0 +1,36 @@
+import { FailureThrottle } from "../auth/failure-throttle";
+import { grantFor } from "../auth/credentials";
+import type { Grant } from "../auth/grant";
+import { TokenError } from "../auth/subscriber-token";
+import { readConfig } from "../config";
+import type { Env } from "../env";
+import { reject } from "./reply";
+
+/** Failed credentials per client address, in this isolate. */
+const failures = new FailureThrottle();
+
+/**
+ * The grant of a request's `Authorization: Bearer <credential>` (a subscriber token or
+ * the publish token): undefined without the header, the answer when it is refused
+ * (401 with the reason, 429 after repeated failures from one address).
+ */
+export async function bearerGrant(env: Env, request: Request): Promise<Grant | undefined | Response> {
+  const auth = request.headers.get("Authorization");
+  if (!auth) return undefined;
+  const address = request.headers.get("CF-Connecting-IP") ?? "";
+  const wait = failures.blockedFor(address, Date.now());
+  if (wait > 0) return reject(429, "too many failed attempts: try again later", { "Retry-After": String(Math.ceil(wait / 1000)) });
+  const credential = /^Bearer\s+(\S+)\s*$/i.exec(auth)?.[1];
+  if (!credential) return unauthorized("expected Authorization: Bearer <token>");
+  try {
+    return await grantFor(env, readConfig(env).auth.keys, credential, Date.now());
+  } catch (err) {
+    if (!(err instanceof TokenError)) throw err;
+    failures.fail(address, Date.now());
+    return unauthorized(err.message);
+  }
+}
+
+export function unauthorized(reason: string): Response {
+  return reject(401, reason, { "WWW-Authenticate": "Bearer" });
+}
