@@ -5,11 +5,19 @@ import { afterAll, describe, expect, it } from "vitest";
 import { startDevServer, type DevServer } from "../support/dev-server";
 import { postTicks } from "../support/publish";
 import { Collector, connectStomp, sleep, type TickBody } from "../support/stomp";
+import { signToken, TEST_SECRET } from "../support/tokens";
 
 const TOKEN = "test-publish-token";
 // Ticks far apart, so the objects go idle and workerd evicts them (after 10 s without events).
 // One hub, so every connection of the test shares it; no heart-beat sweep alarm in the window.
-const VARS = { TICK_INTERVAL_MS: "60000", PUBLISH_HOLD_MS: "0", HUB_SHARDS: "1", HEARTBEAT_MS: "0", SOCKJS_HEARTBEAT_MS: "3600000" };
+const VARS = {
+  TICK_INTERVAL_MS: "60000",
+  PUBLISH_HOLD_MS: "0",
+  HUB_SHARDS: "1",
+  HEARTBEAT_MS: "0",
+  SOCKJS_HEARTBEAT_MS: "3600000",
+  AUTH_JWT_SECRET: TEST_SECRET,
+};
 const persistDir = mkdtempSync(join(tmpdir(), "edge-ticker-hib-"));
 let srv: DevServer | undefined;
 
@@ -37,7 +45,10 @@ describe("hibernation and restarts", () => {
     // A SockJS-websocket session in the same hub hibernates the same way.
     const viaSockJS = await connectStomp(srv.url, "HIBA", { sockjs: "websocket" });
     const sockjsHome = new Collector(viaSockJS.client, "/topic/ticker.HIBA");
-    await Promise.all([home.waitFor(1), remote.waitFor(1), sockjsHome.waitFor(1)]);
+    // A token's claims live in the socket's attachment: after the wake, its sym list still holds.
+    const limited = await connectStomp(srv.url, undefined, { headers: { passcode: await signToken({ sym: ["HIBA"] }, { expiresIn: 3_600 }) } });
+    const limitedHome = new Collector(limited.client, "/topic/ticker.HIBA");
+    await Promise.all([home.waitFor(1), remote.waitFor(1), sockjsHome.waitFor(1), limitedHome.waitFor(1)]);
     // Log lines may reach us a moment after the frames (a pipe in between under npm start).
     await expect.poll(() => started(srv!.logs())).toEqual([expect.objectContaining({ sockets: 0 })]);
 
@@ -60,7 +71,7 @@ describe("hibernation and restarts", () => {
     await publish("HIBB", 202.5);
     const [h, r] = await Promise.all([home.waitFor(2), remote.waitFor(2)]);
     // The hub was rebuilt from the hibernated sockets' attachments.
-    await expect.poll(() => started(srv!.logs()).at(-1)).toEqual(expect.objectContaining({ sockets: 2 }));
+    await expect.poll(() => started(srv!.logs()).at(-1)).toEqual(expect.objectContaining({ sockets: 3 }));
     expect(h[1]).toEqual(expect.objectContaining({ price: 101.25, seq: h[0]!.seq + 1 }));
     expect(r[1]).toEqual(expect.objectContaining({ price: 202.5, seq: r[0]!.seq + 1 }));
     expect(home.messages[1]!.headers.subscription).toBe(home.subscription.id);
@@ -70,6 +81,9 @@ describe("hibernation and restarts", () => {
     expect(sockjsHome.messages[1]!.headers.subscription).toBe(sockjsHome.subscription.id);
     expect(c.errors).toEqual([]);
     expect(viaSockJS.errors).toEqual([]);
+    await limitedHome.waitFor(2);
+    limited.client.subscribe("/topic/ticker.HIBB", () => {});
+    await expect.poll(() => limited.errors.map((e) => e.headers.message)).toEqual(["Not entitled"]);
     await Promise.all([c.disconnect(), viaSockJS.disconnect()]);
   });
 

@@ -8,6 +8,9 @@ export type AckMode = "auto" | "client" | "client-individual";
 export const MIN_THROTTLE_MS = 100;
 export const MAX_THROTTLE_MS = 60_000;
 
+/** A SEND here hands the connection a fresh token (its body) before the current one expires. */
+export const TOKEN_DESTINATION = "/app/token";
+
 export interface Subscription {
   id: string;
   /** `delayed` for a `/topic/ticker.*` subscription of a connection without a real-time entitlement. */

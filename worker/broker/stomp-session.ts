@@ -7,13 +7,11 @@ import { StompError } from "../protocol/stomp/errors";
 import { header, SUPPORTED_VERSIONS, type Frame, type StompVersion } from "../protocol/stomp/frame";
 import { streamFromDestination, SymbolError, symbolFromDestination, type Stream } from "../market/symbol";
 import { notCarried, type SymbolPolicy } from "../market/symbol-policy";
-import { MAX_THROTTLE_MS, MIN_THROTTLE_MS, type AckMode, type SessionState, type StreamPosition, type Subscription } from "./session-state";
+import { MAX_THROTTLE_MS, MIN_THROTTLE_MS, TOKEN_DESTINATION, type AckMode, type SessionState, type StreamPosition, type Subscription } from "./session-state";
 
 export const SERVER_NAME = "edge-ticker/0.1";
 const MAX_SUBSCRIPTION_ID = 100;
 const ACK_MODES: ReadonlySet<string> = new Set(["auto", "client", "client-individual"]);
-/** A SEND here hands the connection a fresh token (its body) before the current one expires. */
-export const TOKEN_DESTINATION = "/app/token";
 
 export interface SessionLimits {
   /** Which symbols may be subscribed to or published (any when absent). */
@@ -304,11 +302,15 @@ export class StompSession {
     const error =
       err instanceof StompError ? err : new StompError("Internal error", "The server could not process the frame.", 1011);
     if (!(err instanceof StompError)) console.error("stomp session error", err);
-    const headers: Array<readonly [string, string]> = [["message", error.message], ...error.headers];
+    // Before CONNECTED the client knows no version, so nothing is escaped (as in CONNECTED
+    // itself): a colon stays a colon, and a line break (never meant) becomes a space.
+    const version = this.state.version ?? "1.0";
+    const message = version === "1.0" ? error.message.replace(/[\r\n]/g, " ") : error.message;
+    const headers: Array<readonly [string, string]> = [["message", message], ...error.headers];
     if (receipt !== undefined) headers.push(["receipt-id", receipt]);
     headers.push(["content-type", "text/plain"]);
     this.ended = true;
-    this.transport.send(encodeFrame("ERROR", headers as HeaderList, error.details ?? error.message, this.version));
+    this.transport.send(encodeFrame("ERROR", headers as HeaderList, error.details ?? error.message, version));
     this.transport.close(error.closeCode, error.message.slice(0, 120));
   }
 }

@@ -1,8 +1,10 @@
 import { Client, type IMessage, type StompSubscription } from "@stomp/stompjs";
+import { TOKEN_DESTINATION } from "../../../worker/broker/session-state";
 import { topicFor } from "../../../worker/market/symbol";
 import { reconnectDelay } from "./backoff";
 import { loadSockJS } from "./sockjs-loader";
 import type { Tick } from "./tick";
+import { TokenKeeper, type TokenSource } from "./token-keeper";
 
 export const TRANSPORTS = ["auto", "websocket", "xhr-streaming", "xhr-polling", "eventsource", "iframe-eventsource", "jsonp-polling"] as const;
 export type TransportChoice = (typeof TRANSPORTS)[number];
@@ -47,7 +49,9 @@ function forcesSockJS(choice: TransportChoice): boolean {
  * WebSocket fails. Reconnects with exponential backoff and jitter and resubscribes from
  * the last position of each symbol (`x-since`), so ticks missed while away are replayed,
  * or the newest one arrives marked as a gap. An optional throttle asks the server for at
- * most one tick per interval per symbol (`x-throttle-ms`).
+ * most one tick per interval per symbol (`x-throttle-ms`). With a token source, each
+ * CONNECT carries a fresh token and a new one is handed over on `/app/token` before the
+ * current one expires.
  */
 export class TickerConnection {
   private readonly client: Client;
@@ -65,13 +69,15 @@ export class TickerConnection {
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private connectedThisAttempt = false;
   private stopped = true;
+  private readonly tokens: TokenKeeper | undefined;
 
   constructor(
     private readonly host: string,
-    options: { transport?: TransportChoice; checkOrigin?: boolean; throttleMs?: number } = {},
+    options: { transport?: TransportChoice; checkOrigin?: boolean; throttleMs?: number; token?: TokenSource } = {},
   ) {
     this.choice = options.transport ?? "auto";
     this.throttleMs = options.throttleMs;
+    this.tokens = options.token && new TokenKeeper(options.token, (token) => this.handOver(token));
     this.useSockJS = forcesSockJS(this.choice);
     this.client = new Client({
       reconnectDelay: 0, // reconnects are ours: backoff with jitter, and a transport decision per attempt
@@ -84,6 +90,9 @@ export class TickerConnection {
         // A failed load (offline) must not end the reconnect loop: this attempt goes out as a
         // plain WebSocket, fails or not, and the next one tries SockJS again.
         if (this.useSockJS) this.sockjsCtor = await loadSockJS(this.host).catch(() => undefined);
+        // No token (the site's endpoint failed): connect anyway; the public policy applies, or the server says why not.
+        const token = await this.tokens?.current().catch(() => undefined);
+        this.client.connectHeaders = token ? { passcode: token } : {};
       },
       webSocketFactory: () => this.createSocket(),
     });
@@ -105,6 +114,12 @@ export class TickerConnection {
     this.statusListeners.add(listener);
     listener(this.status);
     return () => this.statusListeners.delete(listener);
+  }
+
+  /** `Authorization` for the HTTP API, carrying the same token as the connection (none without a token source). */
+  async authHeaders(): Promise<Record<string, string>> {
+    const token = await this.tokens?.current().catch(() => undefined);
+    return token ? { Authorization: `Bearer ${token}` } : {};
   }
 
   /** Live ticks of `symbol` (the latest one first); returns the unsubscribe function. */
@@ -191,6 +206,7 @@ export class TickerConnection {
     this.connectedThisAttempt = true;
     const socket = this.client.webSocket as { transport?: string } | undefined;
     this.setStatus({ state: "connected", failures: 0, transport: socket?.transport ?? "websocket", lastTickAt: this.status.lastTickAt });
+    this.tokens?.connected();
     this.stompSubs.clear();
     this.viewerSubs.clear();
     for (const symbol of this.listeners.keys()) this.stompSubscribe(symbol);
@@ -198,6 +214,7 @@ export class TickerConnection {
   }
 
   private onClose(): void {
+    this.tokens?.disconnected();
     if (this.stopped) return;
     const failures = this.connectedThisAttempt ? 0 : this.status.failures + 1;
     // A WebSocket that never opened (proxy, firewall, missing constructor): SockJS from now on.
@@ -213,6 +230,11 @@ export class TickerConnection {
       });
     }, delay);
     if (failures === 3) void this.checkOrigin();
+  }
+
+  /** A fresh token for the open connection; a refused one ends it, and the reconnect carries the new token. */
+  private handOver(token: string): void {
+    if (this.client.connected) this.client.publish({ destination: TOKEN_DESTINATION, body: token });
   }
 
   private stompSubscribe(symbol: string): void {

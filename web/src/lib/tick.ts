@@ -1,7 +1,18 @@
-import type { Tick } from "../../../worker/market/tick";
+import type { DelayedTick } from "../../../worker/market/delay";
+import type { Tick as LiveTick } from "../../../worker/market/tick";
 
-/** The MESSAGE body: the broker's own type, so the page and the worker cannot drift apart. */
-export type { Tick };
+/**
+ * The MESSAGE body: the broker's own types, so the page and the worker cannot drift apart.
+ * A connection without a real-time entitlement gets ticks marked delayed.
+ */
+export type Tick = LiveTick | DelayedTick;
+
+/** The marker the display rules ask for wherever a delayed price is shown ("Delayed 15 min"), or undefined for a live one. */
+export function delayLabel(tick: Tick): string | undefined {
+  if (!("delayed" in tick) || !tick.delayed) return undefined;
+  const ms = tick.delayMs;
+  return ms >= 60_000 ? `Delayed ${Math.round(ms / 60_000)} min` : `Delayed ${Math.round(ms / 1000)} s`;
+}
 
 /** The server's own default (STALE_AFTER_MS), for ticks that do not say. */
 const DEFAULT_STALE_AFTER_MS = 60_000;

@@ -1,6 +1,6 @@
 import { TickerConnection, TRANSPORTS, type Arrival, type LinkStatus, type TransportChoice } from "../lib/connection";
 import { direction, formatAge, formatChange, formatPercent, formatPrice } from "../lib/format";
-import { isStale, type Tick } from "../lib/tick";
+import { delayLabel, isStale, type Tick } from "../lib/tick";
 import { PriceChart } from "./chart";
 import { parseSymbol } from "../lib/symbol";
 import { loadWatchlist, saveWatchlist } from "./watchlist-store";
@@ -14,6 +14,7 @@ const stateEl = $<HTMLSpanElement>("#link-state");
 const detailEl = $<HTMLSpanElement>("#link-detail");
 const picker = $<HTMLSelectElement>("#transport");
 const chartTitle = $<HTMLSpanElement>("#chart-title");
+const chartDelay = $<HTMLSpanElement>("#chart-delay");
 const announcer = $<HTMLDivElement>("#announcer");
 const streamNote = $<HTMLParagraphElement>("#stream-note");
 const viewersEl = $<HTMLSpanElement>("#viewers");
@@ -78,6 +79,7 @@ function onTick(row: Row, tick: Tick, arrival: Arrival): void {
   }
   if (tick.symbol === selected) {
     chart.add(tick);
+    showDelay(tick);
     // Screen readers hear the selected price now and then, not every tick.
     if (Date.now() - lastAnnounced > 30_000) {
       lastAnnounced = Date.now();
@@ -136,8 +138,19 @@ function renderState(row: Row): void {
   const stale = isStale(tick, row.receivedAt);
   const closed = tick.marketState === "CLOSED";
   row.el.classList.toggle("stale", stale);
-  cell.textContent = stale ? "stale" : closed ? "closed" : tick.marketState === "REGULAR" || !tick.marketState ? "" : tick.marketState.toLowerCase();
+  const state = stale ? "stale" : closed ? "closed" : tick.marketState === "REGULAR" || !tick.marketState ? "" : tick.marketState.toLowerCase();
+  // A delayed price says so wherever it is shown (the exchanges' display rules).
+  const delay = delayLabel(tick);
+  row.el.classList.toggle("delayed", delay !== undefined);
+  cell.textContent = [delay, state].filter(Boolean).join(" · ");
   cell.setAttribute("title", stale ? `Last tick ${formatAge(Date.now() - row.receivedAt)}` : closed ? "Market closed" : "");
+}
+
+/** The chart's marker: shown while its prices are delayed. */
+function showDelay(tick: Tick | undefined): void {
+  const delay = tick && delayLabel(tick);
+  chartDelay.textContent = delay ?? "";
+  chartDelay.hidden = delay === undefined;
 }
 
 function remove(symbol: string): void {
@@ -189,12 +202,14 @@ async function select(symbol: string | undefined): Promise<void> {
   }
   chartTitle.textContent = symbol ?? "No symbol";
   chart.reset([]);
+  showDelay(symbol ? rows.get(symbol)?.last : undefined);
   if (!symbol) return;
   try {
     const res = await fetch(`/api/history/${encodeURIComponent(symbol)}?limit=300`);
     if (!res.ok || selected !== symbol) return;
     const { ticks } = (await res.json()) as { ticks: Tick[] };
     chart.reset(ticks);
+    showDelay(ticks.at(-1));
     const live = rows.get(symbol)?.last;
     if (live) chart.add(live);
   } catch {

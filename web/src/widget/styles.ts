@@ -12,6 +12,8 @@ export const WIDGET_CSS = `
 .up { color: var(--up); } .down { color: var(--down); } .muted, .note { color: var(--muted); }
 svg.up { color: var(--up); } svg.down { color: var(--down); }
 .stale .price { color: var(--muted); }
+.delay { font-size: 10px; color: var(--muted); border: 1px solid var(--line); border-radius: 3px; padding: 0 3px; white-space: nowrap; }
+.card .delay { display: inline-block; margin-top: 2px; }
 .note { font-size: 12px; margin: 0; }
 .tape { display: flex; gap: 18px; overflow-x: auto; white-space: nowrap; scrollbar-width: none; }
 .tape .item { display: inline-flex; gap: 6px; align-items: baseline; }

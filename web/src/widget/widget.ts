@@ -1,17 +1,21 @@
 import { TickerConnection } from "../lib/connection";
 import { direction, formatChange, formatPercent, formatPrice } from "../lib/format";
 import { parseSymbol } from "../lib/symbol";
-import { isStale, type Tick } from "../lib/tick";
+import { delayLabel, isStale, type Tick } from "../lib/tick";
+import { tokenFromUrl } from "../lib/token-keeper";
 import { sparklinePoints } from "./sparkline";
 import { WIDGET_CSS } from "./styles";
 import { MAX_THROTTLE_MS, MIN_THROTTLE_MS } from "../../../worker/broker/session-state";
 
 /**
- * `<edge-ticker symbols="AAPL,MSFT" theme="light|dark" layout="tape|card|table" throttle="1000">`.
- * Loaded with `<script src="https://HOST/widget.js" async>`; it talks back to HOST.
- * Every widget on a page shares one connection, which asks for at most one tick per
- * `throttle` ms per symbol (the smallest any widget asks for), and one per 10 s while
- * the tab is hidden.
+ * `<edge-ticker symbols="AAPL,MSFT" theme="light|dark" layout="tape|card|table" throttle="1000"
+ * token-url="/edge-ticker-token">`. Loaded with `<script src="https://HOST/widget.js" async>`;
+ * it talks back to HOST. Widgets on a page share one connection per `token-url` (none: the
+ * public, who may see prices delayed), which asks for at most one tick per `throttle` ms per
+ * symbol (the smallest any of its widgets asks for), and one per 10 s while the tab is
+ * hidden. `token-url` is the embedding site's own endpoint answering a short-lived token;
+ * it is fetched before connecting and again before the token expires. A delayed price
+ * always shows its marker ("Delayed 15 min").
  */
 
 const MAX_SYMBOLS = 20;
@@ -26,35 +30,42 @@ const scriptUrl = (document.currentScript as HTMLScriptElement | null)?.src ?? l
 const HOST = new URL(scriptUrl).origin;
 
 const widgets = new Set<EdgeTicker>();
-let shared: TickerConnection | undefined;
+/** One connection per token URL ("" for none). */
+const shared = new Map<string, TickerConnection>();
 let hidden = false;
 
-/** What every widget on the page can live with: the smallest throttle asked for, or 10 s while hidden. */
+/** What every widget of each connection can live with: the smallest throttle asked for, or 10 s while hidden. */
 function applyThrottle(): void {
-  if (!shared) return;
-  const wanted = Math.min(...[...widgets].map((w) => w.throttleMs));
-  shared.setThrottle(hidden ? Math.max(HIDDEN_THROTTLE_MS, wanted) : Number.isFinite(wanted) ? wanted : DEFAULT_THROTTLE_MS);
+  for (const [tokenUrl, conn] of shared) {
+    const wanted = Math.min(...[...widgets].filter((w) => w.tokenUrl === tokenUrl).map((w) => w.throttleMs));
+    conn.setThrottle(hidden ? Math.max(HIDDEN_THROTTLE_MS, wanted) : Number.isFinite(wanted) ? wanted : DEFAULT_THROTTLE_MS);
+  }
 }
 
-function connection(): TickerConnection {
-  if (!shared) {
-    shared = new TickerConnection(HOST, { checkOrigin: true, throttleMs: DEFAULT_THROTTLE_MS });
-    // A hidden tab keeps its connection but slows to a tick per 10 s; a short grace avoids churn on quick tab switches.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    document.addEventListener("visibilitychange", () => {
-      clearTimeout(timer);
-      if (document.hidden) {
-        timer = setTimeout(() => {
-          hidden = true;
-          applyThrottle();
-        }, HIDDEN_GRACE_MS);
-      } else if (hidden) {
-        hidden = false;
-        applyThrottle();
-      }
-    });
+// A hidden tab keeps its connections but slows to a tick per 10 s; a short grace avoids churn on quick tab switches.
+let hideTimer: ReturnType<typeof setTimeout> | undefined;
+document.addEventListener("visibilitychange", () => {
+  clearTimeout(hideTimer);
+  if (document.hidden) {
+    hideTimer = setTimeout(() => {
+      hidden = true;
+      applyThrottle();
+    }, HIDDEN_GRACE_MS);
+  } else if (hidden) {
+    hidden = false;
+    applyThrottle();
   }
-  return shared;
+});
+
+function connection(tokenUrl: string): TickerConnection {
+  let conn = shared.get(tokenUrl);
+  if (!conn) {
+    // The token URL is on the embedding site, relative to the page.
+    const token = tokenUrl ? tokenFromUrl(new URL(tokenUrl, location.href).href) : undefined;
+    conn = new TickerConnection(HOST, { checkOrigin: true, throttleMs: DEFAULT_THROTTLE_MS, token });
+    shared.set(tokenUrl, conn);
+  }
+  return conn;
 }
 
 interface Entry {
@@ -66,7 +77,7 @@ interface Entry {
 }
 
 class EdgeTicker extends HTMLElement {
-  static observedAttributes = ["symbols", "theme", "layout", "throttle"];
+  static observedAttributes = ["symbols", "theme", "layout", "throttle", "token-url"];
   private readonly root: ShadowRoot;
   private readonly entries = new Map<string, Entry>();
   private unwatch: (() => void) | undefined;
@@ -84,12 +95,20 @@ class EdgeTicker extends HTMLElement {
     return Number.isInteger(value) && value >= MIN_THROTTLE_MS && value <= MAX_THROTTLE_MS ? value : DEFAULT_THROTTLE_MS;
   }
 
+  /** The `token-url` attribute ("" when absent: the public policy). */
+  get tokenUrl(): string {
+    return this.getAttribute("token-url")?.trim() ?? "";
+  }
+
+  /** The connection this widget's data comes through (taken when it is attached). */
+  private conn: TickerConnection | undefined;
+
   connectedCallback(): void {
     widgets.add(this);
-    connection();
+    this.conn = connection(this.tokenUrl);
     applyThrottle();
     this.sync();
-    this.unwatch ??= connection().onStatus((s) => {
+    this.unwatch ??= this.conn.onStatus((s) => {
       const blocked = s.state === "not-enabled";
       if (blocked !== this.notEnabled) {
         this.notEnabled = blocked;
@@ -100,6 +119,7 @@ class EdgeTicker extends HTMLElement {
 
   disconnectedCallback(): void {
     widgets.delete(this);
+    this.conn = undefined;
     applyThrottle();
     for (const e of this.entries.values()) e.unsubscribe();
     this.entries.clear();
@@ -108,9 +128,14 @@ class EdgeTicker extends HTMLElement {
   }
 
   attributeChangedCallback(name: string): void {
-    if (!this.isConnected) return;
+    // An upgrade reports every attribute before connectedCallback: nothing to follow yet.
+    if (!this.conn) return;
     if (name === "throttle") applyThrottle();
-    else this.sync();
+    else if (name === "token-url") {
+      // Another connection: start over on it.
+      this.disconnectedCallback();
+      this.connectedCallback();
+    } else this.sync();
   }
 
   private get layout(): Layout {
@@ -138,7 +163,7 @@ class EdgeTicker extends HTMLElement {
       if (this.entries.has(symbol)) continue;
       const entry: Entry = { spark: [], receivedAt: 0, unsubscribe: () => {} };
       this.entries.set(symbol, entry);
-      entry.unsubscribe = connection().subscribe(symbol, (tick) => this.onTick(entry, tick));
+      entry.unsubscribe = this.conn!.subscribe(symbol, (tick) => this.onTick(entry, tick));
       if (this.layout === "card") void this.fillSparkline(symbol, entry);
     }
     this.render();
@@ -146,7 +171,8 @@ class EdgeTicker extends HTMLElement {
 
   private async fillSparkline(symbol: string, entry: Entry): Promise<void> {
     try {
-      const res = await fetch(`${HOST}/api/history/${encodeURIComponent(symbol)}?limit=${SPARK_POINTS}`);
+      const headers = await this.conn!.authHeaders();
+      const res = await fetch(`${HOST}/api/history/${encodeURIComponent(symbol)}?limit=${SPARK_POINTS}`, { headers });
       if (!res.ok) return;
       const { ticks } = (await res.json()) as { ticks: Tick[] };
       entry.spark = [...ticks.map((t) => t.price), ...entry.spark].slice(-SPARK_POINTS);
@@ -203,25 +229,32 @@ class EdgeTicker extends HTMLElement {
 
   private tapeItem(symbol: string, entry: Entry): string {
     const t = entry.last;
-    return `<span class="item" ${this.attrs(symbol, entry)}><span class="sym">${symbol}</span><span class="price">${t ? formatPrice(t) : "…"}</span><span class="chg ${t ? direction(t) : ""}">${t ? formatPercent(t) : ""}</span></span>`;
+    return `<span class="item" ${this.attrs(symbol, entry)}><span class="sym">${symbol}</span><span class="price">${t ? formatPrice(t) : "…"}</span><span class="chg ${t ? direction(t) : ""}">${t ? formatPercent(t) : ""}</span>${delayMarker(t)}</span>`;
   }
 
   private card(symbol: string, entry: Entry): string {
     const t = entry.last;
     const points = sparklinePoints(entry.spark);
-    return `<div class="card" ${this.attrs(symbol, entry)}><span class="sym">${symbol}</span><span class="price">${t ? formatPrice(t) : "…"}</span><span class="${t ? direction(t) : ""}">${t ? `${formatChange(t)} (${formatPercent(t)})` : ""}</span>${points ? `<svg class="${t ? direction(t) : ""}" viewBox="0 0 100 28" preserveAspectRatio="none" aria-hidden="true"><polyline points="${points}" fill="none" stroke="currentColor" stroke-width="1.5" vector-effect="non-scaling-stroke"/></svg>` : ""}</div>`;
+    return `<div class="card" ${this.attrs(symbol, entry)}><span class="sym">${symbol}</span><span class="price">${t ? formatPrice(t) : "…"}</span><span class="${t ? direction(t) : ""}">${t ? `${formatChange(t)} (${formatPercent(t)})` : ""}</span>${delayMarker(t)}${points ? `<svg class="${t ? direction(t) : ""}" viewBox="0 0 100 28" preserveAspectRatio="none" aria-hidden="true"><polyline points="${points}" fill="none" stroke="currentColor" stroke-width="1.5" vector-effect="non-scaling-stroke"/></svg>` : ""}</div>`;
   }
 
   private row(symbol: string, entry: Entry): string {
     const t = entry.last;
     const d = t ? direction(t) : "";
-    return `<tr ${this.attrs(symbol, entry)}><th class="sym" scope="row">${symbol}</th><td class="price">${t ? formatPrice(t) : "…"}</td><td class="${d}">${t ? formatChange(t) : ""}</td><td class="${d}">${t ? formatPercent(t) : ""}</td></tr>`;
+    return `<tr ${this.attrs(symbol, entry)}><th class="sym" scope="row">${symbol}</th><td class="price">${t ? formatPrice(t) : "…"}</td><td class="${d}">${t ? formatChange(t) : ""}</td><td class="${d}">${t ? formatPercent(t) : ""}</td><td>${delayMarker(t)}</td></tr>`;
   }
+}
+
+/** Shown beside every delayed price, as the exchanges' display rules require. */
+function delayMarker(t: Tick | undefined): string {
+  const delay = t && delayLabel(t);
+  return delay ? `<span class="delay">${delay}</span>` : "";
 }
 
 function label(t: Tick, stale: boolean): string {
   const state = stale ? ", stale" : t.marketState === "CLOSED" ? ", market closed" : "";
-  return `${t.symbol} ${formatPrice(t)} ${formatPercent(t)}${state}`;
+  const delay = delayLabel(t);
+  return `${t.symbol} ${formatPrice(t)} ${formatPercent(t)}${state}${delay ? `, ${delay.toLowerCase()}` : ""}`;
 }
 
 if (!customElements.get("edge-ticker")) customElements.define("edge-ticker", EdgeTicker);

@@ -1,0 +1,92 @@
+/** Where tokens come from: the embedding site's token endpoint, typically. */
+export type TokenSource = () => Promise<string>;
+
+/** A token is renewed this long before its exp (or at half its life when shorter). */
+const RENEW_BEFORE_MS = 30_000;
+/** After a failed renewal, try again this soon. */
+const RETRY_MS = 5_000;
+
+/**
+ * Keeps a subscriber token fresh: hands out the current one (fetching a new one when it is
+ * near its exp) and, while connected, fetches the next one before the current expires and
+ * passes it to `handOver`. The exp is read from the token's payload; the server checks it.
+ */
+export class TokenKeeper {
+  private token: { value: string; renewAt: number } | undefined;
+  private fetching: Promise<string> | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly source: TokenSource,
+    private readonly handOver: (token: string) => void,
+  ) {}
+
+  /** A token good for a while yet. */
+  current(): Promise<string> {
+    if (this.token && Date.now() < this.token.renewAt) return Promise.resolve(this.token.value);
+    return this.fetch();
+  }
+
+  /** The connection is up with the current token: renew it in time. */
+  connected(): void {
+    this.schedule(this.token ? this.token.renewAt - Date.now() : RETRY_MS);
+  }
+
+  disconnected(): void {
+    clearTimeout(this.timer);
+  }
+
+  private schedule(ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.renew(), Math.max(1_000, ms));
+  }
+
+  private async renew(): Promise<void> {
+    try {
+      this.handOver(await this.fetch());
+      this.schedule(this.token!.renewAt - Date.now());
+    } catch {
+      this.schedule(RETRY_MS);
+    }
+  }
+
+  private fetch(): Promise<string> {
+    this.fetching ??= this.source()
+      .then((value) => {
+        const exp = expiryOf(value);
+        const now = Date.now();
+        const renewAt = exp === undefined ? Number.POSITIVE_INFINITY : exp - Math.min(RENEW_BEFORE_MS, (exp - now) / 2);
+        this.token = { value, renewAt };
+        return value;
+      })
+      .finally(() => (this.fetching = undefined));
+    return this.fetching;
+  }
+}
+
+/** A JWT's `exp` in epoch ms, read without verifying (the server verifies). */
+export function expiryOf(token: string): number | undefined {
+  try {
+    const payload = token.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/");
+    const { exp } = JSON.parse(atob(payload)) as { exp?: unknown };
+    return typeof exp === "number" ? exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A token source from a URL on the embedding site's backend: its answer is the token, as
+ * text or as JSON `{ "token": "..." }`. Sent with the site's cookies (its own session).
+ */
+export function tokenFromUrl(url: string): TokenSource {
+  return async () => {
+    const res = await fetch(url, { credentials: "include", cache: "no-store" });
+    if (!res.ok) throw new Error(`token endpoint answered ${res.status}`);
+    const text = (await res.text()).trim();
+    if (!text.startsWith("{")) return text;
+    const { token } = JSON.parse(text) as { token?: unknown };
+    if (typeof token !== "string") throw new Error("token endpoint JSON has no token field");
+    return token;
+  };
+}
