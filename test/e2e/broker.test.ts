@@ -129,12 +129,14 @@ describe("publishing", () => {
     await c.disconnect();
   });
 
-  it("rejects publishing without a token (401), with a wrong one (403) and bad ticks (400), publishing nothing", async () => {
+  it("rejects publishing without a token or with a wrong one (401) and bad ticks (400), publishing nothing", async () => {
     const before = await quote("PUBB");
     const none = await publish({ symbol: "PUBB", price: 1 }, null);
     expect(none.status).toBe(401);
     expect(none.headers.get("www-authenticate")).toBe("Bearer");
-    expect((await publish({ symbol: "PUBB", price: 1 }, "wrong")).status).toBe(403);
+    const wrong = await publish({ symbol: "PUBB", price: 1 }, "wrong");
+    expect(wrong.status).toBe(401);
+    expect(await wrong.text()).toBe("Bad credentials: neither a token nor the publish token\n");
     const bad = await publish([{ symbol: "PUBB", price: 2 }, { symbol: "PUBB", price: -1 }]);
     expect(bad.status).toBe(400);
     expect(await bad.text()).toBe("tick 1: price must be a number from 1e-9 to 1000000000\n");
