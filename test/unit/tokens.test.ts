@@ -117,6 +117,7 @@ describe("grants", () => {
     expect(grantsSymbol(grant, "MSFT")).toBe(false);
     expect(grantsSymbol(grant, "AAPLX")).toBe(false);
     expect(grantsSymbol(undefined, "MSFT")).toBe(true);
+    expect(grantsSymbol({ realtime: true, publisher: false, symbols: [] }, "MSFT")).toBe(false);
   });
 
   it("sees real time only with rt, unless nothing is delayed", () => {

@@ -1,4 +1,4 @@
-import { parseSymbolPolicy } from "../market/symbol-policy";
+import { parseSymbolPolicy, type SymbolPolicy } from "../market/symbol-policy";
 
 /**
  * What a connection's credentials allow, from a verified token's claims (or the shared
@@ -21,10 +21,17 @@ export interface Grant {
 /** The shared PUBLISH_TOKEN: a server, entitled to everything, for as long as it stays connected. */
 export const PUBLISHER_GRANT: Grant = { realtime: true, publisher: true };
 
+/** Compiled `sym` lists, per grant object (a session's grant is checked on every SUBSCRIBE). */
+const policies = new WeakMap<Grant, SymbolPolicy>();
+
 /** Whether `grant` (none: the public) may read `symbol`'s streams. */
 export function grantsSymbol(grant: Grant | undefined, symbol: string): boolean {
   if (!grant?.symbols) return true;
-  return parseSymbolPolicy(grant.symbols.join(",")).allows(symbol);
+  // An empty list grants nothing (an empty SYMBOLS var would mean "any").
+  if (grant.symbols.length === 0) return false;
+  let policy = policies.get(grant);
+  if (!policy) policies.set(grant, (policy = parseSymbolPolicy(grant.symbols.join(","))));
+  return policy.allows(symbol);
 }
 
 /** Whether `grant` sees live prices when the public sees them delayed by `publicDelayMs`. */
