@@ -1,7 +1,7 @@
 /**
  * Limits that keep one client, or the public, from growing the service without bound, on
- * bare workerd: the symbols carried (SYMBOLS), active symbols, sockets per client
- * address, guessing the publish token, and what /healthz tells the public.
+ * bare workerd: the symbols carried (SYMBOLS), active symbols, sockets and SockJS HTTP
+ * sessions per client address, guessing the publish token, and what /healthz tells the public.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDevServer, type DevServer } from "../support/dev-server";
@@ -61,14 +61,19 @@ describe("MAX_ACTIVE_SYMBOLS", () => {
 });
 
 describe("MAX_CONNECTIONS_PER_ADDRESS", () => {
-  it("refuses the sixth socket from one address with 429", async () => {
+  it("refuses the sixth socket or SockJS HTTP session from one address with 429", async () => {
     await sleep(500); // sockets of the tests above are gone
     const sockets = await Promise.all(Array.from({ length: 5 }, () => RawStomp.open(srv.url)));
     await expect(RawStomp.open(srv.url)).rejects.toThrow(/HTTP 429/);
+    const xhr = (id: string) => fetch(`${srv.url}/sockjs/000/${id}/xhr`, { method: "POST" });
+    const refused = await xhr(`cap-${Date.now()}`);
+    expect(refused.status).toBe(429);
+    expect(await refused.text()).toBe("too many connections from this address (at most 5)\n");
     for (const s of sockets) s.close();
     await sleep(500);
     const again = await RawStomp.open(srv.url);
     again.close();
+    expect(await (await xhr(`cap-ok-${Date.now()}`)).text()).toBe("o\n");
   });
 });
 

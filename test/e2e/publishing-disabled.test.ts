@@ -4,7 +4,8 @@ import { connectStomp } from "../support/stomp";
 
 let srv: DevServer;
 beforeAll(async () => {
-  srv = await startDevServer({ vars: { PUBLISH_TOKEN: "" } });
+  // No publish token and no subscriber-token key (a token with pub:true could publish otherwise).
+  srv = await startDevServer({ vars: { PUBLISH_TOKEN: "", AUTH_JWT_SECRET: "" } });
 });
 afterAll(async () => srv?.stop());
 

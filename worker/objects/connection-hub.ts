@@ -43,7 +43,7 @@ export class ConnectionHub extends DurableObject<Env> {
   /** The STOMP sessions of SockJS HTTP sessions (sockets' are in `sockets`). */
   private readonly httpStomp = new Set<StompSession>();
   private readonly refused = new Map<string, number>();
-  /** Open sockets per client address (rebuilt from attachments on wake). */
+  /** Open sockets and SockJS HTTP sessions per client address (sockets rebuilt from attachments on wake). */
   private readonly perAddress = new Map<string, number>();
   private readonly wokeAt = Date.now();
   private lastSockJSHeartbeat = this.wokeAt;
@@ -81,9 +81,12 @@ export class ConnectionHub extends DurableObject<Env> {
       // A session refused here while full lives on a later shard: send its requests on.
       if ((this.refused.get(id) ?? 0) > Date.now()) return hubFull();
       const opens = route.transport !== "xhr_send" && route.transport !== "jsonp_send";
-      if (opens && !this.httpSessions.has(id) && this.isFull()) {
-        this.refuse(id);
-        return hubFull();
+      if (opens && !this.httpSessions.has(id)) {
+        if (this.isFull()) {
+          this.refuse(id);
+          return hubFull();
+        }
+        if (this.tooManyFrom(addressOf(request))) return tooMany(this.config.maxConnectionsPerAddress);
       }
       return this.httpSessions.handle(request, id, route.transport);
     }
@@ -91,11 +94,8 @@ export class ConnectionHub extends DurableObject<Env> {
       return new Response("expected a WebSocket upgrade\n", { status: 426 });
     }
     if (this.isFull()) return hubFull();
-    // Counted per client address (set by Cloudflare's edge), so one address cannot take a hub's sockets.
-    const address = request.headers.get("CF-Connecting-IP")?.slice(0, 64) ?? "";
-    if ((this.perAddress.get(address) ?? 0) >= this.config.maxConnectionsPerAddress) {
-      return new Response(`too many connections from this address (at most ${this.config.maxConnectionsPerAddress})\n`, { status: 429 });
-    }
+    const address = addressOf(request);
+    if (this.tooManyFrom(address)) return tooMany(this.config.maxConnectionsPerAddress);
     const sockjs = route.kind === "session";
     const offered = (request.headers.get("Sec-WebSocket-Protocol") ?? "").split(",").map((p) => p.trim());
     const protocol = sockjs ? undefined : STOMP_SUBPROTOCOLS.find((p) => offered.includes(p));
@@ -199,6 +199,18 @@ export class ConnectionHub extends DurableObject<Env> {
     return this.sockets.size + this.httpSessions.size >= this.config.hubMaxConnections;
   }
 
+  /** Whether one more connection from `address` would pass MAX_CONNECTIONS_PER_ADDRESS, so one address cannot take a hub. */
+  private tooManyFrom(address: string): boolean {
+    return (this.perAddress.get(address) ?? 0) >= this.config.maxConnectionsPerAddress;
+  }
+
+  private countAddress(address: string | undefined, delta: 1 | -1): void {
+    const key = address ?? "";
+    const count = (this.perAddress.get(key) ?? 0) + delta;
+    if (count > 0) this.perAddress.set(key, count);
+    else this.perAddress.delete(key);
+  }
+
   private refuse(sessionId: string): void {
     if (this.refused.size >= 10_000) this.refused.delete(this.refused.keys().next().value!);
     this.refused.set(sessionId, Date.now() + REFUSED_TTL_MS);
@@ -224,8 +236,7 @@ export class ConnectionHub extends DurableObject<Env> {
     this.attachSession(connection, state);
     this.sockets.set(ws, connection);
     this.lastSeen.set(ws, Date.now());
-    const address = state.address ?? "";
-    this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
+    this.countAddress(state.address, 1);
     return connection;
   }
 
@@ -244,10 +255,7 @@ export class ConnectionHub extends DurableObject<Env> {
     if (!connection) return;
     this.sockets.delete(ws);
     this.lastSeen.delete(ws);
-    const address = connection.session?.state.address ?? "";
-    const left = (this.perAddress.get(address) ?? 1) - 1;
-    if (left > 0) this.perAddress.set(address, left);
-    else this.perAddress.delete(address);
+    this.countAddress(connection.session?.state.address, -1);
     if (connection.session) this.broker.drop(connection.session);
   }
 
@@ -260,12 +268,14 @@ export class ConnectionHub extends DurableObject<Env> {
       save: (s) => void this.armAlarm(s.grant?.expiresAt),
     };
     const connection = new Connection("sockjs-http", carrier, this.batcher, undefined, this.config.inbound);
-    const session = this.attachSession(connection, newSessionState(crypto.randomUUID(), request.headers.get("CF-Connecting-IP") ?? undefined));
+    const session = this.attachSession(connection, newSessionState(crypto.randomUUID(), addressOf(request) || undefined));
     this.httpStomp.add(session);
+    this.countAddress(session.state.address, 1);
     return {
       message: (text: string) => void connection.receive(text),
       closed: () => {
         this.httpStomp.delete(session);
+        this.countAddress(session.state.address, -1);
         this.broker.drop(session);
       },
     };
@@ -287,6 +297,15 @@ export class ConnectionHub extends DurableObject<Env> {
       authenticate: (credential) => grantFor(env, this.config.auth.keys, credential, Date.now()),
     };
   }
+}
+
+/** The client's address, as Cloudflare's edge sets it (bounded: it keys a map). */
+function addressOf(request: Request): string {
+  return request.headers.get("CF-Connecting-IP")?.slice(0, 64) ?? "";
+}
+
+function tooMany(max: number): Response {
+  return new Response(`too many connections from this address (at most ${max})\n`, { status: 429 });
 }
 
 /** Tells the worker to try the next hub of the region. */
