@@ -3,6 +3,11 @@ import { PUBLISHER_GRANT, type Grant } from "./grant";
 import { isPublishToken } from "./publish-token";
 import { hasTokenKeys, looksLikeJwt, TokenError, tokenVerifier, type TokenKeys } from "./subscriber-token";
 
+/** The credential of an `Authorization: Bearer <credential>` value (HTTP or a STOMP CONNECT header), if it is one. */
+export function bearerCredential(authorization: string): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
+}
+
 /**
  * What a presented credential allows: the shared PUBLISH_TOKEN (everything, no expiry)
  * or a subscriber token verified with the configured keys. Anything else is a TokenError

@@ -1,3 +1,4 @@
+import { bearerCredential } from "../auth/credentials";
 import { grantsSymbol, seesRealtime, type Grant } from "../auth/grant";
 import type { AuthOptions } from "../config";
 import { FrameDecoder } from "../protocol/stomp/decoder";
@@ -204,7 +205,7 @@ export class StompSession {
 
   private async subscribe(frame: Frame): Promise<void> {
     const destination = required(frame, "destination");
-    const stream = streamOf(destination);
+    const stream = parseDestination(streamFromDestination, destination);
     this.checkCarried(stream.symbol);
     if (!grantsSymbol(this.state.grant, stream.symbol)) {
       throw new StompError("Not entitled", `Your token does not cover ${stream.symbol}.`, 1008);
@@ -252,7 +253,7 @@ export class StompSession {
   private async send(frame: Frame): Promise<void> {
     const destination = required(frame, "destination");
     if (destination === TOKEN_DESTINATION) return this.refresh(new TextDecoder().decode(frame.body).trim());
-    const symbol = symbolOf(destination);
+    const symbol = parseDestination(symbolFromDestination, destination);
     this.checkCarried(symbol);
     if (!this.state.grant?.publisher) {
       throw new StompError("Not authorized to publish", "CONNECT with the publish token, or a token with pub:true, to SEND.", 1008);
@@ -321,9 +322,9 @@ function credentialOf(frame: Frame): string | undefined {
   if (passcode !== undefined) return passcode;
   const authorization = header(frame, "Authorization") ?? header(frame, "authorization");
   if (authorization === undefined) return undefined;
-  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-  if (!bearer) throw new StompError("Invalid Authorization header", "Expected Authorization: Bearer <token>.", 1008);
-  return bearer[1]!;
+  const credential = bearerCredential(authorization);
+  if (credential === undefined) throw new StompError("Invalid Authorization header", "Expected Authorization: Bearer <token>.", 1008);
+  return credential;
 }
 
 function required(frame: Frame, name: string): string {
@@ -332,9 +333,10 @@ function required(frame: Frame, name: string): string {
   return value;
 }
 
-function streamOf(destination: string): Stream {
+/** A destination parsed by `parse`, or the ERROR "Unknown destination" with the parser's reason. */
+function parseDestination<T>(parse: (destination: string) => T, destination: string): T {
   try {
-    return streamFromDestination(destination);
+    return parse(destination);
   } catch (err) {
     if (err instanceof SymbolError) throw new StompError("Unknown destination", err.message);
     throw err;
@@ -359,14 +361,6 @@ function parseThrottle(value: string | undefined): number | undefined {
   return ms;
 }
 
-function symbolOf(destination: string): string {
-  try {
-    return symbolFromDestination(destination);
-  } catch (err) {
-    if (err instanceof SymbolError) throw new StompError("Unknown destination", err.message);
-    throw err;
-  }
-}
 
 function parseHeartBeat(value: string | undefined): [number, number] {
   if (value === undefined) return [0, 0];

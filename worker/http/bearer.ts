@@ -1,5 +1,5 @@
 import { FailureThrottle } from "../auth/failure-throttle";
-import { grantFor } from "../auth/credentials";
+import { bearerCredential, grantFor } from "../auth/credentials";
 import type { Grant } from "../auth/grant";
 import { TokenError } from "../auth/subscriber-token";
 import { readConfig } from "../config";
@@ -20,7 +20,7 @@ export async function bearerGrant(env: Env, request: Request): Promise<Grant | u
   const address = request.headers.get("CF-Connecting-IP") ?? "";
   const wait = failures.blockedFor(address, Date.now());
   if (wait > 0) return reject(429, "too many failed attempts: try again later", { "Retry-After": String(Math.ceil(wait / 1000)) });
-  const credential = /^Bearer\s+(\S+)\s*$/i.exec(auth)?.[1];
+  const credential = bearerCredential(auth);
   if (!credential) return unauthorized("expected Authorization: Bearer <token>");
   try {
     return await grantFor(env, readConfig(env).auth.keys, credential, Date.now());

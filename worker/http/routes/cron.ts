@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { bearerCredential } from "../../auth/credentials";
 import { tokensMatch } from "../../auth/publish-token";
 import type { Env } from "../../env";
 import { sweepSchedulers } from "../../feeds/sweep";
@@ -12,7 +13,7 @@ import { reject } from "../reply";
 export const cronRoutes = new Hono<{ Bindings: Env }>().post("/__cron", async (c) => {
   const expected = c.env.CRON_TRIGGER_TOKEN;
   if (!expected) return reject(404, "no cron trigger here: Cloudflare runs the cron itself");
-  const presented = /^Bearer\s+(\S+)$/i.exec(c.req.header("Authorization") ?? "")?.[1] ?? "";
+  const presented = bearerCredential(c.req.header("Authorization") ?? "") ?? "";
   if (!(await tokensMatch(presented, expected))) return reject(403, "invalid cron trigger token");
   await sweepSchedulers(c.env);
   return c.json({ swept: true });
