@@ -317,7 +317,7 @@ export class SymbolSource extends DurableObject<Env> {
     const frame = buildTickFrame(tick, this.epoch);
     this.latestFrame = frame;
     for (const child of this.live.tree) this.fanout.push(child, frame);
-    if (this.releaseTimer === undefined) this.releaseDelayed();
+    this.releaseDelayed();
     return tick;
   }
 
@@ -359,11 +359,13 @@ export class SymbolSource extends DurableObject<Env> {
    * Sends the delayed stream every tick that has become old enough since the last call, in
    * order, and sets one timer for the next. Starts (after a wake, or the first delayed
    * subscriber) from the newest tick old enough. Ticks come from the history, so nothing
-   * is held per subscriber and an evicted source picks up where the clock says.
+   * is held per subscriber and an evicted source picks up where the clock says. While the
+   * timer is set nothing is due: released in order, every later tick waits behind the one
+   * it waits for.
    */
   private releaseDelayed(): void {
     const delayMs = this.config.auth.publicDelayMs;
-    if (delayMs === 0 || this.delayed.size === 0 || this.latest === undefined) return;
+    if (this.releaseTimer !== undefined || delayMs === 0 || this.delayed.size === 0 || this.latest === undefined) return;
     const now = Date.now();
     if (this.releasedSeq === undefined) {
       const [newest] = this.releasedTicks(delayMs, 1);
@@ -374,7 +376,6 @@ export class SymbolSource extends DurableObject<Env> {
       const ticks = this.ticksBetween(this.releasedSeq ?? 0, Number.MAX_SAFE_INTEGER, RELEASE_BATCH);
       for (const tick of ticks) {
         if (!isReleased(tick, delayMs, now)) {
-          if (this.releaseTimer !== undefined) clearTimeout(this.releaseTimer);
           this.releaseTimer = setTimeout(() => {
             this.releaseTimer = undefined;
             this.releaseDelayed();

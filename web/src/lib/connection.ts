@@ -91,7 +91,7 @@ export class TickerConnection {
         // plain WebSocket, fails or not, and the next one tries SockJS again.
         if (this.useSockJS) this.sockjsCtor = await loadSockJS(this.host).catch(() => undefined);
         // No token (the site's endpoint failed): connect anyway; the public policy applies, or the server says why not.
-        const token = await this.tokens?.current().catch(() => undefined);
+        const token = await this.token();
         this.client.connectHeaders = token ? { passcode: token } : {};
       },
       webSocketFactory: () => this.createSocket(),
@@ -118,8 +118,13 @@ export class TickerConnection {
 
   /** `Authorization` for the HTTP API, carrying the same token as the connection (none without a token source). */
   async authHeaders(): Promise<Record<string, string>> {
-    const token = await this.tokens?.current().catch(() => undefined);
+    const token = await this.token();
     return token ? { Authorization: `Bearer ${token}` } : {};
+  }
+
+  /** The current token; none without a token source, or when the site's endpoint failed. */
+  private async token(): Promise<string | undefined> {
+    return this.tokens?.current().catch(() => undefined);
   }
 
   /** Live ticks of `symbol` (the latest one first); returns the unsubscribe function. */

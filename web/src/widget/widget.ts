@@ -81,6 +81,8 @@ class EdgeTicker extends HTMLElement {
   private readonly root: ShadowRoot;
   private readonly entries = new Map<string, Entry>();
   private unwatch: (() => void) | undefined;
+  /** The connection this widget's data comes through (taken when it is attached). */
+  private conn: TickerConnection | undefined;
   private notEnabled = false;
   private frame = 0;
 
@@ -99,9 +101,6 @@ class EdgeTicker extends HTMLElement {
   get tokenUrl(): string {
     return this.getAttribute("token-url")?.trim() ?? "";
   }
-
-  /** The connection this widget's data comes through (taken when it is attached). */
-  private conn: TickerConnection | undefined;
 
   connectedCallback(): void {
     widgets.add(this);
