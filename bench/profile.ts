@@ -6,17 +6,21 @@
  *
  *   npm run profile                      # 500 clients × 20 of 100 symbols, 10 s
  *   PROFILE_CLIENTS=1000 PROFILE_SECONDS=15 npm run profile
+ *   PROFILE_WORKLOAD=hot PROFILE_CLIENTS=1000 npm run profile   # one symbol published at 100 ticks/s
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import WebSocket from "ws";
 import { freePort, startDevServer } from "../test/support/dev-server";
+import { postTicks } from "../test/support/publish";
 import { sleep } from "../test/support/stomp";
 import { envNumber, runMain } from "./lib/cli";
 
 const CLIENTS = envNumber("PROFILE_CLIENTS", 500, 5_000);
 const SECONDS = envNumber("PROFILE_SECONDS", 10, 60);
+const HOT = process.env.PROFILE_WORKLOAD === "hot";
 const SYMBOLS = Array.from({ length: 100 }, (_, i) => `P${String(i).padStart(3, "0")}`);
+const TOKEN = "profile-publish-token";
 
 interface ProfileNode {
   id: number;
@@ -49,7 +53,13 @@ async function main(): Promise<void> {
   const inspectorPort = await freePort();
   const srv = await startDevServer({
     runtime: "workerd",
-    vars: { HUB_SHARDS: "4", MAX_CONNECTIONS_PER_ADDRESS: "32768", HEARTBEAT_MS: "0", TICK_INTERVAL_MS: "1000" },
+    vars: {
+      HUB_SHARDS: "4",
+      MAX_CONNECTIONS_PER_ADDRESS: "32768",
+      HEARTBEAT_MS: "0",
+      PUBLISH_TOKEN: TOKEN,
+      ...(HOT ? { TICK_INTERVAL_MS: "3600000", PUBLISH_HOLD_MS: "3600000" } : { TICK_INTERVAL_MS: "1000" }),
+    },
     extraArgs: ["--inspector-port", String(inspectorPort)],
   });
   const clients: WebSocket[] = [];
@@ -58,16 +68,20 @@ async function main(): Promise<void> {
       const ws = new WebSocket(`${srv.url.replace(/^http/, "ws")}/ws`, ["v12.stomp"]);
       await new Promise((r) => ws.once("open", r));
       ws.send("CONNECT\naccept-version:1.2\n\n\0");
-      ws.send(Array.from({ length: 20 }, (_, j) => `SUBSCRIBE\nid:${j}\ndestination:/topic/ticker.${SYMBOLS[(i * 7 + j * 13) % 100]}\n\n\0`).join(""));
+      const symbols = HOT ? ["HOT"] : Array.from({ length: 20 }, (_, j) => SYMBOLS[(i * 7 + j * 13) % 100]);
+      ws.send(symbols.map((s, j) => `SUBSCRIBE\nid:${j}\ndestination:/topic/ticker.${s}\n\n\0`).join(""));
       ws.on("message", () => {});
       clients.push(ws);
     }
     await sleep(3_000);
+    let publishing: ReturnType<typeof setInterval> | undefined;
+    if (HOT) publishing = setInterval(() => void postTicks(srv.url, { symbol: "HOT", price: 100 + Math.random(), ts: Date.now() }, TOKEN).catch(() => undefined), 10);
     const send = await inspector(inspectorPort);
     await send("Profiler.enable");
     await send("Profiler.setSamplingInterval", { interval: 200 });
     await send("Profiler.start");
     await sleep(SECONDS * 1000);
+    clearInterval(publishing);
     const { profile } = (await send("Profiler.stop")) as { profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] } };
     mkdirSync(resolve(import.meta.dirname, "results"), { recursive: true });
     const file = resolve(import.meta.dirname, "results", `worker-${Date.now()}.cpuprofile`);
@@ -80,7 +94,7 @@ async function main(): Promise<void> {
       self.set(name, (self.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0));
     });
     const total = [...self.values()].reduce((a, b) => a + b, 0);
-    console.log(`\nworker CPU profile, ${CLIENTS} clients × 20 of 100 symbols, ${SECONDS} s (${file})`);
+    console.log(`\nworker CPU profile, ${CLIENTS} clients × ${HOT ? "1 symbol at 100 ticks/s" : "20 of 100 symbols"}, ${SECONDS} s (${file})`);
     for (const [name, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) {
       console.log(`${((us / total) * 100).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${name}`);
     }

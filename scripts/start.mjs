@@ -67,17 +67,35 @@ await build({
 });
 
 const { workerOptions } = unstable_getMiniflareWorkerOptions(resolve(ROOT, "wrangler.toml"));
+const { assets, ...edgeOptions } = workerOptions;
 // Lets this process (and only it) run the cron job through POST /__cron.
 const cronToken = randomBytes(24).toString("hex");
 const mf = new Miniflare({
-  ...workerOptions,
-  name: "edge-ticker",
-  modules: true,
-  scriptPath,
-  modulesRules: undefined,
-  bindings: { ...workerOptions.bindings, ...readDevVars(), ...vars, CRON_TRIGGER_TOKEN: cronToken },
+  workers: [
+    {
+      ...edgeOptions,
+      name: "edge-ticker",
+      modules: true,
+      scriptPath,
+      modulesRules: undefined,
+      bindings: { ...workerOptions.bindings, ...readDevVars(), ...vars, CRON_TRIGGER_TOKEN: cronToken },
+      // Clients reach the worker itself on a direct socket, and it hands what it has no route
+      // for to the static files (ASSETS). Miniflare's own entry and asset proxy (on a spare
+      // port, used for the cron below) would otherwise sit in front and negotiate WebSocket
+      // compression whatever the worker's compatibility flags say.
+      serviceBindings: { ASSETS: "edge-ticker-static" },
+      unsafeDirectSockets: [{ host, port }],
+    },
+    {
+      name: "edge-ticker-static",
+      modules: true,
+      script: "export default { fetch: () => new Response(null, { status: 404 }) };",
+      compatibilityDate: workerOptions.compatibilityDate,
+      assets,
+    },
+  ],
   host,
-  port,
+  port: 0,
   ...(inspectorPort ? { inspectorPort: Number(inspectorPort) } : {}),
   durableObjectsPersist: resolve(persist, "do"),
   // No Cloudflare look-up of request.cf: a fixed location (one region locally).
@@ -90,7 +108,7 @@ const mf = new Miniflare({
   },
 });
 const url = await mf.ready;
-console.log(`Ready on ${url.origin} (bare workerd, state in ${persist})`);
+console.log(`Ready on http://${host}:${port} (bare workerd, state in ${persist})`);
 
 // Cron triggers do not fire outside Cloudflare: run the cron job each minute, and at once on
 // SIGUSR2 (`kill -USR2 <pid>`). A plain request: Miniflare's getWorker() proxy died with

@@ -14,6 +14,8 @@ export interface Env {
   SCHEDULER: DurableObjectNamespace;
   /** Hosts the SockJS protocol-suite services (echo, close, ...); used only with SOCKJS_TEST_SERVICES. */
   SOCKJS_TEST: DurableObjectNamespace;
+  /** The static files, when they are served behind the worker (`npm start`; on Cloudflare they come first). */
+  ASSETS?: Fetcher;
 
   /** Comma-separated origins (`https://a.example`, `https://*.example.com`, or `*`). */
   ALLOWED_ORIGINS?: string;

@@ -5,6 +5,7 @@
  * HTTP where a well-behaved client would not do what the test needs.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { shardOf } from "../../worker/routing/placement";
 import { startDevServer, type DevServer } from "../support/dev-server";
 import { healthDetails } from "../support/health";
@@ -147,6 +148,46 @@ describe("a symbol watched from every hub", () => {
   });
 });
 
+describe("feed rounds", () => {
+  // The simulator ticks every 200 ms; every symbol is held by all four hubs, so each round
+  // goes from the scheduler through two relays to four hubs, one delivery per hub.
+  serve({ HEARTBEAT_MS: "0", TICK_INTERVAL_MS: "200", PUBLISH_HOLD_MS: "0" });
+  const symbols = ["RDA", "RDB", "RDC"];
+  const clients: Connected[] = [];
+  const collectors = new Map<string, Collector[]>(symbols.map((s) => [s, []]));
+
+  beforeAll(async () => {
+    for (let i = 0; i < 40; i += 10) {
+      clients.push(...(await Promise.all(Array.from({ length: 10 }, () => connectStomp(srv.url)))));
+    }
+    for (const c of clients) for (const s of symbols) collectors.get(s)!.push(new Collector(c.client, `/topic/ticker.${s}`));
+    await Promise.all([...collectors.values()].flat().map((c) => c.waitFor(3)));
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.disconnect()));
+  });
+
+  it("reach every client of every hub in order through the round's relays, also when a relay is evicted", async () => {
+    for (const s of symbols) expect((await sourceStatus(s)).hubs).toBe(4);
+    await expect.poll(async () => (await healthDetails(srv.url)).feedStatus.lastRound).toEqual(expect.objectContaining({ hubs: 4, relays: 2 }));
+    await sleep(400);
+    await evict("relay", "relay:round:feed:0:1:0");
+    await sleep(400);
+    await evict("relay", "relay:round:feed:0:1:1");
+    await sleep(1_000);
+    for (const s of symbols) {
+      const last = (await sourceStatus(s)).seq;
+      const cols = collectors.get(s)!;
+      await expect.poll(() => cols.every((c) => (c.ticks.at(-1)?.seq ?? 0) >= last), { timeout: 5_000 }).toBe(true);
+      for (const col of cols) {
+        const seqs = col.ticks.map((t) => t.seq);
+        expect(seqs, `${s} ${col.subscription.id}`).toEqual(Array.from({ length: seqs.length }, (_, i) => seqs[0]! + i));
+      }
+    }
+    for (const c of clients) expect(c.errors).toEqual([]);
+  });
+});
+
 describe("placement and liveness", () => {
   // Three scheduler shards: the active set and budgets are spread over them.
   serve({ HEARTBEAT_MS: "1000", SCHEDULER_SHARDS: "3" });
@@ -206,6 +247,24 @@ describe("placement and liveness", () => {
       await c.disconnect();
     }
     expect((await fetch(`${srv.url}/ws/bad%20symbol`)).status).toBe(400);
+  });
+
+  it("declines permessage-deflate although the client offers it, on raw and SockJS sockets", async () => {
+    for (const path of ["/ws", "/sockjs/000/deflate1/websocket"]) {
+      const ws = new WebSocket(`${srv.url.replace(/^http/, "ws")}${path}`, path === "/ws" ? ["v12.stomp"] : [], { perMessageDeflate: true });
+      const offered = await new Promise<string>((res, rej) => {
+        ws.once("upgrade", (r) => res(String(r.headers["sec-websocket-extensions"] ?? "")));
+        ws.once("error", rej);
+      });
+      await new Promise((r) => ws.once("open", r));
+      expect(offered, path).toBe("");
+      expect(ws.extensions, path).toBe("");
+      ws.close();
+    }
+    // The static files are still served (behind the worker under npm start), and unknown paths still get the one-line 404.
+    expect((await fetch(`${srv.url}/`)).headers.get("content-type")).toMatch(/^text\/html/);
+    const missing = await fetch(`${srv.url}/no-such-file`);
+    expect([missing.status, await missing.text()]).toEqual([404, "no route for GET /no-such-file\n"]);
   });
 });
 

@@ -302,12 +302,12 @@ describe("HubBroker", () => {
     expect(upstream.attaches).toHaveLength(1);
     expect(broker.count("ticker.MSFT")).toBe(2);
     // The source starts delivering before the attach answer arrives.
-    await broker.deliver("ticker.MSFT", [frame("MSFT", 6)]);
+    await broker.deliver([frame("MSFT", 6)]);
     open();
     await Promise.all(subs);
     // The snapshot is the newest frame the hub has: seq 6, not the attach answer's 5.
     expect(messages(a.t).map((m) => m.seq)).toEqual([6]);
-    await broker.deliver("ticker.MSFT", [frame("MSFT", 7)]);
+    await broker.deliver([frame("MSFT", 7)]);
     expect(messages(b.t).map((m) => m.seq)).toEqual([6, 7]);
   });
 
@@ -316,16 +316,29 @@ describe("HubBroker", () => {
     upstream.ticks("IBM", 2);
     const c = await connected(broker);
     await c.s.receive("SUBSCRIBE\nid:i\ndestination:/topic/ticker.IBM\n\n\0");
-    await broker.deliver("ticker.IBM", [frame("IBM", 2), frame("IBM", 3)]);
+    await broker.deliver([frame("IBM", 2), frame("IBM", 3)]);
     upstream.ticks("IBM", 7);
     // 4 and 5 were lost on the way (a failed delivery): 6 arrives next.
-    const first = broker.deliver("ticker.IBM", [frame("IBM", 6)]);
+    const first = broker.deliver([frame("IBM", 6)]);
     // A later delivery waits for the gap to be filled.
-    const second = broker.deliver("ticker.IBM", [frame("IBM", 7)]);
-    expect(await first).toBe(1);
+    const second = broker.deliver([frame("IBM", 7)]);
+    expect(await first).toEqual([]);
     await second;
     expect(upstream.ranges).toEqual([["IBM", 3, 6]]);
     expect(messages(c.t).map((m) => m.seq)).toEqual([2, 3, 4, 5, 6, 7]);
+  });
+
+  it("takes a feed round's frames of many streams in one delivery: in order per stream, and names the streams held by nobody here", async () => {
+    const { upstream, broker } = hub();
+    upstream.ticks("IBM", 1);
+    upstream.ticks("KO", 1);
+    const c = await connected(broker);
+    await c.s.receive("SUBSCRIBE\nid:i\ndestination:/topic/ticker.IBM\n\n\0");
+    await c.s.receive("SUBSCRIBE\nid:k\ndestination:/topic/ticker.KO\n\n\0");
+    const idle = await broker.deliver([frame("IBM", 2), frame("KO", 2), frame("MSFT", 9), frame("IBM", 3), frame("KO", 3)]);
+    expect(idle).toEqual(["ticker.MSFT"]);
+    expect(messages(c.t, "i").map((m) => m.seq)).toEqual([1, 2, 3]);
+    expect(messages(c.t, "k").map((m) => m.seq)).toEqual([1, 2, 3]);
   });
 
   it("reports count changes upstream after the debounce, and 0 once the last subscriber leaves", async () => {
@@ -341,7 +354,7 @@ describe("HubBroker", () => {
     broker.drop(b.s);
     await timers.fire();
     expect(upstream.interests).toEqual([["KO", 2], ["KO", 0]]);
-    expect(await broker.deliver("ticker.KO", [frame("KO", 2)])).toBe(0);
+    expect(await broker.deliver([frame("KO", 2)])).toEqual(["ticker.KO"]);
     // Released: the next subscriber attaches again.
     const c = await connected(broker);
     await c.s.receive("SUBSCRIBE\nid:1\ndestination:/topic/ticker.KO\n\n\0");
@@ -384,7 +397,7 @@ describe("HubBroker", () => {
       upstream.ticks("AAPL", 10);
       const c = await connected(broker);
       await c.s.receive(`SUBSCRIBE\nid:r\ndestination:/topic/ticker.AAPL\nx-since:${EPOCH}:7\n\n\0`);
-      await broker.deliver("ticker.AAPL", [frame("AAPL", 10), frame("AAPL", 11)]);
+      await broker.deliver([frame("AAPL", 10), frame("AAPL", 11)]);
       expect(gapOf(c.t)).toEqual([8, 9, 10, 11].map((seq) => ({ seq, gap: undefined, count: undefined })));
       expect(c.t.frames().map((f) => header(f, "x-replay"))).toEqual([undefined, "true", "true", "true", undefined]);
     });
@@ -397,7 +410,7 @@ describe("HubBroker", () => {
       const c = await connected(broker);
       const subscribing = c.s.receive(`SUBSCRIBE\nid:r\ndestination:/topic/ticker.AAPL\nx-since:${EPOCH}:5\n\n\0`);
       await settle();
-      const live = broker.deliver("ticker.AAPL", [frame("AAPL", 11)]);
+      const live = broker.deliver([frame("AAPL", 11)]);
       open();
       await Promise.all([subscribing, live]);
       expect(gapOf(c.t).map((m) => m.seq)).toEqual([6, 7, 8, 9, 10, 11]);

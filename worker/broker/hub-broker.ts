@@ -142,13 +142,21 @@ export class HubBroker implements SessionBroker {
   // From sources and relays ---------------------------------------------------
 
   /**
-   * Frames of one stream, in order, from its source (directly or through relays).
-   * Frames already seen are skipped; in a ticker stream a jump past the next seq is
-   * filled from the source's history first, so subscribers never miss or reorder a
-   * tick. Returns the subscription count here (0 tells the source to stop delivering).
+   * Frames from a source (one stream) or a feed round (many streams), directly or
+   * through relays; in order within each stream. Frames already seen are skipped; in a
+   * ticker stream a jump past the next seq is filled from the source's history first, so
+   * subscribers never miss or reorder a tick. Returns the streams with no subscription
+   * here (their sender stops delivering them here).
    */
-  deliver(key: string, frames: readonly StreamFrame[]): Promise<number> {
-    return this.inOrder(key, () => this.apply(key, frames));
+  async deliver(frames: readonly StreamFrame[]): Promise<string[]> {
+    const byKey = new Map<string, StreamFrame[]>();
+    for (const frame of frames) {
+      const list = byKey.get(frame.key);
+      if (list) list.push(frame);
+      else byKey.set(frame.key, [frame]);
+    }
+    const counts = await Promise.all([...byKey].map(([key, list]) => this.inOrder(key, () => this.apply(key, list))));
+    return [...byKey.keys()].filter((_, i) => counts[i] === 0);
   }
 
   private async apply(key: string, incoming: readonly StreamFrame[]): Promise<number> {

@@ -124,9 +124,9 @@ export class ConnectionHub extends DurableObject<Env> {
 
   // ---------------------------------------------------------------- from sources
 
-  /** Frames of one stream (`ticker.AAPL`, `viewers.AAPL`) from its source or a relay; returns the subscriptions held here. */
-  deliver(key: string, frames: StreamFrame[]): Promise<number> {
-    return this.broker.deliver(key, frames);
+  /** Frames of one stream (`ticker.AAPL`, `viewers.AAPL`) or a feed round's many; returns the streams with no subscriber here. */
+  deliver(frames: StreamFrame[]): Promise<string[]> {
+    return this.broker.deliver(frames);
   }
 
   // ---------------------------------------------------------------- liveness

@@ -1,13 +1,19 @@
 import { DurableObject } from "cloudflare:workers";
+import { DeliveryQueues } from "../broker/delivery-queue";
+import { buildFanoutTree, nodeName, treeShape, type FanoutNode } from "../broker/fanout-tree";
+import type { StreamFrame } from "../broker/stream-frame";
 import { readConfig, type Config } from "../config";
 import type { Env } from "../env";
 import { createFeed } from "../feeds";
 import { RequestBudget, type RoundPlan } from "../feeds/budget";
 import type { FeedProvider, QuoteRequest, QuoteResult } from "../feeds/provider";
 import type { Unavailable } from "../feeds/unavailable";
+import { streamOfKey } from "../market/symbol";
 import type { Quote, Tick } from "../market/tick";
 import { log } from "../log";
+import { deliverTo } from "./fanout";
 import { sourceStub } from "./stubs";
+import type { Ingested } from "./symbol-source";
 
 /** Sources handed their results at once per round; more wait for the next slice. */
 const INGEST_CONCURRENCY = 64;
@@ -21,12 +27,19 @@ const UNKNOWN_SYMBOL_TTL_MS = 600_000;
  */
 const COLD_SHARE = 0.25;
 
+/** A frame of a feed round, with its source's holder version when it left. */
+interface RoundFrame {
+  frame: StreamFrame;
+  version: number;
+}
+
 export interface FeedStatus {
   provider: string;
   requestsPerMinute: number | null;
   roundIntervalMs: number;
   activeSymbols: number;
-  lastRound?: { at: number; served: number; requests: number; limited: boolean };
+  /** The last round: symbols served, upstream requests, whether the budget held it back, and its delivery tree's size. */
+  lastRound?: { at: number; served: number; requests: number; limited: boolean; hubs: number; relays: number };
   /** Symbols whose latest pull failed, with the one-line reason. */
   faults: Record<string, string>;
 }
@@ -37,9 +50,12 @@ export interface FeedStatus {
  * of its symbols with subscribers (their sources register and drop out), and an alarm
  * loop pulls them every TICK_INTERVAL_MS (or the provider's minimum interval) in batches
  * within the budget; when the budget cannot cover every symbol it serves them
- * round-robin. Each source gets its result (or nothing, when skipped), numbers it and
- * starts its fan-out without the round waiting for it. A cold symbol's first quote is
- * taken from the same budget. The cron trigger re-arms a lost loop.
+ * round-robin. Each source gets its result (or nothing, when skipped), numbers and stores
+ * it, and hands back its frame with the hubs holding the symbol. The round then goes out
+ * as one delivery per hub carrying every symbol that hub holds (through relays past
+ * FANOUT_DEGREE hubs), so a watchlist costs a hub one call and each connection one write
+ * per round, not one per symbol; the next round does not wait for it. A cold symbol's
+ * first quote is taken from the same budget. The cron trigger re-arms a lost loop.
  */
 export class FeedScheduler extends DurableObject<Env> {
   private readonly config: Config;
@@ -60,6 +76,8 @@ export class FeedScheduler extends DurableObject<Env> {
   /** The active set, read from storage once per instance (listing it every round cost ~9% of the worker's CPU). */
   private active: Set<string> | undefined;
   private lastRound: FeedStatus["lastRound"];
+  /** One round delivery in flight per node of the round's tree; rounds that pile up behind a slow hub go together. */
+  private readonly deliveries = new DeliveryQueues<FanoutNode, RoundFrame>(nodeName, (node, items) => this.deliver(node, items));
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -180,22 +198,67 @@ export class FeedScheduler extends DurableObject<Env> {
     // How often each symbol gets a quote when the budget makes them take turns.
     const perMinute = this.roundsPerMinute * this.feed.capabilities.maxSymbolsPerRequest;
     const updateIntervalMs = Math.max(this.roundIntervalMs, plan.limited ? (symbols.length * 60_000) / perMinute : 0);
-    // Sources answer once the tick is numbered and stored; their fan-out runs on without us.
+    // Sources answer once the tick is numbered and stored.
+    const ingested: Ingested[] = [];
     for (let i = 0; i < symbols.length; i += INGEST_CONCURRENCY) {
-      await Promise.all(symbols.slice(i, i + INGEST_CONCURRENCY).map((symbol) => this.handOver(symbol, results.get(symbol), updateIntervalMs)));
+      const slice = symbols.slice(i, i + INGEST_CONCURRENCY);
+      ingested.push(...(await Promise.all(slice.map((symbol) => this.handOver(symbol, results.get(symbol), updateIntervalMs)))));
     }
-    this.lastRound = { at: started, served: plan.symbols.length, requests: plan.requests, limited: plan.limited };
+    const tree = treeShape(this.sendRound(ingested));
+    this.lastRound = { at: started, served: plan.symbols.length, requests: plan.requests, limited: plan.limited, hubs: tree.hubs, relays: tree.relays };
     await this.ctx.storage.setAlarm(started + this.roundIntervalMs);
   }
 
-  private async handOver(symbol: string, result: QuoteResult | undefined, updateIntervalMs: number): Promise<void> {
+  private async handOver(symbol: string, result: QuoteResult | undefined, updateIntervalMs: number): Promise<Ingested> {
     try {
-      const { active, tick } = await sourceStub(this.env, symbol).ingest(result, updateIntervalMs);
-      if (!active) await this.deactivate(symbol);
-      else if (tick) this.last.set(symbol, tick);
+      const ingested = await sourceStub(this.env, symbol).ingest(result, updateIntervalMs);
+      if (!ingested.active) await this.deactivate(symbol);
+      else if (ingested.tick) this.last.set(symbol, ingested.tick);
+      return ingested;
     } catch (err) {
       log("ingest_failed", { symbol, error: String(err) });
+      return { active: true };
     }
+  }
+
+  /** Queues the round's frames for every hub holding any of its symbols, each hub naming the ones it takes; returns the round's tree. */
+  private sendRound(ingested: readonly Ingested[]): FanoutNode[] {
+    const keysByHub = new Map<string, string[]>();
+    const round: RoundFrame[] = [];
+    for (const { frames, hubs, version } of ingested) {
+      if (!frames || !hubs || hubs.length === 0) continue;
+      for (const frame of frames) round.push({ frame, version: version ?? 0 });
+      const key = frames[0]!.key;
+      for (const hub of hubs) {
+        const keys = keysByHub.get(hub);
+        if (keys) keys.push(key);
+        else keysByHub.set(hub, [key]);
+      }
+    }
+    const tree = buildFanoutTree(`round:${this.ctx.id.name ?? "feed"}`, [...keysByHub].map(([hub, keys]) => ({ hub, keys })), this.config.fanoutDegree);
+    for (const node of tree) for (const item of round) this.deliveries.push(node, item);
+    return tree;
+  }
+
+  /**
+   * One round delivery to a node of the round's tree. Hubs that hold a symbol no more
+   * are dropped by its source, unless they attached again since the oldest round here.
+   */
+  private async deliver(node: FanoutNode, items: RoundFrame[]): Promise<void> {
+    const idle = await deliverTo(this.env, items.map((i) => i.frame), node);
+    const bySymbol = new Map<string, string[]>();
+    for (const { hub, key } of idle) {
+      const symbol = streamOfKey(key).symbol;
+      bySymbol.set(symbol, [...(bySymbol.get(symbol) ?? []), hub]);
+    }
+    await Promise.all(
+      [...bySymbol].map(([symbol, hubs]) => {
+        const version = Math.min(...items.filter((i) => i.frame.key === `ticker.${symbol}`).map((i) => i.version));
+        return sourceStub(this.env, symbol)
+          .dropIdle(hubs, version)
+          .catch((err: unknown) => log("drop_idle_failed", { symbol, error: String(err) }));
+      }),
+    );
   }
 
   private async pull(plan: RoundPlan, now: number): Promise<Map<string, QuoteResult>> {

@@ -37,6 +37,11 @@ export class HolderTable {
     return this.holders.size;
   }
 
+  /** The hubs. */
+  names(): string[] {
+    return [...this.holders.keys()];
+  }
+
   /** Subscriptions across every hub. */
   total(): number {
     let total = 0;

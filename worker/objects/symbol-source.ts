@@ -27,8 +27,10 @@ const RELEASE_BATCH = 256;
  * its `epoch` (made once, when the stored state is created), the latest tick, the
  * history ring and the table of hubs holding subscribers with their subscription
  * counts. Prices come from its feed-scheduler shard (always within the request budget)
- * or from publishers; each tick is sent once to each child of the fan-out tree (hubs,
- * or relays when there are more hubs than FANOUT_DEGREE), without waiting for it.
+ * or from publishers. A published tick is sent once to each child of the symbol's fan-out
+ * tree (hubs, or relays when there are more hubs than FANOUT_DEGREE), without waiting
+ * for it; a feed round's tick goes back to the scheduler with the hubs that hold it,
+ * and the scheduler sends each hub one delivery with every symbol of the round.
  * With PUBLIC_DELAY_MS, the same ticks also form the delayed stream for connections
  * without a real-time entitlement: built here from the history, each tick released once
  * when it is that old (one timer per source, none per subscriber), with its own holders
@@ -61,6 +63,8 @@ export class SymbolSource extends DurableObject<Env> {
   private releasedFrame: StreamFrame | undefined;
   private releaseTimer: ReturnType<typeof setTimeout> | undefined;
   private firstQuote: Promise<StreamFrame | Unavailable> | undefined;
+  /** While a feed round is being ingested: the frames it made, which the scheduler delivers. */
+  private roundFrames: StreamFrame[] | undefined;
   private publishedAt = 0;
   /** When the feed last delivered a good quote (memory only: a woken object counts from now). */
   private freshAt = Date.now();
@@ -161,9 +165,10 @@ export class SymbolSource extends DurableObject<Env> {
    * One feed round for this symbol, from its scheduler: a quote, a fault, or nothing
    * (the budget skipped it). Keeps the last good price and re-sends it marked stale once
    * no good quote came for STALE_AFTER_MS, or for two update intervals when the budget
-   * spaces them further apart. Returns at once: fan-out does not hold up the round.
+   * spaces them further apart. The tick is stored before this answers (the output gate);
+   * its frames come back with the hubs holding the symbol, for the scheduler to deliver.
    */
-  async ingest(result: QuoteResult | undefined, updateIntervalMs = 0): Promise<{ active: boolean; tick?: Tick }> {
+  async ingest(result: QuoteResult | undefined, updateIntervalMs = 0): Promise<Ingested> {
     this.releaseDelayed();
     if (!this.active()) {
       this.registered = false;
@@ -171,17 +176,30 @@ export class SymbolSource extends DurableObject<Env> {
     }
     if (updateIntervalMs > 0) this.updateIntervalMs = updateIntervalMs;
     const now = Date.now();
-    // Published ticks are authoritative: the feed stays quiet for the symbol while they flow.
-    if (result && "quote" in result && now - this.publishedAt >= this.config.publishHoldMs) {
-      this.commit(result.quote);
-      this.freshAt = now;
+    const frames: StreamFrame[] = [];
+    this.roundFrames = frames;
+    try {
+      // Published ticks are authoritative: the feed stays quiet for the symbol while they flow.
+      if (result && "quote" in result && now - this.publishedAt >= this.config.publishHoldMs) {
+        this.commit(result.quote);
+        this.freshAt = now;
+      }
+      const latest = this.latest;
+      if (latest && !latest.stale && now - Math.max(this.freshAt, this.publishedAt) > this.staleAfterMs()) {
+        // Never a made-up price: the last good one again, flagged.
+        this.record({ ...latest, seq: latest.seq + 1, stale: true });
+      }
+    } finally {
+      this.roundFrames = undefined;
     }
-    const latest = this.latest;
-    if (latest && !latest.stale && now - Math.max(this.freshAt, this.publishedAt) > this.staleAfterMs()) {
-      // Never a made-up price: the last good one again, flagged.
-      this.record({ ...latest, seq: latest.seq + 1, stale: true });
-    }
-    return { active: true, tick: this.latest };
+    if (frames.length === 0) return { active: true, tick: this.latest };
+    return { active: true, tick: this.latest, frames, hubs: this.live.names(), version: this.live.version };
+  }
+
+  /** Hubs that answered a feed round's delivery holding no subscriber: forgotten unless they attached again since `version`. */
+  async dropIdle(hubs: string[], version: number): Promise<void> {
+    for (const hub of hubs) if (this.live.unchangedSince(hub, version)) this.setHolder(this.live, hub, 0);
+    await this.syncRegistration();
   }
 
   /** Applies published quotes in order: numbered, persisted and sent. */
@@ -316,7 +334,8 @@ export class SymbolSource extends DurableObject<Env> {
     if (tick.seq % TRIM_EVERY === 0) this.trimHistory(tick.seq);
     const frame = buildTickFrame(tick, this.epoch);
     this.latestFrame = frame;
-    for (const child of this.live.tree) this.fanout.push(child, frame);
+    if (this.roundFrames) this.roundFrames.push(frame);
+    else for (const child of this.live.tree) this.fanout.push(child, frame);
     this.releaseDelayed();
     return tick;
   }
@@ -394,8 +413,8 @@ export class SymbolSource extends DurableObject<Env> {
   private async send(holders: HolderTable, node: FanoutNode, frames: StreamFrame[]): Promise<void> {
     // Versions only grow: a holder not changed since this one still holds its "no interest" answer.
     const sentAt = holders.version;
-    const idle = await deliverTo(this.env, frames[0]!.key, frames, node);
-    for (const hub of idle) {
+    const idle = await deliverTo(this.env, frames, node);
+    for (const { hub } of idle) {
       // Only if nothing changed since the delivery left: a new attach wins.
       if (holders.unchangedSince(hub, sentAt)) this.setHolder(holders, hub, 0);
     }
@@ -436,9 +455,19 @@ export class SymbolSource extends DurableObject<Env> {
   }
 
   private async sendViewers(hub: string, frames: StreamFrame[]): Promise<void> {
-    const idle = await deliverTo(this.env, `viewers.${this.symbol}`, frames, { hub });
+    const idle = await deliverTo(this.env, frames, { hub });
     if (idle.length > 0) this.setWatcher(hub, 0);
   }
+}
+
+/** What a feed round did to a symbol: whether it is still watched, its latest tick, and the frames to deliver to `hubs`. */
+export interface Ingested {
+  active: boolean;
+  tick?: Tick;
+  frames?: StreamFrame[];
+  hubs?: string[];
+  /** The holder table's version when the frames left (for dropIdle). */
+  version?: number;
 }
 
 function notYetReleased(symbol: string, delayMs: number): Unavailable {

@@ -48,6 +48,8 @@ function mergeStatus(shards: FeedStatus[]): FeedStatus | undefined {
             served: rounds.reduce((n, r) => n + r.served, 0),
             requests: rounds.reduce((n, r) => n + r.requests, 0),
             limited: rounds.some((r) => r.limited),
+            hubs: rounds.reduce((n, r) => n + r.hubs, 0),
+            relays: rounds.reduce((n, r) => n + r.relays, 0),
           },
     faults: Object.assign({}, ...shards.map((s) => s.faults)),
   };

@@ -1,0 +1,89 @@
+import WebSocket from "ws";
+
+/** What the bench's clients received, counted while a measuring window is open. */
+export class Tally {
+  frames = 0;
+  messages = 0;
+  /** Frames that arrived within `onTimeMs` of their tick. */
+  onTime = 0;
+  latencies: number[] = [];
+  /** Distinct tick times seen (a watchlist round's ticks share one). */
+  readonly rounds = new Set<number>();
+  private from = Number.POSITIVE_INFINITY;
+  private to = Number.POSITIVE_INFINITY;
+
+  constructor(private readonly onTimeMs = 1_000) {}
+
+  /** Starts counting afresh: ticks with `from <= ts <= to` (ticks outside: snapshots, warm-up, stragglers of other runs). */
+  open(from: number, to: number): void {
+    this.frames = this.messages = this.onTime = 0;
+    this.latencies = [];
+    this.rounds.clear();
+    this.from = from;
+    this.to = to;
+  }
+
+  /** Stops counting. */
+  close(): void {
+    this.from = this.to = Number.POSITIVE_INFINITY;
+  }
+
+  /** One WebSocket message: every `"ts":` in it is a tick's time (a MESSAGE body is the tick's JSON). */
+  take(text: string, now: number): void {
+    let counted = false;
+    for (let at = text.indexOf('"ts":'); at >= 0; at = text.indexOf('"ts":', at + 5)) {
+      const ts = Number(text.slice(at + 5, text.indexOf(",", at)));
+      if (ts < this.from || ts > this.to) continue;
+      counted = true;
+      this.frames++;
+      this.rounds.add(ts);
+      const latency = now - ts;
+      this.latencies.push(latency);
+      if (latency <= this.onTimeMs) this.onTime++;
+    }
+    if (counted) this.messages++;
+  }
+}
+
+/**
+ * Opens one raw STOMP 1.2 client over `ws` (the same bytes for every server under test):
+ * CONNECT without heart-beats, then one SUBSCRIBE per symbol in one message. Resolves
+ * once CONNECTED came back and the subscriptions went out.
+ */
+export function openClient(url: string, symbols: readonly string[], tally: Tally, throttleMs = 0): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, ["v12.stomp"]);
+    let connected = false;
+    ws.on("open", () => ws.send("CONNECT\naccept-version:1.2\nhost:bench\nheart-beat:0,0\n\n\0"));
+    ws.on("message", (data) => {
+      const text = data.toString();
+      if (!connected) {
+        if (!text.startsWith("CONNECTED")) return reject(new Error(`expected CONNECTED, got ${text.slice(0, 120)}`));
+        connected = true;
+        const throttle = throttleMs > 0 ? `x-throttle-ms:${throttleMs}\n` : "";
+        ws.send(symbols.map((s, i) => `SUBSCRIBE\nid:${i}\ndestination:/topic/ticker.${s}\n${throttle}\n\0`).join(""));
+        return resolve(ws);
+      }
+      tally.take(text, Date.now());
+    });
+    ws.on("error", reject);
+  });
+}
+
+/** Opens `count` clients, `batch` at a time; `symbolsOf(i)` is client i's watchlist. */
+export async function openClients(
+  url: string,
+  count: number,
+  symbolsOf: (i: number) => readonly string[],
+  tally: Tally,
+  options: { offset?: number; throttleMs?: number; batch?: number } = {},
+): Promise<WebSocket[]> {
+  const clients: WebSocket[] = [];
+  const batch = options.batch ?? 250;
+  const offset = options.offset ?? 0;
+  for (let i = 0; i < count; i += batch) {
+    const opening = Array.from({ length: Math.min(batch, count - i) }, (_, j) => openClient(url, symbolsOf(offset + i + j), tally, options.throttleMs));
+    clients.push(...(await Promise.all(opening)));
+  }
+  return clients;
+}

@@ -1,0 +1,238 @@
+/**
+ * `npm run bench`: Edge Ticker on `npm start` (bare workerd) against the runtime's floor,
+ * a trivial Durable Object broadcaster on bare workerd (fixtures/trivial-broadcaster.*),
+ * and a plain Node `ws` server, all in one invocation, all driven by the same raw STOMP
+ * client (lib/stomp-clients.ts). Per server:
+ *  - calm: BENCH_SUBSCRIBERS (1,000) subscribers of one symbol, 10 ticks/s for BENCH_SECONDS;
+ *  - hot: the same at 100 ticks/s (delivered within 1 s, p99);
+ *  - idle: no ticks: server CPU per second and resident memory per connection once the
+ *    objects could hibernate, at BENCH_SUBSCRIBERS and at BENCH_MANY (10,000) connections;
+ *  - watchlist: BENCH_WL_CLIENTS (1,000) clients × 20 of 100 symbols, one tick per symbol
+ *    per second (Edge Ticker from its own simulator; the others from the bench).
+ * Server CPU is utime+stime from /proc of the server's processes, per delivered MESSAGE.
+ * Prints one table, with each figure's goal and Edge Ticker's ratio to the trivial broadcaster.
+ *
+ *   npm run bench
+ *   BENCH_SECONDS=5 BENCH_MANY=0 BENCH_ONLY=edge,trivial npm run bench      # quicker
+ *   BENCH_THROTTLE_MS=1000 npm run bench   # also a watchlist run with x-throttle-ms (conflation)
+ *
+ * Traffic goes to 127.0.0.1 only; counts and duration are bounded; it stops by itself.
+ */
+import type WebSocket from "ws";
+import { sleep } from "../test/support/stomp";
+import { envNumber, runMain } from "./lib/cli";
+import { percentile, usage } from "./lib/proc";
+import { openClients, Tally } from "./lib/stomp-clients";
+import { edgeTicker, nodeBaseline, trivialBroadcaster, type BenchTick, type Target } from "./lib/targets";
+
+const SUBSCRIBERS = envNumber("BENCH_SUBSCRIBERS", 1_000, 5_000);
+const MANY = envNumber("BENCH_MANY", 10_000, 20_000);
+const SECONDS = envNumber("BENCH_SECONDS", 10, 60);
+const WL_CLIENTS = envNumber("BENCH_WL_CLIENTS", 1_000, 10_000);
+const THROTTLE_MS = envNumber("BENCH_THROTTLE_MS", 0, 60_000);
+const ONLY = (process.env.BENCH_ONLY ?? "edge,trivial,node").split(",");
+/** Long enough without a message for the runtime to hibernate the objects (~10 s), plus margin. */
+const HIBERNATE_WAIT_MS = 15_000;
+const SYMBOL = "HOT";
+const UNIVERSE = Array.from({ length: 100 }, (_, i) => `W${String(i).padStart(3, "0")}`);
+const PER_CLIENT = 20;
+
+/** Client i's watchlist: 20 distinct symbols, spread so every symbol is watched about equally. */
+const watchlist = (i: number) => Array.from({ length: PER_CLIENT }, (_, j) => UNIVERSE[(i * 7 + j * 13) % 100]!);
+
+interface Burst {
+  delivered: number;
+  onTime: number;
+  p50: number;
+  p99: number;
+  cpuUsPerMessage: number;
+  wsMessagesPerSecond: number;
+}
+
+interface Row {
+  label: string;
+  calm?: Burst;
+  hot?: Burst;
+  idleCpuMsPerSecond?: number;
+  kibPerIdleConnection?: number;
+  kibPerIdleConnectionMany?: number;
+  watchlist?: Burst;
+  throttled?: Burst;
+}
+
+/** Publishes `rate` ticks/s of SYMBOL for SECONDS and waits for them to arrive (up to 5 s more). */
+async function burst(target: Target, tally: Tally, rate: number, subscribers: number): Promise<Burst> {
+  const start = Date.now();
+  tally.open(start, start + SECONDS * 1000 + 1000);
+  const before = usage(target.pgid, target.proc);
+  let sent = 0;
+  let failed = 0;
+  let price = 100;
+  while (Date.now() - start < SECONDS * 1000) {
+    const due = start + (sent * 1000) / rate;
+    if (due > Date.now()) await sleep(due - Date.now());
+    price = Math.max(1, price + (Math.random() - 0.5) / 10);
+    sent++;
+    // A failed publish under load is counted, not fatal.
+    target.publish([{ symbol: SYMBOL, price: Number(price.toFixed(2)), ts: Date.now() }]).catch(() => failed++);
+  }
+  const expected = sent * subscribers;
+  for (const deadline = Date.now() + 5_000; tally.frames < expected && Date.now() < deadline; ) await sleep(50);
+  const after = usage(target.pgid, target.proc);
+  const elapsed = (Date.now() - start) / 1000;
+  tally.close();
+  if (failed > 0) console.log(`${target.label}: ${failed} of ${sent} publishes failed`);
+  return summarize(tally, expected, after.cpuUs - before.cpuUs, elapsed);
+}
+
+function summarize(tally: Tally, expected: number, cpuUs: number, seconds: number): Burst {
+  const sorted = [...tally.latencies].sort((a, b) => a - b);
+  return {
+    delivered: tally.frames / expected,
+    onTime: tally.onTime / expected,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    cpuUsPerMessage: cpuUs / Math.max(1, tally.frames),
+    wsMessagesPerSecond: tally.messages / seconds,
+  };
+}
+
+/** Calm and hot on one server. */
+async function fanout(start: () => Promise<Target>, row: Row): Promise<void> {
+  const target = await start();
+  const clients: WebSocket[] = [];
+  const tally = new Tally();
+  try {
+    await target.publish([{ symbol: SYMBOL, price: 100, ts: Date.now() }]); // a price before the first subscriber
+    clients.push(...(await openClients(target.wsUrl, SUBSCRIBERS, () => [SYMBOL], tally)));
+    console.log(`${target.label}: ${SUBSCRIBERS} subscribers of ${SYMBOL}`);
+    await sleep(2_000);
+    row.calm = await burst(target, tally, 10, SUBSCRIBERS);
+    row.hot = await burst(target, tally, 100, SUBSCRIBERS);
+    console.log(`${target.label}: calm and hot done`);
+  } finally {
+    for (const ws of clients) ws.terminate();
+    await target.stop();
+  }
+}
+
+/**
+ * Idle on a fresh server: resident memory per subscribed connection once the objects could
+ * hibernate, at SUBSCRIBERS and at MANY connections, and the server's CPU while nothing ticks.
+ */
+async function idle(start: () => Promise<Target>, row: Row): Promise<void> {
+  const target = await start();
+  const clients: WebSocket[] = [];
+  const tally = new Tally();
+  try {
+    await target.publish([{ symbol: SYMBOL, price: 100, ts: Date.now() }]);
+    await sleep(HIBERNATE_WAIT_MS);
+    const empty = usage(target.pgid, target.proc).rssBytes;
+    for (const [count, field] of [[SUBSCRIBERS, "kibPerIdleConnection"], [MANY, "kibPerIdleConnectionMany"]] as const) {
+      if (count <= clients.length) continue;
+      clients.push(...(await openClients(target.wsUrl, count - clients.length, () => [SYMBOL], tally)));
+      console.log(`${target.label}: ${count} idle connections; waiting ${HIBERNATE_WAIT_MS / 1000} s`);
+      await sleep(HIBERNATE_WAIT_MS);
+      const from = usage(target.pgid, target.proc);
+      await sleep(5_000);
+      const to = usage(target.pgid, target.proc);
+      row[field] = (to.rssBytes - empty) / 1024 / count;
+      row.idleCpuMsPerSecond = (to.cpuUs - from.cpuUs) / 1000 / 5;
+    }
+  } finally {
+    for (const ws of clients) ws.terminate();
+    await target.stop();
+  }
+}
+
+/** Watchlist: one round of ticks a second, from the server's own feed (`feed`) or published by the bench. */
+async function watchlistRun(start: () => Promise<Target>, feed: "own" | "bench", throttleMs = 0): Promise<Burst> {
+  const target = await start();
+  const tally = new Tally();
+  let clients: WebSocket[] = [];
+  let publishing: ReturnType<typeof setInterval> | undefined;
+  try {
+    const round = (): BenchTick[] => {
+      const ts = Date.now();
+      return UNIVERSE.map((symbol) => ({ symbol, price: 100 + Math.random(), ts }));
+    };
+    if (feed === "bench") publishing = setInterval(() => void target.publish(round()).catch(() => undefined), 1_000);
+    const t0 = Date.now();
+    clients = await openClients(target.wsUrl, WL_CLIENTS, watchlist, tally, { throttleMs });
+    console.log(`${target.label}: ${WL_CLIENTS} watchlist clients in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    await sleep(3_000);
+    const from = Date.now();
+    tally.open(from, from + SECONDS * 1000);
+    const before = usage(target.pgid, target.proc);
+    await sleep(SECONDS * 1000);
+    const after = usage(target.pgid, target.proc);
+    await sleep(3_000); // the last rounds' stragglers
+    tally.close();
+    return summarize(tally, tally.rounds.size * WL_CLIENTS * PER_CLIENT, after.cpuUs - before.cpuUs, SECONDS);
+  } finally {
+    if (publishing) clearInterval(publishing);
+    for (const ws of clients) ws.terminate();
+    await target.stop();
+  }
+}
+
+const EDGE_VARS = { TICK_INTERVAL_MS: "3600000", PUBLISH_HOLD_MS: "3600000" };
+const edge = () => edgeTicker("edge-ticker", EDGE_VARS);
+const edgeWatchlist = () => edgeTicker("edge-ticker", { TICK_INTERVAL_MS: "1000", HUB_SHARDS: "8" });
+
+const us = (n: number | undefined) => (n === undefined ? "–" : `${n.toFixed(1)} µs`);
+const ms = (n: number | undefined) => (n === undefined ? "–" : `${n} ms`);
+const pct = (n: number | undefined) => (n === undefined ? "–" : `${(n * 100).toFixed(1)}%`);
+const kib = (n: number | undefined) => (n === undefined ? "–" : `${n.toFixed(1)} KiB`);
+
+function table(rows: Row[]): void {
+  const floor = rows.find((r) => r.label.startsWith("trivial"));
+  const ratio = (row: Row, pick: (r: Row) => number | undefined) => {
+    const a = pick(row);
+    const b = floor && pick(floor);
+    return row === floor || a === undefined || !b ? "" : ` (${(a / b).toFixed(2)}×)`;
+  };
+  const lines: Array<[string, string, (r: Row) => string]> = [
+    ["calm 10/s: p50 / p99", "p99 ≤ 30 ms", (r) => `${ms(r.calm?.p50)} / ${ms(r.calm?.p99)}`],
+    ["calm: CPU per MESSAGE", "≤ 1.2× trivial", (r) => us(r.calm?.cpuUsPerMessage) + ratio(r, (x) => x.calm?.cpuUsPerMessage)],
+    ["hot 100/s: delivered within 1 s", "≥ 99%", (r) => pct(r.hot?.onTime)],
+    ["hot: p50 / p99", "p99 ≤ 250 ms", (r) => `${ms(r.hot?.p50)} / ${ms(r.hot?.p99)}`],
+    ["hot: CPU per MESSAGE", "≤ 1.2× trivial", (r) => us(r.hot?.cpuUsPerMessage) + ratio(r, (x) => x.hot?.cpuUsPerMessage)],
+    ["hot: WebSocket messages/s", "", (r) => (r.hot ? r.hot.wsMessagesPerSecond.toFixed(0) : "–")],
+    [`watchlist ${WL_CLIENTS}×20/100: delivered`, "100%", (r) => pct(r.watchlist?.delivered)],
+    ["watchlist: p50 / p99", "p99 ≤ 100 ms", (r) => `${ms(r.watchlist?.p50)} / ${ms(r.watchlist?.p99)}`],
+    ["watchlist: CPU per MESSAGE", "≤ 10 µs", (r) => us(r.watchlist?.cpuUsPerMessage) + ratio(r, (x) => x.watchlist?.cpuUsPerMessage)],
+    [`RSS per idle connection, ${SUBSCRIBERS}`, "≤ 30 KiB", (r) => kib(r.kibPerIdleConnection)],
+    [`RSS per idle connection, ${MANY}`, "≤ 30 KiB", (r) => kib(r.kibPerIdleConnectionMany)],
+    [`idle (no ticks), ${Math.max(SUBSCRIBERS, MANY)} connected: server CPU`, "~0", (r) => (r.idleCpuMsPerSecond === undefined ? "–" : `${r.idleCpuMsPerSecond.toFixed(1)} ms/s`)],
+  ];
+  if (rows.some((r) => r.throttled)) {
+    lines.push(["watchlist x-throttle-ms: WS messages/s", "", (r) => (r.throttled ? r.throttled.wsMessagesPerSecond.toFixed(0) : "–")]);
+  }
+  console.log(`\n${SUBSCRIBERS} subscribers of one symbol for ${SECONDS} s per rate; server CPU from /proc (utime+stime), per delivered MESSAGE\n`);
+  console.log(`| | goal | ${rows.map((r) => r.label).join(" | ")} |`);
+  console.log(`|---|---|${rows.map(() => "---").join("|")}|`);
+  for (const [name, goal, cell] of lines) console.log(`| ${name} | ${goal} | ${rows.map(cell).join(" | ")} |`);
+}
+
+async function main(): Promise<void> {
+  const rows: Row[] = [];
+  const runs: Array<[string, () => Promise<Target>, () => Promise<Target>, "own" | "bench"]> = [
+    ["edge-ticker", edge, edgeWatchlist, "own"],
+    ["trivial DO broadcaster", trivialBroadcaster(false), trivialBroadcaster(false), "bench"],
+    ["trivial DO broadcaster, compressed", trivialBroadcaster(true), trivialBroadcaster(true), "bench"],
+    ["node ws", nodeBaseline, nodeBaseline, "bench"],
+  ];
+  for (const [name, startFanout, startWatchlist, feed] of runs) {
+    if (!ONLY.some((o) => name.startsWith(o))) continue;
+    const row: Row = { label: name };
+    await fanout(startFanout, row);
+    await idle(startFanout, row);
+    if (WL_CLIENTS > 0) row.watchlist = await watchlistRun(startWatchlist, feed);
+    if (THROTTLE_MS > 0 && name === "edge") row.throttled = await watchlistRun(startWatchlist, feed, THROTTLE_MS);
+    rows.push(row);
+  }
+  table(rows);
+}
+
+runMain(main);
