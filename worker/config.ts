@@ -36,7 +36,7 @@ export interface Config {
   hubShards: number;
   /** A hub at this many connections refuses new ones (routing tries the next shard). */
   hubMaxConnections: number;
-  /** How long a hub gathers MESSAGE frames per connection before one write (0: same turn only). */
+  /** Least time between two writes to a connection while frames come faster (0: every turn writes). */
   hubFlushMs: number;
   /** Most deliveries any object makes per tick; more holders than this get relays in between. */
   fanoutDegree: number;
@@ -111,7 +111,7 @@ export function readConfig(env: Env): Config {
     hubShards: int(env, "HUB_SHARDS", 4, 1, 1024),
     // Below the runtime's 32,768 hibernatable sockets per object, with room for CPU per send.
     hubMaxConnections: int(env, "HUB_MAX_CONNECTIONS", 10_000, 1, 32_768),
-    hubFlushMs: int(env, "HUB_FLUSH_MS", 5, 0, 1_000),
+    hubFlushMs: int(env, "HUB_FLUSH_MS", 20, 0, 1_000),
     fanoutDegree: int(env, "FANOUT_DEGREE", 32, 2, 1_000),
     schedulerShards: int(env, "SCHEDULER_SHARDS", 1, 1, 256),
     interestDebounceMs: int(env, "INTEREST_DEBOUNCE_MS", 250, 0, 10_000),

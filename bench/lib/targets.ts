@@ -84,7 +84,7 @@ async function fixture(label: string, script: string, proc: string, args: string
 
 /** The least a Durable Object broadcaster can do, on bare workerd: the runtime's floor (with or without permessage-deflate). */
 export const trivialBroadcaster = (compression: boolean) => () =>
-  fixture(`trivial DO broadcaster${compression ? ", compressed" : ""}`, "trivial-broadcaster.mjs", "workerd", [compression ? "on" : "off"]);
+  fixture(`trivial DO broadcaster${compression ? ", permessage-deflate" : ""}`, "trivial-broadcaster.mjs", "workerd", [compression ? "on" : "off"]);
 
 /** A plain Node `ws` broadcast with no runtime. */
 export const nodeBaseline = () => fixture("node ws", "ws-baseline.mjs", "node");

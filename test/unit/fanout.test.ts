@@ -137,6 +137,24 @@ describe("Connection write path", () => {
     expect(b.writes).toEqual([["M1\0", "M2\0", "M3\0"]]);
   });
 
+  it("writes a calm stream at once and spaces a fast one: at most one write per connection per spacing, nothing lost", async () => {
+    const batcher = new WriteBatcher(40);
+    const { conn, writes } = connection("stomp-socket", batcher);
+    conn.queue("T1\0");
+    await Promise.resolve();
+    expect(writes).toEqual([["T1\0"]]); // the first at the end of the turn
+    conn.queue("T2\0");
+    await new Promise((r) => setTimeout(r, 10));
+    conn.queue("T3\0");
+    expect(writes).toEqual([["T1\0"]]); // 10 ms after a write: held back
+    await new Promise((r) => setTimeout(r, 50));
+    expect(writes).toEqual([["T1\0"], ["T2\0", "T3\0"]]);
+    await new Promise((r) => setTimeout(r, 60));
+    conn.queue("T4\0"); // calm again: written in the same turn
+    await Promise.resolve();
+    expect(writes).toEqual([["T1\0"], ["T2\0", "T3\0"], ["T4\0"]]);
+  });
+
   it("sends a control frame at once, after what was queued before it", () => {
     const { conn, writes } = connection("stomp-socket");
     conn.queue("MESSAGE\0");

@@ -4,28 +4,34 @@ export interface Flushable {
 }
 
 /**
- * Gathers the connections that have queued MESSAGE frames and flushes each once, after
- * `delayMs` (or at the end of the current turn when 0). Deliveries of many symbols that
- * arrive close together (one feed round) thus leave as one write per connection. A
- * connection holding a conflated MESSAGE back asks to be flushed again at a given time:
- * one timer serves the whole hub, and none is left once nothing is held back, so an
- * idle hub still hibernates.
+ * Gathers the connections that have queued MESSAGE frames and flushes each once per run.
+ * A run happens at the end of the current turn, so everything one delivery brought (a
+ * feed round's symbols) leaves as one write per connection and a calm stream waits for
+ * nothing. When frames come faster than `spacingMs` (a symbol at 100 ticks/s), a run
+ * waits until `spacingMs` after the last one: they share writes, at most one per
+ * connection per `spacingMs`, which bounds both the added latency and the sends per
+ * second (each send costs the runtime more than the frames in it). A connection holding a
+ * conflated MESSAGE back asks to be flushed again at a given time: one timer serves the
+ * whole hub, and none is left once nothing is held back, so an idle hub still hibernates.
  */
 export class WriteBatcher {
   private readonly dirty = new Set<Flushable>();
   private readonly later = new Map<Flushable, number>();
   private armed = false;
+  /** When the last run wrote anything. */
+  private lastRun = Number.NEGATIVE_INFINITY;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private timerAt = Number.POSITIVE_INFINITY;
 
-  constructor(private readonly delayMs: number) {}
+  constructor(private readonly spacingMs: number) {}
 
   mark(target: Flushable): void {
     this.dirty.add(target);
     if (this.armed) return;
     this.armed = true;
-    if (this.delayMs === 0) queueMicrotask(this.run);
-    else setTimeout(this.run, this.delayMs);
+    const wait = this.lastRun + this.spacingMs - Date.now();
+    if (wait <= 0) queueMicrotask(this.run);
+    else setTimeout(this.run, wait);
   }
 
   /** Flushes `target` again at `at` (epoch ms), unless it asks for an earlier time. */
@@ -44,6 +50,7 @@ export class WriteBatcher {
     this.armed = false;
     const targets = [...this.dirty];
     this.dirty.clear();
+    if (targets.length > 0) this.lastRun = Date.now();
     for (const t of targets) t.flush();
   };
 

@@ -15,8 +15,8 @@ import { deliverTo } from "./fanout";
 import { sourceStub } from "./stubs";
 import type { Ingested } from "./symbol-source";
 
-/** Sources handed their results at once per round; more wait for the next slice. */
-const INGEST_CONCURRENCY = 64;
+/** Sources handed their results at once per round (each answers once its tick is stored: slices add their waits up); more wait for the next slice. */
+const INGEST_CONCURRENCY = 256;
 /** How long a cold symbol's first quote may wait for the request budget. */
 const FIRST_QUOTE_WAIT_MS = 5_000;
 /** How long a symbol the provider does not know is answered from memory. */
