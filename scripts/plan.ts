@@ -18,8 +18,9 @@ const { values } = parseArgs({
     regions: { type: "string", default: "6" },
     "hub-connections": { type: "string", default: "10000" },
     degree: { type: "string", default: "32" },
-    // Measured on a 2-core machine (npm run bench, bare workerd): server CPU per MESSAGE frame delivered.
-    "us-per-frame": { type: "string", default: "20" },
+    "scheduler-shards": { type: "string", default: "1" },
+    // Measured on a 2-core machine (npm run bench, bare workerd, watchlist): server CPU per MESSAGE frame delivered.
+    "us-per-frame": { type: "string", default: "5" },
     // Share of one core a hub may use for fan-out (headroom for subscribes, bursts and GC).
     "hub-cpu": { type: "string", default: "0.5" },
   },
@@ -36,6 +37,7 @@ const K = Math.min(num("per-viewer"), S);
 const T = num("tick-ms") / 1000;
 const R = num("regions");
 const D = num("degree");
+const G = num("scheduler-shards");
 const usPerFrame = num("us-per-frame");
 
 // Cloudflare list prices and limits (Workers Paid; developers.cloudflare.com, durable-objects/platform/pricing and limits).
@@ -63,14 +65,17 @@ const viewersPerHub = V / H;
 // A symbol is held by every hub with at least one of its subscribers (uniform popularity).
 const subsPerSymbol = (V * K) / S;
 const holdersPerSymbol = Math.round(H * (1 - Math.pow(1 - K / S, viewersPerHub)));
-const shape = treeShape(buildFanoutTree("X", Array.from({ length: holdersPerSymbol }, (_, i) => `h${i}`), D));
 const symbolsPerHub = Math.min(S, S * (1 - Math.pow(1 - K / S, viewersPerHub)));
+// A scheduler shard's round goes to every hub holding any of its symbols, through relays past the degree.
+const symbolsPerShard = S / G;
+const hubsPerShard = Math.round(H * (1 - Math.pow(1 - holdersPerSymbol / H, symbolsPerShard)));
+const round = treeShape(buildFanoutTree("round", Array.from({ length: hubsPerShard }, (_, i) => `h${i}`), D));
 
-// Per tick of one symbol: scheduler → source (1), source → children, relays → children.
-const callsPerSymbolTick = 1 + shape.relays + shape.hubs;
-const requestsPerMonth = S * callsPerSymbolTick * ticksPerMonth;
-// Sources, relays and hubs that receive a tick every second never sit idle long enough to hibernate.
-const activeObjects = S + S * shape.relays + H;
+// Per round: scheduler → each source (1 ingest per symbol), then per shard one delivery per hub and relay.
+const callsPerRound = S + G * (round.hubs + round.relays);
+const requestsPerMonth = callsPerRound * ticksPerMonth;
+// Sources, schedulers, round relays and hubs that hear of every round never sit idle long enough to hibernate.
+const activeObjects = S + G * (1 + round.relays) + H;
 const gbSeconds = activeObjects * PRICE.objectGb * SECONDS_PER_MONTH;
 // Each tick: one row into the history ring in the source's SQLite (the ring is trimmed every 32 ticks).
 const rowsWritten = S * (1 + 1 / 32) * ticksPerMonth;
@@ -87,15 +92,15 @@ const ok = (value: number, limit: number) => (value <= limit ? `ok (${fmt((value
 const hubFramesPerSecond = (viewersPerHub * K) / T;
 const hubCpuShare = (hubFramesPerSecond * usPerFrame) / 1e6;
 console.log(`Plan: ${fmt(V)} viewers × ${K} of ${fmt(S)} symbols, a tick per symbol every ${fmt(T * 1000)} ms, ${R} regions, fan-out degree ${D}`);
-console.log(`Measured cost: ${usPerFrame} µs of CPU per MESSAGE frame at a hub (frames of one tick round share one send per connection)\n`);
+console.log(`Measured cost: ${usPerFrame} µs of CPU per MESSAGE frame at a hub (a round's frames share one send per connection)\n`);
 console.log("| level | objects | per object, each tick round | stays under |");
 console.log("|---|---|---|---|");
-console.log(`| feed scheduler | 1 per SCHEDULER_SHARDS | ${fmt(S)} ingest calls per round | ~1,000 req/s per object: ${ok(S / T, LIMIT.requestsPerSecond)} → raise SCHEDULER_SHARDS past that |`);
-console.log(`| symbol sources | ${fmt(S)} | 1 ingest in, ${fmt(Math.min(shape.hubs, D))} delivery calls out | ${D} calls per tick by construction |`);
-console.log(`| relays | ${fmt(S * shape.relays)} (${fmt(shape.relays)} per symbol, ${shape.depth - 1} level(s)) | 1 call in, ≤ ${D} calls out | ${D} calls per tick by construction |`);
-console.log(`| connection hubs | ${fmt(H)} (${fmt(hubsPerRegion)} per region) | ${fmt(symbolsPerHub)} deliveries in, ${fmt(viewersPerHub)} WebSocket sends out, ${fmt(viewersPerHub * K)} frames | sockets ${ok(viewersPerHub, LIMIT.socketsPerObject)}; requests ${ok(symbolsPerHub / T, LIMIT.requestsPerSecond)}; CPU ${fmt(hubCpuShare * 100, 0)}% of a core (capacity set by --hub-cpu) |`);
+console.log(`| feed schedulers | ${fmt(G)} (--scheduler-shards) | ${fmt(symbolsPerShard)} ingest calls, then ${fmt(Math.min(round.hubs + round.relays, D))} round deliveries | ~1,000 req/s per object: ${ok((symbolsPerShard + Math.min(round.hubs + round.relays, D)) / T, LIMIT.requestsPerSecond)} → raise SCHEDULER_SHARDS past that |`);
+console.log(`| symbol sources | ${fmt(S)} | 1 ingest in (the tick is stored and handed back) | — |`);
+console.log(`| round relays | ${fmt(G * round.relays)} (${fmt(round.relays)} per shard, ${round.depth - 1} level(s)) | 1 call in, ≤ ${D} calls out | ${D} calls per round by construction |`);
+console.log(`| connection hubs | ${fmt(H)} (${fmt(hubsPerRegion)} per region) | ${fmt(G)} round deliver${G === 1 ? "y" : "ies"} in (${fmt(symbolsPerHub)} symbols), ${fmt(viewersPerHub)} WebSocket sends out, ${fmt(viewersPerHub * K)} frames | sockets ${ok(viewersPerHub, LIMIT.socketsPerObject)}; CPU ${fmt(hubCpuShare * 100, 0)}% of a core (capacity set by --hub-cpu) |`);
 console.log("");
-console.log(`Per symbol: ${fmt(subsPerSymbol)} subscriptions on ${fmt(holdersPerSymbol)} hubs, tree depth ${shape.depth} (source → ${shape.depth > 1 ? "relays → " : ""}hubs).`);
+console.log(`Per symbol: ${fmt(subsPerSymbol)} subscriptions on ${fmt(holdersPerSymbol)} hubs. Per round and shard: one delivery to each of ${fmt(hubsPerShard)} hubs, tree depth ${round.depth} (scheduler → ${round.depth > 1 ? "relays → " : ""}hubs).`);
 console.log(`Per hub: ${fmt(viewersPerHub)} connections (CPU allows ${fmt(cpuBoundConnections)}, HUB_MAX_CONNECTIONS ${fmt(num("hub-connections"))}).`);
 console.log("");
 console.log("| monthly, list prices | quantity | USD |");

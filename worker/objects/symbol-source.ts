@@ -177,6 +177,7 @@ export class SymbolSource extends DurableObject<Env> {
     if (updateIntervalMs > 0) this.updateIntervalMs = updateIntervalMs;
     const now = Date.now();
     const frames: StreamFrame[] = [];
+    // No await until it is reset: a publish cannot slip its frames into the round.
     this.roundFrames = frames;
     try {
       // Published ticks are authoritative: the feed stays quiet for the symbol while they flow.

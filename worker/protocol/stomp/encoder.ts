@@ -2,12 +2,13 @@ import { escapesHeaders, type StompVersion } from "./frame";
 import { escapeHeader } from "./escape";
 
 const utf8 = new TextEncoder();
+const ASCII = /^[\x00-\x7f]*$/;
 
 export type HeaderList = ReadonlyArray<readonly [string, string | number]>;
 
-/** UTF-8 length of a string: what `content-length` counts. */
+/** UTF-8 length of a string: what `content-length` counts (every tick body is ASCII: no encoding for those). */
 export function byteLength(text: string): number {
-  return utf8.encode(text).length;
+  return ASCII.test(text) ? text.length : utf8.encode(text).length;
 }
 
 /**
