@@ -46,7 +46,7 @@ describe("fan-out tree", () => {
 });
 
 describe("DeliveryQueues", () => {
-  it("keeps one call in flight per child, in order, and batches what arrives meanwhile", async () => {
+  it("keeps one call in flight per child, in order, and batches what is pushed in one turn or arrives meanwhile", async () => {
     const calls: Array<[string, number[]]> = [];
     const release: Array<() => void> = [];
     const q = new DeliveryQueues<string, number>(
@@ -59,11 +59,16 @@ describe("DeliveryQueues", () => {
     q.push("a", 1);
     q.push("b", 1);
     q.push("a", 2);
+    expect(calls).toEqual([]); // sent at the end of the turn
+    await Promise.resolve();
+    expect(calls).toEqual([["a", [1, 2]], ["b", [1]]]);
     q.push("a", 3);
-    expect(calls).toEqual([["a", [1]], ["b", [1]]]);
+    q.push("a", 4);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(calls).toHaveLength(2); // a's first call is still in flight
     release.shift()!();
     await new Promise((r) => setTimeout(r, 0));
-    expect(calls).toEqual([["a", [1]], ["b", [1]], ["a", [2, 3]]]);
+    expect(calls).toEqual([["a", [1, 2]], ["b", [1]], ["a", [3, 4]]]);
     for (const r of release.splice(0)) r();
     await new Promise((r) => setTimeout(r, 0));
     release.shift()?.();
@@ -81,6 +86,7 @@ describe("DeliveryQueues", () => {
       },
     );
     q.push("a", 1);
+    await Promise.resolve(); // the first call is under way
     q.push("a", 2);
     await q.idle();
     expect(seen).toEqual([[1], [2]]);

@@ -1,9 +1,10 @@
 /**
  * Ordered, batching delivery to many children (a source's or relay's hubs and relays).
- * Each child has one delivery in flight at most; items pushed meanwhile wait and go
- * together in the next call. So a child always receives items in push order, and when
- * items arrive faster than a child takes them they coalesce into fewer, larger calls
- * instead of piling up concurrent ones. Pure: `send` does the I/O.
+ * Each child has one delivery in flight at most; items pushed in the same turn, and
+ * items pushed while a call is in flight, go together in one call. So a child always
+ * receives items in push order, a feed round pushed frame by frame leaves as one call,
+ * and when items arrive faster than a child takes them they coalesce into fewer, larger
+ * calls instead of piling up concurrent ones. Pure: `send` does the I/O.
  */
 export class DeliveryQueues<Target, Item> {
   private readonly queues = new Map<string, { target: Target; items: Item[]; busy: boolean }>();
@@ -22,7 +23,9 @@ export class DeliveryQueues<Target, Item> {
     if (!queue) this.queues.set(key, (queue = { target, items: [], busy: false }));
     queue.target = target;
     queue.items.push(item);
-    if (!queue.busy) void this.pump(key);
+    if (queue.busy) return;
+    queue.busy = true;
+    queueMicrotask(() => void this.pump(key));
   }
 
   /** Children with a delivery in flight or waiting. */
@@ -38,7 +41,6 @@ export class DeliveryQueues<Target, Item> {
 
   private async pump(key: string): Promise<void> {
     const queue = this.queues.get(key)!;
-    queue.busy = true;
     while (queue.items.length > 0) {
       const batch = queue.items.splice(0, this.maxBatch);
       // A failed call is the sender's to report; the next one goes on (receivers fill gaps).
