@@ -51,6 +51,9 @@ interface Burst {
 }
 
 interface Row {
+  /** BENCH_ONLY's name for the server. */
+  key: string;
+  /** The server's own label (set once it ran). */
   label: string;
   calm?: Burst;
   hot?: Burst;
@@ -101,6 +104,7 @@ function summarize(tally: Tally, expected: number, cpuUs: number, seconds: numbe
 /** Calm and hot on one server. */
 async function fanout(start: () => Promise<Target>, row: Row): Promise<void> {
   const target = await start();
+  row.label = target.label;
   const clients: WebSocket[] = [];
   const tally = new Tally();
   try {
@@ -187,7 +191,7 @@ const pct = (n: number | undefined) => (n === undefined ? "–" : `${(n * 100).t
 const kib = (n: number | undefined) => (n === undefined ? "–" : `${n.toFixed(1)} KiB`);
 
 function table(rows: Row[]): void {
-  const floor = rows.find((r) => r.label.startsWith("trivial"));
+  const floor = rows.find((r) => r.key === "trivial");
   const ratio = (row: Row, pick: (r: Row) => number | undefined) => {
     const a = pick(row);
     const b = floor && pick(floor);
@@ -218,15 +222,15 @@ function table(rows: Row[]): void {
 
 async function main(): Promise<void> {
   const rows: Row[] = [];
-  const runs: Array<[string, string, () => Promise<Target>, () => Promise<Target>, "own" | "bench"]> = [
-    ["edge", "edge-ticker", edge, edgeWatchlist, "own"],
-    ["trivial", "trivial DO broadcaster", trivialBroadcaster(false), trivialBroadcaster(false), "bench"],
-    ["deflate", "trivial DO broadcaster, permessage-deflate", trivialBroadcaster(true), trivialBroadcaster(true), "bench"],
-    ["node", "node ws", nodeBaseline, nodeBaseline, "bench"],
+  const runs: Array<[string, () => Promise<Target>, () => Promise<Target>, "own" | "bench"]> = [
+    ["edge", edge, edgeWatchlist, "own"],
+    ["trivial", trivialBroadcaster(false), trivialBroadcaster(false), "bench"],
+    ["deflate", trivialBroadcaster(true), trivialBroadcaster(true), "bench"],
+    ["node", nodeBaseline, nodeBaseline, "bench"],
   ];
-  for (const [key, name, startFanout, startWatchlist, feed] of runs) {
+  for (const [key, startFanout, startWatchlist, feed] of runs) {
     if (!ONLY.includes(key)) continue;
-    const row: Row = { label: name };
+    const row: Row = { key, label: key };
     await fanout(startFanout, row);
     await idle(startFanout, row);
     if (WL_CLIENTS > 0) row.watchlist = await watchlistRun(startWatchlist, feed);

@@ -246,14 +246,16 @@ export class FeedScheduler extends DurableObject<Env> {
    */
   private async deliver(node: FanoutNode, items: RoundFrame[]): Promise<void> {
     const idle = await deliverTo(this.env, items.map((i) => i.frame), node);
-    const bySymbol = new Map<string, string[]>();
+    const byKey = new Map<string, string[]>();
     for (const { hub, key } of idle) {
-      const symbol = streamOfKey(key).symbol;
-      bySymbol.set(symbol, [...(bySymbol.get(symbol) ?? []), hub]);
+      const hubs = byKey.get(key);
+      if (hubs) hubs.push(hub);
+      else byKey.set(key, [hub]);
     }
     await Promise.all(
-      [...bySymbol].map(([symbol, hubs]) => {
-        const version = Math.min(...items.filter((i) => i.frame.key === `ticker.${symbol}`).map((i) => i.version));
+      [...byKey].map(([key, hubs]) => {
+        const { symbol } = streamOfKey(key);
+        const version = Math.min(...items.filter((i) => i.frame.key === key).map((i) => i.version));
         return sourceStub(this.env, symbol)
           .dropIdle(hubs, version)
           .catch((err: unknown) => log("drop_idle_failed", { symbol, error: String(err) }));
