@@ -24,11 +24,14 @@ beforeAll(async () => {
       ALLOWED_ORIGINS: `${ALLOWED},https://*.example.com`,
       INBOUND_MESSAGES_PER_SECOND: "20",
       MAX_SUBSCRIPTIONS: "10",
+      SOCKJS_COOKIE_NEEDED: "true",
     },
   });
 });
 afterAll(async () => srv?.stop());
 
+/** The cookie pair a response sets, for sending back (sessions are bound to it: SOCKJS_COOKIE_NEEDED). */
+const cookieOf = (res: Response) => (res.headers.get("set-cookie") ?? "").split(";")[0]!;
 const post = (url: string, body: string, headers: Record<string, string> = {}) => fetch(url, { method: "POST", body, headers });
 
 /** The bystander's ticks kept coming (`more` after what it had), in order, with no error; then it leaves. */
@@ -41,18 +44,35 @@ async function expectUndisturbed(bystander: Connected, watched: Collector, more:
 }
 
 describe("SockJS sessions belong to whoever opened them", () => {
-  it("answers another origin's send or receive on a live session like an unknown session", async () => {
+  it("answers another origin's, or a cookie-less, send or receive on a live session like an unknown session", async () => {
     const base = `${srv.url}/sockjs/000/victim1`;
-    const owner = { Origin: ALLOWED };
-    expect(await (await post(`${base}/xhr`, "", owner)).text()).toBe("o\n");
+    const opened = await post(`${base}/xhr`, "", { Origin: ALLOWED });
+    expect(await opened.text()).toBe("o\n");
+    // cookie_needed: the server issues the session's cookie (not the reference servers' "dummy").
+    const setCookie = opened.headers.get("set-cookie") ?? "";
+    expect(setCookie).toMatch(/^JSESSIONID=[A-Za-z0-9_-]{22}; path=\/; HttpOnly$/);
+    const owner = { Origin: ALLOWED, Cookie: cookieOf(opened) };
     expect((await post(`${base}/xhr_send`, JSON.stringify(["CONNECT\naccept-version:1.2\n\n\0"]), owner)).status).toBe(204);
-    // Another allowed site that learned the id can neither write into the session nor read it.
-    const intruder = { Origin: OTHER_ALLOWED };
-    const send = await post(`${base}/xhr_send`, JSON.stringify(["SUBSCRIBE\nid:x\ndestination:/topic/ticker.AAPL\n\n\0"]), intruder);
-    expect(send.status).toBe(404);
-    expect(await send.text()).toBe("Session not found.");
-    expect((await post(`${base}/xhr`, "", intruder)).status).toBe(404);
+    // Whoever learned the id is refused: the same page without the cookie, with a cookie of
+    // its own, or another allowed site with the cookie too.
+    const subscribe = JSON.stringify(["SUBSCRIBE\nid:x\ndestination:/topic/ticker.AAPL\n\n\0"]);
+    for (const intruder of [{ Origin: ALLOWED }, { Origin: ALLOWED, Cookie: "JSESSIONID=guess" }, { ...owner, Origin: OTHER_ALLOWED }]) {
+      const send = await post(`${base}/xhr_send`, subscribe, intruder);
+      expect(send.status).toBe(404);
+      expect(await send.text()).toBe("Session not found.");
+      expect((await post(`${base}/xhr`, "", intruder)).status).toBe(404);
+    }
     // The owner's session is untouched: its CONNECTED is still waiting for it.
+    expect(await (await post(`${base}/xhr`, "", owner)).text()).toMatch(/^a\["CONNECTED\\n/);
+  });
+
+  it("binds a session to the JSESSIONID the client already has", async () => {
+    const base = `${srv.url}/sockjs/000/victim2`;
+    const owner = { Origin: ALLOWED, Cookie: "theme=dark; JSESSIONID=app-session.1" };
+    const opened = await post(`${base}/xhr`, "", owner);
+    expect(cookieOf(opened)).toBe("JSESSIONID=app-session.1");
+    expect((await post(`${base}/xhr_send`, JSON.stringify(["CONNECT\naccept-version:1.2\n\n\0"]), owner)).status).toBe(204);
+    expect((await post(`${base}/xhr_send`, JSON.stringify(["\n"]), { Origin: ALLOWED, Cookie: "JSESSIONID=app-session.2" })).status).toBe(404);
     expect(await (await post(`${base}/xhr`, "", owner)).text()).toMatch(/^a\["CONNECTED\\n/);
   });
 });
@@ -101,12 +121,14 @@ describe("inbound floods", () => {
 describe("oversized bodies", () => {
   it("answers a 2 MiB xhr_send with 413 and leaves the next request on the same connection unharmed", async () => {
     const base = `${srv.url}/sockjs/000/big1`;
-    expect(await (await post(`${base}/xhr`, "", { Origin: ALLOWED })).text()).toBe("o\n");
+    const opened = await post(`${base}/xhr`, "", { Origin: ALLOWED });
+    expect(await opened.text()).toBe("o\n");
+    const cookie = cookieOf(opened);
     // Raw HTTP/1.1 keep-alive: the oversized request, then a normal one on the same socket.
     const agentless = (path: string, body: string) =>
       new Promise<{ status: number; ms: number }>((resolve, reject) => {
         const t = Date.now();
-        const req = httpRequest(`${srv.url}${path}`, { method: "POST", headers: { Origin: ALLOWED, "Content-Type": "text/plain" } }, (res) => {
+        const req = httpRequest(`${srv.url}${path}`, { method: "POST", headers: { Origin: ALLOWED, Cookie: cookie, "Content-Type": "text/plain" } }, (res) => {
           res.resume();
           res.on("end", () => resolve({ status: res.statusCode!, ms: Date.now() - t }));
         });

@@ -10,6 +10,9 @@ const OBJECT_ORIGIN = "https://hub.internal";
 /** Set on a hub's answer when it is full: the worker tries the next hub. */
 export const HUB_FULL_HEADER = "X-Hub-Full";
 
+/** The scheme the client used, set by the worker (the object only sees OBJECT_ORIGIN). */
+export const FORWARDED_PROTO = "X-Edge-Ticker-Proto";
+
 export type ForwardedRoute = Extract<SockJSRoute, { kind: "raw-websocket" | "session" }>;
 
 /** `/ws` and SockJS `/websocket` are the same thing to a hub: plain STOMP over a WebSocket. */
@@ -17,8 +20,11 @@ export const RAW_WEBSOCKET: ForwardedRoute = { kind: "raw-websocket" };
 
 export function forwardRequest(request: Request, route: ForwardedRoute, body?: ArrayBuffer): Request {
   const path = route.kind === "session" ? `/${route.transport}/${route.sessionId}` : "/websocket";
-  const url = `${OBJECT_ORIGIN}${path}${new URL(request.url).search}`;
-  return body === undefined ? new Request(url, request) : new Request(url, { method: request.method, headers: request.headers, body });
+  const original = new URL(request.url);
+  const url = `${OBJECT_ORIGIN}${path}${original.search}`;
+  const forwarded = body === undefined ? new Request(url, request) : new Request(url, { method: request.method, headers: request.headers, body });
+  forwarded.headers.set(FORWARDED_PROTO, original.protocol.slice(0, -1));
+  return forwarded;
 }
 
 /** The route of a forwarded request; undefined for anything else. */

@@ -1,4 +1,5 @@
 import type { SockJSOptions } from "../../config";
+import { FORWARDED_PROTO } from "./forwarding";
 
 /** Response headers the SockJS spec requires, by purpose. */
 
@@ -54,19 +55,27 @@ export function preflight(request: Request, methods: readonly string[]): Respons
   });
 }
 
+/** The JSESSIONID the client sent, if any. */
+export function clientSessionCookie(request: Request): string | undefined {
+  return /(?:^|;\s*)JSESSIONID=([A-Za-z0-9._~-]{1,128})(?:;|$)/.exec(request.headers.get("Cookie") ?? "")?.[1];
+}
+
 /**
- * With cookie_needed, every session response sets JSESSIONID (echoing the client's
- * own, or "dummy") so cookie-based sticky load balancers keep the session together.
+ * With cookie_needed, every session response sets JSESSIONID so cookie-based sticky load
+ * balancers keep the session together: the value given (a bound session's), else the
+ * client's own, else "dummy" as the reference servers do. A server-issued value over
+ * HTTPS is `SameSite=None; Secure` so pages on other sites (the widget) send it back.
  */
-export function sessionCookie(request: Request, options: SockJSOptions): Record<string, string> {
+export function sessionCookie(request: Request, options: SockJSOptions, issued?: string): Record<string, string> {
   if (!options.cookieNeeded) return {};
-  const sent = /(?:^|;\s*)JSESSIONID=([A-Za-z0-9._~-]{1,128})(?:;|$)/.exec(request.headers.get("Cookie") ?? "")?.[1];
-  return { "Set-Cookie": `JSESSIONID=${sent ?? "dummy"}; path=/` };
+  if (issued === undefined) return { "Set-Cookie": `JSESSIONID=${clientSessionCookie(request) ?? "dummy"}; path=/` };
+  const crossSite = request.headers.get(FORWARDED_PROTO) === "https" ? "; SameSite=None; Secure" : "";
+  return { "Set-Cookie": `JSESSIONID=${issued}; path=/; HttpOnly${crossSite}` };
 }
 
 /** Headers shared by every session response: CORS, no caching, the cookie. */
-export function sessionHeaders(request: Request, options: SockJSOptions, contentType: string): Record<string, string> {
-  return { "Content-Type": contentType, ...NO_CACHE, ...corsHeaders(request), ...sessionCookie(request, options) };
+export function sessionHeaders(request: Request, options: SockJSOptions, contentType: string, issuedCookie?: string): Record<string, string> {
+  return { "Content-Type": contentType, ...NO_CACHE, ...corsHeaders(request), ...sessionCookie(request, options, issuedCookie) };
 }
 
 /** A plain-text SockJS error (`Payload expected.`, `"callback" parameter required`, ...). */

@@ -1,7 +1,7 @@
 import type { SockJSOptions } from "../../config";
 import { decodeSendPayload, PayloadError } from "../../protocol/sockjs/frames";
 import { callbackProblem, receiverFraming, type ReceiverTransport } from "../../protocol/sockjs/receiver-framing";
-import { refererOrigin, sessionHeaders, sockjsError } from "./headers";
+import { clientSessionCookie, refererOrigin, sessionHeaders, sockjsError } from "./headers";
 import type { OpenSession } from "./channel";
 import { HttpSession } from "./http-session";
 import { openReceiver } from "./receiver";
@@ -15,16 +15,18 @@ const MAX_SEND_BYTES = 1_048_576;
  */
 export class SessionServer {
   private readonly sessions = new Map<string, HttpSession>();
-  /** Who opened each session (Origin and client address), when sessions are bound. */
-  private readonly owners = new Map<string, string>();
+  /** Who opened each session, when sessions are bound. */
+  private readonly owners = new Map<string, Owner>();
 
   constructor(
     private readonly options: SockJSOptions,
     private readonly openSession: OpenSession,
     /**
      * Session ids are chosen by clients and can leak (logs, proxies): a bound session
-     * answers only requests from the Origin and address that opened it; any other gets
-     * the same 404 as an unknown session, so nothing is revealed.
+     * answers only requests from the Origin and address that opened it, and with
+     * cookie_needed only those carrying the JSESSIONID it was opened with (the client's, or
+     * one issued then); any other gets the same 404 as an unknown session, so nothing is
+     * revealed.
      */
     private readonly bindSessions = false,
   ) {}
@@ -43,9 +45,14 @@ export class SessionServer {
     const body = await readBody(request);
     if (body === undefined) return sockjsError(413, "Payload too large.", sessionHeaders(request, this.options, "text/plain; charset=UTF-8"));
     const owner = this.owners.get(sessionId);
-    if (owner !== undefined && owner !== ownerOf(request)) return sockjsError(404, "Session not found.");
+    if (owner !== undefined && !isOwner(owner, request)) return sockjsError(404, "Session not found.");
     if (transport === "xhr_send" || transport === "jsonp_send") return this.send(request, body, sessionId, transport);
     return this.receive(request, sessionId, transport);
+  }
+
+  private ownerOf(request: Request): Owner {
+    const page = pageOf(request);
+    return this.options.cookieNeeded ? { page, cookie: clientSessionCookie(request) ?? issueCookie() } : { page };
   }
 
   private receive(request: Request, sessionId: string, transport: ReceiverTransport): Promise<Response> | Response {
@@ -55,9 +62,11 @@ export class SessionServer {
       const problem = callbackProblem(callback);
       if (problem) return sockjsError(500, problem);
     }
-    const framing = receiverFraming(transport, callback);
-    const receiver = openReceiver(framing, sessionHeaders(request, this.options, framing.contentType), this.options.responseLimit);
     const existing = this.sessions.get(sessionId);
+    const owner = existing ? this.owners.get(sessionId) : this.bindSessions ? this.ownerOf(request) : undefined;
+    const framing = receiverFraming(transport, callback);
+    const headers = sessionHeaders(request, this.options, framing.contentType, owner?.cookie);
+    const receiver = openReceiver(framing, headers, this.options.responseLimit);
     if (existing) {
       existing.attach(receiver);
     } else {
@@ -67,7 +76,7 @@ export class SessionServer {
         this.owners.delete(sessionId);
       });
       this.sessions.set(sessionId, session);
-      if (this.bindSessions) this.owners.set(sessionId, ownerOf(request));
+      if (owner) this.owners.set(sessionId, owner);
       session.open(receiver, this.openSession, request);
     }
     return receiver.response;
@@ -76,7 +85,7 @@ export class SessionServer {
   private send(request: Request, body: string, sessionId: string, transport: "xhr_send" | "jsonp_send"): Response {
     const session = this.sessions.get(sessionId);
     if (!session) return sockjsError(404, "Session not found.");
-    const headers = sessionHeaders(request, this.options, "text/plain; charset=UTF-8");
+    const headers = sessionHeaders(request, this.options, "text/plain; charset=UTF-8", this.owners.get(sessionId)?.cookie);
     if (transport === "jsonp_send" && isForm(request)) body = new URLSearchParams(body).get("d") ?? "";
     let messages: string[];
     try {
@@ -100,11 +109,27 @@ async function readBody(request: Request): Promise<string | undefined> {
 
 /**
  * What a session is bound to: the page it runs in and the client's address (set by
- * Cloudflare's edge). A page's script-loaded requests (jsonp, htmlfile) carry no Origin
- * but a Referer from the same page, so that stands in.
+ * Cloudflare's edge), plus its JSESSIONID with cookie_needed. A page's script-loaded
+ * requests (jsonp, htmlfile) carry no Origin but a Referer from the same page, so that
+ * stands in.
  */
-function ownerOf(request: Request): string {
+interface Owner {
+  page: string;
+  cookie?: string;
+}
+
+function pageOf(request: Request): string {
   return `${request.headers.get("Origin") ?? refererOrigin(request) ?? ""} ${request.headers.get("CF-Connecting-IP") ?? ""}`;
+}
+
+function isOwner(owner: Owner, request: Request): boolean {
+  return owner.page === pageOf(request) && (owner.cookie === undefined || owner.cookie === clientSessionCookie(request));
+}
+
+/** 128 random bits, URL-safe. */
+function issueCookie(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
 function isForm(request: Request): boolean {
