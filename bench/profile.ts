@@ -15,6 +15,7 @@ import { freePort, startDevServer } from "../test/support/dev-server";
 import { postTicks } from "../test/support/publish";
 import { sleep } from "../test/support/stomp";
 import { envNumber, runMain } from "./lib/cli";
+import { inspectWorker } from "./lib/inspector";
 
 const CLIENTS = envNumber("PROFILE_CLIENTS", 500, 5_000);
 const SECONDS = envNumber("PROFILE_SECONDS", 10, 60);
@@ -26,27 +27,6 @@ interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
-}
-
-/** A minimal DevTools protocol client. */
-async function inspector(port: number): Promise<(method: string, params?: object) => Promise<Record<string, unknown>>> {
-  const targets = (await (await fetch(`http://127.0.0.1:${port}/json`)).json()) as Array<{ webSocketDebuggerUrl: string; title?: string }>;
-  const target = targets.find((t) => /edge-ticker/.test(t.title ?? "")) ?? targets[0];
-  if (!target) throw new Error("no inspector target");
-  const ws = new WebSocket(target.webSocketDebuggerUrl);
-  await new Promise((r) => ws.once("open", r));
-  let next = 1;
-  const pending = new Map<number, (v: Record<string, unknown>) => void>();
-  ws.on("message", (data) => {
-    const msg = JSON.parse(String(data)) as { id?: number; result?: Record<string, unknown> };
-    if (msg.id !== undefined) pending.get(msg.id)?.(msg.result ?? {});
-  });
-  return (method, params = {}) =>
-    new Promise((res) => {
-      const id = next++;
-      pending.set(id, res);
-      ws.send(JSON.stringify({ id, method, params }));
-    });
 }
 
 async function main(): Promise<void> {
@@ -76,7 +56,7 @@ async function main(): Promise<void> {
     await sleep(3_000);
     let publishing: ReturnType<typeof setInterval> | undefined;
     if (HOT) publishing = setInterval(() => void postTicks(srv.url, { symbol: "HOT", price: 100 + Math.random(), ts: Date.now() }, TOKEN).catch(() => undefined), 10);
-    const send = await inspector(inspectorPort);
+    const send = await inspectWorker(inspectorPort);
     await send("Profiler.enable");
     await send("Profiler.setSamplingInterval", { interval: 200 });
     await send("Profiler.start");

@@ -48,6 +48,8 @@ interface Burst {
   p99: number;
   cpuUsPerMessage: number;
   wsMessagesPerSecond: number;
+  /** The bench process's own CPU over the run, in cores: near 1 means the clients, not the server, set the pace. */
+  clientCores: number;
 }
 
 interface Row {
@@ -69,6 +71,7 @@ async function burst(target: Target, tally: Tally, rate: number, subscribers: nu
   const start = Date.now();
   tally.open(start, start + SECONDS * 1000 + 1000);
   const before = usage(target.pgid, target.proc);
+  const clientBefore = process.cpuUsage();
   let sent = 0;
   let failed = 0;
   let price = 100;
@@ -86,10 +89,10 @@ async function burst(target: Target, tally: Tally, rate: number, subscribers: nu
   const elapsed = (Date.now() - start) / 1000;
   tally.close();
   if (failed > 0) console.log(`${target.label}: ${failed} of ${sent} publishes failed`);
-  return summarize(tally, expected, after.cpuUs - before.cpuUs, elapsed);
+  return summarize(tally, expected, after.cpuUs - before.cpuUs, elapsed, process.cpuUsage(clientBefore));
 }
 
-function summarize(tally: Tally, expected: number, cpuUs: number, seconds: number): Burst {
+function summarize(tally: Tally, expected: number, cpuUs: number, seconds: number, client: NodeJS.CpuUsage): Burst {
   const sorted = [...tally.latencies].sort((a, b) => a - b);
   return {
     delivered: tally.frames / expected,
@@ -98,6 +101,7 @@ function summarize(tally: Tally, expected: number, cpuUs: number, seconds: numbe
     p99: percentile(sorted, 99),
     cpuUsPerMessage: cpuUs / Math.max(1, tally.frames),
     wsMessagesPerSecond: tally.messages / seconds,
+    clientCores: (client.user + client.system) / 1e6 / seconds,
   };
 }
 
@@ -169,11 +173,13 @@ async function watchlistRun(start: () => Promise<Target>, feed: "own" | "bench",
     const from = Date.now();
     tally.open(from, from + SECONDS * 1000);
     const before = usage(target.pgid, target.proc);
+    const clientBefore = process.cpuUsage();
     await sleep(SECONDS * 1000);
     const after = usage(target.pgid, target.proc);
+    const client = process.cpuUsage(clientBefore);
     await sleep(3_000); // the last rounds' stragglers
     tally.close();
-    return summarize(tally, tally.rounds.size * WL_CLIENTS * PER_CLIENT, after.cpuUs - before.cpuUs, SECONDS);
+    return summarize(tally, tally.rounds.size * WL_CLIENTS * PER_CLIENT, after.cpuUs - before.cpuUs, SECONDS, client);
   } finally {
     if (publishing) clearInterval(publishing);
     for (const ws of clients) ws.terminate();
@@ -204,6 +210,7 @@ function table(rows: Row[]): void {
     ["hot: p50 / p99", "p99 ≤ 250 ms", (r) => `${ms(r.hot?.p50)} / ${ms(r.hot?.p99)}`],
     ["hot: CPU per MESSAGE", "≤ 1.2× trivial", (r) => us(r.hot?.cpuUsPerMessage) + ratio(r, (x) => x.hot?.cpuUsPerMessage)],
     ["hot: WebSocket messages/s", "", (r) => (r.hot ? r.hot.wsMessagesPerSecond.toFixed(0) : "–")],
+    ["hot: bench clients' CPU (cores)", "", (r) => (r.hot ? r.hot.clientCores.toFixed(2) : "–")],
     [`watchlist ${WL_CLIENTS}×20/100: delivered`, "100%", (r) => pct(r.watchlist?.delivered)],
     ["watchlist: p50 / p99", "p99 ≤ 100 ms", (r) => `${ms(r.watchlist?.p50)} / ${ms(r.watchlist?.p99)}`],
     ["watchlist: CPU per MESSAGE", "≤ 10 µs", (r) => us(r.watchlist?.cpuUsPerMessage) + ratio(r, (x) => x.watchlist?.cpuUsPerMessage)],

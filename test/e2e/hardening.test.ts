@@ -56,7 +56,8 @@ describe("SockJS sessions belong to whoever opened them", () => {
     // Whoever learned the id is refused: the same page without the cookie, with a cookie of
     // its own, or another allowed site with the cookie too.
     const subscribe = JSON.stringify(["SUBSCRIBE\nid:x\ndestination:/topic/ticker.AAPL\n\n\0"]);
-    for (const intruder of [{ Origin: ALLOWED }, { Origin: ALLOWED, Cookie: "JSESSIONID=guess" }, { ...owner, Origin: OTHER_ALLOWED }]) {
+    const intruders: Record<string, string>[] = [{ Origin: ALLOWED }, { Origin: ALLOWED, Cookie: "JSESSIONID=guess" }, { ...owner, Origin: OTHER_ALLOWED }];
+    for (const intruder of intruders) {
       const send = await post(`${base}/xhr_send`, subscribe, intruder);
       expect(send.status).toBe(404);
       expect(await send.text()).toBe("Session not found.");
