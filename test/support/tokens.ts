@@ -15,14 +15,6 @@ export const ES256_PRIVATE_JWK = {
   "alg": "ES256",
   "kid": "es256-test"
 };
-export const ES256_PUBLIC_JWK = {
-  "kty": "EC",
-  "x": "auqLkfUXfnVzzQM_KMTCepy-mhWV_yJg3om4hmA0LrM",
-  "y": "0cmrwUc7aCCgXaCyVgLDmBomZuiAZqyaFbh2EY4Ssas",
-  "crv": "P-256",
-  "alg": "ES256",
-  "kid": "es256-test"
-};
 export const ES256_SPKI = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEauqLkfUXfnVzzQM/KMTCepy+mhWV\n/yJg3om4hmA0LrPRyavBRztoIKBdoLJWAsOYGiZm6IBmrJoVuHYRjhKxqw==\n-----END PUBLIC KEY-----";
 export const RS256_PRIVATE_JWK = {
   "kty": "RSA",
@@ -37,17 +29,18 @@ export const RS256_PRIVATE_JWK = {
   "alg": "RS256",
   "kid": "rs256-test"
 };
-export const RS256_PUBLIC_JWK = {
-  "kty": "RSA",
-  "n": "2MB_kLzZPguJ20kaCMNVbIdDoVKSPg1ysbzSzr9rsb5BxAQvzFFY1IMsMKXoEeKU9e08BNjHs0MnLIXAgpCkY70Bw84QMrlgxESnIcV0kEP67ctDG7yG43HHq7iJaaMHoTM2AMlwUDV6i5MDz7mQjiwDsZ17ZpgGw3G8xtSQnPo36lrRKRayLLc-sF4Vgsc3PN23EEVA_bSr9-7ltlnOSf7haGDZwNUevR7rFBF5JYaB3gxCGK588iUIiXaTH5kOYENlzoQLMgOb3cFYf-N1SnOkwLpt732jXxh8Idyhar6cOejCTIKIgErKb-LBz7hp3ULuI3AcRFuMZM-X_b4R_w",
-  "e": "AQAB",
-  "alg": "RS256",
-  "kid": "rs256-test"
-};
 export const RS256_SPKI = "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA2MB/kLzZPguJ20kaCMNV\nbIdDoVKSPg1ysbzSzr9rsb5BxAQvzFFY1IMsMKXoEeKU9e08BNjHs0MnLIXAgpCk\nY70Bw84QMrlgxESnIcV0kEP67ctDG7yG43HHq7iJaaMHoTM2AMlwUDV6i5MDz7mQ\njiwDsZ17ZpgGw3G8xtSQnPo36lrRKRayLLc+sF4Vgsc3PN23EEVA/bSr9+7ltlnO\nSf7haGDZwNUevR7rFBF5JYaB3gxCGK588iUIiXaTH5kOYENlzoQLMgOb3cFYf+N1\nSnOkwLpt732jXxh8Idyhar6cOejCTIKIgErKb+LBz7hp3ULuI3AcRFuMZM+X/b4R\n/wIDAQAB\n-----END PUBLIC KEY-----";
 
+/** JWK members that belong to the private key only (RFC 7518 §6.2.2, §6.3.2). */
+const PRIVATE_MEMBERS: ReadonlySet<string> = new Set(["d", "p", "q", "dp", "dq", "qi"]);
+
+/** The public half of a private JWK: the same key without its private members. */
+function publicHalf(jwk: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(jwk).filter(([member]) => !PRIVATE_MEMBERS.has(member)));
+}
+
 /** An inline JWKS (AUTH_JWKS) with both public keys. */
-export const TEST_JWKS = JSON.stringify({ keys: [ES256_PUBLIC_JWK, RS256_PUBLIC_JWK] });
+export const TEST_JWKS = JSON.stringify({ keys: [publicHalf(ES256_PRIVATE_JWK), publicHalf(RS256_PRIVATE_JWK)] });
 
 export interface SignOptions {
   alg?: "HS256" | "ES256" | "RS256";
