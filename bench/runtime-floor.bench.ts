@@ -22,6 +22,7 @@ import type WebSocket from "ws";
 import { sleep } from "../test/support/stomp";
 import { envNumber, runMain } from "./lib/cli";
 import { percentile, usage } from "./lib/proc";
+import { publishPaced } from "./lib/paced";
 import { openClients, Tally } from "./lib/stomp-clients";
 import { edgeTicker, nodeBaseline, trivialBroadcaster, type BenchTick, type Target } from "./lib/targets";
 
@@ -72,23 +73,13 @@ async function burst(target: Target, tally: Tally, rate: number, subscribers: nu
   tally.open(start, start + SECONDS * 1000 + 1000);
   const before = usage(target.pgid, target.proc);
   const clientBefore = process.cpuUsage();
-  let sent = 0;
-  let failed = 0;
-  let price = 100;
-  while (Date.now() - start < SECONDS * 1000) {
-    const due = start + (sent * 1000) / rate;
-    if (due > Date.now()) await sleep(due - Date.now());
-    price = Math.max(1, price + (Math.random() - 0.5) / 10);
-    sent++;
-    // A failed publish under load is counted, not fatal.
-    target.publish([{ symbol: SYMBOL, price: Number(price.toFixed(2)), ts: Date.now() }]).catch(() => failed++);
-  }
-  const expected = sent * subscribers;
+  const published = await publishPaced(rate, SECONDS, 0.1, (price) => target.publish([{ symbol: SYMBOL, price, ts: Date.now() }]));
+  const expected = published.sent * subscribers;
   for (const deadline = Date.now() + 5_000; tally.frames < expected && Date.now() < deadline; ) await sleep(50);
   const after = usage(target.pgid, target.proc);
   const elapsed = (Date.now() - start) / 1000;
   tally.close();
-  if (failed > 0) console.log(`${target.label}: ${failed} of ${sent} publishes failed`);
+  if (published.failed > 0) console.log(`${target.label}: ${published.failed} of ${published.sent} publishes failed`);
   return summarize(tally, expected, after.cpuUs - before.cpuUs, elapsed, process.cpuUsage(clientBefore));
 }
 
