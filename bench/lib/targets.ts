@@ -23,10 +23,11 @@ export interface Target {
 
 const PUBLISH_TOKEN = "bench-publish-token";
 
-/** Edge Ticker on `npm start` (one bare workerd process). */
-export async function edgeTicker(label: string, vars: Record<string, string>): Promise<Target> {
+/** Edge Ticker on `npm start` (one bare workerd process), its state in a fresh directory under `stateIn`. */
+export async function edgeTicker(label: string, vars: Record<string, string>, stateIn?: string): Promise<Target> {
   const srv: DevServer = await startDevServer({
     runtime: "workerd",
+    stateIn,
     vars: {
       PUBLISH_TOKEN,
       HEARTBEAT_MS: "0",

@@ -36,6 +36,8 @@ export interface DevServerOptions {
   extraArgs?: string[];
   /** Reuse a persistence directory (to test restarts); a fresh one by default. */
   persistDir?: string;
+  /** Where the fresh persistence directory goes: the OS temp dir by default (`/dev/shm` puts the state on tmpfs). */
+  stateIn?: string;
   port?: number;
 }
 
@@ -55,7 +57,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const port = options.port ?? (await freePort());
   const inspector = await freePort();
   const ownPersist = options.persistDir === undefined;
-  const persistDir = options.persistDir ?? mkdtempSync(join(tmpdir(), "edge-ticker-"));
+  const persistDir = options.persistDir ?? mkdtempSync(join(options.stateIn ?? tmpdir(), "edge-ticker-"));
   const vars = { PUBLISH_TOKEN: "test-publish-token", ...options.vars };
   const varArgs = Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
   const runtime = options.runtime ?? DEFAULT_RUNTIME;
