@@ -3,6 +3,7 @@ import type { Grant } from "../auth/grant";
 import { TokenError } from "../auth/subscriber-token";
 import { streamKey, streamOfKey, type Stream } from "../market/symbol";
 import { parseQuoteInput, QuoteError, type Quote } from "../market/tick";
+import { appendTo } from "../multimap";
 import { StompError } from "../protocol/stomp/errors";
 import type { StreamPosition, Subscription } from "./session-state";
 import type { SessionBroker, StompSession } from "./stomp-session";
@@ -150,11 +151,7 @@ export class HubBroker implements SessionBroker {
    */
   async deliver(frames: readonly StreamFrame[]): Promise<string[]> {
     const byKey = new Map<string, StreamFrame[]>();
-    for (const frame of frames) {
-      const list = byKey.get(frame.key);
-      if (list) list.push(frame);
-      else byKey.set(frame.key, [frame]);
-    }
+    for (const frame of frames) appendTo(byKey, frame.key, frame);
     const counts = await Promise.all([...byKey].map(([key, list]) => this.inOrder(key, () => this.apply(key, list))));
     return [...byKey.keys()].filter((_, i) => counts[i] === 0);
   }

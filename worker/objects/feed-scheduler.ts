@@ -11,6 +11,7 @@ import type { Unavailable } from "../feeds/unavailable";
 import { streamOfKey } from "../market/symbol";
 import type { Quote, Tick } from "../market/tick";
 import { log } from "../log";
+import { appendTo } from "../multimap";
 import { deliverTo } from "./fanout";
 import { sourceStub } from "./stubs";
 import type { Ingested } from "./symbol-source";
@@ -229,11 +230,7 @@ export class FeedScheduler extends DurableObject<Env> {
       if (!frames || !hubs || hubs.length === 0) continue;
       for (const frame of frames) round.push({ frame, version: version ?? 0 });
       const key = frames[0]!.key;
-      for (const hub of hubs) {
-        const keys = keysByHub.get(hub);
-        if (keys) keys.push(key);
-        else keysByHub.set(hub, [key]);
-      }
+      for (const hub of hubs) appendTo(keysByHub, hub, key);
     }
     const tree = buildFanoutTree(`round:${this.ctx.id.name ?? "feed"}`, [...keysByHub].map(([hub, keys]) => ({ hub, keys })), this.config.fanoutDegree);
     for (const node of tree) for (const item of round) this.deliveries.push(node, item);
@@ -247,11 +244,7 @@ export class FeedScheduler extends DurableObject<Env> {
   private async deliver(node: FanoutNode, items: RoundFrame[]): Promise<void> {
     const idle = await deliverTo(this.env, items.map((i) => i.frame), node);
     const byKey = new Map<string, string[]>();
-    for (const { hub, key } of idle) {
-      const hubs = byKey.get(key);
-      if (hubs) hubs.push(hub);
-      else byKey.set(key, [hub]);
-    }
+    for (const { hub, key } of idle) appendTo(byKey, key, hub);
     await Promise.all(
       [...byKey].map(([key, hubs]) => {
         const { symbol } = streamOfKey(key);

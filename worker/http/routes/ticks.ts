@@ -3,6 +3,7 @@ import { readConfig } from "../../config";
 import type { Env } from "../../env";
 import { notCarried } from "../../market/symbol-policy";
 import { parseQuoteInput, QuoteError, type Quote } from "../../market/tick";
+import { appendTo } from "../../multimap";
 import { sourceStub } from "../../objects/stubs";
 import { checkPublishToken } from "../publish-auth";
 import { reject } from "../reply";
@@ -38,9 +39,7 @@ export const tickRoutes = new Hono<{ Bindings: Env }>().post("/api/ticks", async
       throw err;
     }
     if (!policy.allows(quote.symbol)) return reject(404, notCarried(quote.symbol));
-    const list = bySymbol.get(quote.symbol);
-    if (list) list.push(quote);
-    else bySymbol.set(quote.symbol, [quote]);
+    appendTo(bySymbol, quote.symbol, quote);
   }
   const published = await Promise.all(
     [...bySymbol].map(([symbol, quotes]) => sourceStub(c.env, symbol).publishQuotes(quotes)),
