@@ -4,6 +4,7 @@ import type { Grant } from "../auth/grant";
 import { TokenError } from "../auth/subscriber-token";
 import { readConfig } from "../config";
 import type { Env } from "../env";
+import { clientAddress } from "../transports/client-address";
 import { reject } from "./reply";
 
 /** Failed credentials per client address, in this isolate. */
@@ -17,7 +18,7 @@ const failures = new FailureThrottle();
 export async function bearerGrant(env: Env, request: Request): Promise<Grant | undefined | Response> {
   const auth = request.headers.get("Authorization");
   if (!auth) return undefined;
-  const address = request.headers.get("CF-Connecting-IP") ?? "";
+  const address = clientAddress(request);
   const wait = failures.blockedFor(address, Date.now());
   if (wait > 0) return reject(429, "too many failed attempts: try again later", { "Retry-After": String(Math.ceil(wait / 1000)) });
   const credential = bearerCredential(auth);

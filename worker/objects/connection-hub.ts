@@ -11,6 +11,7 @@ import type { Env } from "../env";
 import { log } from "../log";
 import { HEARTBEAT_FRAME } from "../protocol/sockjs/frames";
 import { StompError } from "../protocol/stomp/errors";
+import { clientAddress } from "../transports/client-address";
 import type { Channel } from "../transports/sockjs/channel";
 import { forwardedRoute, HUB_FULL_HEADER } from "../transports/sockjs/forwarding";
 import { SessionServer } from "../transports/sockjs/session-server";
@@ -86,7 +87,7 @@ export class ConnectionHub extends DurableObject<Env> {
           this.refuse(id);
           return hubFull();
         }
-        if (this.tooManyFrom(addressOf(request))) return tooMany(this.config.maxConnectionsPerAddress);
+        if (this.tooManyFrom(clientAddress(request))) return tooMany(this.config.maxConnectionsPerAddress);
       }
       return this.httpSessions.handle(request, id, route.transport);
     }
@@ -94,7 +95,7 @@ export class ConnectionHub extends DurableObject<Env> {
       return new Response("expected a WebSocket upgrade\n", { status: 426 });
     }
     if (this.isFull()) return hubFull();
-    const address = addressOf(request);
+    const address = clientAddress(request);
     if (this.tooManyFrom(address)) return tooMany(this.config.maxConnectionsPerAddress);
     const sockjs = route.kind === "session";
     const offered = (request.headers.get("Sec-WebSocket-Protocol") ?? "").split(",").map((p) => p.trim());
@@ -268,7 +269,7 @@ export class ConnectionHub extends DurableObject<Env> {
       save: (s) => void this.armAlarm(s.grant?.expiresAt),
     };
     const connection = new Connection("sockjs-http", carrier, this.batcher, undefined, this.config.inbound);
-    const session = this.attachSession(connection, newSessionState(crypto.randomUUID(), addressOf(request) || undefined));
+    const session = this.attachSession(connection, newSessionState(crypto.randomUUID(), clientAddress(request) || undefined));
     this.httpStomp.add(session);
     this.countAddress(session.state.address, 1);
     return {
@@ -297,11 +298,6 @@ export class ConnectionHub extends DurableObject<Env> {
       authenticate: (credential) => grantFor(env, this.config.auth.keys, credential, Date.now()),
     };
   }
-}
-
-/** The client's address, as Cloudflare's edge sets it (bounded: it keys a map). */
-function addressOf(request: Request): string {
-  return request.headers.get("CF-Connecting-IP")?.slice(0, 64) ?? "";
 }
 
 function tooMany(max: number): Response {

@@ -1,6 +1,7 @@
 import type { SockJSOptions } from "../../config";
 import { decodeSendPayload, PayloadError } from "../../protocol/sockjs/frames";
 import { callbackProblem, receiverFraming, type ReceiverTransport } from "../../protocol/sockjs/receiver-framing";
+import { clientAddress } from "../client-address";
 import { clientSessionCookie, refererOrigin, sessionHeaders, sockjsError } from "./headers";
 import type { OpenSession } from "./channel";
 import { HttpSession } from "./http-session";
@@ -119,7 +120,7 @@ interface Owner {
 }
 
 function pageOf(request: Request): string {
-  return `${request.headers.get("Origin") ?? refererOrigin(request) ?? ""} ${request.headers.get("CF-Connecting-IP") ?? ""}`;
+  return `${request.headers.get("Origin") ?? refererOrigin(request) ?? ""} ${clientAddress(request)}`;
 }
 
 function isOwner(owner: Owner, request: Request): boolean {
