@@ -2,7 +2,10 @@
  * Where the server's time goes: a V8 CPU profile of the worker (hubs, sources and relays
  * share one isolate on workerd) under the watchlist load, taken through the DevTools
  * protocol on `npm start --inspector-port`. Prints self time by function, and writes the
- * profile to bench/results/ for DevTools.
+ * profile to bench/results/ for DevTools. workerd does not tell V8 when the isolate is idle,
+ * so waiting time lands on the last JS frame on the stack (an `await`ing alarm handler looks
+ * busy): read the functions below the top few, and use `perf record -p <workerd pid>` for
+ * where the process's CPU goes.
  *
  *   npm run profile                      # 500 clients × 20 of 100 symbols, 10 s
  *   PROFILE_CLIENTS=1000 PROFILE_SECONDS=15 npm run profile
@@ -10,17 +13,17 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import WebSocket from "ws";
+import type WebSocket from "ws";
 import { freePort, startDevServer } from "../test/support/dev-server";
 import { postTicks } from "../test/support/publish";
 import { sleep } from "../test/support/stomp";
 import { envNumber, runMain } from "./lib/cli";
 import { inspectWorker } from "./lib/inspector";
+import { openClients, Tally, watchlist } from "./lib/stomp-clients";
 
 const CLIENTS = envNumber("PROFILE_CLIENTS", 500, 5_000);
 const SECONDS = envNumber("PROFILE_SECONDS", 10, 60);
 const HOT = process.env.PROFILE_WORKLOAD === "hot";
-const SYMBOLS = Array.from({ length: 100 }, (_, i) => `P${String(i).padStart(3, "0")}`);
 const TOKEN = "profile-publish-token";
 
 interface ProfileNode {
@@ -44,15 +47,7 @@ async function main(): Promise<void> {
   });
   const clients: WebSocket[] = [];
   try {
-    for (let i = 0; i < CLIENTS; i++) {
-      const ws = new WebSocket(`${srv.url.replace(/^http/, "ws")}/ws`, ["v12.stomp"]);
-      await new Promise((r) => ws.once("open", r));
-      ws.send("CONNECT\naccept-version:1.2\n\n\0");
-      const symbols = HOT ? ["HOT"] : Array.from({ length: 20 }, (_, j) => SYMBOLS[(i * 7 + j * 13) % 100]);
-      ws.send(symbols.map((s, j) => `SUBSCRIBE\nid:${j}\ndestination:/topic/ticker.${s}\n\n\0`).join(""));
-      ws.on("message", () => {});
-      clients.push(ws);
-    }
+    clients.push(...(await openClients(`${srv.url.replace(/^http/, "ws")}/ws`, CLIENTS, HOT ? () => ["HOT"] : watchlist, new Tally())));
     await sleep(3_000);
     let publishing: ReturnType<typeof setInterval> | undefined;
     if (HOT) publishing = setInterval(() => void postTicks(srv.url, { symbol: "HOT", price: 100 + Math.random(), ts: Date.now() }, TOKEN).catch(() => undefined), 10);

@@ -27,7 +27,7 @@ import { sleep } from "../test/support/stomp";
 import { envNumber, runMain } from "./lib/cli";
 import { percentile, usage } from "./lib/proc";
 import { publishPaced } from "./lib/paced";
-import { openClients, Tally } from "./lib/stomp-clients";
+import { openClients, Tally, watchlist, WATCHLIST_SIZE, WATCHLIST_UNIVERSE } from "./lib/stomp-clients";
 import { edgeTicker, nodeBaseline, trivialBroadcaster, type BenchTick, type Target } from "./lib/targets";
 
 const SUBSCRIBERS = envNumber("BENCH_SUBSCRIBERS", 1_000, 5_000);
@@ -43,11 +43,7 @@ const IDLE_CPU_WINDOW_MS = 30_000;
 /** tmpfs for the watchlist run without disk flushes (none: that run is skipped). */
 const TMPFS = existsSync("/dev/shm") ? "/dev/shm" : undefined;
 const SYMBOL = "HOT";
-const UNIVERSE = Array.from({ length: 100 }, (_, i) => `W${String(i).padStart(3, "0")}`);
-const PER_CLIENT = 20;
 
-/** Client i's watchlist: 20 distinct symbols, spread so every symbol is watched about equally. */
-const watchlist = (i: number) => Array.from({ length: PER_CLIENT }, (_, j) => UNIVERSE[(i * 7 + j * 13) % 100]!);
 
 interface Burst {
   delivered: number;
@@ -162,7 +158,7 @@ async function watchlistRun(start: () => Promise<Target>, feed: "own" | "bench",
   try {
     const round = (): BenchTick[] => {
       const ts = Date.now();
-      return UNIVERSE.map((symbol) => ({ symbol, price: 100 + Math.random(), ts }));
+      return WATCHLIST_UNIVERSE.map((symbol) => ({ symbol, price: 100 + Math.random(), ts }));
     };
     if (feed === "bench") publishing = setInterval(() => void target.publish(round()).catch(() => undefined), 1_000);
     const t0 = Date.now();
@@ -178,7 +174,7 @@ async function watchlistRun(start: () => Promise<Target>, feed: "own" | "bench",
     const client = process.cpuUsage(clientBefore);
     await sleep(3_000); // the last rounds' stragglers
     tally.close();
-    return summarize(tally, tally.rounds.size * WL_CLIENTS * PER_CLIENT, after.cpuUs - before.cpuUs, SECONDS, client);
+    return summarize(tally, tally.rounds.size * WL_CLIENTS * WATCHLIST_SIZE, after.cpuUs - before.cpuUs, SECONDS, client);
   } finally {
     if (publishing) clearInterval(publishing);
     for (const ws of clients) ws.terminate();

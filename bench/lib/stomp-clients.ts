@@ -1,5 +1,12 @@
 import WebSocket from "ws";
 
+/** The watchlist workload's 100 symbols, and how many of them each client watches. */
+export const WATCHLIST_UNIVERSE = Array.from({ length: 100 }, (_, i) => `W${String(i).padStart(3, "0")}`);
+export const WATCHLIST_SIZE = 20;
+
+/** Client i's watchlist: 20 distinct symbols, spread so every symbol is watched about equally. */
+export const watchlist = (i: number) => Array.from({ length: WATCHLIST_SIZE }, (_, j) => WATCHLIST_UNIVERSE[(i * 7 + j * 13) % 100]!);
+
 /** What the bench's clients received, counted while a measuring window is open. */
 export class Tally {
   frames = 0;
