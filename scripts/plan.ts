@@ -70,6 +70,8 @@ const symbolsPerHub = Math.min(S, S * (1 - Math.pow(1 - K / S, viewersPerHub)));
 const symbolsPerShard = S / G;
 const hubsPerShard = Math.round(H * (1 - Math.pow(1 - holdersPerSymbol / H, symbolsPerShard)));
 const round = treeShape(buildFanoutTree("round", Array.from({ length: hubsPerShard }, (_, i) => `h${i}`), D));
+// The scheduler's own deliveries per round: the top of the round's tree, at most the degree.
+const schedulerDeliveries = Math.min(round.hubs + round.relays, D);
 
 // Per round: scheduler → each source (1 ingest per symbol), then per shard one delivery per hub and relay.
 const callsPerRound = S + G * (round.hubs + round.relays);
@@ -95,7 +97,7 @@ console.log(`Plan: ${fmt(V)} viewers × ${K} of ${fmt(S)} symbols, a tick per sy
 console.log(`Measured cost: ${usPerFrame} µs of CPU per MESSAGE frame at a hub (a round's frames share one send per connection)\n`);
 console.log("| level | objects | per object, each tick round | stays under |");
 console.log("|---|---|---|---|");
-console.log(`| feed schedulers | ${fmt(G)} (--scheduler-shards) | ${fmt(symbolsPerShard)} ingest calls, then ${fmt(Math.min(round.hubs + round.relays, D))} round deliveries | ~1,000 req/s per object: ${ok((symbolsPerShard + Math.min(round.hubs + round.relays, D)) / T, LIMIT.requestsPerSecond)} → raise SCHEDULER_SHARDS past that |`);
+console.log(`| feed schedulers | ${fmt(G)} (--scheduler-shards) | ${fmt(symbolsPerShard)} ingest calls, then ${fmt(schedulerDeliveries)} round deliveries | ~1,000 req/s per object: ${ok((symbolsPerShard + schedulerDeliveries) / T, LIMIT.requestsPerSecond)} → raise SCHEDULER_SHARDS past that |`);
 console.log(`| symbol sources | ${fmt(S)} | 1 ingest in (the tick is stored and handed back) | — |`);
 console.log(`| round relays | ${fmt(G * round.relays)} (${fmt(round.relays)} per shard, ${round.depth - 1} level(s)) | 1 call in, ≤ ${D} calls out | ${D} calls per round by construction |`);
 console.log(`| connection hubs | ${fmt(H)} (${fmt(hubsPerRegion)} per region) | ${fmt(G)} round deliver${G === 1 ? "y" : "ies"} in (${fmt(symbolsPerHub)} symbols), ${fmt(viewersPerHub)} WebSocket sends out, ${fmt(viewersPerHub * K)} frames | sockets ${ok(viewersPerHub, LIMIT.socketsPerObject)}; CPU ${fmt(hubCpuShare * 100, 0)}% of a core (capacity set by --hub-cpu) |`);
