@@ -3,7 +3,7 @@
 // the page (app.js + static files) and the embeddable widget (widget.js), whose
 // gzipped size is checked against its budget.
 import { build } from "esbuild";
-import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -46,5 +46,11 @@ const fresh = new Set(readdirSync(next, { recursive: true }).map(String));
 for (const stale of readdirSync(out, { recursive: true }).map(String)) {
   if (!fresh.has(stale)) rmSync(join(out, stale), { recursive: true, force: true });
 }
-cpSync(next, out, { recursive: true, force: true });
+// Each file moved into place by a rename: atomic, so two builds at once (two dev servers
+// starting together) never meet a file the other is half-way through replacing.
+for (const file of fresh) {
+  const from = join(next, file);
+  if (statSync(from).isDirectory()) mkdirSync(join(out, file), { recursive: true });
+  else renameSync(from, join(out, file));
+}
 rmSync(next, { recursive: true, force: true });

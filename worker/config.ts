@@ -1,5 +1,7 @@
 import { hasTokenKeys, type TokenKeys } from "./auth/subscriber-token";
 import type { Env } from "./env";
+import type { InboundLimits } from "./connections/inbound-limit";
+import type { OutboundLimits } from "./connections/connection";
 import { parseSymbolPolicy, type SymbolPolicy } from "./market/symbol-policy";
 
 /** Typed, validated view of the string vars in `Env`. A bad value fails loudly, naming the var. */
@@ -50,8 +52,12 @@ export interface Config {
   maxActiveSymbols: number;
   /** Sockets one client address may hold in one hub. */
   maxConnectionsPerAddress: number;
-  /** What one connection may send: messages and bytes per second, and bursts above them. */
-  inbound: { messagesPerSecond: number; bytesPerSecond: number; messageBurst: number; byteBurst: number };
+  /** What one connection may send: messages, bytes and STOMP frames per second, and bursts above them. */
+  inbound: InboundLimits & { framesPerSecond: number; frameBurst: number };
+  /** Ticks one connection may be replayed (`x-since`) per minute; past it a resume is a gap. */
+  replayBudget: number;
+  /** What one connection is sent: past this rate, MESSAGEs are conflated to the newest per subscription. */
+  outbound: OutboundLimits;
   auth: AuthOptions;
   sockjs: SockJSOptions;
   /** Mount the SockJS protocol-suite services under /sockjs-test/ (dev/test only). */
@@ -120,6 +126,8 @@ export function readConfig(env: Env): Config {
     maxActiveSymbols: int(env, "MAX_ACTIVE_SYMBOLS", 1_000, 1, 1_000_000),
     maxConnectionsPerAddress: int(env, "MAX_CONNECTIONS_PER_ADDRESS", 500, 1, 32_768),
     inbound: inboundLimits(env),
+    replayBudget: int(env, "REPLAY_BUDGET", 1_000, 1, 1_000_000),
+    outbound: outboundLimits(env),
     auth: authOptions(env),
     sockjs: {
       websocket: bool(env, "SOCKJS_WEBSOCKET", true),
@@ -158,12 +166,22 @@ function inboundLimits(env: Env): Config["inbound"] {
   const maxFrame = int(env, "MAX_FRAME_BYTES", 65_536, 1024, 1_048_576);
   // A page subscribing to a whole watchlist at connect sends one frame per symbol at once.
   const subscriptions = int(env, "MAX_SUBSCRIPTIONS", 100, 1, 100);
+  const framesPerSecond = int(env, "INBOUND_FRAMES_PER_SECOND", 20, 1, 10_000);
   return {
     messagesPerSecond,
     bytesPerSecond,
     messageBurst: Math.max(2 * messagesPerSecond, subscriptions + 10),
     byteBurst: Math.max(2 * bytesPerSecond, 2 * maxFrame),
+    framesPerSecond,
+    // Re-subscribing a whole watchlist (an UNSUBSCRIBE and a SUBSCRIBE each) fits in one burst.
+    frameBurst: Math.max(2 * framesPerSecond, 2 * subscriptions + 10),
   };
+}
+
+function outboundLimits(env: Env): OutboundLimits {
+  const bytesPerSecond = int(env, "OUTBOUND_BYTES_PER_SECOND", 131_072, 1_024, 67_108_864);
+  // A burst holds a 100-symbol snapshot and a full replay budget many times over.
+  return { bytesPerSecond, byteBurst: 8 * bytesPerSecond };
 }
 
 /** Where this worker serves its own copy of sockjs-client. */

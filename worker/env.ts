@@ -34,6 +34,9 @@ export interface Env {
   MAX_FRAME_BYTES?: string;
   MAX_SUBSCRIPTIONS?: string;
   INBOUND_MESSAGES_PER_SECOND?: string;
+  INBOUND_FRAMES_PER_SECOND?: string;
+  REPLAY_BUDGET?: string;
+  OUTBOUND_BYTES_PER_SECOND?: string;
   INBOUND_BYTES_PER_SECOND?: string;
   HEARTBEAT_MS?: string;
   PUBLISH_HOLD_MS?: string;

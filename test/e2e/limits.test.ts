@@ -60,18 +60,22 @@ describe("MAX_ACTIVE_SYMBOLS", () => {
   });
 });
 
+// A proxy in front (Cloudflare's edge, or one a self-hoster runs) says who the client is.
+const CLIENT = { "CF-Connecting-IP": "198.51.100.7" };
+
 describe("MAX_CONNECTIONS_PER_ADDRESS", () => {
   it("refuses the sixth socket or SockJS HTTP session from one address with 429", async () => {
     await sleep(500); // sockets of the tests above are gone
-    const sockets = await Promise.all(Array.from({ length: 5 }, () => RawStomp.open(srv.url)));
-    await expect(RawStomp.open(srv.url)).rejects.toThrow(/HTTP 429/);
-    const xhr = (id: string) => fetch(`${srv.url}/sockjs/000/${id}/xhr`, { method: "POST" });
+    const open = () => RawStomp.open(srv.url, undefined, undefined, CLIENT);
+    const sockets = await Promise.all(Array.from({ length: 5 }, open));
+    await expect(open()).rejects.toThrow(/HTTP 429/);
+    const xhr = (id: string) => fetch(`${srv.url}/sockjs/000/${id}/xhr`, { method: "POST", headers: CLIENT });
     const refused = await xhr(`cap-${Date.now()}`);
     expect(refused.status).toBe(429);
     expect(await refused.text()).toBe("too many connections from this address (at most 5)\n");
     for (const s of sockets) s.close();
     await sleep(500);
-    const again = await RawStomp.open(srv.url);
+    const again = await open();
     again.close();
     expect(await (await xhr(`cap-ok-${Date.now()}`)).text()).toBe("o\n");
   });
@@ -90,18 +94,20 @@ describe("/healthz", () => {
 // Last: it locks this address out of publishing for a minute.
 describe("guessing the publish token", () => {
   it("slows an address down after ten wrong tokens, over HTTP and over STOMP", async () => {
-    for (let i = 0; i < 9; i++) expect((await postTicks(srv.url, { symbol: "AAPL", price: 1 }, `guess-${i}`)).status).toBe(401);
-    const locked = await postTicks(srv.url, { symbol: "AAPL", price: 1 }, "test-publish-token");
+    const publish = (token: string) =>
+      fetch(`${srv.url}/api/ticks`, { method: "POST", headers: { ...CLIENT, authorization: `Bearer ${token}` }, body: JSON.stringify({ symbol: "AAPL", price: 1 }) });
+    for (let i = 0; i < 10; i++) expect((await publish(`guess-${i}`)).status).toBe(401);
+    const locked = await publish("test-publish-token");
     expect(locked.status).toBe(429);
     expect(Number(locked.headers.get("retry-after"))).toBeGreaterThan(0);
 
     for (let i = 0; i < 10; i++) {
-      const raw = await RawStomp.open(srv.url);
+      const raw = await RawStomp.open(srv.url, undefined, undefined, CLIENT);
       raw.send(`CONNECT\naccept-version:1.2\npasscode:guess-${i}\n\n\0`);
       expect(bodyOf(await raw.next("ERROR"))).toMatch(/^Bad credentials: neither a token nor the publish token/);
       await raw.waitClosed();
     }
-    const raw = await RawStomp.open(srv.url);
+    const raw = await RawStomp.open(srv.url, undefined, undefined, CLIENT);
     raw.send("CONNECT\naccept-version:1.2\npasscode:test-publish-token\n\n\0");
     const error = await raw.next("ERROR");
     expect(error.headers).toContainEqual(["message", "Too many failed attempts"]);

@@ -25,10 +25,10 @@ export class RawStomp {
     });
   }
 
-  /** Opens /ws (or the older /ws/{home}). */
-  static open(baseUrl: string, home?: string, origin?: string): Promise<RawStomp> {
+  /** Opens /ws (or the older /ws/{home}); `headers` as a proxy in front would add (CF-Connecting-IP). */
+  static open(baseUrl: string, home?: string, origin?: string, headers: Record<string, string> = {}): Promise<RawStomp> {
     const ws = new WebSocket(`${baseUrl.replace(/^http/, "ws")}/ws${home === undefined ? "" : `/${home}`}`, ["v12.stomp"], {
-      headers: origin ? { Origin: origin } : {},
+      headers: { ...headers, ...(origin ? { Origin: origin } : {}) },
     });
     return new Promise((res, rej) => {
       ws.once("open", () => res(new RawStomp(ws)));

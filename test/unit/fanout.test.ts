@@ -8,6 +8,7 @@ import { Connection, type Carrier } from "../../worker/connections/connection";
 import { WriteBatcher } from "../../worker/connections/write-batcher";
 import { StompError } from "../../worker/protocol/stomp/errors";
 import { hubName, probeOrder, regionOf, shardOf } from "../../worker/routing/placement";
+import { SESSION_LIMITS } from "../support/session-limits";
 
 function leaves(nodes: readonly FanoutNode[]): string[] {
   return nodes.flatMap((n) => ("hub" in n ? [n.hub] : leaves(n.children)));
@@ -128,7 +129,7 @@ describe("Connection write path", () => {
     const closes: Array<[number, string]> = [];
     const carrier: Carrier = { write: (f) => writes.push([...f]), close: (c, r) => closes.push([c, r]), save: () => {} };
     const conn = new Connection(kind, carrier, batcher);
-    conn.session = new StompSession(newSessionState("s"), conn, broker, { maxFrameBytes: 4096, maxSubscriptions: 10, heartbeatMs: 0, auth: { mode: "open", publicDelayMs: 0 } });
+    conn.session = new StompSession(newSessionState("s"), conn, broker, SESSION_LIMITS);
     return { conn, writes, closes };
   }
 
@@ -136,7 +137,7 @@ describe("Connection write path", () => {
     const batcher = new WriteBatcher(0);
     const a = connection("stomp-socket", batcher);
     const b = connection("stomp-socket", batcher);
-    for (const c of [a, b]) for (const m of ["M1\0", "M2\0", "M3\0"]) c.conn.queue(m);
+    for (const c of [a, b]) for (const m of ["M1\0", "M2\0", "M3\0"]) c.conn.queue(m, { key: "s1" });
     expect(a.writes).toEqual([]);
     await Promise.resolve();
     expect(a.writes).toEqual([["M1\0", "M2\0", "M3\0"]]);
@@ -146,24 +147,24 @@ describe("Connection write path", () => {
   it("writes a calm stream at once and spaces a fast one: at most one write per connection per spacing, nothing lost", async () => {
     const batcher = new WriteBatcher(40);
     const { conn, writes } = connection("stomp-socket", batcher);
-    conn.queue("T1\0");
+    conn.queue("T1\0", { key: "s1" });
     await Promise.resolve();
     expect(writes).toEqual([["T1\0"]]); // the first at the end of the turn
-    conn.queue("T2\0");
+    conn.queue("T2\0", { key: "s1" });
     await new Promise((r) => setTimeout(r, 10));
-    conn.queue("T3\0");
+    conn.queue("T3\0", { key: "s1" });
     expect(writes).toEqual([["T1\0"]]); // 10 ms after a write: held back
     await new Promise((r) => setTimeout(r, 50));
     expect(writes).toEqual([["T1\0"], ["T2\0", "T3\0"]]);
     await new Promise((r) => setTimeout(r, 60));
-    conn.queue("T4\0"); // calm again: written in the same turn
+    conn.queue("T4\0", { key: "s1" }); // calm again: written in the same turn
     await Promise.resolve();
     expect(writes).toEqual([["T1\0"], ["T2\0", "T3\0"], ["T4\0"]]);
   });
 
   it("sends a control frame at once, after what was queued before it", () => {
     const { conn, writes } = connection("stomp-socket");
-    conn.queue("MESSAGE\0");
+    conn.queue("MESSAGE\0", { key: "s1" });
     conn.send("RECEIPT\0");
     expect(writes).toEqual([["MESSAGE\0", "RECEIPT\0"]]);
   });
@@ -183,7 +184,7 @@ describe("Connection write path", () => {
     conn.queue("M1\0", throttle);
     await Promise.resolve();
     for (const m of ["M2\0", "M3\0", "M4\0"]) conn.queue(m, throttle);
-    conn.queue("OTHER\0"); // an unthrottled subscription is not held back
+    conn.queue("OTHER\0", { key: "other" }); // an unthrottled subscription is not held back
     await Promise.resolve();
     expect(writes).toEqual([["M1\0"], ["OTHER\0"]]);
     await new Promise((r) => setTimeout(r, 120));

@@ -15,8 +15,9 @@ import type { Quote, Tick } from "../../worker/market/tick";
 import { FrameDecoder } from "../../worker/protocol/stomp/decoder";
 import { StompError } from "../../worker/protocol/stomp/errors";
 import { header, type Frame } from "../../worker/protocol/stomp/frame";
+import { SESSION_LIMITS } from "../support/session-limits";
 
-const LIMITS = { maxFrameBytes: 4096, maxSubscriptions: 3, heartbeatMs: 10_000, auth: { mode: "open" as const, publicDelayMs: 0 } };
+const LIMITS = { ...SESSION_LIMITS, maxSubscriptions: 3, heartbeatMs: 10_000 };
 
 /** Records what a session writes, decoded back into frames. */
 class FakeTransport implements SessionTransport {
@@ -104,12 +105,12 @@ class ManualTimers {
 
 const settle = () => new Promise((r) => setTimeout(r, 0));
 
-function session(broker: SessionBroker, transport = new FakeTransport()): { s: StompSession; t: FakeTransport } {
-  return { s: new StompSession(newSessionState("sess-1"), transport, broker, LIMITS), t: transport };
+function session(broker: SessionBroker, transport = new FakeTransport(), limits = LIMITS): { s: StompSession; t: FakeTransport } {
+  return { s: new StompSession(newSessionState("sess-1"), transport, broker, limits), t: transport };
 }
 
-async function connected(broker: SessionBroker, extra = ""): Promise<{ s: StompSession; t: FakeTransport }> {
-  const pair = session(broker);
+async function connected(broker: SessionBroker, extra = "", limits = LIMITS): Promise<{ s: StompSession; t: FakeTransport }> {
+  const pair = session(broker, new FakeTransport(), limits);
   await pair.s.receive(`CONNECT\naccept-version:1.1,1.2\nhost:x\n${extra}\n\0`);
   return pair;
 }
@@ -166,6 +167,18 @@ describe("StompSession", () => {
       expect(error && header(error, "message"), message).toBe(message);
       expect(t.closed).toBeDefined();
     }
+  });
+
+  it("counts STOMP frames, not transport messages: a message of many frames past the burst gets 'Too many frames'", async () => {
+    const limits = { ...LIMITS, inbound: { framesPerSecond: 5, frameBurst: 10 } };
+    const { s, t } = session(broker, new FakeTransport(), limits);
+    const sub = (i: number) => `SUBSCRIBE\nid:${i}\ndestination:/topic/ticker.AAPL\n\n\0UNSUBSCRIBE\nid:${i}\n\n\0`;
+    // CONNECT and four pairs fit in the burst of 10; the fifth pair does not.
+    await s.receive(`CONNECT\naccept-version:1.2\n\n\0${[1, 2, 3, 4, 5, 6].map(sub).join("")}`);
+    const error = t.frames().find((f) => f.command === "ERROR")!;
+    expect(header(error, "message")).toBe("Too many frames");
+    expect(t.closed?.code).toBe(1008);
+    expect(s.closed).toBe(true);
   });
 
   it("sends RECEIPTs and closes on DISCONNECT", async () => {
@@ -434,6 +447,28 @@ describe("HubBroker", () => {
       const current = await connected(broker);
       await current.s.receive(`SUBSCRIBE\nid:r\ndestination:/topic/ticker.AAPL\nx-since:${EPOCH}:10\n\n\0`);
       expect(gapOf(current.t)).toEqual([]);
+    });
+
+    it("charges a replay to the connection's budget before reading it: past the budget a resume is a gap, and the source is not asked", async () => {
+      const { upstream, broker } = hub();
+      upstream.ticks("AAPL", 40);
+      const c = await connected(broker, "", { ...LIMITS, maxSubscriptions: 10, replayBudget: 50 });
+      const resume = (id: number) => c.s.receive(`SUBSCRIBE\nid:${id}\ndestination:/topic/ticker.AAPL\nx-since:${EPOCH}:10\n\n\0`);
+      await resume(1); // 30 ticks: within the budget of 50
+      await resume(2); // 30 more: over it
+      expect(upstream.ranges).toHaveLength(1);
+      const second = gapOf(c.t).slice(30);
+      expect(second).toEqual([{ seq: 40, gap: "true", count: "29" }]);
+    });
+
+    it("sends a throttled resume only the newest tick, without reading the history", async () => {
+      const { upstream, broker } = hub();
+      upstream.ticks("AAPL", 40);
+      const c = await connected(broker);
+      await c.s.receive(`SUBSCRIBE\nid:t\ndestination:/topic/ticker.AAPL\nx-since:${EPOCH}:10\nx-throttle-ms:1000\n\n\0`);
+      expect(upstream.ranges).toEqual([]);
+      expect(gapOf(c.t)).toEqual([{ seq: 40, gap: undefined, count: undefined }]);
+      expect(c.t.frames().map((f) => header(f, "x-replay"))).toEqual([undefined, "true"]);
     });
 
     it("refuses malformed positions and throttles with the reason", async () => {

@@ -14,6 +14,7 @@ import { buildTickFrame } from "../../worker/broker/stream-frame";
 import { FrameDecoder } from "../../worker/protocol/stomp/decoder";
 import { header } from "../../worker/protocol/stomp/frame";
 import { fuzzCases } from "../support/stomp-fuzz";
+import { SESSION_LIMITS } from "../support/session-limits";
 
 const CASES = Number(process.env.FUZZ_CASES ?? 2000);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261121);
@@ -45,7 +46,7 @@ describe(`STOMP mutation fuzzing (${CASES} cases, seed ${SEED})`, () => {
         close: () => void closes++,
         save: () => {},
       };
-      const session = new StompSession(newSessionState(`s${i}`), transport, broker, { maxFrameBytes: 4096, maxSubscriptions: 5, heartbeatMs: 0, auth: { mode: "open", publicDelayMs: 0 } });
+      const session = new StompSession(newSessionState(`s${i}`), transport, broker, { ...SESSION_LIMITS, maxSubscriptions: 5 });
       await session.receive("CONNECT\naccept-version:1.0,1.1,1.2\npasscode:secret\n\n\0");
       await expect(session.receive(input), `case ${i}: ${JSON.stringify(input)}`).resolves.toBeUndefined();
       const frames = new FrameDecoder({ maxFrameBytes: 1 << 20, commands: new Set(["CONNECTED", "MESSAGE", "RECEIPT", "ERROR"]) }).push(written.join(""));

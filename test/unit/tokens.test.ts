@@ -38,6 +38,12 @@ describe("subscriber tokens (HS256 shared secret)", () => {
     expect(plain.symbols).toBeUndefined();
   });
 
+  it("keeps the whole subject (a refresh compares it in full), and refuses one too long to keep", async () => {
+    const long = `${"u".repeat(200)}-alice`;
+    expect((await (await verifier).verify(await signToken({ sub: long }, at), NOW)).subject).toBe(long);
+    expect(await refusal(await verifier, await signToken({ sub: "u".repeat(257) }, at))).toBe("Invalid token: sub must be a string of at most 256 characters");
+  });
+
   it("refuses a wrong signature, alg:none, expiry, not-yet-valid and a missing exp, each with its reason", async () => {
     const v = await verifier;
     expect(await refusal(v, await signToken({ rt: true }, { ...at, secret: "another-secret" }))).toBe("Invalid token: bad signature");

@@ -33,6 +33,8 @@ export class TokenError extends Error {}
 
 /** Longest `sym` list: the grant lives in a 16 KiB hibernation attachment beside the subscriptions. */
 const MAX_SYMBOL_PATTERNS = 200;
+/** Longest `sub` accepted: it lives in the session's hibernation attachment. */
+const MAX_SUBJECT = 256;
 const SYMBOL_PATTERN = /^[A-Za-z0-9.\-^=*]{1,16}$/;
 const COMPACT_JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
 
@@ -144,7 +146,11 @@ function reasonFor(err: unknown): string {
 /** The documented claims, checked for type: a claim of the wrong type is refused, not ignored. */
 function grantOf(payload: JWTPayload): Grant {
   const grant: Grant = { realtime: flag(payload, "rt"), publisher: flag(payload, "pub"), expiresAt: payload.exp! * 1000 };
-  if (typeof payload.sub === "string") grant.subject = payload.sub.slice(0, 128);
+  if (payload.sub !== undefined) {
+    // Kept whole (a refresh must be for the same subject, compared in full), so bounded here.
+    if (typeof payload.sub !== "string" || payload.sub.length > MAX_SUBJECT) throw new TokenError(`Invalid token: sub must be a string of at most ${MAX_SUBJECT} characters`);
+    grant.subject = payload.sub;
+  }
   const sym = payload.sym;
   if (sym !== undefined) {
     const list = typeof sym === "string" ? sym.split(",").map((s) => s.trim()) : sym;

@@ -1,4 +1,4 @@
-import { FailureThrottle } from "../auth/failure-throttle";
+import { FailureThrottle, Throttled } from "../auth/failure-throttle";
 import type { Grant } from "../auth/grant";
 import { TokenError } from "../auth/subscriber-token";
 import { streamKey, streamOfKey, type Stream } from "../market/symbol";
@@ -104,7 +104,7 @@ export class HubBroker implements SessionBroker {
         if (session.closed) return;
         const newest = this.latest.get(key) ?? snapshot;
         const delivery = this.index.add(session, sub);
-        if (newest) this.start(delivery, await this.resume(stream, since, newest));
+        if (newest) this.start(delivery, await this.resume(session, delivery, stream, since, newest));
       });
     }
     this.touch(stream);
@@ -127,15 +127,13 @@ export class HubBroker implements SessionBroker {
   }
 
   async authenticate(credential: string, session: StompSession): Promise<Grant> {
-    const address = session.state.address ?? "";
-    if (this.failures.blockedFor(address, Date.now()) > 0) {
-      throw new StompError("Too many failed attempts", "Too many bad credentials from this address: try again in a minute.", 1008);
-    }
     try {
-      return await this.upstream.authenticate(credential);
+      return await this.failures.attempt(session.state.address ?? "", Date.now(), () => this.upstream.authenticate(credential));
     } catch (err) {
+      if (err instanceof Throttled) {
+        throw new StompError("Too many failed attempts", "Too many bad credentials from this address: try again in a minute.", 1008);
+      }
       if (!(err instanceof TokenError)) throw err;
-      this.failures.fail(address, Date.now());
       throw new StompError(err.message, `${err.message}.`, 1008);
     }
   }
@@ -189,25 +187,28 @@ export class HubBroker implements SessionBroker {
 
   /**
    * What a subscription resuming from `since` gets before live frames: every tick after
-   * it up to `newest` when the source's history still has them all and the epoch is the
-   * same; otherwise the newest tick marked as a gap (with how many were missed, when known).
+   * it up to `newest` when the source's history still has them all, the epoch is the same
+   * and the connection's replay budget covers them (charged before anything is read);
+   * otherwise the newest tick marked as a gap (with how many were missed, when known). A
+   * throttled subscription asked for the newest price, not every tick: the newest stands
+   * for the replay and costs one.
    */
-  private async resume(stream: Stream, since: StreamPosition, newest: StreamFrame): Promise<Resume> {
+  private async resume(session: StompSession, delivery: Delivery, stream: Stream, since: StreamPosition, newest: StreamFrame): Promise<Resume> {
     if (since.epoch !== newest.epoch || since.seq > newest.seq) return { gap: newest };
     const missed = newest.seq - since.seq;
     if (missed === 0) return { frames: [] };
-    if (missed > this.options.maxReplay) return { gap: newest, missed: missed - 1 };
+    const gap = { gap: newest, missed: missed - 1 };
+    if (delivery.throttleMs !== undefined) return session.replay.take(1, Date.now()) ? { frames: [newest] } : gap;
+    if (missed > this.options.maxReplay || !session.replay.take(missed, Date.now())) return gap;
     const frames = await this.upstream.range(stream, since.seq, newest.seq + 1, this.options.maxReplay).catch(() => []);
     const complete = frames.length === missed && frames[0]?.seq === since.seq + 1 && frames.at(-1)?.seq === newest.seq;
-    return complete ? { frames } : { gap: newest, missed: missed - 1 };
+    return complete ? { frames } : gap;
   }
 
   /** Sends a resuming subscription what it missed; replayed ticks say so (`x-replay`). */
   private start(delivery: Delivery, resume: Resume): void {
     if ("frames" in resume) {
-      // A throttled subscription asked for the newest price, not every tick: the last one stands for the replay.
-      const frames = delivery.throttleMs === undefined ? resume.frames : resume.frames.slice(-1);
-      for (const frame of frames) this.index.sendTo(delivery, frame, "x-replay:true\n");
+      for (const frame of resume.frames) this.index.sendTo(delivery, frame, "x-replay:true\n");
       return;
     }
     const count = resume.missed === undefined ? "" : `x-gap-count:${resume.missed}\n`;

@@ -41,6 +41,11 @@ export interface SessionState {
   grant?: Grant;
   /** Negotiated heart-beat periods in ms: [client→server, server→client]; 0 = none. */
   heartbeat: [number, number];
+  /**
+   * When the client was last heard from (epoch ms), saved at most every half heart-beat
+   * period: a hub woken from hibernation judges liveness from it, not from its own wake.
+   */
+  seenAt?: number;
   subs: Subscription[];
 }
 

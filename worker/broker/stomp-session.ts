@@ -4,6 +4,7 @@ import type { AuthOptions } from "../config";
 import { FrameDecoder } from "../protocol/stomp/decoder";
 import { encodeFrame, type HeaderList } from "../protocol/stomp/encoder";
 import { echo } from "../protocol/echo";
+import { TokenBucket } from "../connections/token-bucket";
 import { StompError } from "../protocol/stomp/errors";
 import { header, SUPPORTED_VERSIONS, type Frame, type StompVersion } from "../protocol/stomp/frame";
 import { streamFromDestination, SymbolError, symbolFromDestination, type Stream } from "../market/symbol";
@@ -22,6 +23,10 @@ export interface SessionLimits {
   /** Heart-beat period the server asks of clients (ms); 0 disables. */
   heartbeatMs: number;
   auth: Pick<AuthOptions, "mode" | "publicDelayMs">;
+  /** STOMP frames a connection may send per second, and the burst above it (many may share one message). */
+  inbound: { framesPerSecond: number; frameBurst: number };
+  /** Ticks a connection may be replayed per minute (`x-since`). */
+  replayBudget: number;
 }
 
 /** Where a session's frames go: a hub connection (any transport). */
@@ -29,12 +34,13 @@ export interface SessionTransport {
   /** A control frame (CONNECTED, RECEIPT, ERROR): written at once, after anything queued. */
   send(text: string): void;
   /**
-   * A MESSAGE frame: queued, and written together with the others of its delivery turn.
-   * With `conflate`, at most one per `everyMs` leaves for `key` (a subscription): the
-   * newest, and the last of a burst always follows once the interval is over; the text
-   * may then be given as a function, rendered only if the MESSAGE is actually sent.
+   * A MESSAGE frame of subscription `sub.key`: queued, and written together with the
+   * others of its delivery turn. With `sub.everyMs` (or once the connection is over its
+   * outbound budget) at most one per interval leaves for the subscription: the newest, and
+   * the last of a burst always follows; the text may then be given as a function, rendered
+   * only if the MESSAGE is actually sent.
    */
-  queue(text: string | (() => string), conflate?: Conflation): void;
+  queue(text: string | (() => string), sub: Conflation): void;
   /** Drops a MESSAGE still held back for `key` (the subscription ended). */
   discard(key: string): void;
   close(code: number, reason: string): void;
@@ -42,9 +48,10 @@ export interface SessionTransport {
   save(state: SessionState): void;
 }
 
+/** Which subscription a MESSAGE belongs to, and its `x-throttle-ms` if any. */
 export interface Conflation {
   key: string;
-  everyMs: number;
+  everyMs?: number;
 }
 
 /** What the session needs from the broker that hosts it. */
@@ -72,6 +79,10 @@ export class StompSession {
   private readonly decoder: FrameDecoder;
   private queue: Promise<void> = Promise.resolve();
   private ended = false;
+  /** Frames are what cost work (a subscribe, a replay), not transport messages: they are counted too. */
+  private readonly frames: TokenBucket;
+  /** Ticks this connection may still be replayed; a resume is charged before its ticks are read. */
+  readonly replay: TokenBucket;
 
   constructor(
     readonly state: SessionState,
@@ -81,6 +92,9 @@ export class StompSession {
   ) {
     this.decoder = new FrameDecoder({ maxFrameBytes: limits.maxFrameBytes });
     if (state.version) this.decoder.version = state.version;
+    const now = Date.now();
+    this.frames = new TokenBucket(limits.inbound.framesPerSecond, limits.inbound.frameBurst, now);
+    this.replay = new TokenBucket(limits.replayBudget / 60, limits.replayBudget, now);
   }
 
   get version(): StompVersion {
@@ -120,7 +134,12 @@ export class StompSession {
     let frame: Frame | undefined;
     try {
       for (frame of this.decoder.push(data)) {
-        if (this.expire(Date.now())) return;
+        const now = Date.now();
+        if (this.expire(now)) return;
+        if (!this.frames.take(1, now)) {
+          const { framesPerSecond, frameBurst } = this.limits.inbound;
+          throw new StompError("Too many frames", `More than ${framesPerSecond} STOMP frames a second (burst ${frameBurst}).`, 1008);
+        }
         await this.handle(frame);
         if (this.ended) return;
       }

@@ -58,7 +58,7 @@ export class SubscriptionIndex {
 
   /** Sends `frame` to one subscription (its snapshot or replay); `extra` adds headers such as `x-gap`. */
   sendTo(delivery: Delivery, frame: StreamFrame, extra = ""): void {
-    delivery.session.transport.queue(renderMessage(delivery.head, delivery.needsAck, frame, extra));
+    delivery.session.transport.queue(renderMessage(delivery.head, delivery.needsAck, frame, extra), { key: delivery.subscriptionId });
   }
 
   /** Sends `frame` to every subscription of its stream (throttled ones through conflation); returns how many. */
@@ -66,9 +66,10 @@ export class SubscriptionIndex {
     const set = this.byStream.get(frame.key);
     if (!set) return 0;
     for (const d of set) {
-      if (d.throttleMs === undefined) d.session.transport.queue(renderMessage(d.head, d.needsAck, frame));
+      const sub = { key: d.subscriptionId, everyMs: d.throttleMs };
+      if (d.throttleMs === undefined) d.session.transport.queue(renderMessage(d.head, d.needsAck, frame), sub);
       // Most ticks of a throttled subscription are replaced before they are sent: render only the one that is.
-      else d.session.transport.queue(() => renderMessage(d.head, d.needsAck, frame), { key: d.subscriptionId, everyMs: d.throttleMs });
+      else d.session.transport.queue(() => renderMessage(d.head, d.needsAck, frame), sub);
     }
     return set.size;
   }

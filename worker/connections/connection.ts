@@ -4,6 +4,7 @@ import { decodeSocketMessage } from "../protocol/sockjs/frames";
 import { StompError } from "../protocol/stomp/errors";
 import { InboundLimiter, type InboundLimits } from "./inbound-limit";
 import { messageText } from "../transports/sockjs/websocket";
+import { TokenBucket } from "./token-bucket";
 import type { Flushable, WriteBatcher } from "./write-batcher";
 
 /**
@@ -23,8 +24,15 @@ export interface Carrier {
   save(state: SessionState): void;
 }
 
-/** A throttled subscription's state in the write path. */
-interface Conflated {
+/** What one connection is sent at most: bytes per second, with a burst above it. */
+export interface OutboundLimits {
+  bytesPerSecond: number;
+  byteBurst: number;
+}
+
+/** A subscription's state in the write path, while it is throttled or held back. */
+interface Paced {
+  /** `x-throttle-ms`, or 0 (held back only by the connection's outbound budget). */
   everyMs: number;
   /** When its last MESSAGE left. */
   sentAt: number;
@@ -38,13 +46,18 @@ interface Conflated {
  * path. MESSAGE frames are queued and leave together (one WebSocket message, or one
  * SockJS `a[...]` frame, per flush); control frames flush the queue at once, in order.
  * Throttled subscriptions are conflated here: at most one MESSAGE per interval, always
- * the newest, and the last of a burst leaves when the interval is over.
+ * the newest, and the last of a burst leaves when the interval is over. The outbound
+ * budget conflates every subscription the same way once the connection has been sent more
+ * than its rate: the runtime reports no send buffer (workerd has no `bufferedAmount`), so a
+ * client that stops reading can only be bounded by what it is sent, and that stays one
+ * pending MESSAGE per subscription here and the budget's rate in the runtime.
  */
 export class Connection implements SessionTransport, Flushable {
   session: StompSession | undefined;
   private out: string[] = [];
-  private readonly conflated = new Map<string, Conflated>();
+  private readonly paced = new Map<string, Paced>();
   private readonly inbound: InboundLimiter | undefined;
+  private readonly outbound: TokenBucket | undefined;
   private closed = false;
 
   constructor(
@@ -53,40 +66,41 @@ export class Connection implements SessionTransport, Flushable {
     private readonly batcher: WriteBatcher,
     /** Called once when the connection is closed from this side. */
     private readonly onClose: () => void = () => {},
-    limits?: InboundLimits,
+    limits?: { inbound: InboundLimits; outbound: OutboundLimits },
   ) {
-    this.inbound = limits && new InboundLimiter(limits, Date.now());
+    const now = Date.now();
+    this.inbound = limits && new InboundLimiter(limits.inbound, now);
+    this.outbound = limits && new TokenBucket(limits.outbound.bytesPerSecond, limits.outbound.byteBurst, now);
   }
 
-  queue(text: string | (() => string), conflate?: Conflation): void {
+  queue(text: string | (() => string), sub: Conflation): void {
     if (this.closed) return;
-    if (conflate) {
-      let entry = this.conflated.get(conflate.key);
-      if (!entry) this.conflated.set(conflate.key, (entry = { everyMs: conflate.everyMs, sentAt: Number.NEGATIVE_INFINITY }));
-      const due = entry.sentAt + entry.everyMs;
-      if (entry.held !== undefined || Date.now() < due) {
-        entry.held = typeof text === "string" ? () => text : text;
-        this.batcher.markAt(this, due);
-        return;
-      }
-      entry.sentAt = Date.now();
+    const now = Date.now();
+    let entry = this.paced.get(sub.key);
+    const waiting = entry !== undefined && (entry.held !== undefined || now < entry.sentAt + entry.everyMs);
+    if (waiting || this.overBudget(now)) {
+      if (!entry) this.paced.set(sub.key, (entry = { everyMs: sub.everyMs ?? 0, sentAt: Number.NEGATIVE_INFINITY }));
+      entry.held = typeof text === "string" ? () => text : text;
+      this.batcher.markAt(this, this.dueAt(entry, now));
+      return;
     }
-    this.out.push(typeof text === "string" ? text : text());
+    if (sub.everyMs !== undefined) this.paced.set(sub.key, { everyMs: sub.everyMs, sentAt: now });
+    this.push(typeof text === "string" ? text : text(), now);
     this.batcher.mark(this);
   }
 
   discard(key: string): void {
-    this.conflated.delete(key);
+    this.paced.delete(key);
   }
 
   send(text: string): void {
     if (this.closed) return;
-    this.out.push(text);
+    this.push(text, Date.now());
     this.flush();
   }
 
   flush(): void {
-    this.releaseConflated();
+    this.releasePaced();
     if (this.out.length === 0 || this.closed) return;
     const frames = this.out;
     this.out = [];
@@ -97,22 +111,41 @@ export class Connection implements SessionTransport, Flushable {
     if (this.closed) return;
     this.flush();
     this.closed = true;
+    this.paced.clear();
     this.carrier.close(code, reason);
     this.onClose();
   }
 
-  /** Moves held-back MESSAGEs whose interval is over into the queue; asks to come back for the rest. */
-  private releaseConflated(): void {
+  private push(text: string, now: number): void {
+    this.out.push(text);
+    this.outbound?.charge(text.length, now);
+  }
+
+  private overBudget(now: number): boolean {
+    return this.outbound !== undefined && this.outbound.available(now) <= 0;
+  }
+
+  /** When a held MESSAGE may leave: its interval over, and the budget out of debt. */
+  private dueAt(entry: Paced, now: number): number {
+    const budget = this.outbound ? this.outbound.readyAt(1, now) : now;
+    return Math.max(entry.sentAt + entry.everyMs, budget);
+  }
+
+  /** Moves held-back MESSAGEs that may leave into the queue; asks to come back for the rest. */
+  private releasePaced(): void {
     const now = Date.now();
     let next = Number.POSITIVE_INFINITY;
-    for (const entry of this.conflated.values()) {
+    for (const [key, entry] of this.paced) {
       if (entry.held === undefined) continue;
-      const due = entry.sentAt + entry.everyMs;
-      if (due <= now) {
-        this.out.push(entry.held());
-        entry.held = undefined;
-        entry.sentAt = now;
-      } else next = Math.min(next, due);
+      const due = this.dueAt(entry, now);
+      if (due > now) {
+        next = Math.min(next, due);
+        continue;
+      }
+      this.push(entry.held(), now);
+      // To the back of the line: when the budget is short, every subscription gets its turn.
+      this.paced.delete(key);
+      if (entry.everyMs > 0) this.paced.set(key, { everyMs: entry.everyMs, sentAt: now });
     }
     if (Number.isFinite(next)) this.batcher.markAt(this, next);
   }

@@ -1,3 +1,5 @@
+import { TokenBucket } from "./token-bucket";
+
 /** How much a connection may send us. */
 export interface InboundLimits {
   messagesPerSecond: number;
@@ -13,29 +15,22 @@ export interface InboundLimits {
  * or floods, is stopped here before it can hold up other connections. Pure: the caller owns time.
  */
 export class InboundLimiter {
-  private messages: number;
-  private bytes: number;
-  private at: number;
+  private readonly messages: TokenBucket;
+  private readonly bytes: TokenBucket;
 
   constructor(
     private readonly limits: InboundLimits,
     now: number,
   ) {
-    this.messages = limits.messageBurst;
-    this.bytes = limits.byteBurst;
-    this.at = now;
+    this.messages = new TokenBucket(limits.messagesPerSecond, limits.messageBurst, now);
+    this.bytes = new TokenBucket(limits.bytesPerSecond, limits.byteBurst, now);
   }
 
   /** Takes one message of `size` bytes; the reason if it is over a limit. */
   take(size: number, now: number): string | undefined {
-    const elapsed = Math.max(0, now - this.at) / 1000;
-    this.at = now;
-    this.messages = Math.min(this.limits.messageBurst, this.messages + elapsed * this.limits.messagesPerSecond);
-    this.bytes = Math.min(this.limits.byteBurst, this.bytes + elapsed * this.limits.bytesPerSecond);
-    if (this.messages < 1) return `More than ${this.limits.messagesPerSecond} messages a second (burst ${this.limits.messageBurst}).`;
-    if (this.bytes < size) return `More than ${this.limits.bytesPerSecond} bytes a second (burst ${this.limits.byteBurst}).`;
-    this.messages -= 1;
-    this.bytes -= size;
+    if (this.messages.available(now) < 1) return `More than ${this.limits.messagesPerSecond} messages a second (burst ${this.limits.messageBurst}).`;
+    if (!this.bytes.take(size, now)) return `More than ${this.limits.bytesPerSecond} bytes a second (burst ${this.limits.byteBurst}).`;
+    this.messages.take(1, now);
     return undefined;
   }
 }

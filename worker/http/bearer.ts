@@ -1,4 +1,4 @@
-import { FailureThrottle } from "../auth/failure-throttle";
+import { FailureThrottle, Throttled } from "../auth/failure-throttle";
 import { bearerCredential, grantFor } from "../auth/credentials";
 import type { Grant } from "../auth/grant";
 import { TokenError } from "../auth/subscriber-token";
@@ -18,16 +18,16 @@ const failures = new FailureThrottle();
 export async function bearerGrant(env: Env, request: Request): Promise<Grant | undefined | Response> {
   const auth = request.headers.get("Authorization");
   if (!auth) return undefined;
-  const address = clientAddress(request);
-  const wait = failures.blockedFor(address, Date.now());
-  if (wait > 0) return reject(429, "too many failed attempts: try again later", { "Retry-After": String(Math.ceil(wait / 1000)) });
   const credential = bearerCredential(auth);
   if (!credential) return unauthorized("expected Authorization: Bearer <token>");
   try {
-    return await grantFor(env, readConfig(env).auth.keys, credential, Date.now());
+    const now = Date.now();
+    return await failures.attempt(clientAddress(request), now, () => grantFor(env, readConfig(env).auth.keys, credential, now));
   } catch (err) {
+    if (err instanceof Throttled) {
+      return reject(429, "too many failed attempts: try again later", { "Retry-After": String(Math.ceil(err.retryAfterMs / 1000)) });
+    }
     if (!(err instanceof TokenError)) throw err;
-    failures.fail(address, Date.now());
     return unauthorized(err.message);
   }
 }

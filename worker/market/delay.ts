@@ -13,7 +13,11 @@ export function markDelayed(tick: Tick, delayMs: number): DelayedTick {
   return { ...tick, delayed: true, delayMs };
 }
 
-/** Whether the public may see `tick` at `now`: it is at least `delayMs` old. */
-export function isReleased(tick: Tick, delayMs: number, now: number): boolean {
-  return tick.ts <= now - delayMs;
+/**
+ * Whether the public may see a tick at `now` that reached this server at `arrivedAt`.
+ * Exchanges count the delay from dissemination, not from the trade's own time: a quote
+ * that arrives late (a slow feed, a backdated publish) still waits the whole delay.
+ */
+export function isReleased(arrivedAt: number, delayMs: number, now: number): boolean {
+  return arrivedAt <= now - delayMs;
 }

@@ -15,8 +15,38 @@ export function parseSymbolPolicy(raw: string): SymbolPolicy {
     .map((e) => e.trim().toUpperCase())
     .filter(Boolean);
   if (entries.length === 0) return { allows: () => true, description: "any symbol" };
-  const patterns = entries.map((e) => new RegExp(`^${e.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`));
-  return { allows: (symbol) => patterns.some((p) => p.test(symbol)), description: entries.join(", ") };
+  // Runs of stars mean one star; the same pattern twice is checked once.
+  const patterns = [...new Set(entries.map((e) => e.replace(/\*+/g, "*")))];
+  return { allows: (symbol) => patterns.some((p) => globMatch(p, symbol)), description: entries.join(", ") };
+}
+
+/**
+ * Whether `text` matches `pattern`, where `*` stands for any run of characters. Greedy
+ * with one backtrack point (the last star): each star only ever moves forward, so the
+ * work is at most |pattern| × |text| steps, never exponential as a regular expression
+ * built from the pattern can be (`***…X` took seconds per symbol).
+ */
+export function globMatch(pattern: string, text: string): boolean {
+  let p = 0;
+  let t = 0;
+  let star = -1;
+  let resume = 0;
+  while (t < text.length) {
+    if (p < pattern.length && pattern[p] !== "*" && pattern[p] === text[t]) {
+      p++;
+      t++;
+    } else if (p < pattern.length && pattern[p] === "*") {
+      star = p++;
+      resume = t;
+    } else if (star >= 0) {
+      p = star + 1;
+      t = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (pattern[p] === "*") p++;
+  return p === pattern.length;
 }
 
 /** The one-line reason a symbol outside the policy gets. */

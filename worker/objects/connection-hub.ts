@@ -16,6 +16,7 @@ import type { Channel } from "../transports/sockjs/channel";
 import { forwardedRoute, HUB_FULL_HEADER } from "../transports/sockjs/forwarding";
 import { SessionServer } from "../transports/sockjs/session-server";
 import { acceptSocket, completeClose, isSockJSSocket, socketChannel } from "../transports/sockjs/websocket";
+import { ownName } from "./own-name";
 import { sourceStub } from "./stubs";
 
 const STOMP_SUBPROTOCOLS = ["v12.stomp", "v11.stomp", "v10.stomp"];
@@ -35,28 +36,29 @@ const REFUSED_TTL_MS = 600_000;
  */
 export class ConnectionHub extends DurableObject<Env> {
   private readonly config: Config;
-  private readonly name: string;
+  /** `hub:{region}:{shard}`: from the id, or from storage when the runtime woke us without it (an alarm). */
+  private name = "";
   private readonly broker: HubBroker;
   private readonly batcher: WriteBatcher;
   private readonly sockets = new Map<WebSocket, Connection>();
-  private readonly lastSeen = new Map<WebSocket, number>();
   private readonly httpSessions: SessionServer;
   /** The STOMP sessions of SockJS HTTP sessions (sockets' are in `sockets`). */
   private readonly httpStomp = new Set<StompSession>();
   private readonly refused = new Map<string, number>();
   /** Open sockets and SockJS HTTP sessions per client address (sockets rebuilt from attachments on wake). */
   private readonly perAddress = new Map<string, number>();
-  private readonly wokeAt = Date.now();
-  private lastSockJSHeartbeat = this.wokeAt;
+  private lastSockJSHeartbeat = Date.now();
   /** When the alarm is set for, as far as this instance knows. */
   private alarmAt: number | undefined;
+  private warnedNoAddress = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.config = readConfig(env);
-    const name = ctx.id.name;
-    if (!name) throw new Error("ConnectionHub must be addressed by name (hub:{region}:{shard})");
-    this.name = name;
+    void ctx.blockConcurrencyWhile(async () => {
+      this.name = await ownName(ctx, "hub:{region}:{shard}");
+      log("hub_started", { hub: this.name, sockets: this.sockets.size });
+    });
     this.batcher = new WriteBatcher(this.config.hubFlushMs);
     this.broker = new HubBroker(
       this.upstream(),
@@ -69,7 +71,6 @@ export class ConnectionHub extends DurableObject<Env> {
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("\n", "\n"));
     for (const ws of ctx.getWebSockets()) this.restore(ws);
     void this.armAlarm();
-    log("hub_started", { hub: this.name, sockets: this.sockets.size });
   }
 
   // ---------------------------------------------------------------- connections
@@ -101,7 +102,7 @@ export class ConnectionHub extends DurableObject<Env> {
     const offered = (request.headers.get("Sec-WebSocket-Protocol") ?? "").split(",").map((p) => p.trim());
     const protocol = sockjs ? undefined : STOMP_SUBPROTOCOLS.find((p) => offered.includes(p));
     const { socket, response } = acceptSocket(this.ctx, sockjs, protocol ? { "Sec-WebSocket-Protocol": protocol } : {});
-    const state = newSessionState(crypto.randomUUID(), address || undefined);
+    const state: SessionState = { ...newSessionState(crypto.randomUUID(), address || undefined), seenAt: Date.now() };
     socket.serializeAttachment(state);
     this.openSocket(socket, state);
     void this.armAlarm();
@@ -109,8 +110,8 @@ export class ConnectionHub extends DurableObject<Env> {
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    this.lastSeen.set(ws, Date.now());
     const connection = this.sockets.get(ws) ?? this.restore(ws);
+    if (connection) this.heardFrom(connection, Date.now());
     await connection?.receive(message);
   }
 
@@ -152,8 +153,9 @@ export class ConnectionHub extends DurableObject<Env> {
       if (sockjsDue && connection.kind === "sockjs-socket") trySend(ws, HEARTBEAT_FRAME);
       const period = connection.session?.state.heartbeat[0] ?? 0;
       if (period === 0) continue;
+      // Heart-beats are answered by the runtime (its timestamp); other frames reach us (seenAt, saved across hibernation).
       const echoed = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
-      const seen = Math.max(echoed, this.lastSeen.get(ws) ?? this.wokeAt);
+      const seen = Math.max(echoed, connection.session?.state.seenAt ?? 0);
       if (now - seen > 2 * period + HEARTBEAT_GRACE_MS) {
         log("heartbeat_timeout", { hub: this.name, session: connection.session?.state.id });
         connection.close(4000, "heart-beat timeout");
@@ -183,6 +185,19 @@ export class ConnectionHub extends DurableObject<Env> {
 
   // ---------------------------------------------------------------- internals
 
+  /**
+   * Notes that a socket's client sent something. Saved in its attachment at most every half
+   * heart-beat period (one write per period, not per message), so a liveness sweep after a
+   * wake never mistakes the wake for a sign of life.
+   */
+  private heardFrom(connection: Connection, now: number): void {
+    const state = connection.session?.state;
+    const period = state?.heartbeat[0] ?? 0;
+    if (!state || (state.seenAt !== undefined && now - state.seenAt < period / 2)) return;
+    state.seenAt = now;
+    connection.save(state);
+  }
+
   private *sessions(): Iterable<StompSession> {
     for (const c of this.sockets.values()) if (c.session) yield c.session;
     yield* this.httpStomp;
@@ -200,8 +215,18 @@ export class ConnectionHub extends DurableObject<Env> {
     return this.sockets.size + this.httpSessions.size >= this.config.hubMaxConnections;
   }
 
-  /** Whether one more connection from `address` would pass MAX_CONNECTIONS_PER_ADDRESS, so one address cannot take a hub. */
+  /**
+   * Whether one more connection from `address` would pass MAX_CONNECTIONS_PER_ADDRESS, so
+   * one address cannot take a hub. With no address known (no proxy sets CF-Connecting-IP)
+   * every client would share one count and a self-hosted hub would turn viewers away long
+   * before it is full: then only HUB_MAX_CONNECTIONS applies, and the hub says so once.
+   */
   private tooManyFrom(address: string): boolean {
+    if (address === "") {
+      if (!this.warnedNoAddress) log("client_address_unknown", { hub: this.name, limit: "MAX_CONNECTIONS_PER_ADDRESS off: no CF-Connecting-IP" });
+      this.warnedNoAddress = true;
+      return false;
+    }
     return (this.perAddress.get(address) ?? 0) >= this.config.maxConnectionsPerAddress;
   }
 
@@ -233,10 +258,9 @@ export class ConnectionHub extends DurableObject<Env> {
         void this.armAlarm(s.grant?.expiresAt);
       },
     };
-    const connection = new Connection(kind, carrier, this.batcher, () => this.dropSocket(ws), this.config.inbound);
+    const connection = new Connection(kind, carrier, this.batcher, () => this.dropSocket(ws), this.config);
     this.attachSession(connection, state);
     this.sockets.set(ws, connection);
-    this.lastSeen.set(ws, Date.now());
     this.countAddress(state.address, 1);
     return connection;
   }
@@ -255,7 +279,6 @@ export class ConnectionHub extends DurableObject<Env> {
     const connection = this.sockets.get(ws);
     if (!connection) return;
     this.sockets.delete(ws);
-    this.lastSeen.delete(ws);
     this.countAddress(connection.session?.state.address, -1);
     if (connection.session) this.broker.drop(connection.session);
   }
@@ -268,7 +291,7 @@ export class ConnectionHub extends DurableObject<Env> {
       // Nothing to persist (the session is lost with the hub anyway), but a token's end needs the alarm.
       save: (s) => void this.armAlarm(s.grant?.expiresAt),
     };
-    const connection = new Connection("sockjs-http", carrier, this.batcher, undefined, this.config.inbound);
+    const connection = new Connection("sockjs-http", carrier, this.batcher, undefined, this.config);
     const session = this.attachSession(connection, newSessionState(crypto.randomUUID(), clientAddress(request) || undefined));
     this.httpStomp.add(session);
     this.countAddress(session.state.address, 1);

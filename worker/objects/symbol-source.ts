@@ -21,6 +21,8 @@ const VIEWERS_EVERY_MS = 1_000;
 const TRIM_EVERY = 32;
 /** Ticks read from history per step of releasing the delayed stream. */
 const RELEASE_BATCH = 256;
+/** When a history row arrived here (rows stored before arrival times were kept: the tick's own time). */
+const ARRIVED = "COALESCE(arrived, json_extract(tick, '$.ts'))";
 
 /**
  * One object per symbol: the only owner of its stream. It keeps the symbol's `seq`,
@@ -86,7 +88,11 @@ export class SymbolSource extends DurableObject<Env> {
       (hub) => hub,
       (hub, frames) => this.sendViewers(hub, frames),
     );
-    sql.exec("CREATE TABLE IF NOT EXISTS history (seq INTEGER PRIMARY KEY, tick TEXT NOT NULL)");
+    sql.exec("CREATE TABLE IF NOT EXISTS history (seq INTEGER PRIMARY KEY, tick TEXT NOT NULL, arrived INTEGER)");
+    // Stores made before arrival times were kept gain the column (their rows count from the tick's time).
+    if (!sql.exec<{ name: string }>("PRAGMA table_info(history)").toArray().some((c) => c.name === "arrived")) {
+      sql.exec("ALTER TABLE history ADD COLUMN arrived INTEGER");
+    }
     sql.exec("CREATE TABLE IF NOT EXISTS watchers (name TEXT PRIMARY KEY, count INTEGER NOT NULL)");
     for (const row of sql.exec<{ name: string; count: number }>("SELECT name, count FROM watchers")) {
       this.watchers.set(row.name, row.count);
@@ -146,12 +152,12 @@ export class SymbolSource extends DurableObject<Env> {
    * a client resumes. The delayed stream's stop at the first tick not yet old enough.
    */
   range(after: number, before: number, limit = MAX_RANGE, stream: StreamKind = "ticker"): StreamFrame[] {
-    const ticks = this.ticksBetween(after, before, Math.min(limit, MAX_RANGE));
-    if (stream !== "delayed") return ticks.map((t) => buildTickFrame(t, this.epoch));
+    const rows = this.ticksBetween(after, before, Math.min(limit, MAX_RANGE));
+    if (stream !== "delayed") return rows.map((r) => buildTickFrame(r.tick, this.epoch));
     const delayMs = this.config.auth.publicDelayMs;
     const now = Date.now();
-    const released = ticks.findIndex((t) => !isReleased(t, delayMs, now));
-    return ticks.slice(0, released < 0 ? ticks.length : released).map((t) => buildDelayedFrame(t, this.epoch, delayMs));
+    const released = rows.findIndex((r) => !isReleased(r.arrived, delayMs, now));
+    return rows.slice(0, released < 0 ? rows.length : released).map((r) => buildDelayedFrame(r.tick, this.epoch, delayMs));
   }
 
   /** Subscriptions across every hub. */
@@ -324,14 +330,14 @@ export class SymbolSource extends DurableObject<Env> {
     return Math.round(Math.max(this.config.staleAfterMs, 2 * this.updateIntervalMs));
   }
 
-  /** Numbers, persists and sends one tick. */
+  /** Numbers, persists and sends one tick (arrived now: the delayed stream counts from here). */
   private record(tick: Tick): Tick {
     this.latest = tick;
     // The history ring in SQLite is also where the latest tick is kept: one insert per tick
     // (a separate key cost another write per tick). The output gate holds every delivery
     // until the write is durable, so a seq is never seen by a client and then lost.
     const sql = this.ctx.storage.sql;
-    sql.exec("INSERT OR REPLACE INTO history (seq, tick) VALUES (?, ?)", tick.seq, JSON.stringify(tick));
+    sql.exec("INSERT OR REPLACE INTO history (seq, tick, arrived) VALUES (?, ?, ?)", tick.seq, JSON.stringify(tick), Date.now());
     if (tick.seq % TRIM_EVERY === 0) this.trimHistory(tick.seq);
     const frame = buildTickFrame(tick, this.epoch);
     this.latestFrame = frame;
@@ -350,25 +356,25 @@ export class SymbolSource extends DurableObject<Env> {
     } else {
       // A minute's margin, so the newest released tick (the snapshot) always stays.
       const keepAfter = Date.now() - delayMs - 60_000;
-      sql.exec("DELETE FROM history WHERE seq <= ? AND json_extract(tick, '$.ts') < ?", seq - this.config.historySize, keepAfter);
+      sql.exec(`DELETE FROM history WHERE seq <= ? AND ${ARRIVED} < ?`, seq - this.config.historySize, keepAfter);
     }
   }
 
-  /** Up to `limit` ticks with `after < seq < before`, oldest first. */
-  private ticksBetween(after: number, before: number, limit: number): Tick[] {
-    const rows = this.ctx.storage.sql.exec<{ tick: string }>(
-      "SELECT tick FROM history WHERE seq > ? AND seq < ? ORDER BY seq LIMIT ?",
+  /** Up to `limit` ticks with `after < seq < before`, oldest first, with when each arrived. */
+  private ticksBetween(after: number, before: number, limit: number): Array<{ tick: Tick; arrived: number }> {
+    const rows = this.ctx.storage.sql.exec<{ tick: string; arrived: number }>(
+      `SELECT tick, ${ARRIVED} AS arrived FROM history WHERE seq > ? AND seq < ? ORDER BY seq LIMIT ?`,
       after,
       before,
       limit,
     );
-    return rows.toArray().map((r) => JSON.parse(r.tick) as Tick);
+    return rows.toArray().map((r) => ({ tick: JSON.parse(r.tick) as Tick, arrived: r.arrived }));
   }
 
-  /** The newest `limit` ticks at least `delayMs` old, newest first, marked delayed. */
+  /** The newest `limit` ticks that arrived at least `delayMs` ago, newest first, marked delayed. */
   private releasedTicks(delayMs: number, limit: number): DelayedTick[] {
     const rows = this.ctx.storage.sql.exec<{ tick: string }>(
-      "SELECT tick FROM history WHERE json_extract(tick, '$.ts') <= ? ORDER BY seq DESC LIMIT ?",
+      `SELECT tick FROM history WHERE ${ARRIVED} <= ? ORDER BY seq DESC LIMIT ?`,
       Date.now() - delayMs,
       limit,
     );
@@ -393,13 +399,13 @@ export class SymbolSource extends DurableObject<Env> {
       if (newest) this.releasedFrame = buildDelayedFrame(newest, this.epoch, delayMs);
     }
     for (;;) {
-      const ticks = this.ticksBetween(this.releasedSeq ?? 0, Number.MAX_SAFE_INTEGER, RELEASE_BATCH);
-      for (const tick of ticks) {
-        if (!isReleased(tick, delayMs, now)) {
+      const rows = this.ticksBetween(this.releasedSeq ?? 0, Number.MAX_SAFE_INTEGER, RELEASE_BATCH);
+      for (const { tick, arrived } of rows) {
+        if (!isReleased(arrived, delayMs, now)) {
           this.releaseTimer = setTimeout(() => {
             this.releaseTimer = undefined;
             this.releaseDelayed();
-          }, tick.ts + delayMs - now);
+          }, arrived + delayMs - now);
           return;
         }
         const frame = buildDelayedFrame(tick, this.epoch, delayMs);
@@ -407,7 +413,7 @@ export class SymbolSource extends DurableObject<Env> {
         this.releasedFrame = frame;
         for (const child of this.delayed.tree) this.delayedFanout.push(child, frame);
       }
-      if (ticks.length < RELEASE_BATCH) return;
+      if (rows.length < RELEASE_BATCH) return;
     }
   }
 

@@ -1,0 +1,130 @@
+/**
+ * The bounds on what one client can cause: token buckets, the outbound budget that
+ * conflates a connection sent more than its rate, linear-time symbol patterns, the
+ * failed-credential throttle with and without a client address, and releases of delayed
+ * data counted from arrival. Fake clock throughout.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { FailureThrottle, Throttled } from "../../worker/auth/failure-throttle";
+import { TokenError } from "../../worker/auth/subscriber-token";
+import { Connection, type Carrier } from "../../worker/connections/connection";
+import { TokenBucket } from "../../worker/connections/token-bucket";
+import { WriteBatcher } from "../../worker/connections/write-batcher";
+import { isReleased } from "../../worker/market/delay";
+import { globMatch, parseSymbolPolicy } from "../../worker/market/symbol-policy";
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  vi.setSystemTime(1_700_000_000_000);
+});
+afterEach(() => vi.useRealTimers());
+
+describe("TokenBucket", () => {
+  it("refills at its rate up to its burst, refuses what it lacks, and goes into debt when charged", () => {
+    const t0 = 1_000;
+    const bucket = new TokenBucket(10, 20, t0);
+    expect(bucket.take(20, t0)).toBe(true);
+    expect(bucket.take(1, t0)).toBe(false);
+    expect(bucket.available(t0 + 500)).toBe(5);
+    expect(bucket.available(t0 + 60_000)).toBe(20); // never above the burst
+    bucket.charge(50, t0 + 60_000);
+    expect(bucket.available(t0 + 60_000)).toBe(-30);
+    expect(bucket.readyAt(1, t0 + 60_000)).toBe(t0 + 60_000 + 3_100);
+  });
+});
+
+describe("the outbound budget", () => {
+  function connection(bytesPerSecond: number, byteBurst: number) {
+    const writes: string[][] = [];
+    const carrier: Carrier = { write: (f) => writes.push([...f]), close: () => {}, save: () => {} };
+    const limits = {
+      inbound: { messagesPerSecond: 100, bytesPerSecond: 1 << 20, messageBurst: 100, byteBurst: 1 << 20 },
+      outbound: { bytesPerSecond, byteBurst },
+    };
+    return { conn: new Connection("stomp-socket", carrier, new WriteBatcher(0), undefined, limits), writes };
+  }
+  const tick = (sub: string, n: number) => `MESSAGE ${sub}#${n}`.padEnd(100, ".");
+
+  it("sends everything while within it", async () => {
+    const { conn, writes } = connection(10_000, 10_000);
+    for (let n = 1; n <= 50; n++) conn.queue(tick("a", n), { key: "a" });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(writes.flat()).toHaveLength(50);
+  });
+
+  it("past it keeps only the newest MESSAGE per subscription, sends each subscription's newest as the budget refills, and drops nothing else", async () => {
+    const { conn, writes } = connection(1_000, 1_000); // ten 100-byte frames a second
+    for (let n = 1; n <= 200; n++) for (const sub of ["a", "b", "c"]) conn.queue(tick(sub, n), { key: sub });
+    await vi.advanceTimersByTimeAsync(0);
+    const first = writes.flat();
+    expect(first).toHaveLength(10); // the burst
+    // Held back: one frame per subscription, the newest.
+    await vi.advanceTimersByTimeAsync(2_000);
+    const later = writes.flat().slice(first.length);
+    expect(later.sort()).toEqual([tick("a", 200), tick("b", 200), tick("c", 200)].sort());
+    // Within the budget again: frames flow as they come.
+    await vi.advanceTimersByTimeAsync(5_000);
+    conn.queue(tick("a", 201), { key: "a" });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(writes.flat().at(-1)).toBe(tick("a", 201));
+  });
+
+  it("drops what it holds for a subscription that ended", async () => {
+    const { conn, writes } = connection(1_000, 100);
+    conn.queue(tick("a", 1), { key: "a" });
+    conn.queue(tick("a", 2), { key: "a" });
+    conn.discard("a");
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(writes.flat()).toEqual([tick("a", 1)]);
+  });
+});
+
+describe("symbol patterns", () => {
+  it("match * as any run of characters", () => {
+    expect(globMatch("*-USD", "BTC-USD")).toBe(true);
+    expect(globMatch("*-USD", "BTC-EUR")).toBe(false);
+    expect(globMatch("^*", "^GSPC")).toBe(true);
+    expect(globMatch("A*B*C", "AXXBYYC")).toBe(true);
+    expect(globMatch("A*B*C", "AXXBYY")).toBe(false);
+    expect(globMatch("AAPL", "AAPL")).toBe(true);
+    expect(globMatch("AAPL", "AAPLX")).toBe(false);
+    expect(globMatch("*", "")).toBe(true);
+  });
+
+  it("answer a pattern of sixteen stars against a sixteen-character symbol at once (a regular expression took seconds)", () => {
+    const policy = parseSymbolPolicy("****************X,***************X");
+    const started = performance.now();
+    for (let i = 0; i < 1_000; i++) expect(policy.allows("ABCDEFGHIJKLMNOP")).toBe(false);
+    // A thousand checks: the worst case is |pattern| × |symbol| steps each.
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(policy.allows("ABCDEFGHIJKLMNOX")).toBe(true);
+  });
+});
+
+describe("FailureThrottle", () => {
+  const bad = () => Promise.reject(new TokenError("Invalid token: bad signature"));
+  const good = () => Promise.resolve("grant");
+
+  it("refuses an address that failed too often, even with a valid credential, until the window ends", async () => {
+    const throttle = new FailureThrottle(3, 60_000);
+    for (let i = 0; i < 3; i++) await expect(throttle.attempt("1.2.3.4", 0, bad)).rejects.toBeInstanceOf(TokenError);
+    await expect(throttle.attempt("1.2.3.4", 1_000, good)).rejects.toBeInstanceOf(Throttled);
+    await expect(throttle.attempt("5.6.7.8", 1_000, good)).resolves.toBe("grant");
+    await expect(throttle.attempt("1.2.3.4", 60_001, good)).resolves.toBe("grant");
+  });
+
+  it("with no client address never refuses a valid credential (strangers cannot lock out the publisher), and throttles failures", async () => {
+    const throttle = new FailureThrottle(3, 60_000);
+    for (let i = 0; i < 2; i++) await expect(throttle.attempt("", 0, bad)).rejects.toBeInstanceOf(TokenError);
+    for (let i = 0; i < 2; i++) await expect(throttle.attempt("", 1_000, bad)).rejects.toBeInstanceOf(Throttled);
+    await expect(throttle.attempt("", 1_000, good)).resolves.toBe("grant");
+  });
+});
+
+describe("delayed data", () => {
+  it("is released by when the tick arrived here, whatever time it carries", () => {
+    const arrived = 1_000_000;
+    expect(isReleased(arrived, 5_000, arrived + 4_999)).toBe(false);
+    expect(isReleased(arrived, 5_000, arrived + 5_000)).toBe(true);
+  });
+});
