@@ -193,7 +193,7 @@ export class ConnectionHub extends DurableObject<Env> {
   private heardFrom(connection: Connection, now: number): void {
     const state = connection.session?.state;
     const period = state?.heartbeat[0] ?? 0;
-    if (!state || (state.seenAt !== undefined && now - state.seenAt < period / 2)) return;
+    if (!state || period === 0 || (state.seenAt !== undefined && now - state.seenAt < period / 2)) return;
     state.seenAt = now;
     connection.save(state);
   }
