@@ -87,7 +87,16 @@ export interface SockJSOptions {
   clientUrl: string;
 }
 
+/** Parsed once per `env` object (one per isolate): config is read on every request and in every object. */
+const parsed = new WeakMap<Env, Config>();
+
 export function readConfig(env: Env): Config {
+  let config = parsed.get(env);
+  if (!config) parsed.set(env, (config = parseConfig(env)));
+  return config;
+}
+
+function parseConfig(env: Env): Config {
   return {
     tickIntervalMs: int(env, "TICK_INTERVAL_MS", 1000, 50, 3_600_000),
     feedProvider: (env.FEED_PROVIDER ?? "sim").trim() || "sim",

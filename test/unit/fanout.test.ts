@@ -1,5 +1,5 @@
 /** The fan-out tree, ordered batching delivery, placement and the connection write path: pure code. */
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { DeliveryQueues } from "../../worker/broker/delivery-queue";
 import { buildFanoutTree, treeShape, type FanoutNode } from "../../worker/broker/fanout-tree";
 import { newSessionState } from "../../worker/broker/session-state";
@@ -115,12 +115,15 @@ describe("placement", () => {
 });
 
 describe("Connection write path", () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
   const broker: SessionBroker = {
     subscribe: async () => {},
     unsubscribe: async () => {},
     publish: async () => {},
     authenticate: async () => {
-      throw new StompError("Bad credentials", "no publishing here");
+      throw new StompError("invalid-token", "no publishing here", { message: "Bad credentials" });
     },
   };
 
@@ -151,12 +154,12 @@ describe("Connection write path", () => {
     await Promise.resolve();
     expect(writes).toEqual([["T1\0"]]); // the first at the end of the turn
     conn.queue("T2\0", { key: "s1" });
-    await new Promise((r) => setTimeout(r, 10));
+    await vi.advanceTimersByTimeAsync(10);
     conn.queue("T3\0", { key: "s1" });
     expect(writes).toEqual([["T1\0"]]); // 10 ms after a write: held back
-    await new Promise((r) => setTimeout(r, 50));
+    await vi.advanceTimersByTimeAsync(50);
     expect(writes).toEqual([["T1\0"], ["T2\0", "T3\0"]]);
-    await new Promise((r) => setTimeout(r, 60));
+    await vi.advanceTimersByTimeAsync(60);
     conn.queue("T4\0", { key: "s1" }); // calm again: written in the same turn
     await Promise.resolve();
     expect(writes).toEqual([["T1\0"], ["T2\0", "T3\0"], ["T4\0"]]);
@@ -187,11 +190,11 @@ describe("Connection write path", () => {
     conn.queue("OTHER\0", { key: "other" }); // an unthrottled subscription is not held back
     await Promise.resolve();
     expect(writes).toEqual([["M1\0"], ["OTHER\0"]]);
-    await new Promise((r) => setTimeout(r, 120));
+    await vi.advanceTimersByTimeAsync(120);
     expect(writes).toEqual([["M1\0"], ["OTHER\0"], ["M4\0"]]);
     conn.queue("M5\0", throttle);
     conn.discard("sub"); // unsubscribed: what was held back is dropped
-    await new Promise((r) => setTimeout(r, 120));
+    await vi.advanceTimersByTimeAsync(120);
     expect(writes.flat()).not.toContain("M5\0");
   });
 });

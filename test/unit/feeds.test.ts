@@ -4,7 +4,7 @@
  * each fault (429 + Retry-After, error-as-200, HTML, truncated JSON, non-numeric
  * prices, timeouts, 5xx with retry).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { readConfig } from "../../worker/config";
 import type { Env } from "../../worker/env";
 import { createFeed } from "../../worker/feeds";
@@ -94,16 +94,22 @@ describe.each(CASES)("$provider", (c) => {
   }
 
   it("honours 429 Retry-After: no further requests until it has passed", async () => {
-    const f = feed(c.provider);
-    const [first] = await ask(f, [c.sym("RATE")]);
-    expect(errorOf(first)).toMatch(/^rate-limit:/);
-    const before = fake.requests.length;
-    const [second] = await ask(f, [c.sym("OK")]);
-    expect(errorOf(second)).toMatch(/^rate-limit: waiting \d+ s/);
-    expect(fake.requests.length).toBe(before);
-    await new Promise((r) => setTimeout(r, 2_100));
-    const [third] = await ask(f, [c.sym("OK")]);
-    expect(third).toEqual(expect.objectContaining({ quote: expect.objectContaining({ price: PRICE }) }));
+    // The cooldown is read from the clock: only Date is faked, the fake server's sockets run for real.
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() });
+    try {
+      const f = feed(c.provider);
+      const [first] = await ask(f, [c.sym("RATE")]);
+      expect(errorOf(first)).toMatch(/^rate-limit:/);
+      const before = fake.requests.length;
+      const [second] = await ask(f, [c.sym("OK")]);
+      expect(errorOf(second)).toMatch(/^rate-limit: waiting \d+ s/);
+      expect(fake.requests.length).toBe(before);
+      vi.setSystemTime(Date.now() + 2_100);
+      const [third] = await ask(f, [c.sym("OK")]);
+      expect(third).toEqual(expect.objectContaining({ quote: expect.objectContaining({ price: PRICE }) }));
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("classifies HTML pages, truncated JSON and non-numeric prices", async () => {

@@ -128,7 +128,7 @@ describe("StompSession", () => {
     unsubscribe: async () => {},
     publish: async () => {},
     authenticate: async (p) => {
-      if (p !== "secret") throw new StompError("Bad credentials", "wrong");
+      if (p !== "secret") throw new StompError("invalid-token", "wrong", { message: "Bad credentials" });
       return PUBLISHER_GRANT;
     },
   };
@@ -150,22 +150,25 @@ describe("StompSession", () => {
     const [e] = t.frames();
     expect(e!.command).toBe("ERROR");
     expect(header(e!, "message")).toBe("Not connected");
+    expect(header(e!, "x-error-code")).toBe("not-connected");
     expect(t.closed?.code).toBe(1002);
     expect(s.closed).toBe(true);
   });
 
   it("refuses duplicate ids, too many subscriptions and SEND without credentials, each with a reason", async () => {
-    for (const [frames, message] of [
-      [["SUBSCRIBE\nid:1\ndestination:/topic/ticker.A\n\n\0", "SUBSCRIBE\nid:1\ndestination:/topic/ticker.B\n\n\0"], "Duplicate subscription id"],
-      [[1, 2, 3, 4].map((i) => `SUBSCRIBE\nid:${i}\ndestination:/topic/ticker.A\n\n\0`), "Too many subscriptions"],
-      [['SEND\ndestination:/topic/ticker.A\n\n{"price":1}\0'], "Not authorized to publish"],
-      [["SUBSCRIBE\nid:1\ndestination:/queue/x\n\n\0"], "Unknown destination"],
+    for (const [frames, message, code, closeCode] of [
+      [["SUBSCRIBE\nid:1\ndestination:/topic/ticker.A\n\n\0", "SUBSCRIBE\nid:1\ndestination:/topic/ticker.B\n\n\0"], "Duplicate subscription id", "duplicate-subscription-id", 1002],
+      [[1, 2, 3, 4].map((i) => `SUBSCRIBE\nid:${i}\ndestination:/topic/ticker.A\n\n\0`), "Too many subscriptions", "too-many-subscriptions", 1008],
+      [['SEND\ndestination:/topic/ticker.A\n\n{"price":1}\0'], "Not authorized to publish", "not-publisher", 1008],
+      [["SUBSCRIBE\nid:1\ndestination:/queue/x\n\n\0"], "Unknown destination", "unknown-destination", 1002],
+      [["SUBSCRIBE\ndestination:/topic/ticker.A\n\n\0"], "Missing header: id", "missing-header", 1002],
     ] as const) {
       const { s, t } = await connected(broker);
       for (const f of frames) await s.receive(f);
       const error = t.frames().find((f) => f.command === "ERROR");
       expect(error && header(error, "message"), message).toBe(message);
-      expect(t.closed).toBeDefined();
+      expect(error && header(error, "x-error-code"), message).toBe(code);
+      expect(t.closed?.code).toBe(closeCode);
     }
   });
 
@@ -204,7 +207,7 @@ describe("StompSession credentials and entitlements", () => {
     publish: async () => {},
     authenticate: async (credential) => {
       const grant = grants[credential];
-      if (!grant) throw new StompError("Invalid token: bad signature", "bad");
+      if (!grant) throw new StompError("invalid-token", "bad", { message: "Invalid token: bad signature" });
       return grant;
     },
   };

@@ -120,7 +120,7 @@ export class HubBroker implements SessionBroker {
     try {
       quote = parseQuoteInput(body, symbol);
     } catch (err) {
-      if (err instanceof QuoteError) throw new StompError("Invalid tick", err.message);
+      if (err instanceof QuoteError) throw new StompError("invalid-tick", err.message);
       throw err;
     }
     await this.upstream.publish(symbol, quote);
@@ -131,10 +131,10 @@ export class HubBroker implements SessionBroker {
       return await this.failures.attempt(session.state.address ?? "", Date.now(), () => this.upstream.authenticate(credential));
     } catch (err) {
       if (err instanceof Throttled) {
-        throw new StompError("Too many failed attempts", "Too many bad credentials from this address: try again in a minute.", 1008);
+        throw new StompError("too-many-failures", "Too many bad credentials from this address: try again in a minute.");
       }
       if (!(err instanceof TokenError)) throw err;
-      throw new StompError(err.message, `${err.message}.`, 1008);
+      throw new StompError("invalid-token", `${err.message}.`, { message: err.message });
     }
   }
 
@@ -236,7 +236,7 @@ export class HubBroker implements SessionBroker {
       }
       return await attach;
     } catch (err) {
-      throw new StompError(`No price for ${stream.symbol}`, String(err instanceof Error ? err.message : err).slice(0, 300));
+      throw new StompError("no-price", String(err instanceof Error ? err.message : err).slice(0, 300), { message: `No price for ${stream.symbol}` });
     } finally {
       const left = (this.pendingSubs.get(key) ?? 1) - 1;
       if (left > 0) this.pendingSubs.set(key, left);

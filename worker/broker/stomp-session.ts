@@ -48,6 +48,8 @@ export interface SessionTransport {
   save(state: SessionState): void;
 }
 
+export type SessionStatus = "awaiting-connect" | "connected" | "closed";
+
 /** Which subscription a MESSAGE belongs to, and its `x-throttle-ms` if any. */
 export interface Conflation {
   key: string;
@@ -78,7 +80,8 @@ export interface SessionBroker {
 export class StompSession {
   private readonly decoder: FrameDecoder;
   private queue: Promise<void> = Promise.resolve();
-  private ended = false;
+  /** Where the session is: waiting for CONNECT, connected, or over (after DISCONNECT, an ERROR, or the peer's close). */
+  private status: SessionStatus;
   /** Frames are what cost work (a subscribe, a replay), not transport messages: they are counted too. */
   private readonly frames: TokenBucket;
   /** Ticks this connection may still be replayed; a resume is charged before its ticks are read. */
@@ -91,6 +94,8 @@ export class StompSession {
     private readonly limits: SessionLimits,
   ) {
     this.decoder = new FrameDecoder({ maxFrameBytes: limits.maxFrameBytes });
+    // A session restored from hibernation was connected before.
+    this.status = state.version ? "connected" : "awaiting-connect";
     if (state.version) this.decoder.version = state.version;
     const now = Date.now();
     this.frames = new TokenBucket(limits.inbound.framesPerSecond, limits.inbound.frameBurst, now);
@@ -102,7 +107,7 @@ export class StompSession {
   }
 
   get closed(): boolean {
-    return this.ended;
+    return this.status === "closed";
   }
 
   /** Feeds transport data in; resolves once every frame in it has been handled. */
@@ -119,18 +124,18 @@ export class StompSession {
   /** Ends the session if its token expired by `now` without a fresh one; true if it did. */
   expire(now: number): boolean {
     const expiresAt = this.state.grant?.expiresAt;
-    if (this.ended || expiresAt === undefined || expiresAt > now) return false;
-    this.refuse(new StompError("Token expired", `Send a fresh token to ${TOKEN_DESTINATION} before the current one expires.`, 1008));
+    if (this.closed || expiresAt === undefined || expiresAt > now) return false;
+    this.refuse(new StompError("token-expired", `Send a fresh token to ${TOKEN_DESTINATION} before the current one expires.`));
     return true;
   }
 
   /** Marks the session gone (transport closed by the peer); later input is ignored. */
   end(): void {
-    this.ended = true;
+    this.status = "closed";
   }
 
   private async process(data: string | ArrayBuffer): Promise<void> {
-    if (this.ended) return;
+    if (this.closed) return;
     let frame: Frame | undefined;
     try {
       for (frame of this.decoder.push(data)) {
@@ -138,10 +143,10 @@ export class StompSession {
         if (this.expire(now)) return;
         if (!this.frames.take(1, now)) {
           const { framesPerSecond, frameBurst } = this.limits.inbound;
-          throw new StompError("Too many frames", `More than ${framesPerSecond} STOMP frames a second (burst ${frameBurst}).`, 1008);
+          throw new StompError("too-many-frames", `More than ${framesPerSecond} STOMP frames a second (burst ${frameBurst}).`);
         }
         await this.handle(frame);
-        if (this.ended) return;
+        if (this.closed) return;
       }
     } catch (err) {
       this.fail(err, frame && header(frame, "receipt"));
@@ -149,12 +154,11 @@ export class StompSession {
   }
 
   private async handle(frame: Frame): Promise<void> {
-    const connected = this.state.version !== undefined;
     if (frame.command === "CONNECT" || frame.command === "STOMP") {
-      if (connected) throw new StompError("Already connected", "CONNECT may only be sent once per connection.");
+      if (this.status === "connected") throw new StompError("already-connected", "CONNECT may only be sent once per connection.");
       return this.connect(frame);
     }
-    if (!connected) throw new StompError("Not connected", `Send CONNECT before ${frame.command}.`);
+    if (this.status !== "connected") throw new StompError("not-connected", `Send CONNECT before ${frame.command}.`);
     switch (frame.command) {
       case "SUBSCRIBE":
         await this.subscribe(frame);
@@ -172,10 +176,10 @@ export class StompSession {
       case "BEGIN":
       case "COMMIT":
       case "ABORT":
-        throw new StompError("Transactions are not supported", "Market data topics are not transactional.");
+        throw new StompError("transactions-unsupported", "Market data topics are not transactional.");
       case "DISCONNECT":
         this.receipt(frame);
-        this.ended = true;
+        this.status = "closed";
         this.transport.close(1000, "disconnected");
         return;
     }
@@ -186,15 +190,15 @@ export class StompSession {
     const offered = (header(frame, "accept-version") ?? "1.0").split(",").map((v) => v.trim());
     const version = [...SUPPORTED_VERSIONS].reverse().find((v) => offered.includes(v));
     if (!version) {
-      throw new StompError("Unsupported protocol version", `Supported versions are ${SUPPORTED_VERSIONS.join(",")}.`, 1002, [
-        ["version", SUPPORTED_VERSIONS.join(",")],
-      ]);
+      throw new StompError("unsupported-version", `Supported versions are ${SUPPORTED_VERSIONS.join(",")}.`, {
+        headers: [["version", SUPPORTED_VERSIONS.join(",")]],
+      });
     }
     const credential = credentialOf(frame);
     if (credential !== undefined) {
       this.state.grant = await this.broker.authenticate(credential, this);
     } else if (this.limits.auth.mode === "token") {
-      throw new StompError("Authentication required", "CONNECT with a token as passcode or in an Authorization: Bearer header.", 1008);
+      throw new StompError("auth-required", "CONNECT with a token as passcode or in an Authorization: Bearer header.");
     }
     const [cx, cy] = version === "1.0" ? [0, 0] : parseHeartBeat(header(frame, "heart-beat"));
     const sy = this.limits.heartbeatMs;
@@ -205,6 +209,7 @@ export class StompSession {
     const outgoing = sx === 0 || cy === 0 ? 0 : Math.max(sx, cy);
     this.state.version = version;
     this.state.heartbeat = [incoming, outgoing];
+    this.status = "connected";
     this.decoder.version = version;
     this.transport.save(this.state);
     this.transport.send(
@@ -227,25 +232,24 @@ export class StompSession {
     const stream = parseDestination(streamFromDestination, destination);
     this.checkCarried(stream.symbol);
     if (!grantsSymbol(this.state.grant, stream.symbol)) {
-      throw new StompError("Not entitled", `Your token does not cover ${stream.symbol}.`, 1008);
+      throw new StompError("not-entitled", `Your token does not cover ${stream.symbol}.`);
     }
     const id = header(frame, "id") ?? (this.version === "1.0" ? destination : undefined);
-    if (id === undefined) throw new StompError("Missing header: id", "SUBSCRIBE requires an id header (STOMP 1.1+).");
+    if (id === undefined) throw missingHeader("SUBSCRIBE", "id", " (STOMP 1.1+)");
     if (id.length === 0 || id.length > MAX_SUBSCRIPTION_ID) {
-      throw new StompError("Invalid subscription id", `Subscription ids are 1-${MAX_SUBSCRIPTION_ID} characters.`);
+      throw new StompError("invalid-subscription-id", `Subscription ids are 1-${MAX_SUBSCRIPTION_ID} characters.`);
     }
     if (this.state.subs.some((s) => s.id === id)) {
-      throw new StompError("Duplicate subscription id", `Subscription id "${echo(id)}" is already in use on this connection.`);
+      throw new StompError("duplicate-subscription-id", `Subscription id "${echo(id)}" is already in use on this connection.`);
     }
     if (this.state.subs.length >= this.limits.maxSubscriptions) {
       throw new StompError(
-        "Too many subscriptions",
+        "too-many-subscriptions",
         `A connection may hold at most ${this.limits.maxSubscriptions} subscriptions.`,
-        1008,
       );
     }
     const ack = header(frame, "ack") ?? "auto";
-    if (!ACK_MODES.has(ack)) throw new StompError("Invalid ack mode", `ack must be auto, client or client-individual.`);
+    if (!ACK_MODES.has(ack)) throw new StompError("invalid-ack-mode", `ack must be auto, client or client-individual.`);
     const since = parseSince(header(frame, "x-since"), stream);
     const throttleMs = parseThrottle(header(frame, "x-throttle-ms"));
     // Without a real-time entitlement the ticker stream is the delayed one, under the same destination.
@@ -260,7 +264,7 @@ export class StompSession {
   private async unsubscribe(frame: Frame): Promise<void> {
     const id =
       header(frame, "id") ?? (this.version === "1.0" ? header(frame, "destination") : undefined);
-    if (id === undefined) throw new StompError("Missing header: id", "UNSUBSCRIBE requires an id header.");
+    if (id === undefined) throw missingHeader("UNSUBSCRIBE", "id");
     const index = this.state.subs.findIndex((s) => s.id === id);
     // Unsubscribing twice is harmless: the end state is what the client asked for.
     if (index < 0) return;
@@ -275,13 +279,13 @@ export class StompSession {
     const symbol = parseDestination(symbolFromDestination, destination);
     this.checkCarried(symbol);
     if (!this.state.grant?.publisher) {
-      throw new StompError("Not authorized to publish", "CONNECT with the publish token, or a token with pub:true, to SEND.", 1008);
+      throw new StompError("not-publisher", "CONNECT with the publish token, or a token with pub:true, to SEND.");
     }
     let body: unknown;
     try {
       body = JSON.parse(new TextDecoder().decode(frame.body));
     } catch {
-      throw new StompError("Invalid JSON body", "SEND bodies are JSON ticks: {\"price\": 123.45, ...}.");
+      throw new StompError("invalid-json", "SEND bodies are JSON ticks: {\"price\": 123.45, ...}.");
     }
     await this.broker.publish(symbol, body);
   }
@@ -292,23 +296,23 @@ export class StompSession {
    * token that changes that is refused, and the client reconnects with it.
    */
   private async refresh(credential: string): Promise<void> {
-    if (!credential) throw new StompError("Missing token", `A SEND to ${TOKEN_DESTINATION} carries the fresh token as its body.`);
+    if (!credential) throw new StompError("missing-token", `A SEND to ${TOKEN_DESTINATION} carries the fresh token as its body.`);
     const old = this.state.grant;
     const grant = await this.broker.authenticate(credential, this);
-    if (old?.subject !== grant.subject) throw new StompError("Token subject changed", "A fresh token must be for the same sub: reconnect with it.", 1008);
+    if (old?.subject !== grant.subject) throw new StompError("token-subject-changed", "A fresh token must be for the same sub: reconnect with it.");
     const delay = this.limits.auth.publicDelayMs;
     const changed = this.state.subs.find(
       (s) => !grantsSymbol(grant, s.symbol) || (s.stream !== "viewers" && seesRealtime(grant, delay) !== (s.stream === "ticker")),
     );
     if (changed) {
-      throw new StompError("Token changes entitlements", `The fresh token changes what ${changed.symbol} may be seen as: reconnect with it.`, 1008);
+      throw new StompError("token-changes-entitlements", `The fresh token changes what ${changed.symbol} may be seen as: reconnect with it.`);
     }
     this.state.grant = grant;
     this.transport.save(this.state);
   }
 
   private checkCarried(symbol: string): void {
-    if (this.limits.symbols && !this.limits.symbols.allows(symbol)) throw new StompError("Symbol not carried", `${notCarried(symbol)}.`);
+    if (this.limits.symbols && !this.limits.symbols.allows(symbol)) throw new StompError("symbol-not-carried", `${notCarried(symbol)}.`);
   }
 
   private receipt(frame: Frame): void {
@@ -318,18 +322,18 @@ export class StompSession {
 
   /** ERROR frame, then close: the spec's only answer to a protocol violation. */
   private fail(err: unknown, receipt: string | undefined): void {
-    if (this.ended) return;
+    if (this.closed) return;
     const error =
-      err instanceof StompError ? err : new StompError("Internal error", "The server could not process the frame.", 1011);
+      err instanceof StompError ? err : new StompError("internal", "The server could not process the frame.");
     if (!(err instanceof StompError)) console.error("stomp session error", err);
     // Before CONNECTED the client knows no version, so nothing is escaped (as in CONNECTED
     // itself): a colon stays a colon, and a line break (never meant) becomes a space.
     const version = this.state.version ?? "1.0";
     const message = version === "1.0" ? error.message.replace(/[\r\n]/g, " ") : error.message;
-    const headers: Array<readonly [string, string]> = [["message", message], ...error.headers];
+    const headers: Array<readonly [string, string]> = [["message", message], ["x-error-code", error.code], ...error.headers];
     if (receipt !== undefined) headers.push(["receipt-id", receipt]);
     headers.push(["content-type", "text/plain"]);
-    this.ended = true;
+    this.status = "closed";
     this.transport.send(encodeFrame("ERROR", headers as HeaderList, error.details ?? error.message, version));
     this.transport.close(error.closeCode, error.message.slice(0, 120));
   }
@@ -342,13 +346,21 @@ function credentialOf(frame: Frame): string | undefined {
   const authorization = header(frame, "Authorization") ?? header(frame, "authorization");
   if (authorization === undefined) return undefined;
   const credential = bearerCredential(authorization);
-  if (credential === undefined) throw new StompError("Invalid Authorization header", "Expected Authorization: Bearer <token>.", 1008);
+  if (credential === undefined) throw new StompError("invalid-authorization", "Expected Authorization: Bearer <token>.");
   return credential;
+}
+
+function missingHeader(command: string, name: string, note = ""): StompError {
+  return new StompError("missing-header", `${command} requires a ${name} header${note}.`, { message: `Missing header: ${name}` });
+}
+
+function invalidHeader(name: string, details: string): StompError {
+  return new StompError("invalid-header", details, { message: `Invalid ${name} header` });
 }
 
 function required(frame: Frame, name: string): string {
   const value = header(frame, name);
-  if (value === undefined) throw new StompError(`Missing header: ${name}`, `${frame.command} requires a ${name} header.`);
+  if (value === undefined) throw missingHeader(frame.command, name);
   return value;
 }
 
@@ -357,7 +369,7 @@ function parseDestination<T>(parse: (destination: string) => T, destination: str
   try {
     return parse(destination);
   } catch (err) {
-    if (err instanceof SymbolError) throw new StompError("Unknown destination", err.message);
+    if (err instanceof SymbolError) throw new StompError("unknown-destination", err.message);
     throw err;
   }
 }
@@ -366,8 +378,8 @@ function parseDestination<T>(parse: (destination: string) => T, destination: str
 function parseSince(value: string | undefined, stream: Stream): StreamPosition | undefined {
   if (value === undefined) return undefined;
   const match = /^([A-Za-z0-9-]{1,36}):(\d{1,15})$/.exec(value.trim());
-  if (!match) throw new StompError("Invalid x-since header", `Expected "<epoch>:<seq>" from a MESSAGE's x-epoch and x-seq, got "${echo(value, 60)}".`);
-  if (stream.kind !== "ticker") throw new StompError("Invalid x-since header", "x-since applies to /topic/ticker.{SYMBOL} subscriptions.");
+  if (!match) throw invalidHeader("x-since", `Expected "<epoch>:<seq>" from a MESSAGE's x-epoch and x-seq, got "${echo(value, 60)}".`);
+  if (stream.kind !== "ticker") throw invalidHeader("x-since", "x-since applies to /topic/ticker.{SYMBOL} subscriptions.");
   return { epoch: match[1]!, seq: Number(match[2]) };
 }
 
@@ -375,7 +387,7 @@ function parseThrottle(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const ms = Number(value.trim());
   if (!/^\d+$/.test(value.trim()) || ms < MIN_THROTTLE_MS || ms > MAX_THROTTLE_MS) {
-    throw new StompError("Invalid x-throttle-ms header", `x-throttle-ms is a whole number of milliseconds from ${MIN_THROTTLE_MS} to ${MAX_THROTTLE_MS}, got "${echo(value)}".`);
+    throw invalidHeader("x-throttle-ms", `x-throttle-ms is a whole number of milliseconds from ${MIN_THROTTLE_MS} to ${MAX_THROTTLE_MS}, got "${echo(value)}".`);
   }
   return ms;
 }
@@ -384,6 +396,6 @@ function parseThrottle(value: string | undefined): number | undefined {
 function parseHeartBeat(value: string | undefined): [number, number] {
   if (value === undefined) return [0, 0];
   const match = /^\s*(\d{1,9})\s*,\s*(\d{1,9})\s*$/.exec(value);
-  if (!match) throw new StompError("Invalid heart-beat header", `Expected "cx,cy" in milliseconds, got "${echo(value)}".`);
+  if (!match) throw invalidHeader("heart-beat", `Expected "cx,cy" in milliseconds, got "${echo(value)}".`);
   return [Number(match[1]), Number(match[2])];
 }

@@ -164,7 +164,7 @@ export class Connection implements SessionTransport, Flushable {
     if (!session || this.closed) return;
     const size = typeof message === "string" ? message.length : message.byteLength;
     const over = this.inbound?.take(size, Date.now());
-    if (over) return session.refuse(new StompError("Too much input", over, 1008));
+    if (over) return session.refuse(new StompError("too-much-input", over));
     if (this.kind === "stomp-socket") return session.receive(message);
     const texts = this.kind === "sockjs-socket" ? decodeSocketMessage(messageText(message)) : [messageText(message)];
     if (!texts) return this.close(1002, "Broken framing.");

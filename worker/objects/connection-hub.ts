@@ -252,7 +252,7 @@ export class ConnectionHub extends DurableObject<Env> {
         try {
           ws.serializeAttachment(s);
         } catch {
-          throw new StompError("Session too large", "The connection's subscriptions no longer fit its session state.", 1008);
+          throw new StompError("session-too-large", "The connection's subscriptions no longer fit its session state.");
         }
         // CONNECT may have negotiated heart-beats that the liveness alarm must watch, or brought a token that expires.
         void this.armAlarm(s.grant?.expiresAt);

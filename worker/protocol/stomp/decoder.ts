@@ -88,7 +88,7 @@ export class FrameDecoder {
       }
       lines.push(line);
       if (lines.length > (this.options.maxHeaders ?? 100)) {
-        throw new StompError("Too many headers", `A frame may carry at most ${this.options.maxHeaders ?? 100} headers.`);
+        throw new StompError("too-many-headers", `A frame may carry at most ${this.options.maxHeaders ?? 100} headers.`);
       }
     }
     if (headerEnd < 0) {
@@ -100,7 +100,7 @@ export class FrameDecoder {
     const headers = lines.map((line) => {
       const text = decodeText(line);
       const colon = text.indexOf(":");
-      if (colon <= 0) throw new StompError("Malformed header", `Expected "name:value", got "${echo(text)}".`);
+      if (colon <= 0) throw new StompError("malformed-header", `Expected "name:value", got "${echo(text)}".`);
       const name = text.slice(0, colon);
       const value = text.slice(colon + 1);
       return escaped
@@ -112,14 +112,14 @@ export class FrameDecoder {
     let bodyEnd: number;
     if (lengthHeader !== undefined) {
       if (!/^\d{1,10}$/.test(lengthHeader.trim())) {
-        throw new StompError("Invalid content-length", `"${echo(lengthHeader)}" is not a byte count.`);
+        throw new StompError("invalid-content-length", `"${echo(lengthHeader)}" is not a byte count.`);
       }
       const length = Number(lengthHeader.trim());
       if (headerEnd - start + length + 1 > max) throw tooLarge(max);
       bodyEnd = headerEnd + length;
       if (buf.length <= bodyEnd) return undefined;
       if (buf[bodyEnd] !== NUL) {
-        throw new StompError("Frame not terminated", "Expected a NUL octet after content-length bytes of body.");
+        throw new StompError("frame-not-terminated", "Expected a NUL octet after content-length bytes of body.");
       }
     } else {
       bodyEnd = buf.indexOf(NUL, headerEnd);
@@ -148,14 +148,14 @@ function decodeText(bytes: Uint8Array): string {
   try {
     return strictUtf8.decode(bytes);
   } catch {
-    throw new StompError("Invalid UTF-8", "Frame commands and headers must be UTF-8 text.");
+    throw new StompError("invalid-utf8", "Frame commands and headers must be UTF-8 text.");
   }
 }
 
 function unknownCommand(bytes: Uint8Array): StompError {
-  return new StompError("Unknown command", `"${echo(new TextDecoder().decode(bytes))}" is not a STOMP client command.`);
+  return new StompError("unknown-command", `"${echo(new TextDecoder().decode(bytes))}" is not a STOMP client command.`);
 }
 
 function tooLarge(max: number): StompError {
-  return new StompError("Frame too large", `Frames are limited to ${max} bytes.`, 1009);
+  return new StompError("frame-too-large", `Frames are limited to ${max} bytes.`);
 }

@@ -28,7 +28,7 @@ export function unescapeHeader(value: string, version: StompVersion): string {
     const mapped = next === undefined ? undefined : table[next];
     if (mapped === undefined) {
       throw new StompError(
-        "Invalid header escape",
+        "invalid-header-escape",
         `Undefined escape sequence "\\${next ?? ""}" in header value (STOMP ${version}).`,
       );
     }
