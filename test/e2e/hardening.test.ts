@@ -10,6 +10,7 @@ import { startDevServer, type DevServer } from "../support/dev-server";
 import { postTicks } from "../support/publish";
 import { RawStomp } from "../support/raw-stomp";
 import { fuzzCases } from "../support/stomp-fuzz";
+import { FrameDecoder } from "../../worker/protocol/stomp/decoder";
 import { Collector, connectStomp, sleep, type Connected } from "../support/stomp";
 
 const ALLOWED = "http://allowed.test";
@@ -176,6 +177,17 @@ describe("input that tries to become something else", () => {
   });
 });
 
+const DISCONNECT = "DISCONNECT\nreceipt:end\n\n\0";
+
+/** Whether `input` leaves the DISCONNECT after it a frame of its own (or is malformed, which must be answered at once). */
+function completesBefore(input: string): boolean {
+  try {
+    return new FrameDecoder({ maxFrameBytes: 65_536 }).push(input + DISCONNECT).some((f) => f.command === "DISCONNECT");
+  } catch {
+    return true;
+  }
+}
+
 /** How a session answered: its RECEIPT, an ERROR (with its message), a close without one, or nothing in time. */
 async function answerOf(raw: RawStomp, timeoutMs: number): Promise<"receipt" | "closed" | "no answer" | { message: string }> {
   const deadline = Date.now() + timeoutMs;
@@ -201,10 +213,11 @@ describe("mutated frames against the live server", () => {
           const raw = await RawStomp.open(srv.url);
           await raw.connect();
           raw.send(input);
-          raw.send("DISCONNECT\nreceipt:end\n\n\0");
+          raw.send(DISCONNECT);
           // Within 5 s, either the session went on (the DISCONNECT's RECEIPT) or it ended: a readable ERROR, or a close.
+          // Only an input that is still an unfinished frame (it swallows the DISCONNECT) may be met with silence.
           const outcome = await answerOf(raw, 5_000);
-          expect(outcome, JSON.stringify(input)).not.toBe("no answer");
+          if (completesBefore(input)) expect(outcome, JSON.stringify(input)).not.toBe("no answer");
           if (typeof outcome !== "string") expect(outcome.message).toMatch(/^[\x20-\x7e]+$/);
           raw.close();
         }),

@@ -1,8 +1,7 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { FrameDecoder } from "../../worker/protocol/stomp/decoder";
 import { encodeFrame } from "../../worker/protocol/stomp/encoder";
-import { StompError, STOMP_ERRORS } from "../../worker/protocol/stomp/errors";
+import { StompError } from "../../worker/protocol/stomp/errors";
 import { escapeHeader, unescapeHeader } from "../../worker/protocol/stomp/escape";
 import { header, type Frame } from "../../worker/protocol/stomp/frame";
 
@@ -148,15 +147,6 @@ describe("header escaping", () => {
     for (const v of ["1.1", "1.2"] as const) {
       const value = v === "1.2" ? "a:b\\c\nd\re" : "a:b\\c\nd";
       expect(unescapeHeader(escapeHeader(value, v), v)).toBe(value);
-    }
-  });
-});
-
-describe("the error catalogue", () => {
-  it("is documented code by code, with its message and close code", () => {
-    const doc = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
-    for (const [code, { message, closeCode }] of Object.entries(STOMP_ERRORS)) {
-      expect(doc, code).toContain(`| \`${code}\` | ${message} | ${closeCode} |`);
     }
   });
 });

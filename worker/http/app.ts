@@ -30,9 +30,9 @@ export const app = new Hono<{ Bindings: Env }>()
     // `npm start` serves the static files behind the worker (on Cloudflare they are served before it).
     const asset = await c.env.ASSETS?.fetch(c.req.raw);
     if (asset && asset.status !== 404) return asset;
-    return reject(404, `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);
+    return reject("no-route", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);
   })
   .onError((err) => {
     log("request_failed", { error: String(err), stack: err instanceof Error ? err.stack : undefined });
-    return reject(500, "internal error");
+    return reject("internal", "internal error");
   });

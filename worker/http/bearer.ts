@@ -19,19 +19,19 @@ export async function bearerGrant(env: Env, request: Request): Promise<Grant | u
   const auth = request.headers.get("Authorization");
   if (!auth) return undefined;
   const credential = bearerCredential(auth);
-  if (!credential) return unauthorized("expected Authorization: Bearer <token>");
+  if (!credential) return unauthorized("invalid-token", "expected Authorization: Bearer <token>");
   try {
     const now = Date.now();
     return await failures.attempt(clientAddress(request), now, () => grantFor(env, readConfig(env).auth.keys, credential, now));
   } catch (err) {
     if (err instanceof Throttled) {
-      return reject(429, "too many failed attempts: try again later", { "Retry-After": String(Math.ceil(err.retryAfterMs / 1000)) });
+      return reject("too-many-failures", "too many failed attempts: try again later", { "Retry-After": String(Math.ceil(err.retryAfterMs / 1000)) });
     }
     if (!(err instanceof TokenError)) throw err;
-    return unauthorized(err.message);
+    return unauthorized("invalid-token", err.message);
   }
 }
 
-export function unauthorized(reason: string): Response {
-  return reject(401, reason, { "WWW-Authenticate": "Bearer" });
+export function unauthorized(code: "auth-required" | "invalid-token", reason: string): Response {
+  return reject(code, reason, { "WWW-Authenticate": "Bearer" });
 }

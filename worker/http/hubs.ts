@@ -21,7 +21,7 @@ export async function toHub(env: Env, config: Config, request: Request, route: F
     // Read before any answer (workerd fails the client connection otherwise), and once:
     // the same body may have to go to several hubs.
     body = await request.arrayBuffer();
-    if (body.byteLength > MAX_BODY_BYTES) return reject(413, `request body over ${MAX_BODY_BYTES} bytes`);
+    if (body.byteLength > MAX_BODY_BYTES) return reject("body-too-large", `request body over ${MAX_BODY_BYTES} bytes`);
   }
   const region = regionOf(request.cf as RequestGeo | undefined);
   const first = key === undefined ? Math.floor(Math.random() * config.hubShards) : shardOf(key, config.hubShards);
@@ -29,5 +29,5 @@ export async function toHub(env: Env, config: Config, request: Request, route: F
     const response = await hubStub(env, hubName(region, shard)).fetch(forwardRequest(request, route, body));
     if (!response.headers.has(HUB_FULL_HEADER)) return response;
   }
-  return reject(503, "every connection hub in this region is full: try again shortly", { "Retry-After": "5" });
+  return reject("hubs-full", "every connection hub in this region is full: try again shortly", { "Retry-After": "5" });
 }

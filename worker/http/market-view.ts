@@ -14,8 +14,8 @@ export async function delayOrReject(env: Env, request: Request, symbols: readonl
   const { mode, publicDelayMs } = readConfig(env).auth;
   const grant = await bearerGrant(env, request);
   if (grant instanceof Response) return grant;
-  if (!grant && mode === "token") return unauthorized("a token is required: Authorization: Bearer <token>");
+  if (!grant && mode === "token") return unauthorized("auth-required", "a token is required: Authorization: Bearer <token>");
   const outside = symbols.find((s) => !grantsSymbol(grant, s));
-  if (outside) return reject(403, `your token does not cover ${outside}`);
+  if (outside) return reject("not-entitled", `your token does not cover ${outside}`);
   return seesRealtime(grant, publicDelayMs) ? 0 : publicDelayMs;
 }

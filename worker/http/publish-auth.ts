@@ -12,10 +12,10 @@ import { reject } from "./reply";
  */
 export async function checkPublishToken(env: Env, request: Request): Promise<Response | undefined> {
   if (!env.PUBLISH_TOKEN && !hasTokenKeys(readConfig(env).auth.keys)) {
-    return reject(403, "publishing is disabled: no PUBLISH_TOKEN is configured");
+    return reject("publishing-disabled", "publishing is disabled: no PUBLISH_TOKEN is configured");
   }
   const grant = await bearerGrant(env, request);
   if (grant instanceof Response) return grant;
-  if (!grant) return unauthorized("missing Authorization: Bearer <publish token>");
-  return grant.publisher ? undefined : reject(403, "this token does not grant publishing (pub)");
+  if (!grant) return unauthorized("auth-required", "missing Authorization: Bearer <publish token>");
+  return grant.publisher ? undefined : reject("not-publisher", "this token does not grant publishing (pub)");
 }

@@ -8,6 +8,7 @@ import { readConfig, type Config } from "../config";
 import { Connection, type Carrier, type ConnectionKind } from "../connections/connection";
 import { WriteBatcher } from "../connections/write-batcher";
 import type { Env } from "../env";
+import { reject } from "../http/reply";
 import { log } from "../log";
 import { HEARTBEAT_FRAME } from "../protocol/sockjs/frames";
 import { StompError } from "../protocol/stomp/errors";
@@ -324,7 +325,7 @@ export class ConnectionHub extends DurableObject<Env> {
 }
 
 function tooMany(max: number): Response {
-  return new Response(`too many connections from this address (at most ${max})\n`, { status: 429 });
+  return reject("too-many-connections", `too many connections from this address (at most ${max})`);
 }
 
 /** Tells the worker to try the next hub of the region. */

@@ -12,9 +12,9 @@ import { reject } from "../reply";
  */
 export const cronRoutes = new Hono<{ Bindings: Env }>().post("/__cron", async (c) => {
   const expected = c.env.CRON_TRIGGER_TOKEN;
-  if (!expected) return reject(404, "no cron trigger here: Cloudflare runs the cron itself");
+  if (!expected) return reject("feature-off", "no cron trigger here: Cloudflare runs the cron itself");
   const presented = bearerCredential(c.req.header("Authorization") ?? "") ?? "";
-  if (!(await tokensMatch(presented, expected))) return reject(403, "invalid cron trigger token");
+  if (!(await tokensMatch(presented, expected))) return reject("invalid-cron-token", "invalid cron trigger token");
   await sweepSchedulers(c.env);
   return c.json({ swept: true });
 });

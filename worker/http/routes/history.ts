@@ -17,7 +17,7 @@ export const historyRoutes = new Hono<{ Bindings: Env }>().get("/api/history/:sy
   const max = config.historySize;
   const raw = c.req.query("limit");
   const limit = raw === undefined ? Math.min(DEFAULT_LIMIT, max) : Number(raw);
-  if (!Number.isInteger(limit) || limit < 1 || limit > max) return reject(400, `limit must be an integer from 1 to ${max}`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > max) return reject("invalid-parameter", `limit must be an integer from 1 to ${max}`);
   const delayMs = await delayOrReject(c.env, c.req.raw, [symbol]);
   if (delayMs instanceof Response) return delayMs;
   const result = await sourceStub(c.env, symbol).history(limit, delayMs);

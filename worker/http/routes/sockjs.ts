@@ -32,7 +32,7 @@ export const sockjsRoutes = new Hono<{ Bindings: Env }>()
     try {
       decoded = decodeURIComponent(name);
     } catch {
-      return reject(400, "malformed percent-encoding in the symbol");
+      return reject("malformed-path", "malformed percent-encoding in the symbol");
     }
     const symbol = symbolOrReject(decoded);
     return symbol instanceof Response ? symbol : serveProduct(c, legacyRest);
@@ -41,8 +41,8 @@ export const sockjsRoutes = new Hono<{ Bindings: Env }>()
   .all("/sockjs-test/*", (c) => {
     const config = readConfig(c.env);
     const { name, rest } = splitBase(c, "/sockjs-test/");
-    if (!config.sockjsTestServices) return reject(404, "SockJS test services are off (SOCKJS_TEST_SERVICES=true enables them)");
-    if (!isTestService(name)) return reject(404, `no SockJS test service "${name}"`);
+    if (!config.sockjsTestServices) return reject("feature-off", "SockJS test services are off (SOCKJS_TEST_SERVICES=true enables them)");
+    if (!isTestService(name)) return reject("no-route", `no SockJS test service "${name}"`);
     return serveSockJS(c.req.raw, rest, {
       options: testServiceOptions(name, config.sockjs),
       allowsOrigin: () => true,

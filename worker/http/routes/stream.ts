@@ -21,11 +21,11 @@ export const streamRoutes = new Hono<{ Bindings: Env }>()
 
 function connect(c: Context<{ Bindings: Env }>): Promise<Response> | Response {
   if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
-    return reject(426, "this endpoint speaks STOMP over WebSocket: send Upgrade: websocket", { Upgrade: "websocket" });
+    return reject("upgrade-required", "this endpoint speaks STOMP over WebSocket: send Upgrade: websocket", { Upgrade: "websocket" });
   }
   const config = readConfig(c.env);
   if (!isOriginAllowed(c.req.header("Origin") ?? null, c.req.url, config)) {
-    return reject(403, "origin not allowed: add it to ALLOWED_ORIGINS");
+    return reject("origin-not-allowed", "origin not allowed: add it to ALLOWED_ORIGINS");
   }
   return toHub(c.env, config, c.req.raw, RAW_WEBSOCKET);
 }

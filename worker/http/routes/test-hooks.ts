@@ -11,14 +11,14 @@ import { reject } from "../reply";
  */
 export const testHookRoutes = new Hono<{ Bindings: Env }>()
   .use("/__test/*", async (c, next) => {
-    if (!readConfig(c.env).testHooks) return reject(404, "test hooks are off (TEST_HOOKS=true enables them)");
+    if (!readConfig(c.env).testHooks) return reject("feature-off", "test hooks are off (TEST_HOOKS=true enables them)");
     await next();
   })
   .post("/__test/evict/:kind/:name", async (c) => {
     const name = c.req.param("name");
     const kind = c.req.param("kind");
     const stub = kind === "source" ? sourceStub(c.env, name) : kind === "relay" ? relayStub(c.env, name) : undefined;
-    if (!stub) return reject(400, "kind is source or relay");
+    if (!stub) return reject("invalid-parameter", "kind is source or relay");
     // abort() fails the call that made it: that failure is the expected answer.
     await stub.evict().catch(() => undefined);
     return c.json({ evicted: `${kind}:${name}` });

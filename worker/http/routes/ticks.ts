@@ -17,15 +17,15 @@ export const tickRoutes = new Hono<{ Bindings: Env }>().post("/api/ticks", async
   if (denied) return denied;
 
   const text = await c.req.text();
-  if (text.length > MAX_BODY_BYTES) return reject(413, `request body over ${MAX_BODY_BYTES} bytes`);
+  if (text.length > MAX_BODY_BYTES) return reject("body-too-large", `request body over ${MAX_BODY_BYTES} bytes`);
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
-    return reject(400, "body is not valid JSON");
+    return reject("invalid-json", "body is not valid JSON");
   }
   const items = Array.isArray(body) ? body : [body];
-  if (items.length === 0 || items.length > MAX_TICKS) return reject(400, `send 1 to ${MAX_TICKS} ticks`);
+  if (items.length === 0 || items.length > MAX_TICKS) return reject("invalid-tick-count", `send 1 to ${MAX_TICKS} ticks`);
 
   // Validate everything before publishing anything: a bad batch publishes nothing.
   const policy = readConfig(c.env).symbols;
@@ -35,10 +35,10 @@ export const tickRoutes = new Hono<{ Bindings: Env }>().post("/api/ticks", async
     try {
       quote = parseQuoteInput(item);
     } catch (err) {
-      if (err instanceof QuoteError) return reject(400, items.length > 1 ? `tick ${i}: ${err.message}` : err.message);
+      if (err instanceof QuoteError) return reject("invalid-tick", items.length > 1 ? `tick ${i}: ${err.message}` : err.message);
       throw err;
     }
-    if (!policy.allows(quote.symbol)) return reject(404, notCarried(quote.symbol));
+    if (!policy.allows(quote.symbol)) return reject("symbol-not-carried", notCarried(quote.symbol));
     appendTo(bySymbol, quote.symbol, quote);
   }
   const published = await Promise.all(
