@@ -7,7 +7,7 @@
  *   npm run plan -- --viewers 1000000 --symbols 500 --per-viewer 20
  */
 import { parseArgs } from "node:util";
-import { buildFanoutTree, treeShape } from "../worker/broker/fanout-tree";
+import { buildFanoutTree, treeShape } from "../worker/fanout/tree";
 
 const { values } = parseArgs({
   options: {

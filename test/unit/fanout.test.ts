@@ -1,7 +1,7 @@
 /** The fan-out tree, ordered batching delivery, placement and the connection write path: pure code. */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { DeliveryQueues } from "../../worker/broker/delivery-queue";
-import { buildFanoutTree, treeShape, type FanoutNode } from "../../worker/broker/fanout-tree";
+import { DeliveryQueues } from "../../worker/fanout/delivery-queue";
+import { buildFanoutTree, treeShape, type FanoutNode } from "../../worker/fanout/tree";
 import { newSessionState } from "../../worker/broker/session-state";
 import { StompSession, type SessionBroker } from "../../worker/broker/stomp-session";
 import { Connection, type Carrier } from "../../worker/connections/connection";

@@ -144,17 +144,17 @@ export class HubBroker implements SessionBroker {
    * Frames from a source (one stream) or a feed round (many streams), directly or
    * through relays; in order within each stream. Frames already seen are skipped; in a
    * ticker stream a jump past the next seq is filled from the source's history first, so
-   * subscribers never miss or reorder a tick. Returns the streams with no subscription
-   * here (their sender stops delivering them here).
+   * subscribers never miss or reorder a tick. A stream with no subscription here any more
+   * is reported to its source (0, with the other count changes), which then stops
+   * delivering it here.
    */
-  async deliver(frames: readonly StreamFrame[]): Promise<string[]> {
+  async deliver(frames: readonly StreamFrame[]): Promise<void> {
     const byKey = new Map<string, StreamFrame[]>();
     for (const frame of frames) appendTo(byKey, frame.key, frame);
-    const counts = await Promise.all([...byKey].map(([key, list]) => this.inOrder(key, () => this.apply(key, list))));
-    return [...byKey.keys()].filter((_, i) => counts[i] === 0);
+    await Promise.all([...byKey].map(([key, list]) => this.inOrder(key, () => this.apply(key, list))));
   }
 
-  private async apply(key: string, incoming: readonly StreamFrame[]): Promise<number> {
+  private async apply(key: string, incoming: readonly StreamFrame[]): Promise<void> {
     this.attached.add(key);
     const known = this.latest.get(key)?.seq;
     let frames = known === undefined ? [...incoming] : incoming.filter((f) => f.seq > known);
@@ -167,9 +167,7 @@ export class HubBroker implements SessionBroker {
       this.latest.set(key, frame);
       this.index.fanOut(frame);
     }
-    const count = this.count(key);
-    if (count === 0 && !this.attaching.has(key)) this.release(key);
-    return count;
+    if (this.count(key) === 0 && !this.attaching.has(key)) this.touch(streamOfKey(key));
   }
 
   // Internals -------------------------------------------------------------------

@@ -127,8 +127,8 @@ export class ConnectionHub extends DurableObject<Env> {
 
   // ---------------------------------------------------------------- from sources
 
-  /** Frames of one stream (`ticker.AAPL`, `viewers.AAPL`) or a feed round's many; returns the streams with no subscriber here. */
-  deliver(frames: StreamFrame[]): Promise<string[]> {
+  /** Frames of one stream (`ticker.AAPL`, `viewers.AAPL`) or a feed round's many. */
+  deliver(frames: StreamFrame[]): Promise<void> {
     return this.broker.deliver(frames);
   }
 

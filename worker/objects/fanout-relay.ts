@@ -1,8 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
-import type { FanoutNode } from "../broker/fanout-tree";
+import type { FanoutNode } from "../fanout/tree";
 import type { StreamFrame } from "../broker/stream-frame";
 import type { Env } from "../env";
-import { deliverTo, type IdleHolder } from "./fanout";
+import { deliverTo } from "./fanout";
 
 /**
  * An inner node of a fan-out tree (a symbol's, or a feed round's), inserted when the
@@ -12,9 +12,8 @@ import { deliverTo, type IdleHolder } from "./fanout";
  * through it.
  */
 export class FanoutRelay extends DurableObject<Env> {
-  async forward(frames: StreamFrame[], children: FanoutNode[]): Promise<IdleHolder[]> {
-    const idle = await Promise.all(children.map((child) => deliverTo(this.env, frames, child)));
-    return idle.flat();
+  async forward(frames: StreamFrame[], children: FanoutNode[]): Promise<void> {
+    await Promise.all(children.map((child) => deliverTo(this.env, frames, child)));
   }
 
   /** Test hook (TEST_HOOKS only): drop this instance as an eviction would. */

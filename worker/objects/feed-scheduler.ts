@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
-import { DeliveryQueues } from "../broker/delivery-queue";
-import { buildFanoutTree, nodeName, treeShape, type FanoutNode } from "../broker/fanout-tree";
+import { FanOut } from "../fanout/fan-out";
+import { buildFanoutTree, treeShape, type FanoutNode } from "../fanout/tree";
 import type { StreamFrame } from "../broker/stream-frame";
 import { readConfig, type Config } from "../config";
 import type { Env } from "../env";
@@ -8,11 +8,10 @@ import { createFeed } from "../feeds";
 import { RequestBudget, type RoundPlan } from "../feeds/budget";
 import type { FeedProvider, QuoteRequest, QuoteResult } from "../feeds/provider";
 import type { Unavailable } from "../feeds/unavailable";
-import { streamOfKey } from "../market/symbol";
 import type { Quote, Tick } from "../market/tick";
 import { log } from "../log";
 import { appendTo } from "../multimap";
-import { deliverTo } from "./fanout";
+import { deliverVia } from "./fanout";
 import { sourceStub } from "./stubs";
 import type { Ingested } from "./symbol-source";
 
@@ -27,12 +26,6 @@ const UNKNOWN_SYMBOL_TTL_MS = 600_000;
  * look-ups (unknown symbols, say) can use it up, but never the rounds of watched symbols.
  */
 const COLD_SHARE = 0.25;
-
-/** A frame of a feed round, with its source's holder version when it left. */
-interface RoundFrame {
-  frame: StreamFrame;
-  version: number;
-}
 
 export interface FeedStatus {
   provider: string;
@@ -55,7 +48,8 @@ export interface FeedStatus {
  * it, and hands back its frame with the hubs holding the symbol. The round then goes out
  * as one delivery per hub carrying every symbol that hub holds (through relays past
  * FANOUT_DEGREE hubs), so a watchlist costs a hub one call and each connection one write
- * per round, not one per symbol; the next round does not wait for it. A cold symbol's
+ * per round, not one per symbol; the next round does not wait for it. Nothing comes back:
+ * a hub that holds a symbol no more tells the symbol's source itself. A cold symbol's
  * first quote is taken from the same budget. The cron trigger re-arms a lost loop.
  */
 export class FeedScheduler extends DurableObject<Env> {
@@ -78,7 +72,7 @@ export class FeedScheduler extends DurableObject<Env> {
   private active: Set<string> | undefined;
   private lastRound: FeedStatus["lastRound"];
   /** One round delivery in flight per node of the round's tree; rounds that pile up behind a slow hub go together. */
-  private readonly deliveries = new DeliveryQueues<FanoutNode, RoundFrame>(nodeName, (node, items) => this.deliver(node, items));
+  private readonly rounds: FanOut;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -92,6 +86,7 @@ export class FeedScheduler extends DurableObject<Env> {
     this.roundsPerMinute = Number.isFinite(this.requestsPerMinute) ? this.requestsPerMinute - cold : this.requestsPerMinute;
     this.budget = new RequestBudget(this.roundsPerMinute, this.feed.capabilities.maxSymbolsPerRequest, Date.now());
     this.roundIntervalMs = Math.max(this.config.tickIntervalMs, this.feed.capabilities.minIntervalMs);
+    this.rounds = new FanOut(deliverVia(env));
   }
 
   /** Adds a symbol with subscribers; false when the shard already has its share of MAX_ACTIVE_SYMBOLS. */
@@ -222,38 +217,18 @@ export class FeedScheduler extends DurableObject<Env> {
     }
   }
 
-  /** Queues the round's frames for every hub holding any of its symbols, each hub naming the ones it takes; returns the round's tree. */
+  /** Sends the round's frames to every hub holding any of its symbols, each hub naming the ones it takes; returns the round's tree. */
   private sendRound(ingested: readonly Ingested[]): FanoutNode[] {
     const keysByHub = new Map<string, string[]>();
-    const round: RoundFrame[] = [];
-    for (const { frames, hubs, version } of ingested) {
-      if (!frames || !hubs || hubs.length === 0) continue;
-      for (const frame of frames) round.push({ frame, version: version ?? 0 });
-      const key = frames[0]!.key;
-      for (const hub of hubs) appendTo(keysByHub, hub, key);
+    const frames: StreamFrame[] = [];
+    for (const { frame, hubs } of ingested) {
+      if (!frame || !hubs || hubs.length === 0) continue;
+      frames.push(frame);
+      for (const hub of hubs) appendTo(keysByHub, hub, frame.key);
     }
     const tree = buildFanoutTree(`round:${this.ctx.id.name ?? "feed"}`, [...keysByHub].map(([hub, keys]) => ({ hub, keys })), this.config.fanoutDegree);
-    for (const node of tree) for (const item of round) this.deliveries.push(node, item);
+    for (const frame of frames) this.rounds.send(tree, frame);
     return tree;
-  }
-
-  /**
-   * One round delivery to a node of the round's tree. Hubs that hold a symbol no more
-   * are dropped by its source, unless they attached again since the oldest round here.
-   */
-  private async deliver(node: FanoutNode, items: RoundFrame[]): Promise<void> {
-    const idle = await deliverTo(this.env, items.map((i) => i.frame), node);
-    const byKey = new Map<string, string[]>();
-    for (const { hub, key } of idle) appendTo(byKey, key, hub);
-    await Promise.all(
-      [...byKey].map(([key, hubs]) => {
-        const { symbol } = streamOfKey(key);
-        const version = Math.min(...items.filter((i) => i.frame.key === key).map((i) => i.version));
-        return sourceStub(this.env, symbol)
-          .dropIdle(hubs, version)
-          .catch((err: unknown) => log("drop_idle_failed", { symbol, error: String(err) }));
-      }),
-    );
   }
 
   private async pull(plan: RoundPlan, now: number): Promise<Map<string, QuoteResult>> {
