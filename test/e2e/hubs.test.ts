@@ -264,6 +264,20 @@ describe("placement and liveness", () => {
     const missing = await fetch(`${srv.url}/no-such-file`);
     expect([missing.status, await missing.text()]).toEqual([404, "no route for GET /no-such-file\n"]);
   });
+
+  it("answers a client's Close frame at once with the client's code, on raw and SockJS sockets", async () => {
+    // The runtime's own close reply (compatibility date 2026-04-07) does not cover hibernatable
+    // sockets: without the hub's webSocketClose answer the client waits out its close timeout.
+    for (const path of ["/ws", "/sockjs/000/close1/websocket"]) {
+      const ws = new WebSocket(`${srv.url.replace(/^http/, "ws")}${path}`, path === "/ws" ? ["v12.stomp"] : []);
+      await new Promise((res, rej) => ws.once("open", res).once("error", rej));
+      const started = Date.now();
+      const closed = new Promise<number>((res) => ws.once("close", (code) => res(code)));
+      ws.close(4001, "bye");
+      expect(await closed, path).toBe(4001);
+      expect(Date.now() - started, path).toBeLessThan(2_000);
+    }
+  });
 });
 
 describe("full hubs and one write per round", () => {
