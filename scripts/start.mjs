@@ -110,6 +110,8 @@ const mf = new Miniflare(convertV4MiniflareOptions({
 }));
 const url = await mf.ready;
 console.log(`Ready on http://${host}:${port} (bare workerd, state in ${persist})`);
+// npm's own pid is the one a user sees, and a signal to it does not reach this process.
+console.log(`Cron job every minute; run it now with: kill -USR2 ${process.pid}`);
 
 // Cron triggers do not fire outside Cloudflare: run the cron job each minute, and at once on
 // SIGUSR2 (`kill -USR2 <pid>`). A plain request: Miniflare's getWorker() proxy died with
