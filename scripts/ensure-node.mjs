@@ -23,7 +23,7 @@ const newEnough = major > MINIMUM[0] || (major === MINIMUM[0] && minor >= MINIMU
 
 // A link left by an earlier install under an old Node would shadow a newer Node installed since.
 rmSync(LINK, { force: true });
-if (newEnough || process.env.EDGE_TICKER_SKIP_NODE === "1") process.exit(0);
+if (newEnough) process.exit(0);
 
 if (process.platform === "win32") {
   console.error(`Edge Ticker needs Node ${MINIMUM.join(".")}+ (this is ${version}): install Node ${pinned}.`);

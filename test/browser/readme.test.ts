@@ -1,7 +1,7 @@
 /**
  * The README's snippets, taken from the Markdown as they are and run against a real server, so
  * they cannot rot: fenced blocks whose info string carries `test:NAME` (GitHub shows only the
- * language). `http://127.0.0.1:8787` in a snippet becomes the test server's URL; nothing else
+ * language). `127.0.0.1:8787` in a snippet becomes the test server's address; nothing else
  * is changed. Also checks the widget size the README states against the build.
  */
 import { spawn, execFile } from "node:child_process";
@@ -16,7 +16,8 @@ import { startStaticServer } from "../support/static-server";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const README = readFileSync(join(ROOT, "README.md"), "utf8");
-const README_URL = "http://127.0.0.1:8787";
+/** Where the README's snippets expect the server (`npm run dev`). */
+const README_HOST = "127.0.0.1:8787";
 
 /** `test:NAME` blocks by name. */
 function snippets(): Map<string, string> {
@@ -37,8 +38,8 @@ let browser: Browser;
 function snippet(name: string): string {
   const code = blocks.get(name);
   if (code === undefined) throw new Error(`the README has no \`test:${name}\` snippet`);
-  expect(code, name).toContain(README_URL.replace("http", ""));
-  return code.replaceAll(README_URL, srv.url).replaceAll(README_URL.replace("http", "ws"), srv.url.replace("http", "ws"));
+  expect(code, name).toContain(README_HOST);
+  return code.replaceAll(README_HOST, new URL(srv.url).host);
 }
 
 beforeAll(async () => {
@@ -84,8 +85,9 @@ describe("README snippets", () => {
     try {
       const lines = () => out.split("\n").filter(Boolean).map((l) => l.split(" "));
       await expect
-        .poll(() => lines().filter(([symbol]) => symbol === "MSFT").length, { timeout: 15_000, message: `stdout:\n${out}\nstderr:\n${err}` })
-        .toBeGreaterThanOrEqual(3);
+        .poll(() => lines().filter(([symbol]) => symbol === "MSFT").length, { timeout: 15_000 })
+        .toBeGreaterThanOrEqual(3)
+        .catch((e: Error) => Promise.reject(new Error(`${e.message}\nstdout:\n${out}\nstderr:\n${err}`)));
       const aapl = lines().filter(([symbol]) => symbol === "AAPL");
       expect(aapl.length, out).toBe(1);
       expect(aapl[0]![1]).toBe("231.5");
