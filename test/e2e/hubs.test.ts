@@ -121,8 +121,14 @@ describe("a symbol watched from every hub", () => {
     let stop = false;
     const publisher = (async () => {
       while (!stop) {
-        published++;
-        await publish("TREE", 200 + published / 100);
+        // A publish that reaches the source as the hook aborts it fails whole (500, nothing
+        // stored: the seq check below holds it to that), as any call to an object being
+        // reset does; the publisher sends it again.
+        const res = await postTicks(srv.url, { symbol: "TREE", price: 200 + (published + 1) / 100 }, TOKEN);
+        if (res.status !== 500) {
+          expect(res.status, await res.text()).toBe(200);
+          published++;
+        }
         await sleep(40);
       }
     })();
