@@ -110,7 +110,7 @@ const mf = new Miniflare(convertV4MiniflareOptions({
 }));
 const url = await mf.ready;
 console.log(`Ready on http://${host}:${port} (bare workerd, state in ${persist})`);
-// npm's own pid is the one a user sees, and a signal to it does not reach this process.
+// npm's pid is the one a user sees, and SIGUSR2 would stop npm rather than reach this process.
 console.log(`Cron job every minute; run it now with: kill -USR2 ${process.pid}`);
 
 // Cron triggers do not fire outside Cloudflare: run the cron job each minute, and at once on
