@@ -11,9 +11,11 @@ if (!existsSync(".dev.vars")) {
 }
 const args = process.argv.slice(2);
 const has = (flag) => args.some((a) => a === flag || a.startsWith(`${flag}=`));
+// wrangler's own launcher, not npx: a signal sent to npx would leave wrangler and workerd running.
+const wrangler = new URL("../node_modules/wrangler/bin/wrangler.js", import.meta.url).pathname;
 const child = spawn(
-  "npx",
-  ["wrangler", "dev", ...(has("--ip") ? [] : ["--ip", "127.0.0.1"]), ...(has("--port") ? [] : ["--port", "8787"]), "--test-scheduled", ...args],
+  process.execPath,
+  [wrangler, "dev", ...(has("--ip") ? [] : ["--ip", "127.0.0.1"]), ...(has("--port") ? [] : ["--port", "8787"]), "--test-scheduled", ...args],
   { stdio: "inherit", env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" } },
 );
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));

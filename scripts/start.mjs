@@ -12,7 +12,7 @@ import { randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { execFileSync } from "node:child_process";
-import { Log, LogLevel, Miniflare } from "miniflare";
+import { Log, LogLevel, Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -70,7 +70,9 @@ const { workerOptions } = unstable_getMiniflareWorkerOptions(resolve(ROOT, "wran
 const { assets, ...edgeOptions } = workerOptions;
 // Lets this process (and only it) run the cron job through POST /__cron.
 const cronToken = randomBytes(24).toString("hex");
-const mf = new Miniflare({
+// Wrangler describes the worker in Miniflare 4's option shape and converts it for Miniflare 5
+// with this same function; the options below stay in that shape too.
+const mf = new Miniflare(convertV4MiniflareOptions({
   workers: [
     {
       ...edgeOptions,
@@ -97,18 +99,19 @@ const mf = new Miniflare({
   host,
   port: 0,
   ...(inspectorPort ? { inspectorPort: Number(inspectorPort) } : {}),
-  durableObjectsPersist: resolve(persist, "do"),
+  resourcePersistencePath: persist,
   // No Cloudflare look-up of request.cf: a fixed location (one region locally).
   cf: { colo: "LOCAL", continent: "NA", country: "US", longitude: "-77.0" },
   log: new Log(LogLevel.WARN),
   // The worker's own log lines (one JSON object each) go to our stdout/stderr as they are.
-  handleRuntimeStdio(stdout, stderr) {
-    stdout.pipe(process.stdout);
-    stderr.pipe(process.stderr);
+  handleStructuredLogs({ level, message }) {
+    (level === "error" || level === "warn" ? process.stderr : process.stdout).write(`${message}\n`);
   },
-});
+}));
 const url = await mf.ready;
 console.log(`Ready on http://${host}:${port} (bare workerd, state in ${persist})`);
+// npm's pid is the one a user sees, and SIGUSR2 would stop npm rather than reach this process.
+console.log(`Cron job every minute; run it now with: kill -USR2 ${process.pid}`);
 
 // Cron triggers do not fire outside Cloudflare: run the cron job each minute, and at once on
 // SIGUSR2 (`kill -USR2 <pid>`). A plain request: Miniflare's getWorker() proxy died with

@@ -5,7 +5,7 @@ import { HTTP_ERRORS } from "../../worker/http/errors";
 import { reject } from "../../worker/http/reply";
 import { STOMP_ERRORS } from "../../worker/protocol/stomp/errors";
 
-const doc = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+const doc = readFileSync(new URL("../../docs/protocol.md", import.meta.url), "utf8");
 
 describe("the STOMP error catalogue", () => {
   it("is documented code by code, with its message and close code", () => {

@@ -6,20 +6,20 @@ import type { FeedScheduler } from "./feed-scheduler";
 import type { SockJSTestObject } from "./sockjs-test-object";
 import type { SymbolSource } from "./symbol-source";
 
-/** Typed stubs of every object, addressed by name (Env keeps the namespaces untyped). */
+/** Stubs of every object, addressed by name (the generated Env types each namespace by its class). */
 
 export function sourceStub(env: Env, symbol: string): DurableObjectStub<SymbolSource> {
-  return env.SOURCE.get(env.SOURCE.idFromName(symbol)) as DurableObjectStub<SymbolSource>;
+  return env.SOURCE.get(env.SOURCE.idFromName(symbol));
 }
 
 /** A hub, created in its region (the location hint matters only on first use). */
 export function hubStub(env: Env, name: string): DurableObjectStub<ConnectionHub> {
   const locationHint = regionOfHub(name);
-  return env.HUB.get(env.HUB.idFromName(name), locationHint ? { locationHint } : {}) as DurableObjectStub<ConnectionHub>;
+  return env.HUB.get(env.HUB.idFromName(name), locationHint ? { locationHint } : {});
 }
 
 export function relayStub(env: Env, name: string): DurableObjectStub<FanoutRelay> {
-  return env.RELAY.get(env.RELAY.idFromName(name)) as DurableObjectStub<FanoutRelay>;
+  return env.RELAY.get(env.RELAY.idFromName(name));
 }
 
 /** The feed-scheduler shard a symbol belongs to. */
@@ -28,9 +28,9 @@ export function schedulerFor(env: Env, symbol: string, shards: number): DurableO
 }
 
 export function schedulerShard(env: Env, shard: number): DurableObjectStub<FeedScheduler> {
-  return env.SCHEDULER.get(env.SCHEDULER.idFromName(`feed:${shard}`)) as DurableObjectStub<FeedScheduler>;
+  return env.SCHEDULER.get(env.SCHEDULER.idFromName(`feed:${shard}`));
 }
 
 export function sockjsTestStub(env: Env, service: string): DurableObjectStub<SockJSTestObject> {
-  return env.SOCKJS_TEST.get(env.SOCKJS_TEST.idFromName(service)) as DurableObjectStub<SockJSTestObject>;
+  return env.SOCKJS_TEST.get(env.SOCKJS_TEST.idFromName(service));
 }

@@ -45,7 +45,11 @@ export function messageText(message: string | ArrayBuffer): string {
   return typeof message === "string" ? message : new TextDecoder().decode(message);
 }
 
-/** Answers the peer's close with ours (1005, "no code", cannot be sent back). */
+/**
+ * Answers the peer's close with ours (1005, "no code", cannot be sent back). Still needed on
+ * compatibility dates from 2026-04-07: the runtime's automatic close reply does not cover
+ * hibernatable sockets (measured on workerd 2026-11-17; test/e2e/hubs.test.ts).
+ */
 export function completeClose(ws: WebSocket, code: number): void {
   try {
     ws.close(code === 1005 ? 1000 : code, "closed");
