@@ -19,9 +19,6 @@ export interface Env extends Cloudflare.Env {
   ALPACA_DATA_FEED?: string;
   SIM_SEED?: string;
   INBOUND_MESSAGES_PER_SECOND?: string;
-  INBOUND_FRAMES_PER_SECOND?: string;
-  REPLAY_BUDGET?: string;
-  OUTBOUND_BYTES_PER_SECOND?: string;
   INBOUND_BYTES_PER_SECOND?: string;
   MAX_REPLAY?: string;
   /** Symbols carried: exact ones and `*` patterns, comma-separated; empty = any. */
