@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { Env } from "../env";
 import { log } from "../log";
+import { compressAsset } from "./compress";
 import { apiPreflight } from "./cors";
 import { reject } from "./reply";
 import { cronRoutes } from "./routes/cron";
@@ -29,7 +30,7 @@ export const app = new Hono<{ Bindings: Env }>()
   .notFound(async (c) => {
     // `npm start` serves the static files behind the worker (on Cloudflare they are served before it).
     const asset = await c.env.ASSETS?.fetch(c.req.raw);
-    if (asset && asset.status !== 404) return asset;
+    if (asset && asset.status !== 404) return compressAsset(c.req.raw, asset);
     return reject(404, `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);
   })
   .onError((err) => {
