@@ -31,6 +31,8 @@ export interface Env {
   /** Alpaca's data feed: iex (free) or sip. */
   ALPACA_DATA_FEED?: string;
   SIM_SEED?: string;
+  /** builtin (default) or any. */
+  SIM_UNIVERSE?: string;
   MAX_FRAME_BYTES?: string;
   MAX_SUBSCRIPTIONS?: string;
   INBOUND_MESSAGES_PER_SECOND?: string;

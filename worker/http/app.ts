@@ -11,6 +11,7 @@ import { historyRoutes } from "./routes/history";
 import { quoteRoutes } from "./routes/quotes";
 import { sockjsRoutes } from "./routes/sockjs";
 import { streamRoutes } from "./routes/stream";
+import { symbolRoutes } from "./routes/symbols";
 import { testHookRoutes } from "./routes/test-hooks";
 import { tickRoutes } from "./routes/ticks";
 import { viewerRoutes } from "./routes/viewers";
@@ -22,6 +23,7 @@ export const app = new Hono<{ Bindings: Env }>()
   .route("/", quoteRoutes)
   .route("/", historyRoutes)
   .route("/", viewerRoutes)
+  .route("/", symbolRoutes)
   .route("/", embedRoutes)
   .route("/", healthRoutes)
   .route("/", testHookRoutes)
