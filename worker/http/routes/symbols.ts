@@ -2,19 +2,11 @@ import { Hono } from "hono";
 import { readConfig } from "../../config";
 import type { Env } from "../../env";
 import { isUnavailable } from "../../feeds/unavailable";
-import { notCarried } from "../../market/symbol-policy";
+import { notCarried, type SymbolCheck } from "../../market/symbol-policy";
 import { sourceStub } from "../../objects/stubs";
 import { apiCors } from "../cors";
 import { delayOrReject } from "../market-view";
 import { symbolsOrReject } from "../reply";
-
-/** Whether a symbol can be subscribed to here: it has prices, or why not. */
-export type SymbolCheck =
-  | { symbol: string; status: "known" }
-  /** Not carried (SYMBOLS) or unknown to the feed: a subscription would end in an ERROR. */
-  | { symbol: string; status: "not-carried" | "unknown"; reason: string }
-  /** No price just now (budget, provider failure): worth subscribing, it may come. */
-  | { symbol: string; status: "unavailable"; reason: string };
 
 /**
  * `GET /api/symbols?symbols=A,B`: each symbol's check, in the order asked. Clients ask
