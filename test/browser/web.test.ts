@@ -95,9 +95,10 @@ describe("the page", () => {
     await page.close();
   });
 
-  it("switches transport from the picker", async () => {
+  it("switches transport from the picker in the connection details", async () => {
     const page = await openPage(srv.url);
     await expect.poll(() => page.locator("#link-state").textContent(), { timeout: 15_000 }).toBe("Connected");
+    await page.click(".conn summary");
     await page.selectOption("#transport", "xhr-polling");
     await expect.poll(() => page.locator("#link-detail").textContent(), { timeout: 15_000 }).toContain("via xhr-polling");
     const before = await priceOf(page, "AAPL").textContent();
@@ -106,6 +107,7 @@ describe("the page", () => {
     await page.reload();
     await expect.poll(() => page.locator("#link-detail").textContent(), { timeout: 15_000 }).toContain("via xhr-polling");
     expect(await page.locator("#transport").inputValue()).toBe("xhr-polling");
+    await page.click(".conn summary");
     await page.selectOption("#transport", "auto");
     await page.close();
   });
