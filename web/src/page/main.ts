@@ -274,6 +274,8 @@ function renderLink(): void {
   const retrySeconds = s.kind === "reconnecting" ? Math.max(0, Math.ceil((s.retryAt - Date.now()) / 1000)) : undefined;
   retryEl.textContent = retrySeconds === undefined ? "" : `retry in ${retrySeconds} s`;
   retryButton.hidden = s.kind !== "reconnecting";
+  // While down, the prices shown are the last ones known, and look it.
+  rowsEl.classList.toggle("offline", s.kind === "reconnecting");
   const parts: string[] = [];
   if (s.kind === "open") parts.push(`via ${s.transport}`);
   if (s.kind === "connecting") parts.push(`trying ${s.carrier === "websocket" ? "WebSocket" : "SockJS"}`);
