@@ -376,18 +376,19 @@ export class TickerConnection {
     for (let i = 0; i < symbols.length; i += CHECK_BATCH) {
       const batch = symbols.slice(i, i + CHECK_BATCH);
       const checks = await this.check(batch);
-      // Unanswered (offline, an old host): checked again when the connection opens.
+      // Unanswered (offline): checked again when the connection opens.
       if (checks) for (const symbol of batch) this.settle(symbol, checks.find((c) => c.symbol === symbol));
     }
   }
 
+  /** The host's checks; none if it could not be reached; empty if it answered otherwise (the subscriptions then have their say). */
   private async check(symbols: string[]): Promise<SymbolCheck[] | undefined> {
     try {
       const res = await fetch(`${this.host}/api/symbols?symbols=${symbols.map(encodeURIComponent).join(",")}`, {
         headers: await this.authHeaders(),
         credentials: "omit",
       });
-      if (!res.ok) return undefined;
+      if (!res.ok) return [];
       return ((await res.json()) as { symbols: SymbolCheck[] }).symbols;
     } catch {
       return undefined;
