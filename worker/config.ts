@@ -22,6 +22,8 @@ export interface Config {
   /** A price older than this (no good feed quote) is re-sent marked stale. */
   staleAfterMs: number;
   simSeed: string;
+  /** SIM_UNIVERSE=any: the simulator prices any valid symbol, not only its built-in universe. */
+  simAnySymbol: boolean;
   maxFrameBytes: number;
   maxSubscriptions: number;
   /** Client→server heart-beat the server asks for (ms); 0 disables. */
@@ -111,6 +113,7 @@ function parseConfig(env: Env): Config {
     },
     staleAfterMs: int(env, "STALE_AFTER_MS", 60_000, 1_000, 86_400_000),
     simSeed: env.SIM_SEED ?? "edge-ticker",
+    simAnySymbol: simUniverse(env) === "any",
     maxFrameBytes: int(env, "MAX_FRAME_BYTES", 65_536, 1024, 1_048_576),
     // Subscriptions live in the socket attachment (16 KiB), which bounds this.
     maxSubscriptions: int(env, "MAX_SUBSCRIPTIONS", 100, 1, 100),
@@ -167,6 +170,12 @@ function authOptions(env: Env): AuthOptions {
   }
   // An hour at most (exchanges ask for 10-20 minutes): the history ring keeps every tick of the window.
   return { mode, keys, publicDelayMs: int(env, "PUBLIC_DELAY_MS", 0, 0, 3_600_000) };
+}
+
+function simUniverse(env: Env): "builtin" | "any" {
+  const raw = (env.SIM_UNIVERSE ?? "").trim().toLowerCase() || "builtin";
+  if (raw !== "builtin" && raw !== "any") throw new Error(`config SIM_UNIVERSE="${raw}" must be builtin or any`);
+  return raw;
 }
 
 function inboundLimits(env: Env): Config["inbound"] {

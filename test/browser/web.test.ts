@@ -35,7 +35,7 @@ beforeAll(async () => {
   };
   allowedSite = await startStaticServer(files);
   otherSite = await startStaticServer(files);
-  vars = { TICK_INTERVAL_MS: "250", ALLOWED_ORIGINS: allowedSite.url };
+  vars = { TICK_INTERVAL_MS: "250", ALLOWED_ORIGINS: allowedSite.url, SIM_UNIVERSE: "builtin" };
   srv = await startDevServer({ runtime: "workerd", vars, port, persistDir });
 });
 
@@ -95,9 +95,10 @@ describe("the page", () => {
     await page.close();
   });
 
-  it("switches transport from the picker", async () => {
+  it("switches transport from the picker in the connection details", async () => {
     const page = await openPage(srv.url);
     await expect.poll(() => page.locator("#link-state").textContent(), { timeout: 15_000 }).toBe("Connected");
+    await page.click(".conn summary");
     await page.selectOption("#transport", "xhr-polling");
     await expect.poll(() => page.locator("#link-detail").textContent(), { timeout: 15_000 }).toContain("via xhr-polling");
     const before = await priceOf(page, "AAPL").textContent();
@@ -106,6 +107,7 @@ describe("the page", () => {
     await page.reload();
     await expect.poll(() => page.locator("#link-detail").textContent(), { timeout: 15_000 }).toContain("via xhr-polling");
     expect(await page.locator("#transport").inputValue()).toBe("xhr-polling");
+    await page.click(".conn summary");
     await page.selectOption("#transport", "auto");
     await page.close();
   });
@@ -179,8 +181,10 @@ describe("the widget", () => {
 
   it("says it is not enabled on a site outside the allow-list, and shows no prices", async () => {
     const page = await openPage(otherSite.url);
-    await expect.poll(() => page.locator("#a .note").textContent(), { timeout: 15_000 }).toBe("Edge Ticker is not enabled for this site.");
-    expect(await page.locator("#b .note").textContent()).toBe("Edge Ticker is not enabled for this site.");
+    // It names the origin the site's owner has to add.
+    const message = `Edge Ticker is not enabled for ${otherSite.url}: add it to the ticker's ALLOWED_ORIGINS.`;
+    await expect.poll(() => page.locator("#a .note").textContent(), { timeout: 15_000 }).toBe(message);
+    expect(await page.locator("#b .note").textContent()).toBe(message);
     expect(await page.locator("#a [data-symbol]").count()).toBe(0);
     await page.close();
   });
@@ -210,7 +214,7 @@ describe("the widget", () => {
   });
 });
 
-it("shows reconnecting while the server is down, then resumes the page and the widget without a gap", async () => {
+it("shows reconnecting while the server is down, then resumes the page and the widget on WebSocket without a gap", async () => {
   const page = await openPage(srv.url);
   const widget = await openPage(allowedSite.url);
   await expect.poll(() => page.locator("#link-state").textContent(), { timeout: 15_000 }).toBe("Connected");
@@ -224,8 +228,21 @@ it("shows reconnecting while the server is down, then resumes the page and the w
   const seqBefore = Number(await page.locator('#watchlist tr[data-symbol="AAPL"]').getAttribute("data-seq"));
   const published = [101.11, 102.22, 103.33, 104.44, 105.55];
   expect((await postTicks(srv.url, published.map((price) => ({ symbol: "AAPL", price })), "test-publish-token")).status).toBe(200);
+  // The widget says it is down, and its prices read as stale.
+  await expect.poll(() => widget.locator("#a .status").textContent(), { timeout: 5_000 }).toBe("Offline: reconnecting…");
+  expect(await widget.locator("#a .root.offline").count()).toBe(1);
+  const sockjsRequests = (p: Page) => p.evaluate(`performance.getEntriesByType("resource").filter((e) => e.name.includes("/sockjs/")).length`);
+  // Back online: both retry at once (no backoff to sit out) and stay on WebSocket, which the
+  // failures while the server was down must not have been taken for a blocked WebSocket.
+  const back = Date.now();
   await browser.context.setOffline(false);
-  await expect.poll(() => page.locator("#link-state").textContent(), { timeout: 45_000, interval: 500 }).toBe("Connected");
+  await expect.poll(() => page.locator("#link-state").textContent(), { timeout: 5_000, interval: 100 }).toBe("Connected");
+  expect(Date.now() - back).toBeLessThan(5_000);
+  expect(await page.locator("#link-detail").textContent()).toContain("via websocket");
+  await expect.poll(() => widget.locator("#a .status").textContent(), { timeout: 5_000, interval: 100 }).toBe("");
+  expect(await widget.locator("#a .root.offline").count()).toBe(0);
+  expect(await sockjsRequests(page)).toBe(0);
+  expect(await sockjsRequests(widget)).toBe(0);
   // The page replayed what it missed (the five ticks and any simulated ones before them) and says so.
   await expect.poll(() => priceOf(page, "AAPL").textContent(), { timeout: 10_000 }).toBe("105.55");
   const row = page.locator('#watchlist tr[data-symbol="AAPL"]');

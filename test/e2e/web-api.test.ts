@@ -56,8 +56,9 @@ it("serves the iframe widget page with the allow-list as frame-ancestors and onl
   expect(res.status).toBe(200);
   expect(res.headers.get("content-security-policy")).toBe("frame-ancestors 'self' https://site.example");
   const html = await res.text();
-  expect(html).toContain('<edge-ticker symbols="AAPL,MSFT" theme="dark"></edge-ticker>');
-  expect(html).not.toContain("<script>\"");
+  // Passed on escaped, as given: the widget explains what is wrong with a symbol.
+  expect(html).toContain('<edge-ticker symbols="aapl,&#34;&#62;&#60;script&#62;,msft" theme="dark"></edge-ticker>');
+  expect(html).not.toContain('"><script>');
   expect(html).toContain('<script src="/widget.js" async></script>');
 });
 

@@ -58,7 +58,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const inspector = await freePort();
   const ownPersist = options.persistDir === undefined;
   const persistDir = options.persistDir ?? mkdtempSync(join(options.stateIn ?? tmpdir(), "edge-ticker-"));
-  const vars = { PUBLISH_TOKEN: "test-publish-token", ...options.vars };
+  // Tests keep apart by inventing symbols (HIBA, RESB, ...): the simulator prices any, unless a test asks for its built-in universe.
+  const vars = { PUBLISH_TOKEN: "test-publish-token", SIM_UNIVERSE: "any", ...options.vars };
   const varArgs = Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
   const runtime = options.runtime ?? DEFAULT_RUNTIME;
   const [command, args] =

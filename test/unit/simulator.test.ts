@@ -46,4 +46,24 @@ describe("SimulatorFeed", () => {
     expect(open[0]!.marketState).toBe("REGULAR");
     expect(closed[0]!.marketState).toBe("CLOSED");
   });
+
+  it("knows its universe only: other symbols are unknown until they have a tick; SIM_UNIVERSE=any prices any", async () => {
+    const feed = new SimulatorFeed("s", 1000);
+    const [known, unknown] = await feed.quotes([{ symbol: "SPY" }, { symbol: "NOTAREALSYM" }], regular);
+    expect(known).toMatchObject({ symbol: "SPY", quote: { price: expect.any(Number) } });
+    expect(unknown).toEqual({ symbol: "NOTAREALSYM", error: expect.stringMatching(/^unknown-symbol: NOTAREALSYM is not a symbol the simulator knows/) });
+    // A published symbol has a last tick: its path continues from it.
+    const last = nextTick(undefined, { symbol: "NOTAREALSYM", price: 12.5, ts: regular, source: "publish" }, regular);
+    const [continued] = await feed.quotes([{ symbol: "NOTAREALSYM", last }], regular + 1000);
+    expect(continued).toMatchObject({ quote: { price: expect.closeTo(12.5, 0) } });
+    const [any] = await new SimulatorFeed("s", 1000, true).quotes([{ symbol: "NOTAREALSYM" }], regular);
+    expect(any).toMatchObject({ quote: { price: expect.any(Number) } });
+  });
+  it("keeps enough decimals for sub-dollar crypto and JPY crosses to move", () => {
+    const xrp = path(new SimulatorFeed("s", 1000), "XRP-USD", regular, 50);
+    expect(new Set(xrp.map((t) => t.price)).size).toBeGreaterThan(30);
+    expect(xrp[0]!.price).toBeCloseTo(0.5812, 4);
+    const jpy = path(new SimulatorFeed("s", 1000), "USDJPY=X", regular, 5);
+    expect(jpy.every((t) => Number.isInteger(Math.round(t.price * 1000)) && Math.abs(t.price * 1000 - Math.round(t.price * 1000)) < 1e-6)).toBe(true);
+  });
 });

@@ -23,7 +23,7 @@ const FEED_NAMES = ["sim", ...Object.keys(PROVIDERS)];
 
 /** The feed named by FEED_PROVIDER; an unknown name or a missing key fails loudly, naming the fix. */
 export function createFeed(config: Config): FeedProvider {
-  if (config.feedProvider === "sim") return new SimulatorFeed(config.simSeed, config.tickIntervalMs);
+  if (config.feedProvider === "sim") return new SimulatorFeed(config.simSeed, config.tickIntervalMs, config.simAnySymbol);
   if (!Object.hasOwn(PROVIDERS, config.feedProvider)) {
     throw new Error(`config FEED_PROVIDER="${config.feedProvider}" is not a known provider (available: ${FEED_NAMES.join(", ")})`);
   }

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { Env } from "../env";
 import { log } from "../log";
+import { compressAsset } from "./compress";
 import { apiPreflight } from "./cors";
 import { reject } from "./reply";
 import { cronRoutes } from "./routes/cron";
@@ -10,6 +11,7 @@ import { historyRoutes } from "./routes/history";
 import { quoteRoutes } from "./routes/quotes";
 import { sockjsRoutes } from "./routes/sockjs";
 import { streamRoutes } from "./routes/stream";
+import { symbolRoutes } from "./routes/symbols";
 import { testHookRoutes } from "./routes/test-hooks";
 import { tickRoutes } from "./routes/ticks";
 import { viewerRoutes } from "./routes/viewers";
@@ -21,6 +23,7 @@ export const app = new Hono<{ Bindings: Env }>()
   .route("/", quoteRoutes)
   .route("/", historyRoutes)
   .route("/", viewerRoutes)
+  .route("/", symbolRoutes)
   .route("/", embedRoutes)
   .route("/", healthRoutes)
   .route("/", testHookRoutes)
@@ -29,7 +32,7 @@ export const app = new Hono<{ Bindings: Env }>()
   .notFound(async (c) => {
     // `npm start` serves the static files behind the worker (on Cloudflare they are served before it).
     const asset = await c.env.ASSETS?.fetch(c.req.raw);
-    if (asset && asset.status !== 404) return asset;
+    if (asset && asset.status !== 404) return compressAsset(c.req.raw, asset);
     return reject("no-route", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);
   })
   .onError((err) => {

@@ -53,3 +53,12 @@ export function globMatch(pattern: string, text: string): boolean {
 export function notCarried(symbol: string): string {
   return `${symbol} is not among the symbols this service carries`;
 }
+
+/**
+ * Whether a symbol can be subscribed to here (`GET /api/symbols`): it has prices, it is not
+ * carried (SYMBOLS) or unknown to the feed (a subscription would end in an ERROR), or it has
+ * no price just now (the request budget, a failing provider: it may come).
+ */
+export type SymbolCheck =
+  | { symbol: string; status: "known" }
+  | { symbol: string; status: "not-carried" | "unknown" | "unavailable"; reason: string };

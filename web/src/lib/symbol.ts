@@ -1,4 +1,5 @@
 import { normalizeSymbol } from "../../../worker/market/symbol";
+import type { Refusal } from "./connection";
 
 /** What a person typed, as a symbol the broker accepts; undefined if it cannot be one. */
 export function parseSymbol(input: string): string | undefined {
@@ -8,3 +9,11 @@ export function parseSymbol(input: string): string | undefined {
     return undefined;
   }
 }
+
+/** What a person is told about a symbol the host refused: briefly, what to do is theirs. */
+export function refusalText(symbol: string, refusal: Refusal): string {
+  return refusal.status === "unknown" ? `${symbol} is not a known symbol` : `${symbol} is not carried here`;
+}
+
+/** The rule a typed symbol broke. */
+export const SYMBOL_RULE = "Symbols are 1–16 characters: letters, digits, . - ^ =";

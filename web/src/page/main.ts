@@ -1,8 +1,8 @@
-import { TickerConnection, TRANSPORTS, type Arrival, type LinkStatus, type TransportChoice } from "../lib/connection";
+import { isFailing, TickerConnection, TRANSPORTS, type Arrival, type LinkState, type Refusal, type TransportChoice } from "../lib/connection";
 import { direction, formatAge, formatChange, formatPercent, formatPrice } from "../lib/format";
 import { delayLabel, isStale, type Tick } from "../lib/tick";
 import { PriceChart } from "./chart";
-import { parseSymbol } from "../lib/symbol";
+import { parseSymbol, refusalText, SYMBOL_RULE } from "../lib/symbol";
 import { loadWatchlist, saveWatchlist } from "./watchlist-store";
 
 const $ = <T extends HTMLElement>(selector: string) => document.querySelector<T>(selector)!;
@@ -11,7 +11,9 @@ const addForm = $<HTMLFormElement>("#add-symbol");
 const addInput = $<HTMLInputElement>("#symbol-input");
 const addError = $<HTMLParagraphElement>("#add-error");
 const stateEl = $<HTMLSpanElement>("#link-state");
-const detailEl = $<HTMLSpanElement>("#link-detail");
+const detailEl = $<HTMLParagraphElement>("#link-detail");
+const retryEl = $<HTMLSpanElement>("#link-retry");
+const retryButton = $<HTMLButtonElement>("#retry-now");
 const picker = $<HTMLSelectElement>("#transport");
 const chartTitle = $<HTMLSpanElement>("#chart-title");
 const chartDelay = $<HTMLSpanElement>("#chart-delay");
@@ -37,7 +39,8 @@ interface Row {
 const rows = new Map<string, Row>();
 let symbols = loadWatchlist();
 let selected = symbols[0];
-let lastAnnounced = 0;
+/** The symbol just typed in, until the host says whether it knows it. */
+let justAdded: string | undefined;
 
 // ------------------------------------------------------------------ watchlist
 
@@ -45,9 +48,8 @@ function addRow(symbol: string): void {
   const el = document.createElement("tr");
   el.dataset.symbol = symbol;
   el.innerHTML = `
-    <th scope="row"><button type="button" class="select" aria-pressed="false"></button></th>
+    <th scope="row"><button type="button" class="select" aria-pressed="false"></button><span class="state"></span></th>
     <td class="price">…</td><td class="change"></td><td class="pct"></td>
-    <td class="state"></td>
     <td><button type="button" class="remove" aria-label="Remove ${symbol}">×</button></td>`;
   el.querySelector<HTMLButtonElement>(".select")!.textContent = symbol;
   el.querySelector<HTMLButtonElement>(".select")!.addEventListener("click", () => select(symbol));
@@ -55,7 +57,38 @@ function addRow(symbol: string): void {
   rowsEl.append(el);
   const row: Row = { el, receivedAt: 0, unsubscribe: () => {} };
   rows.set(symbol, row);
-  row.unsubscribe = connection.subscribe(symbol, (tick, arrival) => onTick(row, tick, arrival));
+  row.unsubscribe = connection.subscribe(
+    symbol,
+    (tick, arrival) => onTick(row, tick, arrival),
+    (refusal) => onRefused(symbol, refusal),
+  );
+}
+
+/**
+ * The host has no such symbol. One just typed in goes back to the input with the reason,
+ * so a typo costs nothing; one from the saved list stays, marked, until removed.
+ */
+function onRefused(symbol: string, refusal: Refusal): void {
+  const row = rows.get(symbol);
+  if (!row) return;
+  if (justAdded === symbol) {
+    justAdded = undefined;
+    remove(symbol);
+    addInput.value = symbol;
+    showAddError(`${refusalText(symbol, refusal)}.`);
+    return;
+  }
+  row.el.classList.add("refused");
+  row.el.querySelector(".price")!.textContent = "—";
+  const cell = row.el.querySelector(".state")!;
+  cell.textContent = refusal.status === "unknown" ? "unknown" : "not carried";
+  cell.setAttribute("title", refusal.reason);
+}
+
+function showAddError(message: string): void {
+  addError.textContent = message;
+  addInput.setAttribute("aria-invalid", "true");
+  addInput.focus();
 }
 
 function onTick(row: Row, tick: Tick, arrival: Arrival): void {
@@ -66,25 +99,21 @@ function onTick(row: Row, tick: Tick, arrival: Arrival): void {
   row.receivedAt = Date.now();
   const el = row.el;
   el.dataset.seq = String(tick.seq);
-  el.querySelector(".price")!.textContent = formatPrice(tick);
+  const priceCell = el.querySelector<HTMLElement>(".price")!;
+  priceCell.textContent = formatPrice(tick);
   el.querySelector(".change")!.textContent = formatChange(tick);
   el.querySelector(".pct")!.textContent = formatPercent(tick);
   el.dataset.direction = direction(tick);
   renderState(row);
+  // A brief tint of the price cell only (none with reduced motion): the eye catches the move, the table stays calm.
   if (previous && !reduceMotion.matches && tick.price !== previous.price) {
-    const cls = tick.price > previous.price ? "flash-up" : "flash-down";
-    el.classList.remove("flash-up", "flash-down");
-    void el.offsetWidth; // restart the animation
-    el.classList.add(cls);
+    priceCell.classList.remove("flash-up", "flash-down");
+    void priceCell.offsetWidth; // restart the animation
+    priceCell.classList.add(tick.price > previous.price ? "flash-up" : "flash-down");
   }
   if (tick.symbol === selected) {
     chart.add(tick);
     showDelay(tick);
-    // Screen readers hear the selected price now and then, not every tick.
-    if (Date.now() - lastAnnounced > 30_000) {
-      lastAnnounced = Date.now();
-      announcer.textContent = `${tick.symbol} ${formatPrice(tick)}, ${formatPercent(tick)}`;
-    }
   }
 }
 
@@ -168,19 +197,19 @@ addForm.addEventListener("submit", (event) => {
   event.preventDefault();
   const symbol = parseSymbol(addInput.value);
   if (!symbol) {
-    addError.textContent = "Symbols are 1–16 characters: letters, digits, . - ^ =";
-    addInput.setAttribute("aria-invalid", "true");
+    showAddError(SYMBOL_RULE);
     return;
   }
   addError.textContent = "";
   addInput.removeAttribute("aria-invalid");
   addInput.value = "";
   if (!rows.has(symbol)) {
+    justAdded = symbol;
     symbols.push(symbol);
     saveWatchlist(symbols);
     addRow(symbol);
   }
-  select(symbol);
+  void select(symbol);
 });
 
 // ------------------------------------------------------------------ chart
@@ -202,7 +231,10 @@ async function select(symbol: string | undefined): Promise<void> {
   }
   chartTitle.textContent = symbol ?? "No symbol";
   chart.reset([]);
-  showDelay(symbol ? rows.get(symbol)?.last : undefined);
+  const last = symbol ? rows.get(symbol)?.last : undefined;
+  showDelay(last);
+  // Screen readers hear the price of the symbol picked, once: the table itself is not live (no word per tick).
+  announcer.textContent = symbol && last ? `${symbol} ${formatPrice(last)}, ${formatPercent(last)}` : "";
   if (!symbol) return;
   try {
     const res = await fetch(`/api/history/${encodeURIComponent(symbol)}?limit=300`);
@@ -219,25 +251,39 @@ async function select(symbol: string | undefined): Promise<void> {
 
 // ------------------------------------------------------------------ connection panel
 
-const STATE_TEXT: Record<LinkStatus["state"], string> = {
-  connecting: "Connecting…",
-  connected: "Connected",
-  reconnecting: "Reconnecting…",
-  failed: "Connection failed",
-  "not-enabled": "Not enabled for this site",
-};
+function stateText(s: LinkState): string {
+  switch (s.kind) {
+    case "idle":
+    case "connecting":
+      return "Connecting…";
+    case "open":
+      return "Connected";
+    case "reconnecting":
+      return isFailing(s) ? "Connection failed" : "Reconnecting…";
+    case "stopped":
+      return "Not enabled for this site";
+  }
+}
 
+/** The header says the state (a live region: changes are announced); the countdown and details are not announced. */
 function renderLink(): void {
   const s = connection.current;
-  stateEl.textContent = STATE_TEXT[s.state];
-  stateEl.dataset.state = s.state;
+  const text = stateText(s);
+  if (stateEl.textContent !== text) stateEl.textContent = text;
+  stateEl.dataset.state = isFailing(s) ? "failed" : s.kind;
+  const retrySeconds = s.kind === "reconnecting" ? Math.max(0, Math.ceil((s.retryAt - Date.now()) / 1000)) : undefined;
+  retryEl.textContent = retrySeconds === undefined ? "" : `retry in ${retrySeconds} s`;
+  retryButton.hidden = s.kind !== "reconnecting";
+  // While down, the prices shown are the last ones known, and look it.
+  rowsEl.classList.toggle("offline", s.kind === "reconnecting");
   const parts: string[] = [];
-  if (s.state === "connected" && s.transport) parts.push(`via ${s.transport}`);
-  if (s.lastTickAt) parts.push(`last tick ${formatAge(Date.now() - s.lastTickAt)}`);
-  if (s.retryAt && s.state !== "connected") parts.push(`retry in ${Math.max(0, Math.ceil((s.retryAt - Date.now()) / 1000))} s`);
+  if (s.kind === "open") parts.push(`via ${s.transport}`);
+  if (s.kind === "connecting") parts.push(`trying ${s.carrier === "websocket" ? "WebSocket" : "SockJS"}`);
+  if (connection.lastTickAt) parts.push(`last tick ${formatAge(Date.now() - connection.lastTickAt)}`);
   detailEl.textContent = parts.join(" · ");
 }
 
+retryButton.addEventListener("click", () => connection.retryNow());
 for (const t of TRANSPORTS) picker.add(new Option(t, t, false, t === connection.transport));
 picker.addEventListener("change", () => {
   const choice = picker.value as TransportChoice;

@@ -1,6 +1,6 @@
-import { TickerConnection } from "../lib/connection";
+import { TickerConnection, type LinkState, type Refusal } from "../lib/connection";
 import { direction, formatChange, formatPercent, formatPrice } from "../lib/format";
-import { parseSymbol } from "../lib/symbol";
+import { parseSymbol, refusalText } from "../lib/symbol";
 import { delayLabel, isStale, type Tick } from "../lib/tick";
 import { tokenFromUrl } from "../lib/token-keeper";
 import { sparklinePoints } from "./sparkline";
@@ -15,7 +15,8 @@ import { MAX_THROTTLE_MS, MIN_THROTTLE_MS } from "../../../worker/broker/session
  * symbol (the smallest any of its widgets asks for), and one per 10 s while the tab is
  * hidden. `token-url` is the embedding site's own endpoint answering a short-lived token;
  * it is fetched before connecting and again before the token expires. A delayed price
- * always shows its marker ("Delayed 15 min").
+ * always shows its marker ("Delayed 15 min"). While the connection is down the widget says
+ * so and its prices read as stale; what is wrong with its attributes it says in a line.
  */
 
 const MAX_SYMBOLS = 20;
@@ -23,6 +24,10 @@ const SPARK_POINTS = 60;
 const HIDDEN_GRACE_MS = 10_000;
 const DEFAULT_THROTTLE_MS = 1_000;
 const HIDDEN_THROTTLE_MS = 10_000;
+/** How often prices are re-judged for staleness when no tick comes to do it. */
+const STALE_CHECK_MS = 5_000;
+/** The width of the tape's fade at its right edge (styles.ts: .more). */
+const FADE_PX = 40;
 const LAYOUTS = ["tape", "card", "table"] as const;
 type Layout = (typeof LAYOUTS)[number];
 
@@ -73,18 +78,49 @@ interface Entry {
   /** When `last` arrived, on this page's clock. */
   receivedAt: number;
   spark: number[];
+  /** The host has no prices of it. */
+  refused?: Refusal;
   unsubscribe: () => void;
+}
+
+/** The `symbols` attribute, read: what to show, what is not a symbol, and how many were past the limit. */
+interface SymbolList {
+  symbols: string[];
+  invalid: string[];
+  over: number;
+}
+
+function readSymbols(raw: string): SymbolList {
+  const symbols: string[] = [];
+  const invalid: string[] = [];
+  for (const part of raw.split(",")) {
+    if (part.trim() === "") continue;
+    const symbol = parseSymbol(part);
+    if (!symbol) invalid.push(part.trim());
+    else if (!symbols.includes(symbol)) symbols.push(symbol);
+  }
+  return { symbols: symbols.slice(0, MAX_SYMBOLS), invalid, over: Math.max(0, symbols.length - MAX_SYMBOLS) };
+}
+
+/** Text for HTML (symbols are safe by their syntax; what was typed instead is not). */
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 
 class EdgeTicker extends HTMLElement {
   static observedAttributes = ["symbols", "theme", "layout", "throttle", "token-url"];
   private readonly root: ShadowRoot;
   private readonly entries = new Map<string, Entry>();
+  private list: SymbolList = { symbols: [], invalid: [], over: 0 };
   private unwatch: (() => void) | undefined;
   /** The connection this widget's data comes through (taken when it is attached). */
   private conn: TickerConnection | undefined;
-  private notEnabled = false;
+  private link: LinkState = { kind: "idle" };
+  /** Symbols with news since the last frame. */
+  private readonly dirty = new Set<string>();
   private frame = 0;
+  private staleTimer: ReturnType<typeof setInterval> | undefined;
+  private readonly resize = new ResizeObserver(() => this.markOverflow());
 
   constructor() {
     super();
@@ -107,13 +143,9 @@ class EdgeTicker extends HTMLElement {
     this.conn = connection(this.tokenUrl);
     applyThrottle();
     this.sync();
-    this.unwatch ??= this.conn.onStatus((s) => {
-      const blocked = s.state === "not-enabled";
-      if (blocked !== this.notEnabled) {
-        this.notEnabled = blocked;
-        this.render();
-      }
-    });
+    this.unwatch ??= this.conn.onStatus((s) => this.onLink(s));
+    this.staleTimer ??= setInterval(() => this.refreshStale(), STALE_CHECK_MS);
+    this.resize.observe(this);
   }
 
   disconnectedCallback(): void {
@@ -124,6 +156,9 @@ class EdgeTicker extends HTMLElement {
     this.entries.clear();
     this.unwatch?.();
     this.unwatch = undefined;
+    clearInterval(this.staleTimer);
+    this.staleTimer = undefined;
+    this.resize.disconnect();
   }
 
   attributeChangedCallback(name: string): void {
@@ -142,16 +177,10 @@ class EdgeTicker extends HTMLElement {
     return value && LAYOUTS.includes(value) ? value : "tape";
   }
 
-  private get symbols(): string[] {
-    const list = (this.getAttribute("symbols") ?? "AAPL")
-      .split(",")
-      .flatMap((s) => parseSymbol(s) ?? []);
-    return [...new Set(list)].slice(0, MAX_SYMBOLS);
-  }
-
   /** Subscribes to exactly the symbols in the attribute, then renders. */
   private sync(): void {
-    const wanted = this.symbols;
+    this.list = readSymbols(this.getAttribute("symbols") ?? "AAPL");
+    const wanted = this.list.symbols;
     for (const [symbol, entry] of this.entries) {
       if (!wanted.includes(symbol)) {
         entry.unsubscribe();
@@ -162,7 +191,11 @@ class EdgeTicker extends HTMLElement {
       if (this.entries.has(symbol)) continue;
       const entry: Entry = { spark: [], receivedAt: 0, unsubscribe: () => {} };
       this.entries.set(symbol, entry);
-      entry.unsubscribe = this.conn!.subscribe(symbol, (tick) => this.onTick(entry, tick));
+      entry.unsubscribe = this.conn!.subscribe(
+        symbol,
+        (tick) => this.onTick(symbol, entry, tick),
+        (refusal) => this.onRefused(entry, refusal),
+      );
       if (this.layout === "card") void this.fillSparkline(symbol, entry);
     }
     this.render();
@@ -175,73 +208,161 @@ class EdgeTicker extends HTMLElement {
       if (!res.ok) return;
       const { ticks } = (await res.json()) as { ticks: Tick[] };
       entry.spark = [...ticks.map((t) => t.price), ...entry.spark].slice(-SPARK_POINTS);
-      this.schedule();
+      this.schedule(symbol);
     } catch {
       // Not allowed or offline: the sparkline fills from live ticks.
     }
   }
 
-  private onTick(entry: Entry, tick: Tick): void {
+  private onTick(symbol: string, entry: Entry, tick: Tick): void {
     if (entry.last && tick.seq <= entry.last.seq) return;
     entry.last = tick;
     entry.receivedAt = Date.now();
     entry.spark.push(tick.price);
     if (entry.spark.length > SPARK_POINTS) entry.spark.shift();
-    this.schedule();
+    this.schedule(symbol);
   }
 
-  /** One render per animation frame however many ticks arrive; none while hidden. */
-  private schedule(): void {
+  private onRefused(entry: Entry, refusal: Refusal): void {
+    entry.refused = refusal;
+    this.render();
+  }
+
+  /** The connection's state: a "not enabled" site gets its message; down, the prices read as stale and a line says so. */
+  private onLink(state: LinkState): void {
+    const wasStopped = this.link.kind === "stopped";
+    this.link = state;
+    if (wasStopped !== (state.kind === "stopped")) return this.render();
+    this.showLink();
+  }
+
+  private showLink(): void {
+    const root = this.root.querySelector<HTMLElement>(".root");
+    const status = this.root.querySelector<HTMLElement>(".status");
+    if (!root || !status) return;
+    const down = this.link.kind === "reconnecting" || (this.link.kind === "connecting" && this.link.failures > 0);
+    root.classList.toggle("offline", down);
+    const text = down ? "Offline: reconnecting…" : "";
+    if (status.textContent !== text) status.textContent = text;
+  }
+
+  /** One update per animation frame however many ticks arrive; none while hidden. */
+  private schedule(symbol: string): void {
+    this.dirty.add(symbol);
     if (this.frame) return;
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
-      this.render();
+      for (const s of this.dirty) this.update(s);
+      this.dirty.clear();
+      this.markOverflow();
     });
   }
 
+  /** Everything, afresh: on a change of attributes or refusals (ticks update their item in place). */
   private render(): void {
-    const previous = new Map<string, string>();
-    for (const el of this.root.querySelectorAll<HTMLElement>("[data-symbol]")) previous.set(el.dataset.symbol!, el.dataset.price ?? "");
-    const body = this.notEnabled
-      ? `<p class="note" role="note">Edge Ticker is not enabled for this site.</p>`
-      : this.layout === "card"
-        ? `<div class="cards">${this.items((s, e) => this.card(s, e))}</div>`
-        : this.layout === "table"
-          ? `<table><tbody>${this.items((s, e) => this.row(s, e))}</tbody></table>`
-          : `<div class="tape">${this.items((s, e) => this.tapeItem(s, e))}</div>`;
-    this.root.innerHTML = `<style>${WIDGET_CSS}</style><div class="root" part="root">${body}<span class="brand">Edge Ticker</span></div>`;
-    for (const el of this.root.querySelectorAll<HTMLElement>("[data-symbol]")) {
-      const before = previous.get(el.dataset.symbol!);
-      if (before && before !== el.dataset.price) el.classList.add("flash");
+    const entries = [...this.entries].filter(([, e]) => !e.refused);
+    const body =
+      this.link.kind === "stopped"
+        ? ""
+        : entries.length === 0
+          ? ""
+          : this.layout === "card"
+            ? `<ul class="cards" aria-label="Live prices">${entries.map(([s, e]) => this.item(s, e)).join("")}</ul>`
+            : this.layout === "table"
+              ? `<table aria-label="Live prices"><tbody>${entries.map(([s, e]) => this.item(s, e)).join("")}</tbody></table>`
+              : `<div class="tape-wrap"><ul class="tape" aria-label="Live prices">${entries.map(([s, e]) => this.item(s, e)).join("")}</ul><span class="more" aria-hidden="true"></span></div>`;
+    const notes = this.notes().map((n) => `<p class="note">${n}</p>`).join("");
+    this.root.innerHTML = `<style>${WIDGET_CSS}</style><div class="root" part="root">${body}${notes}<p class="status" role="status"></p><span class="brand">Edge Ticker</span></div>`;
+    this.root.querySelector(".tape")?.addEventListener("scroll", () => this.markOverflow(), { passive: true });
+    this.showLink();
+    this.markOverflow();
+  }
+
+  /** What is wrong, one short line each: for the site's owner, who can fix it. */
+  private notes(): string[] {
+    if (this.link.kind === "stopped") {
+      return [`Edge Ticker is not enabled for ${escapeHtml(location.origin)}: add it to the ticker's ALLOWED_ORIGINS.`];
+    }
+    const notes: string[] = [];
+    const { invalid, over, symbols } = this.list;
+    if (invalid.length > 0) {
+      const names = invalid.map((s) => `“${escapeHtml(s.slice(0, 24))}”`).join(", ");
+      notes.push(`${invalid.length === 1 ? "Not a valid symbol" : "Not valid symbols"}: ${names}.`);
+    }
+    if (over > 0) notes.push(`Showing the first ${MAX_SYMBOLS} of ${symbols.length + over} symbols (the most one widget shows).`);
+    for (const [symbol, entry] of this.entries) if (entry.refused) notes.push(`${refusalText(symbol, entry.refused)}.`);
+    if (symbols.length === 0 && invalid.length === 0) notes.push("No symbols: set the symbols attribute, e.g. symbols=\"AAPL,MSFT\".");
+    return notes;
+  }
+
+  /** A symbol's item, redrawn in place (the list around it, its scroll position and focus stay). */
+  private update(symbol: string): void {
+    const entry = this.entries.get(symbol);
+    const el = this.root.querySelector<HTMLElement>(`[data-symbol="${symbol}"]`);
+    if (!entry || !el) return;
+    const before = el.dataset.price;
+    const template = document.createElement("template");
+    template.innerHTML = this.item(symbol, entry);
+    const fresh = template.content.firstElementChild as HTMLElement;
+    const price = fresh.querySelector(".price");
+    if (before && before !== fresh.dataset.price) price?.classList.add("flash");
+    el.replaceWith(fresh);
+  }
+
+  /** Staleness is a matter of time too: items whose state changed without a tick are redrawn. */
+  private refreshStale(): void {
+    for (const [symbol, entry] of this.entries) {
+      const el = this.root.querySelector<HTMLElement>(`[data-symbol="${symbol}"]`);
+      const stale = entry.last !== undefined && isStale(entry.last, entry.receivedAt);
+      if (el && el.classList.contains("stale") !== stale) this.update(symbol);
     }
   }
 
-  private items(render: (symbol: string, entry: Entry) => string): string {
-    return [...this.entries].map(([s, e]) => render(s, e)).join("");
+  /**
+   * A tape wider than its box scrolls: a "+N" at the edge says how many symbols are out of
+   * sight, and the tape takes keyboard focus so it can be scrolled without a pointer. An
+   * iframe embed shorter than its content scrolls the same way.
+   */
+  private markOverflow(): void {
+    const tape = this.root.querySelector<HTMLElement>(".tape");
+    const more = this.root.querySelector<HTMLElement>(".more");
+    if (tape && more) {
+      // Out of sight: starting under the fade at the edge, or past it.
+      const edge = tape.getBoundingClientRect().right - FADE_PX;
+      const out = [...tape.children].filter((item) => item.getBoundingClientRect().left > edge).length;
+      more.textContent = out > 0 ? `+${out}` : "";
+      more.hidden = out === 0;
+      focusableIf(tape, tape.scrollWidth > tape.clientWidth);
+    }
+    const root = this.root.querySelector<HTMLElement>(".root");
+    if (root) focusableIf(root, root.scrollHeight > root.clientHeight + 1);
   }
 
-  private attrs(symbol: string, entry: Entry): string {
+  private item(symbol: string, entry: Entry): string {
     const t = entry.last;
     const stale = t !== undefined && isStale(t, entry.receivedAt);
-    return `data-symbol="${symbol}" data-price="${t?.price ?? ""}" data-seq="${t?.seq ?? ""}" class="${stale ? "stale" : ""}" title="${t ? label(t, stale) : `${symbol}: waiting for prices`}"`;
-  }
-
-  private tapeItem(symbol: string, entry: Entry): string {
-    const t = entry.last;
-    return `<span class="item" ${this.attrs(symbol, entry)}><span class="sym">${symbol}</span><span class="price">${t ? formatPrice(t) : "…"}</span><span class="chg ${t ? direction(t) : ""}">${t ? formatPercent(t) : ""}</span>${delayMarker(t)}</span>`;
-  }
-
-  private card(symbol: string, entry: Entry): string {
-    const t = entry.last;
-    const points = sparklinePoints(entry.spark);
-    return `<div class="card" ${this.attrs(symbol, entry)}><span class="sym">${symbol}</span><span class="price">${t ? formatPrice(t) : "…"}</span><span class="${t ? direction(t) : ""}">${t ? `${formatChange(t)} (${formatPercent(t)})` : ""}</span>${delayMarker(t)}${points ? `<svg class="${t ? direction(t) : ""}" viewBox="0 0 100 28" preserveAspectRatio="none" aria-hidden="true"><polyline points="${points}" fill="none" stroke="currentColor" stroke-width="1.5" vector-effect="non-scaling-stroke"/></svg>` : ""}</div>`;
-  }
-
-  private row(symbol: string, entry: Entry): string {
-    const t = entry.last;
+    const attrs = `data-symbol="${symbol}" data-price="${t?.price ?? ""}" data-seq="${t?.seq ?? ""}" class="${this.layout === "card" ? "card" : "item"}${stale ? " stale" : ""}" title="${t ? label(t, stale) : `${symbol}: waiting for prices`}"`;
+    const price = `<span class="price">${t ? formatPrice(t) : "…"}</span>`;
     const d = t ? direction(t) : "";
-    return `<tr ${this.attrs(symbol, entry)}><th class="sym" scope="row">${symbol}</th><td class="price">${t ? formatPrice(t) : "…"}</td><td class="${d}">${t ? formatChange(t) : ""}</td><td class="${d}">${t ? formatPercent(t) : ""}</td><td>${delayMarker(t)}</td></tr>`;
+    if (this.layout === "table") {
+      return `<tr ${attrs}><th class="sym" scope="row">${symbol}</th><td>${price}</td><td class="${d}">${t ? formatChange(t) : ""}</td><td class="${d}">${t ? formatPercent(t) : ""}</td><td>${delayMarker(t)}</td></tr>`;
+    }
+    if (this.layout === "card") {
+      const points = sparklinePoints(entry.spark);
+      const spark = points
+        ? `<svg class="${d}" viewBox="0 0 100 28" preserveAspectRatio="none" aria-hidden="true"><polyline points="${points}" fill="none" stroke="currentColor" stroke-width="1.5" vector-effect="non-scaling-stroke"/></svg>`
+        : "";
+      return `<li ${attrs}><span class="sym">${symbol}</span>${price}<span class="${d}">${t ? `${formatChange(t)} (${formatPercent(t)})` : ""}</span>${delayMarker(t)}${spark}</li>`;
+    }
+    return `<li ${attrs}><span class="sym">${symbol}</span>${price}<span class="chg ${d}">${t ? formatPercent(t) : ""}</span>${delayMarker(t)}</li>`;
   }
+}
+
+/** Keyboard focus for a box that scrolls (and only then: a box that does not is no stop on the way). */
+function focusableIf(el: HTMLElement, scrolls: boolean): void {
+  if (scrolls === el.hasAttribute("tabindex")) return;
+  if (scrolls) el.setAttribute("tabindex", "0");
+  else el.removeAttribute("tabindex");
 }
 
 /** Shown beside every delayed price, as the exchanges' display rules require. */
