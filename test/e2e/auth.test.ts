@@ -18,10 +18,13 @@ let tokenMode: DevServer;
 let openMode: DevServer;
 
 beforeAll(async () => {
-  [tokenMode, openMode] = await Promise.all([
+  const started = await Promise.allSettled([
     startDevServer({ vars: { ...COMMON, AUTH_MODE: "token" } }),
     startDevServer({ vars: { ...COMMON, AUTH_MODE: "open" } }),
   ]);
+  [tokenMode, openMode] = started.map((s) => (s.status === "fulfilled" ? s.value : undefined!));
+  // One failed to start: the other is stopped too (afterAll), and the reason is reported.
+  for (const s of started) if (s.status === "rejected") throw s.reason;
 });
 afterAll(async () => {
   await Promise.all([tokenMode?.stop(), openMode?.stop()]);
