@@ -22,7 +22,9 @@ beforeAll(async () => {
     startDevServer({ vars: { ...COMMON, AUTH_MODE: "token" } }),
     startDevServer({ vars: { ...COMMON, AUTH_MODE: "open" } }),
   ]);
-  [tokenMode, openMode] = started.map((s) => (s.status === "fulfilled" ? s.value : undefined!));
+  const [token, open] = started.map((s) => (s.status === "fulfilled" ? s.value : undefined));
+  tokenMode = token!;
+  openMode = open!;
   // One failed to start: the other is stopped too (afterAll), and the reason is reported.
   for (const s of started) if (s.status === "rejected") throw s.reason;
 });

@@ -6,9 +6,8 @@ import { newSessionState } from "../../worker/broker/session-state";
 import { StompSession, type SessionBroker } from "../../worker/broker/stomp-session";
 import { Connection, type Carrier } from "../../worker/connections/connection";
 import { WriteBatcher } from "../../worker/connections/write-batcher";
-import { StompError } from "../../worker/protocol/stomp/errors";
 import { hubName, probeOrder, regionOf, shardOf } from "../../worker/routing/placement";
-import { SESSION_LIMITS } from "../support/session-limits";
+import { authenticateSecret, SESSION_LIMITS } from "../support/session-limits";
 
 function leaves(nodes: readonly FanoutNode[]): string[] {
   return nodes.flatMap((n) => ("hub" in n ? [n.hub] : leaves(n.children)));
@@ -122,9 +121,6 @@ describe("Connection write path", () => {
     subscribe: async () => {},
     unsubscribe: async () => {},
     publish: async () => {},
-    authenticate: async () => {
-      throw new StompError("invalid-token", "no publishing here", { message: "Bad credentials" });
-    },
   };
 
   function connection(kind: "stomp-socket" | "sockjs-socket", batcher = new WriteBatcher(0)) {
@@ -132,7 +128,7 @@ describe("Connection write path", () => {
     const closes: Array<[number, string]> = [];
     const carrier: Carrier = { write: (f) => writes.push([...f]), close: (c, r) => closes.push([c, r]), save: () => {} };
     const conn = new Connection(kind, carrier, batcher);
-    conn.session = new StompSession(newSessionState("s"), conn, broker, SESSION_LIMITS);
+    conn.session = new StompSession(newSessionState("s"), conn, broker, SESSION_LIMITS, authenticateSecret);
     return { conn, writes, closes };
   }
 

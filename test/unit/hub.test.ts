@@ -3,7 +3,7 @@
  * transports and a fake upstream: no runtime, no I/O.
  */
 import { describe, expect, it } from "vitest";
-import { PUBLISHER_GRANT, type Grant } from "../../worker/auth/grant";
+import type { Grant } from "../../worker/auth/grant";
 import { TokenError } from "../../worker/auth/subscriber-token";
 import { HubBroker, type Upstream } from "../../worker/broker/hub-broker";
 import { newSessionState, type Subscription } from "../../worker/broker/session-state";
@@ -13,9 +13,8 @@ import { buildTickFrame, type StreamFrame } from "../../worker/broker/stream-fra
 import type { Stream } from "../../worker/market/symbol";
 import type { Quote, Tick } from "../../worker/market/tick";
 import { FrameDecoder } from "../../worker/protocol/stomp/decoder";
-import { StompError } from "../../worker/protocol/stomp/errors";
 import { header, type Frame } from "../../worker/protocol/stomp/frame";
-import { SESSION_LIMITS } from "../support/session-limits";
+import { authenticateSecret, SESSION_LIMITS } from "../support/session-limits";
 
 const LIMITS = { ...SESSION_LIMITS, maxSubscriptions: 3, heartbeatMs: 10_000 };
 
@@ -80,12 +79,8 @@ class FakeUpstream implements Upstream {
     await this.rangeGate;
     return (this.history.get(symbol) ?? []).filter((f) => f.seq > after && f.seq < before).slice(0, limit);
   }
-  async publish(_symbol: string, quote: Quote): Promise<void> {
+  async publish(quote: Quote): Promise<void> {
     this.published.push(quote);
-  }
-  async authenticate(credential: string): Promise<Grant> {
-    if (credential !== "secret") throw new TokenError("Bad credentials");
-    return PUBLISHER_GRANT;
   }
 }
 
@@ -106,7 +101,7 @@ class ManualTimers {
 const settle = () => new Promise((r) => setTimeout(r, 0));
 
 function session(broker: SessionBroker, transport = new FakeTransport(), limits = LIMITS): { s: StompSession; t: FakeTransport } {
-  return { s: new StompSession(newSessionState("sess-1"), transport, broker, limits), t: transport };
+  return { s: new StompSession(newSessionState("sess-1"), transport, broker, limits, authenticateSecret), t: transport };
 }
 
 async function connected(broker: SessionBroker, extra = "", limits = LIMITS): Promise<{ s: StompSession; t: FakeTransport }> {
@@ -127,10 +122,6 @@ describe("StompSession", () => {
     subscribe: async () => {},
     unsubscribe: async () => {},
     publish: async () => {},
-    authenticate: async (p) => {
-      if (p !== "secret") throw new StompError("invalid-token", "wrong", { message: "Bad credentials" });
-      return PUBLISHER_GRANT;
-    },
   };
 
   it("negotiates the highest common version and heart-beats, and saves its state", async () => {
@@ -145,7 +136,7 @@ describe("StompSession", () => {
 
   it("answers a frame before CONNECT with an ERROR and closes", async () => {
     const { t } = session(broker);
-    const { s } = { s: new StompSession(newSessionState("x"), t, broker, LIMITS) };
+    const { s } = { s: new StompSession(newSessionState("x"), t, broker, LIMITS, authenticateSecret) };
     await s.receive("SUBSCRIBE\nid:1\ndestination:/topic/ticker.AAPL\n\n\0");
     const [e] = t.frames();
     expect(e!.command).toBe("ERROR");
@@ -205,15 +196,15 @@ describe("StompSession credentials and entitlements", () => {
     subscribe: async (_s, sub) => void subscribed.push(sub),
     unsubscribe: async () => {},
     publish: async () => {},
-    authenticate: async (credential) => {
-      const grant = grants[credential];
-      if (!grant) throw new StompError("invalid-token", "bad", { message: "Invalid token: bad signature" });
-      return grant;
-    },
+  };
+  const authenticate = async (credential: string) => {
+    const grant = grants[credential];
+    if (!grant) throw new TokenError("Invalid token: bad signature");
+    return grant;
   };
   const start = async (connect: string) => {
     const t = new FakeTransport();
-    const s = new StompSession(newSessionState("tok"), t, broker, DELAYED);
+    const s = new StompSession(newSessionState("tok"), t, broker, DELAYED, authenticate);
     await s.receive(`CONNECT\naccept-version:1.2\n${connect}\n\0`);
     return { s, t, error: () => t.frames().find((f) => f.command === "ERROR") };
   };
@@ -267,7 +258,7 @@ describe("SubscriptionIndex", () => {
   it("indexes by symbol and renders per-subscription heads, with ack for client-ack 1.2", async () => {
     const index = new SubscriptionIndex();
     const t = new FakeTransport();
-    const s = new StompSession({ ...newSessionState("a"), version: "1.2" }, t, {} as SessionBroker, LIMITS);
+    const s = new StompSession({ ...newSessionState("a"), version: "1.2" }, t, {} as SessionBroker, LIMITS, authenticateSecret);
     index.add(s, { id: "x", stream: "ticker", symbol: "AAPL", ack: "auto" });
     index.add(s, { id: "y", stream: "ticker", symbol: "AAPL", ack: "client" });
     index.add(s, { id: "z", stream: "ticker", symbol: "MSFT", ack: "auto" });

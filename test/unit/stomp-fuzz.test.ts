@@ -5,8 +5,6 @@
  * session never writes after its close. FUZZ_CASES=N runs more (FUZZ_SEED picks the seed).
  */
 import { describe, expect, it } from "vitest";
-import { PUBLISHER_GRANT } from "../../worker/auth/grant";
-import { TokenError } from "../../worker/auth/subscriber-token";
 import { HubBroker, type Upstream } from "../../worker/broker/hub-broker";
 import { newSessionState } from "../../worker/broker/session-state";
 import { StompSession, type SessionTransport } from "../../worker/broker/stomp-session";
@@ -14,7 +12,7 @@ import { buildTickFrame } from "../../worker/broker/stream-frame";
 import { FrameDecoder } from "../../worker/protocol/stomp/decoder";
 import { header } from "../../worker/protocol/stomp/frame";
 import { fuzzCases } from "../support/stomp-fuzz";
-import { SESSION_LIMITS } from "../support/session-limits";
+import { authenticateSecret, SESSION_LIMITS } from "../support/session-limits";
 
 const CASES = Number(process.env.FUZZ_CASES ?? 2000);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261121);
@@ -25,10 +23,6 @@ const upstream: Upstream = {
   interest: async () => {},
   range: async () => [],
   publish: async () => {},
-  authenticate: async (credential) => {
-    if (credential !== "secret") throw new TokenError("Bad credentials");
-    return PUBLISHER_GRANT;
-  },
 };
 
 describe(`STOMP mutation fuzzing (${CASES} cases, seed ${SEED})`, () => {
@@ -46,7 +40,7 @@ describe(`STOMP mutation fuzzing (${CASES} cases, seed ${SEED})`, () => {
         close: () => void closes++,
         save: () => {},
       };
-      const session = new StompSession(newSessionState(`s${i}`), transport, broker, { ...SESSION_LIMITS, maxSubscriptions: 5 });
+      const session = new StompSession(newSessionState(`s${i}`), transport, broker, { ...SESSION_LIMITS, maxSubscriptions: 5 }, authenticateSecret);
       await session.receive("CONNECT\naccept-version:1.0,1.1,1.2\npasscode:secret\n\n\0");
       await expect(session.receive(input), `case ${i}: ${JSON.stringify(input)}`).resolves.toBeUndefined();
       const frames = new FrameDecoder({ maxFrameBytes: 1 << 20, commands: new Set(["CONNECTED", "MESSAGE", "RECEIPT", "ERROR"]) }).push(written.join(""));

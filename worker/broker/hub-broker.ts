@@ -1,8 +1,5 @@
-import { FailureThrottle, Throttled } from "../auth/failure-throttle";
-import type { Grant } from "../auth/grant";
-import { TokenError } from "../auth/subscriber-token";
 import { streamKey, streamOfKey, type Stream } from "../market/symbol";
-import { parseQuoteInput, QuoteError, type Quote } from "../market/tick";
+import type { Quote } from "../market/tick";
 import { appendTo } from "../multimap";
 import { StompError } from "../protocol/stomp/errors";
 import type { StreamPosition, Subscription } from "./session-state";
@@ -18,9 +15,7 @@ export interface Upstream {
   interest(stream: Stream, count: number): Promise<void>;
   /** The frames of a ticker or delayed stream with `after < seq < before`, oldest first, at most `limit`. */
   range(stream: Stream, after: number, before: number, limit: number): Promise<StreamFrame[]>;
-  publish(symbol: string, quote: Quote): Promise<void>;
-  /** What a credential allows, or a TokenError with the reason. */
-  authenticate(credential: string): Promise<Grant>;
+  publish(quote: Quote): Promise<void>;
 }
 
 export interface HubTimers {
@@ -56,8 +51,6 @@ export class HubBroker implements SessionBroker {
   /** Per-stream chain: a delivery that fills a gap, or a resume, holds back what comes after. */
   private readonly chains = new Map<string, Promise<unknown>>();
   private readonly dirty = new Map<string, Stream>();
-  /** Failed credentials per client address: guessing a token is slowed to a crawl. */
-  private readonly failures = new FailureThrottle();
   private reportArmed = false;
 
   constructor(
@@ -115,27 +108,8 @@ export class HubBroker implements SessionBroker {
     this.touch(streamOf(sub));
   }
 
-  async publish(symbol: string, body: unknown): Promise<void> {
-    let quote: Quote;
-    try {
-      quote = parseQuoteInput(body, symbol);
-    } catch (err) {
-      if (err instanceof QuoteError) throw new StompError("invalid-tick", err.message);
-      throw err;
-    }
-    await this.upstream.publish(symbol, quote);
-  }
-
-  async authenticate(credential: string, session: StompSession): Promise<Grant> {
-    try {
-      return await this.failures.attempt(session.state.address ?? "", Date.now(), () => this.upstream.authenticate(credential));
-    } catch (err) {
-      if (err instanceof Throttled) {
-        throw new StompError("too-many-failures", "Too many bad credentials from this address: try again in a minute.");
-      }
-      if (!(err instanceof TokenError)) throw err;
-      throw new StompError("invalid-token", `${err.message}.`, { message: err.message });
-    }
+  async publish(quote: Quote): Promise<void> {
+    await this.upstream.publish(quote);
   }
 
   // From sources and relays ---------------------------------------------------

@@ -1,4 +1,7 @@
 import { bearerCredential } from "../auth/credentials";
+import { Throttled } from "../auth/failure-throttle";
+import { TokenError } from "../auth/subscriber-token";
+import { parseQuoteInput, QuoteError, type Quote } from "../market/tick";
 import { grantsSymbol, seesRealtime, type Grant } from "../auth/grant";
 import type { AuthOptions } from "../config";
 import { FrameDecoder } from "../protocol/stomp/decoder";
@@ -56,6 +59,12 @@ export interface Conflation {
   everyMs?: number;
 }
 
+/**
+ * What a presented credential (a subscriber token, or the shared publish token) from a
+ * client address allows; a TokenError with the reason, or Throttled after too many failures.
+ */
+export type Authenticate = (credential: string, address: string) => Promise<Grant>;
+
 /** What the session needs from the broker that hosts it. */
 export interface SessionBroker {
   /**
@@ -64,12 +73,7 @@ export interface SessionBroker {
    */
   subscribe(session: StompSession, sub: Subscription, since?: StreamPosition): Promise<void>;
   unsubscribe(session: StompSession, sub: Subscription): Promise<void>;
-  publish(symbol: string, body: unknown): Promise<void>;
-  /**
-   * What a presented credential (a subscriber token, or the shared publish token) allows
-   * `session`; a StompError with the reason when it allows nothing (or too many failed).
-   */
-  authenticate(credential: string, session: StompSession): Promise<Grant>;
+  publish(quote: Quote): Promise<void>;
 }
 
 /**
@@ -92,6 +96,7 @@ export class StompSession {
     readonly transport: SessionTransport,
     private readonly broker: SessionBroker,
     private readonly limits: SessionLimits,
+    private readonly authenticate: Authenticate,
   ) {
     this.decoder = new FrameDecoder({ maxFrameBytes: limits.maxFrameBytes });
     // A session restored from hibernation was connected before.
@@ -196,7 +201,7 @@ export class StompSession {
     }
     const credential = credentialOf(frame);
     if (credential !== undefined) {
-      this.state.grant = await this.broker.authenticate(credential, this);
+      this.state.grant = await this.verify(credential);
     } else if (this.limits.auth.mode === "token") {
       throw new StompError("auth-required", "CONNECT with a token as passcode or in an Authorization: Bearer header.");
     }
@@ -287,7 +292,14 @@ export class StompSession {
     } catch {
       throw new StompError("invalid-json", "SEND bodies are JSON ticks: {\"price\": 123.45, ...}.");
     }
-    await this.broker.publish(symbol, body);
+    let quote: Quote;
+    try {
+      quote = parseQuoteInput(body, symbol);
+    } catch (err) {
+      if (err instanceof QuoteError) throw new StompError("invalid-tick", err.message);
+      throw err;
+    }
+    await this.broker.publish(quote);
   }
 
   /**
@@ -298,7 +310,7 @@ export class StompSession {
   private async refresh(credential: string): Promise<void> {
     if (!credential) throw new StompError("missing-token", `A SEND to ${TOKEN_DESTINATION} carries the fresh token as its body.`);
     const old = this.state.grant;
-    const grant = await this.broker.authenticate(credential, this);
+    const grant = await this.verify(credential);
     if (old?.subject !== grant.subject) throw new StompError("token-subject-changed", "A fresh token must be for the same sub: reconnect with it.");
     const delay = this.limits.auth.publicDelayMs;
     const changed = this.state.subs.find(
@@ -309,6 +321,17 @@ export class StompSession {
     }
     this.state.grant = grant;
     this.transport.save(this.state);
+  }
+
+  /** The grant of a credential, or the ERROR that says why there is none. */
+  private async verify(credential: string): Promise<Grant> {
+    try {
+      return await this.authenticate(credential, this.state.address ?? "");
+    } catch (err) {
+      if (err instanceof Throttled) throw new StompError("too-many-failures", "Too many bad credentials from this address: try again in a minute.");
+      if (err instanceof TokenError) throw new StompError("invalid-token", `${err.message}.`, { message: err.message });
+      throw err;
+    }
   }
 
   private checkCarried(symbol: string): void {

@@ -1,11 +1,13 @@
 import { DurableObject } from "cloudflare:workers";
 import { grantFor } from "../auth/credentials";
+import { FailureThrottle } from "../auth/failure-throttle";
 import { HubBroker, type Upstream } from "../broker/hub-broker";
 import { newSessionState, type SessionState } from "../broker/session-state";
-import { StompSession } from "../broker/stomp-session";
+import { StompSession, type Authenticate } from "../broker/stomp-session";
 import type { StreamFrame } from "../broker/stream-frame";
 import { readConfig, type Config } from "../config";
 import { Connection, type Carrier, type ConnectionKind } from "../connections/connection";
+import { Connections } from "../connections/registry";
 import { WriteBatcher } from "../connections/write-batcher";
 import type { Env } from "../env";
 import { reject } from "../http/reply";
@@ -22,17 +24,14 @@ import { sourceStub } from "./stubs";
 
 const STOMP_SUBPROTOCOLS = ["v12.stomp", "v11.stomp", "v10.stomp"];
 const HEARTBEAT_GRACE_MS = 2_000;
-/** How long a session id refused while full keeps being sent on to the next hub. */
-const REFUSED_TTL_MS = 600_000;
 
 /**
  * A connection hub, named `hub:{region}:{shard}`: holds client connections of every
- * transport (hibernatable raw STOMP and SockJS sockets, SockJS HTTP sessions) with their
- * STOMP sessions, and fans each delivered tick out to the subscriptions it holds. Any
- * connection may subscribe to any symbol; the hub attaches to each symbol's source.
- * Socket sessions live in their attachments, so an evicted hub rebuilds on wake. An
- * alarm (not a timer, which would keep the hub awake) closes sockets whose heart-beats
- * stopped, sends SockJS `h` frames whether or not any symbol ticks, and ends sessions
+ * transport (hibernatable raw STOMP and SockJS sockets, SockJS HTTP sessions) in one
+ * registry, each with its STOMP session, and fans each delivered tick out to the
+ * subscriptions it holds through its broker. Socket sessions live in their attachments, so
+ * an evicted hub rebuilds on wake. An alarm (not a timer, which would keep the hub awake)
+ * closes sockets whose heart-beats stopped, sends SockJS `h` frames, and ends sessions
  * whose token expired without a fresh one.
  */
 export class ConnectionHub extends DurableObject<Env> {
@@ -41,13 +40,11 @@ export class ConnectionHub extends DurableObject<Env> {
   private name = "";
   private readonly broker: HubBroker;
   private readonly batcher: WriteBatcher;
-  private readonly sockets = new Map<WebSocket, Connection>();
+  /** Sockets (rebuilt from their attachments on wake) and SockJS HTTP sessions (memory only). */
+  private readonly connections: Connections<WebSocket | Channel>;
   private readonly httpSessions: SessionServer;
-  /** The STOMP sessions of SockJS HTTP sessions (sockets' are in `sockets`). */
-  private readonly httpStomp = new Set<StompSession>();
-  private readonly refused = new Map<string, number>();
-  /** Open sockets and SockJS HTTP sessions per client address (sockets rebuilt from attachments on wake). */
-  private readonly perAddress = new Map<string, number>();
+  /** Failed credentials per client address, for this hub's STOMP connections. */
+  private readonly failures = new FailureThrottle();
   private lastSockJSHeartbeat = Date.now();
   /** When the alarm is set for, as far as this instance knows. */
   private alarmAt: number | undefined;
@@ -58,9 +55,10 @@ export class ConnectionHub extends DurableObject<Env> {
     this.config = readConfig(env);
     void ctx.blockConcurrencyWhile(async () => {
       this.name = await ownName(ctx, "hub:{region}:{shard}");
-      log("hub_started", { hub: this.name, sockets: this.sockets.size });
+      log("hub_started", { hub: this.name, sockets: this.connections.size });
     });
     this.batcher = new WriteBatcher(this.config.hubFlushMs);
+    this.connections = new Connections({ maxConnections: this.config.hubMaxConnections, maxPerAddress: this.config.maxConnectionsPerAddress });
     this.broker = new HubBroker(
       this.upstream(),
       { later: (fn, ms) => setTimeout(fn, ms) },
@@ -79,26 +77,24 @@ export class ConnectionHub extends DurableObject<Env> {
   override async fetch(request: Request): Promise<Response> {
     const route = forwardedRoute(request);
     if (!route) return new Response("not a hub request\n", { status: 400 });
+    const address = clientAddress(request);
     if (route.kind === "session" && route.transport !== "websocket") {
       const id = route.sessionId;
       // A session refused here while full lives on a later shard: send its requests on.
-      if ((this.refused.get(id) ?? 0) > Date.now()) return hubFull();
+      if (this.connections.refused(id, Date.now())) return hubFull();
       const opens = route.transport !== "xhr_send" && route.transport !== "jsonp_send";
       if (opens && !this.httpSessions.has(id)) {
-        if (this.isFull()) {
-          this.refuse(id);
-          return hubFull();
-        }
-        if (this.tooManyFrom(clientAddress(request))) return tooMany(this.config.maxConnectionsPerAddress);
+        const refusal = this.admit(address);
+        if (refusal === "full") this.connections.refuse(id, Date.now());
+        if (refusal) return refusal === "full" ? hubFull() : this.tooMany();
       }
       return this.httpSessions.handle(request, id, route.transport);
     }
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
       return new Response("expected a WebSocket upgrade\n", { status: 426 });
     }
-    if (this.isFull()) return hubFull();
-    const address = clientAddress(request);
-    if (this.tooManyFrom(address)) return tooMany(this.config.maxConnectionsPerAddress);
+    const refusal = this.admit(address);
+    if (refusal) return refusal === "full" ? hubFull() : this.tooMany();
     const sockjs = route.kind === "session";
     const offered = (request.headers.get("Sec-WebSocket-Protocol") ?? "").split(",").map((p) => p.trim());
     const protocol = sockjs ? undefined : STOMP_SUBPROTOCOLS.find((p) => offered.includes(p));
@@ -111,18 +107,18 @@ export class ConnectionHub extends DurableObject<Env> {
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    const connection = this.sockets.get(ws) ?? this.restore(ws);
+    const connection = this.connections.get(ws) ?? this.restore(ws);
     if (connection) this.heardFrom(connection, Date.now());
     await connection?.receive(message);
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
-    this.dropSocket(ws);
+    this.drop(ws);
     completeClose(ws, code);
   }
 
   override async webSocketError(ws: WebSocket): Promise<void> {
-    this.dropSocket(ws);
+    this.drop(ws);
   }
 
   // ---------------------------------------------------------------- from sources
@@ -144,25 +140,24 @@ export class ConnectionHub extends DurableObject<Env> {
     this.alarmAt = undefined;
     const now = Date.now();
     let nextExpiry = Number.POSITIVE_INFINITY;
-    for (const session of this.sessions()) {
-      if (session.expire(now) || session.closed) continue;
-      nextExpiry = Math.min(nextExpiry, session.state.grant?.expiresAt ?? nextExpiry);
-    }
     const sockjsDue = now - this.lastSockJSHeartbeat >= this.config.sockjs.heartbeatMs - 500;
     if (sockjsDue) this.lastSockJSHeartbeat = now;
-    for (const [ws, connection] of this.sockets) {
+    for (const [handle, connection] of this.connections.entries()) {
+      const session = connection.session;
+      if (!session || session.expire(now) || session.closed) continue;
+      nextExpiry = Math.min(nextExpiry, session.state.grant?.expiresAt ?? nextExpiry);
+      if (connection.kind === "sockjs-http") continue;
+      const ws = handle as WebSocket;
       if (sockjsDue && connection.kind === "sockjs-socket") trySend(ws, HEARTBEAT_FRAME);
-      const period = connection.session?.state.heartbeat[0] ?? 0;
-      if (period === 0) continue;
-      // Heart-beats are answered by the runtime (its timestamp); other frames reach us (seenAt, saved across hibernation).
-      const echoed = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
-      const seen = Math.max(echoed, connection.session?.state.seenAt ?? 0);
-      if (now - seen > 2 * period + HEARTBEAT_GRACE_MS) {
-        log("heartbeat_timeout", { hub: this.name, session: connection.session?.state.id });
+      const period = session.state.heartbeat[0];
+      // Heart-beats are answered by the runtime (its timestamp); other frames reach us (seenAt, kept across hibernation).
+      const seen = Math.max(this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0, session.state.seenAt ?? 0);
+      if (period > 0 && now - seen > 2 * period + HEARTBEAT_GRACE_MS) {
+        log("heartbeat_timeout", { hub: this.name, session: session.state.id });
         connection.close(4000, "heart-beat timeout");
       }
     }
-    for (const [id, until] of this.refused) if (until <= now) this.refused.delete(id);
+    this.connections.sweep(now);
     await this.armAlarm(nextExpiry);
   }
 
@@ -184,7 +179,12 @@ export class ConnectionHub extends DurableObject<Env> {
     await this.ctx.storage.setAlarm(at);
   }
 
-  // ---------------------------------------------------------------- internals
+  private needsSweep(): boolean {
+    for (const [, c] of this.connections.entries()) {
+      if (c.kind === "sockjs-socket" || (c.kind === "stomp-socket" && (c.session?.state.heartbeat[0] ?? 0) > 0)) return true;
+    }
+    return false;
+  }
 
   /**
    * Notes that a socket's client sent something. Saved in its attachment at most every half
@@ -199,70 +199,33 @@ export class ConnectionHub extends DurableObject<Env> {
     connection.save(state);
   }
 
-  private *sessions(): Iterable<StompSession> {
-    for (const c of this.sockets.values()) if (c.session) yield c.session;
-    yield* this.httpStomp;
-  }
-
-  private needsSweep(): boolean {
-    for (const c of this.sockets.values()) {
-      if (c.kind === "sockjs-socket" || (c.session?.state.heartbeat[0] ?? 0) > 0) return true;
-    }
-    return false;
-  }
-
-  /** Sockets and SockJS HTTP sessions held: at HUB_MAX_CONNECTIONS new ones go to the next hub. */
-  private isFull(): boolean {
-    return this.sockets.size + this.httpSessions.size >= this.config.hubMaxConnections;
-  }
+  // ---------------------------------------------------------------- registry
 
   /**
-   * Whether one more connection from `address` would pass MAX_CONNECTIONS_PER_ADDRESS, so
-   * one address cannot take a hub. With no address known (no proxy sets CF-Connecting-IP)
-   * every client would share one count and a self-hosted hub would turn viewers away long
-   * before it is full: then only HUB_MAX_CONNECTIONS applies, and the hub says so once.
+   * Why a new connection from `address` is turned away, if it is. With no address known
+   * (no proxy sets CF-Connecting-IP) MAX_CONNECTIONS_PER_ADDRESS cannot apply: the hub says so once.
    */
-  private tooManyFrom(address: string): boolean {
-    if (address === "") {
-      if (!this.warnedNoAddress) log("client_address_unknown", { hub: this.name, limit: "MAX_CONNECTIONS_PER_ADDRESS off: no CF-Connecting-IP" });
+  private admit(address: string): "full" | "per-address" | undefined {
+    if (address === "" && !this.warnedNoAddress) {
+      log("client_address_unknown", { hub: this.name, limit: "MAX_CONNECTIONS_PER_ADDRESS off: no CF-Connecting-IP" });
       this.warnedNoAddress = true;
-      return false;
     }
-    return (this.perAddress.get(address) ?? 0) >= this.config.maxConnectionsPerAddress;
+    return this.connections.admit(address);
   }
 
-  private countAddress(address: string | undefined, delta: 1 | -1): void {
-    const key = address ?? "";
-    const count = (this.perAddress.get(key) ?? 0) + delta;
-    if (count > 0) this.perAddress.set(key, count);
-    else this.perAddress.delete(key);
-  }
-
-  private refuse(sessionId: string): void {
-    if (this.refused.size >= 10_000) this.refused.delete(this.refused.keys().next().value!);
-    this.refused.set(sessionId, Date.now() + REFUSED_TTL_MS);
+  private tooMany(): Response {
+    return reject("too-many-connections", `too many connections from this address (at most ${this.config.maxConnectionsPerAddress})`);
   }
 
   private openSocket(ws: WebSocket, state: SessionState): Connection {
     const kind: ConnectionKind = isSockJSSocket(this.ctx, ws) ? "sockjs-socket" : "stomp-socket";
-    const channel = socketChannel(ws, kind === "sockjs-socket");
-    const carrier: Carrier = {
-      write: (frames) => channel.sendAll(frames),
-      close: (code, reason) => channel.close(code, reason),
-      save: (s) => {
-        try {
-          ws.serializeAttachment(s);
-        } catch {
-          throw new StompError("session-too-large", "The connection's subscriptions no longer fit its session state.");
-        }
-        // CONNECT may have negotiated heart-beats that the liveness alarm must watch, or brought a token that expires.
-        void this.armAlarm(s.grant?.expiresAt);
-      },
-    };
-    const connection = new Connection(kind, carrier, this.batcher, () => this.dropSocket(ws), this.config);
-    this.attachSession(connection, state);
-    this.sockets.set(ws, connection);
-    this.countAddress(state.address, 1);
+    const connection = this.open(ws, kind, socketChannel(ws, kind === "sockjs-socket"), state, (s) => {
+      try {
+        ws.serializeAttachment(s);
+      } catch {
+        throw new StompError("session-too-large", "The connection's subscriptions no longer fit its session state.");
+      }
+    });
     return connection;
   }
 
@@ -276,41 +239,41 @@ export class ConnectionHub extends DurableObject<Env> {
     return connection;
   }
 
-  private dropSocket(ws: WebSocket): void {
-    const connection = this.sockets.get(ws);
-    if (!connection) return;
-    this.sockets.delete(ws);
-    this.countAddress(connection.session?.state.address, -1);
-    if (connection.session) this.broker.drop(connection.session);
+  /** A SockJS HTTP-transport session carries a STOMP session like any socket (memory only: lost with the hub). */
+  private openHttpSession(channel: Channel, request: Request) {
+    const state = newSessionState(crypto.randomUUID(), clientAddress(request) || undefined);
+    const connection = this.open(channel, "sockjs-http", channel, state, () => {});
+    return { message: (text: string) => void connection.receive(text), closed: () => this.drop(channel) };
   }
 
-  /** A SockJS HTTP-transport session carries a STOMP session like any socket (memory only). */
-  private openHttpSession(channel: Channel, request: Request) {
+  /**
+   * One connection, whatever its carrier: its STOMP session, in the registry. `persist`
+   * keeps the session's state across hibernation where the transport can; CONNECT may then
+   * have negotiated heart-beats the liveness alarm must watch, or brought a token that expires.
+   */
+  private open(handle: WebSocket | Channel, kind: ConnectionKind, channel: Channel, state: SessionState, persist: (s: SessionState) => void): Connection {
     const carrier: Carrier = {
       write: (frames) => channel.sendAll(frames),
-      close: (c, r) => channel.close(c, r),
-      // Nothing to persist (the session is lost with the hub anyway), but a token's end needs the alarm.
-      save: (s) => void this.armAlarm(s.grant?.expiresAt),
-    };
-    const connection = new Connection("sockjs-http", carrier, this.batcher, undefined, this.config);
-    const session = this.attachSession(connection, newSessionState(crypto.randomUUID(), clientAddress(request) || undefined));
-    this.httpStomp.add(session);
-    this.countAddress(session.state.address, 1);
-    return {
-      message: (text: string) => void connection.receive(text),
-      closed: () => {
-        this.httpStomp.delete(session);
-        this.countAddress(session.state.address, -1);
-        this.broker.drop(session);
+      close: (code, reason) => channel.close(code, reason),
+      save: (s) => {
+        persist(s);
+        void this.armAlarm(s.grant?.expiresAt);
       },
     };
+    const connection = new Connection(kind, carrier, this.batcher, kind === "sockjs-http" ? undefined : () => this.drop(handle), this.config);
+    connection.session = new StompSession(state, connection, this.broker, this.config, this.authenticate);
+    this.connections.add(handle, connection, state.address);
+    return connection;
   }
 
-  private attachSession(connection: Connection, state: SessionState): StompSession {
-    const session = new StompSession(state, connection, this.broker, this.config);
-    connection.session = session;
-    return session;
+  private drop(handle: WebSocket | Channel): void {
+    const session = this.connections.remove(handle)?.session;
+    if (session) this.broker.drop(session);
   }
+
+  /** What a CONNECT's (or a refresh's) credential allows, throttled per client address. */
+  private readonly authenticate: Authenticate = (credential, address) =>
+    this.failures.attempt(address, Date.now(), () => grantFor(this.env, this.config.auth.keys, credential, Date.now()));
 
   private upstream(): Upstream {
     const env = this.env;
@@ -318,14 +281,9 @@ export class ConnectionHub extends DurableObject<Env> {
       attach: (stream, count) => sourceStub(env, stream.symbol).attach(this.name, count, stream.kind),
       interest: (stream, count) => sourceStub(env, stream.symbol).interest(this.name, count, stream.kind),
       range: (stream, after, before, limit) => sourceStub(env, stream.symbol).range(after, before, limit, stream.kind),
-      publish: async (symbol, quote) => void (await sourceStub(env, symbol).publishQuotes([quote])),
-      authenticate: (credential) => grantFor(env, this.config.auth.keys, credential, Date.now()),
+      publish: async (quote) => void (await sourceStub(env, quote.symbol).publishQuotes([quote])),
     };
   }
-}
-
-function tooMany(max: number): Response {
-  return reject("too-many-connections", `too many connections from this address (at most ${max})`);
 }
 
 /** Tells the worker to try the next hub of the region. */

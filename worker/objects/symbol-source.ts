@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { buildDelayedFrame, buildTickFrame, type StreamFrame } from "../broker/stream-frame";
+import { buildTickFrame, type StreamFrame } from "../broker/stream-frame";
 import { readConfig, type Config } from "../config";
 import type { Env } from "../env";
 import { FanOut } from "../fanout/fan-out";
@@ -8,11 +8,12 @@ import { treeShape } from "../fanout/tree";
 import type { QuoteResult } from "../feeds/provider";
 import { isUnavailable, type Unavailable } from "../feeds/unavailable";
 import { log } from "../log";
-import { isReleased, markDelayed, type DelayedTick } from "../market/delay";
+import type { DelayedTick } from "../market/delay";
 import type { StreamKind } from "../market/symbol";
 import { nextTick, type Quote, type Tick } from "../market/tick";
 import { deliverVia } from "./fanout";
 import { DelayedStream } from "./source/delayed-stream";
+import { Freshness } from "./source/freshness";
 import { TickHistory } from "./source/history";
 import { ViewerCounts } from "./source/viewer-counts";
 import { schedulerFor } from "./stubs";
@@ -45,12 +46,8 @@ export class SymbolSource extends DurableObject<Env> {
   private latest: Tick | undefined;
   private latestFrame: StreamFrame | undefined;
   private epoch = "";
-  /** The expected time between feed updates, as the scheduler last said (budget-limited feeds poll slowly). */
-  private updateIntervalMs: number;
+  private readonly freshness: Freshness;
   private firstQuote: Promise<StreamFrame | Unavailable> | undefined;
-  private publishedAt = 0;
-  /** When the feed last delivered a good quote (memory only: a woken object counts from now). */
-  private freshAt = Date.now();
   private registered = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -59,7 +56,7 @@ export class SymbolSource extends DurableObject<Env> {
     const name = ctx.id.name;
     if (!name) throw new Error("SymbolSource must be addressed by name (idFromName(symbol))");
     this.symbol = name;
-    this.updateIntervalMs = this.config.tickIntervalMs;
+    this.freshness = new Freshness(this.config, 0, Date.now());
     const { sql } = ctx.storage;
     const delayMs = this.config.auth.publicDelayMs;
     this.ticks = new TickHistory(sql, this.config.historySize, delayMs);
@@ -80,7 +77,7 @@ export class SymbolSource extends DurableObject<Env> {
       const stored = await ctx.storage.get<unknown>(["tick", "epoch", "publishedAt"]);
       // "tick" is where older versions kept the latest tick.
       this.latest = this.ticks.newest() ?? (stored.get("tick") as Tick | undefined);
-      this.publishedAt = (stored.get("publishedAt") as number | undefined) ?? 0;
+      this.freshness.publishedAt = (stored.get("publishedAt") as number | undefined) ?? 0;
       this.epoch = (stored.get("epoch") as string | undefined) ?? "";
       if (!this.epoch) {
         // A new stream (or its state was lost): positions from another epoch do not apply.
@@ -132,11 +129,7 @@ export class SymbolSource extends DurableObject<Env> {
    */
   range(after: number, before: number, limit = MAX_RANGE, stream: StreamKind = "ticker"): StreamFrame[] {
     const rows = this.ticks.between(after, before, Math.min(limit, MAX_RANGE));
-    if (stream !== "delayed") return rows.map((r) => buildTickFrame(r.tick, this.epoch));
-    const delayMs = this.config.auth.publicDelayMs;
-    const now = Date.now();
-    const released = rows.findIndex((r) => !isReleased(r.arrived, delayMs, now));
-    return rows.slice(0, released < 0 ? rows.length : released).map((r) => buildDelayedFrame(r.tick, this.epoch, delayMs));
+    return stream === "delayed" ? this.delayed.framesOf(rows) : rows.map((r) => buildTickFrame(r.tick, this.epoch));
   }
 
   /** Subscriptions across every hub. */
@@ -147,12 +140,10 @@ export class SymbolSource extends DurableObject<Env> {
   // ---------------------------------------------------------------- prices
 
   /**
-   * One feed round for this symbol, from its scheduler: a quote, a fault, or nothing
-   * (the budget skipped it). Keeps the last good price and re-sends it marked stale once
-   * no good quote came for STALE_AFTER_MS, or for two update intervals when the budget
-   * spaces them further apart. The tick is stored before this answers (the output gate);
-   * its frame goes back with the hubs holding the symbol, for the scheduler to deliver
-   * with the rest of the round.
+   * One feed round for this symbol, from its scheduler: a quote, a fault, or nothing (the
+   * budget skipped it). Keeps the last good price and re-sends it marked stale once it is.
+   * The tick is stored before this answers (the output gate); its frame goes back with the
+   * hubs holding the symbol, for the scheduler to deliver with the rest of the round.
    */
   async ingest(result: QuoteResult | undefined, updateIntervalMs = 0): Promise<Ingested> {
     this.releaseDelayed();
@@ -160,16 +151,12 @@ export class SymbolSource extends DurableObject<Env> {
       this.registered = false;
       return { active: false };
     }
-    if (updateIntervalMs > 0) this.updateIntervalMs = updateIntervalMs;
+    this.freshness.expectUpdatesEvery(updateIntervalMs);
     const now = Date.now();
     let frame: StreamFrame | undefined;
-    // Published ticks are authoritative: the feed stays quiet for the symbol while they flow.
-    if (result && "quote" in result && now - this.publishedAt >= this.config.publishHoldMs) {
-      frame = this.commit(result.quote);
-      this.freshAt = now;
-    }
+    if (result && "quote" in result && this.freshness.takeFeedQuote(now)) frame = this.commit(result.quote);
     const latest = this.latest;
-    if (latest && !latest.stale && now - Math.max(this.freshAt, this.publishedAt) > this.staleAfterMs()) {
+    if (latest && !latest.stale && this.freshness.isStale(now)) {
       // Never a made-up price: the last good one again, flagged.
       frame = this.record({ ...latest, seq: latest.seq + 1, stale: true });
     }
@@ -178,8 +165,8 @@ export class SymbolSource extends DurableObject<Env> {
 
   /** Applies published quotes in order: numbered, persisted and sent. */
   async publishQuotes(quotes: Quote[]): Promise<Tick[]> {
-    this.publishedAt = Date.now();
-    void this.ctx.storage.put("publishedAt", this.publishedAt);
+    this.freshness.publishedAt = Date.now();
+    void this.ctx.storage.put("publishedAt", this.freshness.publishedAt);
     return quotes.map((q) => {
       this.liveOut.send(this.live.tree, this.commit(q));
       return this.latest!;
@@ -194,8 +181,8 @@ export class SymbolSource extends DurableObject<Env> {
     const frame = await this.ensureLatest();
     if (isUnavailable(frame)) return frame;
     if (delayMs === 0) return { tick: this.latest! };
-    const [tick] = this.ticks.arrivedBy(Date.now() - delayMs, 1);
-    return tick ? { tick: markDelayed(tick, delayMs) } : notYetReleased(this.symbol, delayMs);
+    const [tick] = this.delayed.newest(1);
+    return tick ? { tick } : notYetReleased(this.symbol, delayMs);
   }
 
   /** The latest tick if there is one; never asks the feed (the scheduler continues simulated paths from it). */
@@ -210,22 +197,14 @@ export class SymbolSource extends DurableObject<Env> {
   async history(limit: number, delayMs = 0): Promise<{ ticks: Array<Tick | DelayedTick> } | Unavailable> {
     const frame = await this.ensureLatest();
     if (isUnavailable(frame)) return frame;
-    if (delayMs > 0) return { ticks: this.ticks.arrivedBy(Date.now() - delayMs, limit).map((t) => markDelayed(t, delayMs)).reverse() };
+    if (delayMs > 0) return { ticks: this.delayed.newest(limit).reverse() };
     const ticks = this.ticks.latest(limit).reverse();
     // Ticks from before history was kept: at least the latest one.
     return { ticks: ticks.length > 0 ? ticks : [this.latest!] };
   }
 
   /** Stream position and fan-out, for /healthz and tests. */
-  status(): {
-    symbol: string;
-    epoch: string;
-    seq: number;
-    viewers: number;
-    hubs: number;
-    tree: ReturnType<typeof treeShape>;
-    delayed: { hubs: number; seq: number | null };
-  } {
+  status() {
     return {
       symbol: this.symbol,
       epoch: this.epoch,
@@ -290,16 +269,7 @@ export class SymbolSource extends DurableObject<Env> {
     const now = Date.now();
     // A price from the future would look newer than any that comes after it.
     const ts = Math.min(quote.ts ?? now, now);
-    return this.record({ ...nextTick(this.latest, { ...quote, ts }, now), staleAfterMs: this.staleAfterMs() });
-  }
-
-  /**
-   * How long without a new price before it counts as stale: STALE_AFTER_MS, or two
-   * update intervals of a feed the budget makes poll slowly. Each tick carries it, so
-   * the page, the widget and the server judge staleness alike.
-   */
-  private staleAfterMs(): number {
-    return Math.round(Math.max(this.config.staleAfterMs, 2 * this.updateIntervalMs));
+    return this.record({ ...nextTick(this.latest, { ...quote, ts }, now), staleAfterMs: this.freshness.staleAfterMs() });
   }
 
   /**

@@ -1,5 +1,5 @@
 import { buildDelayedFrame, type StreamFrame } from "../../broker/stream-frame";
-import { isReleased } from "../../market/delay";
+import { isReleased, markDelayed, type DelayedTick } from "../../market/delay";
 import type { Tick } from "../../market/tick";
 import type { StoredTick } from "./history";
 
@@ -72,6 +72,17 @@ export class DelayedStream {
       }
       if (rows.length < RELEASE_BATCH) return;
     }
+  }
+
+  /** The frames of `rows` (oldest first) the public may see at `now`: up to the first not yet old enough. */
+  framesOf(rows: readonly StoredTick[], now = Date.now()): StreamFrame[] {
+    const due = rows.findIndex((r) => !isReleased(r.arrived, this.delayMs, now));
+    return rows.slice(0, due < 0 ? rows.length : due).map((r) => this.frameOf(r.tick));
+  }
+
+  /** The newest `limit` ticks the public may see at `now`, newest first, marked delayed. */
+  newest(limit: number, now = Date.now()): DelayedTick[] {
+    return this.history.arrivedBy(now - this.delayMs, limit).map((t) => markDelayed(t, this.delayMs));
   }
 
   /** Nobody left to release to: a later subscriber starts afresh from the clock. */
