@@ -1,5 +1,5 @@
 import type { Env } from "./env";
-import { sweepSchedulers } from "./feeds/sweep";
+import { sweepSchedulers } from "./objects/sweep";
 import { app } from "./http/app";
 
 export { SymbolSource } from "./objects/symbol-source";

@@ -1,13 +1,14 @@
 /**
  * The bounds on what one client can cause: token buckets, the outbound budget that
  * conflates a connection sent more than its rate, linear-time symbol patterns, the
- * failed-credential throttle with and without a client address, and releases of delayed
- * data counted from arrival. Fake clock throughout.
+ * failed-credential throttle with and without a client address, releases of delayed data
+ * counted from arrival, and the hub's connection registry (admission). Fake clock throughout.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { FailureThrottle, Throttled } from "../../worker/auth/failure-throttle";
 import { TokenError } from "../../worker/auth/subscriber-token";
 import { Connection, type Carrier } from "../../worker/connections/connection";
+import { Connections } from "../../worker/connections/registry";
 import { TokenBucket } from "../../worker/connections/token-bucket";
 import { WriteBatcher } from "../../worker/connections/write-batcher";
 import { isReleased } from "../../worker/market/delay";
@@ -126,5 +127,40 @@ describe("delayed data", () => {
     const arrived = 1_000_000;
     expect(isReleased(arrived, 5_000, arrived + 4_999)).toBe(false);
     expect(isReleased(arrived, 5_000, arrived + 5_000)).toBe(true);
+  });
+});
+
+describe("Connections (the hub's registry)", () => {
+  const conn = (kind: "stomp-socket" | "sockjs-http" = "stomp-socket") =>
+    new Connection(kind, { write: () => {}, close: () => {}, save: () => {} }, new WriteBatcher(0));
+
+  it("admits up to the hub's size and the per-address cap, and counts an address again once its connection goes", () => {
+    const registry = new Connections<string>({ maxConnections: 4, maxPerAddress: 2 });
+    registry.add("a1", conn(), "198.51.100.1");
+    registry.add("a2", conn("sockjs-http"), "198.51.100.1");
+    expect(registry.admit("198.51.100.1")).toBe("per-address");
+    expect(registry.admit("198.51.100.2")).toBeUndefined();
+    registry.add("b1", conn(), "198.51.100.2");
+    registry.remove("a1");
+    expect(registry.admit("198.51.100.1")).toBeUndefined();
+    registry.add("a3", conn(), "198.51.100.1");
+    registry.add("c1", conn(), "198.51.100.3");
+    expect(registry.size).toBe(4);
+    expect(registry.admit("198.51.100.9")).toBe("full");
+    expect([...registry.entries()].map(([h]) => h)).toEqual(["a2", "b1", "a3", "c1"]);
+  });
+
+  it("never caps an unknown address (every client of a proxy-less self-host shares it)", () => {
+    const registry = new Connections<number>({ maxConnections: 100, maxPerAddress: 2 });
+    for (let i = 0; i < 50; i++) registry.add(i, conn());
+    expect(registry.admit("")).toBeUndefined();
+  });
+
+  it("remembers a SockJS session refused while full until its refusal runs out", () => {
+    const registry = new Connections<string>({ maxConnections: 1, maxPerAddress: 1 });
+    registry.refuse("sess-1", 0);
+    expect(registry.refused("sess-1", 599_999)).toBe(true);
+    registry.sweep(600_000);
+    expect(registry.refused("sess-1", 600_000)).toBe(false);
   });
 });

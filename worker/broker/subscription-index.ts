@@ -1,6 +1,6 @@
 import { streamKey } from "../market/symbol";
 import type { Subscription } from "./session-state";
-import type { StompSession } from "./stomp-session";
+import type { Conflation, StompSession } from "./stomp-session";
 import { messageHead, renderMessage, type StreamFrame } from "./stream-frame";
 
 export interface Delivery {
@@ -10,6 +10,8 @@ export interface Delivery {
   needsAck: boolean;
   /** `x-throttle-ms`: the connection keeps only the newest MESSAGE per this many ms. */
   throttleMs?: number;
+  /** What the connection's write path knows of the subscription (made once, not per frame). */
+  pacing: Conflation;
 }
 
 /** The subscriptions held by one hub, indexed by stream for fan-out. In memory only: rebuilt from session state on wake. */
@@ -24,6 +26,7 @@ export class SubscriptionIndex {
       head: messageHead(session.version, sub.id),
       needsAck: session.version === "1.2" && sub.ack !== "auto",
       throttleMs: sub.throttleMs,
+      pacing: { key: sub.id, everyMs: sub.throttleMs },
     };
     const key = streamKey({ kind: sub.stream, symbol: sub.symbol });
     let set = this.byStream.get(key);
@@ -58,7 +61,7 @@ export class SubscriptionIndex {
 
   /** Sends `frame` to one subscription (its snapshot or replay); `extra` adds headers such as `x-gap`. */
   sendTo(delivery: Delivery, frame: StreamFrame, extra = ""): void {
-    delivery.session.transport.queue(renderMessage(delivery.head, delivery.needsAck, frame, extra), { key: delivery.subscriptionId });
+    delivery.session.transport.queue(renderMessage(delivery.head, delivery.needsAck, frame, extra), delivery.pacing);
   }
 
   /** Sends `frame` to every subscription of its stream (throttled ones through conflation); returns how many. */
@@ -66,10 +69,9 @@ export class SubscriptionIndex {
     const set = this.byStream.get(frame.key);
     if (!set) return 0;
     for (const d of set) {
-      const sub = { key: d.subscriptionId, everyMs: d.throttleMs };
-      if (d.throttleMs === undefined) d.session.transport.queue(renderMessage(d.head, d.needsAck, frame), sub);
+      if (d.throttleMs === undefined) d.session.transport.queue(renderMessage(d.head, d.needsAck, frame), d.pacing);
       // Most ticks of a throttled subscription are replaced before they are sent: render only the one that is.
-      else d.session.transport.queue(() => renderMessage(d.head, d.needsAck, frame), sub);
+      else d.session.transport.queue(() => renderMessage(d.head, d.needsAck, frame), d.pacing);
     }
     return set.size;
   }

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { bearerCredential } from "../../auth/credentials";
 import { tokensMatch } from "../../auth/publish-token";
 import type { Env } from "../../env";
-import { sweepSchedulers } from "../../feeds/sweep";
+import { sweepSchedulers } from "../../objects/sweep";
 import { reject } from "../reply";
 
 /**

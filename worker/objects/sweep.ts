@@ -1,7 +1,7 @@
 import { readConfig } from "../config";
 import type { Env } from "../env";
 import { log } from "../log";
-import { schedulerShard } from "../objects/stubs";
+import { schedulerShard } from "./stubs";
 
 /** The cron job: every scheduler shard re-arms its pull loop if it lost it. */
 export async function sweepSchedulers(env: Env): Promise<void> {
