@@ -58,6 +58,12 @@ export class Connection implements SessionTransport, Flushable {
   private readonly paced = new Map<string, Paced>();
   private readonly inbound: InboundLimiter | undefined;
   private readonly outbound: TokenBucket | undefined;
+  /**
+   * Bytes queued since the budget was last settled, and how many it allowed then: the clock
+   * is read (and the bucket charged) only once they meet, not for every frame.
+   */
+  private unpaid = 0;
+  private allowance: number;
   private closed = false;
 
   constructor(
@@ -71,10 +77,17 @@ export class Connection implements SessionTransport, Flushable {
     const now = Date.now();
     this.inbound = limits && new InboundLimiter(limits.inbound, now);
     this.outbound = limits && new TokenBucket(limits.outbound.bytesPerSecond, limits.outbound.byteBurst, now);
+    this.allowance = this.outbound ? this.outbound.burst : Number.POSITIVE_INFINITY;
   }
 
   queue(text: string | (() => string), sub: Conflation): void {
     if (this.closed) return;
+    // The common case reads no clock: an unthrottled subscription, nothing held, within the allowance.
+    if (sub.everyMs === undefined && this.unpaid < this.allowance && !this.paced.has(sub.key)) {
+      this.push(typeof text === "string" ? text : text());
+      this.batcher.mark(this);
+      return;
+    }
     const now = Date.now();
     let entry = this.paced.get(sub.key);
     const waiting = entry !== undefined && (entry.held !== undefined || now < entry.sentAt + entry.everyMs);
@@ -85,7 +98,7 @@ export class Connection implements SessionTransport, Flushable {
       return;
     }
     if (sub.everyMs !== undefined) this.paced.set(sub.key, { everyMs: sub.everyMs, sentAt: now });
-    this.push(typeof text === "string" ? text : text(), now);
+    this.push(typeof text === "string" ? text : text());
     this.batcher.mark(this);
   }
 
@@ -95,7 +108,7 @@ export class Connection implements SessionTransport, Flushable {
 
   send(text: string): void {
     if (this.closed) return;
-    this.push(text, Date.now());
+    this.push(text);
     this.flush();
   }
 
@@ -116,13 +129,18 @@ export class Connection implements SessionTransport, Flushable {
     this.onClose();
   }
 
-  private push(text: string, now: number): void {
+  private push(text: string): void {
     this.out.push(text);
-    this.outbound?.charge(text.length, now);
+    this.unpaid += text.length;
   }
 
+  /** Settles what was queued with the budget at `now`; true while it is spent. */
   private overBudget(now: number): boolean {
-    return this.outbound !== undefined && this.outbound.available(now) <= 0;
+    if (!this.outbound) return false;
+    this.outbound.charge(this.unpaid, now);
+    this.unpaid = 0;
+    this.allowance = this.outbound.available(now);
+    return this.allowance <= 0;
   }
 
   /** When a held MESSAGE may leave: its interval over, and the budget out of debt. */
@@ -133,16 +151,17 @@ export class Connection implements SessionTransport, Flushable {
 
   /** Moves held-back MESSAGEs that may leave into the queue; asks to come back for the rest. */
   private releasePaced(): void {
+    if (this.paced.size === 0) return;
     const now = Date.now();
     let next = Number.POSITIVE_INFINITY;
     for (const [key, entry] of this.paced) {
       if (entry.held === undefined) continue;
-      const due = this.dueAt(entry, now);
+      const due = this.overBudget(now) ? this.dueAt(entry, now) : entry.sentAt + entry.everyMs;
       if (due > now) {
         next = Math.min(next, due);
         continue;
       }
-      this.push(entry.held(), now);
+      this.push(entry.held());
       // To the back of the line: when the budget is short, every subscription gets its turn.
       this.paced.delete(key);
       if (entry.everyMs > 0) this.paced.set(key, { everyMs: entry.everyMs, sentAt: now });
