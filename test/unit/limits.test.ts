@@ -8,7 +8,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { FailureThrottle, Throttled } from "../../worker/auth/failure-throttle";
 import { TokenError } from "../../worker/auth/subscriber-token";
 import { Connection, type Carrier } from "../../worker/connections/connection";
+import { isSilent, nextSweepAt, noteHeard } from "../../worker/connections/liveness";
 import { Connections } from "../../worker/connections/registry";
+import { newSessionState, type SessionState } from "../../worker/broker/session-state";
 import { TokenBucket } from "../../worker/connections/token-bucket";
 import { WriteBatcher } from "../../worker/connections/write-batcher";
 import { isReleased } from "../../worker/market/delay";
@@ -162,5 +164,37 @@ describe("Connections (the hub's registry)", () => {
     expect(registry.refused("sess-1", 599_999)).toBe(true);
     registry.sweep(600_000);
     expect(registry.refused("sess-1", 600_000)).toBe(false);
+  });
+});
+
+describe("liveness", () => {
+  const state = (period: number, seenAt?: number): SessionState => ({ ...newSessionState("s"), heartbeat: [period, 0], ...(seenAt === undefined ? {} : { seenAt }) });
+
+  it("calls a client silent two periods plus 2 s after it was last heard from, by heart-beat or by frame", () => {
+    expect(isSilent(state(10_000, 0), 0, 22_000)).toBe(false);
+    expect(isSilent(state(10_000, 0), 0, 22_001)).toBe(true);
+    expect(isSilent(state(10_000, 0), 15_000, 37_000)).toBe(false); // a heart-beat answered by the runtime at 15 s
+    expect(isSilent(state(10_000, 15_000), 0, 37_000)).toBe(false); // a frame at 15 s, kept across a wake
+    expect(isSilent(state(0, 0), 0, 1e9)).toBe(false); // no heart-beats negotiated: never
+  });
+
+  it("saves when a client was heard from at most every half period", () => {
+    const s = state(10_000, 0);
+    expect(noteHeard(s, 4_000)).toBe(false);
+    expect(noteHeard(s, 5_000)).toBe(true);
+    expect(s.seenAt).toBe(5_000);
+    expect(noteHeard(state(0), 5_000)).toBe(false);
+  });
+
+  it("sweeps while a socket needs it, every heart-beat period and at least a second apart; never for an idle hub", () => {
+    const periods = { heartbeatMs: 10_000, sockjsHeartbeatMs: 25_000 };
+    const socket = (kind: "stomp-socket" | "sockjs-socket", period: number) => {
+      const c = new Connection(kind, { write: () => {}, close: () => {}, save: () => {} }, new WriteBatcher(0));
+      c.session = { state: state(period) } as Connection["session"];
+      return c;
+    };
+    expect(nextSweepAt([socket("stomp-socket", 0)], periods, 0)).toBe(Number.POSITIVE_INFINITY);
+    expect(nextSweepAt([socket("stomp-socket", 0), socket("stomp-socket", 10_000)], periods, 0)).toBe(10_000);
+    expect(nextSweepAt([socket("sockjs-socket", 0)], { heartbeatMs: 0, sockjsHeartbeatMs: 500 }, 0)).toBe(1_000);
   });
 });

@@ -11,6 +11,7 @@ import { nodeName, type FanoutNode } from "../../worker/fanout/tree";
 import type { Tick } from "../../worker/market/tick";
 import { DelayedStream, type DelayedHistory } from "../../worker/objects/source/delayed-stream";
 import type { StoredTick } from "../../worker/objects/source/history";
+import { Registration } from "../../worker/objects/source/registration";
 import { ViewerCounts } from "../../worker/objects/source/viewer-counts";
 
 const T0 = 1_700_000_000_000;
@@ -137,5 +138,24 @@ describe("ViewerCounts", () => {
     vi.advanceTimersByTime(2_000);
     expect(frames).toEqual([1, 100]);
     expect(counts.frame.seq).toBeGreaterThan(T0);
+  });
+});
+
+describe("Registration", () => {
+  it("joins the scheduler's active set once while held, leaves once when not, and reports a refusal", async () => {
+    const calls: string[] = [];
+    let room = true;
+    const registration = new Registration("AAPL", () => ({
+      activate: async (s) => (calls.push(`+${s}`), room),
+      deactivate: async (s) => void calls.push(`-${s}`),
+    }));
+    expect(await registration.follow(true)).toBe(true);
+    expect(await registration.follow(true)).toBe(true);
+    expect(await registration.follow(false)).toBe(true);
+    expect(await registration.follow(false)).toBe(true);
+    room = false;
+    expect(await registration.follow(true)).toBe(false);
+    registration.dropped();
+    expect(calls).toEqual(["+AAPL", "-AAPL", "+AAPL"]);
   });
 });

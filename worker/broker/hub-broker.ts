@@ -33,24 +33,32 @@ export interface HubOptions {
 /** How a resuming subscription starts. */
 type Resume = { frames: StreamFrame[] } | { gap: StreamFrame; missed?: number };
 
+/** What the hub knows of one stream it holds, or is attaching to. */
+interface HeldStream {
+  stream: Stream;
+  /** The newest frame: the snapshot for new subscribers, the guard against replays. */
+  latest?: StreamFrame;
+  /** Whether its source is known to deliver here. */
+  attached: boolean;
+  /** The attach in flight, shared by every subscribe that waits for it. */
+  attaching?: Promise<StreamFrame | undefined>;
+  /** Subscribes waiting for their snapshot: they count as subscriptions already. */
+  waiting: number;
+  /** The stream's ordering chain: a delivery that fills a gap, or a resume, holds back what comes after. */
+  chain?: Promise<unknown>;
+}
+
 /**
  * The broker logic of a connection hub, free of Durable Object APIs: the subscription
- * index, the latest frame of each held stream, attaching to sources, ordered delivery
- * with gap filling, resuming subscriptions from a stream position, and subscription
- * counts reported upstream (debounced).
+ * index, one record per stream held (its newest frame, its attach, its ordering chain),
+ * ordered delivery with gap filling, resuming subscriptions from a stream position, and
+ * subscription counts reported upstream (debounced).
  */
 export class HubBroker implements SessionBroker {
   readonly index = new SubscriptionIndex();
-  /** Newest frame per held stream: the snapshot for new subscribers, the guard against replays. */
-  private readonly latest = new Map<string, StreamFrame>();
-  /** Streams whose source is known to deliver here. */
-  private readonly attached = new Set<string>();
-  private readonly attaching = new Map<string, Promise<StreamFrame | undefined>>();
-  /** Subscribes waiting for their snapshot: they count as interest already. */
-  private readonly pendingSubs = new Map<string, number>();
-  /** Per-stream chain: a delivery that fills a gap, or a resume, holds back what comes after. */
-  private readonly chains = new Map<string, Promise<unknown>>();
-  private readonly dirty = new Map<string, Stream>();
+  private readonly streams = new Map<string, HeldStream>();
+  /** Streams whose count changed since the last report. */
+  private readonly changed = new Map<string, Stream>();
   private reportArmed = false;
 
   constructor(
@@ -61,21 +69,21 @@ export class HubBroker implements SessionBroker {
 
   /** Subscriptions of a stream held here, counting those still waiting for their snapshot. */
   count(key: string): number {
-    return this.index.count(key) + (this.pendingSubs.get(key) ?? 0);
+    return this.index.count(key) + (this.streams.get(key)?.waiting ?? 0);
   }
 
   /** Re-adds a hibernated session's subscriptions (the sources still deliver to us). */
   restore(session: StompSession): void {
     for (const sub of session.state.subs) {
       this.index.add(session, sub);
-      this.attached.add(keyOf(sub));
+      this.held(streamOf(sub)).attached = true;
     }
   }
 
   /** A session is gone: its subscriptions leave the index and the counts go up. */
   drop(session: StompSession): void {
     session.end();
-    for (const sub of session.state.subs) this.touch(streamOf(sub));
+    for (const sub of session.state.subs) this.countChanged(streamOf(sub));
     this.index.removeSession(session);
   }
 
@@ -83,29 +91,29 @@ export class HubBroker implements SessionBroker {
 
   async subscribe(session: StompSession, sub: Subscription, since?: StreamPosition): Promise<void> {
     const stream = streamOf(sub);
-    const key = streamKey(stream);
-    const snapshot = await this.latestFor(stream);
+    const snapshot = await this.snapshotOf(stream);
     if (session.closed) return;
+    const held = this.held(stream);
     if (!since) {
       // Deliveries may have overtaken the snapshot while we waited: the newest goes first.
       const delivery = this.index.add(session, sub);
-      const first = this.latest.get(key) ?? snapshot;
+      const first = held.latest ?? snapshot;
       if (first) this.index.sendTo(delivery, first);
     } else {
       // In the stream's chain: no live frame is applied between the replay and joining the index.
-      await this.inOrder(key, async () => {
+      await this.inOrder(held, async () => {
         if (session.closed) return;
-        const newest = this.latest.get(key) ?? snapshot;
+        const newest = held.latest ?? snapshot;
         const delivery = this.index.add(session, sub);
-        if (newest) this.start(delivery, await this.resume(session, delivery, stream, since, newest));
+        if (newest) this.sendResume(delivery, await this.resume(session, delivery, stream, since, newest));
       });
     }
-    this.touch(stream);
+    this.countChanged(stream);
   }
 
   async unsubscribe(session: StompSession, sub: Subscription): Promise<void> {
     this.index.remove(session, sub.id);
-    this.touch(streamOf(sub));
+    this.countChanged(streamOf(sub));
   }
 
   async publish(quote: Quote): Promise<void> {
@@ -125,34 +133,58 @@ export class HubBroker implements SessionBroker {
   async deliver(frames: readonly StreamFrame[]): Promise<void> {
     const byKey = new Map<string, StreamFrame[]>();
     for (const frame of frames) appendTo(byKey, frame.key, frame);
-    await Promise.all([...byKey].map(([key, list]) => this.inOrder(key, () => this.apply(key, list))));
+    await Promise.all(
+      [...byKey].map(([key, list]) => {
+        const held = this.held(streamOfKey(key));
+        return this.inOrder(held, () => this.applyFrames(held, list));
+      }),
+    );
   }
 
-  private async apply(key: string, incoming: readonly StreamFrame[]): Promise<void> {
-    this.attached.add(key);
-    const known = this.latest.get(key)?.seq;
+  private async applyFrames(held: HeldStream, incoming: readonly StreamFrame[]): Promise<void> {
+    held.attached = true;
+    const key = streamKey(held.stream);
+    const known = held.latest?.seq;
     let frames = known === undefined ? [...incoming] : incoming.filter((f) => f.seq > known);
     const first = frames[0];
-    if (known !== undefined && first && first.seq > known + 1 && !key.startsWith("viewers.") && this.index.count(key) > 0) {
-      const missing = await this.upstream.range(streamOfKey(key), known, first.seq, this.options.maxReplay).catch(() => []);
+    if (known !== undefined && first && first.seq > known + 1 && held.stream.kind !== "viewers" && this.index.count(key) > 0) {
+      const missing = await this.upstream.range(held.stream, known, first.seq, this.options.maxReplay).catch(() => []);
       frames = [...missing.filter((f) => f.seq > known && f.seq < first.seq), ...frames];
     }
     for (const frame of frames) {
-      this.latest.set(key, frame);
+      held.latest = frame;
       this.index.fanOut(frame);
     }
-    if (this.count(key) === 0 && !this.attaching.has(key)) this.touch(streamOfKey(key));
+    if (this.count(key) === 0 && !held.attaching) this.countChanged(held.stream);
   }
 
   // Internals -------------------------------------------------------------------
 
+  /** The record of `stream`, made on first use. */
+  private held(stream: Stream): HeldStream {
+    const key = streamKey(stream);
+    let held = this.streams.get(key);
+    if (!held) this.streams.set(key, (held = { stream, attached: false, waiting: 0 }));
+    return held;
+  }
+
+  /** Drops a stream's record once nothing about it is left to remember. */
+  private tidy(held: HeldStream): void {
+    const key = streamKey(held.stream);
+    if (!held.attached && held.latest === undefined && !held.attaching && held.waiting === 0 && !held.chain && this.streams.get(key) === held) {
+      this.streams.delete(key);
+    }
+  }
+
   /** Runs `task` after everything already queued for the stream, and before what comes later. */
-  private inOrder<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const run = (this.chains.get(key) ?? Promise.resolve()).then(task, task);
+  private inOrder<T>(held: HeldStream, task: () => Promise<T>): Promise<T> {
+    const run = (held.chain ?? Promise.resolve()).then(task, task);
     const tracked = run.catch(() => undefined);
-    this.chains.set(key, tracked);
+    held.chain = tracked;
     void tracked.then(() => {
-      if (this.chains.get(key) === tracked) this.chains.delete(key);
+      if (held.chain !== tracked) return;
+      held.chain = undefined;
+      this.tidy(held);
     });
     return run;
   }
@@ -178,7 +210,7 @@ export class HubBroker implements SessionBroker {
   }
 
   /** Sends a resuming subscription what it missed; replayed ticks say so (`x-replay`). */
-  private start(delivery: Delivery, resume: Resume): void {
+  private sendResume(delivery: Delivery, resume: Resume): void {
     if ("frames" in resume) {
       for (const frame of resume.frames) this.index.sendTo(delivery, frame, "x-replay:true\n");
       return;
@@ -187,63 +219,60 @@ export class HubBroker implements SessionBroker {
     this.index.sendTo(delivery, resume.gap, `x-gap:true\n${count}`);
   }
 
-  /** The latest frame of a stream: local while attached, else from its source (which then delivers here). */
-  private async latestFor(stream: Stream): Promise<StreamFrame | undefined> {
-    const key = streamKey(stream);
-    const known = this.latest.get(key);
-    if (known && this.attached.has(key)) return known;
-    this.pendingSubs.set(key, (this.pendingSubs.get(key) ?? 0) + 1);
+  /** A stream's newest frame: local while attached, else from its source (which then delivers here). */
+  private async snapshotOf(stream: Stream): Promise<StreamFrame | undefined> {
+    const held = this.held(stream);
+    if (held.latest && held.attached) return held.latest;
+    held.waiting++;
     try {
-      let attach = this.attaching.get(key);
-      if (!attach) {
-        attach = this.upstream.attach(stream, this.count(key)).then((frame) => {
-          this.attached.add(key);
-          const current = this.latest.get(key);
-          if (frame && (!current || current.seq < frame.seq)) this.latest.set(key, frame);
+      if (!held.attaching) {
+        const attach = this.upstream.attach(stream, this.count(streamKey(stream))).then((frame) => {
+          held.attached = true;
+          if (frame && (!held.latest || held.latest.seq < frame.seq)) held.latest = frame;
           return frame;
         });
-        const shared = attach.finally(() => this.attaching.delete(key));
-        this.attaching.set(key, shared);
-        attach = shared;
+        held.attaching = attach.finally(() => (held.attaching = undefined));
       }
-      return await attach;
+      return await held.attaching;
     } catch (err) {
       throw new StompError("no-price", String(err instanceof Error ? err.message : err).slice(0, 300), { message: `No price for ${stream.symbol}` });
     } finally {
-      const left = (this.pendingSubs.get(key) ?? 1) - 1;
-      if (left > 0) this.pendingSubs.set(key, left);
-      else this.pendingSubs.delete(key);
+      held.waiting--;
+      this.tidy(held);
     }
   }
 
-  /** No subscriber left: forget the stream (a later subscribe attaches again). */
-  private release(key: string): void {
-    this.attached.delete(key);
-    this.latest.delete(key);
-  }
-
   /** A count changed: report it upstream after the debounce, together with the others. */
-  private touch(stream: Stream): void {
-    this.dirty.set(streamKey(stream), stream);
+  private countChanged(stream: Stream): void {
+    this.changed.set(streamKey(stream), stream);
     if (this.reportArmed) return;
     this.reportArmed = true;
     this.timers.later(() => void this.report(), this.options.debounceMs);
   }
 
+  /**
+   * Reports the changed counts. A stream down to 0 is forgotten here (a later subscribe
+   * attaches again), and its source told, if it ever delivered here.
+   */
   private async report(): Promise<void> {
     this.reportArmed = false;
-    const streams = [...this.dirty];
-    this.dirty.clear();
+    const streams = [...this.changed.values()];
+    this.changed.clear();
     await Promise.all(
-      streams.map(async ([key, stream]) => {
-        const count = this.count(key);
+      streams.map(async (stream) => {
+        const count = this.count(streamKey(stream));
         if (count === 0) {
-          if (this.attaching.has(key)) return;
-          const held = this.attached.has(key);
-          this.release(key);
-          if (!held) return; // never reached its source (a failed subscribe): nothing to undo
+          const held = this.streams.get(streamKey(stream));
+          if (held?.attaching) return;
+          const attached = held?.attached ?? false;
+          if (held) {
+            held.attached = false;
+            held.latest = undefined;
+            this.tidy(held);
+          }
+          if (!attached) return; // never reached its source (a failed subscribe): nothing to undo
         }
-        await this.upstream.interest(stream, count).catch(() => this.touch(stream));
+        await this.upstream.interest(stream, count).catch(() => this.countChanged(stream));
       }),
     );
   }
@@ -251,8 +280,4 @@ export class HubBroker implements SessionBroker {
 
 function streamOf(sub: Subscription): Stream {
   return { kind: sub.stream, symbol: sub.symbol };
-}
-
-function keyOf(sub: Subscription): string {
-  return streamKey(streamOf(sub));
 }

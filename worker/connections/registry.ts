@@ -54,6 +54,10 @@ export class Connections<Handle> {
     return this.held.get(handle)?.connection;
   }
 
+  *values(): IterableIterator<Connection> {
+    for (const { connection } of this.held.values()) yield connection;
+  }
+
   *entries(): IterableIterator<[Handle, Connection]> {
     for (const [handle, { connection }] of this.held) yield [handle, connection];
   }

@@ -7,23 +7,22 @@ import { StompSession, type Authenticate } from "../broker/stomp-session";
 import type { StreamFrame } from "../broker/stream-frame";
 import { readConfig, type Config } from "../config";
 import { Connection, type Carrier, type ConnectionKind } from "../connections/connection";
+import { isSilent, nextSweepAt, noteHeard } from "../connections/liveness";
 import { Connections } from "../connections/registry";
 import { WriteBatcher } from "../connections/write-batcher";
 import type { Env } from "../env";
-import { reject } from "../http/reply";
 import { log } from "../log";
 import { HEARTBEAT_FRAME } from "../protocol/sockjs/frames";
 import { StompError } from "../protocol/stomp/errors";
 import { clientAddress } from "../transports/client-address";
 import type { Channel } from "../transports/sockjs/channel";
-import { forwardedRoute, HUB_FULL_HEADER } from "../transports/sockjs/forwarding";
+import { forwardedRoute, refusal } from "../transports/sockjs/forwarding";
 import { SessionServer } from "../transports/sockjs/session-server";
 import { acceptSocket, completeClose, isSockJSSocket, socketChannel } from "../transports/sockjs/websocket";
 import { ownName } from "./own-name";
 import { sourceStub } from "./stubs";
 
 const STOMP_SUBPROTOCOLS = ["v12.stomp", "v11.stomp", "v10.stomp"];
-const HEARTBEAT_GRACE_MS = 2_000;
 
 /**
  * A connection hub, named `hub:{region}:{shard}`: holds client connections of every
@@ -81,20 +80,20 @@ export class ConnectionHub extends DurableObject<Env> {
     if (route.kind === "session" && route.transport !== "websocket") {
       const id = route.sessionId;
       // A session refused here while full lives on a later shard: send its requests on.
-      if (this.connections.refused(id, Date.now())) return hubFull();
+      if (this.connections.refused(id, Date.now())) return refusal("full", 0);
       const opens = route.transport !== "xhr_send" && route.transport !== "jsonp_send";
       if (opens && !this.httpSessions.has(id)) {
-        const refusal = this.admit(address);
-        if (refusal === "full") this.connections.refuse(id, Date.now());
-        if (refusal) return refusal === "full" ? hubFull() : this.tooMany();
+        const refused = this.admit(address);
+        if (refused === "full") this.connections.refuse(id, Date.now());
+        if (refused) return refusal(refused, this.config.maxConnectionsPerAddress);
       }
       return this.httpSessions.handle(request, id, route.transport);
     }
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
       return new Response("expected a WebSocket upgrade\n", { status: 426 });
     }
-    const refusal = this.admit(address);
-    if (refusal) return refusal === "full" ? hubFull() : this.tooMany();
+    const refused = this.admit(address);
+    if (refused) return refusal(refused, this.config.maxConnectionsPerAddress);
     const sockjs = route.kind === "session";
     const offered = (request.headers.get("Sec-WebSocket-Protocol") ?? "").split(",").map((p) => p.trim());
     const protocol = sockjs ? undefined : STOMP_SUBPROTOCOLS.find((p) => offered.includes(p));
@@ -108,7 +107,8 @@ export class ConnectionHub extends DurableObject<Env> {
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     const connection = this.connections.get(ws) ?? this.restore(ws);
-    if (connection) this.heardFrom(connection, Date.now());
+    const state = connection?.session?.state;
+    if (state && noteHeard(state, Date.now())) connection!.save(state);
     await connection?.receive(message);
   }
 
@@ -149,10 +149,7 @@ export class ConnectionHub extends DurableObject<Env> {
       if (connection.kind === "sockjs-http") continue;
       const ws = handle as WebSocket;
       if (sockjsDue && connection.kind === "sockjs-socket") trySend(ws, HEARTBEAT_FRAME);
-      const period = session.state.heartbeat[0];
-      // Heart-beats are answered by the runtime (its timestamp); other frames reach us (seenAt, kept across hibernation).
-      const seen = Math.max(this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0, session.state.seenAt ?? 0);
-      if (period > 0 && now - seen > 2 * period + HEARTBEAT_GRACE_MS) {
+      if (isSilent(session.state, this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0, now)) {
         log("heartbeat_timeout", { hub: this.name, session: session.state.id });
         connection.close(4000, "heart-beat timeout");
       }
@@ -167,36 +164,13 @@ export class ConnectionHub extends DurableObject<Env> {
    * An alarm already set as early stays.
    */
   private async armAlarm(expiresAt = Number.POSITIVE_INFINITY): Promise<void> {
-    let at = expiresAt;
-    if (this.needsSweep()) {
-      const heartbeat = this.config.heartbeatMs > 0 ? this.config.heartbeatMs : Number.POSITIVE_INFINITY;
-      at = Math.min(at, Date.now() + Math.max(1_000, Math.min(heartbeat, this.config.sockjs.heartbeatMs)));
-    }
+    const periods = { heartbeatMs: this.config.heartbeatMs, sockjsHeartbeatMs: this.config.sockjs.heartbeatMs };
+    const at = Math.min(expiresAt, nextSweepAt(this.connections.values(), periods, Date.now()));
     if (at === Number.POSITIVE_INFINITY || (this.alarmAt !== undefined && this.alarmAt <= at)) return;
     this.alarmAt = at;
     const current = await this.ctx.storage.getAlarm();
     if (current !== null && current <= at) return;
     await this.ctx.storage.setAlarm(at);
-  }
-
-  private needsSweep(): boolean {
-    for (const [, c] of this.connections.entries()) {
-      if (c.kind === "sockjs-socket" || (c.kind === "stomp-socket" && (c.session?.state.heartbeat[0] ?? 0) > 0)) return true;
-    }
-    return false;
-  }
-
-  /**
-   * Notes that a socket's client sent something. Saved in its attachment at most every half
-   * heart-beat period (one write per period, not per message), so a liveness sweep after a
-   * wake never mistakes the wake for a sign of life.
-   */
-  private heardFrom(connection: Connection, now: number): void {
-    const state = connection.session?.state;
-    const period = state?.heartbeat[0] ?? 0;
-    if (!state || period === 0 || (state.seenAt !== undefined && now - state.seenAt < period / 2)) return;
-    state.seenAt = now;
-    connection.save(state);
   }
 
   // ---------------------------------------------------------------- registry
@@ -213,20 +187,15 @@ export class ConnectionHub extends DurableObject<Env> {
     return this.connections.admit(address);
   }
 
-  private tooMany(): Response {
-    return reject("too-many-connections", `too many connections from this address (at most ${this.config.maxConnectionsPerAddress})`);
-  }
-
   private openSocket(ws: WebSocket, state: SessionState): Connection {
     const kind: ConnectionKind = isSockJSSocket(this.ctx, ws) ? "sockjs-socket" : "stomp-socket";
-    const connection = this.open(ws, kind, socketChannel(ws, kind === "sockjs-socket"), state, (s) => {
+    return this.open(ws, kind, socketChannel(ws, kind === "sockjs-socket"), state, (s) => {
       try {
         ws.serializeAttachment(s);
       } catch {
         throw new StompError("session-too-large", "The connection's subscriptions no longer fit its session state.");
       }
     });
-    return connection;
   }
 
   /** Re-creates a socket's connection, session and subscriptions from its attachment after a wake. */
@@ -284,11 +253,6 @@ export class ConnectionHub extends DurableObject<Env> {
       publish: async (quote) => void (await sourceStub(env, quote.symbol).publishQuotes([quote])),
     };
   }
-}
-
-/** Tells the worker to try the next hub of the region. */
-function hubFull(): Response {
-  return new Response("hub full\n", { status: 503, headers: { [HUB_FULL_HEADER]: "1" } });
 }
 
 function trySend(ws: WebSocket, text: string): void {

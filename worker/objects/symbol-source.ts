@@ -14,6 +14,7 @@ import { nextTick, type Quote, type Tick } from "../market/tick";
 import { deliverVia } from "./fanout";
 import { DelayedStream } from "./source/delayed-stream";
 import { Freshness } from "./source/freshness";
+import { Registration } from "./source/registration";
 import { TickHistory } from "./source/history";
 import { ViewerCounts } from "./source/viewer-counts";
 import { schedulerFor } from "./stubs";
@@ -47,8 +48,8 @@ export class SymbolSource extends DurableObject<Env> {
   private latestFrame: StreamFrame | undefined;
   private epoch = "";
   private readonly freshness: Freshness;
+  private readonly registration: Registration;
   private firstQuote: Promise<StreamFrame | Unavailable> | undefined;
-  private registered = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -57,6 +58,7 @@ export class SymbolSource extends DurableObject<Env> {
     if (!name) throw new Error("SymbolSource must be addressed by name (idFromName(symbol))");
     this.symbol = name;
     this.freshness = new Freshness(this.config, 0, Date.now());
+    this.registration = new Registration(name, () => schedulerFor(env, name, this.config.schedulerShards));
     const { sql } = ctx.storage;
     const delayMs = this.config.auth.publicDelayMs;
     this.ticks = new TickHistory(sql, this.config.historySize, delayMs);
@@ -104,7 +106,7 @@ export class SymbolSource extends DurableObject<Env> {
     if (isUnavailable(frame)) throw new Error(frame.reason);
     const holders = this.holdersOf(stream);
     this.setHolder(holders, hub, Math.max(1, count));
-    if (!(await this.syncRegistration())) {
+    if (!(await this.registration.follow(this.active()))) {
       this.setHolder(holders, hub, 0);
       throw new Error(`too many symbols are being watched right now (MAX_ACTIVE_SYMBOLS=${this.config.maxActiveSymbols})`);
     }
@@ -120,7 +122,7 @@ export class SymbolSource extends DurableObject<Env> {
       return;
     }
     this.setHolder(this.holdersOf(stream), hub, count);
-    await this.syncRegistration();
+    await this.registration.follow(this.active());
   }
 
   /**
@@ -148,7 +150,7 @@ export class SymbolSource extends DurableObject<Env> {
   async ingest(result: QuoteResult | undefined, updateIntervalMs = 0): Promise<Ingested> {
     this.releaseDelayed();
     if (!this.active()) {
-      this.registered = false;
+      this.registration.dropped();
       return { active: false };
     }
     this.freshness.expectUpdatesEvery(updateIntervalMs);
@@ -234,20 +236,6 @@ export class SymbolSource extends DurableObject<Env> {
   private setHolder(holders: Holders, hub: string, count: number): void {
     if (holders.set(hub, count)) this.viewerCounts.changed();
     if (holders === this.delayedHolders && holders.size === 0) this.delayed.stop();
-  }
-
-  /**
-   * Registers with the feed scheduler while any hub holds subscribers; leaves when none
-   * does. False when the scheduler has no room for another active symbol.
-   */
-  private async syncRegistration(): Promise<boolean> {
-    const active = this.active();
-    if (active === this.registered) return true;
-    const scheduler = schedulerFor(this.env, this.symbol, this.config.schedulerShards);
-    if (active && !(await scheduler.activate(this.symbol))) return false;
-    if (!active) await scheduler.deactivate(this.symbol);
-    this.registered = active;
-    return true;
   }
 
   private ensureLatest(): Promise<StreamFrame | Unavailable> {

@@ -1,3 +1,4 @@
+import { reject } from "../../http/reply";
 import type { SockJSRoute, SockJSTransportName } from "../../protocol/sockjs/paths";
 
 /**
@@ -35,4 +36,13 @@ export function forwardedRoute(request: Request): ForwardedRoute | undefined {
   const [, transport, sessionId] = url.pathname.split("/");
   if (!transport || !sessionId) return undefined;
   return { kind: "session", transport: transport as SockJSTransportName, sessionId };
+}
+
+/**
+ * A hub's answer to a connection it turns away: full (the worker tries the next hub of the
+ * region), or too many from one client address (429 to the client).
+ */
+export function refusal(reason: "full" | "per-address", maxPerAddress: number): Response {
+  if (reason === "full") return new Response("hub full\n", { status: 503, headers: { [HUB_FULL_HEADER]: "1" } });
+  return reject("too-many-connections", `too many connections from this address (at most ${maxPerAddress})`);
 }
