@@ -177,6 +177,8 @@ describe("looks", () => {
       const page = await open(`/sized-${layout}`, 1280, { base: site.url });
       const frame = await frameOf(page);
       await pricesShown(frame);
+      // Measured connected: a status line ("Offline: reconnecting…", after a missed echo on a busy machine) adds a line.
+      await expect.poll(() => inWidget(frame, "edge-ticker", `root.querySelector(".status").textContent`), { timeout: 15_000 }).toBe("");
       const box = (await inWidget(frame, "edge-ticker", `(() => { const r = root.querySelector(".root"); return { bottom: r.getBoundingClientRect().bottom, scroll: r.scrollHeight, client: r.clientHeight }; })()`)) as { bottom: number; scroll: number; client: number };
       expect(box.bottom, layout).toBeLessThanOrEqual(height);
       expect(box.scroll, `${layout} needs no scrolling at ${height}px`).toBeLessThanOrEqual(box.client + 1);
