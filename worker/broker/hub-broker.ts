@@ -36,6 +36,8 @@ type Resume = { frames: StreamFrame[] } | { gap: StreamFrame; missed?: number };
 /** What the hub knows of one stream it holds, or is attaching to. */
 interface HeldStream {
   stream: Stream;
+  /** `streamKey(stream)`, kept: every delivery and count looks it up. */
+  key: string;
   /** The newest frame: the snapshot for new subscribers, the guard against replays. */
   latest?: StreamFrame;
   /** Whether its source is known to deliver here. */
@@ -135,7 +137,7 @@ export class HubBroker implements SessionBroker {
     for (const frame of frames) appendTo(byKey, frame.key, frame);
     await Promise.all(
       [...byKey].map(([key, list]) => {
-        const held = this.held(streamOfKey(key));
+        const held = this.streams.get(key) ?? this.held(streamOfKey(key));
         return this.inOrder(held, () => this.applyFrames(held, list));
       }),
     );
@@ -143,7 +145,7 @@ export class HubBroker implements SessionBroker {
 
   private async applyFrames(held: HeldStream, incoming: readonly StreamFrame[]): Promise<void> {
     held.attached = true;
-    const key = streamKey(held.stream);
+    const key = held.key;
     const known = held.latest?.seq;
     let frames = known === undefined ? [...incoming] : incoming.filter((f) => f.seq > known);
     const first = frames[0];
@@ -164,15 +166,14 @@ export class HubBroker implements SessionBroker {
   private held(stream: Stream): HeldStream {
     const key = streamKey(stream);
     let held = this.streams.get(key);
-    if (!held) this.streams.set(key, (held = { stream, attached: false, waiting: 0 }));
+    if (!held) this.streams.set(key, (held = { stream, key, attached: false, waiting: 0 }));
     return held;
   }
 
   /** Drops a stream's record once nothing about it is left to remember. */
   private tidy(held: HeldStream): void {
-    const key = streamKey(held.stream);
-    if (!held.attached && held.latest === undefined && !held.attaching && held.waiting === 0 && !held.chain && this.streams.get(key) === held) {
-      this.streams.delete(key);
+    if (!held.attached && held.latest === undefined && !held.attaching && held.waiting === 0 && !held.chain && this.streams.get(held.key) === held) {
+      this.streams.delete(held.key);
     }
   }
 
@@ -226,7 +227,7 @@ export class HubBroker implements SessionBroker {
     held.waiting++;
     try {
       if (!held.attaching) {
-        const attach = this.upstream.attach(stream, this.count(streamKey(stream))).then((frame) => {
+        const attach = this.upstream.attach(stream, this.count(held.key)).then((frame) => {
           held.attached = true;
           if (frame && (!held.latest || held.latest.seq < frame.seq)) held.latest = frame;
           return frame;
