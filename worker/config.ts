@@ -48,6 +48,8 @@ export interface Config {
   /** How long a hub gathers subscription-count changes before reporting them to sources. */
   interestDebounceMs: number;
   testHooks: boolean;
+  /** Whether objects count metrics (GET /metrics, /status, Analytics Engine): off measures their cost. */
+  metrics: boolean;
   /** SYMBOLS: which symbols are carried (every symbol used becomes a persistent object). */
   symbols: SymbolPolicy;
   /** Symbols with subscribers at once, across scheduler shards; more are refused. */
@@ -134,6 +136,7 @@ function parseConfig(env: Env): Config {
     schedulerShards: int(env, "SCHEDULER_SHARDS", 1, 1, 256),
     interestDebounceMs: int(env, "INTEREST_DEBOUNCE_MS", 250, 0, 10_000),
     testHooks: bool(env, "TEST_HOOKS", false),
+    metrics: bool(env, "METRICS", true),
     symbols: parseSymbolPolicy(env.SYMBOLS ?? ""),
     maxActiveSymbols: int(env, "MAX_ACTIVE_SYMBOLS", 1_000, 1, 1_000_000),
     maxConnectionsPerAddress: int(env, "MAX_CONNECTIONS_PER_ADDRESS", 500, 1, 32_768),

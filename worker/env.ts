@@ -43,4 +43,8 @@ export interface Env extends Cloudflare.Env {
   PUBLISH_TOKEN?: string;
   /** Secret: the HS256 key of subscriber tokens (shared with the site's token endpoint). */
   AUTH_JWT_SECRET?: string;
+  /** Secret: the bearer token of GET /metrics and /status (the publish token when unset). */
+  METRICS_TOKEN?: string;
+  /** Optional Workers Analytics Engine dataset (`[[analytics_engine_datasets]]`): objects write their figures to it once a minute. */
+  METRICS_DATASET?: AnalyticsEngineDataset;
 }

@@ -1,6 +1,7 @@
 import { streamKey, streamOfKey, type Stream } from "../market/symbol";
 import type { Quote } from "../market/tick";
 import { appendTo } from "../multimap";
+import type { BrokerMeter } from "../metrics/hub-metrics";
 import { StompError } from "../protocol/stomp/errors";
 import type { StreamPosition, Subscription } from "./session-state";
 import type { SessionBroker, StompSession } from "./stomp-session";
@@ -28,6 +29,8 @@ export interface HubOptions {
   debounceMs: number;
   /** Most ticks one resuming subscription is sent; a longer absence is a gap. */
   maxReplay: number;
+  /** Counts deliveries, their lag, replays and gaps (absent with METRICS=off). */
+  meter?: BrokerMeter;
 }
 
 /** How a resuming subscription starts. */
@@ -68,6 +71,11 @@ export class HubBroker implements SessionBroker {
     private readonly timers: HubTimers,
     private readonly options: HubOptions,
   ) {}
+
+  /** Each stream held here: its key, subscriptions and newest frame's tick time (metrics, the status page). */
+  *heldStreams(): IterableIterator<{ key: string; kind: string; subscriptions: number; lastAt?: number }> {
+    for (const held of this.streams.values()) yield { key: held.key, kind: held.stream.kind, subscriptions: this.count(held.key), lastAt: held.latest?.at };
+  }
 
   /** Subscriptions of a stream held here, counting those still waiting for their snapshot. */
   count(key: string): number {
@@ -151,11 +159,15 @@ export class HubBroker implements SessionBroker {
     const first = frames[0];
     if (known !== undefined && first && first.seq > known + 1 && held.stream.kind !== "viewers" && this.index.count(key) > 0) {
       const missing = await this.upstream.range(held.stream, known, first.seq, this.options.maxReplay).catch(() => []);
-      frames = [...missing.filter((f) => f.seq > known && f.seq < first.seq), ...frames];
+      const filled = missing.filter((f) => f.seq > known && f.seq < first.seq);
+      this.options.meter?.filled(filled.length);
+      frames = [...filled, ...frames];
     }
+    const meter = this.options.meter;
+    const now = meter ? Date.now() : 0;
     for (const frame of frames) {
       held.latest = frame;
-      this.index.fanOut(frame);
+      if (this.index.fanOut(frame) > 0 && meter) meter.delivered(held.stream.kind, frame.at === undefined ? undefined : now - frame.at);
     }
     if (this.count(key) === 0 && !held.attaching) this.countChanged(held.stream);
   }
@@ -213,9 +225,11 @@ export class HubBroker implements SessionBroker {
   /** Sends a resuming subscription what it missed; replayed ticks say so (`x-replay`). */
   private sendResume(delivery: Delivery, resume: Resume): void {
     if ("frames" in resume) {
+      this.options.meter?.replayed(resume.frames.length);
       for (const frame of resume.frames) this.index.sendTo(delivery, frame, "x-replay:true\n");
       return;
     }
+    this.options.meter?.gap();
     const count = resume.missed === undefined ? "" : `x-gap-count:${resume.missed}\n`;
     this.index.sendTo(delivery, resume.gap, `x-gap:true\n${count}`);
   }

@@ -49,6 +49,8 @@ export interface SessionTransport {
   close(code: number, reason: string): void;
   /** Persist `state` so the session survives the object being evicted. */
   save(state: SessionState): void;
+  /** The session ends with an ERROR frame of this catalogue code (metrics). */
+  failed?(code: string): void;
 }
 
 export type SessionStatus = "awaiting-connect" | "connected" | "closed";
@@ -357,6 +359,7 @@ export class StompSession {
     if (receipt !== undefined) headers.push(["receipt-id", receipt]);
     headers.push(["content-type", "text/plain"]);
     this.status = "closed";
+    this.transport.failed?.(error.code);
     this.transport.send(encodeFrame("ERROR", headers as HeaderList, error.details ?? error.message, version));
     this.transport.close(error.closeCode, error.message.slice(0, 120));
   }

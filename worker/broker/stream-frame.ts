@@ -20,10 +20,13 @@ export interface StreamFrame {
   messageId: string;
   /** `destination`…`content-length`, blank line, JSON body, NUL. Needs no escaping in any version. */
   tail: string;
+  /** The tick's timestamp (epoch ms), for the hub's delivery-lag metric; absent for viewer counts. */
+  at?: number;
 }
 
-function frame(key: string, seq: number, epoch: string, messageId: string, body: string, extra = ""): StreamFrame {
+function frame(key: string, seq: number, epoch: string, messageId: string, body: string, extra = "", at?: number): StreamFrame {
   return {
+    ...(at === undefined ? {} : { at }),
     key,
     seq,
     epoch,
@@ -36,7 +39,7 @@ function frame(key: string, seq: number, epoch: string, messageId: string, body:
 
 /** A tick, with its stream position in `x-seq` and `x-epoch` (clients resume from them). */
 export function buildTickFrame(tick: Tick, epoch: string): StreamFrame {
-  return frame(`ticker.${tick.symbol}`, tick.seq, epoch, `${tick.symbol}-${tick.seq}`, JSON.stringify(tick), `x-seq:${tick.seq}\nx-epoch:${epoch}\n`);
+  return frame(`ticker.${tick.symbol}`, tick.seq, epoch, `${tick.symbol}-${tick.seq}`, JSON.stringify(tick), `x-seq:${tick.seq}\nx-epoch:${epoch}\n`, tick.ts);
 }
 
 /**
@@ -45,7 +48,7 @@ export function buildTickFrame(tick: Tick, epoch: string): StreamFrame {
  */
 export function buildDelayedFrame(tick: Tick, epoch: string, delayMs: number): StreamFrame {
   const body = JSON.stringify(markDelayed(tick, delayMs));
-  return frame(`delayed.${tick.symbol}`, tick.seq, epoch, `${tick.symbol}-${tick.seq}-delayed`, body, `x-seq:${tick.seq}\nx-epoch:${epoch}\nx-delay-ms:${delayMs}\n`);
+  return frame(`delayed.${tick.symbol}`, tick.seq, epoch, `${tick.symbol}-${tick.seq}-delayed`, body, `x-seq:${tick.seq}\nx-epoch:${epoch}\nx-delay-ms:${delayMs}\n`, tick.ts);
 }
 
 /** A symbol's live subscription count across every hub. */

@@ -2,6 +2,7 @@ import type { SessionState } from "../broker/session-state";
 import type { Conflation, SessionTransport, StompSession } from "../broker/stomp-session";
 import { decodeSocketMessage } from "../protocol/sockjs/frames";
 import { StompError } from "../protocol/stomp/errors";
+import type { ConnectionMeter } from "../metrics/hub-metrics";
 import { InboundLimiter, type InboundLimits } from "./inbound-limit";
 import { messageText } from "../transports/sockjs/websocket";
 import { TokenBucket } from "./token-bucket";
@@ -73,6 +74,8 @@ export class Connection implements SessionTransport, Flushable {
     /** Called once when the connection is closed from this side. */
     private readonly onClose: () => void = () => {},
     limits?: { inbound: InboundLimits; outbound: OutboundLimits },
+    /** Counts what is written (absent with METRICS=off). */
+    readonly meter?: ConnectionMeter,
   ) {
     const now = Date.now();
     this.inbound = limits && new InboundLimiter(limits.inbound, now);
@@ -84,7 +87,7 @@ export class Connection implements SessionTransport, Flushable {
     if (this.closed) return;
     // The common case reads no clock: an unthrottled subscription, nothing held, within the allowance.
     if (sub.everyMs === undefined && this.unpaid < this.allowance && !this.paced.has(sub.key)) {
-      this.push(typeof text === "string" ? text : text());
+      this.pushMessage(typeof text === "string" ? text : text());
       this.batcher.mark(this);
       return;
     }
@@ -98,7 +101,7 @@ export class Connection implements SessionTransport, Flushable {
       return;
     }
     if (sub.everyMs !== undefined) this.paced.set(sub.key, { everyMs: sub.everyMs, sentAt: now });
-    this.push(typeof text === "string" ? text : text());
+    this.pushMessage(typeof text === "string" ? text : text());
     this.batcher.mark(this);
   }
 
@@ -109,6 +112,7 @@ export class Connection implements SessionTransport, Flushable {
   send(text: string): void {
     if (this.closed) return;
     this.push(text);
+    if (this.meter) this.meter.controlFrames.value++;
     this.flush();
   }
 
@@ -118,6 +122,7 @@ export class Connection implements SessionTransport, Flushable {
     const frames = this.out;
     this.out = [];
     this.carrier.write(frames);
+    if (this.meter) this.meter.writes.value++;
   }
 
   close(code: number, reason: string): void {
@@ -132,6 +137,19 @@ export class Connection implements SessionTransport, Flushable {
   private push(text: string): void {
     this.out.push(text);
     this.unpaid += text.length;
+    const meter = this.meter;
+    if (meter) meter.bytes.value += text.length;
+  }
+
+  /** A MESSAGE frame into the queue. */
+  private pushMessage(text: string): void {
+    this.push(text);
+    if (this.meter) this.meter.messageFrames.value++;
+  }
+
+  /** The session ended with an ERROR frame of catalogue code `code`. */
+  failed(code: string): void {
+    this.meter?.failed(code);
   }
 
   /** Settles what was queued with the budget at `now`; true while it is spent. */
@@ -161,7 +179,7 @@ export class Connection implements SessionTransport, Flushable {
         next = Math.min(next, due);
         continue;
       }
-      this.push(entry.held());
+      this.pushMessage(entry.held());
       // To the back of the line: when the budget is short, every subscription gets its turn.
       this.paced.delete(key);
       if (entry.everyMs > 0) this.paced.set(key, { everyMs: entry.everyMs, sentAt: now });

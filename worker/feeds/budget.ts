@@ -43,6 +43,13 @@ export class RequestBudget {
     return Math.max(0, Math.ceil(((requests - this.tokens) * 60_000) / this.requestsPerMinute));
   }
 
+  /** Requests the budget has now (Infinity without a limit): the metrics' "budget left". */
+  left(now: number): number {
+    if (!Number.isFinite(this.requestsPerMinute)) return Number.POSITIVE_INFINITY;
+    this.refill(now);
+    return this.tokens;
+  }
+
   plan(active: readonly string[], now: number): RoundPlan {
     if (active.length === 0) return { symbols: [], requests: 0, limited: false };
     const needed = Math.max(1, Math.ceil(active.length / this.batchSize));

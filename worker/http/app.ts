@@ -8,6 +8,7 @@ import { cronRoutes } from "./routes/cron";
 import { embedRoutes } from "./routes/embed";
 import { healthRoutes } from "./routes/health";
 import { historyRoutes } from "./routes/history";
+import { metricsRoutes } from "./routes/metrics";
 import { quoteRoutes } from "./routes/quotes";
 import { sockjsRoutes } from "./routes/sockjs";
 import { streamRoutes } from "./routes/stream";
@@ -26,6 +27,7 @@ export const app = new Hono<{ Bindings: Env }>()
   .route("/", symbolRoutes)
   .route("/", embedRoutes)
   .route("/", healthRoutes)
+  .route("/", metricsRoutes)
   .route("/", testHookRoutes)
   .route("/", cronRoutes)
   .options("/api/*", apiPreflight)

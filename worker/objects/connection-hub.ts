@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { grantFor } from "../auth/credentials";
-import { FailureThrottle } from "../auth/failure-throttle";
+import { FailureThrottle, Throttled } from "../auth/failure-throttle";
+import { TokenError } from "../auth/subscriber-token";
 import { HubBroker, type Upstream } from "../broker/hub-broker";
 import { newSessionState, type SessionState } from "../broker/session-state";
 import { StompSession, type Authenticate } from "../broker/stomp-session";
@@ -12,6 +13,9 @@ import { Connections } from "../connections/registry";
 import { WriteBatcher } from "../connections/write-batcher";
 import type { Env } from "../env";
 import { log } from "../log";
+import { HubMetrics, tokenFailureReason } from "../metrics/hub-metrics";
+import type { MetricsSnapshot } from "../metrics/registry";
+import { hubStreamFigures } from "../metrics/status";
 import { HEARTBEAT_FRAME } from "../protocol/sockjs/frames";
 import { StompError } from "../protocol/stomp/errors";
 import { clientAddress } from "../transports/client-address";
@@ -48,6 +52,8 @@ export class ConnectionHub extends DurableObject<Env> {
   /** When the alarm is set for, as far as this instance knows. */
   private alarmAt: number | undefined;
   private warnedNoAddress = false;
+  /** What this hub counts (METRICS=on); starts at 0 with the instance, as a restarted process's counters do. */
+  private readonly counts: HubMetrics | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -57,11 +63,12 @@ export class ConnectionHub extends DurableObject<Env> {
       log("hub_started", { hub: this.name, sockets: this.connections.size });
     });
     this.batcher = new WriteBatcher(this.config.hubFlushMs);
+    this.counts = this.config.metrics ? new HubMetrics(Date.now(), this.holdings()) : undefined;
     this.connections = new Connections({ maxConnections: this.config.hubMaxConnections, maxPerAddress: this.config.maxConnectionsPerAddress });
     this.broker = new HubBroker(
       this.upstream(),
       { later: (fn, ms) => setTimeout(fn, ms) },
-      { debounceMs: this.config.interestDebounceMs, maxReplay: this.config.maxReplay },
+      { debounceMs: this.config.interestDebounceMs, maxReplay: this.config.maxReplay, meter: this.counts },
     );
     this.httpSessions = new SessionServer(this.config.sockjs, (channel, request) => this.openHttpSession(channel, request), true);
     // Client heart-beats (a lone EOL) are answered by the runtime without waking us;
@@ -151,6 +158,7 @@ export class ConnectionHub extends DurableObject<Env> {
       if (sockjsDue && connection.kind === "sockjs-socket") trySend(ws, HEARTBEAT_FRAME);
       if (isSilent(session.state, this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0, now)) {
         log("heartbeat_timeout", { hub: this.name, session: session.state.id });
+        this.counts?.heartbeatTimeout();
         connection.close(4000, "heart-beat timeout");
       }
     }
@@ -184,12 +192,15 @@ export class ConnectionHub extends DurableObject<Env> {
       log("client_address_unknown", { hub: this.name, limit: "MAX_CONNECTIONS_PER_ADDRESS off: no CF-Connecting-IP" });
       this.warnedNoAddress = true;
     }
-    return this.connections.admit(address);
+    const refused = this.connections.admit(address);
+    if (refused) this.counts?.refused(refused);
+    return refused;
   }
 
-  private openSocket(ws: WebSocket, state: SessionState): Connection {
+  private openSocket(ws: WebSocket, state: SessionState, restored = false): Connection {
     const kind: ConnectionKind = isSockJSSocket(this.ctx, ws) ? "sockjs-socket" : "stomp-socket";
-    return this.open(ws, kind, socketChannel(ws, kind === "sockjs-socket"), state, (s) => {
+    const transport = kind === "sockjs-socket" ? "sockjs-websocket" : "websocket";
+    return this.open(ws, kind, transport, restored, socketChannel(ws, kind === "sockjs-socket"), state, (s) => {
       try {
         ws.serializeAttachment(s);
       } catch {
@@ -203,7 +214,7 @@ export class ConnectionHub extends DurableObject<Env> {
     if (ws.readyState !== WebSocket.OPEN) return undefined;
     const state = ws.deserializeAttachment() as SessionState | null;
     if (!state) return undefined;
-    const connection = this.openSocket(ws, state);
+    const connection = this.openSocket(ws, state, true);
     this.broker.restore(connection.session!);
     return connection;
   }
@@ -211,7 +222,9 @@ export class ConnectionHub extends DurableObject<Env> {
   /** A SockJS HTTP-transport session carries a STOMP session like any socket (memory only: lost with the hub). */
   private openHttpSession(channel: Channel, request: Request) {
     const state = newSessionState(crypto.randomUUID(), clientAddress(request) || undefined);
-    const connection = this.open(channel, "sockjs-http", channel, state, () => {});
+    const route = forwardedRoute(request);
+    const transport = `sockjs-${route?.kind === "session" ? route.transport : "http"}`;
+    const connection = this.open(channel, "sockjs-http", transport, false, channel, state, () => {});
     return { message: (text: string) => void connection.receive(text), closed: () => this.drop(channel) };
   }
 
@@ -220,7 +233,15 @@ export class ConnectionHub extends DurableObject<Env> {
    * keeps the session's state across hibernation where the transport can; CONNECT may then
    * have negotiated heart-beats the liveness alarm must watch, or brought a token that expires.
    */
-  private open(handle: WebSocket | Channel, kind: ConnectionKind, channel: Channel, state: SessionState, persist: (s: SessionState) => void): Connection {
+  private open(
+    handle: WebSocket | Channel,
+    kind: ConnectionKind,
+    transport: string,
+    restored: boolean,
+    channel: Channel,
+    state: SessionState,
+    persist: (s: SessionState) => void,
+  ): Connection {
     const carrier: Carrier = {
       write: (frames) => channel.sendAll(frames),
       close: (code, reason) => channel.close(code, reason),
@@ -229,20 +250,54 @@ export class ConnectionHub extends DurableObject<Env> {
         void this.armAlarm(s.grant?.expiresAt);
       },
     };
-    const connection = new Connection(kind, carrier, this.batcher, kind === "sockjs-http" ? undefined : () => this.drop(handle), this.config);
+    // A socket restored after a wake was opened before: it is held, not opened again.
+    const meter = this.counts && (restored ? this.counts.meter(transport) : this.counts.open(transport));
+    const connection = new Connection(kind, carrier, this.batcher, kind === "sockjs-http" ? undefined : () => this.drop(handle), this.config, meter);
     connection.session = new StompSession(state, connection, this.broker, this.config, this.authenticate);
     this.connections.add(handle, connection, state.address);
     return connection;
   }
 
   private drop(handle: WebSocket | Channel): void {
-    const session = this.connections.remove(handle)?.session;
+    const connection = this.connections.remove(handle);
+    if (connection?.meter) this.counts?.closedOne(connection.meter.transport);
+    const session = connection?.session;
     if (session) this.broker.drop(session);
   }
 
   /** What a CONNECT's (or a refresh's) credential allows, throttled per client address. */
-  private readonly authenticate: Authenticate = (credential, address) =>
-    this.failures.attempt(address, Date.now(), () => grantFor(this.env, this.config.auth.keys, credential, Date.now()));
+  private readonly authenticate: Authenticate = async (credential, address) => {
+    try {
+      return await this.failures.attempt(address, Date.now(), () => grantFor(this.env, this.config.auth.keys, credential, Date.now()));
+    } catch (err) {
+      this.counts?.tokenFailed(err instanceof Throttled ? "throttled" : err instanceof TokenError ? tokenFailureReason(err.message) : "other");
+      throw err;
+    }
+  };
+
+  // ---------------------------------------------------------------- metrics
+
+  /** This hub's figures (GET /metrics, /status), or undefined with METRICS=off. */
+  async metrics(): Promise<(MetricsSnapshot & { streams: ReturnType<typeof hubStreamFigures> }) | undefined> {
+    if (!this.counts) return undefined;
+    return { ...this.counts.snapshot(), streams: hubStreamFigures(this.broker.heldStreams()) };
+  }
+
+  private holdings() {
+    return {
+      connections: () =>
+        [...this.connections.values()].map((c) => ({
+          transport: c.meter?.transport ?? c.kind,
+          connected: c.session !== undefined && !c.session.closed && c.session.state.version !== undefined,
+        })),
+      subscriptions: () => {
+        const by = new Map<string, number>();
+        for (const s of this.broker.heldStreams()) if (s.subscriptions > 0) by.set(s.kind, (by.get(s.kind) ?? 0) + s.subscriptions);
+        return by;
+      },
+      streamsHeld: () => [...this.broker.heldStreams()].filter((s) => s.subscriptions > 0).length,
+    };
+  }
 
   private upstream(): Upstream {
     const env = this.env;

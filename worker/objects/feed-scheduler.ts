@@ -10,6 +10,7 @@ import type { FeedProvider, QuoteRequest, QuoteResult } from "../feeds/provider"
 import type { Unavailable } from "../feeds/unavailable";
 import type { Quote, Tick } from "../market/tick";
 import { log } from "../log";
+import { FeedMetrics } from "../metrics/feed-metrics";
 import { appendTo } from "../multimap";
 import { deliverVia } from "./fanout";
 import { sourceStub } from "./stubs";
@@ -73,6 +74,8 @@ export class FeedScheduler extends DurableObject<Env> {
   private lastRound: FeedStatus["lastRound"];
   /** One round delivery in flight per node of the round's tree; rounds that pile up behind a slow hub go together. */
   private readonly rounds: FanOut;
+  /** What this shard counts (METRICS=on), from 0 with the instance. */
+  private readonly counts: FeedMetrics | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -87,6 +90,14 @@ export class FeedScheduler extends DurableObject<Env> {
     this.budget = new RequestBudget(this.roundsPerMinute, this.feed.capabilities.maxSymbolsPerRequest, Date.now());
     this.roundIntervalMs = Math.max(this.config.tickIntervalMs, this.feed.capabilities.minIntervalMs);
     this.rounds = new FanOut(deliverVia(env));
+    this.counts = this.config.metrics
+      ? new FeedMetrics(Date.now(), this.feed.id, {
+          activeSymbols: () => this.active?.size ?? 0,
+          budgetLeft: () => this.budget.left(Date.now()),
+          coldBudgetLeft: () => this.coldBudget.left(Date.now()),
+          requestsPerMinute: () => this.requestsPerMinute,
+        })
+      : undefined;
   }
 
   /** Adds a symbol with subscribers; false when the shard already has its share of MAX_ACTIVE_SYMBOLS. */
@@ -114,19 +125,25 @@ export class FeedScheduler extends DurableObject<Env> {
   async firstQuote(symbol: string): Promise<{ quote: Quote } | Unavailable> {
     const now = Date.now();
     const unknown = this.unknown.get(symbol);
-    if (unknown && unknown.until > now) return { unavailable: "unknown", reason: unknown.reason };
+    if (unknown && unknown.until > now) {
+      this.counts?.firstQuote(false, "unknown");
+      return { unavailable: "unknown", reason: unknown.reason };
+    }
     this.unknown.delete(symbol);
     const deadline = now + FIRST_QUOTE_WAIT_MS;
     for (;;) {
       const wait = this.coldBudget.waitFor(1, Date.now());
       if (wait === 0 && this.coldBudget.take(1, Date.now())) break;
       if (Date.now() + wait > deadline) {
+        this.counts?.firstQuote(false, "busy");
         return { unavailable: "busy", reason: `too many new symbols for the ${this.feed.id} request budget just now`, retryAfterMs: wait };
       }
       await new Promise((r) => setTimeout(r, Math.max(wait, 50)));
     }
     const [result] = await this.feed.quotes([{ symbol }], Date.now());
     this.noteFault(symbol, result && "error" in result ? result.error : undefined);
+    const outcome = result && "quote" in result ? "ok" : result?.error.startsWith("unknown-symbol") ? "unknown" : "upstream";
+    this.counts?.firstQuote(true, outcome);
     if (result && "quote" in result) return { quote: result.quote };
     const reason = `no price for ${symbol}: ${result?.error ?? "the feed returned nothing"}`;
     if (!result?.error.startsWith("unknown-symbol")) return { unavailable: "upstream", reason };
@@ -165,6 +182,12 @@ export class FeedScheduler extends DurableObject<Env> {
     };
   }
 
+  /** This shard's figures (GET /metrics, /status), or undefined with METRICS=off. */
+  async metrics(): Promise<ReturnType<FeedMetrics["snapshot"]> | undefined> {
+    await this.activeSet();
+    return this.counts?.snapshot(this.faults);
+  }
+
   /** Cron: re-arms the pull loop if symbols are active but the alarm was lost. Returns how many are active. */
   async sweep(): Promise<number> {
     const active = (await this.activeSymbols()).length;
@@ -191,6 +214,7 @@ export class FeedScheduler extends DurableObject<Env> {
       });
     }
     const results = await this.pull(plan, started);
+    this.counts?.round(plan.requests, plan.limited, [...results.values()].map((r) => ("error" in r ? r.error : undefined)));
     // How often each symbol gets a quote when the budget makes them take turns.
     const perMinute = this.roundsPerMinute * this.feed.capabilities.maxSymbolsPerRequest;
     const updateIntervalMs = Math.max(this.roundIntervalMs, plan.limited ? (symbols.length * 60_000) / perMinute : 0);

@@ -11,6 +11,9 @@ import { hash32 } from "../hash";
 /** Durable Object location hints (the regions hubs are placed in). */
 export type Region = "wnam" | "enam" | "sam" | "weur" | "eeur" | "apac" | "oc" | "afr" | "me";
 
+/** Every region a hub may be placed in (GET /metrics asks the hubs of each). */
+export const REGIONS: readonly Region[] = ["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"];
+
 /** The parts of `request.cf` placement looks at. */
 export interface RequestGeo {
   continent?: unknown;

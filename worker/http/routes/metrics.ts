@@ -1,0 +1,41 @@
+import { Hono } from "hono";
+import { tokensMatch } from "../../auth/publish-token";
+import { bearerCredential } from "../../auth/credentials";
+import { readConfig } from "../../config";
+import type { Env } from "../../env";
+import { renderExposition } from "../../metrics/exposition";
+import { buildStatus } from "../../metrics/status";
+import { unauthorized } from "../bearer";
+import { gather, metricsTargets } from "../metrics-targets";
+import { reject } from "../reply";
+
+/**
+ * The operator's view (docs/operating.md), behind `Authorization: Bearer` with
+ * METRICS_TOKEN (the publish token when unset):
+ *  - `GET /metrics`: the Prometheus text exposition of every hub and scheduler shard;
+ *  - `GET /api/status`: the same figures shaped for the /status page.
+ */
+export const metricsRoutes = new Hono<{ Bindings: Env }>()
+  .use("/metrics", guard)
+  .use("/api/status", guard)
+  .get("/metrics", async (c) => {
+    const { hubs, schedulers } = metricsTargets(c.env);
+    const reports = await gather([...hubs, ...schedulers]);
+    return c.body(renderExposition(reports), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8", "cache-control": "no-store" });
+  })
+  .get("/api/status", async (c) => {
+    const { hubs, schedulers } = metricsTargets(c.env);
+    const [hubReports, feedReports] = await Promise.all([gather(hubs), gather(schedulers)]);
+    return c.json(buildStatus(hubReports, feedReports, Date.now()), 200, { "cache-control": "no-store" });
+  });
+
+async function guard(c: { env: Env; req: { raw: Request } }, next: () => Promise<void>): Promise<Response | void> {
+  if (!readConfig(c.env).metrics) return reject("feature-off", "metrics are off (METRICS=false)");
+  const expected = c.env.METRICS_TOKEN || c.env.PUBLISH_TOKEN;
+  if (!expected) return reject("feature-off", "metrics need a token: set METRICS_TOKEN (or PUBLISH_TOKEN)");
+  const auth = c.req.raw.headers.get("Authorization");
+  if (!auth) return unauthorized("auth-required", "missing Authorization: Bearer <metrics token>");
+  const presented = bearerCredential(auth);
+  if (!presented || !(await tokensMatch(presented, expected))) return unauthorized("invalid-token", "not the metrics token");
+  await next();
+}

@@ -1,0 +1,73 @@
+import { Registry, type Counter, type MetricsSnapshot } from "./registry";
+
+/** Outcome labels of a pulled quote: `ok`, or the fault class (upstream.ts's FaultKind); anything else is `other`. */
+const OUTCOMES: ReadonlySet<string> = new Set(["auth", "rate-limit", "upstream", "timeout", "network", "html", "malformed", "unknown-symbol", "provider-error"]);
+
+export function quoteOutcome(error: string | undefined): string {
+  if (error === undefined) return "ok";
+  const kind = error.split(":")[0]!.trim();
+  return OUTCOMES.has(kind) ? kind : "other";
+}
+
+/** What a scheduler shard knows at snapshot time. */
+export interface FeedHoldings {
+  activeSymbols(): number;
+  /** Requests the rounds' budget has left now (Infinity: no limit, not reported). */
+  budgetLeft(): number;
+  /** Requests the first quotes' budget has left now. */
+  coldBudgetLeft(): number;
+  requestsPerMinute(): number;
+}
+
+/** Most faults a shard lists beside its metrics (the status page). */
+export const MAX_FAULTS = 20;
+
+/**
+ * A feed-scheduler shard's metrics: requests and quotes by provider and outcome, rounds,
+ * and the budget left, all labelled by the shard's provider.
+ */
+export class FeedMetrics {
+  private readonly registry: Registry;
+  private readonly requests: Counter;
+  private readonly quotes: Counter;
+  private readonly rounds: Counter;
+  private readonly firstQuotes: Counter;
+
+  constructor(
+    now: number,
+    private readonly provider: string,
+    holdings: FeedHoldings,
+  ) {
+    const r = (this.registry = new Registry(now));
+    const finite = (v: number) => (Number.isFinite(v) ? [{ labels: { provider }, value: v }] : []);
+    r.gauge("edge_ticker_active_symbols", "Symbols with subscribers this shard pulls.", () => [{ labels: { provider }, value: holdings.activeSymbols() }]);
+    r.gauge("edge_ticker_feed_budget_requests", "Upstream requests the shard's budget has left now, by pool (rounds, first quotes).", () => [
+      ...finite(holdings.budgetLeft()).map((s) => ({ ...s, labels: { ...s.labels, pool: "rounds" } })),
+      ...finite(holdings.coldBudgetLeft()).map((s) => ({ ...s, labels: { ...s.labels, pool: "first-quotes" } })),
+    ]);
+    r.gauge("edge_ticker_feed_budget_requests_per_minute", "The shard's share of the provider's request budget.", () => finite(holdings.requestsPerMinute()));
+    this.requests = r.counter("edge_ticker_feed_requests_total", "Upstream requests made, by provider and purpose (round, first-quote).", ["provider", "purpose"]);
+    this.quotes = r.counter("edge_ticker_feed_quotes_total", "Quotes asked of the provider, by provider and outcome (ok or the fault class).", ["provider", "outcome"]);
+    this.rounds = r.counter("edge_ticker_feed_rounds_total", "Pull rounds, by whether the budget held some symbols back (limited).", ["provider", "limited"]);
+    this.firstQuotes = r.counter("edge_ticker_feed_first_quotes_total", "First quotes of new symbols, by outcome (ok, busy, unknown, upstream).", ["provider", "outcome"]);
+  }
+
+  /** A round: `requests` upstream requests, limited or not, with each symbol's error (undefined: ok). */
+  round(requests: number, limited: boolean, errors: Iterable<string | undefined>): void {
+    const provider = this.provider;
+    this.rounds.inc({ provider, limited: String(limited) });
+    this.requests.inc({ provider, purpose: "round" }, requests);
+    for (const error of errors) this.quotes.inc({ provider, outcome: quoteOutcome(error) });
+  }
+
+  /** A first quote: `asked` when it reached the provider; its outcome. */
+  firstQuote(asked: boolean, outcome: "ok" | "busy" | "unknown" | "upstream"): void {
+    const provider = this.provider;
+    if (asked) this.requests.inc({ provider, purpose: "first-quote" });
+    this.firstQuotes.inc({ provider, outcome });
+  }
+
+  snapshot(faults: ReadonlyMap<string, string>): MetricsSnapshot & { faults: Record<string, string> } {
+    return { ...this.registry.snapshot(), faults: Object.fromEntries([...faults].slice(0, MAX_FAULTS)) };
+  }
+}
