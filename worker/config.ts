@@ -50,6 +50,8 @@ export interface Config {
   testHooks: boolean;
   /** Whether objects count metrics (GET /metrics, /status, Analytics Engine): off measures their cost. */
   metrics: boolean;
+  /** How often each object writes its figures to the Analytics Engine dataset at most. */
+  metricsWriteMs: number;
   /** SYMBOLS: which symbols are carried (every symbol used becomes a persistent object). */
   symbols: SymbolPolicy;
   /** Symbols with subscribers at once, across scheduler shards; more are refused. */
@@ -137,6 +139,7 @@ function parseConfig(env: Env): Config {
     interestDebounceMs: int(env, "INTEREST_DEBOUNCE_MS", 250, 0, 10_000),
     testHooks: bool(env, "TEST_HOOKS", false),
     metrics: bool(env, "METRICS", true),
+    metricsWriteMs: int(env, "METRICS_WRITE_MS", 60_000, 1_000, 3_600_000),
     symbols: parseSymbolPolicy(env.SYMBOLS ?? ""),
     maxActiveSymbols: int(env, "MAX_ACTIVE_SYMBOLS", 1_000, 1, 1_000_000),
     maxConnectionsPerAddress: int(env, "MAX_CONNECTIONS_PER_ADDRESS", 500, 1, 32_768),

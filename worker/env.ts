@@ -31,6 +31,8 @@ export interface Env extends Cloudflare.Env {
   /** Public keys of subscriber tokens: SPKI PEM (ES256 or RS256), or an inline JWKS. */
   AUTH_JWT_PUBLIC_KEY?: string;
   AUTH_JWKS?: string;
+  /** How often each object writes a point to METRICS_DATASET at most (ms). */
+  METRICS_WRITE_MS?: string;
   /** Test only: mounts /__test/ hooks (force-evict an object). */
   TEST_HOOKS?: string;
 
@@ -45,6 +47,5 @@ export interface Env extends Cloudflare.Env {
   AUTH_JWT_SECRET?: string;
   /** Secret: the bearer token of GET /metrics and /status (the publish token when unset). */
   METRICS_TOKEN?: string;
-  /** Optional Workers Analytics Engine dataset (`[[analytics_engine_datasets]]`): objects write their figures to it once a minute. */
-  METRICS_DATASET?: AnalyticsEngineDataset;
+
 }

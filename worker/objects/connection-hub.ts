@@ -13,6 +13,7 @@ import { Connections } from "../connections/registry";
 import { WriteBatcher } from "../connections/write-batcher";
 import type { Env } from "../env";
 import { log } from "../log";
+import { writerFor, type AnalyticsWriter } from "../metrics/analytics";
 import { HubMetrics, tokenFailureReason } from "../metrics/hub-metrics";
 import type { MetricsSnapshot } from "../metrics/registry";
 import { hubStreamFigures } from "../metrics/status";
@@ -54,6 +55,8 @@ export class ConnectionHub extends DurableObject<Env> {
   private warnedNoAddress = false;
   /** What this hub counts (METRICS=on); starts at 0 with the instance, as a restarted process's counters do. */
   private readonly counts: HubMetrics | undefined;
+  /** Writes the counts to the Analytics Engine dataset (when bound) at most every METRICS_WRITE_MS, while the hub is active. */
+  private readonly analytics: AnalyticsWriter | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -64,6 +67,7 @@ export class ConnectionHub extends DurableObject<Env> {
     });
     this.batcher = new WriteBatcher(this.config.hubFlushMs);
     this.counts = this.config.metrics ? new HubMetrics(Date.now(), this.holdings()) : undefined;
+    this.analytics = this.counts && env.METRICS_DATASET ? writerFor(env.METRICS_DATASET, "hub", () => this.name, this.config.metricsWriteMs, log) : undefined;
     this.connections = new Connections({ maxConnections: this.config.hubMaxConnections, maxPerAddress: this.config.maxConnectionsPerAddress });
     this.broker = new HubBroker(
       this.upstream(),
@@ -81,6 +85,7 @@ export class ConnectionHub extends DurableObject<Env> {
   // ---------------------------------------------------------------- connections
 
   override async fetch(request: Request): Promise<Response> {
+    this.writeFigures();
     const route = forwardedRoute(request);
     if (!route) return new Response("not a hub request\n", { status: 400 });
     const address = clientAddress(request);
@@ -132,6 +137,7 @@ export class ConnectionHub extends DurableObject<Env> {
 
   /** Frames of one stream (`ticker.AAPL`, `viewers.AAPL`) or a feed round's many. */
   deliver(frames: StreamFrame[]): Promise<void> {
+    this.writeFigures();
     return this.broker.deliver(frames);
   }
 
@@ -145,6 +151,7 @@ export class ConnectionHub extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     this.alarmAt = undefined;
+    this.writeFigures();
     const now = Date.now();
     let nextExpiry = Number.POSITIVE_INFINITY;
     const sockjsDue = now - this.lastSockJSHeartbeat >= this.config.sockjs.heartbeatMs - 500;
@@ -281,6 +288,14 @@ export class ConnectionHub extends DurableObject<Env> {
   async metrics(): Promise<(MetricsSnapshot & { streams: ReturnType<typeof hubStreamFigures> }) | undefined> {
     if (!this.counts) return undefined;
     return { ...this.counts.snapshot(), streams: hubStreamFigures(this.broker.heldStreams()) };
+  }
+
+  /** A point to the dataset, if one is due: one clock read and comparison otherwise. */
+  private writeFigures(): void {
+    const writer = this.analytics;
+    if (!writer) return;
+    const now = Date.now();
+    if (writer.due(now)) writer.write(now, () => this.counts!.snapshot());
   }
 
   private holdings() {

@@ -10,6 +10,7 @@ import type { FeedProvider, QuoteRequest, QuoteResult } from "../feeds/provider"
 import type { Unavailable } from "../feeds/unavailable";
 import type { Quote, Tick } from "../market/tick";
 import { log } from "../log";
+import { writerFor, type AnalyticsWriter } from "../metrics/analytics";
 import { FeedMetrics } from "../metrics/feed-metrics";
 import { appendTo } from "../multimap";
 import { deliverVia } from "./fanout";
@@ -76,6 +77,7 @@ export class FeedScheduler extends DurableObject<Env> {
   private readonly rounds: FanOut;
   /** What this shard counts (METRICS=on), from 0 with the instance. */
   private readonly counts: FeedMetrics | undefined;
+  private readonly analytics: AnalyticsWriter | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -98,6 +100,8 @@ export class FeedScheduler extends DurableObject<Env> {
           requestsPerMinute: () => this.requestsPerMinute,
         })
       : undefined;
+    const name = `feed:${ctx.id.name?.replace(/^feed:/, "") ?? "?"}`;
+    this.analytics = this.counts && env.METRICS_DATASET ? writerFor(env.METRICS_DATASET, "scheduler", () => name, this.config.metricsWriteMs, log) : undefined;
   }
 
   /** Adds a symbol with subscribers; false when the shard already has its share of MAX_ACTIVE_SYMBOLS. */
@@ -215,6 +219,7 @@ export class FeedScheduler extends DurableObject<Env> {
     }
     const results = await this.pull(plan, started);
     this.counts?.round(plan.requests, plan.limited, [...results.values()].map((r) => ("error" in r ? r.error : undefined)));
+    this.analytics?.write(Date.now(), () => this.counts!.snapshot(this.faults));
     // How often each symbol gets a quote when the budget makes them take turns.
     const perMinute = this.roundsPerMinute * this.feed.capabilities.maxSymbolsPerRequest;
     const updateIntervalMs = Math.max(this.roundIntervalMs, plan.limited ? (symbols.length * 60_000) / perMinute : 0);
