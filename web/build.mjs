@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Builds the web frontend into dist/web (served as Workers static assets):
-// the page (app.js + static files) and the embeddable widget (widget.js), whose
+// the page (app.js + static files), the operator's status page (status.js) and the embeddable widget (widget.js), whose
 // gzipped size is checked against its budget.
 import { build } from "esbuild";
 import { cpSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
@@ -25,6 +25,8 @@ const common = { bundle: true, minify: true, sourcemap: true, legalComments: "li
 await Promise.all([
   build({ ...common, entryPoints: [join(here, "src/page/main.ts")], outfile: join(next, "app.js"), format: "esm", target: "es2022" }),
   build({ ...common, entryPoints: [join(here, "src/widget/widget.ts")], outfile: join(next, "widget.js"), format: "iife", target: "es2020" }),
+  // The operator's status page (/status.html; its figures come from GET /api/status, behind the metrics token).
+  build({ ...common, entryPoints: [join(here, "src/status/main.ts")], outfile: join(next, "status.js"), format: "esm", target: "es2022" }),
 ]);
 
 const sizes = ["app.js", "widget.js"].map((file) => {
