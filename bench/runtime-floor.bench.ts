@@ -16,7 +16,7 @@
  * Prints one table, with each figure's goal and Edge Ticker's ratio to the trivial broadcaster.
  *
  *   npm run bench
- *   BENCH_SECONDS=5 BENCH_MANY=0 BENCH_ONLY=edge,trivial npm run bench      # quicker (servers: edge, trivial, deflate, node)
+ *   BENCH_SECONDS=5 BENCH_MANY=0 BENCH_ONLY=edge,trivial npm run bench      # quicker (servers: edge, edge-off, trivial, deflate, node)
  *   BENCH_THROTTLE_MS=1000 npm run bench   # also a watchlist run with x-throttle-ms (conflation)
  *
  * Traffic goes to 127.0.0.1 only; counts and duration are bounded; it stops by itself.
@@ -37,8 +37,11 @@ const MANY = envNumber("BENCH_MANY", 9_000, 20_000);
 const SECONDS = envNumber("BENCH_SECONDS", 10, 60);
 const WL_CLIENTS = envNumber("BENCH_WL_CLIENTS", 1_000, 10_000);
 const THROTTLE_MS = envNumber("BENCH_THROTTLE_MS", 0, 60_000);
-/** Which servers: edge, trivial, deflate (the trivial broadcaster with compression negotiated), node. */
-const ONLY = (process.env.BENCH_ONLY ?? "edge,trivial,deflate,node").split(",");
+/**
+ * Which servers: edge, edge-off (Edge Ticker with METRICS=false: what counting costs), trivial,
+ * deflate (the trivial broadcaster with compression negotiated), node.
+ */
+const ONLY = (process.env.BENCH_ONLY ?? "edge,edge-off,trivial,deflate,node").split(",");
 /** Long enough without a message for the runtime to hibernate the objects (~10 s), plus margin. */
 const HIBERNATE_WAIT_MS = 15_000;
 const IDLE_CPU_WINDOW_MS = 30_000;
@@ -188,6 +191,10 @@ const EDGE_VARS = { TICK_INTERVAL_MS: "3600000", PUBLISH_HOLD_MS: "3600000" };
 const edge = () => edgeTicker("edge-ticker", EDGE_VARS);
 const WATCHLIST_VARS = { TICK_INTERVAL_MS: "1000", HUB_SHARDS: "8" };
 const edgeWatchlist = () => edgeTicker("edge-ticker", WATCHLIST_VARS);
+/** The same with metrics off: the difference is what counting costs per delivered frame. */
+const OFF = { METRICS: "false" };
+const edgeOff = () => edgeTicker("edge-ticker, METRICS=false", { ...EDGE_VARS, ...OFF });
+const edgeOffWatchlist = () => edgeTicker("edge-ticker, METRICS=false", { ...WATCHLIST_VARS, ...OFF });
 
 const us = (n: number | undefined) => (n === undefined ? "–" : `${n.toFixed(1)} µs`);
 const ms = (n: number | undefined) => (n === undefined ? "–" : `${n} ms`);
@@ -217,6 +224,18 @@ function table(rows: Row[]): void {
     [`RSS per idle connection, ${MANY}`, "≤ 30 KiB", (r) => kib(r.kibPerIdleConnectionMany)],
     [`idle (no ticks), ${Math.max(SUBSCRIBERS, MANY)} connected: server CPU over ${IDLE_CPU_WINDOW_MS / 1000} s`, "~0", (r) => (r.idleCpuMsPerSecond === undefined ? "–" : `${r.idleCpuMsPerSecond.toFixed(2)} ms/s`)],
   ];
+  const on = rows.find((r) => r.key === "edge");
+  const off = rows.find((r) => r.key === "edge-off");
+  if (on && off) {
+    // What metrics cost: Edge Ticker's CPU per delivered MESSAGE with them on, over the same with METRICS=false.
+    const cost = (pick: (r: Row) => Burst | undefined) => {
+      const a = pick(on)?.cpuUsPerMessage;
+      const b = pick(off)?.cpuUsPerMessage;
+      return a === undefined || !b ? "–" : `${(a / b).toFixed(3)}×`;
+    };
+    const cell = (r: Row) => (r === on ? `calm ${cost((x) => x.calm)}, hot ${cost((x) => x.hot)}, watchlist ${cost((x) => x.watchlist)}` : "");
+    lines.push(["metrics on ÷ off: CPU per MESSAGE", "≤ 1.05×", cell]);
+  }
   if (rows.some((r) => r.throttled)) {
     lines.push(["watchlist x-throttle-ms: WS messages/s", "", (r) => (r.throttled ? r.throttled.wsMessagesPerSecond.toFixed(0) : "–")]);
   }
@@ -230,6 +249,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const runs: Array<[string, () => Promise<Target>, () => Promise<Target>, "own" | "bench"]> = [
     ["edge", edge, edgeWatchlist, "own"],
+    ["edge-off", edgeOff, edgeOffWatchlist, "own"],
     ["trivial", trivialBroadcaster(false), trivialBroadcaster(false), "bench"],
     ["deflate", trivialBroadcaster(true), trivialBroadcaster(true), "bench"],
     ["node", nodeBaseline, nodeBaseline, "bench"],
