@@ -184,7 +184,9 @@ describe("status view", () => {
       ],
       [{ object: "feed:0", kind: "scheduler", snapshot: feed.snapshot(new Map([["MSFT", "timeout: slow"]])) }],
       100,
+      [{ object: "stream:x", kind: "stream", error: "no answer within 2000 ms" }],
     );
+    expect(view.upstreams).toEqual([{ object: "stream:x", up: false, symbols: 0, reconnects: 0 }]);
     expect(view.hubs.map((h) => h.object)).toEqual(["hub:enam:0", "hub:enam:1", "hub:enam:2"]);
     expect(view.hubs[2]).toMatchObject({ up: false });
     expect(view.symbols).toEqual([
@@ -193,6 +195,7 @@ describe("status view", () => {
     ]);
     expect(view.faults).toEqual([
       { where: "hub:enam:2", what: "did not answer: no answer within 2000 ms" },
+      { where: "stream:x", what: "did not answer: no answer within 2000 ms" },
       { where: "MSFT", what: "timeout: slow" },
     ]);
     expect(view.lag.count).toBe(2);
@@ -200,5 +203,23 @@ describe("status view", () => {
     expect(view.lag.cumulative[LAG_BUCKETS.indexOf(0.01)]).toBe(1);
     expect(view.lag.cumulative[LAG_BUCKETS.indexOf(1)]).toBe(2);
     expect(hubStreamFigures(Array.from({ length: 50 }, (_, i) => ({ key: `ticker.S${i}`, kind: "ticker", subscriptions: i + 1 })))).toHaveLength(TOP_STREAMS);
+  });
+});
+
+describe("upstream stream metrics (for a stream feed object)", () => {
+  it("reports its state, subscribed symbols, reconnects and what it received", async () => {
+    const { StreamMetrics } = await import("../../worker/metrics/stream-metrics");
+    let state = "open";
+    const m = new StreamMetrics(0, "finnhub-ws", { state: () => state, symbols: () => 12 });
+    m.reconnected();
+    m.received(40);
+    m.ticks(35);
+    state = "backoff";
+    const text = renderExposition([{ object: "stream:finnhub", kind: "stream", snapshot: m.snapshot() }]);
+    expect(text).toContain('edge_ticker_upstream_stream_state{object="stream:finnhub",provider="finnhub-ws",state="backoff"} 1');
+    expect(text).toContain('edge_ticker_upstream_subscribed_symbols{object="stream:finnhub",provider="finnhub-ws"} 12');
+    expect(text).toContain('edge_ticker_upstream_reconnects_total{object="stream:finnhub",provider="finnhub-ws"} 1');
+    expect(text).toContain('edge_ticker_upstream_messages_total{object="stream:finnhub",provider="finnhub-ws"} 40');
+    expect(text).toContain('edge_ticker_upstream_ticks_total{object="stream:finnhub",provider="finnhub-ws"} 35');
   });
 });

@@ -6,6 +6,7 @@ const view = (at: number, hubs: Array<[string, number]>): StatusView => ({
   hubs: hubs.map(([object, transportMessages]) => ({ object, up: true, connections: 1, sessions: 1, subscriptions: 1, transportMessages, frames: 0, byTransport: {} })),
   symbols: [],
   feed: [],
+  upstreams: [],
   faults: [],
   lag: { bounds: [], cumulative: [], count: 0, sum: 0 },
   incidents: {},

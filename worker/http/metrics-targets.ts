@@ -17,11 +17,11 @@ export interface Target<S extends MetricsSnapshot = MetricsSnapshot> {
 }
 
 /**
- * The objects a scrape gathers: every hub of every region and shard, and every
- * scheduler shard. Another kind of object (an upstream stream) is one more list here,
- * its object answering `metrics()` with a MetricsSnapshot.
+ * The objects a scrape gathers: every hub of every region and shard, every scheduler
+ * shard, and upstream stream objects (kind `stream`: each answers `metrics()` with its
+ * StreamMetrics snapshot, worker/metrics/stream-metrics.ts; none on a polling feed).
  */
-export function metricsTargets(env: Env): { hubs: Target<HubSnapshot>[]; schedulers: Target<FeedSnapshot>[] } {
+export function metricsTargets(env: Env): { hubs: Target<HubSnapshot>[]; schedulers: Target<FeedSnapshot>[]; upstreams: Target[] } {
   const config = readConfig(env);
   const hubs = REGIONS.flatMap((region) =>
     Array.from({ length: config.hubShards }, (_, shard) => {
@@ -34,7 +34,9 @@ export function metricsTargets(env: Env): { hubs: Target<HubSnapshot>[]; schedul
     kind: "scheduler",
     read: async () => (await schedulerShard(env, shard).metrics()) as FeedSnapshot | undefined,
   }));
-  return { hubs, schedulers };
+  // Stream feed objects go here: { object: name, kind: "stream", read: () => stub.metrics() }.
+  const upstreams: Target[] = [];
+  return { hubs, schedulers, upstreams };
 }
 
 /** Asks every target at once, each within OBJECT_TIMEOUT_MS; one that fails or is late is reported without figures. */

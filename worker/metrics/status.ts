@@ -32,6 +32,8 @@ export interface StatusView {
   faults: Array<{ where: string; what: string }>;
   /** Delivery lag over every hub: bucket bounds (seconds) with cumulative counts, and the total count and sum. */
   lag: { bounds: number[]; cumulative: number[]; count: number; sum: number };
+  /** Upstream stream objects (stream feeds): state, subscribed symbols, reconnects. */
+  upstreams: Array<{ object: string; up: boolean; state?: string; symbols: number; reconnects: number }>;
   /** Refusals, token failures, heart-beat timeouts, inbound-limit closes: totals since each object started. */
   incidents: Record<string, number>;
 }
@@ -39,7 +41,12 @@ export interface StatusView {
 export type HubSnapshot = MetricsSnapshot & { streams?: StreamFigure[] };
 export type FeedSnapshot = MetricsSnapshot & { faults?: Record<string, string> };
 
-export function buildStatus(hubs: ReadonlyArray<ObjectReport & { snapshot?: HubSnapshot }>, feeds: ReadonlyArray<ObjectReport & { snapshot?: FeedSnapshot }>, now: number): StatusView {
+export function buildStatus(
+  hubs: ReadonlyArray<ObjectReport & { snapshot?: HubSnapshot }>,
+  feeds: ReadonlyArray<ObjectReport & { snapshot?: FeedSnapshot }>,
+  now: number,
+  upstreamReports: readonly ObjectReport[] = [],
+): StatusView {
   const one = (r: ObjectReport, name: string, where = {}) => total([r], name, where);
   const hubRows = hubs
     .filter((r) => !r.snapshot || one(r, "edge_ticker_connections_opened_total") > 0 || one(r, "edge_ticker_connections") > 0)
@@ -89,7 +96,17 @@ export function buildStatus(hubs: ReadonlyArray<ObjectReport & { snapshot?: HubS
       quotesFailed: one(r, "edge_ticker_feed_quotes_total") - ok,
     };
   });
-  const down = [...hubs, ...feeds].filter((r) => !r.snapshot && r.error !== "metrics are off");
+  const upstreams = upstreamReports.map((r) => {
+    const state = samplesOf(r.snapshot, "edge_ticker_upstream_stream_state")[0]?.labels.state;
+    return {
+      object: r.object,
+      up: r.snapshot !== undefined,
+      ...(state === undefined ? {} : { state }),
+      symbols: one(r, "edge_ticker_upstream_subscribed_symbols"),
+      reconnects: one(r, "edge_ticker_upstream_reconnects_total"),
+    };
+  });
+  const down = [...hubs, ...feeds, ...upstreamReports].filter((r) => !r.snapshot && r.error !== "metrics are off");
   const lag = { bounds: [] as number[], cumulative: [] as number[], count: 0, sum: 0 };
   for (const h of hubs) {
     for (const f of h.snapshot?.families ?? []) {
@@ -112,6 +129,7 @@ export function buildStatus(hubs: ReadonlyArray<ObjectReport & { snapshot?: HubS
     hubs: hubRows,
     symbols,
     feed,
+    upstreams,
     faults: [
       ...down.map((r) => ({ where: r.object, what: `did not answer: ${r.error ?? "no answer"}` })),
       ...[...faults].slice(0, TOP_STREAMS).map(([symbol, what]) => ({ where: symbol, what })),

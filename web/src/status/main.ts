@@ -83,6 +83,11 @@ function render(view: StatusView, rates: Map<string, number>): void {
     ]),
     "No scheduler shard answered.",
   );
+  rows(
+    "upstreams",
+    view.upstreams.map((u) => [u.object, u.up ? (u.state ?? "up") : "down", String(u.symbols), String(u.reconnects)]),
+    "None (the feed is polled).",
+  );
   rows("faults", view.faults.map((f) => [f.where, f.what]), "None.");
   const { bounds, cumulative, count, sum } = view.lag;
   $("lag").textContent =

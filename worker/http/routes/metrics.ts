@@ -1,13 +1,20 @@
 import { Hono } from "hono";
 import { tokensMatch } from "../../auth/publish-token";
 import { bearerCredential } from "../../auth/credentials";
+import { FailureThrottle, Throttled } from "../../auth/failure-throttle";
+import { TokenError } from "../../auth/subscriber-token";
 import { readConfig } from "../../config";
 import type { Env } from "../../env";
 import { renderExposition } from "../../metrics/exposition";
+import type { MetricsSnapshot } from "../../metrics/registry";
 import { buildStatus } from "../../metrics/status";
 import { unauthorized } from "../bearer";
 import { gather, metricsTargets } from "../metrics-targets";
 import { reject } from "../reply";
+import { clientAddress } from "../../transports/client-address";
+
+/** Failed metrics tokens per client address, in this isolate: the token cannot be guessed at line rate. */
+const failures = new FailureThrottle();
 
 /**
  * The operator's view (docs/operating.md), behind `Authorization: Bearer` with
@@ -19,14 +26,14 @@ export const metricsRoutes = new Hono<{ Bindings: Env }>()
   .use("/metrics", guard)
   .use("/api/status", guard)
   .get("/metrics", async (c) => {
-    const { hubs, schedulers } = metricsTargets(c.env);
-    const reports = await gather([...hubs, ...schedulers]);
+    const { hubs, schedulers, upstreams } = metricsTargets(c.env);
+    const reports = await gather<MetricsSnapshot>([...hubs, ...schedulers, ...upstreams]);
     return c.body(renderExposition(reports), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8", "cache-control": "no-store" });
   })
   .get("/api/status", async (c) => {
-    const { hubs, schedulers } = metricsTargets(c.env);
-    const [hubReports, feedReports] = await Promise.all([gather(hubs), gather(schedulers)]);
-    return c.json(buildStatus(hubReports, feedReports, Date.now()), 200, { "cache-control": "no-store" });
+    const { hubs, schedulers, upstreams } = metricsTargets(c.env);
+    const [hubReports, feedReports, upstreamReports] = await Promise.all([gather(hubs), gather(schedulers), gather(upstreams)]);
+    return c.json(buildStatus(hubReports, feedReports, Date.now(), upstreamReports), 200, { "cache-control": "no-store" });
   });
 
 async function guard(c: { env: Env; req: { raw: Request } }, next: () => Promise<void>): Promise<Response | void> {
@@ -35,7 +42,17 @@ async function guard(c: { env: Env; req: { raw: Request } }, next: () => Promise
   if (!expected) return reject("feature-off", "metrics need a token: set METRICS_TOKEN (or PUBLISH_TOKEN)");
   const auth = c.req.raw.headers.get("Authorization");
   if (!auth) return unauthorized("auth-required", "missing Authorization: Bearer <metrics token>");
-  const presented = bearerCredential(auth);
-  if (!presented || !(await tokensMatch(presented, expected))) return unauthorized("invalid-token", "not the metrics token");
+  const presented = bearerCredential(auth) ?? "";
+  try {
+    await failures.attempt(clientAddress(c.req.raw), Date.now(), async () => {
+      if (!(await tokensMatch(presented, expected))) throw new TokenError("not the metrics token");
+    });
+  } catch (err) {
+    if (err instanceof Throttled) {
+      return reject("too-many-failures", "too many failed attempts: try again later", { "Retry-After": String(Math.ceil(err.retryAfterMs / 1000)) });
+    }
+    if (err instanceof TokenError) return unauthorized("invalid-token", err.message);
+    throw err;
+  }
   await next();
 }
