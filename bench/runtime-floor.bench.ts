@@ -18,6 +18,7 @@
  *   npm run bench
  *   BENCH_SECONDS=5 BENCH_MANY=0 BENCH_ONLY=edge,trivial npm run bench      # quicker (servers: edge, edge-off, trivial, deflate, node)
  *   BENCH_THROTTLE_MS=1000 npm run bench   # also a watchlist run with x-throttle-ms (conflation)
+ *   BENCH_ONLY=edge-off,edge BENCH_REPEAT=3 BENCH_IDLE=0 npm run bench   # what metrics cost, three pairs
  *
  * Traffic goes to 127.0.0.1 only; counts and duration are bounded; it stops by itself.
  */
@@ -48,6 +49,10 @@ const IDLE_CPU_WINDOW_MS = 30_000;
 /** tmpfs for the watchlist run without disk flushes (none: that run is skipped). */
 const TMPFS = existsSync("/dev/shm") ? "/dev/shm" : undefined;
 const SYMBOL = "HOT";
+/** 0 skips the idle runs (memory and idle CPU: a minute per server) when only CPU per MESSAGE matters. */
+const IDLE = envNumber("BENCH_IDLE", 1, 1);
+/** Runs BENCH_ONLY's list this many times (the metrics cost then takes the median of its on/off pairs). */
+const REPEAT = envNumber("BENCH_REPEAT", 1, 10);
 
 
 interface Burst {
@@ -224,16 +229,25 @@ function table(rows: Row[]): void {
     [`RSS per idle connection, ${MANY}`, "≤ 30 KiB", (r) => kib(r.kibPerIdleConnectionMany)],
     [`idle (no ticks), ${Math.max(SUBSCRIBERS, MANY)} connected: server CPU over ${IDLE_CPU_WINDOW_MS / 1000} s`, "~0", (r) => (r.idleCpuMsPerSecond === undefined ? "–" : `${r.idleCpuMsPerSecond.toFixed(2)} ms/s`)],
   ];
-  const on = rows.find((r) => r.key === "edge");
-  const off = rows.find((r) => r.key === "edge-off");
-  if (on && off) {
-    // What metrics cost: Edge Ticker's CPU per delivered MESSAGE with them on, over the same with METRICS=false.
+  const ons = rows.filter((r) => r.key === "edge");
+  const offs = rows.filter((r) => r.key === "edge-off");
+  const pairs = ons.slice(0, offs.length).map((on, i) => [on, offs[i]!] as const);
+  if (pairs.length > 0) {
+    // What metrics cost: Edge Ticker's CPU per delivered MESSAGE with them on, over the same with
+    // METRICS=false, per pair of runs; with several pairs (BENCH_REPEAT), their median too.
     const cost = (pick: (r: Row) => Burst | undefined) => {
-      const a = pick(on)?.cpuUsPerMessage;
-      const b = pick(off)?.cpuUsPerMessage;
-      return a === undefined || !b ? "–" : `${(a / b).toFixed(3)}×`;
+      const ratios = pairs.flatMap(([on, off]) => {
+        const a = pick(on)?.cpuUsPerMessage;
+        const b = pick(off)?.cpuUsPerMessage;
+        return a === undefined || !b ? [] : [a / b];
+      });
+      if (ratios.length === 0) return "–";
+      const sorted = [...ratios].sort((x, y) => x - y);
+      const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+      return ratios.length === 1 ? `${median.toFixed(3)}×` : `${ratios.map((x) => x.toFixed(3)).join(", ")} (median ${median.toFixed(3)}×)`;
     };
-    const cell = (r: Row) => (r === on ? `calm ${cost((x) => x.calm)}, hot ${cost((x) => x.hot)}, watchlist ${cost((x) => x.watchlist)}` : "");
+    const first = pairs[0]![0];
+    const cell = (r: Row) => (r === first ? `calm ${cost((x) => x.calm)}; hot ${cost((x) => x.hot)}; watchlist ${cost((x) => x.watchlist)}` : "");
     lines.push(["metrics on ÷ off: CPU per MESSAGE", "≤ 1.05×", cell]);
   }
   if (rows.some((r) => r.throttled)) {
@@ -255,10 +269,11 @@ async function main(): Promise<void> {
     ["node", nodeBaseline, nodeBaseline, "bench"],
   ];
   // In BENCH_ONLY's order: `edge-off,edge` runs the pair the other way round (load on a shared machine drifts).
-  for (const [key, startFanout, startWatchlist, feed] of ONLY.flatMap((k) => runs.filter(([key]) => key === k))) {
+  const order = Array.from({ length: REPEAT }, () => ONLY).flat();
+  for (const [key, startFanout, startWatchlist, feed] of order.flatMap((k) => runs.filter(([key]) => key === k))) {
     const row: Row = { key, label: key };
     await fanout(startFanout, row);
-    await idle(startFanout, row);
+    if (IDLE) await idle(startFanout, row);
     if (WL_CLIENTS > 0) row.watchlist = await watchlistRun(startWatchlist, feed);
     if (WL_CLIENTS > 0 && key === "edge" && TMPFS) row.watchlistTmpfs = await watchlistRun(() => edgeTicker("edge-ticker", WATCHLIST_VARS, TMPFS), feed);
     if (THROTTLE_MS > 0 && key === "edge") row.throttled = await watchlistRun(startWatchlist, feed, THROTTLE_MS);
