@@ -11,7 +11,11 @@ import { log } from "../log";
 import type { DelayedTick } from "../market/delay";
 import type { StreamKind } from "../market/symbol";
 import { nextTick, type Quote, type Tick } from "../market/tick";
+import { dayFigures, type Interval } from "../market/bars";
+import { recentSessions } from "../market/sessions";
+import { simulatedBars } from "../feeds/sim-history";
 import { deliverVia } from "./fanout";
+import { SourceBars, type BarRead } from "./source/bars";
 import { DelayedStream } from "./source/delayed-stream";
 import { Freshness } from "./source/freshness";
 import { Registration } from "./source/registration";
@@ -36,6 +40,8 @@ export class SymbolSource extends DurableObject<Env> {
   private readonly config: Config;
   private readonly symbol: string;
   private readonly ticks: TickHistory;
+  /** One-minute bars, made once the stored state is read. */
+  private bars!: SourceBars;
   private readonly live: Holders;
   private readonly delayedHolders: Holders;
   /** Hubs with `/topic/viewers.{SYMBOL}` subscribers. */
@@ -87,6 +93,7 @@ export class SymbolSource extends DurableObject<Env> {
         await ctx.storage.put("epoch", this.epoch);
       }
       if (this.latest) this.latestFrame = buildTickFrame(this.latest, this.epoch);
+      this.bars = new SourceBars(sql, name, this.config.barDays, this.latest);
     });
   }
 
@@ -205,6 +212,17 @@ export class SymbolSource extends DurableObject<Env> {
     return { ticks: ticks.length > 0 ? ticks : [this.latest!] };
   }
 
+  /**
+   * Bars of `interval` starting in `[from, to)`, the newest `limit`, oldest first; with
+   * `delayMs`, only bars that ended at least that long ago (the forming bar is live only).
+   */
+  async barsRange(interval: Interval, from: number, to: number, limit: number, delayMs = 0): Promise<BarRead | Unavailable> {
+    const frame = await this.ensureLatest();
+    if (isUnavailable(frame)) return frame;
+    const now = Date.now();
+    return this.bars.read(interval, from, to, limit, now, now - delayMs);
+  }
+
   /** Stream position and fan-out, for /healthz and tests. */
   status() {
     return {
@@ -245,19 +263,38 @@ export class SymbolSource extends DurableObject<Env> {
       .firstQuote(this.symbol)
       .then((result) => {
         if (isUnavailable(result)) return result;
-        if (!this.latestFrame) this.liveOut.send(this.live.tree, this.commit(result.quote));
+        if (!this.latestFrame) this.liveOut.send(this.live.tree, this.commit(this.backfill(result.quote)));
         return this.latestFrame!;
       })
       .finally(() => (this.firstQuote = undefined));
     return this.firstQuote;
   }
 
-  /** Numbers a quote into the next tick, stores it, and returns its frame. */
+  /**
+   * A symbol's first quote, with its history when it has none: the simulator draws its
+   * BAR_DAYS trading days at once, ending on this price so live ticks continue them; the
+   * quote's day figures then come from those bars.
+   */
+  private backfill(quote: Quote): Quote {
+    if (this.config.feedProvider !== "sim" || !this.bars.isEmpty()) return quote;
+    const now = Date.now();
+    const sessions = recentSessions(this.symbol, now, this.config.barDays);
+    const bars = simulatedBars(this.symbol, this.config.simSeed, sessions, now, quote.price);
+    if (bars.length === 0) return quote;
+    this.bars.put(bars);
+    const day = dayFigures(this.symbol, bars);
+    log("bars_backfilled", { symbol: this.symbol, source: "sim", bars: bars.length });
+    return day ? { ...quote, ...day } : quote;
+  }
+
+  /** Numbers a quote into the next tick, stores it, folds it into its bar, and returns its frame. */
   private commit(quote: Quote): StreamFrame {
     const now = Date.now();
     // A price from the future would look newer than any that comes after it.
     const ts = Math.min(quote.ts ?? now, now);
-    return this.record({ ...nextTick(this.latest, { ...quote, ts }, now), staleAfterMs: this.freshness.staleAfterMs() });
+    const frame = this.record({ ...nextTick(this.latest, { ...quote, ts }, now), staleAfterMs: this.freshness.staleAfterMs() });
+    this.bars.fold(this.latest!, now);
+    return frame;
   }
 
   /**

@@ -1,0 +1,47 @@
+import { MINUTE_MS, type Bar } from "../market/bars";
+import { assetClass } from "../market/hours";
+import { round } from "../market/tick";
+import type { Session } from "../market/sessions";
+import { normal, uniform } from "./prng";
+import { decimalsFor, MS_PER_TRADING_YEAR, TIME_SCALE, VOLATILITY } from "./simulator";
+
+/** Price points drawn inside each simulated minute (its open, two inner points, its close). */
+const POINTS_PER_MINUTE = 4;
+/** Average volume a simulated live tick adds (`uniform × 5,000` each second), per minute. */
+const MINUTE_VOLUME = 2_500 * 60;
+
+/**
+ * The simulator's history (pure): one-minute bars for every minute of `sessions` that
+ * ended by `now`, drawn from the same random walk as its live prices (a deterministic
+ * function of seed, symbol and time) and scaled so the last close is `endPrice` — the
+ * live price the symbol starts from, so live ticks continue the history without a jump.
+ */
+export function simulatedBars(symbol: string, seed: string, sessions: readonly Session[], now: number, endPrice: number): Bar[] {
+  const cls = assetClass(symbol);
+  const sigma = VOLATILITY[cls];
+  const dt = (MINUTE_MS / POINTS_PER_MINUTE) * TIME_SCALE / MS_PER_TRADING_YEAR;
+  const step = sigma * Math.sqrt(dt);
+  const bars: Bar[] = [];
+  // Log prices relative to the start; shifted to end at endPrice below.
+  let x = 0;
+  for (const session of sessions) {
+    // Overnight: a larger move between sessions.
+    x += 0.01 * normal(`${seed}:${symbol}:gap:${session.day}`);
+    for (let t = session.open; t + MINUTE_MS <= Math.min(session.close, now); t += MINUTE_MS) {
+      const open = x;
+      let high = x;
+      let low = x;
+      for (let k = 1; k <= POINTS_PER_MINUTE; k++) {
+        x += step * normal(`${seed}:${symbol}:bar:${t}:${k}`);
+        high = Math.max(high, x);
+        low = Math.min(low, x);
+      }
+      const v = cls === "fx" ? 0 : Math.round(MINUTE_VOLUME * (0.5 + uniform(`${seed}:${symbol}:vol:${t}`)));
+      bars.push({ t, o: open, h: high, l: low, c: x, v, n: 60 });
+    }
+  }
+  const shift = Math.log(endPrice) - x;
+  const decimals = decimalsFor(cls, endPrice);
+  const price = (lx: number) => Math.max(round(Math.exp(lx + shift), decimals), 10 ** -decimals);
+  return bars.map((b) => ({ ...b, o: price(b.o), h: price(b.h), l: price(b.l), c: price(b.c) }));
+}
