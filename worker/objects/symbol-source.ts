@@ -12,7 +12,7 @@ import type { DelayedTick } from "../market/delay";
 import type { StreamKind } from "../market/symbol";
 import { nextTick, type Quote, type Tick } from "../market/tick";
 import { dayFigures, type Interval } from "../market/bars";
-import { recentSessions } from "../market/sessions";
+import { recentSessions, sessionAt } from "../market/sessions";
 import { simulatedBars } from "../feeds/sim-history";
 import { deliverVia } from "./fanout";
 import { SourceBars, type BarRead } from "./source/bars";
@@ -56,6 +56,8 @@ export class SymbolSource extends DurableObject<Env> {
   private readonly freshness: Freshness;
   private readonly registration: Registration;
   private firstQuote: Promise<StreamFrame | Unavailable> | undefined;
+  /** Why the backfilled history covers less than BAR_DAYS, if it does. */
+  private barsPartial: string | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -82,7 +84,8 @@ export class SymbolSource extends DurableObject<Env> {
     this.delayed = new DelayedStream(this.ticks, delayMs, () => this.epoch, (frame) => this.delayedOut.send(this.delayedHolders.tree, frame));
     this.viewerCounts = new ViewerCounts(name, () => this.viewers(), (frame) => viewersOut.send(this.watchers.tree, frame));
     void ctx.blockConcurrencyWhile(async () => {
-      const stored = await ctx.storage.get<unknown>(["tick", "epoch", "publishedAt"]);
+      const stored = await ctx.storage.get<unknown>(["tick", "epoch", "publishedAt", "barsPartial"]);
+      this.barsPartial = stored.get("barsPartial") as string | undefined;
       // "tick" is where older versions kept the latest tick.
       this.latest = this.ticks.newest() ?? (stored.get("tick") as Tick | undefined);
       this.freshness.publishedAt = (stored.get("publishedAt") as number | undefined) ?? 0;
@@ -220,7 +223,8 @@ export class SymbolSource extends DurableObject<Env> {
     const frame = await this.ensureLatest();
     if (isUnavailable(frame)) return frame;
     const now = Date.now();
-    return this.bars.read(interval, from, to, limit, now, now - delayMs);
+    const read = this.bars.read(interval, from, to, limit, now, now - delayMs);
+    return this.barsPartial ? { ...read, partial: this.barsPartial } : read;
   }
 
   /** Stream position and fan-out, for /healthz and tests. */
@@ -263,7 +267,11 @@ export class SymbolSource extends DurableObject<Env> {
       .firstQuote(this.symbol)
       .then((result) => {
         if (isUnavailable(result)) return result;
-        if (!this.latestFrame) this.liveOut.send(this.live.tree, this.commit(this.backfill(result.quote)));
+        if (!this.latestFrame) {
+          const history = this.bars.isEmpty();
+          this.liveOut.send(this.live.tree, this.commit(this.backfill(result.quote)));
+          if (history && this.config.feedProvider !== "sim") void this.providerBackfill();
+        }
         return this.latestFrame!;
       })
       .finally(() => (this.firstQuote = undefined));
@@ -285,6 +293,33 @@ export class SymbolSource extends DurableObject<Env> {
     const day = dayFigures(this.symbol, bars);
     log("bars_backfilled", { symbol: this.symbol, source: "sim", bars: bars.length });
     return day ? { ...quote, ...day } : quote;
+  }
+
+  /**
+   * A real provider's history, fetched after the first price (never delaying it): the
+   * last BAR_DAYS trading days up to the first live bar, from its aggregates endpoint
+   * within the request budget. Marked partial when the provider gave less.
+   */
+  private async providerBackfill(): Promise<void> {
+    const firstLive = this.bars.newest()?.t ?? Math.floor(Date.now() / 60_000) * 60_000;
+    const [oldest] = recentSessions(this.symbol, firstLive, this.config.barDays);
+    if (!oldest || oldest.open >= firstLive) return;
+    let partial: string | undefined;
+    try {
+      const result = await schedulerFor(this.env, this.symbol, this.config.schedulerShards).minuteBars(this.symbol, oldest.open, firstLive);
+      if ("error" in result) {
+        partial = `no history: ${result.error}`;
+      } else {
+        const bars = result.bars.filter((b) => b.t < firstLive && sessionAt(this.symbol, b.t));
+        this.bars.put(bars);
+        partial = result.partial;
+        log("bars_backfilled", { symbol: this.symbol, source: this.config.feedProvider, bars: bars.length, ...(partial ? { partial } : {}) });
+      }
+    } catch (err) {
+      partial = `no history: ${String(err)}`;
+    }
+    this.barsPartial = partial;
+    if (partial) await this.ctx.storage.put("barsPartial", partial);
   }
 
   /** Numbers a quote into the next tick, stores it, folds it into its bar, and returns its frame. */

@@ -7,6 +7,8 @@ export interface BarRead {
   bars: Bar[];
   /** The start of the forming bar when the last of `bars` is it. */
   forming?: number;
+  /** Why the history covers less than BAR_DAYS (its provider gave less), if it does. */
+  partial?: string;
 }
 
 /**
