@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { aggregate, BarBuilder, type Bar, type BarTick, type Interval } from "../../worker/market/bars";
+import { BarPacer } from "../../worker/objects/source/bar-stream";
 import { marketState } from "../../worker/market/hours";
 import { recentSessions, sessionAt } from "../../worker/market/sessions";
 
@@ -146,5 +147,48 @@ describe("derived intervals", () => {
       expect(aggregate("AAPL", minutes, "1d")).toEqual([{ t: s!.open, o: 1, h: 1, l: 1, c: 1, v: 0, n: count * 3 }]);
       expect(aggregate("AAPL", minutes, "1h").length).toBe(count === 390 ? 7 : 4);
     }
+  });
+});
+
+describe("bar pacing", () => {
+  const bar = (t: number, c: number): Bar => ({ t, o: 1, h: Math.max(1, c), l: Math.min(1, c), c, v: 0, n: 1 });
+  it("sends the forming bar at most once a second, conflated to its newest state", () => {
+    const pacer = new BarPacer(1_000);
+    pacer.push([], bar(0, 1));
+    expect(pacer.take(100)).toEqual({ update: { bar: bar(0, 1), final: false } });
+    pacer.push([], bar(0, 2));
+    pacer.push([], bar(0, 3));
+    expect(pacer.take(500)).toEqual({ next: 1_100 });
+    expect(pacer.take(1_100)).toEqual({ update: { bar: bar(0, 3), final: false } });
+    expect(pacer.take(5_000)).toEqual({});
+  });
+  it("sends every final bar, one a second, and drops a forming bar a final one supersedes", () => {
+    const pacer = new BarPacer(1_000);
+    pacer.push([], bar(0, 1));
+    pacer.push([bar(0, 2)], bar(MIN, 5));
+    expect(pacer.take(0)).toEqual({ update: { bar: bar(0, 2), final: true }, next: 1_000 });
+    expect(pacer.take(1_000)).toEqual({ update: { bar: bar(MIN, 5), final: false } });
+    // Final without a newer forming bar (closed by the clock): the pending forming one is gone.
+    pacer.push([], bar(MIN, 6));
+    pacer.push([bar(MIN, 6)]);
+    expect(pacer.take(2_000)).toEqual({ update: { bar: bar(MIN, 6), final: true } });
+    expect(pacer.take(9_000)).toEqual({});
+  });
+  it("over a minute of ticks every 100 ms sends at most one update a second, the final bar included", () => {
+    const pacer = new BarPacer(1_000);
+    const builder = new BarBuilder("BTC-USD", "1m");
+    const sent: number[] = [];
+    let due: number | undefined;
+    for (let now = FRI_OPEN; now < FRI_OPEN + 3 * MIN; now += 100) {
+      const change = builder.add({ ts: now, price: 100 + (now % 7) }, now);
+      if (change.kind === "updated") pacer.push(change.finalized, change.bar);
+      if (due === undefined || now >= due) {
+        const { update, next } = pacer.take(now);
+        if (update) sent.push(now);
+        due = next;
+      }
+    }
+    for (let i = 1; i < sent.length; i++) expect(sent[i]! - sent[i - 1]!).toBeGreaterThanOrEqual(1_000);
+    expect(sent.length).toBeGreaterThanOrEqual(170);
   });
 });

@@ -16,6 +16,7 @@ import { recentSessions, sessionAt } from "../market/sessions";
 import { simulatedBars } from "../feeds/sim-history";
 import { deliverVia } from "./fanout";
 import { SourceBars, type BarRead } from "./source/bars";
+import { BarStream } from "./source/bar-stream";
 import { DelayedStream } from "./source/delayed-stream";
 import { Freshness } from "./source/freshness";
 import { Registration } from "./source/registration";
@@ -40,8 +41,11 @@ export class SymbolSource extends DurableObject<Env> {
   private readonly config: Config;
   private readonly symbol: string;
   private readonly ticks: TickHistory;
-  /** One-minute bars, made once the stored state is read. */
+  /** One-minute bars and their streams, made once the stored state is read. */
   private bars!: SourceBars;
+  private barStream!: BarStream;
+  private readonly barHolders: Holders;
+  private readonly delayedBarHolders: Holders;
   private readonly live: Holders;
   private readonly delayedHolders: Holders;
   /** Hubs with `/topic/viewers.{SYMBOL}` subscribers. */
@@ -77,7 +81,11 @@ export class SymbolSource extends DurableObject<Env> {
     this.live = holders("holders", "ticker");
     this.delayedHolders = holders("delayed_holders", "delayed");
     this.watchers = holders("watchers", "viewers");
+    this.barHolders = holders("bar_holders", "bars");
+    this.delayedBarHolders = holders("delayed_bar_holders", "delayed-bars");
     const deliver = deliverVia(env);
+    const barsOut = new FanOut(deliver);
+    const delayedBarsOut = new FanOut(deliver);
     this.liveOut = new FanOut(deliver);
     this.delayedOut = new FanOut(deliver);
     const viewersOut = new FanOut(deliver);
@@ -97,6 +105,14 @@ export class SymbolSource extends DurableObject<Env> {
       }
       if (this.latest) this.latestFrame = buildTickFrame(this.latest, this.epoch);
       this.bars = new SourceBars(sql, name, this.config.barDays, this.latest);
+      this.barStream = new BarStream(sql, name, delayMs, {
+        epoch: () => this.epoch,
+        closeDue: (now) => this.bars.closeDue(now),
+        forming: (now) => this.bars.forming(now),
+        sendLive: (frame) => barsOut.send(this.barHolders.tree, frame),
+        sendDelayed: (frame) => delayedBarsOut.send(this.delayedBarHolders.tree, frame),
+      });
+      this.barStream.watch(this.barHolders.size > 0, this.delayedBarHolders.size > 0);
     });
   }
 
@@ -106,7 +122,7 @@ export class SymbolSource extends DurableObject<Env> {
    * A hub holds `count` subscriptions of one of this symbol's streams; returns its latest
    * frame (the snapshot), or nothing while no tick is old enough for the delayed stream.
    */
-  async attach(hub: string, count: number, stream: StreamKind = "ticker"): Promise<StreamFrame | undefined> {
+  async attach(hub: string, count: number, stream: StreamKind = "ticker"): Promise<StreamFrame | StreamFrame[] | undefined> {
     if (stream === "viewers") {
       this.watchers.set(hub, Math.max(1, count));
       return this.viewerCounts.frame;
@@ -121,6 +137,8 @@ export class SymbolSource extends DurableObject<Env> {
       throw new Error(`too many symbols are being watched right now (MAX_ACTIVE_SYMBOLS=${this.config.maxActiveSymbols})`);
     }
     if (holders === this.live) return frame;
+    if (holders === this.barHolders) return this.barStream.snapshot();
+    if (holders === this.delayedBarHolders) return this.barStream.delayedSnapshot();
     this.releaseDelayed();
     return this.delayed.snapshot;
   }
@@ -140,6 +158,8 @@ export class SymbolSource extends DurableObject<Env> {
    * a client resumes. The delayed stream's stop at the first tick not yet old enough.
    */
   range(after: number, before: number, limit = MAX_RANGE, stream: StreamKind = "ticker"): StreamFrame[] {
+    if (stream === "bars") return this.barStream.range(after, before, Math.min(limit, MAX_RANGE));
+    if (stream === "delayed-bars") return this.barStream.delayedRange(after, before, Math.min(limit, MAX_RANGE));
     const rows = this.ticks.between(after, before, Math.min(limit, MAX_RANGE));
     return stream === "delayed" ? this.delayed.framesOf(rows) : rows.map((r) => buildTickFrame(r.tick, this.epoch));
   }
@@ -248,16 +268,19 @@ export class SymbolSource extends DurableObject<Env> {
   // ---------------------------------------------------------------- internals
 
   private active(): boolean {
-    return this.live.size > 0 || this.delayedHolders.size > 0;
+    return this.live.size > 0 || this.delayedHolders.size > 0 || this.barHolders.size > 0 || this.delayedBarHolders.size > 0;
   }
 
   private holdersOf(stream: StreamKind): Holders {
+    if (stream === "bars") return this.barHolders;
+    if (stream === "delayed-bars") return this.delayedBarHolders;
     return stream === "delayed" ? this.delayedHolders : this.live;
   }
 
   private setHolder(holders: Holders, hub: string, count: number): void {
     if (holders.set(hub, count)) this.viewerCounts.changed();
     if (holders === this.delayedHolders && holders.size === 0) this.delayed.stop();
+    if (holders === this.barHolders || holders === this.delayedBarHolders) this.barStream.watch(this.barHolders.size > 0, this.delayedBarHolders.size > 0);
   }
 
   private ensureLatest(): Promise<StreamFrame | Unavailable> {
@@ -290,6 +313,7 @@ export class SymbolSource extends DurableObject<Env> {
     const bars = simulatedBars(this.symbol, this.config.simSeed, sessions, now, quote.price);
     if (bars.length === 0) return quote;
     this.bars.put(bars);
+    this.barStream.seed(bars);
     const day = dayFigures(this.symbol, bars);
     log("bars_backfilled", { symbol: this.symbol, source: "sim", bars: bars.length });
     return day ? { ...quote, ...day } : quote;
@@ -328,7 +352,7 @@ export class SymbolSource extends DurableObject<Env> {
     // A price from the future would look newer than any that comes after it.
     const ts = Math.min(quote.ts ?? now, now);
     const frame = this.record({ ...nextTick(this.latest, { ...quote, ts }, now), staleAfterMs: this.freshness.staleAfterMs() });
-    this.bars.fold(this.latest!, now);
+    this.barStream.changed(this.bars.fold(this.latest!, now), now);
     return frame;
   }
 

@@ -44,6 +44,17 @@ export class SourceBars {
     return change;
   }
 
+  /** The forming bar once its minute has ended without another tick: final now (it is stored already). */
+  closeDue(now: number): Bar[] {
+    return this.builder.close(now);
+  }
+
+  /** The forming bar and when it ends, if one is forming. */
+  forming(now: number): { bar: Bar; end: number } | undefined {
+    const bar = this.builder.forming(now);
+    return bar && { bar: { ...bar }, end: barEnd(this.symbol, "1m", bar.t) };
+  }
+
   /** Stores bars (backfill, or the forming bar) and trims to the kept days when a new day starts. */
   put(bars: readonly Bar[]): void {
     for (const b of bars) {
