@@ -3,10 +3,15 @@ import { assetClass } from "../market/hours";
 import { round } from "../market/tick";
 import type { Session } from "../market/sessions";
 import { normal, uniform } from "./prng";
-import { decimalsFor, MS_PER_TRADING_YEAR, TIME_SCALE, VOLATILITY } from "./simulator";
+import { decimalsFor, MS_PER_TRADING_YEAR, VOLATILITY } from "./simulator";
 
 /** Price points drawn inside each simulated minute (its open, two inner points, its close). */
 const POINTS_PER_MINUTE = 4;
+/**
+ * History moves on a slower demo clock than live prices (TIME_SCALE 25, so cents move every
+ * second): at 25 a simulated day would swing 10-30%. At 4 a day looks like a lively real one.
+ */
+const HISTORY_TIME_SCALE = 4;
 /** Average volume a simulated live tick adds (`uniform × 5,000` each second), per minute. */
 const MINUTE_VOLUME = 2_500 * 60;
 
@@ -19,14 +24,14 @@ const MINUTE_VOLUME = 2_500 * 60;
 export function simulatedBars(symbol: string, seed: string, sessions: readonly Session[], now: number, endPrice: number): Bar[] {
   const cls = assetClass(symbol);
   const sigma = VOLATILITY[cls];
-  const dt = (MINUTE_MS / POINTS_PER_MINUTE) * TIME_SCALE / MS_PER_TRADING_YEAR;
+  const dt = ((MINUTE_MS / POINTS_PER_MINUTE) * HISTORY_TIME_SCALE) / MS_PER_TRADING_YEAR;
   const step = sigma * Math.sqrt(dt);
   const bars: Bar[] = [];
   // Log prices relative to the start; shifted to end at endPrice below.
   let x = 0;
   for (const session of sessions) {
     // Overnight: a larger move between sessions.
-    x += 0.01 * normal(`${seed}:${symbol}:gap:${session.day}`);
+    x += 0.005 * normal(`${seed}:${symbol}:gap:${session.day}`);
     for (let t = session.open; t + MINUTE_MS <= Math.min(session.close, now); t += MINUTE_MS) {
       const open = x;
       let high = x;

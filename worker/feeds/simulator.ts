@@ -9,7 +9,7 @@ export const VOLATILITY: Readonly<Record<AssetClass, number>> = { equity: 0.3, i
 // Outside regular hours prices still drift a little so an evening demo is not frozen.
 const SESSION_FACTOR: Readonly<Record<MarketState, number>> = { REGULAR: 1, PRE: 0.5, POST: 0.5, CLOSED: 0.25 };
 // Demo clock: variance accrues 25x faster than in a real market, so cents move every second.
-export const TIME_SCALE = 25;
+const TIME_SCALE = 25;
 export const MS_PER_TRADING_YEAR = 252 * 6.5 * 3_600_000;
 // A long idle gap is simulated as at most one day of movement.
 const MAX_GAP_MS = 86_400_000;

@@ -14,7 +14,7 @@ export const WIDGET_CSS = `
 ul { list-style: none; margin: 0; padding: 0; }
 .sym { font-weight: 600; }
 .up { color: var(--up); } .down { color: var(--down); } .note, .status { color: var(--muted); }
-svg.up { color: var(--up); } svg.down { color: var(--down); }
+svg.up { color: var(--up); } svg.down { color: var(--down); } svg .ref { opacity: .45; }
 /* Stale, or the connection is down: the price is the last one known, and looks it. */
 .stale .price, .offline .price { color: var(--muted); text-decoration: line-through dotted; }
 .delay { font-size: 10px; color: var(--muted); border: 1px solid var(--line); border-radius: 3px; padding: 0 3px; white-space: nowrap; }

@@ -1,5 +1,5 @@
 import { aggregate, barEnd, BarBuilder, type Bar, type BarChange, type Interval } from "../../market/bars";
-import { recentSessions, sessionAt } from "../../market/sessions";
+import { recentSessions, sessionAt, type Session } from "../../market/sessions";
 import type { Tick } from "../../market/tick";
 
 /** What a bar read answers: bars oldest first; the last one may be forming (not final). */
@@ -9,6 +9,8 @@ export interface BarRead {
   forming?: number;
   /** Why the history covers less than BAR_DAYS (its provider gave less), if it does. */
   partial?: string;
+  /** The trading session of the newest bar kept ("the day": charts start it at its open). */
+  session?: Session;
 }
 
 /**
@@ -85,7 +87,9 @@ export class SourceBars {
     bars = bars.slice(-limit);
     const last = bars.at(-1);
     const forming = last && barEnd(this.symbol, interval, last.t) > now ? last.t : undefined;
-    return forming === undefined ? { bars } : { bars, forming };
+    const newest = this.newest();
+    const session = newest && sessionAt(this.symbol, newest.t);
+    return { bars, ...(forming === undefined ? {} : { forming }), ...(session ? { session } : {}) };
   }
 
   newest(): Bar | undefined {
