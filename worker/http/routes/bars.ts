@@ -38,13 +38,22 @@ export const barsRoutes = new Hono<{ Bindings: Env }>().get("/api/bars/:symbol",
   }
   const result = await sourceStub(c.env, symbol).barsRange(query.interval, query.from, query.to ?? Number.MAX_SAFE_INTEGER, query.limit, delayMs);
   if (isUnavailable(result)) return unavailable(result);
-  const body = JSON.stringify({ symbol, interval: query.interval, ...(delayMs > 0 ? { delayed: true, delayMs } : {}), ...result });
+  // A closed range is the same for every viewer and every later day: no delay marker, no "day" (both would go stale in the cache).
+  const { bars, forming, session, partial } = result;
+  const body = JSON.stringify({
+    symbol,
+    interval: query.interval,
+    bars,
+    ...(closed ? {} : { ...(delayMs > 0 ? { delayed: true, delayMs } : {}), forming, session }),
+    partial,
+  });
   const etag = `"${hash32(body).toString(36)}-${body.length.toString(36)}"`;
-  if (cache) {
+  // A history still being filled in (partial) may grow: not cached.
+  if (cache && !partial) {
     const stored = new Response(body, { headers: { "content-type": "application/json", etag, "cache-control": `public, max-age=${CLOSED_MAX_AGE_S}, immutable` } });
     c.executionCtx.waitUntil(cache.put(key, stored));
   }
-  return answer(c.req.header("if-none-match"), body, etag, closed, cache ? "MISS" : "BYPASS", cors);
+  return answer(c.req.header("if-none-match"), body, etag, closed && !partial, cache && !partial ? "MISS" : "BYPASS", cors);
 });
 
 function answer(ifNoneMatch: string | undefined, body: string, etag: string, closed: boolean, cacheState: string, cors: Record<string, string>): Response {
