@@ -35,7 +35,9 @@ const MAX_RANGE = 10_000;
  * streams (live, delayed, viewer counts) with a fan-out for each, the delayed stream's
  * releases and the viewer count's reports. A published tick leaves through the live
  * fan-out; a feed round's tick goes back to the scheduler, which sends the whole round to
- * each hub at once. It is registered with the scheduler while any hub holds its ticks.
+ * each hub at once. Every tick it accepts, either way, is also folded into its one-minute
+ * bars, whose paced updates leave through the bar streams' own fan-outs. It is registered
+ * with the scheduler while any hub holds its ticks or bars.
  */
 export class SymbolSource extends DurableObject<Env> {
   private readonly config: Config;
