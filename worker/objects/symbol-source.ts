@@ -64,6 +64,8 @@ export class SymbolSource extends DurableObject<Env> {
   private firstQuote: Promise<StreamFrame | Unavailable> | undefined;
   /** Why the backfilled history covers less than BAR_DAYS, if it does. */
   private barsPartial: string | undefined;
+  /** A source that had prices before it kept bars is backfilled once per instance, when its bars are first asked for. */
+  private barsChecked = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -139,6 +141,7 @@ export class SymbolSource extends DurableObject<Env> {
       throw new Error(`too many symbols are being watched right now (MAX_ACTIVE_SYMBOLS=${this.config.maxActiveSymbols})`);
     }
     if (holders === this.live) return frame;
+    if (holders === this.barHolders || holders === this.delayedBarHolders) this.backfillOnce();
     if (holders === this.barHolders) return this.barStream.snapshot();
     if (holders === this.delayedBarHolders) return this.barStream.delayedSnapshot();
     this.releaseDelayed();
@@ -244,6 +247,7 @@ export class SymbolSource extends DurableObject<Env> {
   async barsRange(interval: Interval, from: number, to: number, limit: number, delayMs = 0): Promise<BarRead | Unavailable> {
     const frame = await this.ensureLatest();
     if (isUnavailable(frame)) return frame;
+    this.backfillOnce();
     const now = Date.now();
     const read = this.bars.read(interval, from, to, limit, now, now - delayMs);
     return this.barsPartial ? { ...read, partial: this.barsPartial } : read;
@@ -294,6 +298,7 @@ export class SymbolSource extends DurableObject<Env> {
         if (isUnavailable(result)) return result;
         if (!this.latestFrame) {
           const history = this.bars.isEmpty();
+          this.barsChecked = true;
           this.liveOut.send(this.live.tree, this.commit(this.backfill(result.quote)));
           if (history && this.config.feedProvider !== "sim") void this.providerBackfill();
         }
@@ -319,6 +324,24 @@ export class SymbolSource extends DurableObject<Env> {
     const day = dayFigures(this.symbol, bars);
     log("bars_backfilled", { symbol: this.symbol, source: "sim", bars: bars.length });
     return day ? { ...quote, ...day } : quote;
+  }
+
+  /** A symbol with prices but no bars (it ticked before bars were kept): its history, once. */
+  private backfillOnce(): void {
+    if (this.barsChecked) return;
+    this.barsChecked = true;
+    const latest = this.latest;
+    // Only the feed's own symbols: a publisher's prices have no history anywhere else.
+    if (!latest || latest.source !== this.config.feedProvider || !this.bars.isEmpty()) return;
+    if (this.config.feedProvider === "sim") {
+      const now = Date.now();
+      const bars = simulatedBars(this.symbol, this.config.simSeed, recentSessions(this.symbol, now, this.config.barDays), now, latest.price);
+      this.bars.put(bars);
+      this.barStream.seed(bars);
+      log("bars_backfilled", { symbol: this.symbol, source: "sim", bars: bars.length });
+    } else {
+      void this.providerBackfill();
+    }
   }
 
   /**
