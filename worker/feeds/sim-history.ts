@@ -1,17 +1,18 @@
 import { MINUTE_MS, type Bar } from "../market/bars";
-import { assetClass } from "../market/hours";
+import { assetClass, type AssetClass } from "../market/hours";
 import { round } from "../market/tick";
 import type { Session } from "../market/sessions";
 import { normal, uniform } from "./prng";
-import { decimalsFor, MS_PER_TRADING_YEAR, VOLATILITY } from "./simulator";
+import { decimalsFor } from "./simulator";
 
 /** Price points drawn inside each simulated minute (its open, two inner points, its close). */
 const POINTS_PER_MINUTE = 4;
 /**
- * History moves on a slower demo clock than live prices (TIME_SCALE 25, so cents move every
- * second): at 25 a simulated day would swing 10-30%. At 4 a day looks like a lively real one.
+ * How far a simulated day of history moves (one standard deviation, open to close), by asset
+ * class: a lively real day. Live prices move on a faster demo clock (cents every second);
+ * at that pace a day of history would swing 10-30%.
  */
-const HISTORY_TIME_SCALE = 4;
+const DAILY_VOLATILITY: Readonly<Record<AssetClass, number>> = { equity: 0.015, index: 0.01, fx: 0.004, crypto: 0.03 };
 /** Average volume a simulated live tick adds (`uniform × 5,000` each second), per minute. */
 const MINUTE_VOLUME = 2_500 * 60;
 
@@ -23,13 +24,13 @@ const MINUTE_VOLUME = 2_500 * 60;
  */
 export function simulatedBars(symbol: string, seed: string, sessions: readonly Session[], now: number, endPrice: number): Bar[] {
   const cls = assetClass(symbol);
-  const sigma = VOLATILITY[cls];
-  const dt = ((MINUTE_MS / POINTS_PER_MINUTE) * HISTORY_TIME_SCALE) / MS_PER_TRADING_YEAR;
-  const step = sigma * Math.sqrt(dt);
   const bars: Bar[] = [];
   // Log prices relative to the start; shifted to end at endPrice below.
   let x = 0;
   for (const session of sessions) {
+    // The day's volatility spread over its steps: a 24-hour crypto day moves as much as its target, not 3.7 equity days' worth.
+    const steps = ((session.close - session.open) / MINUTE_MS) * POINTS_PER_MINUTE;
+    const step = DAILY_VOLATILITY[cls] / Math.sqrt(steps);
     // Overnight: a larger move between sessions.
     x += 0.005 * normal(`${seed}:${symbol}:gap:${session.day}`);
     for (let t = session.open; t + MINUTE_MS <= Math.min(session.close, now); t += MINUTE_MS) {
