@@ -367,7 +367,7 @@ class EdgeTicker extends HTMLElement {
       const spark = points
         ? `<svg class="${d}" viewBox="0 0 100 28" preserveAspectRatio="none" aria-hidden="true">${refLine}<polyline points="${points}" fill="none" stroke="currentColor" stroke-width="1.5" vector-effect="non-scaling-stroke"/></svg>`
         : "";
-      return `<li ${attrs}><span class="sym">${symbol}</span>${price}<span class="${d}">${t ? `${formatChange(t)} (${formatPercent(t)})` : ""}</span>${delayMarker(t)}${spark}</li>`;
+      return `<li ${attrs}><span class="sym">${symbol}</span>${price}<span class="line ${d}">${t ? `${formatChange(t)} (${formatPercent(t)})` : ""}</span>${delayMarker(t)}${spark}</li>`;
     }
     return `<li ${attrs}><span class="sym">${symbol}</span>${price}<span class="chg ${d}">${t ? formatPercent(t) : ""}</span>${delayMarker(t)}</li>`;
   }
