@@ -32,6 +32,8 @@ export interface Config {
   publishHoldMs: number;
   /** Ticks kept per symbol for /api/history, gap filling and resuming. */
   historySize: number;
+  /** Trading days of one-minute bars kept per symbol (and backfilled). */
+  barDays: number;
   /** Most ticks a resuming subscription is sent (`x-since`); a longer absence is a gap. */
   maxReplay: number;
   allowedOrigins: string[];
@@ -124,6 +126,7 @@ function parseConfig(env: Env): Config {
     heartbeatMs: int(env, "HEARTBEAT_MS", 10_000, 0, 3_600_000),
     publishHoldMs: int(env, "PUBLISH_HOLD_MS", 60_000, 0, 86_400_000),
     historySize: int(env, "HISTORY_SIZE", 500, 1, 10_000),
+    barDays: int(env, "BAR_DAYS", 5, 1, 30),
     maxReplay: int(env, "MAX_REPLAY", int(env, "HISTORY_SIZE", 500, 1, 10_000), 1, 10_000),
     allowedOrigins: (env.ALLOWED_ORIGINS ?? "")
       .split(",")

@@ -57,7 +57,14 @@ export class Tally {
  * CONNECT without heart-beats, then one SUBSCRIBE per symbol in one message. Resolves
  * once CONNECTED came back and the subscriptions went out.
  */
-export function openClient(url: string, symbols: readonly string[], tally: Tally, throttleMs = 0): Promise<WebSocket> {
+export function openClient(
+  url: string,
+  symbols: readonly string[],
+  tally: Tally,
+  throttleMs = 0,
+  destination: (symbol: string) => string = (s) => `/topic/ticker.${s}`,
+  onMessage?: (text: string) => void,
+): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, ["v12.stomp"]);
     let connected = false;
@@ -68,10 +75,11 @@ export function openClient(url: string, symbols: readonly string[], tally: Tally
         if (!text.startsWith("CONNECTED")) return reject(new Error(`expected CONNECTED, got ${text.slice(0, 120)}`));
         connected = true;
         const throttle = throttleMs > 0 ? `x-throttle-ms:${throttleMs}\n` : "";
-        ws.send(symbols.map((s, i) => `SUBSCRIBE\nid:${i}\ndestination:/topic/ticker.${s}\n${throttle}\n\0`).join(""));
+        ws.send(symbols.map((s, i) => `SUBSCRIBE\nid:${i}\ndestination:${destination(s)}\n${throttle}\n\0`).join(""));
         return resolve(ws);
       }
       tally.take(text, Date.now());
+      onMessage?.(text);
     });
     ws.on("error", reject);
   });
@@ -83,13 +91,13 @@ export async function openClients(
   count: number,
   symbolsOf: (i: number) => readonly string[],
   tally: Tally,
-  options: { offset?: number; throttleMs?: number; batch?: number } = {},
+  options: { offset?: number; throttleMs?: number; batch?: number; destination?: (symbol: string) => string; onMessage?: (text: string) => void } = {},
 ): Promise<WebSocket[]> {
   const clients: WebSocket[] = [];
   const batch = options.batch ?? 250;
   const offset = options.offset ?? 0;
   for (let i = 0; i < count; i += batch) {
-    const opening = Array.from({ length: Math.min(batch, count - i) }, (_, j) => openClient(url, symbolsOf(offset + i + j), tally, options.throttleMs));
+    const opening = Array.from({ length: Math.min(batch, count - i) }, (_, j) => openClient(url, symbolsOf(offset + i + j), tally, options.throttleMs, options.destination, options.onMessage));
     clients.push(...(await Promise.all(opening)));
   }
   return clients;

@@ -3,7 +3,7 @@ import { freePort } from "./dev-server";
 
 /**
  * One HTTP server on 127.0.0.1 that answers like each provider's documented API
- * (Finnhub, Twelve Data, Alpaca, Polygon, Coinbase, Binance). The symbol picks the
+ * (Finnhub, Twelve Data, Alpaca, Polygon with its minute aggregates, Coinbase, Binance). The symbol picks the
  * scenario: any symbol is a good quote except these bases, which misbehave:
  *   NOPE unknown symbol · RATE 429 + Retry-After · SLOW answers after 3 s · HTML a
  *   challenge page · TRUNC cut-off JSON · NAN a non-numeric price · NEG a negative price ·
@@ -126,6 +126,29 @@ function polygon(q: URLSearchParams, key: string, booms: Set<string>): Answer {
   return json(200, { status: "OK", count: tickers.length, tickers });
 }
 
+/** What the fake Polygon plan keeps of minute aggregates: the last four days before `to`. */
+export const POLYGON_AGGS_DAYS = 4;
+
+/** The fake's minute bar starting at `t` (every minute, day and night: the server keeps the session's). */
+export function polygonMinuteBar(t: number) {
+  const o = 100 + ((t / 60_000) % 97) / 10;
+  return { v: 1_000 + ((t / 60_000) % 13), vw: o + 0.05, o, c: o + 0.1, h: o + 0.3, l: o - 0.2, t, n: 12 };
+}
+
+/** `/v2/aggs/ticker/{T}/range/1/minute/{from}/{to}` (from/to in ms), ascending, as Polygon documents it. */
+function polygonAggs(ticker: string, multiplier: string, timespan: string, fromRaw: string, toRaw: string, q: URLSearchParams, key: string, booms: Set<string>): Answer {
+  if (key !== `Bearer ${GOOD_KEY}`) return json(401, { status: "ERROR", request_id: "x", error: "Unknown API Key" });
+  const a = special(ticker, booms);
+  if (a) return a;
+  if (multiplier !== "1" || timespan !== "minute" || !/^\d+$/.test(fromRaw) || !/^\d+$/.test(toRaw)) return json(400, { status: "ERROR", request_id: "x", error: "this fake serves 1/minute with ms bounds" });
+  const limit = Number(q.get("limit") ?? 5000);
+  const to = Number(toRaw);
+  const from = Math.max(Number(fromRaw), to - POLYGON_AGGS_DAYS * 86_400_000);
+  const results = [];
+  for (let t = Math.ceil(from / 60_000) * 60_000; t <= to && results.length < limit; t += 60_000) results.push(polygonMinuteBar(t));
+  return json(200, { ticker, queryCount: results.length, resultsCount: results.length, adjusted: q.get("adjusted") !== "false", results, status: "OK", request_id: "fake", count: results.length });
+}
+
 function coinbase(product: string, booms: Set<string>): Answer {
   const a = special(product, booms);
   if (a) return a;
@@ -165,10 +188,12 @@ export async function startFakeProviders(): Promise<FakeProviders> {
     const q = url.searchParams;
     let answer: Answer;
     const product = /^\/products\/([^/]+)\/ticker$/.exec(url.pathname);
+    const aggs = /^\/v2\/aggs\/ticker\/([^/]+)\/range\/([^/]+)\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
     if (url.pathname === "/api/v1/quote") answer = finnhub(q, String(req.headers["x-finnhub-token"] ?? ""), booms);
     else if (url.pathname === "/quote") answer = twelvedata(q, String(req.headers.authorization ?? ""), booms);
     else if (url.pathname === "/v2/stocks/snapshots") answer = alpaca(q, req.headers, booms);
     else if (url.pathname === "/v2/snapshot/locale/us/markets/stocks/tickers") answer = polygon(q, String(req.headers.authorization ?? ""), booms);
+    else if (aggs) answer = polygonAggs(decodeURIComponent(aggs[1]!), aggs[2]!, aggs[3]!, aggs[4]!, aggs[5]!, q, String(req.headers.authorization ?? ""), booms);
     else if (product) answer = coinbase(decodeURIComponent(product[1]!), booms);
     else if (url.pathname === "/api/v3/ticker/24hr") answer = binance(q, booms);
     else answer = json(404, { error: "no such endpoint" });

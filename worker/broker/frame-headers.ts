@@ -50,7 +50,7 @@ export function parseSince(value: string | undefined, stream: Stream): StreamPos
   if (value === undefined) return undefined;
   const match = /^([A-Za-z0-9-]{1,36}):(\d{1,15})$/.exec(value.trim());
   if (!match) throw invalidHeader("x-since", `Expected "<epoch>:<seq>" from a MESSAGE's x-epoch and x-seq, got "${echo(value, 60)}".`);
-  if (stream.kind !== "ticker") throw invalidHeader("x-since", "x-since applies to /topic/ticker.{SYMBOL} subscriptions.");
+  if (stream.kind !== "ticker" && stream.kind !== "bars") throw invalidHeader("x-since", "x-since applies to /topic/ticker.{SYMBOL} and /topic/bars.{SYMBOL}.1m subscriptions.");
   return { epoch: match[1]!, seq: Number(match[2]) };
 }
 

@@ -10,8 +10,12 @@ import { SubscriptionIndex, type Delivery } from "./subscription-index";
 
 /** What a hub needs from the symbol sources (RPC in production, fakes in unit tests). */
 export interface Upstream {
-  /** Registers this hub as holding `count` subscriptions of `stream`; returns the stream's latest frame (none yet: a delayed stream still waiting for its first). */
-  attach(stream: Stream, count: number): Promise<StreamFrame | undefined>;
+  /**
+   * Registers this hub as holding `count` subscriptions of `stream`; returns the stream's
+   * latest frame (none yet: a delayed stream still waiting for its first), or for a bar
+   * stream its snapshot: the recent final bars and the forming one, oldest first.
+   */
+  attach(stream: Stream, count: number): Promise<StreamFrame | StreamFrame[] | undefined>;
   /** Reports this hub's subscription count of `stream` (0: stop delivering here). */
   interest(stream: Stream, count: number): Promise<void>;
   /** The frames of a ticker or delayed stream with `after < seq < before`, oldest first, at most `limit`. */
@@ -43,10 +47,12 @@ interface HeldStream {
   key: string;
   /** The newest frame: the snapshot for new subscribers, the guard against replays. */
   latest?: StreamFrame;
+  /** Older frames new subscribers get first (`keep`: a bar stream's recent final bars), oldest first. */
+  recent?: StreamFrame[];
   /** Whether its source is known to deliver here. */
   attached: boolean;
   /** The attach in flight, shared by every subscribe that waits for it. */
-  attaching?: Promise<StreamFrame | undefined>;
+  attaching?: Promise<StreamFrame[]>;
   /** Subscribes waiting for their snapshot: they count as subscriptions already. */
   waiting: number;
   /** The stream's ordering chain: a delivery that fills a gap, or a resume, holds back what comes after. */
@@ -107,13 +113,12 @@ export class HubBroker implements SessionBroker {
     if (!since) {
       // Deliveries may have overtaken the snapshot while we waited: the newest goes first.
       const delivery = this.index.add(session, sub);
-      const first = held.latest ?? snapshot;
-      if (first) this.index.sendTo(delivery, first);
+      for (const frame of this.snapshotFrames(held, snapshot)) this.index.sendTo(delivery, frame);
     } else {
       // In the stream's chain: no live frame is applied between the replay and joining the index.
       await this.inOrder(held, async () => {
         if (session.closed) return;
-        const newest = held.latest ?? snapshot;
+        const newest = held.latest ?? snapshot.at(-1);
         const delivery = this.index.add(session, sub);
         if (newest) this.sendResume(delivery, await this.resume(session, delivery, stream, since, newest));
       });
@@ -167,6 +172,7 @@ export class HubBroker implements SessionBroker {
     const now = meter ? Date.now() : 0;
     for (const frame of frames) {
       held.latest = frame;
+      if (frame.keep) keepRecent(held, frame);
       if (this.index.fanOut(frame) > 0 && meter) meter.delivered(held.stream.kind, frame.at === undefined ? undefined : now - frame.at);
     }
     if (this.count(key) === 0 && !held.attaching) this.countChanged(held.stream);
@@ -234,17 +240,32 @@ export class HubBroker implements SessionBroker {
     this.index.sendTo(delivery, resume.gap, `x-gap:true\n${count}`);
   }
 
-  /** A stream's newest frame: local while attached, else from its source (which then delivers here). */
-  private async snapshotOf(stream: Stream): Promise<StreamFrame | undefined> {
+  /**
+   * What a new subscriber gets first: the kept recent frames older than the newest, then
+   * the newest (deliveries may have overtaken the snapshot: the held ones win).
+   */
+  private snapshotFrames(held: HeldStream, snapshot: StreamFrame[]): StreamFrame[] {
+    const newest = held.latest ?? snapshot.at(-1);
+    if (!newest) return [];
+    return [...(held.recent ?? []).filter((f) => f.seq < newest.seq), newest];
+  }
+
+  /** A stream's snapshot (its newest frame; a bar stream's recent ones too): local while attached, else from its source (which then delivers here). */
+  private async snapshotOf(stream: Stream): Promise<StreamFrame[]> {
     const held = this.held(stream);
-    if (held.latest && held.attached) return held.latest;
+    if (held.latest && held.attached) return [held.latest];
     held.waiting++;
     try {
       if (!held.attaching) {
-        const attach = this.upstream.attach(stream, this.count(held.key)).then((frame) => {
+        const attach = this.upstream.attach(stream, this.count(held.key)).then((answer) => {
           held.attached = true;
-          if (frame && (!held.latest || held.latest.seq < frame.seq)) held.latest = frame;
-          return frame;
+          const frames = answer === undefined ? [] : Array.isArray(answer) ? answer : [answer];
+          // Deliveries may have come first (the source sends as soon as it holds this hub): merge by position.
+          const kept = frames.filter((f) => f.keep);
+          if (kept.length > 0) held.recent = mergeRecent(held.recent ?? [], kept);
+          const newest = frames.at(-1);
+          if (newest && (!held.latest || held.latest.seq < newest.seq)) held.latest = newest;
+          return frames;
         });
         held.attaching = attach.finally(() => (held.attaching = undefined));
       }
@@ -283,6 +304,7 @@ export class HubBroker implements SessionBroker {
           if (held) {
             held.attached = false;
             held.latest = undefined;
+            held.recent = undefined;
             this.tidy(held);
           }
           if (!attached) return; // never reached its source (a failed subscribe): nothing to undo
@@ -291,6 +313,22 @@ export class HubBroker implements SessionBroker {
       }),
     );
   }
+}
+
+/** Final bars a bar stream's record keeps for new subscribers (the source's snapshot size). */
+const RECENT_KEPT = 30;
+
+function keepRecent(held: HeldStream, frame: StreamFrame): void {
+  const recent = (held.recent ??= []);
+  recent.push(frame);
+  if (recent.length > RECENT_KEPT) recent.shift();
+}
+
+/** Two runs of kept frames as one, by position, without repeats, the newest RECENT_KEPT. */
+function mergeRecent(a: readonly StreamFrame[], b: readonly StreamFrame[]): StreamFrame[] {
+  const bySeq = new Map<number, StreamFrame>();
+  for (const f of [...a, ...b]) bySeq.set(f.seq, f);
+  return [...bySeq.values()].sort((x, y) => x.seq - y.seq).slice(-RECENT_KEPT);
 }
 
 function streamOf(sub: Subscription): Stream {

@@ -259,8 +259,8 @@ export class StompSession {
     if (!ACK_MODES.has(ack)) throw new StompError("invalid-ack-mode", `ack must be auto, client or client-individual.`);
     const since = parseSince(header(frame, "x-since"), stream);
     const throttleMs = parseThrottle(header(frame, "x-throttle-ms"));
-    // Without a real-time entitlement the ticker stream is the delayed one, under the same destination.
-    const kind = stream.kind === "ticker" && !seesRealtime(this.state.grant, this.limits.auth.publicDelayMs) ? "delayed" : stream.kind;
+    // Without a real-time entitlement the ticker and bar streams are the delayed ones, under the same destination.
+    const kind = seesRealtime(this.state.grant, this.limits.auth.publicDelayMs) ? stream.kind : stream.kind === "ticker" ? "delayed" : stream.kind === "bars" ? "delayed-bars" : stream.kind;
     const sub: Subscription = { id, stream: kind, symbol: stream.symbol, ack: ack as AckMode };
     if (throttleMs !== undefined) sub.throttleMs = throttleMs;
     this.state.subs.push(sub);
@@ -316,7 +316,7 @@ export class StompSession {
     if (old?.subject !== grant.subject) throw new StompError("token-subject-changed", "A fresh token must be for the same sub: reconnect with it.");
     const delay = this.limits.auth.publicDelayMs;
     const changed = this.state.subs.find(
-      (s) => !grantsSymbol(grant, s.symbol) || (s.stream !== "viewers" && seesRealtime(grant, delay) !== (s.stream === "ticker")),
+      (s) => !grantsSymbol(grant, s.symbol) || (s.stream !== "viewers" && seesRealtime(grant, delay) !== (s.stream === "ticker" || s.stream === "bars")),
     );
     if (changed) {
       throw new StompError("token-changes-entitlements", `The fresh token changes what ${changed.symbol} may be seen as: reconnect with it.`);

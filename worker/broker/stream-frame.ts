@@ -2,6 +2,7 @@ import { byteLength } from "../protocol/stomp/encoder";
 import { escapeHeader } from "../protocol/stomp/escape";
 import type { StompVersion } from "../protocol/stomp/frame";
 import { destinationOf } from "../market/symbol";
+import type { Bar } from "../market/bars";
 import { markDelayed } from "../market/delay";
 import type { Tick } from "../market/tick";
 
@@ -22,6 +23,8 @@ export interface StreamFrame {
   tail: string;
   /** The tick's timestamp (epoch ms), for the hub's delivery-lag metric; absent for viewer counts. */
   at?: number;
+  /** Part of the stream's snapshot for later subscribers, not only its newest frame (a final bar). */
+  keep?: true;
 }
 
 function frame(key: string, seq: number, epoch: string, messageId: string, body: string, extra = "", at?: number): StreamFrame {
@@ -49,6 +52,29 @@ export function buildTickFrame(tick: Tick, epoch: string): StreamFrame {
 export function buildDelayedFrame(tick: Tick, epoch: string, delayMs: number): StreamFrame {
   const body = JSON.stringify(markDelayed(tick, delayMs));
   return frame(`delayed.${tick.symbol}`, tick.seq, epoch, `${tick.symbol}-${tick.seq}-delayed`, body, `x-seq:${tick.seq}\nx-epoch:${epoch}\nx-delay-ms:${delayMs}\n`, tick.ts);
+}
+
+/** One update of a symbol's one-minute bars: the forming bar as it stands, or a final bar. */
+export interface BarUpdate {
+  symbol: string;
+  bar: Bar;
+  final: boolean;
+}
+
+/** A bar update at position `seq` of the symbol's bar stream (`x-seq`, `x-epoch`, as ticks). */
+export function buildBarFrame(update: BarUpdate, seq: number, epoch: string): StreamFrame {
+  const body = JSON.stringify({ symbol: update.symbol, interval: "1m", ...update.bar, final: update.final });
+  const f = frame(`bars.${update.symbol}`, seq, epoch, `${update.symbol}-bar-${seq}`, body, `x-seq:${seq}\nx-epoch:${epoch}\n`);
+  return update.final ? { ...f, keep: true } : f;
+}
+
+/**
+ * A final bar of the delayed bar stream, at its own position (`seq` counts final bars
+ * only), marked delayed in the body and in `x-delay-ms`, under the bars destination.
+ */
+export function buildDelayedBarFrame(symbol: string, bar: Bar, seq: number, epoch: string, delayMs: number): StreamFrame {
+  const body = JSON.stringify({ symbol, interval: "1m", ...bar, final: true, delayed: true, delayMs });
+  return { ...frame(`delayed-bars.${symbol}`, seq, epoch, `${symbol}-bar-${seq}-delayed`, body, `x-seq:${seq}\nx-epoch:${epoch}\nx-delay-ms:${delayMs}\n`), keep: true };
 }
 
 /** A symbol's live subscription count across every hub. */

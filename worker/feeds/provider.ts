@@ -1,3 +1,4 @@
+import type { Bar } from "../market/bars";
 import type { AssetClass } from "../market/hours";
 import type { Quote, Tick } from "../market/tick";
 
@@ -30,4 +31,15 @@ export interface FeedProvider {
   readonly id: string;
   readonly capabilities: FeedCapabilities;
   quotes(requests: readonly QuoteRequest[], now: number): Promise<QuoteResult[]>;
+  /**
+   * One-minute bars of `symbol` starting in `[from, to)`, in one request (providers with a
+   * REST aggregates endpoint); `partial` says why they cover less than asked.
+   */
+  minuteBars?(symbol: string, from: number, to: number): Promise<BarHistory | { error: string }>;
+}
+
+/** A provider's intraday history: bars oldest first, and why it is short of the range asked, if it is. */
+export interface BarHistory {
+  bars: Bar[];
+  partial?: string;
 }

@@ -28,7 +28,7 @@ export function simulatedStartPrice(symbol: string, seed: string): number {
 }
 
 /** Decimal places a simulated price keeps: sub-dollar and single-digit prices need more, as do FX rates below 20. */
-function decimalsFor(cls: AssetClass, price: number): number {
+export function decimalsFor(cls: AssetClass, price: number): number {
   if (cls === "fx") return price >= 20 ? 3 : 5;
   return price < 1 ? 5 : price < 10 ? 4 : 2;
 }

@@ -4,6 +4,7 @@ import { log } from "../log";
 import { compressAsset } from "./compress";
 import { apiPreflight } from "./cors";
 import { reject } from "./reply";
+import { barsRoutes } from "./routes/bars";
 import { cronRoutes } from "./routes/cron";
 import { embedRoutes } from "./routes/embed";
 import { healthRoutes } from "./routes/health";
@@ -23,6 +24,7 @@ export const app = new Hono<{ Bindings: Env }>()
   .route("/", tickRoutes)
   .route("/", quoteRoutes)
   .route("/", historyRoutes)
+  .route("/", barsRoutes)
   .route("/", viewerRoutes)
   .route("/", symbolRoutes)
   .route("/", embedRoutes)

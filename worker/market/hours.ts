@@ -1,7 +1,8 @@
 /**
  * Trading calendar for the simulator and for `marketState`: US equity sessions in
  * New York time (pre 04:00, regular 09:30-16:00, post until 20:00, weekdays), FX
- * around the clock on weekdays, crypto always. Holidays are not modelled.
+ * around the clock on weekdays, crypto always. NYSE half days close at 13:00; holidays are not
+ * modelled.
  */
 
 export type MarketState = "PRE" | "REGULAR" | "POST" | "CLOSED";
@@ -49,14 +50,26 @@ export function marketState(symbol: string, ts: number): MarketState {
     return closed ? "CLOSED" : "REGULAR";
   }
   if (weekday === 0 || weekday === 6) return "CLOSED";
-  if (minutes >= 9 * 60 + 30 && minutes < 16 * 60) return "REGULAR";
+  const close = isHalfDay(newYorkClock(ts).date) ? 13 * 60 : 16 * 60;
+  if (minutes >= 9 * 60 + 30 && minutes < close) return "REGULAR";
   if (cls === "index") return "CLOSED";
   if (minutes >= 4 * 60 && minutes < 9 * 60 + 30) return "PRE";
-  if (minutes >= 16 * 60 && minutes < 20 * 60) return "POST";
+  if (minutes >= close && minutes < 20 * 60) return "POST";
   return "CLOSED";
 }
 
 /** The trading day a tick belongs to (New York date); a new day rolls open/high/low/prevClose. */
 export function tradingDay(ts: number): string {
   return newYorkClock(ts).date;
+}
+
+/** Whether NYSE closes early (13:00) on the New York date `date` (`YYYY-MM-DD`). */
+export function isHalfDay(date: string): boolean {
+  const [y, m, d] = date.split("-").map(Number) as [number, number, number];
+  const weekday = new Date(Date.UTC(y, m - 1, d)).getUTCDay();
+  if (weekday === 0 || weekday === 6) return false;
+  // The day before Independence Day, Christmas Eve, the Friday after Thanksgiving (the
+  // fourth Thursday of November falls on the 22nd to the 28th).
+  if ((m === 7 && d === 3) || (m === 12 && d === 24)) return true;
+  return m === 11 && weekday === 5 && d >= 23 && d <= 29;
 }

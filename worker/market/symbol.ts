@@ -22,9 +22,15 @@ export function topicFor(symbol: string): string {
 /**
  * What a subscription watches: a symbol's ticks, the same ticks each released once it
  * is PUBLIC_DELAY_MS old (for connections without a real-time entitlement; clients still
- * name it `/topic/ticker.{SYMBOL}`), or how many subscriptions the symbol has.
+ * name it `/topic/ticker.{SYMBOL}`), how many subscriptions the symbol has, or its
+ * one-minute bars (`bars`; `delayed-bars`, final bars once they ended PUBLIC_DELAY_MS ago,
+ * under the same `/topic/bars.{SYMBOL}.1m`).
  */
-export type StreamKind = "ticker" | "delayed" | "viewers";
+export type StreamKind = "ticker" | "delayed" | "viewers" | "bars" | "delayed-bars";
+
+const BARS_PREFIX = "/topic/bars.";
+/** The one bar interval streamed; coarser ones are derived by clients or read from /api/bars. */
+const BARS_SUFFIX = ".1m";
 
 export interface Stream {
   kind: StreamKind;
@@ -36,13 +42,19 @@ const STREAM_PREFIXES: ReadonlyArray<readonly [string, StreamKind]> = [
   ["/topic/viewers.", "viewers"],
 ];
 
-/** `/topic/ticker.AAPL` → the ticker stream of AAPL; `/topic/viewers.AAPL` → its viewer count. */
+/** `/topic/ticker.AAPL` → the ticker stream of AAPL; `/topic/viewers.AAPL` → its viewer count; `/topic/bars.AAPL.1m` → its bars. */
 export function streamFromDestination(destination: string): Stream {
   for (const [prefix, kind] of STREAM_PREFIXES) {
     if (destination.startsWith(prefix)) return { kind, symbol: normalizeSymbol(destination.slice(prefix.length)) };
   }
+  if (destination.startsWith(BARS_PREFIX)) {
+    if (!destination.endsWith(BARS_SUFFIX)) {
+      throw new SymbolError(`unknown destination "${echo(destination, 64)}": bars stream as /topic/bars.{SYMBOL}.1m (coarser intervals: GET /api/bars)`);
+    }
+    return { kind: "bars", symbol: normalizeSymbol(destination.slice(BARS_PREFIX.length, -BARS_SUFFIX.length)) };
+  }
   throw new SymbolError(
-    `unknown destination "${echo(destination, 64)}": expected /topic/ticker.{SYMBOL} or /topic/viewers.{SYMBOL}`,
+    `unknown destination "${echo(destination, 64)}": expected /topic/ticker.{SYMBOL}, /topic/viewers.{SYMBOL} or /topic/bars.{SYMBOL}.1m`,
   );
 }
 
@@ -54,7 +66,7 @@ export function symbolFromDestination(destination: string): string {
   return normalizeSymbol(destination.slice(TOPIC_PREFIX.length));
 }
 
-/** One name per stream, used to index subscriptions and route frames: `ticker.AAPL`, `delayed.AAPL`, `viewers.AAPL`. */
+/** One name per stream, used to index subscriptions and route frames: `ticker.AAPL`, `delayed.AAPL`, `viewers.AAPL`, `bars.AAPL`, `delayed-bars.AAPL`. */
 export function streamKey(stream: Stream): string {
   return `${stream.kind}.${stream.symbol}`;
 }
@@ -67,5 +79,13 @@ export function streamOfKey(key: string): Stream {
 
 /** The destination a stream's MESSAGE frames carry: the one its subscribers named. */
 export function destinationOf(key: string): string {
-  return key.startsWith("delayed.") ? TOPIC_PREFIX + key.slice("delayed.".length) : `/topic/${key}`;
+  if (key.startsWith("delayed.")) return TOPIC_PREFIX + key.slice("delayed.".length);
+  if (key.startsWith("bars.")) return `/topic/${key}${BARS_SUFFIX}`;
+  if (key.startsWith("delayed-bars.")) return BARS_PREFIX + key.slice("delayed-bars.".length) + BARS_SUFFIX;
+  return `/topic/${key}`;
+}
+
+/** Whether a stream is one of bars (its frames are bars, its snapshot the recent ones). */
+export function isBarStream(kind: StreamKind): boolean {
+  return kind === "bars" || kind === "delayed-bars";
 }

@@ -6,7 +6,7 @@ import { readConfig, type Config } from "../config";
 import type { Env } from "../env";
 import { createFeed } from "../feeds";
 import { RequestBudget, type RoundPlan } from "../feeds/budget";
-import type { FeedProvider, QuoteRequest, QuoteResult } from "../feeds/provider";
+import type { BarHistory, FeedProvider, QuoteRequest, QuoteResult } from "../feeds/provider";
 import type { Unavailable } from "../feeds/unavailable";
 import type { Quote, Tick } from "../market/tick";
 import { log } from "../log";
@@ -154,6 +154,17 @@ export class FeedScheduler extends DurableObject<Env> {
     if (this.unknown.size >= 10_000) this.unknown.delete(this.unknown.keys().next().value!);
     this.unknown.set(symbol, { until: Date.now() + UNKNOWN_SYMBOL_TTL_MS, reason });
     return { unavailable: "unknown", reason };
+  }
+
+  /**
+   * A new symbol's intraday history from the provider's aggregates endpoint, when it has
+   * one: one request from the new symbols' share of the budget, now or not at all (a
+   * history is not worth delaying prices for).
+   */
+  async minuteBars(symbol: string, from: number, to: number): Promise<BarHistory | { error: string }> {
+    if (!this.feed.minuteBars) return { error: `${this.feed.id} has no intraday history endpoint` };
+    if (!this.coldBudget.take(1, Date.now())) return { error: `no room in the ${this.feed.id} request budget for a history just now` };
+    return this.feed.minuteBars(symbol, from, to);
   }
 
   async deactivate(symbol: string): Promise<void> {

@@ -11,7 +11,12 @@ import { log } from "../log";
 import type { DelayedTick } from "../market/delay";
 import type { StreamKind } from "../market/symbol";
 import { nextTick, type Quote, type Tick } from "../market/tick";
+import { dayFigures, type Interval } from "../market/bars";
+import { recentSessions, sessionAt } from "../market/sessions";
+import { simulatedBars } from "../feeds/sim-history";
 import { deliverVia } from "./fanout";
+import { SourceBars, type BarRead } from "./source/bars";
+import { BarStream } from "./source/bar-stream";
 import { DelayedStream } from "./source/delayed-stream";
 import { Freshness } from "./source/freshness";
 import { Registration } from "./source/registration";
@@ -30,12 +35,19 @@ const MAX_RANGE = 10_000;
  * streams (live, delayed, viewer counts) with a fan-out for each, the delayed stream's
  * releases and the viewer count's reports. A published tick leaves through the live
  * fan-out; a feed round's tick goes back to the scheduler, which sends the whole round to
- * each hub at once. It is registered with the scheduler while any hub holds its ticks.
+ * each hub at once. Every tick it accepts, either way, is also folded into its one-minute
+ * bars, whose paced updates leave through the bar streams' own fan-outs. It is registered
+ * with the scheduler while any hub holds its ticks or bars.
  */
 export class SymbolSource extends DurableObject<Env> {
   private readonly config: Config;
   private readonly symbol: string;
   private readonly ticks: TickHistory;
+  /** One-minute bars and their streams, made once the stored state is read. */
+  private bars!: SourceBars;
+  private barStream!: BarStream;
+  private readonly barHolders: Holders;
+  private readonly delayedBarHolders: Holders;
   private readonly live: Holders;
   private readonly delayedHolders: Holders;
   /** Hubs with `/topic/viewers.{SYMBOL}` subscribers. */
@@ -50,6 +62,10 @@ export class SymbolSource extends DurableObject<Env> {
   private readonly freshness: Freshness;
   private readonly registration: Registration;
   private firstQuote: Promise<StreamFrame | Unavailable> | undefined;
+  /** Why the backfilled history covers less than BAR_DAYS, if it does. */
+  private barsPartial: string | undefined;
+  /** A source that had prices before it kept bars is backfilled once per instance, when its bars are first asked for. */
+  private barsChecked = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -69,14 +85,19 @@ export class SymbolSource extends DurableObject<Env> {
     this.live = holders("holders", "ticker");
     this.delayedHolders = holders("delayed_holders", "delayed");
     this.watchers = holders("watchers", "viewers");
+    this.barHolders = holders("bar_holders", "bars");
+    this.delayedBarHolders = holders("delayed_bar_holders", "delayed-bars");
     const deliver = deliverVia(env);
+    const barsOut = new FanOut(deliver);
+    const delayedBarsOut = new FanOut(deliver);
     this.liveOut = new FanOut(deliver);
     this.delayedOut = new FanOut(deliver);
     const viewersOut = new FanOut(deliver);
     this.delayed = new DelayedStream(this.ticks, delayMs, () => this.epoch, (frame) => this.delayedOut.send(this.delayedHolders.tree, frame));
     this.viewerCounts = new ViewerCounts(name, () => this.viewers(), (frame) => viewersOut.send(this.watchers.tree, frame));
     void ctx.blockConcurrencyWhile(async () => {
-      const stored = await ctx.storage.get<unknown>(["tick", "epoch", "publishedAt"]);
+      const stored = await ctx.storage.get<unknown>(["tick", "epoch", "publishedAt", "barsPartial"]);
+      this.barsPartial = stored.get("barsPartial") as string | undefined;
       // "tick" is where older versions kept the latest tick.
       this.latest = this.ticks.newest() ?? (stored.get("tick") as Tick | undefined);
       this.freshness.publishedAt = (stored.get("publishedAt") as number | undefined) ?? 0;
@@ -87,6 +108,15 @@ export class SymbolSource extends DurableObject<Env> {
         await ctx.storage.put("epoch", this.epoch);
       }
       if (this.latest) this.latestFrame = buildTickFrame(this.latest, this.epoch);
+      this.bars = new SourceBars(sql, name, this.config.barDays, this.latest);
+      this.barStream = new BarStream(sql, name, delayMs, {
+        epoch: () => this.epoch,
+        closeDue: (now) => this.bars.closeDue(now),
+        forming: (now) => this.bars.forming(now),
+        sendLive: (frame) => barsOut.send(this.barHolders.tree, frame),
+        sendDelayed: (frame) => delayedBarsOut.send(this.delayedBarHolders.tree, frame),
+      });
+      this.barStream.watch(this.barHolders.size > 0, this.delayedBarHolders.size > 0);
     });
   }
 
@@ -96,7 +126,7 @@ export class SymbolSource extends DurableObject<Env> {
    * A hub holds `count` subscriptions of one of this symbol's streams; returns its latest
    * frame (the snapshot), or nothing while no tick is old enough for the delayed stream.
    */
-  async attach(hub: string, count: number, stream: StreamKind = "ticker"): Promise<StreamFrame | undefined> {
+  async attach(hub: string, count: number, stream: StreamKind = "ticker"): Promise<StreamFrame | StreamFrame[] | undefined> {
     if (stream === "viewers") {
       this.watchers.set(hub, Math.max(1, count));
       return this.viewerCounts.frame;
@@ -111,6 +141,9 @@ export class SymbolSource extends DurableObject<Env> {
       throw new Error(`too many symbols are being watched right now (MAX_ACTIVE_SYMBOLS=${this.config.maxActiveSymbols})`);
     }
     if (holders === this.live) return frame;
+    if (holders === this.barHolders || holders === this.delayedBarHolders) this.backfillOnce();
+    if (holders === this.barHolders) return this.barStream.snapshot();
+    if (holders === this.delayedBarHolders) return this.barStream.delayedSnapshot();
     this.releaseDelayed();
     return this.delayed.snapshot;
   }
@@ -130,6 +163,8 @@ export class SymbolSource extends DurableObject<Env> {
    * a client resumes. The delayed stream's stop at the first tick not yet old enough.
    */
   range(after: number, before: number, limit = MAX_RANGE, stream: StreamKind = "ticker"): StreamFrame[] {
+    if (stream === "bars") return this.barStream.range(after, before, Math.min(limit, MAX_RANGE));
+    if (stream === "delayed-bars") return this.barStream.delayedRange(after, before, Math.min(limit, MAX_RANGE));
     const rows = this.ticks.between(after, before, Math.min(limit, MAX_RANGE));
     return stream === "delayed" ? this.delayed.framesOf(rows) : rows.map((r) => buildTickFrame(r.tick, this.epoch));
   }
@@ -205,6 +240,19 @@ export class SymbolSource extends DurableObject<Env> {
     return { ticks: ticks.length > 0 ? ticks : [this.latest!] };
   }
 
+  /**
+   * Bars of `interval` starting in `[from, to)`, the newest `limit`, oldest first; with
+   * `delayMs`, only bars that ended at least that long ago (the forming bar is live only).
+   */
+  async barsRange(interval: Interval, from: number, to: number, limit: number, delayMs = 0): Promise<BarRead | Unavailable> {
+    const frame = await this.ensureLatest();
+    if (isUnavailable(frame)) return frame;
+    this.backfillOnce();
+    const now = Date.now();
+    const read = this.bars.read(interval, from, to, limit, now, now - delayMs);
+    return this.barsPartial ? { ...read, partial: this.barsPartial } : read;
+  }
+
   /** Stream position and fan-out, for /healthz and tests. */
   status() {
     return {
@@ -226,16 +274,19 @@ export class SymbolSource extends DurableObject<Env> {
   // ---------------------------------------------------------------- internals
 
   private active(): boolean {
-    return this.live.size > 0 || this.delayedHolders.size > 0;
+    return this.live.size > 0 || this.delayedHolders.size > 0 || this.barHolders.size > 0 || this.delayedBarHolders.size > 0;
   }
 
   private holdersOf(stream: StreamKind): Holders {
+    if (stream === "bars") return this.barHolders;
+    if (stream === "delayed-bars") return this.delayedBarHolders;
     return stream === "delayed" ? this.delayedHolders : this.live;
   }
 
   private setHolder(holders: Holders, hub: string, count: number): void {
     if (holders.set(hub, count)) this.viewerCounts.changed();
     if (holders === this.delayedHolders && holders.size === 0) this.delayed.stop();
+    if (holders === this.barHolders || holders === this.delayedBarHolders) this.barStream.watch(this.barHolders.size > 0, this.delayedBarHolders.size > 0);
   }
 
   private ensureLatest(): Promise<StreamFrame | Unavailable> {
@@ -245,19 +296,89 @@ export class SymbolSource extends DurableObject<Env> {
       .firstQuote(this.symbol)
       .then((result) => {
         if (isUnavailable(result)) return result;
-        if (!this.latestFrame) this.liveOut.send(this.live.tree, this.commit(result.quote));
+        if (!this.latestFrame) {
+          const history = this.bars.isEmpty();
+          this.barsChecked = true;
+          this.liveOut.send(this.live.tree, this.commit(this.backfill(result.quote)));
+          if (history && this.config.feedProvider !== "sim") void this.providerBackfill();
+        }
         return this.latestFrame!;
       })
       .finally(() => (this.firstQuote = undefined));
     return this.firstQuote;
   }
 
-  /** Numbers a quote into the next tick, stores it, and returns its frame. */
+  /**
+   * A symbol's first quote, with its history when it has none: the simulator draws its
+   * BAR_DAYS trading days at once, ending on this price so live ticks continue them; the
+   * quote's day figures then come from those bars.
+   */
+  private backfill(quote: Quote): Quote {
+    if (this.config.feedProvider !== "sim" || !this.bars.isEmpty()) return quote;
+    const now = Date.now();
+    const sessions = recentSessions(this.symbol, now, this.config.barDays);
+    const bars = simulatedBars(this.symbol, this.config.simSeed, sessions, now, quote.price);
+    if (bars.length === 0) return quote;
+    this.bars.put(bars);
+    this.barStream.seed(bars);
+    const day = dayFigures(this.symbol, bars);
+    log("bars_backfilled", { symbol: this.symbol, source: "sim", bars: bars.length });
+    return day ? { ...quote, ...day } : quote;
+  }
+
+  /** A symbol with prices but no bars (it ticked before bars were kept): its history, once. */
+  private backfillOnce(): void {
+    if (this.barsChecked) return;
+    this.barsChecked = true;
+    const latest = this.latest;
+    // Only the feed's own symbols: a publisher's prices have no history anywhere else.
+    if (!latest || latest.source !== this.config.feedProvider || !this.bars.isEmpty()) return;
+    if (this.config.feedProvider === "sim") {
+      const now = Date.now();
+      const bars = simulatedBars(this.symbol, this.config.simSeed, recentSessions(this.symbol, now, this.config.barDays), now, latest.price);
+      this.bars.put(bars);
+      this.barStream.seed(bars);
+      log("bars_backfilled", { symbol: this.symbol, source: "sim", bars: bars.length });
+    } else {
+      void this.providerBackfill();
+    }
+  }
+
+  /**
+   * A real provider's history, fetched after the first price (never delaying it): the
+   * last BAR_DAYS trading days up to the first live bar, from its aggregates endpoint
+   * within the request budget. Marked partial when the provider gave less.
+   */
+  private async providerBackfill(): Promise<void> {
+    const firstLive = this.bars.newest()?.t ?? Math.floor(Date.now() / 60_000) * 60_000;
+    const [oldest] = recentSessions(this.symbol, firstLive, this.config.barDays);
+    if (!oldest || oldest.open >= firstLive) return;
+    let partial: string | undefined;
+    try {
+      const result = await schedulerFor(this.env, this.symbol, this.config.schedulerShards).minuteBars(this.symbol, oldest.open, firstLive);
+      if ("error" in result) {
+        partial = `no history: ${result.error}`;
+      } else {
+        const bars = result.bars.filter((b) => b.t < firstLive && sessionAt(this.symbol, b.t));
+        this.bars.put(bars);
+        partial = result.partial;
+        log("bars_backfilled", { symbol: this.symbol, source: this.config.feedProvider, bars: bars.length, ...(partial ? { partial } : {}) });
+      }
+    } catch (err) {
+      partial = `no history: ${String(err)}`;
+    }
+    this.barsPartial = partial;
+    if (partial) await this.ctx.storage.put("barsPartial", partial);
+  }
+
+  /** Numbers a quote into the next tick, stores it, folds it into its bar, and returns its frame. */
   private commit(quote: Quote): StreamFrame {
     const now = Date.now();
     // A price from the future would look newer than any that comes after it.
     const ts = Math.min(quote.ts ?? now, now);
-    return this.record({ ...nextTick(this.latest, { ...quote, ts }, now), staleAfterMs: this.freshness.staleAfterMs() });
+    const frame = this.record({ ...nextTick(this.latest, { ...quote, ts }, now), staleAfterMs: this.freshness.staleAfterMs() });
+    this.barStream.changed(this.bars.fold(this.latest!, now), now);
+    return frame;
   }
 
   /**

@@ -1,7 +1,8 @@
 import { isFailing, TickerConnection, TRANSPORTS, type Arrival, type LinkState, type Refusal, type TransportChoice } from "../lib/connection";
 import { direction, formatAge, formatChange, formatPercent, formatPrice } from "../lib/format";
 import { delayLabel, isStale, type Tick } from "../lib/tick";
-import { PriceChart } from "./chart";
+import { fetchBars } from "../lib/bars";
+import { CandleChart, RANGES, type Range } from "./chart";
 import { parseSymbol, refusalText, SYMBOL_RULE } from "../lib/symbol";
 import { loadWatchlist, saveWatchlist } from "./watchlist-store";
 
@@ -17,6 +18,9 @@ const retryButton = $<HTMLButtonElement>("#retry-now");
 const picker = $<HTMLSelectElement>("#transport");
 const chartTitle = $<HTMLSpanElement>("#chart-title");
 const chartDelay = $<HTMLSpanElement>("#chart-delay");
+const chartPrice = $<HTMLSpanElement>("#chart-price");
+const dayEl = $<HTMLElement>("#day");
+const rangeButtons = [...document.querySelectorAll<HTMLButtonElement>(".ranges button")];
 const announcer = $<HTMLDivElement>("#announcer");
 const streamNote = $<HTMLParagraphElement>("#stream-note");
 const viewersEl = $<HTMLSpanElement>("#viewers");
@@ -26,7 +30,9 @@ const savedTransport = localStorage.getItem(TRANSPORT_KEY) as TransportChoice | 
 const connection = new TickerConnection(location.origin, {
   transport: savedTransport && TRANSPORTS.includes(savedTransport) ? savedTransport : "auto",
 });
-const chart = new PriceChart($("#chart"));
+const chart = new CandleChart($("#chart"));
+const RANGE_KEY = "edge-ticker:range";
+let range: Range = localStorage.getItem(RANGE_KEY) === "5D" ? "5D" : "1D";
 const reduceMotion = matchMedia("(prefers-reduced-motion: reduce)");
 
 interface Row {
@@ -114,6 +120,7 @@ function onTick(row: Row, tick: Tick, arrival: Arrival): void {
   if (tick.symbol === selected) {
     chart.add(tick);
     showDelay(tick);
+    showDay(tick);
   }
 }
 
@@ -175,6 +182,25 @@ function renderState(row: Row): void {
   cell.setAttribute("title", stale ? `Last tick ${formatAge(Date.now() - row.receivedAt)}` : closed ? "Market closed" : "");
 }
 
+const SESSION_TEXT = { REGULAR: "Market open", PRE: "Pre-market", POST: "After hours", CLOSED: "Market closed" } as const;
+const compact = new Intl.NumberFormat(undefined, { notation: "compact", maximumFractionDigits: 2 });
+
+/** The day's figures beside the chart: open, high, low, previous close, volume and the session, from the newest tick. */
+function showDay(tick: Tick | undefined): void {
+  const price = (v: number | undefined) => (v === undefined ? "–" : formatPrice({ price: v }));
+  const fields: Record<string, string> = {
+    open: price(tick?.open),
+    high: price(tick?.high),
+    low: price(tick?.low),
+    prevClose: price(tick?.prevClose),
+    volume: tick?.volume === undefined ? "–" : compact.format(tick.volume),
+    session: tick?.marketState ? SESSION_TEXT[tick.marketState] : "–",
+  };
+  for (const dd of dayEl.querySelectorAll<HTMLElement>("dd")) dd.textContent = fields[dd.dataset.field!] ?? "–";
+  chartPrice.textContent = tick ? `${formatPrice(tick)} ${formatPercent(tick)}` : "";
+  chartPrice.dataset.direction = tick ? direction(tick) : "";
+}
+
 /** The chart's marker: shown while its prices are delayed. */
 function showDelay(tick: Tick | undefined): void {
   const delay = tick && delayLabel(tick);
@@ -230,23 +256,40 @@ async function select(symbol: string | undefined): Promise<void> {
     row.el.querySelector(".select")!.setAttribute("aria-pressed", String(s === symbol));
   }
   chartTitle.textContent = symbol ?? "No symbol";
-  chart.reset([]);
+  chart.reset([], range);
   const last = symbol ? rows.get(symbol)?.last : undefined;
   showDelay(last);
+  showDay(last);
   // Screen readers hear the price of the symbol picked, once: the table itself is not live (no word per tick).
   announcer.textContent = symbol && last ? `${symbol} ${formatPrice(last)}, ${formatPercent(last)}` : "";
-  if (!symbol) return;
-  try {
-    const res = await fetch(`/api/history/${encodeURIComponent(symbol)}?limit=300`);
-    if (!res.ok || selected !== symbol) return;
-    const { ticks } = (await res.json()) as { ticks: Tick[] };
-    chart.reset(ticks);
-    showDelay(ticks.at(-1));
-    const live = rows.get(symbol)?.last;
-    if (live) chart.add(live);
-  } catch {
-    // Offline: live ticks still extend the chart.
-  }
+  if (symbol) await loadBars(symbol);
+}
+
+/**
+ * The chart's candles for the range: the day (one-minute bars since the newest session's
+ * open) or five days (five-minute bars); live ticks then move the last candle.
+ */
+async function loadBars(symbol: string): Promise<void> {
+  const shown = range;
+  const answer = await fetchBars("", symbol, `interval=${RANGES[shown].interval}&limit=2000`);
+  if (!answer || selected !== symbol || range !== shown) return;
+  const open = answer.session?.open;
+  const bars = shown === "1D" && open !== undefined ? answer.bars.filter((b) => b.t >= open) : answer.bars;
+  const live = rows.get(symbol)?.last;
+  chart.reset(bars, shown, live?.volume);
+  if (live) chart.add(live);
+}
+
+function setRange(next: Range): void {
+  range = next;
+  localStorage.setItem(RANGE_KEY, next);
+  for (const b of rangeButtons) b.setAttribute("aria-pressed", String(b.dataset.range === next));
+  chart.reset([], next);
+  if (selected) void loadBars(selected);
+}
+for (const b of rangeButtons) {
+  b.setAttribute("aria-pressed", String(b.dataset.range === range));
+  b.addEventListener("click", () => setRange(b.dataset.range as Range));
 }
 
 // ------------------------------------------------------------------ connection panel

@@ -14,7 +14,7 @@ export const WIDGET_CSS = `
 ul { list-style: none; margin: 0; padding: 0; }
 .sym { font-weight: 600; }
 .up { color: var(--up); } .down { color: var(--down); } .note, .status { color: var(--muted); }
-svg.up { color: var(--up); } svg.down { color: var(--down); }
+svg.up { color: var(--up); } svg.down { color: var(--down); } svg .ref { opacity: .45; }
 /* Stale, or the connection is down: the price is the last one known, and looks it. */
 .stale .price, .offline .price { color: var(--muted); text-decoration: line-through dotted; }
 .delay { font-size: 10px; color: var(--muted); border: 1px solid var(--line); border-radius: 3px; padding: 0 3px; white-space: nowrap; }
@@ -32,6 +32,8 @@ svg.up { color: var(--up); } svg.down { color: var(--down); }
 .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(133px, 100%), 1fr)); gap: 7px; }
 .card { border: 1px solid var(--line); border-radius: 6px; padding: 6px 7px; min-width: 0; }
 .card .price { font-size: 1.15em; display: block; }
+/* One line whatever the move (a large crypto change in dollars): the card's height stays what the embed snippet says. */
+.card .line { display: block; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .card svg { display: block; width: 100%; height: 28px; margin-top: 4px; }
 table { border-collapse: collapse; width: 100%; }
 td, th { padding: 3px 6px; text-align: right; border-bottom: 1px solid var(--line); font-weight: normal; }

@@ -3,7 +3,8 @@ import { direction, formatChange, formatPercent, formatPrice } from "../lib/form
 import { parseSymbol, refusalText } from "../lib/symbol";
 import { delayLabel, isStale, type Tick } from "../lib/tick";
 import { tokenFromUrl } from "../lib/token-keeper";
-import { sparklinePoints } from "./sparkline";
+import { sparkline } from "./sparkline";
+import { fetchBars } from "../lib/bars";
 import { WIDGET_CSS } from "./styles";
 import { MAX_THROTTLE_MS, MIN_THROTTLE_MS } from "../../../worker/broker/session-state";
 
@@ -20,7 +21,9 @@ import { MAX_THROTTLE_MS, MIN_THROTTLE_MS } from "../../../worker/broker/session
  */
 
 const MAX_SYMBOLS = 20;
-const SPARK_POINTS = 60;
+/** A day of five-minute points at most (crypto trades 288 a day). */
+const SPARK_POINTS = 288;
+const SPARK_BUCKET_MS = 300_000;
 const HIDDEN_GRACE_MS = 10_000;
 const DEFAULT_THROTTLE_MS = 1_000;
 const HIDDEN_THROTTLE_MS = 10_000;
@@ -77,7 +80,10 @@ interface Entry {
   last?: Tick;
   /** When `last` arrived, on this page's clock. */
   receivedAt: number;
+  /** The day's five-minute closes since the open (the sparkline), the last one moved by live ticks. */
   spark: number[];
+  /** Start of the five-minute bucket of the last sparkline point. */
+  sparkAt: number;
   /** The host has no prices of it. */
   refused?: Refusal;
   unsubscribe: () => void;
@@ -189,7 +195,7 @@ class EdgeTicker extends HTMLElement {
     }
     for (const symbol of wanted) {
       if (this.entries.has(symbol)) continue;
-      const entry: Entry = { spark: [], receivedAt: 0, unsubscribe: () => {} };
+      const entry: Entry = { spark: [], sparkAt: 0, receivedAt: 0, unsubscribe: () => {} };
       this.entries.set(symbol, entry);
       entry.unsubscribe = this.conn!.subscribe(
         symbol,
@@ -201,25 +207,32 @@ class EdgeTicker extends HTMLElement {
     this.render();
   }
 
+  /** The day since the open: five-minute closes from /api/bars, then live ticks extend it. */
   private async fillSparkline(symbol: string, entry: Entry): Promise<void> {
-    try {
-      const headers = await this.conn!.authHeaders();
-      const res = await fetch(`${HOST}/api/history/${encodeURIComponent(symbol)}?limit=${SPARK_POINTS}`, { headers });
-      if (!res.ok) return;
-      const { ticks } = (await res.json()) as { ticks: Tick[] };
-      entry.spark = [...ticks.map((t) => t.price), ...entry.spark].slice(-SPARK_POINTS);
-      this.schedule(symbol);
-    } catch {
-      // Not allowed or offline: the sparkline fills from live ticks.
-    }
+    const answer = await fetchBars(HOST, symbol, "interval=5m&limit=300", await this.conn!.authHeaders().catch(() => ({})));
+    if (!answer) return; // Not allowed or offline: the sparkline fills from live ticks.
+    const day = answer.bars.filter((b) => b.t >= (answer.session?.open ?? 0));
+    const last = day.at(-1);
+    if (!last) return;
+    entry.spark = day.map((b) => b.c);
+    entry.sparkAt = last.t;
+    this.schedule(symbol);
   }
 
   private onTick(symbol: string, entry: Entry, tick: Tick): void {
     if (entry.last && tick.seq <= entry.last.seq) return;
     entry.last = tick;
     entry.receivedAt = Date.now();
-    entry.spark.push(tick.price);
-    if (entry.spark.length > SPARK_POINTS) entry.spark.shift();
+    // Trading ticks only: a closed market's drift is not part of the day.
+    if (tick.marketState === "REGULAR" && !tick.stale) {
+      const at = tick.ts - (tick.ts % SPARK_BUCKET_MS);
+      if (at === entry.sparkAt && entry.spark.length > 0) entry.spark[entry.spark.length - 1] = tick.price;
+      else if (at > entry.sparkAt) {
+        entry.spark.push(tick.price);
+        entry.sparkAt = at;
+        if (entry.spark.length > SPARK_POINTS) entry.spark.shift();
+      }
+    }
     this.schedule(symbol);
   }
 
@@ -348,11 +361,13 @@ class EdgeTicker extends HTMLElement {
       return `<tr ${attrs}><th class="sym" scope="row">${symbol}</th><td>${price}</td><td class="${d}">${t ? formatChange(t) : ""}</td><td class="${d}">${t ? formatPercent(t) : ""}</td><td>${delayMarker(t)}</td></tr>`;
     }
     if (this.layout === "card") {
-      const points = sparklinePoints(entry.spark);
+      const { points, ref } = sparkline(entry.spark, t?.prevClose);
+      // The previous close as a dotted reference line: above it the day is up.
+      const refLine = ref ? `<line class="ref" x1="0" x2="100" y1="${ref}" y2="${ref}" stroke="currentColor" stroke-width="1" stroke-dasharray="2 2" vector-effect="non-scaling-stroke"/>` : "";
       const spark = points
-        ? `<svg class="${d}" viewBox="0 0 100 28" preserveAspectRatio="none" aria-hidden="true"><polyline points="${points}" fill="none" stroke="currentColor" stroke-width="1.5" vector-effect="non-scaling-stroke"/></svg>`
+        ? `<svg class="${d}" viewBox="0 0 100 28" preserveAspectRatio="none" aria-hidden="true">${refLine}<polyline points="${points}" fill="none" stroke="currentColor" stroke-width="1.5" vector-effect="non-scaling-stroke"/></svg>`
         : "";
-      return `<li ${attrs}><span class="sym">${symbol}</span>${price}<span class="${d}">${t ? `${formatChange(t)} (${formatPercent(t)})` : ""}</span>${delayMarker(t)}${spark}</li>`;
+      return `<li ${attrs}><span class="sym">${symbol}</span>${price}<span class="line ${d}">${t ? `${formatChange(t)} (${formatPercent(t)})` : ""}</span>${delayMarker(t)}${spark}</li>`;
     }
     return `<li ${attrs}><span class="sym">${symbol}</span>${price}<span class="chg ${d}">${t ? formatPercent(t) : ""}</span>${delayMarker(t)}</li>`;
   }

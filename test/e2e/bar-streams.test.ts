@@ -1,0 +1,162 @@
+/**
+ * `/topic/bars.{SYMBOL}.1m` with unmodified @stomp/stompjs: the recent bars as a snapshot,
+ * the forming bar at most once a second and each final bar, matching the ticks sent in
+ * that minute; resuming with `x-since` without a gap; a delayed connection never gets a
+ * bar that ended less than PUBLIC_DELAY_MS ago.
+ */
+import type { IMessage } from "@stomp/stompjs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startDevServer, type DevServer } from "../support/dev-server";
+import { postTicks } from "../support/publish";
+import { Collector, connectStomp, sleep } from "../support/stomp";
+import { signToken, TEST_SECRET } from "../support/tokens";
+
+const MIN = 60_000;
+const DELAY_MS = 4_000;
+const TOKEN = "test-publish-token";
+
+interface BarBody {
+  symbol: string;
+  interval: string;
+  t: number;
+  o: number;
+  h: number;
+  l: number;
+  c: number;
+  v: number;
+  n: number;
+  final: boolean;
+  delayed?: boolean;
+}
+
+let srv: DevServer;
+let rt: Record<string, string>;
+beforeAll(async () => {
+  srv = await startDevServer({
+    vars: {
+      PUBLIC_DELAY_MS: String(DELAY_MS),
+      AUTH_JWT_SECRET: TEST_SECRET,
+      TICK_INTERVAL_MS: "3600000", // prices only from the test's publishes (and first quotes)
+      PUBLISH_HOLD_MS: "3600000",
+      INTEREST_DEBOUNCE_MS: "100",
+    },
+  });
+  rt = { Authorization: `Bearer ${await signToken({ rt: true })}` };
+});
+afterAll(async () => srv?.stop());
+
+/** Each message with when it arrived. */
+class Timed extends Collector {
+  readonly at: number[] = [];
+  constructor(...args: ConstructorParameters<typeof Collector>) {
+    super(args[0], args[1], args[2]);
+    const push = this.messages.push.bind(this.messages);
+    this.messages.push = (...m: IMessage[]) => {
+      for (const _ of m) this.at.push(Date.now());
+      return push(...m);
+    };
+  }
+  get bars(): BarBody[] {
+    return this.messages.map((m) => JSON.parse(m.body) as BarBody);
+  }
+  async until(pred: (bars: BarBody[]) => boolean, timeoutMs: number): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (!pred(this.bars)) {
+      if (Date.now() > end) throw new Error(`timed out; got ${JSON.stringify(this.bars.slice(-3))}`);
+      await sleep(50);
+    }
+  }
+}
+
+async function publish(symbol: string, prices: Array<[number, number]>): Promise<void> {
+  const res = await postTicks(srv.url, prices.map(([price, volume]) => ({ symbol, price, volume })), TOKEN);
+  expect(res.status, await res.clone().text()).toBe(200);
+}
+
+/** Waits until the clock is well inside a minute (so a test's ticks share one). */
+async function insideMinute(): Promise<number> {
+  while (Date.now() % MIN > 40_000 || Date.now() % MIN < 1_000) await sleep(250);
+  return Math.floor(Date.now() / MIN) * MIN;
+}
+
+describe("live bars over STOMP", () => {
+  it("streams the forming bar at most once a second and the final bar, each matching that minute's ticks; resumes without a gap; the delayed stream waits", async () => {
+    const symbol = "STRM-USD";
+    // The symbol exists (and its volume baseline is set) before anyone subscribes: a tick of a minute long ended makes no bar.
+    const res = await postTicks(srv.url, [{ symbol, price: 50, volume: 10, ts: Date.now() - 2 * MIN }], TOKEN);
+    expect(res.status).toBe(200);
+    const live = await connectStomp(srv.url, undefined, { headers: rt });
+    const pub = await connectStomp(srv.url);
+    const bars = new Timed(live.client, `/topic/bars.${symbol}.1m`);
+    const delayed = new Timed(pub.client, `/topic/bars.${symbol}.1m`);
+    await sleep(500);
+
+    const minute = await insideMinute();
+    const sent: Array<[number, number]> = [[100, 100], [104, 140], [98, 200], [101, 225], [103, 260]];
+    await publish(symbol, sent.slice(0, 3));
+    await publish(symbol, sent.slice(3));
+    // The forming bar converges on this minute's ticks.
+    await bars.until((b) => b.some((x) => x.t === minute && x.n === 5), 5_000);
+    const forming = bars.bars.filter((b) => b.t === minute);
+    expect(forming.every((b) => !b.final)).toBe(true);
+    expect(forming.at(-1)).toMatchObject({ symbol, interval: "1m", t: minute, o: 100, h: 104, l: 98, c: 103, v: 250, n: 5, final: false });
+    // At most one bar update a second.
+    for (let i = 1; i < bars.at.length; i++) expect(bars.at[i]! - bars.at[i - 1]!).toBeGreaterThan(900);
+
+    // Resume: away while the minute ends, then back from the last position.
+    const last = bars.messages.at(-1)!;
+    const since = `${last.headers["x-epoch"]}:${last.headers["x-seq"]}`;
+    await live.disconnect();
+    await publish(symbol, [[105, 300]]);
+    while (Date.now() < minute + MIN + 200) await sleep(200);
+    await publish(symbol, [[106, 310]]); // the next minute: the bar of `minute` is final
+    const again = await connectStomp(srv.url, undefined, { headers: rt });
+    const resumed = new Timed(again.client, `/topic/bars.${symbol}.1m`, { "x-since": since });
+    await resumed.until((b) => b.some((x) => x.t === minute + MIN), 5_000);
+    const seqs = [Number(last.headers["x-seq"]), ...resumed.messages.map((m) => Number(m.headers["x-seq"]))];
+    for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBe(seqs[i - 1]! + 1);
+    expect(resumed.messages.some((m) => m.headers["x-gap"] !== undefined)).toBe(false);
+    const final = resumed.bars.find((b) => b.t === minute && b.final);
+    expect(final).toMatchObject({ t: minute, o: 100, h: 105, l: 98, c: 105, v: 290, n: 6, final: true });
+
+    // The delayed connection: that final bar only once it ended DELAY_MS ago, never a forming one.
+    await delayed.until((b) => b.some((x) => x.t === minute), 15_000);
+    const i = delayed.bars.findIndex((x) => x.t === minute);
+    expect(delayed.at[i]! - (minute + MIN)).toBeGreaterThanOrEqual(DELAY_MS);
+    expect(delayed.bars[i]).toMatchObject({ ...final, delayed: true });
+    expect(delayed.messages[i]!.headers["x-delay-ms"]).toBe(String(DELAY_MS));
+    delayed.bars.forEach((b, k) => {
+      expect(b.final).toBe(true);
+      expect(delayed.at[k]! - (b.t + MIN)).toBeGreaterThanOrEqual(DELAY_MS);
+    });
+    await again.disconnect();
+    await pub.disconnect();
+  }, 120_000);
+
+  it("gives a new subscriber the recent bars as its snapshot: the simulator's history, oldest first", async () => {
+    const c = await connectStomp(srv.url, undefined, { headers: rt });
+    const bars = new Timed(c.client, "/topic/bars.SNAP-USD.1m");
+    await bars.until((b) => b.length >= 30, 5_000);
+    const snapshot = bars.bars.slice(0, 30);
+    for (let i = 1; i < snapshot.length; i++) expect(snapshot[i]!.t).toBe(snapshot[i - 1]!.t + MIN);
+    expect(snapshot.every((b) => b.final)).toBe(true);
+    // The same bars /api/bars serves.
+    const api = (await (await fetch(`${srv.url}/api/bars/SNAP-USD?interval=1m&from=${snapshot[0]!.t}&to=${snapshot.at(-1)!.t + 1}`, { headers: rt })).json()) as { bars: BarBody[] };
+    expect(snapshot.map(({ t, o, h, l, c: close, v, n }) => ({ t, o, h, l, c: close, v, n }))).toEqual(api.bars);
+    // A delayed subscriber's snapshot holds only bars that ended DELAY_MS ago.
+    const p = await connectStomp(srv.url);
+    const pubBars = new Timed(p.client, "/topic/bars.SNAP-USD.1m");
+    await pubBars.until((b) => b.length >= 30, 5_000);
+    pubBars.bars.forEach((b, k) => expect(pubBars.at[k]! - (b.t + MIN)).toBeGreaterThanOrEqual(DELAY_MS));
+    await c.disconnect();
+    await p.disconnect();
+  });
+
+  it("refuses an interval other than 1m with a reason", async () => {
+    const c = await connectStomp(srv.url);
+    c.client.subscribe("/topic/bars.AAPL.5m", () => {});
+    await c.closed;
+    expect(c.errors[0]?.headers.message).toMatch(/Unknown destination|unknown destination/i);
+    expect(c.errors[0]?.body).toMatch(/bars stream as \/topic\/bars\.\{SYMBOL\}\.1m/);
+  });
+});

@@ -1,0 +1,193 @@
+/** OHLCV bars: the simulator's backfilled day, live bars from ticks, /api/bars caching and entitlements. */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startDevServer, type DevServer } from "../support/dev-server";
+import { postTicks } from "../support/publish";
+import { sleep, type TickBody } from "../support/stomp";
+import { signToken, TEST_SECRET } from "../support/tokens";
+
+const MIN = 60_000;
+const DELAY_MS = 120_000;
+
+interface Bar {
+  t: number;
+  o: number;
+  h: number;
+  l: number;
+  c: number;
+  v: number;
+  n: number;
+}
+interface BarsBody {
+  symbol: string;
+  interval: string;
+  bars: Bar[];
+  forming?: number;
+  delayed?: boolean;
+}
+
+let srv: DevServer;
+let rt: Record<string, string>;
+beforeAll(async () => {
+  srv = await startDevServer({ vars: { PUBLIC_DELAY_MS: String(DELAY_MS), AUTH_JWT_SECRET: TEST_SECRET, PUBLISH_HOLD_MS: "0" } });
+  rt = { authorization: `Bearer ${await signToken({ rt: true })}` };
+});
+afterAll(async () => srv?.stop());
+
+async function bars(path: string, headers: Record<string, string> = rt): Promise<BarsBody> {
+  const res = await fetch(`${srv.url}${path}`, { headers });
+  expect(res.status, await res.clone().text()).toBe(200);
+  return (await res.json()) as BarsBody;
+}
+
+/** New York's date and minutes since midnight, computed here independently of the server's calendar. */
+function newYork(ts: number): { date: string; minutes: number } {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat("en-US", { timeZone: "America/New_York", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" })
+      .formatToParts(new Date(ts))
+      .map((p) => [p.type, p.value]),
+  );
+  return { date: `${parts.year}-${parts.month}-${parts.day}`, minutes: Number(parts.hour) * 60 + Number(parts.minute) };
+}
+
+describe("the simulated default", () => {
+  it("serves BAR_DAYS full trading days of one-minute bars at once, each day the count its hours imply", async () => {
+    const { bars: minutes } = await bars("/api/bars/AAPL?interval=1m");
+    const byDay = new Map<string, Bar[]>();
+    for (const b of minutes) {
+      const { date, minutes: m } = newYork(b.t);
+      // Every bar lies in regular hours: 09:30 to 16:00 New York time.
+      expect(m).toBeGreaterThanOrEqual(9 * 60 + 30);
+      expect(m).toBeLessThan(16 * 60);
+      byDay.set(date, [...(byDay.get(date) ?? []), b]);
+    }
+    const days = [...byDay.keys()];
+    expect(days.length).toBe(5);
+    const today = newYork(Date.now()).date;
+    for (const day of days.filter((d) => d !== today)) {
+      const halfDay = /-(07-03|12-24)$/.test(day) || (/-11-2[3-9]$/.test(day) && new Date(`${day}T12:00:00Z`).getUTCDay() === 5);
+      expect(byDay.get(day)!.length, day).toBe(halfDay ? 210 : 390);
+    }
+    for (let i = 1; i < minutes.length; i++) expect(minutes[i]!.t).toBeGreaterThan(minutes[i - 1]!.t);
+    for (const b of minutes) expect(b.l <= Math.min(b.o, b.c) && b.h >= Math.max(b.o, b.c) && b.v > 0).toBe(true);
+    const daily = await bars("/api/bars/AAPL?interval=1d");
+    expect(daily.bars.length).toBe(5);
+    const last = daily.bars.at(-1)!;
+    const lastDay = byDay.get(days.at(-1)!)!;
+    expect(last).toMatchObject({ o: lastDay[0]!.o, c: lastDay.at(-1)!.c, v: lastDay.reduce((s, b) => s + b.v, 0) });
+  });
+
+  it("continues the history without a jump: the first live tick starts at the last close, with the day's figures from the bars", async () => {
+    const { bars: minutes } = await bars("/api/bars/MSFT?interval=1m");
+    const history = (await (await fetch(`${srv.url}/api/history/MSFT?limit=500`, { headers: rt })).json()) as { ticks: TickBody[] };
+    const first = history.ticks[0]!;
+    const before = minutes.filter((b) => b.t + MIN <= first.ts);
+    const lastDay = newYork(before.at(-1)!.t).date;
+    const day = before.filter((b) => newYork(b.t).date === lastDay);
+    const previous = before.filter((b) => newYork(b.t).date < lastDay);
+    expect(first.seq).toBe(1);
+    expect(first.price).toBe(before.at(-1)!.c);
+    expect(first.open).toBe(day[0]!.o);
+    expect(first.prevClose).toBe(previous.at(-1)!.c);
+    expect(first.high).toBe(Math.max(...day.map((b) => b.h)));
+    expect(first.low).toBe(Math.min(...day.map((b) => b.l)));
+  });
+
+  it("derives 5m, 15m, 1h and 1d bars from the one-minute bars", async () => {
+    const { bars: minutes } = await bars("/api/bars/BTC-USD?interval=1m");
+    const fives = await bars("/api/bars/BTC-USD?interval=5m");
+    // Crypto: every minute of five UTC days so far.
+    expect(minutes.length).toBeGreaterThan(4 * 1440);
+    for (const five of fives.bars.slice(1, -1)) {
+      const inside = minutes.filter((b) => b.t >= five.t && b.t < five.t + 5 * MIN);
+      expect(five).toEqual({ t: five.t, o: inside[0]!.o, h: Math.max(...inside.map((b) => b.h)), l: Math.min(...inside.map((b) => b.l)), c: inside.at(-1)!.c, v: inside.reduce((s, b) => s + b.v, 0), n: inside.reduce((s, b) => s + b.n, 0) });
+    }
+    expect((await bars("/api/bars/BTC-USD?interval=1d")).bars.length).toBe(5);
+    expect((await bars("/api/bars/BTC-USD?interval=1h&limit=3")).bars.length).toBe(3);
+  });
+});
+
+describe("live bars", () => {
+  it("the forming bar holds exactly the ticks sent in its minute: open, high, low, close, volume", async () => {
+    // Publish well inside a minute, so all ticks land in the same bar.
+    while (Date.now() % MIN > 45_000 || Date.now() % MIN < 2_000) await sleep(500);
+    const minute = Math.floor(Date.now() / MIN) * MIN;
+    const ticks = [
+      { symbol: "LBAR-USD", price: 100, volume: 1_000, ts: minute + 1 },
+      { symbol: "LBAR-USD", price: 104, volume: 1_040, ts: minute + 500 },
+      { symbol: "LBAR-USD", price: 98, volume: 1_100, ts: minute + 1_000 },
+      { symbol: "LBAR-USD", price: 101, volume: 1_125, ts: minute + 1_500 },
+    ];
+    expect((await postTicks(srv.url, ticks, "test-publish-token")).status).toBe(200);
+    const live = await bars("/api/bars/LBAR-USD?interval=1m");
+    expect(live.forming).toBe(minute);
+    // The first tick sets the volume baseline.
+    expect(live.bars).toEqual([{ t: minute, o: 100, h: 104, l: 98, c: 101, v: 125, n: 4 }]);
+    // A tick stamped in a minute that has ended is too late for its (final) bar.
+    expect((await postTicks(srv.url, [{ symbol: "LBAR-USD", price: 500, ts: minute - 1 }], "test-publish-token")).status).toBe(200);
+    expect((await bars("/api/bars/LBAR-USD?interval=1m")).bars).toEqual(live.bars);
+    // The delayed public sees no bar that ended less than PUBLIC_DELAY_MS ago.
+    const pub = await bars("/api/bars/LBAR-USD?interval=1m", {});
+    expect(pub).toMatchObject({ delayed: true, bars: [] });
+    expect(pub.forming).toBeUndefined();
+  });
+
+  it("the public sees only bars that ended PUBLIC_DELAY_MS ago, never the forming one", async () => {
+    const live = await bars("/api/bars/ETH-USD?interval=1m");
+    // The symbol's first tick (now) forms the current minute's bar.
+    expect(live.forming).toBe(live.bars.at(-1)!.t);
+    const now = Date.now();
+    const pub = await bars("/api/bars/ETH-USD?interval=1m", {});
+    expect(pub.delayed).toBe(true);
+    expect(pub.forming).toBeUndefined();
+    expect(pub.bars.length).toBeGreaterThan(100);
+    for (const b of pub.bars) expect(b.t + MIN).toBeLessThanOrEqual(Date.now() - DELAY_MS);
+    // ...and every one that did.
+    expect(pub.bars.at(-1)!.t + MIN).toBeGreaterThan(now - DELAY_MS - MIN);
+  });
+});
+
+describe("GET /api/bars", () => {
+  it("answers a closed range with a long-lived Cache-Control and an ETag, from the cache on the second request", async () => {
+    const to = Math.floor(Date.now() / MIN) * MIN - 10 * MIN;
+    const path = `/api/bars/SPY?interval=5m&from=${new Date(to - 3 * 86_400_000).toISOString()}&to=${to}`;
+    const first = await fetch(`${srv.url}${path}`, { headers: rt });
+    expect(first.status).toBe(200);
+    expect(first.headers.get("x-cache")).toBe("MISS");
+    expect(first.headers.get("cache-control")).toMatch(/public, max-age=\d+, immutable/);
+    const etag = first.headers.get("etag")!;
+    expect(etag).toMatch(/^".+"$/);
+    const body = await first.text();
+    const second = await fetch(`${srv.url}${path}`);
+    // The public (delayed) gets the same closed range, from the cache.
+    expect(second.headers.get("x-cache")).toBe("HIT");
+    expect(second.headers.get("etag")).toBe(etag);
+    expect(await second.text()).toBe(body);
+    const revalidated = await fetch(`${srv.url}${path}`, { headers: { "if-none-match": etag } });
+    expect(revalidated.status).toBe(304);
+  });
+
+  it("never caches a range that may hold the forming bar", async () => {
+    const open = await fetch(`${srv.url}/api/bars/SPY?interval=1m&limit=5`, { headers: rt });
+    expect(open.headers.get("cache-control")).toBe("no-store");
+    expect(open.headers.get("x-cache")).toBe("BYPASS");
+    const recent = await fetch(`${srv.url}/api/bars/SPY?interval=1m&to=${Date.now() + MIN}`, { headers: rt });
+    expect(recent.headers.get("cache-control")).toBe("no-store");
+  });
+
+  it("rejects bad queries with 400 and a one-line reason", async () => {
+    for (const [query, reason] of [
+      ["interval=2m", /interval must be one of 1m, 5m, 15m, 1h, 1d/],
+      ["from=yesterday", /from must be an ISO 8601 time .* or epoch milliseconds/],
+      ["to=12-04-2026", /to must be an ISO 8601 time/],
+      ["from=2026-12-04&to=2026-12-03", /to must be after from/],
+      ["limit=0", /limit must be an integer from 1 to 10000/],
+      ["limit=10001", /limit must be an integer from 1 to 10000/],
+    ] as const) {
+      const res = await fetch(`${srv.url}/api/bars/AAPL?${query}`);
+      expect(res.status, query).toBe(400);
+      expect(res.headers.get("x-error-code")).toBe("invalid-parameter");
+      expect(await res.text()).toMatch(reason);
+    }
+    expect((await fetch(`${srv.url}/api/bars/${encodeURIComponent("not a symbol")}`)).status).toBe(400);
+  });
+});

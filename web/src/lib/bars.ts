@@ -1,0 +1,63 @@
+import type { Bar } from "../../../worker/market/bars";
+import type { Tick } from "./tick";
+
+export type { Bar };
+
+/** What GET /api/bars answers (the broker's own types: the page and the worker cannot drift apart). */
+export interface BarsAnswer {
+  symbol: string;
+  bars: Bar[];
+  /** The start of the forming bar when the last bar is it. */
+  forming?: number;
+  /** The session of the newest bar: "the day" starts at its open. */
+  session?: { day: string; open: number; close: number };
+  delayed?: boolean;
+  partial?: string;
+}
+
+/** The bars of `symbol` (`query` as /api/bars takes it), or undefined (not allowed, offline). */
+export async function fetchBars(host: string, symbol: string, query: string, headers: Record<string, string> = {}): Promise<BarsAnswer | undefined> {
+  try {
+    const res = await fetch(`${host}/api/bars/${encodeURIComponent(symbol)}?${query}`, { headers });
+    return res.ok ? ((await res.json()) as BarsAnswer) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Candles of `bucketMs` kept up to date by live ticks (pure): a tick in the last candle's
+ * bucket moves it, a later one starts the next. Only ticks in a session count (a closed
+ * market's drift makes no candle); volume is what the day's cumulative volume grew by.
+ */
+export class LiveCandles {
+  bars: Bar[] = [];
+  private lastVolume: number | undefined;
+
+  constructor(private readonly bucketMs: number) {}
+
+  reset(bars: Bar[], volume?: number): void {
+    this.bars = bars.map((b) => ({ ...b }));
+    this.lastVolume = volume;
+  }
+
+  /** Folds `tick` in: "moved" (the last candle), "added" (a new one), or nothing (outside a session, or older than the last candle). */
+  add(tick: Tick): "moved" | "added" | undefined {
+    const traded = tick.volume !== undefined && this.lastVolume !== undefined && tick.volume >= this.lastVolume ? tick.volume - this.lastVolume : 0;
+    if (tick.volume !== undefined) this.lastVolume = tick.volume;
+    if (tick.marketState !== "REGULAR" || tick.stale) return undefined;
+    const t = Math.floor(tick.ts / this.bucketMs) * this.bucketMs;
+    const last = this.bars.at(-1);
+    if (last && t < last.t) return undefined;
+    if (last && t === last.t) {
+      last.h = Math.max(last.h, tick.price);
+      last.l = Math.min(last.l, tick.price);
+      last.c = tick.price;
+      last.v += traded;
+      last.n += 1;
+      return "moved";
+    }
+    this.bars.push({ t, o: tick.price, h: tick.price, l: tick.price, c: tick.price, v: traded, n: 1 });
+    return "added";
+  }
+}

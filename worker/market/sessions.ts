@@ -1,0 +1,88 @@
+import { assetClass, isHalfDay, newYorkOffsetHours, type AssetClass } from "./hours";
+
+/**
+ * The sessions bars are built in, on each market's own clock (pure):
+ * - equities and indices: NYSE regular hours, 09:30 to 16:00 New York time on weekdays,
+ *   13:00 on the half days (the day before Independence Day, the day after Thanksgiving,
+ *   Christmas Eve); holidays are not modelled;
+ * - FX: Sunday 17:00 to Friday 17:00 New York time, a day running from 17:00 to 17:00 and
+ *   named by the date it ends on (Monday to Friday);
+ * - crypto: always, a day per UTC date.
+ * A tick outside every session makes no bar.
+ */
+export interface Session {
+  /** The trading day's name, `YYYY-MM-DD`. */
+  day: string;
+  /** Epoch ms of its open (inclusive) and close (exclusive). */
+  open: number;
+  close: number;
+}
+
+const DAY_MS = 86_400_000;
+const MINUTE_MS = 60_000;
+
+/** Epoch ms of `minutes` past midnight, New York time, on the date `date` (`YYYY-MM-DD`). */
+export function newYorkTime(date: string, minutes: number): number {
+  const utcMidnight = Date.parse(`${date}T00:00:00Z`);
+  // The offset at the local time itself: sessions never start or end in the 02:00 DST hour.
+  const guess = utcMidnight + minutes * MINUTE_MS + 5 * 3_600_000;
+  return utcMidnight + minutes * MINUTE_MS - newYorkOffsetHours(guess) * 3_600_000;
+}
+
+/** The regular close of an equity day, in minutes past midnight New York time. */
+export function equityCloseMinutes(date: string): number {
+  return isHalfDay(date) ? 13 * 60 : 16 * 60;
+}
+
+function isoDate(ts: number): string {
+  return new Date(ts).toISOString().slice(0, 10);
+}
+
+function weekdayOf(date: string): number {
+  return new Date(`${date}T00:00:00Z`).getUTCDay();
+}
+
+function addDays(date: string, days: number): string {
+  return isoDate(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS);
+}
+
+/** The session named `day` for an asset class, or nothing when that date has none. */
+export function sessionOfDay(cls: AssetClass, day: string): Session | undefined {
+  if (cls === "crypto") {
+    const open = Date.parse(`${day}T00:00:00Z`);
+    return { day, open, close: open + DAY_MS };
+  }
+  const weekday = weekdayOf(day);
+  if (weekday === 0 || weekday === 6) return undefined;
+  if (cls === "fx") return { day, open: newYorkTime(addDays(day, -1), 17 * 60), close: newYorkTime(day, 17 * 60) };
+  return { day, open: newYorkTime(day, 9 * 60 + 30), close: newYorkTime(day, equityCloseMinutes(day)) };
+}
+
+/** The session `ts` falls in, or nothing (outside trading hours). */
+export function sessionAt(symbol: string, ts: number): Session | undefined {
+  const cls = assetClass(symbol);
+  // The candidate days: the New York date and the next one (an FX day starts the evening before).
+  const nyDate = isoDate(ts + newYorkOffsetHours(ts) * 3_600_000);
+  const candidates = cls === "crypto" ? [isoDate(ts)] : [nyDate, addDays(nyDate, 1)];
+  for (const day of candidates) {
+    const s = sessionOfDay(cls, day);
+    if (s && ts >= s.open && ts < s.close) return s;
+  }
+  return undefined;
+}
+
+/**
+ * The last `count` sessions that opened at or before `ts`, oldest first (the one in
+ * progress included): what BAR_DAYS keeps and what a backfill covers.
+ */
+export function recentSessions(symbol: string, ts: number, count: number): Session[] {
+  const cls = assetClass(symbol);
+  const out: Session[] = [];
+  // Start a day ahead (an FX day is named by its end) and walk back.
+  let day = addDays(isoDate(ts), 1);
+  for (let guard = 0; out.length < count && guard < count * 3 + 14; guard++, day = addDays(day, -1)) {
+    const s = sessionOfDay(cls, day);
+    if (s && s.open <= ts) out.push(s);
+  }
+  return out.reverse();
+}

@@ -1,0 +1,106 @@
+import { aggregate, barEnd, BarBuilder, type Bar, type BarChange, type Interval } from "../../market/bars";
+import { recentSessions, sessionAt, type Session } from "../../market/sessions";
+import type { Tick } from "../../market/tick";
+
+/** What a bar read answers: bars oldest first; the last one may be forming (not final). */
+export interface BarRead {
+  bars: Bar[];
+  /** The start of the forming bar when the last of `bars` is it. */
+  forming?: number;
+  /** Why the history covers less than BAR_DAYS (its provider gave less), if it does. */
+  partial?: string;
+  /** The trading session of the newest bar kept ("the day": charts start it at its open). */
+  session?: Session;
+}
+
+/**
+ * A symbol's one-minute bars in its source's SQLite (one row per minute, the forming one
+ * rewritten as ticks arrive), kept for the last `days` trading days of the symbol's market.
+ * Coarser intervals are derived on read.
+ */
+export class SourceBars {
+  private readonly builder: BarBuilder;
+  /** The session day of the newest bar: a new one trims the oldest day. */
+  private day: string | undefined;
+
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly symbol: string,
+    private readonly days: number,
+    latest: Tick | undefined,
+  ) {
+    sql.exec("CREATE TABLE IF NOT EXISTS bars (t INTEGER PRIMARY KEY, o REAL NOT NULL, h REAL NOT NULL, l REAL NOT NULL, c REAL NOT NULL, v REAL NOT NULL, n INTEGER NOT NULL)");
+    const newest = this.newest();
+    this.day = newest ? sessionAt(symbol, newest.t)?.day : undefined;
+    this.builder = new BarBuilder(symbol, "1m", { forming: newest, lastVolume: latest?.volume });
+  }
+
+  isEmpty(): boolean {
+    return this.newest() === undefined;
+  }
+
+  /** Folds a new tick in (arrived at `now`): the forming bar is stored after every tick. */
+  fold(tick: Tick, now: number): BarChange {
+    const change = this.builder.add(tick, now);
+    if (change.kind === "updated") this.put([change.bar]);
+    return change;
+  }
+
+  /** The forming bar once its minute has ended without another tick: final now (it is stored already). */
+  closeDue(now: number): Bar[] {
+    return this.builder.close(now);
+  }
+
+  /** The forming bar and when it ends, if one is forming. */
+  forming(now: number): { bar: Bar; end: number } | undefined {
+    const bar = this.builder.forming(now);
+    return bar && { bar: { ...bar }, end: barEnd(this.symbol, "1m", bar.t) };
+  }
+
+  /** Stores bars (backfill, or the forming bar) and trims to the kept days when a new day starts. */
+  put(bars: readonly Bar[]): void {
+    for (const b of bars) {
+      this.sql.exec("INSERT OR REPLACE INTO bars (t, o, h, l, c, v, n) VALUES (?, ?, ?, ?, ?, ?, ?)", b.t, b.o, b.h, b.l, b.c, b.v, b.n);
+    }
+    const last = bars.at(-1);
+    const day = last && sessionAt(this.symbol, last.t)?.day;
+    if (day && day !== this.day) {
+      this.day = day;
+      this.trim(last.t);
+    }
+  }
+
+  /**
+   * Bars of `interval` starting in `[from, to)`, the newest `limit` of them, that have ended
+   * by `visibleAt` (a delayed viewer's clock) — or, for a live viewer (`visibleAt` = `now`),
+   * also the forming one.
+   */
+  read(interval: Interval, from: number, to: number, limit: number, now: number, visibleAt: number): BarRead {
+    // Whole coarser bars: read from the start of the bucket `from` falls in.
+    const minutes = this.sql
+      .exec<Bar>("SELECT t, o, h, l, c, v, n FROM bars WHERE t >= ? AND t < ? ORDER BY t", from, to)
+      .toArray()
+      .map((r) => ({ ...r }));
+    let bars = aggregate(this.symbol, minutes, interval).filter((b) => b.t >= from);
+    const live = visibleAt >= now;
+    bars = bars.filter((b) => (live ? true : barEnd(this.symbol, interval, b.t) <= visibleAt));
+    bars = bars.slice(-limit);
+    const last = bars.at(-1);
+    const forming = last && barEnd(this.symbol, interval, last.t) > now ? last.t : undefined;
+    const newest = this.newest();
+    const session = newest && sessionAt(this.symbol, newest.t);
+    return { bars, ...(forming === undefined ? {} : { forming }), ...(session ? { session } : {}) };
+  }
+
+  newest(): Bar | undefined {
+    const [row] = this.sql.exec<Bar>("SELECT t, o, h, l, c, v, n FROM bars ORDER BY t DESC LIMIT 1").toArray();
+    return row ? { ...row } : undefined;
+  }
+
+  /** Drops bars before the oldest kept trading day. */
+  private trim(now: number): void {
+    const [oldest] = recentSessions(this.symbol, now, this.days);
+    if (oldest) this.sql.exec("DELETE FROM bars WHERE t < ?", oldest.open);
+  }
+}
+
