@@ -10,21 +10,15 @@ import { startDevServer, type DevServer } from "../support/dev-server";
 import { postTicks } from "../support/publish";
 import { Collector, connectStomp, sleep } from "../support/stomp";
 import { signToken, TEST_SECRET } from "../support/tokens";
+import type { Bar } from "../../worker/market/bars";
 
 const MIN = 60_000;
 const DELAY_MS = 4_000;
 const TOKEN = "test-publish-token";
 
-interface BarBody {
+interface BarBody extends Bar {
   symbol: string;
   interval: string;
-  t: number;
-  o: number;
-  h: number;
-  l: number;
-  c: number;
-  v: number;
-  n: number;
   final: boolean;
   delayed?: boolean;
 }

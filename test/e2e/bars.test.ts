@@ -4,19 +4,11 @@ import { startDevServer, type DevServer } from "../support/dev-server";
 import { postTicks } from "../support/publish";
 import { sleep, type TickBody } from "../support/stomp";
 import { signToken, TEST_SECRET } from "../support/tokens";
+import type { Bar } from "../../worker/market/bars";
 
 const MIN = 60_000;
 const DELAY_MS = 120_000;
 
-interface Bar {
-  t: number;
-  o: number;
-  h: number;
-  l: number;
-  c: number;
-  v: number;
-  n: number;
-}
 interface BarsBody {
   symbol: string;
   interval: string;
