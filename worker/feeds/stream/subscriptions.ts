@@ -76,6 +76,17 @@ export class SubscriptionSet {
     this.leaving.clear();
   }
 
+  /** When the next lingering symbol falls due for unsubscribing (nothing changes). */
+  nextDueAt(): number | undefined {
+    let next: number | undefined;
+    for (const since of this.leaving.values()) next = Math.min(next ?? Infinity, since + this.lingerMs);
+    return next;
+  }
+
+  wantedCount(): number {
+    return this.wanted.size;
+  }
+
   /** Symbols the provider carries for us now (wanted or lingering). */
   get current(): ReadonlySet<string> {
     return this.subscribed;
