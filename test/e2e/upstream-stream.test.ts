@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StreamStatus } from "../../worker/objects/upstream-stream";
 import { startDevServer, type DevServer } from "../support/dev-server";
 import { GOOD_KEY, PRICE, startFakeProviders, type FakeProviders } from "../support/fake-providers";
-import { startFakeStream, type FakeStream } from "../support/fake-streams";
+import { GOOD_SECRET, startFakeStream, type FakeStream } from "../support/fake-streams";
 import { Collector, connectStomp, sleep, type Connected } from "../support/stomp";
 
 const BATCH_MS = 50;
@@ -222,5 +222,86 @@ describe("coinbase stream", () => {
     expect(prices.length).toBeGreaterThan(sentFor / BATCH_MS / 4);
     const volume = arrived.reduce((n, m) => n + ((JSON.parse(m.body) as { volume?: number }).volume ?? 0), 0);
     expect(volume).toBeCloseTo(10, 5);
+  });
+});
+
+describe("alpaca delayed_sip stream", () => {
+  let rest: FakeProviders;
+  let stream: FakeStream;
+  let srv: DevServer;
+  let client: Connected;
+  beforeAll(async () => {
+    rest = await startFakeProviders();
+    stream = await startFakeStream("alpaca");
+    srv = await startDevServer({ vars: serverVars("alpaca", rest, stream, { FEED_API_SECRET: GOOD_SECRET, ALPACA_DATA_FEED: "delayed_sip" }) });
+    client = await connectStomp(srv.url);
+  });
+  afterAll(async () => {
+    await client?.disconnect();
+    await srv?.stop();
+    await stream?.close();
+    await rest?.close();
+  });
+
+  it("authenticates, subscribes trades and quotes, and marks the provider's delayed ticks delayed", async () => {
+    const aapl = new Collector(client.client, "/topic/ticker.AAPL");
+    await aapl.waitFor(1);
+    await until("AAPL subscribed upstream", () => stream.subscribed(), (s) => s.has("AAPL"));
+    const sent = stream.received.map((m) => JSON.parse(m.text));
+    expect(sent[0]).toEqual({ action: "auth", key: GOOD_KEY, secret: GOOD_SECRET });
+    expect(sent).toContainEqual({ action: "subscribe", trades: ["AAPL"], quotes: ["AAPL"] });
+    const ts = Date.now() - 900_000;
+    stream.quote("AAPL", 125.1, 125.3, ts);
+    stream.trade("AAPL", 125.2, 7, ts);
+    const tick = (await until("the trade", () => aapl.ticks.at(-1), (t) => t?.price === 125.2))!;
+    expect(tick).toEqual(expect.objectContaining({ source: "alpaca", ts, bid: 125.1, ask: 125.3, volume: 7, delayed: true, delayMs: 900_000 }));
+    const [status] = await streams(srv.url);
+    expect(status).toEqual(expect.objectContaining({ provider: "alpaca", state: "live", delayed: true }));
+  });
+
+  it("Alpaca's connection-limit error: a fault in /healthz, and polling takes over", async () => {
+    stream.connectionLimit = true;
+    stream.kill();
+    const status = await until("a connection-limit fault", () => streams(srv.url), (s) => s[0]?.state === "failed", 15_000);
+    expect(status[0]!.fault).toEqual({ kind: "connection-limit", reason: "406 connection limit exceeded" });
+    const polled = rest.requests.filter((r) => r.path === "/v2/stocks/snapshots").length;
+    await until("REST snapshots", () => rest.requests.filter((r) => r.path === "/v2/stocks/snapshots").length, (n) => n > polled, 10_000);
+  });
+});
+
+describe("binance combined stream", () => {
+  let rest: FakeProviders;
+  let stream: FakeStream;
+  let srv: DevServer;
+  let client: Connected;
+  beforeAll(async () => {
+    rest = await startFakeProviders();
+    stream = await startFakeStream("binance");
+    srv = await startDevServer({ vars: serverVars("binance", rest, stream) });
+    client = await connectStomp(srv.url);
+  });
+  afterAll(async () => {
+    await client?.disconnect();
+    await srv?.stop();
+    await stream?.close();
+    await rest?.close();
+  });
+
+  it("subscribes the pair's trade and bookTicker streams and carries trades as USD", async () => {
+    const eth = new Collector(client.client, "/topic/ticker.ETH-USD");
+    await eth.waitFor(1);
+    await until("ETHUSDT subscribed upstream", () => stream.subscribed(), (s) => s.has("ETHUSDT"));
+    expect(stream.received.map((m) => JSON.parse(m.text))).toContainEqual({ method: "SUBSCRIBE", params: ["ethusdt@trade", "ethusdt@bookTicker"], id: 1 });
+    const ts = Date.now();
+    stream.quote("ETHUSDT", 3000.5, 3001, ts);
+    stream.trade("ETHUSDT", 3000.75, 0.5, ts);
+    const tick = (await until("the trade", () => eth.ticks.at(-1), (t) => t?.price === 3000.75))!;
+    expect(tick).toEqual(expect.objectContaining({ symbol: "ETH-USD", source: "binance", ts, bid: 3000.5, ask: 3001, volume: 0.5 }));
+    eth.subscription.unsubscribe();
+    const left = Date.now();
+    const msg = await until("UNSUBSCRIBE", () => stream.received.find((m) => m.at >= left && JSON.parse(m.text).method === "UNSUBSCRIBE"), (m) => m !== undefined, 5_000);
+    expect(JSON.parse(msg!.text).params).toEqual(["ethusdt@trade", "ethusdt@bookTicker"]);
+    // Nothing wanted any more: the upstream connection closes (an outbound socket keeps the object in memory).
+    await until("idle", () => streams(srv.url), (s) => s[0]?.state === "idle", 5_000);
   });
 });

@@ -10,6 +10,9 @@ import { GOOD_KEY } from "./fake-providers";
  * drives it: `trade()` pushes a trade to every connection subscribed to the symbol, `kill()`
  * drops every connection without a close frame, `silence()` keeps them open but mute.
  */
+/** Alpaca's secret key (the REST fake accepts the same). */
+export const GOOD_SECRET = "good-secret";
+
 export type StreamProvider = "finnhub" | "alpaca" | "coinbase" | "binance";
 
 export interface ReceivedMessage {
@@ -168,7 +171,7 @@ export async function startFakeStream(provider: StreamProvider): Promise<FakeStr
       case "alpaca": {
         if (m.action === "auth") {
           if (fake.connectionLimit) return void c.ws.send(JSON.stringify([{ T: "error", code: 406, msg: "connection limit exceeded" }]));
-          if (fake.rejectKey || m.key !== GOOD_KEY) {
+          if (fake.rejectKey || m.key !== GOOD_KEY || m.secret !== GOOD_SECRET) {
             c.ws.send(JSON.stringify([{ T: "error", code: 402, msg: "auth failed" }]));
             return void c.ws.close(1008);
           }

@@ -90,14 +90,19 @@ describe("stream codecs", () => {
       { method: "SUBSCRIBE", params: ["btcusdt@trade", "btcusdt@bookTicker", "etheur@trade", "etheur@bookTicker"], id: 1 },
     ]);
     expect(JSON.parse(c.unsubscribe(["BTC-USD"])[0]!)).toMatchObject({ method: "UNSUBSCRIBE", id: 2 });
-    expect(c.decode('{"result":null,"id":1}')).toEqual([{ kind: "heartbeat" }]);
+    expect(c.decode('{"result":null,"id":1}')).toEqual([{ kind: "subscribed", symbols: ["BTC-USD", "ETH-EUR"] }]);
+    expect(c.decode('{"result":null,"id":2}')).toEqual([{ kind: "heartbeat" }]);
     expect(c.decode('{"stream":"btcusdt@trade","data":{"e":"trade","E":1,"s":"BTCUSDT","t":9,"p":"97000.10","q":"0.002","T":' + T + ',"m":true}}')).toEqual([
       { kind: "trade", symbol: "BTC-USD", price: 97000.1, size: 0.002, ts: T },
     ]);
     expect(c.decode('{"stream":"btcusdt@bookTicker","data":{"u":1,"s":"BTCUSDT","b":"96999","B":"1","a":"97001","A":"2"}}')).toEqual([
       { kind: "quote", symbol: "BTC-USD", bid: 96999, ask: 97001 },
     ]);
-    expect(c.decode('{"error":{"code":2,"msg":"Invalid request: unknown stream"},"id":3}')[0]).toMatchObject({ kind: "fault", fault: "refused-symbol" });
+    c.subscribe(["NOPE-USD"]);
+    expect(c.decode('{"error":{"code":2,"msg":"Invalid request: unknown stream"},"id":3}')).toEqual([
+      { kind: "fault", fault: "refused-symbol", reason: "2 Invalid request: unknown stream", fatal: false, symbols: ["NOPE-USD"] },
+    ]);
+    expect(c.decode('{"error":{"code":3,"msg":"bad"},"id":99}')[0]).toMatchObject({ fault: "protocol" });
   });
 
   it("polygon: auth then T./Q. subscriptions; delayed host marks delayed; max_connections", () => {

@@ -279,6 +279,8 @@ export class BinanceStream extends BaseCodec {
   readonly provider = "binance";
   readonly limits = { symbolsPerConnection: 512, messagesPerSecond: 5, maxConnectionMs: 24 * 3_600_000, connections: 300 };
   private nextId = 1;
+  /** Which of our symbols each SUBSCRIBE asked for: an error names the request, not the symbol. */
+  private readonly requested = new Map<number, string[]>();
 
   url(): string {
     return this.options.url ?? "wss://stream.binance.com:9443/stream";
@@ -288,26 +290,36 @@ export class BinanceStream extends BaseCodec {
     const [base, quote] = symbol.split("-");
     return `${base}${quote === "USD" ? "USDT" : quote}`;
   }
-  private request(method: string, names: string[]): string[] {
-    // Two streams per symbol; 200 params keep each message small.
-    return chunks(
-      names.flatMap((n) => [`${n.toLowerCase()}@trade`, `${n.toLowerCase()}@bookTicker`]),
-      200,
-    ).map((params) => JSON.stringify({ method, params, id: this.nextId++ }));
+  private request(method: string, symbols: readonly string[]): string[] {
+    // Two streams per symbol; 100 symbols keep each message small.
+    return chunks(symbols, 100).flatMap((batch) => {
+      const names = this.names(batch);
+      if (names.length === 0) return [];
+      const id = this.nextId++;
+      if (method === "SUBSCRIBE") this.requested.set(id, batch.filter((s) => this.providerSymbol(s) !== undefined));
+      if (this.requested.size > 100) this.requested.delete(this.requested.keys().next().value!);
+      return [JSON.stringify({ method, params: names.flatMap((n) => [`${n.toLowerCase()}@trade`, `${n.toLowerCase()}@bookTicker`]), id })];
+    });
   }
   subscribe(symbols: readonly string[]): string[] {
-    return this.request("SUBSCRIBE", this.names(symbols));
+    return this.request("SUBSCRIBE", symbols);
   }
   unsubscribe(symbols: readonly string[]): string[] {
-    return this.request("UNSUBSCRIBE", this.names(symbols));
+    return this.request("UNSUBSCRIBE", symbols);
   }
   protected events(message: unknown): StreamEvent[] {
     if (!isRecord(message)) return [malformed("not an object")];
     if (isRecord(message.error)) {
       const reason = `${String(message.error.code ?? "?")} ${String(message.error.msg ?? "error")}`;
-      return [{ kind: "fault", fault: /invalid symbol|stream/i.test(reason) ? "refused-symbol" : "protocol", reason, fatal: false }];
+      const symbols = typeof message.id === "number" ? this.requested.get(message.id) : undefined;
+      // A refused SUBSCRIBE: its symbols are polled instead.
+      return [{ kind: "fault", fault: symbols ? "refused-symbol" : "protocol", reason, fatal: false, ...(symbols ? { symbols } : {}) }];
     }
-    if ("result" in message && "id" in message) return [{ kind: "heartbeat" }];
+    if ("result" in message && "id" in message) {
+      const symbols = typeof message.id === "number" ? this.requested.get(message.id) : undefined;
+      if (symbols) this.requested.delete(message.id as number);
+      return [symbols ? { kind: "subscribed", symbols } : { kind: "heartbeat" }];
+    }
     const data = isRecord(message.data) ? message.data : message;
     if (data.e === "trade") return [this.trade(data.s, data.p, data.q, epochMs(data.T))];
     if (typeof message.stream === "string" && message.stream.endsWith("@bookTicker")) return [this.quote(data.s, data.b, data.a, undefined)];
