@@ -26,6 +26,8 @@ export interface Config {
     streamBatchMs: number;
     /** A live stream silent this long while its market is open is replaced. */
     streamSilenceMs: number;
+    /** Symbols one upstream connection may carry (your plan's limit); the provider's free plan when unset. */
+    streamSymbols?: number;
   };
   /** A price older than this (no good feed quote) is re-sent marked stale. */
   staleAfterMs: number;
@@ -122,6 +124,7 @@ function parseConfig(env: Env): Config {
       streamUrl: env.FEED_STREAM_URL?.trim() || undefined,
       streamBatchMs: int(env, "STREAM_BATCH_MS", 50, 10, 1_000),
       streamSilenceMs: int(env, "STREAM_SILENCE_MS", 30_000, 1_000, 3_600_000),
+      streamSymbols: env.FEED_STREAM_SYMBOLS ? int(env, "FEED_STREAM_SYMBOLS", 50, 1, 100_000) : undefined,
     },
     staleAfterMs: int(env, "STALE_AFTER_MS", 60_000, 1_000, 86_400_000),
     simSeed: env.SIM_SEED ?? "edge-ticker",

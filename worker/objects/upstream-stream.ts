@@ -87,7 +87,7 @@ export class UpstreamStream extends DurableObject<Env> {
       failedRetryMs: FAILED_RETRY_MS,
       maxConnectionMs: this.codec.limits.maxConnectionMs,
     });
-    this.subs = new SubscriptionSet(this.codec.limits.symbolsPerConnection, LINGER_MS);
+    this.subs = new SubscriptionSet(this.symbolLimit(), LINGER_MS);
     this.rounds = new RoundSender(env, () => `round:${this.ctx.id.name ?? "stream"}`, this.config.fanoutDegree);
   }
 
@@ -344,7 +344,7 @@ export class UpstreamStream extends DurableObject<Env> {
       }
       for (const s of plan.unsubscribe) this.coalescer.forget(s);
       if (plan.overLimit.length > 0 && this.fault?.kind !== "symbol-limit") {
-        this.noteFault({ kind: "symbol-limit", reason: `${plan.overLimit.length} symbols over the connection's limit of ${this.codec.limits.symbolsPerConnection}: polled` });
+        this.noteFault({ kind: "symbol-limit", reason: `${plan.overLimit.length} symbols over the connection's limit of ${this.symbolLimit()}: polled` });
       }
     }
     // Nothing wanted and nothing lingering: close; an idle object costs nothing.
@@ -385,6 +385,11 @@ export class UpstreamStream extends DurableObject<Env> {
 
   private polledCount(): number {
     return this.subs.wantedCount() - this.streamed().length;
+  }
+
+  /** FEED_STREAM_SYMBOLS (a paid plan's limit) or the provider's free plan's. */
+  private symbolLimit(): number {
+    return this.config.feed.streamSymbols ?? this.codec.limits.symbolsPerConnection;
   }
 
   private shard(): number {
