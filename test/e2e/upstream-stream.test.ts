@@ -9,6 +9,8 @@
  * burst coalesced to at most 1000/STREAM_BATCH_MS ticks a second, ending on the last trade.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SIM_START_PRICES } from "../../worker/feeds/sim-universe";
+import { simTradeRate } from "../../worker/feeds/stream/sim-stream";
 import type { StreamStatus } from "../../worker/objects/upstream-stream";
 import { startDevServer, type DevServer } from "../support/dev-server";
 import { GOOD_KEY, PRICE, startFakeProviders, type FakeProviders } from "../support/fake-providers";
@@ -303,5 +305,37 @@ describe("binance combined stream", () => {
     expect(JSON.parse(msg!.text).params).toEqual(["ethusdt@trade", "ethusdt@bookTicker"]);
     // Nothing wanted any more: the upstream connection closes (an outbound socket keeps the object in memory).
     await until("idle", () => streams(srv.url), (s) => s[0]?.state === "idle", 5_000);
+  });
+});
+
+describe("the simulator streams (FEED_TRANSPORT=stream)", () => {
+  let srv: DevServer;
+  let client: Connected;
+  beforeAll(async () => {
+    srv = await startDevServer({ vars: { FEED_PROVIDER: "sim", FEED_TRANSPORT: "stream", STREAM_BATCH_MS: String(BATCH_MS) } });
+    client = await connectStomp(srv.url);
+  });
+  afterAll(async () => {
+    await client?.disconnect();
+    await srv?.stop();
+  });
+
+  it("its trades take the stream's path: coalesced ticks at irregular moments, not polled rounds", async () => {
+    // The busiest crypto pair (always trading) for the default seed.
+    const pairs = Object.keys(SIM_START_PRICES).filter((s) => s.endsWith("-USD"));
+    const symbol = pairs.reduce((a, b) => (simTradeRate("edge-ticker", a) >= simTradeRate("edge-ticker", b) ? a : b));
+    const col = new Collector(client.client, `/topic/ticker.${symbol}`);
+    await col.waitFor(1);
+    await col.waitFor(6, 20_000);
+    const streamed = col.ticks.slice(1);
+    for (const t of streamed) expect(t).toEqual(expect.objectContaining({ symbol, source: "sim" }));
+    for (let i = 1; i < streamed.length; i++) expect(streamed[i]!.ts).toBeGreaterThanOrEqual(streamed[i - 1]!.ts);
+    // Irregular: the gaps between ticks are not one polling interval apart.
+    const gaps = streamed.slice(1).map((t, i) => t.ts - streamed[i]!.ts);
+    expect(new Set(gaps.map((g) => Math.round(g / 100))).size).toBeGreaterThan(1);
+    const [status] = await streams(srv.url);
+    expect(status).toEqual(expect.objectContaining({ provider: "sim", state: "live", streamed: 1 }));
+    const open = (await (await fetch(`${srv.url}/healthz`)).json()) as { transport: string };
+    expect(open.transport).toBe("stream");
   });
 });

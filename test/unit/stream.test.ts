@@ -3,7 +3,10 @@ import { Coalescer } from "../../worker/feeds/stream/coalescer";
 import type { StreamEvent } from "../../worker/feeds/stream/codec";
 import { Link, type LinkOptions } from "../../worker/feeds/stream/link";
 import { AlpacaStream, BinanceStream, CoinbaseStream, createStreamCodec, FinnhubStream, PolygonStream } from "../../worker/feeds/stream/providers";
+import { simTradePrice, simTradeRate, simTrades, type SimTrade } from "../../worker/feeds/stream/sim-stream";
 import { SubscriptionSet } from "../../worker/feeds/stream/subscriptions";
+import { SIM_START_PRICES } from "../../worker/feeds/sim-universe";
+import { assetClass } from "../../worker/market/hours";
 
 const T = 1_795_000_000_000;
 
@@ -299,5 +302,57 @@ describe("upstream link", () => {
     link.heard(86_340_000 - 1);
     expect(link.check(86_340_000 - 1, false)).toBe("none");
     expect(link.check(86_340_000, false)).toBe("reconnect");
+  });
+});
+
+describe("simulated trades", () => {
+  const seed = "edge-ticker";
+  // Wednesday 2026-11-18 15:00 UTC = 10:00 New York (regular hours); 03:00 New York is closed.
+  const OPEN = Date.UTC(2026, 10, 18, 15);
+  const CLOSED = Date.UTC(2026, 10, 18, 8);
+
+  it("are a pure function of (seed, symbol, time): any cut of a window gives the same trades", () => {
+    const whole = simTrades(seed, "AAPL", OPEN, OPEN + 10_000);
+    const cut: SimTrade[] = [];
+    for (let t = OPEN; t < OPEN + 10_000; t += 37) cut.push(...simTrades(seed, "AAPL", t, Math.min(t + 37, OPEN + 10_000)));
+    expect(cut).toEqual(whole);
+    expect(simTrades("other", "AAPL", OPEN, OPEN + 10_000)).not.toEqual(whole);
+    expect(whole.map((t) => t.ts)).toEqual([...whole.map((t) => t.ts)].sort((a, b) => a - b));
+  });
+
+  it("a few hot symbols trade tens of times a second, the long tail every few seconds; bursty; calmer when the market is closed", () => {
+    const symbols = Object.keys(SIM_START_PRICES).filter((s) => assetClass(s) === "equity");
+    const rates = symbols.map((s) => simTradeRate(seed, s));
+    const hot = rates.filter((r) => r >= 10).length;
+    expect(hot).toBeGreaterThan(0);
+    expect(hot).toBeLessThan(symbols.length * 0.2);
+    expect(rates.filter((r) => r < 2).length).toBeGreaterThan(symbols.length * 0.7);
+    const hottest = symbols[rates.indexOf(Math.max(...rates))]!;
+    const open = simTrades(seed, hottest, OPEN, OPEN + 60_000).length / 60;
+    const closed = simTrades(seed, hottest, CLOSED, CLOSED + 60_000).length / 60;
+    expect(open).toBeGreaterThan(5);
+    expect(closed).toBeLessThan(open / 5);
+    // Bursty: per-second counts vary far more than a steady rate's would.
+    const perSecond = Array.from({ length: 60 }, (_, i) => simTrades(seed, hottest, OPEN + i * 1000, OPEN + (i + 1) * 1000).length);
+    expect(Math.max(...perSecond)).toBeGreaterThan(2 * Math.min(...perSecond) + 2);
+  });
+
+  it("prices follow from the previous one, stay positive and keep the symbol's decimals", () => {
+    let price = 228.5;
+    for (const t of simTrades(seed, "AAPL", OPEN, OPEN + 60_000)) {
+      const next = simTradePrice(seed, "AAPL", price, t);
+      expect(next).toBeGreaterThan(0);
+      expect(Math.abs(next / price - 1)).toBeLessThan(0.01);
+      expect(Math.round(next * 100) / 100).toBe(next);
+      price = next;
+    }
+  });
+
+  it("the simulator's stream codec carries trades like a provider's", () => {
+    const c = createStreamCodec("sim", {})!;
+    expect(c.subscribe(["AAPL"])).toEqual(['{"subscribe":["AAPL"]}']);
+    expect(c.decode('{"trades":[["AAPL",228.51,10,' + OPEN + "]]}")).toEqual([{ kind: "trade", symbol: "AAPL", price: 228.51, size: 10, ts: OPEN }]);
+    expect(c.decode('{"heartbeat":1}')).toEqual([{ kind: "heartbeat" }]);
+    expect(c.decode('{"trades":[["AAPL",-1,1,1]]}')[0]!.kind).toBe("malformed");
   });
 });

@@ -47,6 +47,8 @@ export function createFeed(config: Config): FeedProvider {
  */
 export function streamsPrices(config: Config): boolean {
   if (config.feed.transport === "poll") return false;
+  // The simulator streams only when asked (FEED_TRANSPORT=stream): its polled cadence is the default demo's.
+  if (config.feedProvider === "sim") return config.feed.transport === "stream";
   const has = STREAMING_PROVIDERS.includes(config.feedProvider);
   if (config.feed.transport === "stream" && !has) {
     throw new Error(`config FEED_TRANSPORT=stream: FEED_PROVIDER=${config.feedProvider} has no stream (streaming: ${STREAMING_PROVIDERS.join(", ")})`);

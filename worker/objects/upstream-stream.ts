@@ -6,6 +6,7 @@ import { Coalescer, type WindowQuote } from "../feeds/stream/coalescer";
 import type { StreamCodec, StreamEvent } from "../feeds/stream/codec";
 import { Link, type LinkState, type StreamFault } from "../feeds/stream/link";
 import { createStreamCodec } from "../feeds/stream/providers";
+import { SimExchange } from "../feeds/stream/sim-stream";
 import { SubscriptionSet } from "../feeds/stream/subscriptions";
 import { log } from "../log";
 import { marketState } from "../market/hours";
@@ -143,24 +144,8 @@ export class UpstreamStream extends DurableObject<Env> {
     // A fresh codec per connection: per-connection state (Coinbase's sequence) starts over.
     this.codec = this.newCodec();
     this.step();
-    let socket: WebSocket;
-    try {
-      const url = this.codec.url().replace(/^ws/, "http");
-      const response = await fetch(url, { headers: { Upgrade: "websocket" } });
-      if (generation !== this.generation) return;
-      if (!response.webSocket) {
-        const reason = `HTTP ${response.status} on upgrade`;
-        void response.body?.cancel();
-        if (response.status === 401 || response.status === 403) return this.onFault({ kind: "fault", fault: "auth", reason, fatal: true });
-        if (response.status === 429) return this.onFault({ kind: "fault", fault: "connection-limit", reason, fatal: true });
-        return this.lose({ kind: "connect-failed", reason });
-      }
-      socket = response.webSocket;
-      socket.accept();
-    } catch (err) {
-      if (generation === this.generation) this.lose({ kind: "connect-failed", reason: String(err).slice(0, 200) });
-      return;
-    }
+    const socket = await this.dial(generation);
+    if (!socket) return;
     this.socket = socket;
     socket.addEventListener("message", (event) => {
       if (generation === this.generation) this.onMessage(typeof event.data === "string" ? event.data : new TextDecoder().decode(event.data as ArrayBuffer));
@@ -175,6 +160,35 @@ export class UpstreamStream extends DurableObject<Env> {
     for (const m of this.codec.hello()) socket.send(m);
     if (this.link.state.state === "live") this.onLive();
     this.step();
+  }
+
+  /** Opens the provider's WebSocket (or the simulator's in-process exchange); undefined when it failed (already handled). */
+  private async dial(generation: number): Promise<WebSocket | undefined> {
+    if (this.codec.url() === "sim:") {
+      const latest = (symbol: string) =>
+        sourceStub(this.env, symbol)
+          .latestKnown()
+          .then((t) => t?.price)
+          .catch(() => undefined);
+      return new SimExchange(this.config.simSeed, latest, this.config.feed.streamBatchMs) as unknown as WebSocket;
+    }
+    try {
+      const response = await fetch(this.codec.url().replace(/^ws/, "http"), { headers: { Upgrade: "websocket" } });
+      if (generation !== this.generation) return undefined;
+      if (!response.webSocket) {
+        const reason = `HTTP ${response.status} on upgrade`;
+        void response.body?.cancel();
+        if (response.status === 401 || response.status === 403) this.onFault({ kind: "fault", fault: "auth", reason, fatal: true });
+        else if (response.status === 429) this.onFault({ kind: "fault", fault: "connection-limit", reason, fatal: true });
+        else this.lose({ kind: "connect-failed", reason });
+        return undefined;
+      }
+      response.webSocket.accept();
+      return response.webSocket;
+    } catch (err) {
+      if (generation === this.generation) this.lose({ kind: "connect-failed", reason: String(err).slice(0, 200) });
+      return undefined;
+    }
   }
 
   private closeSocket(): void {

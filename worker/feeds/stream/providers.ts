@@ -1,5 +1,6 @@
 import { assetClass } from "../../market/hours";
 import { epochMs, num, price } from "../normalize";
+import { SimStream } from "./sim-stream";
 import { chunks, isRecord, malformed, parseJson, type StreamCodec, type StreamCodecOptions, type StreamEvent, type StreamLimits } from "./codec";
 
 /**
@@ -394,8 +395,9 @@ const CODECS = {
 /** Providers whose trades stream; the rest (twelvedata on its free plan, the simulator) are polled. */
 export const STREAMING_PROVIDERS = Object.keys(CODECS);
 
-/** A fresh codec for one connection, or undefined when the provider does not stream. */
+/** A fresh codec for one connection, or undefined when the provider does not stream (the simulator streams when asked to). */
 export function createStreamCodec(provider: string, options: StreamCodecOptions): StreamCodec | undefined {
+  if (provider === "sim") return new SimStream(options);
   if (!Object.hasOwn(CODECS, provider)) return undefined;
   return new CODECS[provider as keyof typeof CODECS](options);
 }
