@@ -306,6 +306,23 @@ describe("binance combined stream", () => {
     // Nothing wanted any more: the upstream connection closes (an outbound socket keeps the object in memory).
     await until("idle", () => streams(srv.url), (s) => s[0]?.state === "idle", 5_000);
   });
+
+  it("keeps within Binance's 5 messages a second while viewers come one after another", async () => {
+    const pairs = ["BTC", "SOL", "XRP", "ADA", "DOGE", "DOT", "LINK", "LTC", "BCH", "TRX", "XLM", "ATOM"].map((b) => `${b}-USD`);
+    const started = Date.now();
+    const cols: Collector[] = [];
+    for (const p of pairs) {
+      cols.push(new Collector(client.client, `/topic/ticker.${p}`));
+      await sleep(100);
+    }
+    await Promise.all(cols.map((c) => c.waitFor(1)));
+    await until("every pair subscribed upstream", () => stream.subscribed().size, (n) => n === pairs.length, 15_000);
+    const sent = stream.received.filter((m) => m.at >= started).map((m) => m.at);
+    expect(sent.length).toBeGreaterThan(0);
+    // Any one-second window: at most 5 messages (the connection's first second included).
+    for (const at of sent) expect(sent.filter((t) => t >= at && t < at + 1_000).length, `from ${at - started} ms`).toBeLessThanOrEqual(5);
+    for (const c of cols) c.subscription.unsubscribe();
+  });
 });
 
 describe("the simulator streams (FEED_TRANSPORT=stream)", () => {

@@ -4,6 +4,7 @@ import type { StreamEvent } from "../../worker/feeds/stream/codec";
 import { Link, type LinkOptions } from "../../worker/feeds/stream/link";
 import { AlpacaStream, BinanceStream, CoinbaseStream, createStreamCodec, FinnhubStream, PolygonStream } from "../../worker/feeds/stream/providers";
 import { simTradePrice, simTradeRate, simTrades, type SimTrade } from "../../worker/feeds/stream/sim-stream";
+import { RateWindow } from "../../worker/feeds/stream/rate-window";
 import { SubscriptionSet } from "../../worker/feeds/stream/subscriptions";
 import { SIM_START_PRICES } from "../../worker/feeds/sim-universe";
 import { assetClass } from "../../worker/market/hours";
@@ -354,5 +355,21 @@ describe("simulated trades", () => {
     expect(c.decode('{"trades":[["AAPL",228.51,10,' + OPEN + "]]}")).toEqual([{ kind: "trade", symbol: "AAPL", price: 228.51, size: 10, ts: OPEN }]);
     expect(c.decode('{"heartbeat":1}')).toEqual([{ kind: "heartbeat" }]);
     expect(c.decode('{"trades":[["AAPL",-1,1,1]]}')[0]!.kind).toBe("malformed");
+  });
+});
+
+describe("rate window", () => {
+  it("never more than the limit in any window; room opens as the oldest leaves it", () => {
+    const w = new RateWindow(5);
+    expect(w.room(0)).toBe(5);
+    w.note(5, 0);
+    expect(w.room(999)).toBe(0);
+    expect(w.nextAt(999)).toBe(1_000);
+    expect(w.room(1_000)).toBe(5);
+    w.note(3, 1_000);
+    w.note(2, 1_500);
+    expect(w.room(1_999)).toBe(0);
+    expect(w.room(2_000)).toBe(3);
+    expect(w.nextAt(2_000)).toBeUndefined();
   });
 });

@@ -5,6 +5,7 @@ import { treeShape } from "../fanout/tree";
 import { Coalescer, type WindowQuote } from "../feeds/stream/coalescer";
 import type { StreamCodec, StreamEvent } from "../feeds/stream/codec";
 import { Link, type LinkState, type StreamFault } from "../feeds/stream/link";
+import { RateWindow } from "../feeds/stream/rate-window";
 import { createStreamCodec } from "../feeds/stream/providers";
 import { SimExchange } from "../feeds/stream/sim-stream";
 import { SubscriptionSet } from "../feeds/stream/subscriptions";
@@ -75,6 +76,10 @@ export class UpstreamStream extends DurableObject<Env> {
   private outage = false;
   private malformed = 0;
   private gaps = 0;
+  /** What we may send the provider (Binance: 5 messages a second); subscription changes wait for room. */
+  private sendBudget: RateWindow;
+  /** Subscription messages waiting for room in the provider's message rate, in order. */
+  private outbox: string[] = [];
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -89,6 +94,7 @@ export class UpstreamStream extends DurableObject<Env> {
       maxConnectionMs: this.codec.limits.maxConnectionMs,
     });
     this.subs = new SubscriptionSet(this.symbolLimit(), LINGER_MS);
+    this.sendBudget = this.newSendBudget();
     this.rounds = new RoundSender(env, () => `round:${this.ctx.id.name ?? "stream"}`, this.config.fanoutDegree);
   }
 
@@ -143,6 +149,8 @@ export class UpstreamStream extends DurableObject<Env> {
     this.subs.reset();
     // A fresh codec per connection: per-connection state (Coinbase's sequence) starts over.
     this.codec = this.newCodec();
+    this.sendBudget = this.newSendBudget();
+    this.outbox = [];
     this.step();
     const socket = await this.dial(generation);
     if (!socket) return;
@@ -158,6 +166,7 @@ export class UpstreamStream extends DurableObject<Env> {
     });
     this.link.opened(Date.now(), this.codec.readyOnOpen);
     for (const m of this.codec.hello()) socket.send(m);
+    this.sendBudget.note(this.codec.hello().length, Date.now());
     if (this.link.state.state === "live") this.onLive();
     this.step();
   }
@@ -350,12 +359,9 @@ export class UpstreamStream extends DurableObject<Env> {
     const now = Date.now();
     if (this.link.state.state === "live" && this.socket) {
       const plan = this.subs.plan(now);
-      try {
-        for (const m of this.codec.unsubscribe(plan.unsubscribe)) this.socket.send(m);
-        for (const m of this.codec.subscribe(plan.subscribe)) this.socket.send(m);
-      } catch (err) {
-        return this.lose({ kind: "closed", reason: `send failed: ${String(err).slice(0, 100)}` });
-      }
+      // Queued: past the provider's message rate they wait (a provider that counts them disconnects).
+      this.outbox.push(...this.codec.unsubscribe(plan.unsubscribe), ...this.codec.subscribe(plan.subscribe));
+      if (!this.drain(now)) return;
       for (const s of plan.unsubscribe) this.coalescer.forget(s);
       if (plan.overLimit.length > 0 && this.fault?.kind !== "symbol-limit") {
         this.noteFault({ kind: "symbol-limit", reason: `${plan.overLimit.length} symbols over the connection's limit of ${this.symbolLimit()}: polled` });
@@ -383,7 +389,8 @@ export class UpstreamStream extends DurableObject<Env> {
   private sleep(now: number): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    const next = Math.min(this.link.nextCheckAt() ?? Infinity, this.subs.nextDueAt() ?? Infinity);
+    const paced = this.outbox.length > 0 ? (this.sendBudget.nextAt(now) ?? now) : Infinity;
+    const next = Math.min(this.link.nextCheckAt() ?? Infinity, this.subs.nextDueAt() ?? Infinity, paced);
     if (!Number.isFinite(next)) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
@@ -399,6 +406,27 @@ export class UpstreamStream extends DurableObject<Env> {
 
   private polledCount(): number {
     return this.subs.wantedCount() - this.streamed().length;
+  }
+
+  /** Sends queued messages while the rate allows; false when the socket failed (already handled). */
+  private drain(now: number): boolean {
+    const socket = this.socket;
+    if (!socket) return true;
+    try {
+      while (this.outbox.length > 0 && this.sendBudget.room(now) > 0) {
+        socket.send(this.outbox.shift()!);
+        this.sendBudget.note(1, now);
+      }
+      return true;
+    } catch (err) {
+      this.lose({ kind: "closed", reason: `send failed: ${String(err).slice(0, 100)}` });
+      return false;
+    }
+  }
+
+  private newSendBudget(): RateWindow {
+    // A tenth of a second to spare: the provider counts arrivals, which jitter.
+    return new RateWindow(this.codec.limits.messagesPerSecond, 1_100);
   }
 
   /** FEED_STREAM_SYMBOLS (a paid plan's limit) or the provider's free plan's. */
