@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import type WebSocket from "ws";
 import { GOOD_KEY } from "../../test/support/fake-providers";
 import { sleep } from "../../test/support/stomp";
@@ -32,18 +33,30 @@ class StreamTally extends Tally {
   readonly framesBySymbol = new Map<string, number>();
   counting = false;
 
+  private window: [number, number] = [Infinity, Infinity];
+
   constructor(private readonly displayed?: Map<string, number>) {
     super(10_000);
+  }
+
+  override open(from: number, to: number): void {
+    super.open(from, to);
+    this.window = [from, to];
+  }
+
+  private inWindow(ts: number): boolean {
+    return ts >= this.window[0] && ts <= this.window[1];
   }
 
   override take(text: string, now: number): void {
     super.take(text, now);
     const track = this.counting;
     if (!track && !this.displayed) return;
-    for (const m of text.matchAll(/"symbol":"([^"]+)","price":([0-9.e+-]+).*?"seq":(\d+)/g)) {
-      const [, symbol, price, seq] = m;
+    for (const m of text.matchAll(/"symbol":"([^"]+)","price":([0-9.e+-]+).*?"ts":(\d+).*?"seq":(\d+)/g)) {
+      const [, symbol, price, ts, seq] = m;
       this.displayed?.set(symbol!, Number(price));
-      if (!track) continue;
+      // The ticks of the measuring window only (as Tally counts frames).
+      if (!track || !this.inWindow(Number(ts))) continue;
       let seqs = this.seen.get(symbol!);
       if (!seqs) this.seen.set(symbol!, (seqs = new Set()));
       seqs.add(Number(seq));
@@ -83,9 +96,13 @@ function sampleOutdated(exchange: Exchange, viewers: Array<Map<string, number>>,
   });
 }
 
+type Streamed = { p50: number; p99: number; frames: number; delivered: number; cpuUsPerFrame: number; outdated: Outdated; ticksPerSecond: number };
+
 export interface StreamingResult {
   tradesPerSecond: number;
-  streamed: { p50: number; p99: number; frames: number; delivered: number; cpuUsPerFrame: number; outdated: Outdated; ticksPerSecond: number };
+  streamed: Streamed;
+  /** The same with the server's state on tmpfs (no fsync per SQLite commit). */
+  streamedTmpfs?: Streamed;
   trivial?: { cpuUsPerFrame: number; frames: number };
   polled?: { outdated: Outdated };
 }
@@ -111,8 +128,18 @@ function edgeVars(exchange: Exchange, transport: "auto" | "poll"): Record<string
   };
 }
 
-async function streamedRun(exchange: Exchange): Promise<StreamingResult["streamed"]> {
-  const target = await edgeTicker("edge-ticker streamed", edgeVars(exchange, "auto"));
+/** Waits until the upstream stream carries every symbol (/healthz). */
+async function streamingAll(target: Target): Promise<void> {
+  const base = target.wsUrl.replace(/^ws/, "http").replace(/\/ws$/, "");
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline; await sleep(250)) {
+    const body = (await (await fetch(`${base}/healthz`)).json()) as { streams?: Array<{ streamed: number }> };
+    if ((body.streams ?? []).reduce((n, s) => n + s.streamed, 0) >= UNIVERSE.length) return;
+  }
+  throw new Error("the stream never carried every symbol");
+}
+
+async function streamedRun(exchange: Exchange, label: string, stateIn?: string): Promise<Streamed> {
+  const target = await edgeTicker(label, edgeVars(exchange, "auto"), stateIn);
   const tally = new StreamTally();
   const viewers = Array.from({ length: SAMPLED }, () => new Map<string, number>());
   let clients: WebSocket[] = [];
@@ -120,7 +147,10 @@ async function streamedRun(exchange: Exchange): Promise<StreamingResult["streame
     await seed(target, exchange);
     clients = await openClients(target.wsUrl, CLIENTS - SAMPLED, (i) => watchlistOf(i + SAMPLED), tally);
     for (let i = 0; i < SAMPLED; i++) clients.push(...(await openClients(target.wsUrl, 1, () => watchlistOf(i), new SharedTally(tally, viewers[i]!))));
-    console.log(`streamed: ${CLIENTS} clients × 20 of ${UNIVERSE.length} symbols`);
+    console.log(`${label}: ${CLIENTS} clients × 20 of ${UNIVERSE.length} symbols`);
+    await streamingAll(target);
+    // Each displayed price from a moment the stream was live (as a first viewer's first quote is): not the seed, taken seconds before every client was connected.
+    await seed(target, exchange);
     await sleep(3_000);
     const from = Date.now();
     tally.open(from, from + SECONDS * 1000);
@@ -213,6 +243,7 @@ async function polledRun(exchange: Exchange): Promise<StreamingResult["polled"]>
     await seed(target, exchange);
     for (let i = 0; i < SAMPLED; i++) clients.push(...(await openClients(target.wsUrl, 1, () => watchlistOf(i), new SharedTally(new StreamTally(), viewers[i]!))));
     console.log(`polled: ${SAMPLED} clients × 20, ${POLL_SECONDS} s`);
+    await seed(target, exchange); // as the streamed runs: displayed prices current when measuring starts
     return { outdated: await sampleOutdated(exchange, viewers, POLL_SECONDS) };
   } finally {
     for (const ws of clients) ws.terminate();
@@ -223,27 +254,34 @@ async function polledRun(exchange: Exchange): Promise<StreamingResult["polled"]>
 export async function streamingWorkload(options: { trivial: boolean; polled: boolean }): Promise<StreamingResult> {
   const exchange = await startExchange(UNIVERSE, GOOD_KEY);
   try {
-    const streamed = await streamedRun(exchange);
+    const streamed = await streamedRun(exchange, "streamed");
+    const streamedTmpfs = existsSync("/dev/shm") ? await streamedRun(exchange, "streamed, state on tmpfs", "/dev/shm") : undefined;
     const trivial = options.trivial ? await trivialRun(exchange) : undefined;
     const polled = options.polled && POLL_SECONDS > 0 ? await polledRun(exchange) : undefined;
-    return { tradesPerSecond: exchange.tradesPerSecond, streamed, trivial, polled };
+    return { tradesPerSecond: exchange.tradesPerSecond, streamed, streamedTmpfs, trivial, polled };
   } finally {
     await exchange.close();
   }
 }
 
 export function printStreaming(r: StreamingResult): void {
-  const s = r.streamed;
-  const ratio = r.trivial ? ` (${(s.cpuUsPerFrame / r.trivial.cpuUsPerFrame).toFixed(2)}×)` : "";
+  const runs: Array<[string, Streamed | undefined]> = [
+    ["edge-ticker", r.streamed],
+    ["edge-ticker, state on tmpfs", r.streamedTmpfs],
+  ];
+  const cols = runs.filter((x): x is [string, Streamed] => x[1] !== undefined);
+  const ratio = (s: Streamed) => (r.trivial ? ` (${(s.cpuUsPerFrame / r.trivial.cpuUsPerFrame).toFixed(2)}×)` : "");
+  const row = (name: string, goal: string, cell: (s: Streamed) => string, trivial = "") => console.log(`| ${name} | ${goal} | ${cols.map(([, s]) => cell(s)).join(" | ")} | ${trivial} |`);
   console.log(`\nstreaming: fake exchange, ${UNIVERSE.length} symbols, ${r.tradesPerSecond.toFixed(0)} trades/s (4 at 50–200/s, the rest 0.1–2/s); ${CLIENTS} clients × 20; STREAM_BATCH_MS=${BATCH_MS}; ${SECONDS} s\n`);
-  console.log("| | goal | edge-ticker | trivial DO broadcaster |");
-  console.log("|---|---|---|---|");
-  console.log(`| coalesced ticks/s (all symbols) | | ${s.ticksPerSecond.toFixed(0)} | |`);
-  console.log(`| frames delivered | every tick | ${s.frames} (${(s.delivered * 100).toFixed(1)}%) | ${r.trivial?.frames ?? "–"} |`);
-  console.log(`| exchange trade → client: p50 / p99 | p99 ≤ ${BATCH_MS + 100} ms | ${s.p50} ms / ${s.p99} ms | |`);
-  console.log(`| server CPU per delivered frame | ≤ 1.5× trivial | ${s.cpuUsPerFrame.toFixed(1)} µs${ratio} | ${r.trivial ? `${r.trivial.cpuUsPerFrame.toFixed(1)} µs` : "–"} |`);
-  console.log(`| displayed price outdated, streamed: p50 / p99 | ≤ 0.5 s / ≤ 2 s | ${(s.outdated.p50 / 1000).toFixed(2)} s / ${(s.outdated.p99 / 1000).toFixed(2)} s | |`);
+  console.log(`| | goal | ${cols.map(([l]) => l).join(" | ")} | trivial DO broadcaster |`);
+  console.log(`|---|---|${cols.map(() => "---|").join("")}---|`);
+  row("coalesced ticks/s (all symbols)", "", (s) => s.ticksPerSecond.toFixed(0));
+  row("frames delivered", "every tick", (s) => `${s.frames} (${(s.delivered * 100).toFixed(1)}%)`, String(r.trivial?.frames ?? "–"));
+  row("exchange trade → client: p50 / p99", `p99 ≤ ${BATCH_MS + 100} ms`, (s) => `${s.p50} ms / ${s.p99} ms`);
+  row("server CPU per delivered frame", "≤ 1.5× trivial", (s) => `${s.cpuUsPerFrame.toFixed(1)} µs${ratio(s)}`, r.trivial ? `${r.trivial.cpuUsPerFrame.toFixed(1)} µs` : "–");
+  row("displayed price outdated, streamed: p50 / p99", "≤ 0.5 s / ≤ 2 s", (s) => `${(s.outdated.p50 / 1000).toFixed(2)} s / ${(s.outdated.p99 / 1000).toFixed(2)} s`);
   if (r.polled) {
-    console.log(`| displayed price outdated, polled at 60 req/min: p50 / p99 | (10 s / a minute) | ${(r.polled.outdated.p50 / 1000).toFixed(2)} s / ${(r.polled.outdated.p99 / 1000).toFixed(2)} s | |`);
+    const p = r.polled.outdated;
+    console.log(`| displayed price outdated, polled at 60 req/min (${SAMPLED} viewers, ${POLL_SECONDS} s): p50 / p99 | (10 s / a minute) | ${(p.p50 / 1000).toFixed(2)} s / ${(p.p99 / 1000).toFixed(2)} s |${cols.length > 1 ? " |" : ""} |`);
   }
 }

@@ -78,8 +78,10 @@ export class UpstreamStream extends DurableObject<Env> {
   private gaps = 0;
   /** What we may send the provider (Binance: 5 messages a second); subscription changes wait for room. */
   private sendBudget: RateWindow;
-  /** Subscription messages waiting for room in the provider's message rate, in order. */
-  private outbox: string[] = [];
+  /** Subscription messages waiting for room in the provider's message rate, in order; a batch's symbols count as streamed once its last message is sent. */
+  private outbox: Array<{ text: string; subscribed?: string[] }> = [];
+  /** Symbols whose subscribe message still waits in the outbox (polled meanwhile). */
+  private readonly pending = new Set<string>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -111,7 +113,7 @@ export class UpstreamStream extends DurableObject<Env> {
 
   /** Symbols the stream serves just now (the scheduler polls the others). */
   streamed(): string[] {
-    return this.link.state.state === "live" ? this.subs.streamed() : [];
+    return this.link.state.state === "live" ? this.subs.streamed().filter((s) => !this.pending.has(s)) : [];
   }
 
   status(): StreamStatus {
@@ -151,6 +153,7 @@ export class UpstreamStream extends DurableObject<Env> {
     this.codec = this.newCodec();
     this.sendBudget = this.newSendBudget();
     this.outbox = [];
+    this.pending.clear();
     this.step();
     const socket = await this.dial(generation);
     if (!socket) return;
@@ -360,7 +363,10 @@ export class UpstreamStream extends DurableObject<Env> {
     if (this.link.state.state === "live" && this.socket) {
       const plan = this.subs.plan(now);
       // Queued: past the provider's message rate they wait (a provider that counts them disconnects).
-      this.outbox.push(...this.codec.unsubscribe(plan.unsubscribe), ...this.codec.subscribe(plan.subscribe));
+      this.outbox.push(...this.codec.unsubscribe(plan.unsubscribe).map((text) => ({ text })));
+      const subscribe = this.codec.subscribe(plan.subscribe);
+      subscribe.forEach((text, i) => this.outbox.push(i === subscribe.length - 1 ? { text, subscribed: plan.subscribe } : { text }));
+      for (const s of plan.subscribe) this.pending.add(s);
       if (!this.drain(now)) return;
       for (const s of plan.unsubscribe) this.coalescer.forget(s);
       if (plan.overLimit.length > 0 && this.fault?.kind !== "symbol-limit") {
@@ -414,8 +420,10 @@ export class UpstreamStream extends DurableObject<Env> {
     if (!socket) return true;
     try {
       while (this.outbox.length > 0 && this.sendBudget.room(now) > 0) {
-        socket.send(this.outbox.shift()!);
+        const { text, subscribed } = this.outbox.shift()!;
+        socket.send(text);
         this.sendBudget.note(1, now);
+        for (const s of subscribed ?? []) this.pending.delete(s);
       }
       return true;
     } catch (err) {
