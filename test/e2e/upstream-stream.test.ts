@@ -221,7 +221,8 @@ describe("coinbase stream", () => {
     expect(prices.at(-1)).toBe(last);
     // At most one tick per window (+1 for the window the burst ends in).
     expect(prices.length).toBeLessThanOrEqual(Math.ceil(sentFor / BATCH_MS) + 2);
-    expect(prices.length).toBeGreaterThan(sentFor / BATCH_MS / 4);
+    // Not one tick for the whole burst either: windows keep flowing while it lasts.
+    expect(prices.length).toBeGreaterThanOrEqual(5);
     const volume = arrived.reduce((n, m) => n + ((JSON.parse(m.body) as { volume?: number }).volume ?? 0), 0);
     expect(volume).toBeCloseTo(10, 5);
   });

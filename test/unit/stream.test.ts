@@ -176,15 +176,20 @@ describe("coalescer", () => {
     expect(c.drain()).toEqual([{ symbol: "B", price: 1.5, ts: T, volume: 1, high: 1.5, low: 1.5, bid: 1, ask: 2, trades: 1 }]);
   });
 
-  it("a catch-up quote marks the gap and is taken only when not older than what the stream brought", () => {
+  it("a catch-up quote is taken only when not older than what the stream brought; the gap marks one tick", () => {
     const c = new Coalescer();
     c.trade("A", 10, 1, T + 10);
     c.drain();
+    c.markGap("A");
     c.catchUp({ symbol: "A", price: 9, ts: T + 5 });
     expect(c.drain()).toEqual([{ symbol: "A", price: 10, ts: T + 10, trades: 0, gap: true }]);
-    c.catchUp({ symbol: "A", price: 12, ts: T + 20 });
+    c.markGap("A");
+    c.catchUp({ symbol: "A", price: 12, ts: T + 20, bid: 11.9, ask: 12.1 });
     c.trade("A", 13, 1, T + 21);
-    expect(c.drain()).toEqual([{ symbol: "A", price: 13, ts: T + 21, volume: 1, high: 13, low: 13, trades: 1, gap: true }]);
+    expect(c.drain()).toEqual([{ symbol: "A", price: 13, ts: T + 21, volume: 1, high: 13, low: 13, bid: 11.9, ask: 12.1, trades: 1, gap: true }]);
+    // The gap went out: a catch-up arriving later is a plain tick.
+    c.catchUp({ symbol: "A", price: 14, ts: T + 30 });
+    expect(c.drain()).toEqual([{ symbol: "A", price: 14, ts: T + 30, trades: 0 }]);
   });
 
   it("500 trades a second in 50 ms windows become 20 ticks a second, ending on the last trade", () => {

@@ -65,12 +65,12 @@ export class Coalescer {
 
   /**
    * A price fetched over REST to bring the symbol current (after a reconnect): taken like a
-   * trade when it is not older than what the stream already brought, and it marks the gap.
+   * trade when it is not older than what the stream already brought. (The gap is marked
+   * once, by `markGap`, on whichever tick goes out first.)
    */
   catchUp(quote: Pick<Quote, "symbol" | "price" | "ts" | "bid" | "ask">): void {
     const newest = this.newest.get(quote.symbol);
     const w = this.window(quote.symbol);
-    w.gap = true;
     if (quote.bid !== undefined || quote.ask !== undefined) this.quote(quote.symbol, quote.bid, quote.ask);
     if (newest !== undefined && (quote.ts === undefined || quote.ts < newest.ts)) return;
     w.price = quote.price;
