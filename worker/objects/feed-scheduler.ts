@@ -123,7 +123,10 @@ export class FeedScheduler extends DurableObject<Env> {
   private async streamedSymbols(): Promise<Set<string>> {
     if (!this.streaming) return new Set();
     try {
-      return new Set(await streamShard(this.env, this.shard()).streamed());
+      const streamed = await streamShard(this.env, this.shard()).streamed();
+      // A stream object that lost its memory (evicted, redeployed) learns the active set again.
+      if (streamed === null) void this.followStream();
+      return new Set(streamed ?? []);
     } catch {
       return new Set();
     }

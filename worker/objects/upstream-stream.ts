@@ -74,6 +74,8 @@ export class UpstreamStream extends DurableObject<Env> {
   private fault: StreamFault | undefined;
   /** Set when the stream was lost: the next live connection catches every symbol up. */
   private outage = false;
+  /** Whether this instance was told the active set (memory only: gone when it is evicted). */
+  private told = false;
   private malformed = 0;
   private gaps = 0;
   /** What we may send the provider (Binance: 5 messages a second); subscription changes wait for room. */
@@ -103,6 +105,7 @@ export class UpstreamStream extends DurableObject<Env> {
   /** The shard's active symbols (the whole set, each time). `rearm`: the cron sweep, retry a failed stream now. */
   follow(symbols: string[], rearm = false): void {
     const now = Date.now();
+    this.told = true;
     const carried = symbols.filter((s) => this.codec.providerSymbol(s) !== undefined);
     this.subs.want(carried, now);
     for (const s of symbols) if (!carried.includes(s)) this.coalescer.forget(s);
@@ -111,8 +114,16 @@ export class UpstreamStream extends DurableObject<Env> {
     this.step();
   }
 
-  /** Symbols the stream serves just now (the scheduler polls the others). */
-  streamed(): string[] {
+  /**
+   * Symbols the stream serves just now (the scheduler polls the others); null when this
+   * instance was never told the active set (it was evicted or restarted): the scheduler tells it.
+   */
+  streamed(): string[] | null {
+    if (!this.told) return null;
+    return this.servedNow();
+  }
+
+  private servedNow(): string[] {
     return this.link.state.state === "live" ? this.subs.streamed().filter((s) => !this.pending.has(s)) : [];
   }
 
@@ -124,7 +135,7 @@ export class UpstreamStream extends DurableObject<Env> {
       state: s.state,
       ...(fault ? { fault } : {}),
       subscribed: this.subs.size,
-      streamed: this.streamed().length,
+      streamed: this.servedNow().length,
       polled: this.polledCount(),
       reconnects: this.link.reconnects,
       ...(s.state === "live" ? { lastMessageAgeMs: Date.now() - s.lastMessageAt } : {}),
@@ -411,7 +422,7 @@ export class UpstreamStream extends DurableObject<Env> {
   }
 
   private polledCount(): number {
-    return this.subs.wantedCount() - this.streamed().length;
+    return this.subs.wantedCount() - this.servedNow().length;
   }
 
   /** Sends queued messages while the rate allows; false when the socket failed (already handled). */
