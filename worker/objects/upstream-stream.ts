@@ -70,6 +70,8 @@ export class UpstreamStream extends DurableObject<Env> {
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
   /** One window's ingest in flight at a time: windows stay in order per symbol. */
   private flushing = false;
+  /** When the last window went out. */
+  private flushedAt = 0;
   /** The last fault logged (one log line per distinct fault, one when it clears). */
   private fault: StreamFault | undefined;
   /** Set when the stream was lost: the next live connection catches every symbol up. */
@@ -323,18 +325,25 @@ export class UpstreamStream extends DurableObject<Env> {
 
   // ---------------------------------------------------------------- windows
 
+  /**
+   * Windows start at most every STREAM_BATCH_MS, counted from the previous window's start (not
+   * its end: the ingest time is not added to every tick's wait); after a quiet spell the first
+   * trade goes out at once and the ones after it wait for the next window.
+   */
   private scheduleFlush(): void {
     if (this.flushTimer || this.flushing || !this.coalescer.pending) return;
+    const wait = Math.max(0, this.flushedAt + this.config.feed.streamBatchMs - Date.now());
     this.flushTimer = setTimeout(() => {
       this.flushTimer = undefined;
       void this.flush();
-    }, this.config.feed.streamBatchMs);
+    }, wait);
   }
 
   /** One window: each symbol's tick enters its source (as a feed round's does), then one delivery per hub. */
   private async flush(): Promise<void> {
     const window = this.coalescer.drain();
     if (window.length === 0) return;
+    this.flushedAt = Date.now();
     this.flushing = true;
     try {
       const ingested = await Promise.all(window.map((w) => this.handOver(w)));
