@@ -11,7 +11,11 @@
  *  - watchlist: BENCH_WL_CLIENTS (1,000) clients × 20 of 100 symbols, one tick per symbol
  *    per second (Edge Ticker from its own simulator; the others from the bench). Edge Ticker
  *    runs it twice: its state on disk (as `npm start` keeps it) and on tmpfs (/dev/shm),
- *    which takes the disk's fsync per SQLite commit out of the figure.
+ *    which takes the disk's fsync per SQLite commit out of the figure;
+ *  - stream: a fake exchange streams 100 symbols at skewed rates to Edge Ticker (FEED_TRANSPORT
+ *    auto), 1,000 clients × 20: latency from the exchange's trade, frames, CPU per frame next to
+ *    the trivial broadcaster fed the same coalesced ticks, and how outdated a viewer's price is,
+ *    streamed versus polled at Finnhub's free budget (bench/lib/streaming.ts).
  * Server CPU is utime+stime from /proc of the server's processes, per delivered MESSAGE.
  * Prints one table, with each figure's goal and Edge Ticker's ratio to the trivial broadcaster.
  *
@@ -29,6 +33,7 @@ import { envNumber, runMain } from "./lib/cli";
 import { percentile, usage } from "./lib/proc";
 import { publishPaced } from "./lib/paced";
 import { openClients, Tally, watchlist, WATCHLIST_SIZE, WATCHLIST_UNIVERSE } from "./lib/stomp-clients";
+import { printStreaming, streamingWorkload } from "./lib/streaming";
 import { edgeTicker, nodeBaseline, trivialBroadcaster, type BenchTick, type Target } from "./lib/targets";
 
 const SUBSCRIBERS = envNumber("BENCH_SUBSCRIBERS", 1_000, 5_000);
@@ -40,9 +45,10 @@ const WL_CLIENTS = envNumber("BENCH_WL_CLIENTS", 1_000, 10_000);
 const THROTTLE_MS = envNumber("BENCH_THROTTLE_MS", 0, 60_000);
 /**
  * Which servers: edge, edge-off (Edge Ticker with METRICS=false: what counting costs), trivial,
- * deflate (the trivial broadcaster with compression negotiated), node.
+ * deflate (the trivial broadcaster with compression negotiated), node; and `stream`, the
+ * streaming workload.
  */
-const ONLY = (process.env.BENCH_ONLY ?? "edge,edge-off,trivial,deflate,node").split(",");
+const ONLY = (process.env.BENCH_ONLY ?? "edge,edge-off,trivial,deflate,node,stream").split(",");
 /** Long enough without a message for the runtime to hibernate the objects (~10 s), plus margin. */
 const HIBERNATE_WAIT_MS = 15_000;
 const IDLE_CPU_WINDOW_MS = 30_000;
@@ -279,7 +285,8 @@ async function main(): Promise<void> {
     if (THROTTLE_MS > 0 && key === "edge") row.throttled = await watchlistRun(startWatchlist, feed, THROTTLE_MS);
     rows.push(row);
   }
-  table(rows);
+  if (rows.length > 0) table(rows);
+  if (ONLY.includes("stream")) printStreaming(await streamingWorkload({ trivial: true, polled: true }));
 }
 
 runMain(main);

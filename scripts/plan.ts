@@ -5,6 +5,7 @@
  * per-message costs measured by `npm run bench` (pass your own with flags).
  *
  *   npm run plan -- --viewers 1000000 --symbols 500 --per-viewer 20
+ *   npm run plan -- --upstream 0          # polled only: no upstream stream objects
  */
 import { parseArgs } from "node:util";
 import { buildFanoutTree, treeShape } from "../worker/fanout/tree";
@@ -23,6 +24,9 @@ const { values } = parseArgs({
     "us-per-frame": { type: "string", default: "5" },
     // Share of one core a hub may use for fan-out (headroom for subscribes, bursts and GC).
     "hub-cpu": { type: "string", default: "0.5" },
+    // Streaming: upstream connections (UpstreamStream objects, one per scheduler shard; 0 = polled only), and messages each receives per second.
+    upstream: { type: "string" },
+    "upstream-msgs": { type: "string", default: "100" },
   },
 });
 const num = (name: keyof typeof values) => {
@@ -39,6 +43,9 @@ const R = num("regions");
 const D = num("degree");
 const G = num("scheduler-shards");
 const usPerFrame = num("us-per-frame");
+const U = values.upstream === undefined ? G : Number(values.upstream);
+if (!Number.isInteger(U) || U < 0) throw new Error("--upstream must be a whole number (0: polled only)");
+const upstreamMsgs = num("upstream-msgs");
 
 // Cloudflare list prices and limits (Workers Paid; developers.cloudflare.com, durable-objects/platform/pricing and limits).
 const PRICE = {
@@ -75,9 +82,13 @@ const schedulerDeliveries = Math.min(round.hubs + round.relays, D);
 
 // Per round: scheduler → each source (1 ingest per symbol), then per shard one delivery per hub and relay.
 const callsPerRound = S + G * (round.hubs + round.relays);
-const requestsPerMonth = callsPerRound * ticksPerMonth;
-// Sources, schedulers, round relays and hubs that hear of every round never sit idle long enough to hibernate.
-const activeObjects = S + G * (1 + round.relays) + H;
+// Streaming: each upstream object holds an outbound WebSocket, so it never hibernates while
+// symbols are watched; what it receives is billed like incoming WebSocket messages (20 count as
+// one request: the conservative reading). Its windows' ingests and deliveries replace the rounds'.
+const upstreamRequests = (U * upstreamMsgs * SECONDS_PER_MONTH) / 20;
+const requestsPerMonth = callsPerRound * ticksPerMonth + upstreamRequests;
+// Sources, schedulers, round relays, hubs that hear of every round and upstream objects never sit idle long enough to hibernate.
+const activeObjects = S + G * (1 + round.relays) + H + U;
 const gbSeconds = activeObjects * PRICE.objectGb * SECONDS_PER_MONTH;
 // Each tick: one row into the history ring in the source's SQLite (the ring is trimmed every 32 ticks).
 const rowsWritten = S * (1 + 1 / 32) * ticksPerMonth;
@@ -112,4 +123,14 @@ console.log(`| Durable Object requests (RPC calls) | ${fmt(requestsPerMonth / 1e
 console.log(`| Durable Object duration (${fmt(activeObjects)} objects awake) | ${fmt(gbSeconds / 1e6, 1)} M GB-s | ${fmt(cost.duration, 2)} |`);
 console.log(`| SQLite rows written | ${fmt(rowsWritten / 1e6, 1)} M | ${fmt(cost.storage, 2)} |`);
 console.log(`| total | | **${fmt(total, 2)}** (${fmt((total / V) * 1000, 2)} per 1,000 viewers) |`);
+if (U > 0) {
+  // What the upstream objects alone add, at list prices past the included amounts.
+  const upstreamDuration = ((U * PRICE.objectGb * SECONDS_PER_MONTH) / 1e6) * PRICE.perMillionGbSeconds;
+  const upstreamMessages = (upstreamRequests / 1e6) * PRICE.perMillionRequests;
+  console.log(
+    `\nStreaming: ${U} upstream object${U === 1 ? "" : "s"} (--upstream, one per scheduler shard) always awake while symbols are watched: ` +
+      `${fmt((U * PRICE.objectGb * SECONDS_PER_MONTH) / 1e6, 2)} M GB-s (USD ${fmt(upstreamDuration, 2)}) and ${fmt(upstreamRequests / 1e6, 1)} M requests for ` +
+      `${fmt(upstreamMsgs)} messages/s each (--upstream-msgs; USD ${fmt(upstreamMessages, 2)}): about USD ${fmt(upstreamDuration + upstreamMessages, 2)} a month, included above. Idle (no viewers): closed, nothing.`,
+  );
+}
 console.log("\nOutgoing WebSocket messages are free; client heart-beats are answered by the runtime's auto-response.");

@@ -18,6 +18,16 @@ export interface Config {
     alpacaDataFeed: string;
     /** Request budget; the provider's free-tier default when unset. */
     requestsPerMinute?: number;
+    /** stream: the provider's WebSocket (polling while it is down); poll: REST only; auto: stream where the provider has one. */
+    transport: "stream" | "poll" | "auto";
+    /** Overrides the provider's stream URL (a proxy, or a test server). */
+    streamUrl?: string;
+    /** Trades of a symbol within this window become one tick. */
+    streamBatchMs: number;
+    /** A live stream silent this long while its market is open is replaced. */
+    streamSilenceMs: number;
+    /** Symbols one upstream connection may carry (your plan's limit); the provider's free plan when unset. */
+    streamSymbols?: number;
   };
   /** A price older than this (no good feed quote) is re-sent marked stale. */
   staleAfterMs: number;
@@ -116,6 +126,11 @@ function parseConfig(env: Env): Config {
       retries: int(env, "FEED_RETRIES", 2, 0, 5),
       alpacaDataFeed: env.ALPACA_DATA_FEED?.trim() || "iex",
       requestsPerMinute: env.FEED_REQUESTS_PER_MINUTE ? int(env, "FEED_REQUESTS_PER_MINUTE", 60, 1, 100_000) : undefined,
+      transport: feedTransport(env),
+      streamUrl: env.FEED_STREAM_URL?.trim() || undefined,
+      streamBatchMs: int(env, "STREAM_BATCH_MS", 50, 10, 1_000),
+      streamSilenceMs: int(env, "STREAM_SILENCE_MS", 30_000, 1_000, 3_600_000),
+      streamSymbols: env.FEED_STREAM_SYMBOLS ? int(env, "FEED_STREAM_SYMBOLS", 50, 1, 100_000) : undefined,
     },
     staleAfterMs: int(env, "STALE_AFTER_MS", 60_000, 1_000, 86_400_000),
     simSeed: env.SIM_SEED ?? "edge-ticker",
@@ -179,6 +194,12 @@ function authOptions(env: Env): AuthOptions {
   }
   // An hour at most (exchanges ask for 10-20 minutes): the history ring keeps every tick of the window.
   return { mode, keys, publicDelayMs: int(env, "PUBLIC_DELAY_MS", 0, 0, 3_600_000) };
+}
+
+function feedTransport(env: Env): Config["feed"]["transport"] {
+  const raw = (env.FEED_TRANSPORT ?? "").trim().toLowerCase() || "auto";
+  if (raw !== "stream" && raw !== "poll" && raw !== "auto") throw new Error(`config FEED_TRANSPORT="${raw}" must be stream, poll or auto`);
+  return raw;
 }
 
 function simUniverse(env: Env): "builtin" | "any" {

@@ -11,6 +11,12 @@ export interface Env extends Cloudflare.Env {
 
   /** Overrides the provider's API base URL (a self-hosted proxy, or a test server). */
   FEED_BASE_URL?: string;
+  /** Overrides the provider's stream (WebSocket) URL, as FEED_BASE_URL does its REST base. */
+  FEED_STREAM_URL?: string;
+  /** Symbols one upstream connection may carry: your plan's limit (the free plan's when unset). */
+  FEED_STREAM_SYMBOLS?: string;
+  /** A live upstream stream silent this long while its market is open is replaced (ms). */
+  STREAM_SILENCE_MS?: string;
   FEED_TIMEOUT_MS?: string;
   FEED_RETRIES?: string;
   FEED_REQUESTS_PER_MINUTE?: string;

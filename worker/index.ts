@@ -6,6 +6,7 @@ export { SymbolSource } from "./objects/symbol-source";
 export { ConnectionHub } from "./objects/connection-hub";
 export { FanoutRelay } from "./objects/fanout-relay";
 export { FeedScheduler } from "./objects/feed-scheduler";
+export { UpstreamStream } from "./objects/upstream-stream";
 export { SockJSTestObject } from "./objects/sockjs-test-object";
 
 export default {

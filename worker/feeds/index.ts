@@ -8,6 +8,7 @@ import { TwelveDataFeed } from "./adapters/twelvedata";
 import type { HttpFeedOptions } from "./http-feed";
 import type { FeedProvider } from "./provider";
 import { SimulatorFeed } from "./simulator";
+import { STREAMING_PROVIDERS } from "./stream/providers";
 
 /** Each provider's public API; FEED_BASE_URL overrides it. */
 const PROVIDERS = {
@@ -37,4 +38,21 @@ export function createFeed(config: Config): FeedProvider {
     throw new Error("FEED_PROVIDER=alpaca needs its secret key too: `wrangler secret put FEED_API_SECRET`");
   }
   return feed;
+}
+
+/**
+ * Whether prices stream from the provider's WebSocket (FEED_TRANSPORT): `auto` streams where
+ * the provider has a stream (and FEED_BASE_URL does not send REST through a proxy without
+ * FEED_STREAM_URL saying where its stream is), `stream` insists (and fails loudly where there is none).
+ */
+export function streamsPrices(config: Config): boolean {
+  if (config.feed.transport === "poll") return false;
+  // The simulator streams only when asked (FEED_TRANSPORT=stream): its polled cadence is the default demo's.
+  if (config.feedProvider === "sim") return config.feed.transport === "stream";
+  const has = STREAMING_PROVIDERS.includes(config.feedProvider);
+  if (config.feed.transport === "stream" && !has) {
+    throw new Error(`config FEED_TRANSPORT=stream: FEED_PROVIDER=${config.feedProvider} has no stream (streaming: ${STREAMING_PROVIDERS.join(", ")})`);
+  }
+  // auto with a REST base of its own (a proxy, a test server) but no stream URL: the stream would bypass it.
+  return has && (config.feed.transport === "stream" || config.feed.streamUrl !== undefined || config.feed.baseUrl === undefined);
 }

@@ -5,12 +5,12 @@ import { normal, uniform } from "./prng";
 import { SIM_START_PRICES } from "./sim-universe";
 
 // Annualised volatility by asset class during regular trading.
-const VOLATILITY: Readonly<Record<AssetClass, number>> = { equity: 0.3, index: 0.18, fx: 0.08, crypto: 0.6 };
+export const VOLATILITY: Readonly<Record<AssetClass, number>> = { equity: 0.3, index: 0.18, fx: 0.08, crypto: 0.6 };
 // Outside regular hours prices still drift a little so an evening demo is not frozen.
-const SESSION_FACTOR: Readonly<Record<MarketState, number>> = { REGULAR: 1, PRE: 0.5, POST: 0.5, CLOSED: 0.25 };
+export const SESSION_FACTOR: Readonly<Record<MarketState, number>> = { REGULAR: 1, PRE: 0.5, POST: 0.5, CLOSED: 0.25 };
 // Demo clock: variance accrues 25x faster than in a real market, so cents move every second.
-const TIME_SCALE = 25;
-const MS_PER_TRADING_YEAR = 252 * 6.5 * 3_600_000;
+export const TIME_SCALE = 25;
+export const MS_PER_TRADING_YEAR = 252 * 6.5 * 3_600_000;
 // A long idle gap is simulated as at most one day of movement.
 const MAX_GAP_MS = 86_400_000;
 

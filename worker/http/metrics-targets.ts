@@ -3,7 +3,8 @@ import type { Env } from "../env";
 import type { ObjectReport } from "../metrics/exposition";
 import type { MetricsSnapshot } from "../metrics/registry";
 import type { FeedSnapshot, HubSnapshot } from "../metrics/status";
-import { hubStub, schedulerShard } from "../objects/stubs";
+import { streamsPrices } from "../feeds";
+import { hubStub, schedulerShard, streamShard } from "../objects/stubs";
 import { hubName, REGIONS } from "../routing/placement";
 
 /** How long one object may take to answer a scrape before it is reported down. */
@@ -18,8 +19,7 @@ export interface Target<S extends MetricsSnapshot = MetricsSnapshot> {
 
 /**
  * The objects a scrape gathers: every hub of every region and shard, every scheduler
- * shard, and upstream stream objects (kind `stream`: each answers `metrics()` with its
- * StreamMetrics snapshot, worker/metrics/stream-metrics.ts; none on a polling feed).
+ * shard, and each shard's upstream stream object (kind `stream`; none on a polling feed).
  */
 export function metricsTargets(env: Env): { hubs: Target<HubSnapshot>[]; schedulers: Target<FeedSnapshot>[]; upstreams: Target[] } {
   const config = readConfig(env);
@@ -34,8 +34,14 @@ export function metricsTargets(env: Env): { hubs: Target<HubSnapshot>[]; schedul
     kind: "scheduler",
     read: async () => (await schedulerShard(env, shard).metrics()) as FeedSnapshot | undefined,
   }));
-  // Stream feed objects go here: { object: name, kind: "stream", read: () => stub.metrics() }.
-  const upstreams: Target[] = [];
+  // One upstream stream per scheduler shard, when prices stream (FEED_TRANSPORT).
+  const upstreams: Target[] = streamsPrices(config)
+    ? Array.from({ length: config.schedulerShards }, (_, shard) => ({
+        object: `stream:${shard}`,
+        kind: "stream",
+        read: async () => (await streamShard(env, shard).metrics()) as MetricsSnapshot | undefined,
+      }))
+    : [];
   return { hubs, schedulers, upstreams };
 }
 

@@ -17,6 +17,11 @@ export interface Quote {
   ask?: number;
   currency?: string;
   marketState?: MarketState;
+  /** The first price after an outage of the upstream stream: trades in between were not seen. */
+  gap?: true;
+  /** The provider itself delays this feed (Alpaca delayed_sip, Polygon's delayed host) by `delayMs`. */
+  delayed?: true;
+  delayMs?: number;
 }
 
 /** What subscribers receive: the broker contract's MESSAGE body. */

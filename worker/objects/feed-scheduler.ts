@@ -1,10 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
-import { FanOut } from "../fanout/fan-out";
-import { buildFanoutTree, treeShape, type FanoutNode } from "../fanout/tree";
-import type { StreamFrame } from "../broker/stream-frame";
+import { treeShape } from "../fanout/tree";
 import { readConfig, type Config } from "../config";
 import type { Env } from "../env";
-import { createFeed } from "../feeds";
+import { createFeed, streamsPrices } from "../feeds";
 import { RequestBudget, type RoundPlan } from "../feeds/budget";
 import type { BarHistory, FeedProvider, QuoteRequest, QuoteResult } from "../feeds/provider";
 import type { Unavailable } from "../feeds/unavailable";
@@ -12,9 +10,8 @@ import type { Quote, Tick } from "../market/tick";
 import { log } from "../log";
 import { writerFor, type AnalyticsWriter } from "../metrics/analytics";
 import { FeedMetrics } from "../metrics/feed-metrics";
-import { appendTo } from "../multimap";
-import { deliverVia } from "./fanout";
-import { sourceStub } from "./stubs";
+import { RoundSender } from "./round";
+import { sourceStub, streamShard } from "./stubs";
 import type { Ingested } from "./symbol-source";
 
 /** Sources handed their results at once per round (each answers once its tick is stored: slices add their waits up); more wait for the next slice. */
@@ -38,7 +35,18 @@ export interface FeedStatus {
   lastRound?: { at: number; served: number; requests: number; limited: boolean; hubs: number; relays: number };
   /** Symbols whose latest pull failed, with the one-line reason. */
   faults: Record<string, string>;
+  /** poll, or stream (the provider's WebSocket; symbols it does not serve just now are polled). */
+  transport: "stream" | "poll";
+  /** Symbols the stream served in the last round (not polled). */
+  streamed: number;
 }
+
+/**
+ * While a symbol streams, no newer trade means no newer price: its ticks say so by counting
+ * as stale only this long after the last one (a stream that fails hands the symbol back to
+ * polling within a round, whose ticks carry the usual figure).
+ */
+const STREAMED_UPDATE_INTERVAL_MS = 30 * 60_000;
 
 /**
  * The one place that pulls prices, sharded by symbol hash (`feed:{shard}`, SCHEDULER_SHARDS),
@@ -74,10 +82,15 @@ export class FeedScheduler extends DurableObject<Env> {
   private active: Set<string> | undefined;
   private lastRound: FeedStatus["lastRound"];
   /** One round delivery in flight per node of the round's tree; rounds that pile up behind a slow hub go together. */
-  private readonly rounds: FanOut;
+  private readonly rounds: RoundSender;
   /** What this shard counts (METRICS=on), from 0 with the instance. */
   private readonly counts: FeedMetrics | undefined;
   private readonly analytics: AnalyticsWriter | undefined;
+  /** Prices stream from the provider's WebSocket (FEED_TRANSPORT), through this shard's UpstreamStream. */
+  private readonly streaming: boolean;
+  private streamedCount = 0;
+  /** Active-set reports to the stream go one at a time, in order. */
+  private following: Promise<void> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -91,7 +104,7 @@ export class FeedScheduler extends DurableObject<Env> {
     this.roundsPerMinute = Number.isFinite(this.requestsPerMinute) ? this.requestsPerMinute - cold : this.requestsPerMinute;
     this.budget = new RequestBudget(this.roundsPerMinute, this.feed.capabilities.maxSymbolsPerRequest, Date.now());
     this.roundIntervalMs = Math.max(this.config.tickIntervalMs, this.feed.capabilities.minIntervalMs);
-    this.rounds = new FanOut(deliverVia(env));
+    this.rounds = new RoundSender(env, () => `round:${this.ctx.id.name ?? "feed"}`, this.config.fanoutDegree);
     this.counts = this.config.metrics
       ? new FeedMetrics(Date.now(), this.feed.id, {
           activeSymbols: () => this.active?.size ?? 0,
@@ -102,6 +115,49 @@ export class FeedScheduler extends DurableObject<Env> {
       : undefined;
     const name = `feed:${ctx.id.name?.replace(/^feed:/, "") ?? "?"}`;
     this.analytics = this.counts && env.METRICS_DATASET ? writerFor(env.METRICS_DATASET, "scheduler", () => name, this.config.metricsWriteMs, log) : undefined;
+    this.streaming = streamsPrices(this.config);
+  }
+
+  private shard(): number {
+    return Number((this.ctx.id.name ?? "feed:0").split(":")[1] ?? 0);
+  }
+
+  /** Tells the shard's stream the active set (`rearm`: the cron sweep, also retry a failed stream). */
+  private followStream(rearm = false): Promise<void> {
+    if (!this.streaming) return Promise.resolve();
+    this.following = this.following.then(async () => {
+      const symbols = await this.activeSymbols();
+      await streamShard(this.env, this.shard())
+        .follow(symbols, rearm)
+        .catch((err) => log("stream_follow_failed", { error: String(err) }));
+    });
+    return this.following;
+  }
+
+  /** The symbols the stream serves just now; none when it is down (all are polled). */
+  private async streamedSymbols(): Promise<Set<string>> {
+    if (!this.streaming) return new Set();
+    try {
+      const streamed = await streamShard(this.env, this.shard()).streamed();
+      // A stream object that lost its memory (evicted, redeployed) learns the active set again.
+      if (streamed === null) void this.followStream();
+      return new Set(streamed ?? []);
+    } catch {
+      return new Set();
+    }
+  }
+
+  /**
+   * After the stream was down: one REST quote per symbol to bring it current, within the
+   * request budget (symbols it cannot cover now wait for the stream's next trade).
+   */
+  async catchUp(symbols: string[]): Promise<QuoteResult[]> {
+    const now = Date.now();
+    const plan = this.budget.plan(symbols, now);
+    if (plan.symbols.length === 0) return [];
+    const results = await this.feed.quotes(plan.symbols.map((symbol) => ({ symbol })), now);
+    for (const r of results) this.noteFault(r.symbol, "error" in r ? r.error : undefined);
+    return results;
   }
 
   /** Adds a symbol with subscribers; false when the shard already has its share of MAX_ACTIVE_SYMBOLS. */
@@ -115,6 +171,7 @@ export class FeedScheduler extends DurableObject<Env> {
       }
       active.add(symbol);
       await this.ctx.storage.put(`active:${symbol}`, Date.now());
+      void this.followStream();
     }
     // A new symbol's source has just had its first quote (the snapshot): next round in one interval.
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + this.roundIntervalMs);
@@ -172,6 +229,7 @@ export class FeedScheduler extends DurableObject<Env> {
     await this.ctx.storage.delete(`active:${symbol}`);
     this.last.delete(symbol);
     this.faults.delete(symbol);
+    void this.followStream();
   }
 
   async activeSymbols(): Promise<string[]> {
@@ -194,6 +252,8 @@ export class FeedScheduler extends DurableObject<Env> {
       activeSymbols: (await this.activeSymbols()).length,
       lastRound: this.lastRound,
       faults: Object.fromEntries(this.faults),
+      transport: this.streaming ? "stream" : "poll",
+      streamed: this.streamedCount,
     };
   }
 
@@ -211,6 +271,8 @@ export class FeedScheduler extends DurableObject<Env> {
       await this.ctx.storage.setAlarm(Date.now());
       rearmed = true;
     }
+    // A lost stream (evicted object, failed connection) is re-armed as the loop is.
+    if (active > 0) await this.followStream(true);
     log("sweep", { active, rearmed });
     return active;
   }
@@ -219,7 +281,10 @@ export class FeedScheduler extends DurableObject<Env> {
     const started = Date.now();
     const symbols = await this.activeSymbols();
     if (symbols.length === 0) return; // the next activate() restarts the loop
-    const plan = this.budget.plan(symbols, started);
+    // Streamed symbols are not polled; the rest (or all, while the stream is down) are.
+    const streamed = await this.streamedSymbols();
+    this.streamedCount = streamed.size;
+    const plan = this.budget.plan(streamed.size === 0 ? symbols : symbols.filter((s) => !streamed.has(s)), started);
     if (plan.limited !== (this.lastRound?.limited ?? false)) {
       log(plan.limited ? "feed_budget_limited" : "feed_budget_ok", {
         provider: this.feed.id,
@@ -238,9 +303,11 @@ export class FeedScheduler extends DurableObject<Env> {
     const ingested: Ingested[] = [];
     for (let i = 0; i < symbols.length; i += INGEST_CONCURRENCY) {
       const slice = symbols.slice(i, i + INGEST_CONCURRENCY);
-      ingested.push(...(await Promise.all(slice.map((symbol) => this.handOver(symbol, results.get(symbol), updateIntervalMs)))));
+      ingested.push(
+        ...(await Promise.all(slice.map((symbol) => this.handOver(symbol, results.get(symbol), streamed.has(symbol) ? STREAMED_UPDATE_INTERVAL_MS : updateIntervalMs)))),
+      );
     }
-    const tree = treeShape(this.sendRound(ingested));
+    const tree = treeShape(this.rounds.send(ingested));
     this.lastRound = { at: started, served: plan.symbols.length, requests: plan.requests, limited: plan.limited, hubs: tree.hubs, relays: tree.relays };
     await this.ctx.storage.setAlarm(started + this.roundIntervalMs);
   }
@@ -255,20 +322,6 @@ export class FeedScheduler extends DurableObject<Env> {
       log("ingest_failed", { symbol, error: String(err) });
       return { active: true };
     }
-  }
-
-  /** Sends the round's frames to every hub holding any of its symbols, each hub naming the ones it takes; returns the round's tree. */
-  private sendRound(ingested: readonly Ingested[]): FanoutNode[] {
-    const keysByHub = new Map<string, string[]>();
-    const frames: StreamFrame[] = [];
-    for (const { frame, hubs } of ingested) {
-      if (!frame || !hubs || hubs.length === 0) continue;
-      frames.push(frame);
-      for (const hub of hubs) appendTo(keysByHub, hub, frame.key);
-    }
-    const tree = buildFanoutTree(`round:${this.ctx.id.name ?? "feed"}`, [...keysByHub].map(([hub, keys]) => ({ hub, keys })), this.config.fanoutDegree);
-    for (const frame of frames) this.rounds.send(tree, frame);
-    return tree;
   }
 
   private async pull(plan: RoundPlan, now: number): Promise<Map<string, QuoteResult>> {

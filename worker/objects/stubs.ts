@@ -5,6 +5,7 @@ import type { FanoutRelay } from "./fanout-relay";
 import type { FeedScheduler } from "./feed-scheduler";
 import type { SockJSTestObject } from "./sockjs-test-object";
 import type { SymbolSource } from "./symbol-source";
+import type { UpstreamStream } from "./upstream-stream";
 
 /** Stubs of every object, addressed by name (the generated Env types each namespace by its class). */
 
@@ -33,4 +34,9 @@ export function schedulerShard(env: Env, shard: number): DurableObjectStub<FeedS
 
 export function sockjsTestStub(env: Env, service: string): DurableObjectStub<SockJSTestObject> {
   return env.SOCKJS_TEST.get(env.SOCKJS_TEST.idFromName(service));
+}
+
+/** The upstream stream of a scheduler shard (one outbound WebSocket). */
+export function streamShard(env: Env, shard: number): DurableObjectStub<UpstreamStream> {
+  return env.STREAM.get(env.STREAM.idFromName(`stream:${shard}`));
 }

@@ -10,7 +10,9 @@ export type Tick = LiveTick | DelayedTick;
 /** The marker the display rules ask for wherever a delayed price is shown ("Delayed 15 min"), or undefined for a live one. */
 export function delayLabel(tick: Tick): string | undefined {
   if (!("delayed" in tick) || !tick.delayed) return undefined;
-  const ms = tick.delayMs;
+  // A provider's own delayed feed marks its ticks too (Alpaca delayed_sip), with its delay when known.
+  const ms = tick.delayMs ?? 0;
+  if (ms === 0) return "Delayed";
   return ms >= 60_000 ? `Delayed ${Math.round(ms / 60_000)} min` : `Delayed ${Math.round(ms / 1000)} s`;
 }
 

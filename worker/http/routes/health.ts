@@ -2,7 +2,8 @@ import { Hono } from "hono";
 import { readConfig } from "../../config";
 import type { Env } from "../../env";
 import type { FeedStatus } from "../../objects/feed-scheduler";
-import { schedulerShard } from "../../objects/stubs";
+import { schedulerShard, streamShard } from "../../objects/stubs";
+import type { StreamStatus } from "../../objects/upstream-stream";
 import { checkPublishToken } from "../publish-auth";
 
 /**
@@ -23,7 +24,12 @@ export const healthRoutes = new Hono<{ Bindings: Env }>().get("/healthz", async 
     Promise.all(shards.map((s) => s.status().catch(() => undefined))),
   ]);
   const active = lists.flat().sort();
-  const summary = { status: "ok", feed: config.feedProvider, tickIntervalMs: config.tickIntervalMs };
+  const streaming = statuses.some((s) => s?.transport === "stream");
+  // The upstream streams (one per scheduler shard): state, fault kind and counts for anyone, the provider's reason for operators.
+  const streams = streaming
+    ? (await Promise.all(shards.map((_, i) => streamShard(c.env, i).status().catch(() => undefined)))).flatMap((s) => (s ? [detailed ? s : publicStream(s)] : []))
+    : undefined;
+  const summary = { status: "ok", feed: config.feedProvider, transport: streaming ? "stream" : "poll", tickIntervalMs: config.tickIntervalMs, ...(streams ? { streams } : {}) };
   const body = detailed
     ? { ...summary, activeSymbols: active, feedStatus: mergeStatus(statuses.filter((s) => s !== undefined)) }
     : { ...summary, activeSymbols: active.length };
@@ -52,5 +58,13 @@ function mergeStatus(shards: FeedStatus[]): FeedStatus | undefined {
             relays: rounds.reduce((n, r) => n + r.relays, 0),
           },
     faults: Object.assign({}, ...shards.map((s) => s.faults)),
+    transport: first.transport,
+    streamed: shards.reduce((n, s) => n + s.streamed, 0),
   };
+}
+
+/** A stream's state without the provider's wording (which may name the account). */
+function publicStream(s: StreamStatus): Omit<StreamStatus, "fault"> & { fault?: string } {
+  const { fault, ...rest } = s;
+  return fault ? { ...rest, fault: fault.kind } : rest;
 }

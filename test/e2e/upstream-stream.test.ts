@@ -1,0 +1,366 @@
+/**
+ * Streaming ingestion end to end: the worker (FEED_TRANSPORT=auto) opens the provider's
+ * WebSocket (a fake on 127.0.0.1 speaking Finnhub's, then Coinbase's documented protocol,
+ * reached through FEED_STREAM_URL; REST goes to the fake providers through FEED_BASE_URL),
+ * and unmodified stompjs clients get its trades. Covers: subscribe on the first viewer and
+ * unsubscribe soon after the last, order, a forced close (reconnect, resubscribe, a REST
+ * quote, a tick marked as following a gap), bad credentials (a fault in /healthz, polling
+ * takes over), a silent-but-open upstream replaced, garbage never a price, and a 500 trades/s
+ * burst coalesced to at most 1000/STREAM_BATCH_MS ticks a second, ending on the last trade.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SIM_START_PRICES } from "../../worker/feeds/sim-universe";
+import { simTradeRate } from "../../worker/feeds/stream/sim-stream";
+import type { StreamStatus } from "../../worker/objects/upstream-stream";
+import { startDevServer, type DevServer } from "../support/dev-server";
+import { GOOD_KEY, PRICE, startFakeProviders, type FakeProviders } from "../support/fake-providers";
+import { GOOD_SECRET, startFakeStream, type FakeStream } from "../support/fake-streams";
+import { Collector, connectStomp, sleep, type Connected } from "../support/stomp";
+
+const BATCH_MS = 50;
+
+async function streams(baseUrl: string): Promise<StreamStatus[]> {
+  const res = await fetch(`${baseUrl}/healthz`, { headers: { Authorization: "Bearer test-publish-token" } });
+  return ((await res.json()) as { streams: StreamStatus[] }).streams;
+}
+
+async function until<T>(what: string, read: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await read();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
+    await sleep(50);
+  }
+}
+
+function serverVars(provider: string, rest: FakeProviders, stream: FakeStream, extra: Record<string, string> = {}) {
+  return {
+    FEED_PROVIDER: provider,
+    FEED_BASE_URL: rest.url,
+    FEED_STREAM_URL: stream.url,
+    FEED_API_KEY: GOOD_KEY,
+    FEED_TIMEOUT_MS: "1000",
+    FEED_RETRIES: "0",
+    TICK_INTERVAL_MS: "250",
+    STREAM_BATCH_MS: String(BATCH_MS),
+    ...extra,
+  };
+}
+
+describe("finnhub stream", () => {
+  let rest: FakeProviders;
+  let stream: FakeStream;
+  let srv: DevServer;
+  let client: Connected;
+  beforeAll(async () => {
+    rest = await startFakeProviders();
+    stream = await startFakeStream("finnhub");
+    srv = await startDevServer({ vars: serverVars("finnhub", rest, stream) });
+    client = await connectStomp(srv.url);
+  });
+  afterAll(async () => {
+    await client?.disconnect();
+    await srv?.stop();
+    await stream?.close();
+    await rest?.close();
+  });
+
+  let aapl: Collector;
+  let price = PRICE;
+
+  it("subscribes upstream on the first viewer; trades reach subscribers in order, coalesced", async () => {
+    aapl = new Collector(client.client, "/topic/ticker.AAPL");
+    await aapl.waitFor(1); // the snapshot: the first quote over REST
+    await until("AAPL subscribed upstream", () => stream.subscribed(), (s) => s.has("AAPL"));
+    expect(stream.received.map((m) => JSON.parse(m.text))).toContainEqual({ type: "subscribe", symbol: "AAPL" });
+    const before = aapl.messages.length;
+    const started = Date.now();
+    const sent: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      price = Math.round((PRICE + 1 + i / 100) * 100) / 100;
+      sent.push(price);
+      stream.trade("AAPL", price, 10, Date.now());
+      await sleep(10);
+    }
+    await until("the last trade", () => aapl.ticks.at(-1)?.price, (p) => p === price);
+    const streamed = aapl.ticks.slice(before);
+    const elapsed = Date.now() - started;
+    // In order: each tick's price is a later trade than the one before, seq strictly increasing.
+    const positions = streamed.map((t) => sent.indexOf(t.price));
+    expect(positions.every((p) => p >= 0)).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    for (let i = 1; i < streamed.length; i++) expect(streamed[i]!.seq).toBe(streamed[i - 1]!.seq + 1);
+    expect(streamed[0]).toEqual(expect.objectContaining({ symbol: "AAPL", source: "finnhub" }));
+    // 30 trades over ~0.4 s: coalesced into windows, not one tick each.
+    expect(streamed.length).toBeLessThanOrEqual(Math.ceil(elapsed / BATCH_MS) + 2);
+    expect(streamed.reduce((n, t) => n + (t.volume ?? 0), 0)).toBeGreaterThan(0);
+    const [status] = await streams(srv.url);
+    expect(status).toEqual(expect.objectContaining({ provider: "finnhub", state: "live", subscribed: 1, streamed: 1 }));
+  });
+
+  it("a forced close: reconnects, resubscribes, takes one REST quote, and says the next tick follows a gap", async () => {
+    const restBefore = rest.requests.filter((r) => r.query.get("symbol") === "AAPL").length;
+    const connectionsBefore = stream.connections;
+    const ticksBefore = aapl.messages.length;
+    stream.kill();
+    await until("a new connection with AAPL", () => stream.connections > connectionsBefore && stream.subscribed().has("AAPL"), (v) => v, 15_000);
+    await until("a REST quote of AAPL", () => rest.requests.filter((r) => r.query.get("symbol") === "AAPL").length, (n) => n > restBefore);
+    price = Math.round((price + 1) * 100) / 100;
+    stream.trade("AAPL", price, 5, Date.now());
+    await until("the trade after reconnecting", () => aapl.ticks.at(-1)?.price, (p) => p === price);
+    const after = aapl.ticks.slice(ticksBefore);
+    // The stream's first tick after the outage says so (polled ticks in between are REST prices, not silent).
+    const firstStreamed = after.find((t) => t.gap === true);
+    expect(firstStreamed, JSON.stringify(after)).toBeDefined();
+    expect(after.filter((t) => t.gap === true)).toHaveLength(1);
+    const [status] = await streams(srv.url);
+    expect(status!.reconnects).toBeGreaterThanOrEqual(1);
+    expect(status!.state).toBe("live");
+    // GET /metrics carries the stream object's figures too.
+    const metrics = await (await fetch(`${srv.url}/metrics`, { headers: { Authorization: "Bearer test-publish-token" } })).text();
+    const value = (name: string) => Number(new RegExp(`^${name}\\{[^}]*object="stream:0"[^}]*\\} (\\S+)$`, "m").exec(metrics)?.[1]);
+    expect(value("edge_ticker_upstream_reconnects_total")).toBe(status!.reconnects);
+    expect(value("edge_ticker_upstream_ticks_total")).toBeGreaterThanOrEqual(2);
+    expect(metrics).toMatch(/^edge_ticker_upstream_stream_state\{[^}]*state="live"[^}]*\} 1$/m);
+  });
+
+  it("unsubscribes upstream within about 2 s after the last viewer leaves", async () => {
+    aapl.subscription.unsubscribe();
+    const left = Date.now();
+    const msg = await until(
+      "UNSUBSCRIBE upstream",
+      () => stream.received.find((m) => m.at >= left && JSON.parse(m.text).type === "unsubscribe"),
+      (m) => m !== undefined,
+      5_000,
+    );
+    expect(JSON.parse(msg!.text)).toEqual({ type: "unsubscribe", symbol: "AAPL" });
+    expect(msg!.at - left).toBeLessThanOrEqual(2_500);
+  });
+
+  it("bad credentials: a fault in /healthz, and polling takes over", async () => {
+    stream.rejectKey = true;
+    stream.kill();
+    const msft = new Collector(client.client, "/topic/ticker.MSFT");
+    await msft.waitFor(1);
+    const status = await until("an auth fault", () => streams(srv.url), (s) => s[0]?.state === "failed", 15_000);
+    expect(status[0]!.fault).toEqual({ kind: "auth", reason: "Invalid API key" });
+    // The public view names the fault's kind, not the provider's words.
+    const open = (await (await fetch(`${srv.url}/healthz`)).json()) as { streams: Array<{ state: string; fault: string }> };
+    expect(open.streams[0]).toEqual(expect.objectContaining({ state: "failed", fault: "auth" }));
+    // Polled within the budget: fresh REST ticks keep coming.
+    const polled = rest.requests.filter((r) => r.query.get("symbol") === "MSFT").length;
+    await msft.waitFor(3, 15_000);
+    expect(rest.requests.filter((r) => r.query.get("symbol") === "MSFT").length).toBeGreaterThan(polled);
+    expect(msft.ticks.at(-1)).toEqual(expect.objectContaining({ symbol: "MSFT", price: PRICE, source: "finnhub" }));
+    msft.subscription.unsubscribe();
+  });
+});
+
+describe("coinbase stream", () => {
+  let rest: FakeProviders;
+  let stream: FakeStream;
+  let srv: DevServer;
+  let client: Connected;
+  beforeAll(async () => {
+    rest = await startFakeProviders();
+    stream = await startFakeStream("coinbase");
+    srv = await startDevServer({ vars: serverVars("coinbase", rest, stream, { STREAM_SILENCE_MS: "2000" }) });
+    client = await connectStomp(srv.url);
+  });
+  afterAll(async () => {
+    await client?.disconnect();
+    await srv?.stop();
+    await stream?.close();
+    await rest?.close();
+  });
+
+  let btc: Collector;
+
+  it("a silent-but-open upstream is detected and replaced", async () => {
+    btc = new Collector(client.client, "/topic/ticker.BTC-USD");
+    await btc.waitFor(1);
+    await until("BTC-USD subscribed upstream", () => stream.subscribed(), (s) => s.has("BTC-USD"));
+    const connections = stream.connections;
+    stream.silence(true);
+    const silentAt = Date.now();
+    await until("a new connection", () => stream.connections, (n) => n > connections, 10_000);
+    stream.silence(false);
+    expect(Date.now() - silentAt).toBeGreaterThanOrEqual(1_500);
+    await until("BTC-USD subscribed again", () => stream.subscribed(), (s) => s.has("BTC-USD"));
+    const status = await until("live again", () => streams(srv.url), (s) => s[0]?.state === "live");
+    expect(status[0]!.reconnects).toBeGreaterThanOrEqual(1);
+    stream.trade("BTC-USD", 130, 1, Date.now());
+    await until("a trade after the replacement", () => btc.ticks.at(-1)?.price, (p) => p === 130);
+  });
+
+  it("garbage, truncated JSON and old sequence numbers never become a price", async () => {
+    const before = btc.messages.length;
+    stream.raw("not json at all");
+    stream.raw('{"channel":"market_trades","sequence_num":99999,"events":[{"type":"update","trades":[{"product_id":"BTC-USD","price":"1');
+    stream.raw(JSON.stringify({ channel: "market_trades", sequence_num: 0, events: [{ type: "update", trades: [{ product_id: "BTC-USD", price: "1", size: "1", time: new Date().toISOString() }] }] }));
+    stream.trade("BTC-USD", 131, 1, Date.now());
+    await until("the next good trade", () => btc.ticks.at(-1)?.price, (p) => p === 131);
+    expect(btc.ticks.slice(before).map((t) => t.price)).toEqual([131]);
+    const [status] = await streams(srv.url);
+    expect(status!.malformed).toBeGreaterThanOrEqual(2);
+    expect(status!.state).toBe("live");
+  });
+
+  it("500 trades a second on one symbol reach clients as at most 1000/STREAM_BATCH_MS ticks a second, in order, ending on the last trade", async () => {
+    const before = btc.messages.length;
+    const started = Date.now();
+    let last = 0;
+    // 5 trades every 10 ms for 2 s.
+    for (let i = 0; i < 200; i++) {
+      for (let j = 0; j < 5; j++) {
+        last = Math.round((140 + (i * 5 + j) / 1000) * 1000) / 1000;
+        stream.trade("BTC-USD", last, 0.01, Date.now());
+      }
+      await sleep(10);
+    }
+    const sentFor = Date.now() - started;
+    await until("the last trade", () => btc.ticks.at(-1)?.price, (p) => p === last);
+    const arrived = btc.messages.slice(before);
+    const prices = arrived.map((m) => (JSON.parse(m.body) as { price: number }).price);
+    expect([...prices].sort((a, b) => a - b)).toEqual(prices);
+    expect(prices.at(-1)).toBe(last);
+    // At most one tick per window (+1 for the window the burst ends in).
+    expect(prices.length).toBeLessThanOrEqual(Math.ceil(sentFor / BATCH_MS) + 2);
+    // Not one tick for the whole burst either: windows keep flowing while it lasts.
+    expect(prices.length).toBeGreaterThanOrEqual(5);
+    const volume = arrived.reduce((n, m) => n + ((JSON.parse(m.body) as { volume?: number }).volume ?? 0), 0);
+    expect(volume).toBeCloseTo(10, 5);
+  });
+});
+
+describe("alpaca delayed_sip stream", () => {
+  let rest: FakeProviders;
+  let stream: FakeStream;
+  let srv: DevServer;
+  let client: Connected;
+  beforeAll(async () => {
+    rest = await startFakeProviders();
+    stream = await startFakeStream("alpaca");
+    srv = await startDevServer({ vars: serverVars("alpaca", rest, stream, { FEED_API_SECRET: GOOD_SECRET, ALPACA_DATA_FEED: "delayed_sip" }) });
+    client = await connectStomp(srv.url);
+  });
+  afterAll(async () => {
+    await client?.disconnect();
+    await srv?.stop();
+    await stream?.close();
+    await rest?.close();
+  });
+
+  it("authenticates, subscribes trades and quotes, and marks the provider's delayed ticks delayed", async () => {
+    const aapl = new Collector(client.client, "/topic/ticker.AAPL");
+    await aapl.waitFor(1);
+    await until("AAPL subscribed upstream", () => stream.subscribed(), (s) => s.has("AAPL"));
+    const sent = stream.received.map((m) => JSON.parse(m.text));
+    expect(sent[0]).toEqual({ action: "auth", key: GOOD_KEY, secret: GOOD_SECRET });
+    expect(sent).toContainEqual({ action: "subscribe", trades: ["AAPL"], quotes: ["AAPL"] });
+    const ts = Date.now() - 900_000;
+    stream.quote("AAPL", 125.1, 125.3, ts);
+    stream.trade("AAPL", 125.2, 7, ts);
+    const tick = (await until("the trade", () => aapl.ticks.at(-1), (t) => t?.price === 125.2))!;
+    expect(tick).toEqual(expect.objectContaining({ source: "alpaca", ts, bid: 125.1, ask: 125.3, volume: 7, delayed: true, delayMs: 900_000 }));
+    const [status] = await streams(srv.url);
+    expect(status).toEqual(expect.objectContaining({ provider: "alpaca", state: "live", delayed: true }));
+  });
+
+  it("Alpaca's connection-limit error: a fault in /healthz, and polling takes over", async () => {
+    stream.connectionLimit = true;
+    stream.kill();
+    const status = await until("a connection-limit fault", () => streams(srv.url), (s) => s[0]?.state === "failed", 15_000);
+    expect(status[0]!.fault).toEqual({ kind: "connection-limit", reason: "406 connection limit exceeded" });
+    const polled = rest.requests.filter((r) => r.path === "/v2/stocks/snapshots").length;
+    await until("REST snapshots", () => rest.requests.filter((r) => r.path === "/v2/stocks/snapshots").length, (n) => n > polled, 10_000);
+  });
+});
+
+describe("binance combined stream", () => {
+  let rest: FakeProviders;
+  let stream: FakeStream;
+  let srv: DevServer;
+  let client: Connected;
+  beforeAll(async () => {
+    rest = await startFakeProviders();
+    stream = await startFakeStream("binance");
+    srv = await startDevServer({ vars: serverVars("binance", rest, stream) });
+    client = await connectStomp(srv.url);
+  });
+  afterAll(async () => {
+    await client?.disconnect();
+    await srv?.stop();
+    await stream?.close();
+    await rest?.close();
+  });
+
+  it("subscribes the pair's trade and bookTicker streams and carries trades as USD", async () => {
+    const eth = new Collector(client.client, "/topic/ticker.ETH-USD");
+    await eth.waitFor(1);
+    await until("ETHUSDT subscribed upstream", () => stream.subscribed(), (s) => s.has("ETHUSDT"));
+    expect(stream.received.map((m) => JSON.parse(m.text))).toContainEqual({ method: "SUBSCRIBE", params: ["ethusdt@trade", "ethusdt@bookTicker"], id: 1 });
+    const ts = Date.now();
+    stream.quote("ETHUSDT", 3000.5, 3001, ts);
+    stream.trade("ETHUSDT", 3000.75, 0.5, ts);
+    const tick = (await until("the trade", () => eth.ticks.at(-1), (t) => t?.price === 3000.75))!;
+    expect(tick).toEqual(expect.objectContaining({ symbol: "ETH-USD", source: "binance", ts, bid: 3000.5, ask: 3001, volume: 0.5 }));
+    eth.subscription.unsubscribe();
+    const left = Date.now();
+    const msg = await until("UNSUBSCRIBE", () => stream.received.find((m) => m.at >= left && JSON.parse(m.text).method === "UNSUBSCRIBE"), (m) => m !== undefined, 5_000);
+    expect(JSON.parse(msg!.text).params).toEqual(["ethusdt@trade", "ethusdt@bookTicker"]);
+    // Nothing wanted any more: the upstream connection closes (an outbound socket keeps the object in memory).
+    await until("idle", () => streams(srv.url), (s) => s[0]?.state === "idle", 5_000);
+  });
+
+  it("keeps within Binance's 5 messages a second while viewers come one after another", async () => {
+    const pairs = ["BTC", "SOL", "XRP", "ADA", "DOGE", "DOT", "LINK", "LTC", "BCH", "TRX", "XLM", "ATOM"].map((b) => `${b}-USD`);
+    const started = Date.now();
+    const cols: Collector[] = [];
+    for (const p of pairs) {
+      cols.push(new Collector(client.client, `/topic/ticker.${p}`));
+      await sleep(100);
+    }
+    await Promise.all(cols.map((c) => c.waitFor(1)));
+    await until("every pair subscribed upstream", () => stream.subscribed().size, (n) => n === pairs.length, 15_000);
+    const sent = stream.received.filter((m) => m.at >= started).map((m) => m.at);
+    expect(sent.length).toBeGreaterThan(0);
+    // Any one-second window: at most 5 messages (the connection's first second included).
+    for (const at of sent) expect(sent.filter((t) => t >= at && t < at + 1_000).length, `from ${at - started} ms`).toBeLessThanOrEqual(5);
+    for (const c of cols) c.subscription.unsubscribe();
+  });
+});
+
+describe("the simulator streams (FEED_TRANSPORT=stream)", () => {
+  let srv: DevServer;
+  let client: Connected;
+  beforeAll(async () => {
+    srv = await startDevServer({ vars: { FEED_PROVIDER: "sim", FEED_TRANSPORT: "stream", STREAM_BATCH_MS: String(BATCH_MS) } });
+    client = await connectStomp(srv.url);
+  });
+  afterAll(async () => {
+    await client?.disconnect();
+    await srv?.stop();
+  });
+
+  it("its trades take the stream's path: coalesced ticks at irregular moments, not polled rounds", async () => {
+    // The busiest crypto pair (always trading) for the default seed.
+    const pairs = Object.keys(SIM_START_PRICES).filter((s) => s.endsWith("-USD"));
+    const symbol = pairs.reduce((a, b) => (simTradeRate("edge-ticker", a) >= simTradeRate("edge-ticker", b) ? a : b));
+    const col = new Collector(client.client, `/topic/ticker.${symbol}`);
+    await col.waitFor(1);
+    await col.waitFor(6, 20_000);
+    const streamed = col.ticks.slice(1);
+    for (const t of streamed) expect(t).toEqual(expect.objectContaining({ symbol, source: "sim" }));
+    for (let i = 1; i < streamed.length; i++) expect(streamed[i]!.ts).toBeGreaterThanOrEqual(streamed[i - 1]!.ts);
+    // Trade times, not polling rounds: the ticks' times are irregular and closer than a round (TICK_INTERVAL_MS, 1 s) apart.
+    const gaps = streamed.slice(1).map((t, i) => t.ts - streamed[i]!.ts);
+    expect(new Set(gaps).size).toBeGreaterThan(1);
+    expect(Math.min(...gaps)).toBeLessThan(1_000);
+    const [status] = await streams(srv.url);
+    expect(status).toEqual(expect.objectContaining({ provider: "sim", state: "live", streamed: 1 }));
+    const open = (await (await fetch(`${srv.url}/healthz`)).json()) as { transport: string };
+    expect(open.transport).toBe("stream");
+  });
+});
