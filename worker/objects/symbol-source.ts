@@ -11,7 +11,7 @@ import { log } from "../log";
 import type { DelayedTick } from "../market/delay";
 import type { StreamKind } from "../market/symbol";
 import { nextTick, type Quote, type Tick } from "../market/tick";
-import { dayFigures, type Interval } from "../market/bars";
+import { dayFigures, type Bar, type Interval } from "../market/bars";
 import { recentSessions, sessionAt } from "../market/sessions";
 import { simulatedBars } from "../feeds/sim-history";
 import { deliverVia } from "./fanout";
@@ -315,15 +315,20 @@ export class SymbolSource extends DurableObject<Env> {
    */
   private backfill(quote: Quote): Quote {
     if (this.config.feedProvider !== "sim" || !this.bars.isEmpty()) return quote;
+    const bars = this.simulatedHistory(quote.price);
+    const day = bars.length > 0 ? dayFigures(this.symbol, bars) : undefined;
+    return day ? { ...quote, ...day } : quote;
+  }
+
+  /** The simulator's BAR_DAYS trading days, drawn at once from its price function, ending on `price`. */
+  private simulatedHistory(price: number): Bar[] {
     const now = Date.now();
-    const sessions = recentSessions(this.symbol, now, this.config.barDays);
-    const bars = simulatedBars(this.symbol, this.config.simSeed, sessions, now, quote.price);
-    if (bars.length === 0) return quote;
+    const bars = simulatedBars(this.symbol, this.config.simSeed, recentSessions(this.symbol, now, this.config.barDays), now, price);
+    if (bars.length === 0) return bars;
     this.bars.put(bars);
     this.barStream.seed(bars);
-    const day = dayFigures(this.symbol, bars);
     log("bars_backfilled", { symbol: this.symbol, source: "sim", bars: bars.length });
-    return day ? { ...quote, ...day } : quote;
+    return bars;
   }
 
   /** A symbol with prices but no bars (it ticked before bars were kept): its history, once. */
@@ -333,15 +338,8 @@ export class SymbolSource extends DurableObject<Env> {
     const latest = this.latest;
     // Only the feed's own symbols: a publisher's prices have no history anywhere else.
     if (!latest || latest.source !== this.config.feedProvider || !this.bars.isEmpty()) return;
-    if (this.config.feedProvider === "sim") {
-      const now = Date.now();
-      const bars = simulatedBars(this.symbol, this.config.simSeed, recentSessions(this.symbol, now, this.config.barDays), now, latest.price);
-      this.bars.put(bars);
-      this.barStream.seed(bars);
-      log("bars_backfilled", { symbol: this.symbol, source: "sim", bars: bars.length });
-    } else {
-      void this.providerBackfill();
-    }
+    if (this.config.feedProvider === "sim") this.simulatedHistory(latest.price);
+    else void this.providerBackfill();
   }
 
   /**
