@@ -14,7 +14,7 @@ import { simTradeRate } from "../../worker/feeds/stream/sim-stream";
 import type { StreamStatus } from "../../worker/objects/upstream-stream";
 import { startDevServer, type DevServer } from "../support/dev-server";
 import { GOOD_KEY, PRICE, startFakeProviders, type FakeProviders } from "../support/fake-providers";
-import { GOOD_SECRET, startFakeStream, type FakeStream } from "../support/fake-streams";
+import { GOOD_SECRET, startFakeStream, type FakeStream, type StreamProvider } from "../support/fake-streams";
 import { Collector, connectStomp, sleep, type Connected } from "../support/stomp";
 
 const BATCH_MS = 50;
@@ -34,53 +34,61 @@ async function until<T>(what: string, read: () => T | Promise<T>, ok: (v: T) => 
   }
 }
 
-function serverVars(provider: string, rest: FakeProviders, stream: FakeStream, extra: Record<string, string> = {}) {
-  return {
-    FEED_PROVIDER: provider,
-    FEED_BASE_URL: rest.url,
-    FEED_STREAM_URL: stream.url,
-    FEED_API_KEY: GOOD_KEY,
-    FEED_TIMEOUT_MS: "1000",
-    FEED_RETRIES: "0",
-    TICK_INTERVAL_MS: "250",
-    STREAM_BATCH_MS: String(BATCH_MS),
-    ...extra,
-  };
+interface Upstream {
+  rest: FakeProviders;
+  stream: FakeStream;
+  srv: DevServer;
+  client: Connected;
+}
+
+/** For one describe block: a fake provider (REST and stream) on 127.0.0.1, Edge Ticker on it, a connected client. */
+function withUpstream(provider: StreamProvider, extra: Record<string, string> = {}): Upstream {
+  const t = {} as Upstream;
+  beforeAll(async () => {
+    t.rest = await startFakeProviders();
+    t.stream = await startFakeStream(provider);
+    t.srv = await startDevServer({
+      vars: {
+        FEED_PROVIDER: provider,
+        FEED_BASE_URL: t.rest.url,
+        FEED_STREAM_URL: t.stream.url,
+        FEED_API_KEY: GOOD_KEY,
+        FEED_TIMEOUT_MS: "1000",
+        FEED_RETRIES: "0",
+        TICK_INTERVAL_MS: "250",
+        STREAM_BATCH_MS: String(BATCH_MS),
+        ...extra,
+      },
+    });
+    t.client = await connectStomp(t.srv.url);
+  });
+  afterAll(async () => {
+    await t.client?.disconnect();
+    await t.srv?.stop();
+    await t.stream?.close();
+    await t.rest?.close();
+  });
+  return t;
 }
 
 describe("finnhub stream", () => {
-  let rest: FakeProviders;
-  let stream: FakeStream;
-  let srv: DevServer;
-  let client: Connected;
-  beforeAll(async () => {
-    rest = await startFakeProviders();
-    stream = await startFakeStream("finnhub");
-    srv = await startDevServer({ vars: serverVars("finnhub", rest, stream) });
-    client = await connectStomp(srv.url);
-  });
-  afterAll(async () => {
-    await client?.disconnect();
-    await srv?.stop();
-    await stream?.close();
-    await rest?.close();
-  });
+  const t = withUpstream("finnhub");
 
   let aapl: Collector;
   let price = PRICE;
 
   it("subscribes upstream on the first viewer; trades reach subscribers in order, coalesced", async () => {
-    aapl = new Collector(client.client, "/topic/ticker.AAPL");
+    aapl = new Collector(t.client.client, "/topic/ticker.AAPL");
     await aapl.waitFor(1); // the snapshot: the first quote over REST
-    await until("AAPL subscribed upstream", () => stream.subscribed(), (s) => s.has("AAPL"));
-    expect(stream.received.map((m) => JSON.parse(m.text))).toContainEqual({ type: "subscribe", symbol: "AAPL" });
+    await until("AAPL subscribed upstream", () => t.stream.subscribed(), (s) => s.has("AAPL"));
+    expect(t.stream.received.map((m) => JSON.parse(m.text))).toContainEqual({ type: "subscribe", symbol: "AAPL" });
     const before = aapl.messages.length;
     const started = Date.now();
     const sent: number[] = [];
     for (let i = 0; i < 30; i++) {
       price = Math.round((PRICE + 1 + i / 100) * 100) / 100;
       sent.push(price);
-      stream.trade("AAPL", price, 10, Date.now());
+      t.stream.trade("AAPL", price, 10, Date.now());
       await sleep(10);
     }
     await until("the last trade", () => aapl.ticks.at(-1)?.price, (p) => p === price);
@@ -95,30 +103,30 @@ describe("finnhub stream", () => {
     // 30 trades over ~0.4 s: coalesced into windows, not one tick each.
     expect(streamed.length).toBeLessThanOrEqual(Math.ceil(elapsed / BATCH_MS) + 2);
     expect(streamed.reduce((n, t) => n + (t.volume ?? 0), 0)).toBeGreaterThan(0);
-    const [status] = await streams(srv.url);
+    const [status] = await streams(t.srv.url);
     expect(status).toEqual(expect.objectContaining({ provider: "finnhub", state: "live", subscribed: 1, streamed: 1 }));
   });
 
   it("a forced close: reconnects, resubscribes, takes one REST quote, and says the next tick follows a gap", async () => {
-    const restBefore = rest.requests.filter((r) => r.query.get("symbol") === "AAPL").length;
-    const connectionsBefore = stream.connections;
+    const restBefore = t.rest.requests.filter((r) => r.query.get("symbol") === "AAPL").length;
+    const connectionsBefore = t.stream.connections;
     const ticksBefore = aapl.messages.length;
-    stream.kill();
-    await until("a new connection with AAPL", () => stream.connections > connectionsBefore && stream.subscribed().has("AAPL"), (v) => v, 15_000);
-    await until("a REST quote of AAPL", () => rest.requests.filter((r) => r.query.get("symbol") === "AAPL").length, (n) => n > restBefore);
+    t.stream.kill();
+    await until("a new connection with AAPL", () => t.stream.connections > connectionsBefore && t.stream.subscribed().has("AAPL"), (v) => v, 15_000);
+    await until("a REST quote of AAPL", () => t.rest.requests.filter((r) => r.query.get("symbol") === "AAPL").length, (n) => n > restBefore);
     price = Math.round((price + 1) * 100) / 100;
-    stream.trade("AAPL", price, 5, Date.now());
+    t.stream.trade("AAPL", price, 5, Date.now());
     await until("the trade after reconnecting", () => aapl.ticks.at(-1)?.price, (p) => p === price);
     const after = aapl.ticks.slice(ticksBefore);
     // The stream's first tick after the outage says so (polled ticks in between are REST prices, not silent).
     const firstStreamed = after.find((t) => t.gap === true);
     expect(firstStreamed, JSON.stringify(after)).toBeDefined();
     expect(after.filter((t) => t.gap === true)).toHaveLength(1);
-    const [status] = await streams(srv.url);
+    const [status] = await streams(t.srv.url);
     expect(status!.reconnects).toBeGreaterThanOrEqual(1);
     expect(status!.state).toBe("live");
     // GET /metrics carries the stream object's figures too.
-    const metrics = await (await fetch(`${srv.url}/metrics`, { headers: { Authorization: "Bearer test-publish-token" } })).text();
+    const metrics = await (await fetch(`${t.srv.url}/metrics`, { headers: { Authorization: "Bearer test-publish-token" } })).text();
     const value = (name: string) => Number(new RegExp(`^${name}\\{[^}]*object="stream:0"[^}]*\\} (\\S+)$`, "m").exec(metrics)?.[1]);
     expect(value("edge_ticker_upstream_reconnects_total")).toBe(status!.reconnects);
     expect(value("edge_ticker_upstream_ticks_total")).toBeGreaterThanOrEqual(2);
@@ -130,7 +138,7 @@ describe("finnhub stream", () => {
     const left = Date.now();
     const msg = await until(
       "UNSUBSCRIBE upstream",
-      () => stream.received.find((m) => m.at >= left && JSON.parse(m.text).type === "unsubscribe"),
+      () => t.stream.received.find((m) => m.at >= left && JSON.parse(m.text).type === "unsubscribe"),
       (m) => m !== undefined,
       5_000,
     );
@@ -139,70 +147,55 @@ describe("finnhub stream", () => {
   });
 
   it("bad credentials: a fault in /healthz, and polling takes over", async () => {
-    stream.rejectKey = true;
-    stream.kill();
-    const msft = new Collector(client.client, "/topic/ticker.MSFT");
+    t.stream.rejectKey = true;
+    t.stream.kill();
+    const msft = new Collector(t.client.client, "/topic/ticker.MSFT");
     await msft.waitFor(1);
-    const status = await until("an auth fault", () => streams(srv.url), (s) => s[0]?.state === "failed", 15_000);
+    const status = await until("an auth fault", () => streams(t.srv.url), (s) => s[0]?.state === "failed", 15_000);
     expect(status[0]!.fault).toEqual({ kind: "auth", reason: "Invalid API key" });
     // The public view names the fault's kind, not the provider's words.
-    const open = (await (await fetch(`${srv.url}/healthz`)).json()) as { streams: Array<{ state: string; fault: string }> };
+    const open = (await (await fetch(`${t.srv.url}/healthz`)).json()) as { streams: Array<{ state: string; fault: string }> };
     expect(open.streams[0]).toEqual(expect.objectContaining({ state: "failed", fault: "auth" }));
     // Polled within the budget: fresh REST ticks keep coming.
-    const polled = rest.requests.filter((r) => r.query.get("symbol") === "MSFT").length;
+    const polled = t.rest.requests.filter((r) => r.query.get("symbol") === "MSFT").length;
     await msft.waitFor(3, 15_000);
-    expect(rest.requests.filter((r) => r.query.get("symbol") === "MSFT").length).toBeGreaterThan(polled);
+    expect(t.rest.requests.filter((r) => r.query.get("symbol") === "MSFT").length).toBeGreaterThan(polled);
     expect(msft.ticks.at(-1)).toEqual(expect.objectContaining({ symbol: "MSFT", price: PRICE, source: "finnhub" }));
     msft.subscription.unsubscribe();
   });
 });
 
 describe("coinbase stream", () => {
-  let rest: FakeProviders;
-  let stream: FakeStream;
-  let srv: DevServer;
-  let client: Connected;
-  beforeAll(async () => {
-    rest = await startFakeProviders();
-    stream = await startFakeStream("coinbase");
-    srv = await startDevServer({ vars: serverVars("coinbase", rest, stream, { STREAM_SILENCE_MS: "2000" }) });
-    client = await connectStomp(srv.url);
-  });
-  afterAll(async () => {
-    await client?.disconnect();
-    await srv?.stop();
-    await stream?.close();
-    await rest?.close();
-  });
+  const t = withUpstream("coinbase", { STREAM_SILENCE_MS: "2000" });
 
   let btc: Collector;
 
   it("a silent-but-open upstream is detected and replaced", async () => {
-    btc = new Collector(client.client, "/topic/ticker.BTC-USD");
+    btc = new Collector(t.client.client, "/topic/ticker.BTC-USD");
     await btc.waitFor(1);
-    await until("BTC-USD subscribed upstream", () => stream.subscribed(), (s) => s.has("BTC-USD"));
-    const connections = stream.connections;
-    stream.silence(true);
+    await until("BTC-USD subscribed upstream", () => t.stream.subscribed(), (s) => s.has("BTC-USD"));
+    const connections = t.stream.connections;
+    t.stream.silence(true);
     const silentAt = Date.now();
-    await until("a new connection", () => stream.connections, (n) => n > connections, 10_000);
-    stream.silence(false);
+    await until("a new connection", () => t.stream.connections, (n) => n > connections, 10_000);
+    t.stream.silence(false);
     expect(Date.now() - silentAt).toBeGreaterThanOrEqual(1_500);
-    await until("BTC-USD subscribed again", () => stream.subscribed(), (s) => s.has("BTC-USD"));
-    const status = await until("live again", () => streams(srv.url), (s) => s[0]?.state === "live");
+    await until("BTC-USD subscribed again", () => t.stream.subscribed(), (s) => s.has("BTC-USD"));
+    const status = await until("live again", () => streams(t.srv.url), (s) => s[0]?.state === "live");
     expect(status[0]!.reconnects).toBeGreaterThanOrEqual(1);
-    stream.trade("BTC-USD", 130, 1, Date.now());
+    t.stream.trade("BTC-USD", 130, 1, Date.now());
     await until("a trade after the replacement", () => btc.ticks.at(-1)?.price, (p) => p === 130);
   });
 
   it("garbage, truncated JSON and old sequence numbers never become a price", async () => {
     const before = btc.messages.length;
-    stream.raw("not json at all");
-    stream.raw('{"channel":"market_trades","sequence_num":99999,"events":[{"type":"update","trades":[{"product_id":"BTC-USD","price":"1');
-    stream.raw(JSON.stringify({ channel: "market_trades", sequence_num: 0, events: [{ type: "update", trades: [{ product_id: "BTC-USD", price: "1", size: "1", time: new Date().toISOString() }] }] }));
-    stream.trade("BTC-USD", 131, 1, Date.now());
+    t.stream.raw("not json at all");
+    t.stream.raw('{"channel":"market_trades","sequence_num":99999,"events":[{"type":"update","trades":[{"product_id":"BTC-USD","price":"1');
+    t.stream.raw(JSON.stringify({ channel: "market_trades", sequence_num: 0, events: [{ type: "update", trades: [{ product_id: "BTC-USD", price: "1", size: "1", time: new Date().toISOString() }] }] }));
+    t.stream.trade("BTC-USD", 131, 1, Date.now());
     await until("the next good trade", () => btc.ticks.at(-1)?.price, (p) => p === 131);
     expect(btc.ticks.slice(before).map((t) => t.price)).toEqual([131]);
-    const [status] = await streams(srv.url);
+    const [status] = await streams(t.srv.url);
     expect(status!.malformed).toBeGreaterThanOrEqual(2);
     expect(status!.state).toBe("live");
   });
@@ -215,7 +208,7 @@ describe("coinbase stream", () => {
     for (let i = 0; i < 200; i++) {
       for (let j = 0; j < 5; j++) {
         last = Math.round((140 + (i * 5 + j) / 1000) * 1000) / 1000;
-        stream.trade("BTC-USD", last, 0.01, Date.now());
+        t.stream.trade("BTC-USD", last, 0.01, Date.now());
       }
       await sleep(10);
     }
@@ -235,83 +228,53 @@ describe("coinbase stream", () => {
 });
 
 describe("alpaca delayed_sip stream", () => {
-  let rest: FakeProviders;
-  let stream: FakeStream;
-  let srv: DevServer;
-  let client: Connected;
-  beforeAll(async () => {
-    rest = await startFakeProviders();
-    stream = await startFakeStream("alpaca");
-    srv = await startDevServer({ vars: serverVars("alpaca", rest, stream, { FEED_API_SECRET: GOOD_SECRET, ALPACA_DATA_FEED: "delayed_sip" }) });
-    client = await connectStomp(srv.url);
-  });
-  afterAll(async () => {
-    await client?.disconnect();
-    await srv?.stop();
-    await stream?.close();
-    await rest?.close();
-  });
+  const t = withUpstream("alpaca", { FEED_API_SECRET: GOOD_SECRET, ALPACA_DATA_FEED: "delayed_sip" });
 
   it("authenticates, subscribes trades and quotes, and marks the provider's delayed ticks delayed", async () => {
-    const aapl = new Collector(client.client, "/topic/ticker.AAPL");
+    const aapl = new Collector(t.client.client, "/topic/ticker.AAPL");
     await aapl.waitFor(1);
-    await until("AAPL subscribed upstream", () => stream.subscribed(), (s) => s.has("AAPL"));
-    const sent = stream.received.map((m) => JSON.parse(m.text));
+    await until("AAPL subscribed upstream", () => t.stream.subscribed(), (s) => s.has("AAPL"));
+    const sent = t.stream.received.map((m) => JSON.parse(m.text));
     expect(sent[0]).toEqual({ action: "auth", key: GOOD_KEY, secret: GOOD_SECRET });
     expect(sent).toContainEqual({ action: "subscribe", trades: ["AAPL"], quotes: ["AAPL"] });
     const ts = Date.now() - 900_000;
-    stream.quote("AAPL", 125.1, 125.3, ts);
-    stream.trade("AAPL", 125.2, 7, ts);
+    t.stream.quote("AAPL", 125.1, 125.3, ts);
+    t.stream.trade("AAPL", 125.2, 7, ts);
     const tick = (await until("the trade", () => aapl.ticks.at(-1), (t) => t?.price === 125.2))!;
     expect(tick).toEqual(expect.objectContaining({ source: "alpaca", ts, bid: 125.1, ask: 125.3, volume: 7, delayed: true, delayMs: 900_000 }));
-    const [status] = await streams(srv.url);
+    const [status] = await streams(t.srv.url);
     expect(status).toEqual(expect.objectContaining({ provider: "alpaca", state: "live", delayed: true }));
   });
 
   it("Alpaca's connection-limit error: a fault in /healthz, and polling takes over", async () => {
-    stream.connectionLimit = true;
-    stream.kill();
-    const status = await until("a connection-limit fault", () => streams(srv.url), (s) => s[0]?.state === "failed", 15_000);
+    t.stream.connectionLimit = true;
+    t.stream.kill();
+    const status = await until("a connection-limit fault", () => streams(t.srv.url), (s) => s[0]?.state === "failed", 15_000);
     expect(status[0]!.fault).toEqual({ kind: "connection-limit", reason: "406 connection limit exceeded" });
-    const polled = rest.requests.filter((r) => r.path === "/v2/stocks/snapshots").length;
-    await until("REST snapshots", () => rest.requests.filter((r) => r.path === "/v2/stocks/snapshots").length, (n) => n > polled, 10_000);
+    const polled = t.rest.requests.filter((r) => r.path === "/v2/stocks/snapshots").length;
+    await until("REST snapshots", () => t.rest.requests.filter((r) => r.path === "/v2/stocks/snapshots").length, (n) => n > polled, 10_000);
   });
 });
 
 describe("binance combined stream", () => {
-  let rest: FakeProviders;
-  let stream: FakeStream;
-  let srv: DevServer;
-  let client: Connected;
-  beforeAll(async () => {
-    rest = await startFakeProviders();
-    stream = await startFakeStream("binance");
-    srv = await startDevServer({ vars: serverVars("binance", rest, stream) });
-    client = await connectStomp(srv.url);
-  });
-  afterAll(async () => {
-    await client?.disconnect();
-    await srv?.stop();
-    await stream?.close();
-    await rest?.close();
-  });
+  const t = withUpstream("binance");
 
   it("subscribes the pair's trade and bookTicker streams and carries trades as USD", async () => {
-    const eth = new Collector(client.client, "/topic/ticker.ETH-USD");
+    const eth = new Collector(t.client.client, "/topic/ticker.ETH-USD");
     await eth.waitFor(1);
-    await until("ETHUSDT subscribed upstream", () => stream.subscribed(), (s) => s.has("ETHUSDT"));
-    expect(stream.received.map((m) => JSON.parse(m.text))).toContainEqual({ method: "SUBSCRIBE", params: ["ethusdt@trade", "ethusdt@bookTicker"], id: 1 });
+    await until("ETHUSDT subscribed upstream", () => t.stream.subscribed(), (s) => s.has("ETHUSDT"));
+    expect(t.stream.received.map((m) => JSON.parse(m.text))).toContainEqual({ method: "SUBSCRIBE", params: ["ethusdt@trade", "ethusdt@bookTicker"], id: 1 });
     const ts = Date.now();
-    stream.quote("ETHUSDT", 3000.5, 3001, ts);
-    stream.trade("ETHUSDT", 3000.75, 0.5, ts);
+    t.stream.quote("ETHUSDT", 3000.5, 3001, ts);
+    t.stream.trade("ETHUSDT", 3000.75, 0.5, ts);
     const tick = (await until("the trade", () => eth.ticks.at(-1), (t) => t?.price === 3000.75))!;
     expect(tick).toEqual(expect.objectContaining({ symbol: "ETH-USD", source: "binance", ts, bid: 3000.5, ask: 3001, volume: 0.5 }));
     eth.subscription.unsubscribe();
     const left = Date.now();
-    const msg = await until("UNSUBSCRIBE", () => stream.received.find((m) => m.at >= left && JSON.parse(m.text).method === "UNSUBSCRIBE"), (m) => m !== undefined, 5_000);
+    const msg = await until("UNSUBSCRIBE", () => t.stream.received.find((m) => m.at >= left && JSON.parse(m.text).method === "UNSUBSCRIBE"), (m) => m !== undefined, 5_000);
     expect(JSON.parse(msg!.text).params).toEqual(["ethusdt@trade", "ethusdt@bookTicker"]);
     // Nothing wanted any more: the upstream connection closes (an outbound socket keeps the object in memory).
-    await until("idle", () => streams(srv.url), (s) => s[0]?.state === "idle", 5_000);
+    await until("idle", () => streams(t.srv.url), (s) => s[0]?.state === "idle", 5_000);
   });
 
   it("keeps within Binance's 5 messages a second while viewers come one after another", async () => {
@@ -319,12 +282,12 @@ describe("binance combined stream", () => {
     const started = Date.now();
     const cols: Collector[] = [];
     for (const p of pairs) {
-      cols.push(new Collector(client.client, `/topic/ticker.${p}`));
+      cols.push(new Collector(t.client.client, `/topic/ticker.${p}`));
       await sleep(100);
     }
     await Promise.all(cols.map((c) => c.waitFor(1)));
-    await until("every pair subscribed upstream", () => stream.subscribed().size, (n) => n === pairs.length, 15_000);
-    const sent = stream.received.filter((m) => m.at >= started).map((m) => m.at);
+    await until("every pair subscribed upstream", () => t.stream.subscribed().size, (n) => n === pairs.length, 15_000);
+    const sent = t.stream.received.filter((m) => m.at >= started).map((m) => m.at);
     expect(sent.length).toBeGreaterThan(0);
     // Any one-second window: at most 5 messages (the connection's first second included).
     for (const at of sent) expect(sent.filter((t) => t >= at && t < at + 1_000).length, `from ${at - started} ms`).toBeLessThanOrEqual(5);

@@ -19,17 +19,8 @@ export interface WindowQuote {
   gap?: true;
 }
 
-interface Window {
-  price?: number;
-  ts?: number;
-  volume?: number;
-  high?: number;
-  low?: number;
-  bid?: number;
-  ask?: number;
-  trades: number;
-  gap?: true;
-}
+/** A symbol's window while it fills (no price yet when only quotes came). */
+type Window = Omit<WindowQuote, "symbol" | "price"> & { price?: number };
 
 /**
  * Trades and quotes of each symbol within one STREAM_BATCH_MS window become one tick: the
