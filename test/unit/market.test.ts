@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { assetClass, marketState, newYorkOffsetHours, tradingDay } from "../../worker/market/hours";
 import { normalizeSymbol, symbolFromDestination } from "../../worker/market/symbol";
-import { nextTick, parseQuoteInput, type Tick } from "../../worker/market/tick";
+import { isOutOfOrder, nextTick, parseQuoteInput, type Tick } from "../../worker/market/tick";
 
 describe("symbols and destinations", () => {
   it("upper-cases and accepts the documented alphabet", () => {
@@ -96,5 +96,19 @@ describe("nextTick", () => {
     const last: Tick = nextTick(undefined, { symbol: "X", price: 100, source: "t", prevClose: 90 }, day1);
     const next = nextTick(last, { symbol: "X", price: 110, source: "t" }, day1 + 86_400_000);
     expect(next).toMatchObject({ seq: 2, prevClose: 100, open: 110, high: 110, low: 110, change: 10, changePercent: 10 });
+  });
+});
+
+describe("isOutOfOrder", () => {
+  const latest = nextTick(undefined, { symbol: "AAPL", price: 101, ts: 10_500, source: "finnhub" }, 10_500);
+  it("refuses a quote of the same feed observed before the newest tick (a REST poll crossing a streamed trade)", () => {
+    expect(isOutOfOrder(latest, { symbol: "AAPL", price: 100, ts: 10_000, source: "finnhub" })).toBe(true);
+  });
+  it("takes the same moment, a newer one, an undated quote, another source, or a first quote", () => {
+    expect(isOutOfOrder(latest, { symbol: "AAPL", price: 100, ts: 10_500, source: "finnhub" })).toBe(false);
+    expect(isOutOfOrder(latest, { symbol: "AAPL", price: 100, ts: 11_000, source: "finnhub" })).toBe(false);
+    expect(isOutOfOrder(latest, { symbol: "AAPL", price: 100, source: "finnhub" })).toBe(false);
+    expect(isOutOfOrder(latest, { symbol: "AAPL", price: 100, ts: 10_000, source: "publish" })).toBe(false);
+    expect(isOutOfOrder(undefined, { symbol: "AAPL", price: 100, ts: 10_000, source: "finnhub" })).toBe(false);
   });
 });

@@ -130,6 +130,15 @@ function nonNegative(value: unknown, field: string): number | undefined {
  * prevClose) carry over within a trading day and roll over at a new one, so change
  * and changePercent are always against the previous close.
  */
+/**
+ * A feed's quote observed before the newest tick of the same feed: a REST poll answered
+ * after the stream had carried a newer trade (they cross when one hands over to the other).
+ * Taking it would move the price backwards.
+ */
+export function isOutOfOrder(latest: Tick | undefined, quote: Quote): boolean {
+  return latest !== undefined && quote.ts !== undefined && latest.source === quote.source && quote.ts < latest.ts;
+}
+
 export function nextTick(previous: Tick | undefined, quote: Quote, now: number): Tick {
   const ts = quote.ts ?? now;
   const sameDay = previous !== undefined && tradingDay(previous.ts) === tradingDay(ts);

@@ -10,7 +10,7 @@ import { isUnavailable, type Unavailable } from "../feeds/unavailable";
 import { log } from "../log";
 import type { DelayedTick } from "../market/delay";
 import type { StreamKind } from "../market/symbol";
-import { nextTick, type Quote, type Tick } from "../market/tick";
+import { isOutOfOrder, nextTick, type Quote, type Tick } from "../market/tick";
 import { dayFigures, type Bar, type Interval } from "../market/bars";
 import { recentSessions, sessionAt } from "../market/sessions";
 import { simulatedBars } from "../feeds/sim-history";
@@ -191,7 +191,7 @@ export class SymbolSource extends DurableObject<Env> {
     this.freshness.expectUpdatesEvery(updateIntervalMs);
     const now = Date.now();
     let frame: StreamFrame | undefined;
-    if (result && "quote" in result && this.freshness.takeFeedQuote(now)) frame = this.commit(result.quote);
+    if (result && "quote" in result && !isOutOfOrder(this.latest, result.quote) && this.freshness.takeFeedQuote(now)) frame = this.commit(result.quote);
     const latest = this.latest;
     if (latest && !latest.stale && this.freshness.isStale(now)) {
       // Never a made-up price: the last good one again, flagged.
