@@ -1,4 +1,4 @@
-import { LAG_BUCKETS, Registry, type CounterChild, type Counter, type Histogram, type MetricsSnapshot, type Sample } from "./registry";
+import { LAG_BUCKETS, Registry, type CounterChild, type Counter, type Histogram, type HistogramChild, type MetricsSnapshot, type Sample } from "./registry";
 
 /**
  * What a connection counts as it writes (one per transport label, shared by its
@@ -57,6 +57,7 @@ export interface HubHoldings {
 export class HubMetrics implements BrokerMeter {
   readonly registry: Registry;
   private readonly meters = new Map<string, ConnectionMeter>();
+  private readonly perStream = new Map<string, { frames: CounterChild; lag: HistogramChild }>();
   private readonly opened: Counter;
   private readonly closed: Counter;
   private readonly frames: Counter;
@@ -153,12 +154,14 @@ export class HubMetrics implements BrokerMeter {
 
   // BrokerMeter
   delivered(stream: string, lagMs: number | undefined): void {
-    this.deliveredOf(stream).value++;
-    if (lagMs !== undefined) this.lag.labels({ stream }).observe(Math.max(0, lagMs) / 1000);
-  }
-
-  private deliveredOf(stream: string): CounterChild {
-    return this.deliveredFrames.labels({ stream });
+    let of = this.perStream.get(stream);
+    if (!of) {
+      // Resolved once per stream kind: a delivery adds to number fields, no label look-up.
+      of = { frames: this.deliveredFrames.labels({ stream }), lag: this.lag.labels({ stream }) };
+      this.perStream.set(stream, of);
+    }
+    of.frames.value++;
+    if (lagMs !== undefined) of.lag.observe(Math.max(0, lagMs) / 1000);
   }
 
   replayed(ticks: number): void {

@@ -11,7 +11,7 @@ import { log } from "../log";
 import { writerFor, type AnalyticsWriter } from "../metrics/analytics";
 import { FeedMetrics } from "../metrics/feed-metrics";
 import { RoundSender } from "./round";
-import { sourceStub, streamShard } from "./stubs";
+import { shardNumber, sourceStub, streamShard } from "./stubs";
 import type { Ingested } from "./symbol-source";
 
 /** Sources handed their results at once per round (each answers once its tick is stored: slices add their waits up); more wait for the next slice. */
@@ -118,16 +118,12 @@ export class FeedScheduler extends DurableObject<Env> {
     this.streaming = streamsPrices(this.config);
   }
 
-  private shard(): number {
-    return Number((this.ctx.id.name ?? "feed:0").split(":")[1] ?? 0);
-  }
-
   /** Tells the shard's stream the active set (`rearm`: the cron sweep, also retry a failed stream). */
   private followStream(rearm = false): Promise<void> {
     if (!this.streaming) return Promise.resolve();
     this.following = this.following.then(async () => {
       const symbols = await this.activeSymbols();
-      await streamShard(this.env, this.shard())
+      await streamShard(this.env, shardNumber(this.ctx.id.name))
         .follow(symbols, rearm)
         .catch((err) => log("stream_follow_failed", { error: String(err) }));
     });
@@ -138,7 +134,7 @@ export class FeedScheduler extends DurableObject<Env> {
   private async streamedSymbols(): Promise<Set<string>> {
     if (!this.streaming) return new Set();
     try {
-      const streamed = await streamShard(this.env, this.shard()).streamed();
+      const streamed = await streamShard(this.env, shardNumber(this.ctx.id.name)).streamed();
       // A stream object that lost its memory (evicted, redeployed) learns the active set again.
       if (streamed === null) void this.followStream();
       return new Set(streamed ?? []);

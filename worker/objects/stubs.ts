@@ -36,6 +36,11 @@ export function sockjsTestStub(env: Env, service: string): DurableObjectStub<Soc
   return env.SOCKJS_TEST.get(env.SOCKJS_TEST.idFromName(service));
 }
 
+/** The shard number in a scheduler's or stream's name (`feed:N`, `stream:N`); 0 when unnamed. */
+export function shardNumber(name: string | undefined): number {
+  return Number(name?.split(":")[1] ?? 0);
+}
+
 /** The upstream stream of a scheduler shard (one outbound WebSocket). */
 export function streamShard(env: Env, shard: number): DurableObjectStub<UpstreamStream> {
   return env.STREAM.get(env.STREAM.idFromName(`stream:${shard}`));

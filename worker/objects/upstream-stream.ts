@@ -15,7 +15,7 @@ import type { MetricsSnapshot } from "../metrics/registry";
 import { StreamMetrics } from "../metrics/stream-metrics";
 import type { Quote } from "../market/tick";
 import { RoundSender } from "./round";
-import { schedulerShard, sourceStub } from "./stubs";
+import { schedulerShard, shardNumber, sourceStub } from "./stubs";
 import type { Ingested } from "./symbol-source";
 
 /** A symbol stays subscribed upstream this long after its last viewer left (a reload costs nothing). */
@@ -123,7 +123,6 @@ export class UpstreamStream extends DurableObject<Env> {
     this.told = true;
     const carried = symbols.filter((s) => this.codec.providerSymbol(s) !== undefined);
     this.subs.want(carried, now);
-    for (const s of symbols) if (!carried.includes(s)) this.coalescer.forget(s);
     if (rearm) this.link.rearm(now);
     if (carried.length > 0 && this.link.state.state === "idle") void this.openSocket();
     this.step();
@@ -145,13 +144,14 @@ export class UpstreamStream extends DurableObject<Env> {
   status(): StreamStatus {
     const s = this.link.state;
     const fault = "fault" in s ? s.fault : this.fault;
+    const streamed = this.servedNow().length;
     return {
       provider: this.codec.provider,
       state: s.state,
       ...(fault ? { fault } : {}),
       subscribed: this.subs.size,
-      streamed: this.servedNow().length,
-      polled: this.polledCount(),
+      streamed,
+      polled: this.subs.wantedCount() - streamed,
       reconnects: this.link.reconnects,
       ...(s.state === "live" ? { lastMessageAgeMs: Date.now() - s.lastMessageAt } : {}),
       malformed: this.malformed,
@@ -194,8 +194,9 @@ export class UpstreamStream extends DurableObject<Env> {
       if (generation === this.generation) this.lose({ kind: "closed", reason: "socket error" });
     });
     this.link.opened(Date.now(), this.codec.readyOnOpen);
-    for (const m of this.codec.hello()) socket.send(m);
-    this.sendBudget.note(this.codec.hello().length, Date.now());
+    const hello = this.codec.hello();
+    for (const m of hello) socket.send(m);
+    this.sendBudget.note(hello.length, Date.now());
     if (this.link.state.state === "live") this.onLive();
     this.step();
   }
@@ -266,7 +267,7 @@ export class UpstreamStream extends DurableObject<Env> {
   private async catchUp(symbols: string[]): Promise<void> {
     if (symbols.length === 0) return;
     for (const s of symbols) this.coalescer.markGap(s);
-    const shard = this.shard();
+    const shard = shardNumber(this.ctx.id.name);
     try {
       const results = await schedulerShard(this.env, shard).catchUp(symbols);
       for (const r of results) if ("quote" in r) this.coalescer.catchUp(r.quote);
@@ -445,9 +446,6 @@ export class UpstreamStream extends DurableObject<Env> {
     return false;
   }
 
-  private polledCount(): number {
-    return this.subs.wantedCount() - this.servedNow().length;
-  }
 
   /** Sends queued messages while the rate allows; false when the socket failed (already handled). */
   private drain(now: number): boolean {
@@ -477,7 +475,4 @@ export class UpstreamStream extends DurableObject<Env> {
     return this.config.feed.streamSymbols ?? this.codec.limits.symbolsPerConnection;
   }
 
-  private shard(): number {
-    return Number((this.ctx.id.name ?? "stream:0").split(":")[1] ?? 0);
-  }
 }

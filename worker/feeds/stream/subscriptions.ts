@@ -4,8 +4,6 @@ export interface SubscriptionPlan {
   unsubscribe: string[];
   /** Wanted symbols the connection has no room for (its limit): they are polled instead. */
   overLimit: string[];
-  /** When a pending unsubscribe falls due (undefined: none pending). */
-  nextAt?: number;
 }
 
 /**
@@ -38,13 +36,12 @@ export class SubscriptionSet {
 
   plan(now: number): SubscriptionPlan {
     const unsubscribe: string[] = [];
-    let nextAt: number | undefined;
     for (const [s, since] of this.leaving) {
       if (now - since >= this.lingerMs) {
         unsubscribe.push(s);
         this.leaving.delete(s);
         this.subscribed.delete(s);
-      } else nextAt = Math.min(nextAt ?? Infinity, since + this.lingerMs);
+      }
     }
     const subscribe: string[] = [];
     const overLimit: string[] = [];
@@ -58,7 +55,7 @@ export class SubscriptionSet {
       this.subscribed.add(s);
       subscribe.push(s);
     }
-    return { subscribe, unsubscribe, overLimit, ...(nextAt !== undefined ? { nextAt } : {}) };
+    return { subscribe, unsubscribe, overLimit };
   }
 
   /** The provider refused these: they leave the set and are polled. */
