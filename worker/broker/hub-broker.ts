@@ -5,7 +5,7 @@ import type { BrokerMeter } from "../metrics/hub-metrics";
 import { StompError } from "../protocol/stomp/errors";
 import type { StreamPosition, Subscription } from "./session-state";
 import type { SessionBroker, StompSession } from "./stomp-session";
-import type { StreamFrame } from "./stream-frame";
+import { BAR_SNAPSHOT, type StreamFrame } from "./stream-frame";
 import { SubscriptionIndex, type Delivery } from "./subscription-index";
 
 /** What a hub needs from the symbol sources (RPC in production, fakes in unit tests). */
@@ -221,7 +221,7 @@ export class HubBroker implements SessionBroker {
     const missed = newest.seq - since.seq;
     if (missed === 0) return { frames: [] };
     const gap = { gap: newest, missed: missed - 1 };
-    if (delivery.throttleMs !== undefined) return session.replay.take(1, Date.now()) ? { frames: [newest] } : gap;
+    if (delivery.pacing.everyMs !== undefined) return session.replay.take(1, Date.now()) ? { frames: [newest] } : gap;
     if (missed > this.options.maxReplay || !session.replay.take(missed, Date.now())) return gap;
     const frames = await this.upstream.range(stream, since.seq, newest.seq + 1, this.options.maxReplay).catch(() => []);
     const complete = frames.length === missed && frames[0]?.seq === since.seq + 1 && frames.at(-1)?.seq === newest.seq;
@@ -315,20 +315,18 @@ export class HubBroker implements SessionBroker {
   }
 }
 
-/** Final bars a bar stream's record keeps for new subscribers (the source's snapshot size). */
-const RECENT_KEPT = 30;
 
 function keepRecent(held: HeldStream, frame: StreamFrame): void {
   const recent = (held.recent ??= []);
   recent.push(frame);
-  if (recent.length > RECENT_KEPT) recent.shift();
+  if (recent.length > BAR_SNAPSHOT) recent.shift();
 }
 
-/** Two runs of kept frames as one, by position, without repeats, the newest RECENT_KEPT. */
+/** Two runs of kept frames as one, by position, without repeats, the newest BAR_SNAPSHOT. */
 function mergeRecent(a: readonly StreamFrame[], b: readonly StreamFrame[]): StreamFrame[] {
   const bySeq = new Map<number, StreamFrame>();
   for (const f of [...a, ...b]) bySeq.set(f.seq, f);
-  return [...bySeq.values()].sort((x, y) => x.seq - y.seq).slice(-RECENT_KEPT);
+  return [...bySeq.values()].sort((x, y) => x.seq - y.seq).slice(-BAR_SNAPSHOT);
 }
 
 function streamOf(sub: Subscription): Stream {

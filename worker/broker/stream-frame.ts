@@ -54,6 +54,9 @@ export function buildDelayedFrame(tick: Tick, epoch: string, delayMs: number): S
   return frame(`delayed.${tick.symbol}`, tick.seq, epoch, `${tick.symbol}-${tick.seq}-delayed`, body, `x-seq:${tick.seq}\nx-epoch:${epoch}\nx-delay-ms:${delayMs}\n`, tick.ts);
 }
 
+/** Final bars a new subscriber gets before the forming one (the source's snapshot, the hub's kept frames). */
+export const BAR_SNAPSHOT = 30;
+
 /** One update of a symbol's one-minute bars: the forming bar as it stands, or a final bar. */
 export interface BarUpdate {
   symbol: string;

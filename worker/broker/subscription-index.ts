@@ -5,12 +5,9 @@ import { messageHead, renderMessage, type StreamFrame } from "./stream-frame";
 
 export interface Delivery {
   session: StompSession;
-  subscriptionId: string;
   head: string;
   needsAck: boolean;
-  /** `x-throttle-ms`: the connection keeps only the newest MESSAGE per this many ms. */
-  throttleMs?: number;
-  /** What the connection's write path knows of the subscription (made once, not per frame). */
+  /** What the connection's write path knows of the subscription (made once, not per frame); `everyMs`: `x-throttle-ms`, the newest MESSAGE per this many ms. */
   pacing: Conflation;
 }
 
@@ -22,10 +19,8 @@ export class SubscriptionIndex {
   add(session: StompSession, sub: Subscription): Delivery {
     const delivery: Delivery = {
       session,
-      subscriptionId: sub.id,
       head: messageHead(session.version, sub.id),
       needsAck: session.version === "1.2" && sub.ack !== "auto",
-      throttleMs: sub.throttleMs,
       pacing: { key: sub.id, everyMs: sub.throttleMs },
     };
     const key = streamKey({ kind: sub.stream, symbol: sub.symbol });
@@ -69,7 +64,7 @@ export class SubscriptionIndex {
     const set = this.byStream.get(frame.key);
     if (!set) return 0;
     for (const d of set) {
-      if (d.throttleMs === undefined) d.session.transport.queue(renderMessage(d.head, d.needsAck, frame), d.pacing);
+      if (d.pacing.everyMs === undefined) d.session.transport.queue(renderMessage(d.head, d.needsAck, frame), d.pacing);
       // Most ticks of a throttled subscription are replaced before they are sent: render only the one that is.
       else d.session.transport.queue(() => renderMessage(d.head, d.needsAck, frame), d.pacing);
     }

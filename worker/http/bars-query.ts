@@ -1,4 +1,4 @@
-import { INTERVALS, isInterval, type Interval } from "../market/bars";
+import { INTERVAL_MS, INTERVALS, isInterval, type Interval } from "../market/bars";
 
 /** Most bars one `/api/bars` answer holds (and its default). */
 export const MAX_BARS = 10_000;
@@ -11,9 +11,6 @@ export interface BarsQuery {
   to?: number;
   limit: number;
 }
-
-/** The longest a bar of each interval lasts (a day bar: its session, at most a day). */
-export const INTERVAL_SPAN: Readonly<Record<Interval, number>> = { "1m": 60_000, "5m": 300_000, "15m": 900_000, "1h": 3_600_000, "1d": 86_400_000 };
 
 /** ISO 8601 (`2026-12-04`, `2026-12-04T14:30:00Z`) or epoch milliseconds. */
 function instant(raw: string): number | undefined {
@@ -42,5 +39,5 @@ export function parseBarsQuery(q: Record<string, string | undefined>): BarsQuery
  * final bars never change, so the answer can be cached for good.
  */
 export function isClosedRange(query: BarsQuery, visibleAt: number): boolean {
-  return query.to !== undefined && query.to + INTERVAL_SPAN[query.interval] <= visibleAt;
+  return query.to !== undefined && query.to + INTERVAL_MS[query.interval] <= visibleAt;
 }

@@ -20,9 +20,17 @@ export async function bearerGrant(env: Env, request: Request): Promise<Grant | u
   if (!auth) return undefined;
   const credential = bearerCredential(auth);
   if (!credential) return unauthorized("invalid-token", "expected Authorization: Bearer <token>");
+  const now = Date.now();
+  return throttledCheck(failures, request, now, () => grantFor(env, readConfig(env).auth.keys, credential, now));
+}
+
+/**
+ * Runs a credential check under a per-address failure throttle: its result, or the answer
+ * when it failed (401 with the TokenError's reason, 429 after repeated failures).
+ */
+export async function throttledCheck<T>(throttle: FailureThrottle, request: Request, now: number, check: () => Promise<T>): Promise<T | Response> {
   try {
-    const now = Date.now();
-    return await failures.attempt(clientAddress(request), now, () => grantFor(env, readConfig(env).auth.keys, credential, now));
+    return await throttle.attempt(clientAddress(request), now, check);
   } catch (err) {
     if (err instanceof Throttled) {
       return reject("too-many-failures", "too many failed attempts: try again later", { "Retry-After": String(Math.ceil(err.retryAfterMs / 1000)) });

@@ -14,8 +14,8 @@ export function isInterval(value: string): value is Interval {
   return (INTERVALS as readonly string[]).includes(value);
 }
 
-/** Length of each intraday interval; a day bar spans its session. */
-const INTERVAL_MS: Readonly<Record<Exclude<Interval, "1d">, number>> = { "1m": 60_000, "5m": 300_000, "15m": 900_000, "1h": 3_600_000 };
+/** Length of each interval; a day bar spans its session (at most a day). */
+export const INTERVAL_MS: Readonly<Record<Interval, number>> = { "1m": 60_000, "5m": 300_000, "15m": 900_000, "1h": 3_600_000, "1d": 86_400_000 };
 export const MINUTE_MS = 60_000;
 
 /** A type, not an interface: it is also a SQL row. */

@@ -40,17 +40,22 @@ export function newYorkClock(ts: number): { date: string; weekday: number; minut
   };
 }
 
+/** The regular close of an equity day, in minutes past midnight New York time. */
+export function equityCloseMinutes(date: string): number {
+  return isHalfDay(date) ? 13 * 60 : 16 * 60;
+}
+
 export function marketState(symbol: string, ts: number): MarketState {
   const cls = assetClass(symbol);
   if (cls === "crypto") return "REGULAR";
-  const { weekday, minutes } = newYorkClock(ts);
+  const { date, weekday, minutes } = newYorkClock(ts);
   if (cls === "fx") {
     // FX trades from Sunday 17:00 to Friday 17:00 New York time.
     const closed = weekday === 6 || (weekday === 5 && minutes >= 17 * 60) || (weekday === 0 && minutes < 17 * 60);
     return closed ? "CLOSED" : "REGULAR";
   }
   if (weekday === 0 || weekday === 6) return "CLOSED";
-  const close = isHalfDay(newYorkClock(ts).date) ? 13 * 60 : 16 * 60;
+  const close = equityCloseMinutes(date);
   if (minutes >= 9 * 60 + 30 && minutes < close) return "REGULAR";
   if (cls === "index") return "CLOSED";
   if (minutes >= 4 * 60 && minutes < 9 * 60 + 30) return "PRE";

@@ -1,4 +1,4 @@
-import { assetClass, isHalfDay, newYorkOffsetHours, type AssetClass } from "./hours";
+import { assetClass, equityCloseMinutes, newYorkOffsetHours, tradingDay, type AssetClass } from "./hours";
 
 /**
  * The sessions bars are built in, on each market's own clock (pure):
@@ -29,11 +29,6 @@ export function newYorkTime(date: string, minutes: number): number {
   return utcMidnight + minutes * MINUTE_MS - newYorkOffsetHours(guess) * 3_600_000;
 }
 
-/** The regular close of an equity day, in minutes past midnight New York time. */
-export function equityCloseMinutes(date: string): number {
-  return isHalfDay(date) ? 13 * 60 : 16 * 60;
-}
-
 function isoDate(ts: number): string {
   return new Date(ts).toISOString().slice(0, 10);
 }
@@ -62,7 +57,7 @@ export function sessionOfDay(cls: AssetClass, day: string): Session | undefined 
 export function sessionAt(symbol: string, ts: number): Session | undefined {
   const cls = assetClass(symbol);
   // The candidate days: the New York date and the next one (an FX day starts the evening before).
-  const nyDate = isoDate(ts + newYorkOffsetHours(ts) * 3_600_000);
+  const nyDate = tradingDay(ts);
   const candidates = cls === "crypto" ? [isoDate(ts)] : [nyDate, addDays(nyDate, 1)];
   for (const day of candidates) {
     const s = sessionOfDay(cls, day);

@@ -85,7 +85,3 @@ export function destinationOf(key: string): string {
   return `/topic/${key}`;
 }
 
-/** Whether a stream is one of bars (its frames are bars, its snapshot the recent ones). */
-export function isBarStream(kind: StreamKind): boolean {
-  return kind === "bars" || kind === "delayed-bars";
-}

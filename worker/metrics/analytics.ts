@@ -68,9 +68,6 @@ export const FEED_COLUMNS: readonly Column[] = [
   { name: "rounds_limited", kind: "delta", read: sum("edge_ticker_feed_rounds_total", { limited: "true" }) },
 ];
 
-/** How often an object writes a point at most. */
-export const WRITE_EVERY_MS = 60_000;
-
 /**
  * Writes one object's figures to a Workers Analytics Engine dataset at most once per
  * `everyMs`: the object calls `due(now)` where it is active anyway (a delivery, an alarm)
@@ -88,7 +85,7 @@ export class AnalyticsWriter {
     private readonly object: string | (() => string),
     private readonly columns: readonly Column[],
     now: number,
-    private readonly everyMs = WRITE_EVERY_MS,
+    private readonly everyMs: number,
     private readonly onError: (error: unknown) => void = () => {},
   ) {
     this.last = columns.map(() => 0);

@@ -1,4 +1,5 @@
 import type { Bar } from "../../../worker/market/bars";
+import type { Session } from "../../../worker/market/sessions";
 import type { Tick } from "./tick";
 
 export type { Bar };
@@ -10,7 +11,7 @@ export interface BarsAnswer {
   /** The start of the forming bar when the last bar is it. */
   forming?: number;
   /** The session of the newest bar: "the day" starts at its open. */
-  session?: { day: string; open: number; close: number };
+  session?: Session;
   delayed?: boolean;
   partial?: string;
 }

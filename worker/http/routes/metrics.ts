@@ -1,17 +1,16 @@
 import { Hono } from "hono";
 import { tokensMatch } from "../../auth/publish-token";
 import { bearerCredential } from "../../auth/credentials";
-import { FailureThrottle, Throttled } from "../../auth/failure-throttle";
+import { FailureThrottle } from "../../auth/failure-throttle";
 import { TokenError } from "../../auth/subscriber-token";
 import { readConfig } from "../../config";
 import type { Env } from "../../env";
 import { renderExposition } from "../../metrics/exposition";
 import type { MetricsSnapshot } from "../../metrics/registry";
 import { buildStatus } from "../../metrics/status";
-import { unauthorized } from "../bearer";
+import { throttledCheck, unauthorized } from "../bearer";
 import { gather, metricsTargets } from "../metrics-targets";
 import { reject } from "../reply";
-import { clientAddress } from "../../transports/client-address";
 
 /** Failed metrics tokens per client address, in this isolate: the token cannot be guessed at line rate. */
 const failures = new FailureThrottle();
@@ -43,16 +42,9 @@ async function guard(c: { env: Env; req: { raw: Request } }, next: () => Promise
   const auth = c.req.raw.headers.get("Authorization");
   if (!auth) return unauthorized("auth-required", "missing Authorization: Bearer <metrics token>");
   const presented = bearerCredential(auth) ?? "";
-  try {
-    await failures.attempt(clientAddress(c.req.raw), Date.now(), async () => {
-      if (!(await tokensMatch(presented, expected))) throw new TokenError("not the metrics token");
-    });
-  } catch (err) {
-    if (err instanceof Throttled) {
-      return reject("too-many-failures", "too many failed attempts: try again later", { "Retry-After": String(Math.ceil(err.retryAfterMs / 1000)) });
-    }
-    if (err instanceof TokenError) return unauthorized("invalid-token", err.message);
-    throw err;
-  }
+  const refused = await throttledCheck(failures, c.req.raw, Date.now(), async () => {
+    if (!(await tokensMatch(presented, expected))) throw new TokenError("not the metrics token");
+  });
+  if (refused instanceof Response) return refused;
   await next();
 }

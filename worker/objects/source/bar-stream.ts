@@ -1,8 +1,6 @@
-import { buildBarFrame, buildDelayedBarFrame, type StreamFrame } from "../../broker/stream-frame";
+import { BAR_SNAPSHOT, buildBarFrame, buildDelayedBarFrame, type StreamFrame } from "../../broker/stream-frame";
 import { MINUTE_MS, type Bar, type BarChange } from "../../market/bars";
 
-/** Final bars a new subscriber gets before the forming one (its snapshot). */
-export const BAR_SNAPSHOT = 30;
 /** At most one bar update per this many ms per symbol (the forming bar is conflated to its newest state). */
 export const BAR_UPDATE_MS = 1_000;
 /** Updates kept for resuming and gap filling (final bars are also kept while the delayed stream needs them). */
