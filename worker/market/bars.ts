@@ -84,9 +84,9 @@ export class BarBuilder {
 
   private lastVolume: number | undefined;
 
-  /** The bar being formed, if it has not ended by `now`. */
-  forming(now: number): Bar | undefined {
-    return this.current && now < this.current.end ? this.current.bar : undefined;
+  /** The bar being formed and when it ends, if it has not ended by `now` (the builder's own: copy before keeping). */
+  forming(now: number): { readonly bar: Bar; readonly end: number } | undefined {
+    return this.current && now < this.current.end ? this.current : undefined;
   }
 
   /** Closes the forming bar once its interval has ended; returns it then (final). */

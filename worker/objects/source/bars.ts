@@ -21,7 +21,8 @@ export interface BarRead {
 export class SourceBars {
   private readonly builder: BarBuilder;
   /** The session day of the newest bar: a new one trims the oldest day. */
-  private day: string | undefined;
+  /** The session of the newest stored bar: a bar inside it needs no session look-up and no trim. */
+  private session: Session | undefined;
 
   constructor(
     private readonly sql: SqlStorage,
@@ -31,7 +32,7 @@ export class SourceBars {
   ) {
     sql.exec("CREATE TABLE IF NOT EXISTS bars (t INTEGER PRIMARY KEY, o REAL NOT NULL, h REAL NOT NULL, l REAL NOT NULL, c REAL NOT NULL, v REAL NOT NULL, n INTEGER NOT NULL)");
     const newest = this.newest();
-    this.day = newest ? sessionAt(symbol, newest.t)?.day : undefined;
+    this.session = newest ? sessionAt(symbol, newest.t) : undefined;
     this.builder = new BarBuilder(symbol, "1m", { forming: newest, lastVolume: latest?.volume });
   }
 
@@ -53,8 +54,8 @@ export class SourceBars {
 
   /** The forming bar and when it ends, if one is forming. */
   forming(now: number): { bar: Bar; end: number } | undefined {
-    const bar = this.builder.forming(now);
-    return bar && { bar: { ...bar }, end: barEnd(this.symbol, "1m", bar.t) };
+    const forming = this.builder.forming(now);
+    return forming && { bar: { ...forming.bar }, end: forming.end };
   }
 
   /** Stores bars (backfill, or the forming bar) and trims to the kept days when a new day starts. */
@@ -63,9 +64,10 @@ export class SourceBars {
       this.sql.exec("INSERT OR REPLACE INTO bars (t, o, h, l, c, v, n) VALUES (?, ?, ?, ?, ?, ?, ?)", b.t, b.o, b.h, b.l, b.c, b.v, b.n);
     }
     const last = bars.at(-1);
-    const day = last && sessionAt(this.symbol, last.t)?.day;
-    if (day && day !== this.day) {
-      this.day = day;
+    if (!last || (this.session && last.t >= this.session.open && last.t < this.session.close)) return;
+    const session = sessionAt(this.symbol, last.t);
+    if (session && session.day !== this.session?.day) {
+      this.session = session;
       this.trim(last.t);
     }
   }
