@@ -26,6 +26,12 @@ export async function fetchBars(host: string, symbol: string, query: string, hea
   }
 }
 
+/** The bars of the answer's newest session, from its open (all of them when it names no session). */
+export function sinceOpen(answer: BarsAnswer): Bar[] {
+  const open = answer.session?.open ?? 0;
+  return answer.bars.filter((b) => b.t >= open);
+}
+
 /**
  * Candles of `bucketMs` kept up to date by live ticks (pure): a tick in the last candle's
  * bucket moves it, a later one starts the next. Only ticks in a session count (a closed

@@ -1,7 +1,7 @@
 import { isFailing, TickerConnection, TRANSPORTS, type Arrival, type LinkState, type Refusal, type TransportChoice } from "../lib/connection";
 import { direction, formatAge, formatChange, formatPercent, formatPrice } from "../lib/format";
 import { delayLabel, isStale, type Tick } from "../lib/tick";
-import { fetchBars } from "../lib/bars";
+import { fetchBars, sinceOpen } from "../lib/bars";
 import { CandleChart, RANGES, type Range } from "./chart";
 import { parseSymbol, refusalText, SYMBOL_RULE } from "../lib/symbol";
 import { loadWatchlist, saveWatchlist } from "./watchlist-store";
@@ -273,8 +273,7 @@ async function loadBars(symbol: string): Promise<void> {
   const shown = range;
   const answer = await fetchBars("", symbol, `interval=${RANGES[shown].interval}&limit=2000`);
   if (!answer || selected !== symbol || range !== shown) return;
-  const open = answer.session?.open;
-  const bars = shown === "1D" && open !== undefined ? answer.bars.filter((b) => b.t >= open) : answer.bars;
+  const bars = shown === "1D" ? sinceOpen(answer) : answer.bars;
   const live = rows.get(symbol)?.last;
   chart.reset(bars, shown, live?.volume);
   if (live) chart.add(live);

@@ -4,7 +4,7 @@ import { parseSymbol, refusalText } from "../lib/symbol";
 import { delayLabel, isStale, type Tick } from "../lib/tick";
 import { tokenFromUrl } from "../lib/token-keeper";
 import { sparkline } from "./sparkline";
-import { fetchBars } from "../lib/bars";
+import { fetchBars, LiveCandles, sinceOpen } from "../lib/bars";
 import { WIDGET_CSS } from "./styles";
 import { MAX_THROTTLE_MS, MIN_THROTTLE_MS } from "../../../worker/broker/session-state";
 
@@ -80,10 +80,8 @@ interface Entry {
   last?: Tick;
   /** When `last` arrived, on this page's clock. */
   receivedAt: number;
-  /** The day's five-minute closes since the open (the sparkline), the last one moved by live ticks. */
-  spark: number[];
-  /** Start of the five-minute bucket of the last sparkline point. */
-  sparkAt: number;
+  /** The day's five-minute bars since the open (the sparkline: their closes), the last one moved by live ticks. */
+  spark: LiveCandles;
   /** The host has no prices of it. */
   refused?: Refusal;
   unsubscribe: () => void;
@@ -195,7 +193,7 @@ class EdgeTicker extends HTMLElement {
     }
     for (const symbol of wanted) {
       if (this.entries.has(symbol)) continue;
-      const entry: Entry = { spark: [], sparkAt: 0, receivedAt: 0, unsubscribe: () => {} };
+      const entry: Entry = { spark: new LiveCandles(SPARK_BUCKET_MS), receivedAt: 0, unsubscribe: () => {} };
       this.entries.set(symbol, entry);
       entry.unsubscribe = this.conn!.subscribe(
         symbol,
@@ -211,11 +209,9 @@ class EdgeTicker extends HTMLElement {
   private async fillSparkline(symbol: string, entry: Entry): Promise<void> {
     const answer = await fetchBars(HOST, symbol, "interval=5m&limit=300", await this.conn!.authHeaders().catch(() => ({})));
     if (!answer) return; // Not allowed or offline: the sparkline fills from live ticks.
-    const day = answer.bars.filter((b) => b.t >= (answer.session?.open ?? 0));
-    const last = day.at(-1);
-    if (!last) return;
-    entry.spark = day.map((b) => b.c);
-    entry.sparkAt = last.t;
+    const day = sinceOpen(answer);
+    if (day.length === 0) return;
+    entry.spark.reset(day);
     this.schedule(symbol);
   }
 
@@ -223,16 +219,8 @@ class EdgeTicker extends HTMLElement {
     if (entry.last && tick.seq <= entry.last.seq) return;
     entry.last = tick;
     entry.receivedAt = Date.now();
-    // Trading ticks only: a closed market's drift is not part of the day.
-    if (tick.marketState === "REGULAR" && !tick.stale) {
-      const at = tick.ts - (tick.ts % SPARK_BUCKET_MS);
-      if (at === entry.sparkAt && entry.spark.length > 0) entry.spark[entry.spark.length - 1] = tick.price;
-      else if (at > entry.sparkAt) {
-        entry.spark.push(tick.price);
-        entry.sparkAt = at;
-        if (entry.spark.length > SPARK_POINTS) entry.spark.shift();
-      }
-    }
+    // Trading ticks only (LiveCandles skips a closed market's drift).
+    if (entry.spark.add(tick) === "added" && entry.spark.bars.length > SPARK_POINTS) entry.spark.bars.shift();
     this.schedule(symbol);
   }
 
@@ -361,7 +349,7 @@ class EdgeTicker extends HTMLElement {
       return `<tr ${attrs}><th class="sym" scope="row">${symbol}</th><td>${price}</td><td class="${d}">${t ? formatChange(t) : ""}</td><td class="${d}">${t ? formatPercent(t) : ""}</td><td>${delayMarker(t)}</td></tr>`;
     }
     if (this.layout === "card") {
-      const { points, ref } = sparkline(entry.spark, t?.prevClose);
+      const { points, ref } = sparkline(entry.spark.bars.map((b) => b.c), t?.prevClose);
       // The previous close as a dotted reference line: above it the day is up.
       const refLine = ref ? `<line class="ref" x1="0" x2="100" y1="${ref}" y2="${ref}" stroke="currentColor" stroke-width="1" stroke-dasharray="2 2" vector-effect="non-scaling-stroke"/>` : "";
       const spark = points
