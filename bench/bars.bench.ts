@@ -48,7 +48,9 @@ async function streamRun(destination: (s: string) => string): Promise<StreamRun>
     // Every symbol's first price and history before the clients come (a new symbol draws five days of bars).
     const base = target.wsUrl.replace(/^ws/, "http").replace(/\/ws$/, "");
     for (let i = 0; i < UNIVERSE.length; i += 10) {
-      await Promise.all(UNIVERSE.slice(i, i + 10).map(async (s) => (await fetch(`${base}/api/bars/${s}?limit=1`)).arrayBuffer()));
+      await Promise.all(
+        UNIVERSE.slice(i, i + 10).map(async (s) => (await fetch(`${base}/api/bars/${s}?limit=1`)).arrayBuffer()),
+      );
     }
     clients = await openClients(target.wsUrl, CLIENTS, watchlist, new Tally(), {
       destination,
@@ -72,7 +74,8 @@ async function streamRun(destination: (s: string) => string): Promise<StreamRun>
     const cpuUs = after.cpuUs - before.cpuUs;
     // Each key above is per destination, not per client: divide by the clients holding it.
     const holders = new Map<string, number>();
-    for (let i = 0; i < CLIENTS; i++) for (const s of watchlist(i)) holders.set(destination(s), (holders.get(destination(s)) ?? 0) + 1);
+    for (let i = 0; i < CLIENTS; i++)
+      for (const s of watchlist(i)) holders.set(destination(s), (holders.get(destination(s)) ?? 0) + 1);
     let max = 0;
     for (const [key, count] of perSecond) max = Math.max(max, count / holders.get(key.slice(0, key.lastIndexOf("#")))!);
     return {
@@ -100,10 +103,17 @@ async function timedFetch(url: string): Promise<Timed> {
   const body = await res.text();
   const ms = performance.now() - t0;
   if (!res.ok) throw new Error(`${url} answered ${res.status}: ${body.slice(0, 200)}`);
-  return { ms, bytes: body.length, cache: res.headers.get("x-cache") ?? "", bars: (JSON.parse(body) as { bars: unknown[] }).bars.length };
+  return {
+    ms,
+    bytes: body.length,
+    cache: res.headers.get("x-cache") ?? "",
+    bars: (JSON.parse(body) as { bars: unknown[] }).bars.length,
+  };
 }
 
-async function apiRun(): Promise<Record<string, { ms: number; p50?: number; bytes: number; bars: number; cache: string }>> {
+async function apiRun(): Promise<
+  Record<string, { ms: number; p50?: number; bytes: number; bars: number; cache: string }>
+> {
   const target = await edgeTicker("edge-ticker", { TICK_INTERVAL_MS: "1000" });
   const base = target.wsUrl.replace(/^ws/, "http").replace(/\/ws$/, "");
   try {
@@ -112,10 +122,18 @@ async function apiRun(): Promise<Record<string, { ms: number; p50?: number; byte
       const runs: Timed[] = [];
       for (let i = 0; i < REPEATS; i++) runs.push(await timedFetch(url));
       const sorted = runs.map((r) => r.ms).sort((a, b) => a - b);
-      return { ms: sorted[0]!, p50: percentile(sorted, 50), bytes: runs[0]!.bytes, bars: runs[0]!.bars, cache: runs.at(-1)!.cache };
+      return {
+        ms: sorted[0]!,
+        p50: percentile(sorted, 50),
+        bytes: runs[0]!.bytes,
+        bars: runs[0]!.bars,
+        cache: runs.at(-1)!.cache,
+      };
     };
     // A new symbol: the first request draws and stores its five days.
-    out["first request of a new symbol (backfill included)"] = await timedFetch(`${base}/api/bars/BENCH-USD?interval=1m`);
+    out["first request of a new symbol (backfill included)"] = await timedFetch(
+      `${base}/api/bars/BENCH-USD?interval=1m`,
+    );
     out["open range again (from the source, no-store)"] = await repeat(`${base}/api/bars/BENCH-USD?interval=1m`);
     const to = Math.floor(Date.now() / 60_000) * 60_000 - 2 * 60_000;
     const closed = `${base}/api/bars/BENCH-USD?interval=1m&from=0&to=${to}`;
@@ -132,18 +150,25 @@ async function main(): Promise<void> {
   const api = await apiRun();
   const ticks = await streamRun((s) => `/topic/ticker.${s}`);
   const bars = await streamRun((s) => `/topic/bars.${s}.1m`);
-  console.log(`\n${CLIENTS} clients × ${WATCHLIST_SIZE} of 100 crypto symbols, ticks every ${TICK_MS} ms, ${SECONDS} s; server CPU from /proc\n`);
+  console.log(
+    `\n${CLIENTS} clients × ${WATCHLIST_SIZE} of 100 crypto symbols, ticks every ${TICK_MS} ms, ${SECONDS} s; server CPU from /proc\n`,
+  );
   console.log("| | goal | /topic/ticker (baseline) | /topic/bars.1m |");
   console.log("|---|---|---|---|");
-  const row = (name: string, goal: string, pick: (r: StreamRun) => string) => console.log(`| ${name} | ${goal} | ${pick(ticks)} | ${pick(bars)} |`);
+  const row = (name: string, goal: string, pick: (r: StreamRun) => string) =>
+    console.log(`| ${name} | ${goal} | ${pick(ticks)} | ${pick(bars)} |`);
   row("frames per subscription per second", "bars ≤ 1", (r) => r.framesPerSubPerSecond.toFixed(3));
-  row("most frames one subscription got in a second", "bars ≤ 1 (+1 at a minute's end)", (r) => r.maxFramesPerSubInASecond.toFixed(0));
+  row("most frames one subscription got in a second", "bars ≤ 1 (+1 at a minute's end)", (r) =>
+    r.maxFramesPerSubInASecond.toFixed(0),
+  );
   row("server CPU", "", (r) => `${r.cpuMsPerSecond.toFixed(0)} ms/s`);
   row("server CPU per delivered frame", "", (r) => `${r.cpuUsPerFrame.toFixed(1)} µs`);
   console.log("\n| /api/bars/BENCH-USD | bars | bytes | x-cache | time (best / p50 of 20) |");
   console.log("|---|---|---|---|---|");
   for (const [name, r] of Object.entries(api)) {
-    console.log(`| ${name} | ${r.bars} | ${r.bytes} | ${r.cache} | ${r.ms.toFixed(1)} ms${r.p50 === undefined ? "" : ` / ${r.p50.toFixed(1)} ms`} |`);
+    console.log(
+      `| ${name} | ${r.bars} | ${r.bytes} | ${r.cache} | ${r.ms.toFixed(1)} ms${r.p50 === undefined ? "" : ` / ${r.p50.toFixed(1)} ms`} |`,
+    );
   }
 }
 

@@ -11,7 +11,7 @@
  */
 import { startDevServer } from "../test/support/dev-server";
 import { postTicks } from "../test/support/publish";
-import { Collector, connectStomp, sleep, type Connected } from "../test/support/stomp";
+import { type Connected, connectStomp, sleep } from "../test/support/stomp";
 import { envNumber, runMain } from "./lib/cli";
 import { publishPaced } from "./lib/paced";
 import { groupProcesses, mib, percentile } from "./lib/proc";
@@ -28,7 +28,13 @@ const SYMBOL = "BENCH";
 async function main(): Promise<void> {
   const srv = await startDevServer({
     // Every bench client comes from 127.0.0.1: lift the per-address cap.
-    vars: { PUBLISH_TOKEN: TOKEN, TICK_INTERVAL_MS: "3600000", PUBLISH_HOLD_MS: "3600000", HEARTBEAT_MS: "0", MAX_CONNECTIONS_PER_ADDRESS: "32768" },
+    vars: {
+      PUBLISH_TOKEN: TOKEN,
+      TICK_INTERVAL_MS: "3600000",
+      PUBLISH_HOLD_MS: "3600000",
+      HEARTBEAT_MS: "0",
+      MAX_CONNECTIONS_PER_ADDRESS: "32768",
+    },
   });
   const peak: Record<string, number> = {};
   const sampler = setInterval(() => {
@@ -39,7 +45,8 @@ async function main(): Promise<void> {
   const clients: Connected[] = [];
   try {
     const sockjs = SOCKJS_TRANSPORTS.find((t) => t === TRANSPORT);
-    if (TRANSPORT !== "ws" && !sockjs) throw new Error(`BENCH_TRANSPORT must be ws or one of ${SOCKJS_TRANSPORTS.join(", ")}`);
+    if (TRANSPORT !== "ws" && !sockjs)
+      throw new Error(`BENCH_TRANSPORT must be ws or one of ${SOCKJS_TRANSPORTS.join(", ")}`);
     console.log(`connecting ${SUBSCRIBERS} subscribers to ${SYMBOL} over ${TRANSPORT}…`);
     const latencies: number[] = [];
     let delivered = 0;
@@ -84,7 +91,9 @@ async function main(): Promise<void> {
     console.log(`latency p99          ${percentile(latencies, 99)} ms`);
     console.log(`latency max          ${latencies.at(-1)} ms`);
     console.log(`peak RSS workerd     ${mib(peak.workerd ?? 0)}`);
-    console.log(`peak RSS all server  ${mib(Object.values(peak).reduce((a, b) => a + b, 0))} (npx + wrangler + workerd)`);
+    console.log(
+      `peak RSS all server  ${mib(Object.values(peak).reduce((a, b) => a + b, 0))} (npx + wrangler + workerd)`,
+    );
   } finally {
     clearInterval(sampler);
     await Promise.all(clients.map((c) => c.disconnect().catch(() => undefined)));

@@ -8,6 +8,8 @@
  *
  *   BENCH_METRICS_ROUNDS=6 npm run bench:metrics
  */
+
+import { authenticateSecret, SESSION_LIMITS } from "../test/support/session-limits";
 import { HubBroker, type Upstream } from "../worker/broker/hub-broker";
 import { newSessionState, type Subscription } from "../worker/broker/session-state";
 import { StompSession } from "../worker/broker/stomp-session";
@@ -15,7 +17,6 @@ import { buildTickFrame } from "../worker/broker/stream-frame";
 import { Connection } from "../worker/connections/connection";
 import { WriteBatcher } from "../worker/connections/write-batcher";
 import { HubMetrics } from "../worker/metrics/hub-metrics";
-import { authenticateSecret, SESSION_LIMITS } from "../test/support/session-limits";
 import { envNumber, runMain } from "./lib/cli";
 
 const SUBSCRIBERS = 1_000;
@@ -36,7 +37,14 @@ function hub(metrics: HubMetrics | undefined): { broker: HubBroker; batcher: Wri
   let writes = 0;
   for (let i = 0; i < SUBSCRIBERS; i++) {
     const carrier = { write: () => void writes++, close: () => {}, save: () => {} };
-    const connection = new Connection("stomp-socket", carrier, batcher, undefined, undefined, metrics?.open("websocket"));
+    const connection = new Connection(
+      "stomp-socket",
+      carrier,
+      batcher,
+      undefined,
+      undefined,
+      metrics?.open("websocket"),
+    );
     const sub: Subscription = { id: "sub-0", stream: "ticker", symbol: "HOT", ack: "auto" };
     const state = { ...newSessionState(`s${i}`), version: "1.2" as const, subs: [sub] };
     connection.session = new StompSession(state, connection, broker, SESSION_LIMITS, authenticateSecret);
@@ -47,11 +55,21 @@ function hub(metrics: HubMetrics | undefined): { broker: HubBroker; batcher: Wri
 
 /** CPU (µs) per delivered MESSAGE over TICKS deliveries. */
 async function run(metrics: boolean): Promise<number> {
-  const counts = metrics ? new HubMetrics(Date.now(), { connections: () => [], subscriptions: () => new Map(), streamsHeld: () => 0 }) : undefined;
+  const counts = metrics
+    ? new HubMetrics(Date.now(), { connections: () => [], subscriptions: () => new Map(), streamsHeld: () => 0 })
+    : undefined;
   const { broker, batcher, written } = hub(counts);
   const start = process.cpuUsage();
   for (let seq = 1; seq <= TICKS; seq++) {
-    const tick = { symbol: "HOT", source: "bench", price: 100 + seq / 100, ts: Date.now(), seq, change: 0, changePercent: 0 };
+    const tick = {
+      symbol: "HOT",
+      source: "bench",
+      price: 100 + seq / 100,
+      ts: Date.now(),
+      seq,
+      change: 0,
+      changePercent: 0,
+    };
     await broker.deliver([buildTickFrame(tick, "e")]);
     batcher.run();
   }
@@ -71,7 +89,9 @@ async function main(): Promise<void> {
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const ns = (us: number) => `${(us * 1000).toFixed(0)} ns`;
-  console.log(`\nhub JavaScript per delivered MESSAGE (${SUBSCRIBERS} subscribers, ${TICKS} ticks, ${ROUNDS} rounds each, medians)\n`);
+  console.log(
+    `\nhub JavaScript per delivered MESSAGE (${SUBSCRIBERS} subscribers, ${TICKS} ticks, ${ROUNDS} rounds each, medians)\n`,
+  );
   console.log("| | metrics off | metrics on | added |");
   console.log("|---|---|---|---|");
   console.log(`| CPU per MESSAGE | ${ns(median(off))} | ${ns(median(on))} | ${ns(median(on) - median(off))} |`);

@@ -47,17 +47,33 @@ async function main(): Promise<void> {
   });
   const clients: WebSocket[] = [];
   try {
-    clients.push(...(await openClients(`${srv.url.replace(/^http/, "ws")}/ws`, CLIENTS, HOT ? () => ["HOT"] : watchlist, new Tally())));
+    clients.push(
+      ...(await openClients(
+        `${srv.url.replace(/^http/, "ws")}/ws`,
+        CLIENTS,
+        HOT ? () => ["HOT"] : watchlist,
+        new Tally(),
+      )),
+    );
     await sleep(3_000);
     let publishing: ReturnType<typeof setInterval> | undefined;
-    if (HOT) publishing = setInterval(() => void postTicks(srv.url, { symbol: "HOT", price: 100 + Math.random(), ts: Date.now() }, TOKEN).catch(() => undefined), 10);
+    if (HOT)
+      publishing = setInterval(
+        () =>
+          void postTicks(srv.url, { symbol: "HOT", price: 100 + Math.random(), ts: Date.now() }, TOKEN).catch(
+            () => undefined,
+          ),
+        10,
+      );
     const send = await inspectWorker(inspectorPort);
     await send("Profiler.enable");
     await send("Profiler.setSamplingInterval", { interval: 200 });
     await send("Profiler.start");
     await sleep(SECONDS * 1000);
     clearInterval(publishing);
-    const { profile } = (await send("Profiler.stop")) as { profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] } };
+    const { profile } = (await send("Profiler.stop")) as {
+      profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+    };
     mkdirSync(resolve(import.meta.dirname, "results"), { recursive: true });
     const file = resolve(import.meta.dirname, "results", `worker-${Date.now()}.cpuprofile`);
     writeFileSync(file, JSON.stringify(profile));
@@ -69,7 +85,9 @@ async function main(): Promise<void> {
       self.set(name, (self.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0));
     });
     const total = [...self.values()].reduce((a, b) => a + b, 0);
-    console.log(`\nworker CPU profile, ${CLIENTS} clients × ${HOT ? "1 symbol at 100 ticks/s" : "20 of 100 symbols"}, ${SECONDS} s (${file})`);
+    console.log(
+      `\nworker CPU profile, ${CLIENTS} clients × ${HOT ? "1 symbol at 100 ticks/s" : "20 of 100 symbols"}, ${SECONDS} s (${file})`,
+    );
     for (const [name, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) {
       console.log(`${((us / total) * 100).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${name}`);
     }

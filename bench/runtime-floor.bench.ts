@@ -30,11 +30,11 @@ import { existsSync } from "node:fs";
 import type WebSocket from "ws";
 import { sleep } from "../test/support/stomp";
 import { envNumber, runMain } from "./lib/cli";
-import { percentile, usage } from "./lib/proc";
 import { publishPaced } from "./lib/paced";
-import { openClients, Tally, watchlist, WATCHLIST_SIZE, WATCHLIST_UNIVERSE } from "./lib/stomp-clients";
+import { percentile, usage } from "./lib/proc";
+import { openClients, Tally, WATCHLIST_SIZE, WATCHLIST_UNIVERSE, watchlist } from "./lib/stomp-clients";
 import { printStreaming, streamingWorkload } from "./lib/streaming";
-import { edgeTicker, nodeBaseline, trivialBroadcaster, type BenchTick, type Target } from "./lib/targets";
+import { type BenchTick, edgeTicker, nodeBaseline, type Target, trivialBroadcaster } from "./lib/targets";
 
 const SUBSCRIBERS = envNumber("BENCH_SUBSCRIBERS", 1_000, 5_000);
 // workerd 2026-11 holds two file descriptors per hibernatable WebSocket (2026-04: one), so one
@@ -59,7 +59,6 @@ const SYMBOL = "HOT";
 const IDLE = envNumber("BENCH_IDLE", 1, 1);
 /** Runs BENCH_ONLY's list this many times (the metrics cost then takes the median of its on/off pairs). */
 const REPEAT = envNumber("BENCH_REPEAT", 1, 10);
-
 
 interface Burst {
   delivered: number;
@@ -94,7 +93,9 @@ async function burst(target: Target, tally: Tally, rate: number, subscribers: nu
   tally.open(start, start + SECONDS * 1000 + 1000);
   const before = usage(target.pgid, target.proc);
   const clientBefore = process.cpuUsage();
-  const published = await publishPaced(rate, SECONDS, 0.1, (price) => target.publish([{ symbol: SYMBOL, price, ts: Date.now() }]));
+  const published = await publishPaced(rate, SECONDS, 0.1, (price) =>
+    target.publish([{ symbol: SYMBOL, price, ts: Date.now() }]),
+  );
   const expected = published.sent * subscribers;
   for (const deadline = Date.now() + 5_000; tally.frames < expected && Date.now() < deadline; ) await sleep(50);
   const after = usage(target.pgid, target.proc);
@@ -149,7 +150,10 @@ async function idle(start: () => Promise<Target>, row: Row): Promise<void> {
     await target.publish([{ symbol: SYMBOL, price: 100, ts: Date.now() }]);
     await sleep(HIBERNATE_WAIT_MS);
     const empty = usage(target.pgid, target.proc).rssBytes;
-    for (const [count, field] of [[SUBSCRIBERS, "kibPerIdleConnection"], [MANY, "kibPerIdleConnectionMany"]] as const) {
+    for (const [count, field] of [
+      [SUBSCRIBERS, "kibPerIdleConnection"],
+      [MANY, "kibPerIdleConnectionMany"],
+    ] as const) {
       if (count <= clients.length) continue;
       clients.push(...(await openClients(target.wsUrl, count - clients.length, () => [SYMBOL], tally)));
       console.log(`${target.label}: ${count} idle connections; waiting ${HIBERNATE_WAIT_MS / 1000} s`);
@@ -190,7 +194,13 @@ async function watchlistRun(start: () => Promise<Target>, feed: "own" | "bench",
     const client = process.cpuUsage(clientBefore);
     await sleep(3_000); // the last rounds' stragglers
     tally.close();
-    return summarize(tally, tally.rounds.size * WL_CLIENTS * WATCHLIST_SIZE, after.cpuUs - before.cpuUs, SECONDS, client);
+    return summarize(
+      tally,
+      tally.rounds.size * WL_CLIENTS * WATCHLIST_SIZE,
+      after.cpuUs - before.cpuUs,
+      SECONDS,
+      client,
+    );
   } finally {
     if (publishing) clearInterval(publishing);
     for (const ws of clients) ws.terminate();
@@ -221,19 +231,39 @@ function table(rows: Row[]): void {
   };
   const lines: Array<[string, string, (r: Row) => string]> = [
     ["calm 10/s: p50 / p99", "p99 ≤ 30 ms", (r) => `${ms(r.calm?.p50)} / ${ms(r.calm?.p99)}`],
-    ["calm: CPU per MESSAGE", "≤ 1.2× trivial", (r) => us(r.calm?.cpuUsPerMessage) + ratio(r, (x) => x.calm?.cpuUsPerMessage)],
+    [
+      "calm: CPU per MESSAGE",
+      "≤ 1.2× trivial",
+      (r) => us(r.calm?.cpuUsPerMessage) + ratio(r, (x) => x.calm?.cpuUsPerMessage),
+    ],
     ["hot 100/s: delivered within 1 s", "≥ 99%", (r) => pct(r.hot?.onTime)],
     ["hot: p50 / p99", "p99 ≤ 250 ms", (r) => `${ms(r.hot?.p50)} / ${ms(r.hot?.p99)}`],
-    ["hot: CPU per MESSAGE", "≤ 1.2× trivial", (r) => us(r.hot?.cpuUsPerMessage) + ratio(r, (x) => x.hot?.cpuUsPerMessage)],
+    [
+      "hot: CPU per MESSAGE",
+      "≤ 1.2× trivial",
+      (r) => us(r.hot?.cpuUsPerMessage) + ratio(r, (x) => x.hot?.cpuUsPerMessage),
+    ],
     ["hot: WebSocket messages/s", "", (r) => (r.hot ? r.hot.wsMessagesPerSecond.toFixed(0) : "–")],
     ["hot: bench clients' CPU (cores)", "", (r) => (r.hot ? r.hot.clientCores.toFixed(2) : "–")],
     [`watchlist ${WL_CLIENTS}×20/100: delivered`, "100%", (r) => pct(r.watchlist?.delivered)],
     ["watchlist: p50 / p99", "p99 ≤ 100 ms", (r) => `${ms(r.watchlist?.p50)} / ${ms(r.watchlist?.p99)}`],
-    ["watchlist: CPU per MESSAGE", "≤ 10 µs", (r) => us(r.watchlist?.cpuUsPerMessage) + ratio(r, (x) => x.watchlist?.cpuUsPerMessage)],
-    ["watchlist, state on tmpfs: p50 / p99", "p99 ≤ 100 ms", (r) => (r.watchlistTmpfs ? `${ms(r.watchlistTmpfs.p50)} / ${ms(r.watchlistTmpfs.p99)}` : "–")],
+    [
+      "watchlist: CPU per MESSAGE",
+      "≤ 10 µs",
+      (r) => us(r.watchlist?.cpuUsPerMessage) + ratio(r, (x) => x.watchlist?.cpuUsPerMessage),
+    ],
+    [
+      "watchlist, state on tmpfs: p50 / p99",
+      "p99 ≤ 100 ms",
+      (r) => (r.watchlistTmpfs ? `${ms(r.watchlistTmpfs.p50)} / ${ms(r.watchlistTmpfs.p99)}` : "–"),
+    ],
     [`RSS per idle connection, ${SUBSCRIBERS}`, "≤ 30 KiB", (r) => kib(r.kibPerIdleConnection)],
     [`RSS per idle connection, ${MANY}`, "≤ 30 KiB", (r) => kib(r.kibPerIdleConnectionMany)],
-    [`idle (no ticks), ${Math.max(SUBSCRIBERS, MANY)} connected: server CPU over ${IDLE_CPU_WINDOW_MS / 1000} s`, "~0", (r) => (r.idleCpuMsPerSecond === undefined ? "–" : `${r.idleCpuMsPerSecond.toFixed(2)} ms/s`)],
+    [
+      `idle (no ticks), ${Math.max(SUBSCRIBERS, MANY)} connected: server CPU over ${IDLE_CPU_WINDOW_MS / 1000} s`,
+      "~0",
+      (r) => (r.idleCpuMsPerSecond === undefined ? "–" : `${r.idleCpuMsPerSecond.toFixed(2)} ms/s`),
+    ],
   ];
   const ons = rows.filter((r) => r.key === "edge");
   const offs = rows.filter((r) => r.key === "edge-off");
@@ -249,17 +279,31 @@ function table(rows: Row[]): void {
       });
       if (ratios.length === 0) return "–";
       const sorted = [...ratios].sort((x, y) => x - y);
-      const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
-      return ratios.length === 1 ? `${median.toFixed(3)}×` : `${ratios.map((x) => x.toFixed(3)).join(", ")} (median ${median.toFixed(3)}×)`;
+      const median =
+        sorted.length % 2
+          ? sorted[(sorted.length - 1) / 2]!
+          : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+      return ratios.length === 1
+        ? `${median.toFixed(3)}×`
+        : `${ratios.map((x) => x.toFixed(3)).join(", ")} (median ${median.toFixed(3)}×)`;
     };
     const first = pairs[0]![0];
-    const cell = (r: Row) => (r === first ? `calm ${cost((x) => x.calm)}; hot ${cost((x) => x.hot)}; watchlist ${cost((x) => x.watchlist)}` : "");
+    const cell = (r: Row) =>
+      r === first
+        ? `calm ${cost((x) => x.calm)}; hot ${cost((x) => x.hot)}; watchlist ${cost((x) => x.watchlist)}`
+        : "";
     lines.push(["metrics on ÷ off: CPU per MESSAGE", "≤ 1.05×", cell]);
   }
   if (rows.some((r) => r.throttled)) {
-    lines.push(["watchlist x-throttle-ms: WS messages/s", "", (r) => (r.throttled ? r.throttled.wsMessagesPerSecond.toFixed(0) : "–")]);
+    lines.push([
+      "watchlist x-throttle-ms: WS messages/s",
+      "",
+      (r) => (r.throttled ? r.throttled.wsMessagesPerSecond.toFixed(0) : "–"),
+    ]);
   }
-  console.log(`\n${SUBSCRIBERS} subscribers of one symbol for ${SECONDS} s per rate; server CPU from /proc (utime+stime), per delivered MESSAGE\n`);
+  console.log(
+    `\n${SUBSCRIBERS} subscribers of one symbol for ${SECONDS} s per rate; server CPU from /proc (utime+stime), per delivered MESSAGE\n`,
+  );
   console.log(`| | goal | ${rows.map((r) => r.label).join(" | ")} |`);
   console.log(`|---|---|${rows.map(() => "---").join("|")}|`);
   for (const [name, goal, cell] of lines) console.log(`| ${name} | ${goal} | ${rows.map(cell).join(" | ")} |`);
@@ -281,7 +325,8 @@ async function main(): Promise<void> {
     await fanout(startFanout, row);
     if (IDLE) await idle(startFanout, row);
     if (WL_CLIENTS > 0) row.watchlist = await watchlistRun(startWatchlist, feed);
-    if (WL_CLIENTS > 0 && key === "edge" && TMPFS) row.watchlistTmpfs = await watchlistRun(() => edgeTicker("edge-ticker", WATCHLIST_VARS, TMPFS), feed);
+    if (WL_CLIENTS > 0 && key === "edge" && TMPFS)
+      row.watchlistTmpfs = await watchlistRun(() => edgeTicker("edge-ticker", WATCHLIST_VARS, TMPFS), feed);
     if (THROTTLE_MS > 0 && key === "edge") row.throttled = await watchlistRun(startWatchlist, feed, THROTTLE_MS);
     rows.push(row);
   }

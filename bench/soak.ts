@@ -15,13 +15,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import WebSocket from "ws";
-import { freePort, startDevServer, type DevServer } from "../test/support/dev-server";
+import { type DevServer, freePort, startDevServer } from "../test/support/dev-server";
 import { healthDetails } from "../test/support/health";
 import { sleep } from "../test/support/stomp";
 import { FIRST_RETRY_MAX_MS, FIRST_RETRY_MIN_MS, reconnectDelay } from "../web/src/lib/backoff";
-import { inspectWorker, type InspectorSend } from "./lib/inspector";
-import { mib, usage } from "./lib/proc";
 import { envNumber, runMain } from "./lib/cli";
+import { type InspectorSend, inspectWorker } from "./lib/inspector";
+import { mib, usage } from "./lib/proc";
 
 const CHURN_ROUNDS = envNumber("SOAK_CHURN_ROUNDS", 10, 50);
 const CHURN = envNumber("SOAK_CHURN", 1_000, 10_000);
@@ -65,7 +65,8 @@ class SoakClient {
 
   open(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const ws = (this.ws = new WebSocket(this.url, ["v12.stomp"]));
+      const ws = new WebSocket(this.url, ["v12.stomp"]);
+      this.ws = ws;
       let subscribed = false;
       ws.on("open", () => ws.send("CONNECT\naccept-version:1.2\nheart-beat:10000,0\n\n\0"));
       ws.on("message", (data) => {
@@ -142,14 +143,30 @@ class SoakClient {
   }
 }
 
-const newStats = (): Stats => ({ unexpectedCloses: 0, orderViolations: 0, replayed: 0, gaps: 0, silentGaps: 0, reconnects: [] });
+const newStats = (): Stats => ({
+  unexpectedCloses: 0,
+  orderViolations: 0,
+  replayed: 0,
+  gaps: 0,
+  silentGaps: 0,
+  reconnects: [],
+});
 const pick = (n: number, i: number) => Array.from({ length: n }, (_, j) => SYMBOLS[(i * 7 + j * 3) % SYMBOLS.length]!);
 const wsUrl = (srv: DevServer) => `${srv.url.replace(/^http/, "ws")}/ws`;
 
-async function connectAll(srv: DevServer, count: number, symbols: number, stats: Stats, reconnect = false): Promise<SoakClient[]> {
+async function connectAll(
+  srv: DevServer,
+  count: number,
+  symbols: number,
+  stats: Stats,
+  reconnect = false,
+): Promise<SoakClient[]> {
   const clients: SoakClient[] = [];
   for (let i = 0; i < count; i += 200) {
-    const batch = Array.from({ length: Math.min(200, count - i) }, (_, j) => new SoakClient(wsUrl(srv), pick(symbols, i + j), stats, reconnect));
+    const batch = Array.from(
+      { length: Math.min(200, count - i) },
+      (_, j) => new SoakClient(wsUrl(srv), pick(symbols, i + j), stats, reconnect),
+    );
     await Promise.all(batch.map((c) => c.open()));
     clients.push(...batch);
   }
@@ -179,14 +196,18 @@ async function churn(srv: DevServer, send: InspectorSend): Promise<void> {
   }
   const growth = (series: number[]) => (series.at(-1)! - series[0]!) / series[0]!;
   const percent = (g: number) => `${(g * 100).toFixed(1)}%`;
-  console.log(`   RSS after the last round vs the first: ${percent(growth(raw))} before GC; ${percent(growth(kept))} after (${Math.abs(growth(kept)) <= 0.1 ? "within" : "OUTSIDE"} 10%)`);
+  console.log(
+    `   RSS after the last round vs the first: ${percent(growth(raw))} before GC; ${percent(growth(kept))} after (${Math.abs(growth(kept)) <= 0.1 ? "within" : "OUTSIDE"} 10%)`,
+  );
   const started = Date.now();
   let active = (await healthDetails(srv.url)).activeSymbols.length;
   while (active > 0 && Date.now() - started < 60_000) {
     await sleep(1_000);
     active = (await healthDetails(srv.url)).activeSymbols.length;
   }
-  console.log(`   active symbols after the last round: ${active} (${((Date.now() - started) / 1000).toFixed(1)} s after it)`);
+  console.log(
+    `   active symbols after the last round: ${active} (${((Date.now() - started) / 1000).toFixed(1)} s after it)`,
+  );
 }
 
 async function soak(srv: DevServer): Promise<void> {
@@ -199,7 +220,9 @@ async function soak(srv: DevServer): Promise<void> {
   while (Date.now() < end) {
     await sleep(Math.min(60_000, end - Date.now()));
     const { rssBytes } = usage(srv.pid, "workerd");
-    console.log(`   ${((Date.now() - t0) / 60_000).toFixed(1)} min: RSS ${mib(rssBytes)}, unexpected closes ${stats.unexpectedCloses}, seq out of order ${stats.orderViolations}, silent gaps ${stats.silentGaps}`);
+    console.log(
+      `   ${((Date.now() - t0) / 60_000).toFixed(1)} min: RSS ${mib(rssBytes)}, unexpected closes ${stats.unexpectedCloses}, seq out of order ${stats.orderViolations}, silent gaps ${stats.silentGaps}`,
+    );
   }
   for (const c of clients) c.stop();
   await sleep(2_000);
@@ -220,12 +243,19 @@ async function restart(srv: DevServer, persistDir: string, port: number): Promis
   const back = clients.filter((c) => c.connected).length;
   await sleep(3_000);
   const perSecond = new Map<number, number>();
-  for (const t of stats.reconnects) perSecond.set(Math.floor((t - stoppedAt) / 1000), (perSecond.get(Math.floor((t - stoppedAt) / 1000)) ?? 0) + 1);
+  for (const t of stats.reconnects)
+    perSecond.set(Math.floor((t - stoppedAt) / 1000), (perSecond.get(Math.floor((t - stoppedAt) / 1000)) ?? 0) + 1);
   const peak = Math.max(...perSecond.values());
-  console.log(`   down for ${((upAt - stoppedAt) / 1000).toFixed(1)} s; ${back}/${RESTART_CLIENTS} back ${((Date.now() - upAt) / 1000).toFixed(1)} s after restart`);
+  console.log(
+    `   down for ${((upAt - stoppedAt) / 1000).toFixed(1)} s; ${back}/${RESTART_CLIENTS} back ${((Date.now() - upAt) / 1000).toFixed(1)} s after restart`,
+  );
   const bound = Math.ceil(RESTART_CLIENTS / ((FIRST_RETRY_MAX_MS - FIRST_RETRY_MIN_MS) / 1000));
-  console.log(`   reconnect attempts: ${stats.reconnects.length}, peak ${peak}/s (first retries spread over 0.5–3 s: about ${bound}/s expected)`);
-  console.log(`   resumed: ${stats.replayed} ticks replayed, ${stats.gaps} gaps flagged, ${stats.silentGaps} silent gaps, ${stats.orderViolations} out of order`);
+  console.log(
+    `   reconnect attempts: ${stats.reconnects.length}, peak ${peak}/s (first retries spread over 0.5–3 s: about ${bound}/s expected)`,
+  );
+  console.log(
+    `   resumed: ${stats.replayed} ticks replayed, ${stats.gaps} gaps flagged, ${stats.silentGaps} silent gaps, ${stats.orderViolations} out of order`,
+  );
   for (const c of clients) c.stop();
   return next;
 }
@@ -234,7 +264,13 @@ async function main(): Promise<void> {
   const persistDir = mkdtempSync(join(tmpdir(), "edge-ticker-soak-"));
   const port = await freePort();
   const inspectorPort = await freePort();
-  let srv = await startDevServer({ runtime: "workerd", vars: VARS, persistDir, port, extraArgs: ["--inspector-port", String(inspectorPort)] });
+  let srv = await startDevServer({
+    runtime: "workerd",
+    vars: VARS,
+    persistDir,
+    port,
+    extraArgs: ["--inspector-port", String(inspectorPort)],
+  });
   try {
     if (CHURN_ROUNDS > 0) await churn(srv, await inspectWorker(inspectorPort));
     if (MINUTES > 0 && CLIENTS > 0) await soak(srv);

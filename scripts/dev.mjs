@@ -15,7 +15,14 @@ const has = (flag) => args.some((a) => a === flag || a.startsWith(`${flag}=`));
 const wrangler = new URL("../node_modules/wrangler/bin/wrangler.js", import.meta.url).pathname;
 const child = spawn(
   process.execPath,
-  [wrangler, "dev", ...(has("--ip") ? [] : ["--ip", "127.0.0.1"]), ...(has("--port") ? [] : ["--port", "8787"]), "--test-scheduled", ...args],
+  [
+    wrangler,
+    "dev",
+    ...(has("--ip") ? [] : ["--ip", "127.0.0.1"]),
+    ...(has("--port") ? [] : ["--port", "8787"]),
+    "--test-scheduled",
+    ...args,
+  ],
   { stdio: "inherit", env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" } },
 );
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));

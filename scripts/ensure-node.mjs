@@ -35,11 +35,17 @@ const name = `${arch}-${process.platform}-${process.arch}`;
 const dir = resolve(ROOT, "node_modules/.node");
 const binary = resolve(dir, "node_modules", name, "bin/node");
 if (!existsSync(binary) || !execFileSync(binary, ["--version"], { encoding: "utf8" }).includes(pinned)) {
-  console.log(`Node ${version} is older than ${MINIMUM.join(".")}: installing ${name}@${pinned} from the npm registry.`);
+  console.log(
+    `Node ${version} is older than ${MINIMUM.join(".")}: installing ${name}@${pinned} from the npm registry.`,
+  );
   mkdirSync(dir, { recursive: true });
-  execFileSync("npm", ["install", "--prefix", dir, "--no-save", "--no-package-lock", "--no-audit", "--no-fund", `${name}@${pinned}`], {
-    stdio: "inherit",
-  });
+  execFileSync(
+    "npm",
+    ["install", "--prefix", dir, "--no-save", "--no-package-lock", "--no-audit", "--no-fund", `${name}@${pinned}`],
+    {
+      stdio: "inherit",
+    },
+  );
 }
 mkdirSync(BIN, { recursive: true });
 symlinkSync(relative(BIN, binary), LINK);

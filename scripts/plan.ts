@@ -71,12 +71,18 @@ const viewersPerHub = V / H;
 
 // A symbol is held by every hub with at least one of its subscribers (uniform popularity).
 const subsPerSymbol = (V * K) / S;
-const holdersPerSymbol = Math.round(H * (1 - Math.pow(1 - K / S, viewersPerHub)));
-const symbolsPerHub = Math.min(S, S * (1 - Math.pow(1 - K / S, viewersPerHub)));
+const holdersPerSymbol = Math.round(H * (1 - (1 - K / S) ** viewersPerHub));
+const symbolsPerHub = Math.min(S, S * (1 - (1 - K / S) ** viewersPerHub));
 // A scheduler shard's round goes to every hub holding any of its symbols, through relays past the degree.
 const symbolsPerShard = S / G;
-const hubsPerShard = Math.round(H * (1 - Math.pow(1 - holdersPerSymbol / H, symbolsPerShard)));
-const round = treeShape(buildFanoutTree("round", Array.from({ length: hubsPerShard }, (_, i) => `h${i}`), D));
+const hubsPerShard = Math.round(H * (1 - (1 - holdersPerSymbol / H) ** symbolsPerShard));
+const round = treeShape(
+  buildFanoutTree(
+    "round",
+    Array.from({ length: hubsPerShard }, (_, i) => `h${i}`),
+    D,
+  ),
+);
 // The scheduler's own deliveries per round: the top of the round's tree, at most the degree.
 const schedulerDeliveries = Math.min(round.hubs + round.relays, D);
 
@@ -99,28 +105,46 @@ const cost = {
 };
 const total = PRICE.base + cost.requests + cost.duration + cost.storage;
 
-const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const ok = (value: number, limit: number) => (value <= limit ? `ok (${fmt((value / limit) * 100, 1)}% of ${fmt(limit)})` : `OVER (${fmt(value)} > ${fmt(limit)})`);
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const ok = (value: number, limit: number) =>
+  value <= limit ? `ok (${fmt((value / limit) * 100, 1)}% of ${fmt(limit)})` : `OVER (${fmt(value)} > ${fmt(limit)})`;
 
 const hubFramesPerSecond = (viewersPerHub * K) / T;
 const hubCpuShare = (hubFramesPerSecond * usPerFrame) / 1e6;
-console.log(`Plan: ${fmt(V)} viewers × ${K} of ${fmt(S)} symbols, a tick per symbol every ${fmt(T * 1000)} ms, ${R} regions, fan-out degree ${D}`);
-console.log(`Measured cost: ${usPerFrame} µs of CPU per MESSAGE frame at a hub (a round's frames share one send per connection)\n`);
+console.log(
+  `Plan: ${fmt(V)} viewers × ${K} of ${fmt(S)} symbols, a tick per symbol every ${fmt(T * 1000)} ms, ${R} regions, fan-out degree ${D}`,
+);
+console.log(
+  `Measured cost: ${usPerFrame} µs of CPU per MESSAGE frame at a hub (a round's frames share one send per connection)\n`,
+);
 console.log("| level | objects | per object, each tick round | stays under |");
 console.log("|---|---|---|---|");
-console.log(`| feed schedulers | ${fmt(G)} (--scheduler-shards) | ${fmt(symbolsPerShard)} ingest calls, then ${fmt(schedulerDeliveries)} round deliveries | ~1,000 req/s per object: ${ok((symbolsPerShard + schedulerDeliveries) / T, LIMIT.requestsPerSecond)} → raise SCHEDULER_SHARDS past that |`);
+console.log(
+  `| feed schedulers | ${fmt(G)} (--scheduler-shards) | ${fmt(symbolsPerShard)} ingest calls, then ${fmt(schedulerDeliveries)} round deliveries | ~1,000 req/s per object: ${ok((symbolsPerShard + schedulerDeliveries) / T, LIMIT.requestsPerSecond)} → raise SCHEDULER_SHARDS past that |`,
+);
 console.log(`| symbol sources | ${fmt(S)} | 1 ingest in (the tick is stored and handed back) | — |`);
-console.log(`| round relays | ${fmt(G * round.relays)} (${fmt(round.relays)} per shard, ${round.depth - 1} level(s)) | 1 call in, ≤ ${D} calls out | ${D} calls per round by construction |`);
-console.log(`| connection hubs | ${fmt(H)} (${fmt(hubsPerRegion)} per region) | ${fmt(G)} round deliver${G === 1 ? "y" : "ies"} in (${fmt(symbolsPerHub)} symbols), ${fmt(viewersPerHub)} WebSocket sends out, ${fmt(viewersPerHub * K)} frames | sockets ${ok(viewersPerHub, LIMIT.socketsPerObject)}; CPU ${fmt(hubCpuShare * 100, 0)}% of a core (capacity set by --hub-cpu) |`);
+console.log(
+  `| round relays | ${fmt(G * round.relays)} (${fmt(round.relays)} per shard, ${round.depth - 1} level(s)) | 1 call in, ≤ ${D} calls out | ${D} calls per round by construction |`,
+);
+console.log(
+  `| connection hubs | ${fmt(H)} (${fmt(hubsPerRegion)} per region) | ${fmt(G)} round deliver${G === 1 ? "y" : "ies"} in (${fmt(symbolsPerHub)} symbols), ${fmt(viewersPerHub)} WebSocket sends out, ${fmt(viewersPerHub * K)} frames | sockets ${ok(viewersPerHub, LIMIT.socketsPerObject)}; CPU ${fmt(hubCpuShare * 100, 0)}% of a core (capacity set by --hub-cpu) |`,
+);
 console.log("");
-console.log(`Per symbol: ${fmt(subsPerSymbol)} subscriptions on ${fmt(holdersPerSymbol)} hubs. Per round and shard: one delivery to each of ${fmt(hubsPerShard)} hubs, tree depth ${round.depth} (scheduler → ${round.depth > 1 ? "relays → " : ""}hubs).`);
-console.log(`Per hub: ${fmt(viewersPerHub)} connections (CPU allows ${fmt(cpuBoundConnections)}, HUB_MAX_CONNECTIONS ${fmt(num("hub-connections"))}).`);
+console.log(
+  `Per symbol: ${fmt(subsPerSymbol)} subscriptions on ${fmt(holdersPerSymbol)} hubs. Per round and shard: one delivery to each of ${fmt(hubsPerShard)} hubs, tree depth ${round.depth} (scheduler → ${round.depth > 1 ? "relays → " : ""}hubs).`,
+);
+console.log(
+  `Per hub: ${fmt(viewersPerHub)} connections (CPU allows ${fmt(cpuBoundConnections)}, HUB_MAX_CONNECTIONS ${fmt(num("hub-connections"))}).`,
+);
 console.log("");
 console.log("| monthly, list prices | quantity | USD |");
 console.log("|---|---|---|");
 console.log(`| Workers Paid base | | ${fmt(PRICE.base, 2)} |`);
 console.log(`| Durable Object requests (RPC calls) | ${fmt(requestsPerMonth / 1e6, 1)} M | ${fmt(cost.requests, 2)} |`);
-console.log(`| Durable Object duration (${fmt(activeObjects)} objects awake) | ${fmt(gbSeconds / 1e6, 1)} M GB-s | ${fmt(cost.duration, 2)} |`);
+console.log(
+  `| Durable Object duration (${fmt(activeObjects)} objects awake) | ${fmt(gbSeconds / 1e6, 1)} M GB-s | ${fmt(cost.duration, 2)} |`,
+);
 console.log(`| SQLite rows written | ${fmt(rowsWritten / 1e6, 1)} M | ${fmt(cost.storage, 2)} |`);
 console.log(`| total | | **${fmt(total, 2)}** (${fmt((total / V) * 1000, 2)} per 1,000 viewers) |`);
 if (U > 0) {

@@ -1,4 +1,8 @@
 #!/usr/bin/env node
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { copyFileSync, existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
 // `npm start`: Edge Ticker on one bare workerd process through the Miniflare API: no dev
 // proxy, no file watching, durable state in a directory. The way to self-host without
 // Cloudflare, and what benchmarks measure.
@@ -8,11 +12,7 @@
 // Bindings, vars, migrations and assets come from wrangler.toml (read by wrangler's own
 // config reader, offline); secrets from .dev.vars (created from the example if missing).
 import { build } from "esbuild";
-import { randomBytes } from "node:crypto";
-import { copyFileSync, existsSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
-import { execFileSync } from "node:child_process";
-import { Log, LogLevel, Miniflare, convertV4MiniflareOptions } from "miniflare";
+import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -72,42 +72,44 @@ const { assets, ...edgeOptions } = workerOptions;
 const cronToken = randomBytes(24).toString("hex");
 // Wrangler describes the worker in Miniflare 4's option shape and converts it for Miniflare 5
 // with this same function; the options below stay in that shape too.
-const mf = new Miniflare(convertV4MiniflareOptions({
-  workers: [
-    {
-      ...edgeOptions,
-      name: "edge-ticker",
-      modules: true,
-      scriptPath,
-      modulesRules: undefined,
-      bindings: { ...workerOptions.bindings, ...readDevVars(), ...vars, CRON_TRIGGER_TOKEN: cronToken },
-      // Clients reach the worker itself on a direct socket, and it hands what it has no route
-      // for to the static files (ASSETS). Miniflare's own entry and asset proxy (on a spare
-      // port, used for the cron below) would otherwise sit in front and negotiate WebSocket
-      // compression whatever the worker's compatibility flags say.
-      serviceBindings: { ASSETS: "edge-ticker-static" },
-      unsafeDirectSockets: [{ host, port }],
+const mf = new Miniflare(
+  convertV4MiniflareOptions({
+    workers: [
+      {
+        ...edgeOptions,
+        name: "edge-ticker",
+        modules: true,
+        scriptPath,
+        modulesRules: undefined,
+        bindings: { ...workerOptions.bindings, ...readDevVars(), ...vars, CRON_TRIGGER_TOKEN: cronToken },
+        // Clients reach the worker itself on a direct socket, and it hands what it has no route
+        // for to the static files (ASSETS). Miniflare's own entry and asset proxy (on a spare
+        // port, used for the cron below) would otherwise sit in front and negotiate WebSocket
+        // compression whatever the worker's compatibility flags say.
+        serviceBindings: { ASSETS: "edge-ticker-static" },
+        unsafeDirectSockets: [{ host, port }],
+      },
+      {
+        name: "edge-ticker-static",
+        modules: true,
+        script: "export default { fetch: () => new Response(null, { status: 404 }) };",
+        compatibilityDate: workerOptions.compatibilityDate,
+        assets,
+      },
+    ],
+    host,
+    port: 0,
+    ...(inspectorPort ? { inspectorPort: Number(inspectorPort) } : {}),
+    resourcePersistencePath: persist,
+    // No Cloudflare look-up of request.cf: a fixed location (one region locally).
+    cf: { colo: "LOCAL", continent: "NA", country: "US", longitude: "-77.0" },
+    log: new Log(LogLevel.WARN),
+    // The worker's own log lines (one JSON object each) go to our stdout/stderr as they are.
+    handleStructuredLogs({ level, message }) {
+      (level === "error" || level === "warn" ? process.stderr : process.stdout).write(`${message}\n`);
     },
-    {
-      name: "edge-ticker-static",
-      modules: true,
-      script: "export default { fetch: () => new Response(null, { status: 404 }) };",
-      compatibilityDate: workerOptions.compatibilityDate,
-      assets,
-    },
-  ],
-  host,
-  port: 0,
-  ...(inspectorPort ? { inspectorPort: Number(inspectorPort) } : {}),
-  resourcePersistencePath: persist,
-  // No Cloudflare look-up of request.cf: a fixed location (one region locally).
-  cf: { colo: "LOCAL", continent: "NA", country: "US", longitude: "-77.0" },
-  log: new Log(LogLevel.WARN),
-  // The worker's own log lines (one JSON object each) go to our stdout/stderr as they are.
-  handleStructuredLogs({ level, message }) {
-    (level === "error" || level === "warn" ? process.stderr : process.stdout).write(`${message}\n`);
-  },
-}));
+  }),
+);
 const url = await mf.ready;
 console.log(`Ready on http://${host}:${port} (bare workerd, state in ${persist})`);
 // npm's pid is the one a user sees, and SIGUSR2 would stop npm rather than reach this process.

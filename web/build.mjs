@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// Builds the web frontend into dist/web (served as Workers static assets):
-// the page (app.js + static files), the operator's status page (status.js) and the embeddable widget (widget.js), whose
-// gzipped size is checked against its budget.
-import { build } from "esbuild";
 import { cpSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
+// Builds the web frontend into dist/web (served as Workers static assets):
+// the page (app.js + static files), the operator's status page (status.js) and the embeddable widget (widget.js), whose
+// gzipped size is checked against its budget.
+import { build } from "esbuild";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const out = process.env.WEB_OUT_DIR ?? join(here, "..", "dist", "web");
@@ -23,10 +23,28 @@ cpSync(join(here, "public"), next, { recursive: true });
 
 const common = { bundle: true, minify: true, sourcemap: true, legalComments: "linked", logLevel: "warning" };
 await Promise.all([
-  build({ ...common, entryPoints: [join(here, "src/page/main.ts")], outfile: join(next, "app.js"), format: "esm", target: "es2022" }),
-  build({ ...common, entryPoints: [join(here, "src/widget/widget.ts")], outfile: join(next, "widget.js"), format: "iife", target: "es2020" }),
+  build({
+    ...common,
+    entryPoints: [join(here, "src/page/main.ts")],
+    outfile: join(next, "app.js"),
+    format: "esm",
+    target: "es2022",
+  }),
+  build({
+    ...common,
+    entryPoints: [join(here, "src/widget/widget.ts")],
+    outfile: join(next, "widget.js"),
+    format: "iife",
+    target: "es2020",
+  }),
   // The operator's status page (/status.html; its figures come from GET /api/status, behind the metrics token).
-  build({ ...common, entryPoints: [join(here, "src/status/main.ts")], outfile: join(next, "status.js"), format: "esm", target: "es2022" }),
+  build({
+    ...common,
+    entryPoints: [join(here, "src/status/main.ts")],
+    outfile: join(next, "status.js"),
+    format: "esm",
+    target: "es2022",
+  }),
 ]);
 
 const sizes = ["app.js", "widget.js"].map((file) => {
@@ -34,7 +52,9 @@ const sizes = ["app.js", "widget.js"].map((file) => {
   return { file, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
 });
 for (const { file, raw, gzip } of sizes) {
-  console.log(`web: ${file.padEnd(10)} ${(raw / 1024).toFixed(1).padStart(6)} KiB, ${(gzip / 1024).toFixed(1).padStart(5)} KiB gzipped`);
+  console.log(
+    `web: ${file.padEnd(10)} ${(raw / 1024).toFixed(1).padStart(6)} KiB, ${(gzip / 1024).toFixed(1).padStart(5)} KiB gzipped`,
+  );
 }
 const widget = sizes.find((s) => s.file === "widget.js");
 if (widget.gzip > WIDGET_BUDGET) {

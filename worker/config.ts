@@ -1,7 +1,8 @@
+import type { AuthOptions } from "./auth/options";
 import { hasTokenKeys, type TokenKeys } from "./auth/subscriber-token";
-import type { Env } from "./env";
-import type { InboundLimits } from "./connections/inbound-limit";
 import type { OutboundLimits } from "./connections/connection";
+import type { InboundLimits } from "./connections/inbound-limit";
+import type { Env } from "./env";
 import { parseSymbolPolicy, type SymbolPolicy } from "./market/symbol-policy";
 
 /** Typed, validated view of the string vars in `Env`. A bad value fails loudly, naming the var. */
@@ -82,15 +83,6 @@ export interface Config {
   sockjsTestServices: boolean;
 }
 
-/** Who may subscribe, and what the public sees. */
-export interface AuthOptions {
-  /** `token`: every STOMP connection and market-data request needs a valid token. */
-  mode: "open" | "token";
-  keys: TokenKeys;
-  /** Prices reach connections without a real-time entitlement this late (0: live for all). */
-  publicDelayMs: number;
-}
-
 /** SockJS server options (defaults are the spec's). */
 export interface SockJSOptions {
   websocket: boolean;
@@ -110,7 +102,10 @@ const parsed = new WeakMap<Env, Config>();
 
 export function readConfig(env: Env): Config {
   let config = parsed.get(env);
-  if (!config) parsed.set(env, (config = parseConfig(env)));
+  if (!config) {
+    config = parseConfig(env);
+    parsed.set(env, config);
+  }
   return config;
 }
 
@@ -125,7 +120,9 @@ function parseConfig(env: Env): Config {
       timeoutMs: int(env, "FEED_TIMEOUT_MS", 5_000, 100, 60_000),
       retries: int(env, "FEED_RETRIES", 2, 0, 5),
       alpacaDataFeed: env.ALPACA_DATA_FEED?.trim() || "iex",
-      requestsPerMinute: env.FEED_REQUESTS_PER_MINUTE ? int(env, "FEED_REQUESTS_PER_MINUTE", 60, 1, 100_000) : undefined,
+      requestsPerMinute: env.FEED_REQUESTS_PER_MINUTE
+        ? int(env, "FEED_REQUESTS_PER_MINUTE", 60, 1, 100_000)
+        : undefined,
       transport: feedTransport(env),
       streamUrl: env.FEED_STREAM_URL?.trim() || undefined,
       streamBatchMs: int(env, "STREAM_BATCH_MS", 50, 10, 1_000),
@@ -198,7 +195,8 @@ function authOptions(env: Env): AuthOptions {
 
 function feedTransport(env: Env): Config["feed"]["transport"] {
   const raw = (env.FEED_TRANSPORT ?? "").trim().toLowerCase() || "auto";
-  if (raw !== "stream" && raw !== "poll" && raw !== "auto") throw new Error(`config FEED_TRANSPORT="${raw}" must be stream, poll or auto`);
+  if (raw !== "stream" && raw !== "poll" && raw !== "auto")
+    throw new Error(`config FEED_TRANSPORT="${raw}" must be stream, poll or auto`);
   return raw;
 }
 

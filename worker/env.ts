@@ -53,5 +53,4 @@ export interface Env extends Cloudflare.Env {
   AUTH_JWT_SECRET?: string;
   /** Secret: the bearer token of GET /metrics and /status (the publish token when unset). */
   METRICS_TOKEN?: string;
-
 }

@@ -1,13 +1,13 @@
 import type { Env } from "./env";
-import { sweepSchedulers } from "./objects/sweep";
 import { app } from "./http/app";
+import { sweepSchedulers } from "./objects/sweep";
 
-export { SymbolSource } from "./objects/symbol-source";
 export { ConnectionHub } from "./objects/connection-hub";
 export { FanoutRelay } from "./objects/fanout-relay";
 export { FeedScheduler } from "./objects/feed-scheduler";
-export { UpstreamStream } from "./objects/upstream-stream";
 export { SockJSTestObject } from "./objects/sockjs-test-object";
+export { SymbolSource } from "./objects/symbol-source";
+export { UpstreamStream } from "./objects/upstream-stream";
 
 export default {
   fetch: app.fetch,

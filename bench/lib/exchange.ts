@@ -1,5 +1,5 @@
 import { createServer, type Server } from "node:http";
-import { WebSocketServer, type WebSocket } from "ws";
+import { type WebSocket, WebSocketServer } from "ws";
 
 /**
  * A fake exchange on 127.0.0.1 for the streaming workload: `symbols` trade at skewed rates
@@ -23,11 +23,13 @@ export const HOT_RATES = [200, 150, 100, 50];
 export function rateOf(index: number): number {
   if (index < HOT_RATES.length) return HOT_RATES[index]!;
   // The long tail: 0.1 to 2 trades/s, spread evenly.
-  return 0.1 + ((index * 37) % 97) / 96 * 1.9;
+  return 0.1 + (((index * 37) % 97) / 96) * 1.9;
 }
 
 export async function startExchange(symbols: readonly string[], key: string): Promise<Exchange> {
-  const trades = new Map(symbols.map((s) => [s, { ts: [] as number[], price: [] as number[], byPrice: new Map<number, number>() }]));
+  const trades = new Map(
+    symbols.map((s) => [s, { ts: [] as number[], price: [] as number[], byPrice: new Map<number, number>() }]),
+  );
   const walk = new Map(symbols.map((s, i) => [s, 100 + i]));
   let counter = 0;
   const record = (symbol: string, ts: number): { s: string; p: number; v: number; t: number } => {
@@ -48,11 +50,24 @@ export async function startExchange(symbols: readonly string[], key: string): Pr
     const symbol = url.searchParams.get("symbol") ?? "";
     const t = trades.get(symbol);
     if (url.pathname !== "/api/v1/quote" || req.headers["x-finnhub-token"] !== key || !t) {
-      res.writeHead(t ? 401 : 200, { "content-type": "application/json" }).end(JSON.stringify(t ? { error: "Invalid API key" } : { c: 0, t: 0 }));
+      res
+        .writeHead(t ? 401 : 200, { "content-type": "application/json" })
+        .end(JSON.stringify(t ? { error: "Invalid API key" } : { c: 0, t: 0 }));
       return;
     }
     const last = t.price.length - 1;
-    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ c: t.price[last], t: Math.floor(t.ts[last]! / 1000), o: 100, h: 1e6, l: 1, pc: 100, d: 0, dp: 0 }));
+    res.writeHead(200, { "content-type": "application/json" }).end(
+      JSON.stringify({
+        c: t.price[last],
+        t: Math.floor(t.ts[last]! / 1000),
+        o: 100,
+        h: 1e6,
+        l: 1,
+        pc: 100,
+        d: 0,
+        dp: 0,
+      }),
+    );
   });
   await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
   const wss = new WebSocketServer({ host: "127.0.0.1", port: 0 });

@@ -8,7 +8,10 @@ export type InspectorSend = (method: string, params?: object) => Promise<Record<
  * and relays share it) on `npm start --inspector-port PORT`.
  */
 export async function inspectWorker(port: number): Promise<InspectorSend> {
-  const targets = (await (await fetch(`http://127.0.0.1:${port}/json`)).json()) as Array<{ webSocketDebuggerUrl: string; title?: string }>;
+  const targets = (await (await fetch(`http://127.0.0.1:${port}/json`)).json()) as Array<{
+    webSocketDebuggerUrl: string;
+    title?: string;
+  }>;
   // "workerd: worker core:user:edge-ticker", not the static-assets worker beside it.
   const target = targets.find((t) => /:edge-ticker$/.test(t.title ?? ""));
   if (!target) throw new Error(`no edge-ticker inspector target among: ${targets.map((t) => t.title).join(", ")}`);

@@ -5,7 +5,8 @@ export const WATCHLIST_UNIVERSE = Array.from({ length: 100 }, (_, i) => `W${Stri
 export const WATCHLIST_SIZE = 20;
 
 /** Client i's watchlist: 20 distinct symbols, spread so every symbol is watched about equally. */
-export const watchlist = (i: number) => Array.from({ length: WATCHLIST_SIZE }, (_, j) => WATCHLIST_UNIVERSE[(i * 7 + j * 13) % 100]!);
+export const watchlist = (i: number) =>
+  Array.from({ length: WATCHLIST_SIZE }, (_, j) => WATCHLIST_UNIVERSE[(i * 7 + j * 13) % 100]!);
 
 /** What the bench's clients received, counted while a measuring window is open. */
 export class Tally {
@@ -91,13 +92,21 @@ export async function openClients(
   count: number,
   symbolsOf: (i: number) => readonly string[],
   tally: Tally,
-  options: { offset?: number; throttleMs?: number; batch?: number; destination?: (symbol: string) => string; onMessage?: (text: string) => void } = {},
+  options: {
+    offset?: number;
+    throttleMs?: number;
+    batch?: number;
+    destination?: (symbol: string) => string;
+    onMessage?: (text: string) => void;
+  } = {},
 ): Promise<WebSocket[]> {
   const clients: WebSocket[] = [];
   const batch = options.batch ?? 250;
   const offset = options.offset ?? 0;
   for (let i = 0; i < count; i += batch) {
-    const opening = Array.from({ length: Math.min(batch, count - i) }, (_, j) => openClient(url, symbolsOf(offset + i + j), tally, options.throttleMs, options.destination, options.onMessage));
+    const opening = Array.from({ length: Math.min(batch, count - i) }, (_, j) =>
+      openClient(url, symbolsOf(offset + i + j), tally, options.throttleMs, options.destination, options.onMessage),
+    );
     clients.push(...(await Promise.all(opening)));
   }
   return clients;

@@ -2,11 +2,12 @@ import { existsSync } from "node:fs";
 import type WebSocket from "ws";
 import { GOOD_KEY } from "../../test/support/fake-providers";
 import { sleep } from "../../test/support/stomp";
+import { entryOf } from "../../worker/multimap";
 import { envNumber } from "./cli";
-import { startExchange, type Exchange } from "./exchange";
+import { type Exchange, startExchange } from "./exchange";
 import { percentile, usage } from "./proc";
 import { openClients, Tally } from "./stomp-clients";
-import { edgeTicker, trivialBroadcaster, type Target } from "./targets";
+import { edgeTicker, type Target, trivialBroadcaster } from "./targets";
 
 /**
  * The streaming workload: a fake exchange (bench/lib/exchange.ts, Finnhub's protocol) trades
@@ -57,9 +58,7 @@ class StreamTally extends Tally {
       this.displayed?.set(symbol!, Number(price));
       // The ticks of the measuring window only (as Tally counts frames).
       if (!track || !this.inWindow(Number(ts))) continue;
-      let seqs = this.seen.get(symbol!);
-      if (!seqs) this.seen.set(symbol!, (seqs = new Set()));
-      seqs.add(Number(seq));
+      entryOf(this.seen, symbol!, () => new Set()).add(Number(seq));
       this.framesBySymbol.set(symbol!, (this.framesBySymbol.get(symbol!) ?? 0) + 1);
     }
   }
@@ -96,7 +95,15 @@ function sampleOutdated(exchange: Exchange, viewers: Array<Map<string, number>>,
   });
 }
 
-type Streamed = { p50: number; p99: number; frames: number; delivered: number; cpuUsPerFrame: number; outdated: Outdated; ticksPerSecond: number };
+type Streamed = {
+  p50: number;
+  p99: number;
+  frames: number;
+  delivered: number;
+  cpuUsPerFrame: number;
+  outdated: Outdated;
+  ticksPerSecond: number;
+};
 
 export interface StreamingResult {
   tradesPerSecond: number;
@@ -146,7 +153,8 @@ async function streamedRun(exchange: Exchange, label: string, stateIn?: string):
   try {
     await seed(target, exchange);
     clients = await openClients(target.wsUrl, CLIENTS - SAMPLED, (i) => watchlistOf(i + SAMPLED), tally);
-    for (let i = 0; i < SAMPLED; i++) clients.push(...(await openClients(target.wsUrl, 1, () => watchlistOf(i), new SharedTally(tally, viewers[i]!))));
+    for (let i = 0; i < SAMPLED; i++)
+      clients.push(...(await openClients(target.wsUrl, 1, () => watchlistOf(i), new SharedTally(tally, viewers[i]!))));
     console.log(`${label}: ${CLIENTS} clients × 20 of ${UNIVERSE.length} symbols`);
     await streamingAll(target);
     // Each displayed price from a moment the stream was live (as a first viewer's first quote is): not the seed, taken seconds before every client was connected.
@@ -227,7 +235,12 @@ async function trivialRun(exchange: Exchange): Promise<StreamingResult["trivial"
     await sleep(2_000);
     tally.close();
     const sorted = [...tally.latencies].sort((a, b) => a - b);
-    return { cpuUsPerFrame: (after.cpuUs - before.cpuUs) / Math.max(1, tally.frames), frames: tally.frames, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+    return {
+      cpuUsPerFrame: (after.cpuUs - before.cpuUs) / Math.max(1, tally.frames),
+      frames: tally.frames,
+      p50: percentile(sorted, 50),
+      p99: percentile(sorted, 99),
+    };
   } finally {
     clearInterval(timer);
     for (const ws of clients) ws.terminate();
@@ -239,10 +252,13 @@ async function trivialRun(exchange: Exchange): Promise<StreamingResult["trivial"
 async function polledRun(exchange: Exchange): Promise<StreamingResult["polled"]> {
   const target = await edgeTicker("edge-ticker polled", edgeVars(exchange, "poll"));
   const viewers = Array.from({ length: SAMPLED }, () => new Map<string, number>());
-  let clients: WebSocket[] = [];
+  const clients: WebSocket[] = [];
   try {
     await seed(target, exchange);
-    for (let i = 0; i < SAMPLED; i++) clients.push(...(await openClients(target.wsUrl, 1, () => watchlistOf(i), new SharedTally(new StreamTally(), viewers[i]!))));
+    for (let i = 0; i < SAMPLED; i++)
+      clients.push(
+        ...(await openClients(target.wsUrl, 1, () => watchlistOf(i), new SharedTally(new StreamTally(), viewers[i]!))),
+      );
     console.log(`polled: ${SAMPLED} clients × 20, ${POLL_SECONDS} s`);
     await seed(target, exchange); // as the streamed runs: displayed prices current when measuring starts
     return { outdated: await sampleOutdated(exchange, viewers, POLL_SECONDS) };
@@ -256,7 +272,9 @@ export async function streamingWorkload(options: { trivial: boolean; polled: boo
   const exchange = await startExchange(UNIVERSE, GOOD_KEY);
   try {
     const streamed = await streamedRun(exchange, "streamed");
-    const streamedTmpfs = existsSync("/dev/shm") ? await streamedRun(exchange, "streamed, state on tmpfs", "/dev/shm") : undefined;
+    const streamedTmpfs = existsSync("/dev/shm")
+      ? await streamedRun(exchange, "streamed, state on tmpfs", "/dev/shm")
+      : undefined;
     const trivial = options.trivial ? await trivialRun(exchange) : undefined;
     const polled = options.polled && POLL_SECONDS > 0 ? await polledRun(exchange) : undefined;
     return { tradesPerSecond: exchange.tradesPerSecond, streamed, streamedTmpfs, trivial, polled };
@@ -272,17 +290,41 @@ export function printStreaming(r: StreamingResult): void {
   ];
   const cols = runs.filter((x): x is [string, Streamed] => x[1] !== undefined);
   const ratio = (s: Streamed) => (r.trivial ? ` (${(s.cpuUsPerFrame / r.trivial.cpuUsPerFrame).toFixed(2)}×)` : "");
-  const row = (name: string, goal: string, cell: (s: Streamed) => string, trivial = "") => console.log(`| ${name} | ${goal} | ${cols.map(([, s]) => cell(s)).join(" | ")} | ${trivial} |`);
-  console.log(`\nstreaming: fake exchange, ${UNIVERSE.length} symbols, ${r.tradesPerSecond.toFixed(0)} trades/s (4 at 50–200/s, the rest 0.1–2/s); ${CLIENTS} clients × 20; STREAM_BATCH_MS=${BATCH_MS}; ${SECONDS} s\n`);
+  const row = (name: string, goal: string, cell: (s: Streamed) => string, trivial = "") =>
+    console.log(`| ${name} | ${goal} | ${cols.map(([, s]) => cell(s)).join(" | ")} | ${trivial} |`);
+  console.log(
+    `\nstreaming: fake exchange, ${UNIVERSE.length} symbols, ${r.tradesPerSecond.toFixed(0)} trades/s (4 at 50–200/s, the rest 0.1–2/s); ${CLIENTS} clients × 20; STREAM_BATCH_MS=${BATCH_MS}; ${SECONDS} s\n`,
+  );
   console.log(`| | goal | ${cols.map(([l]) => l).join(" | ")} | trivial DO broadcaster |`);
   console.log(`|---|---|${cols.map(() => "---|").join("")}---|`);
   row("coalesced ticks/s (all symbols)", "", (s) => s.ticksPerSecond.toFixed(0));
-  row("frames delivered", "every tick", (s) => `${s.frames} (${(s.delivered * 100).toFixed(1)}%)`, String(r.trivial?.frames ?? "–"));
-  row("exchange trade → client: p50 / p99", `p99 ≤ ${BATCH_MS + 100} ms`, (s) => `${s.p50} ms / ${s.p99} ms`, r.trivial ? `${r.trivial.p50} ms / ${r.trivial.p99} ms (publishes each ${BATCH_MS} ms window)` : "");
-  row("server CPU per delivered frame", "≤ 1.5× trivial", (s) => `${s.cpuUsPerFrame.toFixed(1)} µs${ratio(s)}`, r.trivial ? `${r.trivial.cpuUsPerFrame.toFixed(1)} µs` : "–");
-  row("displayed price outdated, streamed: p50 / p99", "≤ 0.5 s / ≤ 2 s", (s) => `${(s.outdated.p50 / 1000).toFixed(2)} s / ${(s.outdated.p99 / 1000).toFixed(2)} s`);
+  row(
+    "frames delivered",
+    "every tick",
+    (s) => `${s.frames} (${(s.delivered * 100).toFixed(1)}%)`,
+    String(r.trivial?.frames ?? "–"),
+  );
+  row(
+    "exchange trade → client: p50 / p99",
+    `p99 ≤ ${BATCH_MS + 100} ms`,
+    (s) => `${s.p50} ms / ${s.p99} ms`,
+    r.trivial ? `${r.trivial.p50} ms / ${r.trivial.p99} ms (publishes each ${BATCH_MS} ms window)` : "",
+  );
+  row(
+    "server CPU per delivered frame",
+    "≤ 1.5× trivial",
+    (s) => `${s.cpuUsPerFrame.toFixed(1)} µs${ratio(s)}`,
+    r.trivial ? `${r.trivial.cpuUsPerFrame.toFixed(1)} µs` : "–",
+  );
+  row(
+    "displayed price outdated, streamed: p50 / p99",
+    "≤ 0.5 s / ≤ 2 s",
+    (s) => `${(s.outdated.p50 / 1000).toFixed(2)} s / ${(s.outdated.p99 / 1000).toFixed(2)} s`,
+  );
   if (r.polled) {
     const p = r.polled.outdated;
-    console.log(`| displayed price outdated, polled at 60 req/min (${SAMPLED} viewers, ${POLL_SECONDS} s): p50 / p99 | (10 s / a minute) | ${(p.p50 / 1000).toFixed(2)} s / ${(p.p99 / 1000).toFixed(2)} s |${cols.length > 1 ? " |" : ""} |`);
+    console.log(
+      `| displayed price outdated, polled at 60 req/min (${SAMPLED} viewers, ${POLL_SECONDS} s): p50 / p99 | (10 s / a minute) | ${(p.p50 / 1000).toFixed(2)} s / ${(p.p99 / 1000).toFixed(2)} s |${cols.length > 1 ? " |" : ""} |`,
+    );
   }
 }

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { resolve } from "node:path";
-import { freePort, startDevServer, type DevServer } from "../../test/support/dev-server";
+import { type DevServer, freePort, startDevServer } from "../../test/support/dev-server";
 import { postTicks } from "../../test/support/publish";
 
 /** A tick as the bench publishes it. */
@@ -69,7 +69,10 @@ async function fixture(label: string, script: string, proc: string, args: string
     proc,
     async publish(ticks) {
       seq++;
-      const res = await fetch(`http://127.0.0.1:${port}/publish`, { method: "POST", body: JSON.stringify(ticks.map((t) => ({ ...t, seq }))) });
+      const res = await fetch(`http://127.0.0.1:${port}/publish`, {
+        method: "POST",
+        body: JSON.stringify(ticks.map((t) => ({ ...t, seq }))),
+      });
       await res.arrayBuffer();
     },
     async stop() {
@@ -85,7 +88,9 @@ async function fixture(label: string, script: string, proc: string, args: string
 
 /** The least a Durable Object broadcaster can do, on bare workerd: the runtime's floor (with or without permessage-deflate). */
 export const trivialBroadcaster = (compression: boolean) => () =>
-  fixture(`trivial DO broadcaster${compression ? ", permessage-deflate" : ""}`, "trivial-broadcaster.mjs", "workerd", [compression ? "on" : "off"]);
+  fixture(`trivial DO broadcaster${compression ? ", permessage-deflate" : ""}`, "trivial-broadcaster.mjs", "workerd", [
+    compression ? "on" : "off",
+  ]);
 
 /** A plain Node `ws` broadcast with no runtime. */
 export const nodeBaseline = () => fixture("node ws", "ws-baseline.mjs", "node");

@@ -4,11 +4,11 @@
  * the last candle moving with live ticks, the day's figures, and screenshots at 1280 and
  * 390 px in docs/screenshots.
  */
-import { resolve, join } from "node:path";
+import { join, resolve } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, type Browser } from "../support/chromium";
-import { startDevServer, type DevServer } from "../support/dev-server";
+import { type Browser, launchChromium } from "../support/chromium";
+import { type DevServer, startDevServer } from "../support/dev-server";
 
 const SCREENSHOTS = resolve(import.meta.dirname, "../../docs/screenshots");
 let browser: Browser;
@@ -31,7 +31,9 @@ interface BarsAnswer {
 async function open(width: number, watchlist: string[]): Promise<Page> {
   const page = await browser.context.newPage();
   await page.setViewportSize({ width, height: width < 500 ? 844 : 800 });
-  await page.addInitScript(`localStorage.setItem("edge-ticker:watchlist", ${JSON.stringify(JSON.stringify(watchlist))}); localStorage.removeItem("edge-ticker:range");`);
+  await page.addInitScript(
+    `localStorage.setItem("edge-ticker:watchlist", ${JSON.stringify(JSON.stringify(watchlist))}); localStorage.removeItem("edge-ticker:range");`,
+  );
   await page.goto(srv.url);
   await expect.poll(() => page.locator("#link-state").textContent(), { timeout: 15_000 }).toBe("Connected");
   return page;
@@ -41,7 +43,9 @@ const chartAttr = async (page: Page, name: string) => (await page.locator("#char
 
 /** What the API says the chart of a range should hold. */
 async function expectedCandles(symbol: string, interval: "1m" | "5m"): Promise<number> {
-  const answer = (await (await fetch(`${srv.url}/api/bars/${encodeURIComponent(symbol)}?interval=${interval}&limit=2000`)).json()) as BarsAnswer;
+  const answer = (await (
+    await fetch(`${srv.url}/api/bars/${encodeURIComponent(symbol)}?interval=${interval}&limit=2000`)
+  ).json()) as BarsAnswer;
   return interval === "1m" ? answer.bars.filter((b) => b.t >= answer.session!.open).length : answer.bars.length;
 }
 
@@ -55,10 +59,14 @@ describe("the candlestick chart", () => {
     expect(await chartAttr(page, "range")).toBe("1D");
     expect(await page.locator("#chart canvas").count()).toBeGreaterThan(0);
     for (const field of ["open", "high", "low", "prevClose"]) {
-      await expect.poll(() => page.locator(`#day dd[data-field="${field}"]`).textContent(), { timeout: 5_000 }).toMatch(/^\d[\d,]*\.\d+$/);
+      await expect
+        .poll(() => page.locator(`#day dd[data-field="${field}"]`).textContent(), { timeout: 5_000 })
+        .toMatch(/^\d[\d,]*\.\d+$/);
     }
     expect(await page.locator('#day dd[data-field="volume"]').textContent()).toMatch(/\d/);
-    expect(await page.locator('#day dd[data-field="session"]').textContent()).toMatch(/^(Market open|Pre-market|After hours|Market closed)$/);
+    expect(await page.locator('#day dd[data-field="session"]').textContent()).toMatch(
+      /^(Market open|Pre-market|After hours|Market closed)$/,
+    );
     await page.emulateMedia({ reducedMotion: "reduce" });
     await page.screenshot({ path: join(SCREENSHOTS, "chart-1280.png") });
 
@@ -69,7 +77,9 @@ describe("the candlestick chart", () => {
     expect(await chartAttr(page, "range")).toBe("5D");
     expect(await page.getByRole("button", { name: "5D" }).getAttribute("aria-pressed")).toBe("true");
     await page.getByRole("button", { name: "1D" }).click();
-    await expect.poll(() => chartAttr(page, "points"), { timeout: 10_000 }).toBe(String(await expectedCandles("AAPL", "1m")));
+    await expect
+      .poll(() => chartAttr(page, "points"), { timeout: 10_000 })
+      .toBe(String(await expectedCandles("AAPL", "1m")));
     await page.close();
   });
 
@@ -78,7 +88,9 @@ describe("the candlestick chart", () => {
     await expect.poll(async () => Number(await chartAttr(page, "points")), { timeout: 10_000 }).toBeGreaterThan(0);
     const minute = Math.floor(Date.now() / 60_000) * 60_000;
     // The last candle is the current minute's, and its close follows the ticks.
-    await expect.poll(async () => Number(await chartAttr(page, "last-time")), { timeout: 10_000 }).toBeGreaterThanOrEqual(minute);
+    await expect
+      .poll(async () => Number(await chartAttr(page, "last-time")), { timeout: 10_000 })
+      .toBeGreaterThanOrEqual(minute);
     const closes = new Set<string>();
     await expect
       .poll(
@@ -92,7 +104,11 @@ describe("the candlestick chart", () => {
     // The close is the price the watchlist shows.
     const row = page.locator('#watchlist tr[data-symbol="BTC-USD"] .price');
     await expect
-      .poll(async () => Number((await row.textContent())!.replace(/,/g, "")) === Number(await chartAttr(page, "last-close")), { timeout: 5_000, interval: 100 })
+      .poll(
+        async () =>
+          Number((await row.textContent())!.replace(/,/g, "")) === Number(await chartAttr(page, "last-close")),
+        { timeout: 5_000, interval: 100 },
+      )
       .toBe(true);
     await page.close();
   });
@@ -100,7 +116,9 @@ describe("the candlestick chart", () => {
   it("fills the space at 390 px too, without sideways scrolling", async () => {
     const page = await open(390, ["BTC-USD", "AAPL"]);
     await expect.poll(async () => Number(await chartAttr(page, "points")), { timeout: 10_000 }).toBeGreaterThan(10);
-    const [scrollWidth, innerWidth, chartWidth] = (await page.evaluate(`[document.documentElement.scrollWidth, innerWidth, document.querySelector("#chart").getBoundingClientRect().width]`)) as number[];
+    const [scrollWidth, innerWidth, chartWidth] = (await page.evaluate(
+      `[document.documentElement.scrollWidth, innerWidth, document.querySelector("#chart").getBoundingClientRect().width]`,
+    )) as number[];
     expect(scrollWidth).toBeLessThanOrEqual(innerWidth!);
     expect(chartWidth).toBeGreaterThan(innerWidth! - 40);
     await page.emulateMedia({ reducedMotion: "reduce" });

@@ -6,8 +6,8 @@
  */
 import { resolve } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { launchChromium, type Browser } from "../support/chromium";
-import { freePort, startDevServer, type DevServer } from "../support/dev-server";
+import { type Browser, launchChromium } from "../support/chromium";
+import { type DevServer, freePort, startDevServer } from "../support/dev-server";
 import { startStaticServer } from "../support/static-server";
 import { signToken, TEST_SECRET } from "../support/tokens";
 
@@ -24,20 +24,31 @@ beforeAll(async () => {
   browser = await launchChromium();
   const port = await freePort();
   site = await startStaticServer({
-    "/": { path: resolve(FIXTURES, "widget-token-host.html"), type: "text/html", replace: { __WORKER__: `http://127.0.0.1:${port}` } },
+    "/": {
+      path: resolve(FIXTURES, "widget-token-host.html"),
+      type: "text/html",
+      replace: { __WORKER__: `http://127.0.0.1:${port}` },
+    },
     // The site's own token endpoint: what the README's ten-line example does.
     "/token": {
       type: "application/json",
       respond: async () => {
         tokensIssued.push(Date.now());
-        return JSON.stringify({ token: await signToken({ sub: "reader-1", rt: true }, { expiresIn: TOKEN_LIFETIME_S }) });
+        return JSON.stringify({
+          token: await signToken({ sub: "reader-1", rt: true }, { expiresIn: TOKEN_LIFETIME_S }),
+        });
       },
     },
   });
   srv = await startDevServer({
     runtime: "workerd",
     port,
-    vars: { TICK_INTERVAL_MS: "250", ALLOWED_ORIGINS: site.url, PUBLIC_DELAY_MS: String(DELAY_MS), AUTH_JWT_SECRET: TEST_SECRET },
+    vars: {
+      TICK_INTERVAL_MS: "250",
+      ALLOWED_ORIGINS: site.url,
+      PUBLIC_DELAY_MS: String(DELAY_MS),
+      AUTH_JWT_SECRET: TEST_SECRET,
+    },
   });
 });
 
@@ -59,7 +70,9 @@ it("shows live prices with token-url, delayed ones marked 'Delayed 3 s' without,
   await expect.poll(() => pub.getAttribute("data-seq"), { timeout: 15_000 }).toMatch(/\d/);
 
   // The public widget is about 3 s (12 ticks) behind and says so beside the price.
-  await expect.poll(async () => Number(await live.getAttribute("data-seq")) - Number(await pub.getAttribute("data-seq"))).toBeGreaterThanOrEqual(8);
+  await expect
+    .poll(async () => Number(await live.getAttribute("data-seq")) - Number(await pub.getAttribute("data-seq")))
+    .toBeGreaterThanOrEqual(8);
   expect(await pub.locator(".delay").textContent()).toBe("Delayed 3 s");
   expect(await pub.getAttribute("title")).toMatch(/delayed 3 s$/);
   expect(await live.locator(".delay").count()).toBe(0);

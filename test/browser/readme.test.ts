@@ -4,14 +4,14 @@
  * language). `127.0.0.1:8787` in a snippet becomes the test server's address; nothing else
  * is changed. Also checks the widget size the README states against the build.
  */
-import { spawn, execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, type Browser } from "../support/chromium";
-import { startDevServer, type DevServer } from "../support/dev-server";
+import { type Browser, launchChromium } from "../support/chromium";
+import { type DevServer, startDevServer } from "../support/dev-server";
 import { startStaticServer } from "../support/static-server";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -44,11 +44,17 @@ function snippet(name: string): string {
 
 beforeAll(async () => {
   // A third-party site serving the browser snippets, and @stomp/stompjs's UMD bundle as the README says.
-  const page = (name: string) => ({ type: "text/html", respond: async () => `<!doctype html><meta charset="utf-8"><title>${name}</title>\n${snippet(name)}` });
+  const page = (name: string) => ({
+    type: "text/html",
+    respond: async () => `<!doctype html><meta charset="utf-8"><title>${name}</title>\n${snippet(name)}`,
+  });
   site = await startStaticServer({
     "/browser.html": page("browser"),
     "/widget.html": page("widget"),
-    "/stomp.umd.min.js": { path: join(ROOT, "node_modules/@stomp/stompjs/bundles/stomp.umd.min.js"), type: "text/javascript" },
+    "/stomp.umd.min.js": {
+      path: join(ROOT, "node_modules/@stomp/stompjs/bundles/stomp.umd.min.js"),
+      type: "text/javascript",
+    },
   });
   // The publish token the README's curl uses (npm run dev writes it to .dev.vars); defaults otherwise.
   srv = await startDevServer({ vars: { PUBLISH_TOKEN: "dev-publish-token", ALLOWED_ORIGINS: site.url } });
@@ -67,9 +73,13 @@ describe("README snippets", () => {
   });
 
   it("curl: quotes, then a publish; stompjs in Node: AAPL held at the published price while MSFT ticks", async () => {
-    const { stdout } = await promisify(execFile)("bash", ["-euo", "pipefail", "-c", snippet("curl")], { timeout: 20_000 });
+    const { stdout } = await promisify(execFile)("bash", ["-euo", "pipefail", "-c", snippet("curl")], {
+      timeout: 20_000,
+    });
     // Two JSON bodies back to back (neither ends in a newline).
-    const [quotes, published] = stdout.split(/(?<=\})(?=\{)/).map((body) => JSON.parse(body) as Record<string, unknown>);
+    const [quotes, published] = stdout
+      .split(/(?<=\})(?=\{)/)
+      .map((body) => JSON.parse(body) as Record<string, unknown>);
     expect((quotes!.quotes as { symbol: string }[]).map((q) => q.symbol)).toEqual(["AAPL", "BTC-USD"]);
     expect(published!.published).toBe(1);
 
@@ -83,7 +93,11 @@ describe("README snippets", () => {
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.stderr.on("data", (d: Buffer) => (err += d.toString()));
     try {
-      const lines = () => out.split("\n").filter(Boolean).map((l) => l.split(" "));
+      const lines = () =>
+        out
+          .split("\n")
+          .filter(Boolean)
+          .map((l) => l.split(" "));
       await expect
         .poll(() => lines().filter(([symbol]) => symbol === "MSFT").length, { timeout: 15_000 })
         .toBeGreaterThanOrEqual(3)
@@ -104,7 +118,14 @@ describe("README snippets", () => {
   it("stompjs over SockJS in a browser page on another site logs ticks", async () => {
     const page = await browser.context.newPage();
     const ticks: unknown[] = [];
-    page.on("console", (msg) => void msg.args()[0]?.jsonValue().then((v) => ticks.push(v)));
+    page.on(
+      "console",
+      (msg) =>
+        void msg
+          .args()[0]
+          ?.jsonValue()
+          .then((v) => ticks.push(v)),
+    );
     await page.goto(`${site.url}/browser.html`);
     await expect.poll(() => ticks.length, { timeout: 15_000 }).toBeGreaterThan(0);
     expect(ticks[0]).toMatchObject({ symbol: "AAPL", price: expect.any(Number) });

@@ -4,8 +4,8 @@
  */
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, type Browser } from "../support/chromium";
-import { freePort, startDevServer, type DevServer } from "../support/dev-server";
+import { type Browser, launchChromium } from "../support/chromium";
+import { type DevServer, freePort, startDevServer } from "../support/dev-server";
 import { startStaticServer } from "../support/static-server";
 import type { TickBody } from "../support/stomp";
 
@@ -23,7 +23,10 @@ beforeAll(async () => {
       type: "text/html",
       replace: { __WORKER__: `http://127.0.0.1:${port}` },
     },
-    "/stomp.umd.min.js": { path: resolve(ROOT, "node_modules/@stomp/stompjs/bundles/stomp.umd.min.js"), type: "text/javascript" },
+    "/stomp.umd.min.js": {
+      path: resolve(ROOT, "node_modules/@stomp/stompjs/bundles/stomp.umd.min.js"),
+      type: "text/javascript",
+    },
   });
   // The page is another origin (another port): it must be in the allow-list.
   srv = await startDevServer({ vars: { TICK_INTERVAL_MS: "250", ALLOWED_ORIGINS: site.url }, port });
@@ -42,7 +45,12 @@ async function receive(transports: string[], symbol: string): Promise<{ transpor
   try {
     await page.goto(`${site.url}/`);
     return await page.evaluate(
-      ([t, s]) => (globalThis as unknown as { receiveTicks: (t: string[], s: string, n: number) => Promise<{ transport: string; ticks: TickBody[] }> }).receiveTicks(t, s, 3),
+      ([t, s]) =>
+        (
+          globalThis as unknown as {
+            receiveTicks: (t: string[], s: string, n: number) => Promise<{ transport: string; ticks: TickBody[] }>;
+          }
+        ).receiveTicks(t, s, 3),
       [transports, symbol] as const,
     );
   } catch (err) {
@@ -53,7 +61,15 @@ async function receive(transports: string[], symbol: string): Promise<{ transpor
 }
 
 describe("each browser transport", () => {
-  for (const transport of ["websocket", "xhr-streaming", "xhr-polling", "eventsource", "iframe-eventsource", "iframe-xhr-polling", "jsonp-polling"]) {
+  for (const transport of [
+    "websocket",
+    "xhr-streaming",
+    "xhr-polling",
+    "eventsource",
+    "iframe-eventsource",
+    "iframe-xhr-polling",
+    "jsonp-polling",
+  ]) {
     it(`gets live ticks over ${transport}`, async () => {
       const { transport: used, ticks } = await receive([transport], "BRA");
       expect(used).toBe(transport);
@@ -64,7 +80,14 @@ describe("each browser transport", () => {
 });
 
 it("still gets live prices with WebSocket forced off", async () => {
-  const others = ["xhr-streaming", "xhr-polling", "eventsource", "iframe-eventsource", "iframe-xhr-polling", "jsonp-polling"];
+  const others = [
+    "xhr-streaming",
+    "xhr-polling",
+    "eventsource",
+    "iframe-eventsource",
+    "iframe-xhr-polling",
+    "jsonp-polling",
+  ];
   const { transport, ticks } = await receive(others, "BRB");
   expect(transport).not.toBe("websocket");
   expect(others).toContain(transport);

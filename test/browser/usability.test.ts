@@ -13,8 +13,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Frame, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, type Browser } from "../support/chromium";
-import { freePort, startDevServer, type DevServer } from "../support/dev-server";
+import { type Browser, launchChromium } from "../support/chromium";
+import { type DevServer, freePort, startDevServer } from "../support/dev-server";
 import { startStaticServer } from "../support/static-server";
 
 const SCREENSHOTS = resolve(import.meta.dirname, "../../docs/screenshots");
@@ -30,7 +30,8 @@ let site: Awaited<ReturnType<typeof startStaticServer>>;
 const FIVE = "AAPL,MSFT,NVDA,BTC-USD,EURUSD=X";
 const THREE = "AAPL,MSFT,BTC-USD";
 const LAYOUTS = ["tape", "card", "table"] as const;
-const embed = (layout: string, symbols = layout === "tape" ? FIVE : THREE) => `/embed?symbols=${symbols}&layout=${layout}`;
+const embed = (layout: string, symbols = layout === "tape" ? FIVE : THREE) =>
+  `/embed?symbols=${symbols}&layout=${layout}`;
 const NUMBER = /\d/;
 /** The iframe heights /widget.html suggests, for three symbols. */
 const EMBED_HEIGHTS = { tape: 56, table: 124, card: 148 } as const;
@@ -44,14 +45,23 @@ beforeAll(async () => {
   const sized = Object.fromEntries(
     Object.entries(EMBED_HEIGHTS).map(([layout, height]) => [
       `/sized-${layout}`,
-      { type: "text/html", respond: async () => `<!doctype html><html lang="en"><title>Sized</title><iframe src="${worker}${embed(layout, THREE)}" title="Live prices" style="border:0;width:100%;height:${height}px"></iframe></html>` },
+      {
+        type: "text/html",
+        respond: async () =>
+          `<!doctype html><html lang="en"><title>Sized</title><iframe src="${worker}${embed(layout, THREE)}" title="Live prices" style="border:0;width:100%;height:${height}px"></iframe></html>`,
+      },
     ]),
   );
   site = await startStaticServer({
     "/iframe": { path: join(FIXTURES, "embed-host.html"), type: "text/html", replace: { __WORKER__: worker } },
     ...sized,
   });
-  srv = await startDevServer({ runtime: "workerd", port, persistDir, vars: { TICK_INTERVAL_MS: "500", SIM_UNIVERSE: "builtin", ALLOWED_ORIGINS: site.url } });
+  srv = await startDevServer({
+    runtime: "workerd",
+    port,
+    persistDir,
+    vars: { TICK_INTERVAL_MS: "500", SIM_UNIVERSE: "builtin", ALLOWED_ORIGINS: site.url },
+  });
 });
 
 afterAll(async () => {
@@ -91,10 +101,13 @@ async function screenshot(page: Page, name: string, fullPage = false): Promise<v
   await page.emulateMedia({ reducedMotion: null });
 }
 
-const sideways = (page: Page) => page.evaluate(`[document.documentElement.scrollWidth, innerWidth]`) as Promise<[number, number]>;
+const sideways = (page: Page) =>
+  page.evaluate(`[document.documentElement.scrollWidth, innerWidth]`) as Promise<[number, number]>;
 /** Evaluated inside a widget's shadow root (the test typings have no DOM: code goes as a string). */
 const inWidget = (page: Page | Frame, selector: string, expression: string) =>
-  page.evaluate(`(() => { const root = document.querySelector(${JSON.stringify(selector)}).shadowRoot; return ${expression}; })()`);
+  page.evaluate(
+    `(() => { const root = document.querySelector(${JSON.stringify(selector)}).shadowRoot; return ${expression}; })()`,
+  );
 
 describe("phones", () => {
   it("never scroll sideways from 320 px up: the page, /widget.html and each layout", async () => {
@@ -105,7 +118,10 @@ describe("phones", () => {
         const [scrollWidth, innerWidth] = await sideways(page);
         expect(scrollWidth, `${path} at ${width} px`).toBeLessThanOrEqual(innerWidth);
         if (width === 390 && (path === "/" || path === "/widget.html")) {
-          if (path === "/") await expect.poll(async () => Number(await page.locator("#chart").getAttribute("data-points")), { timeout: 10_000 }).toBeGreaterThan(5);
+          if (path === "/")
+            await expect
+              .poll(async () => Number(await page.locator("#chart").getAttribute("data-points")), { timeout: 10_000 })
+              .toBeGreaterThan(5);
           await screenshot(page, path === "/" ? "page-390.png" : "widget-390.png", true);
         }
         await page.close();
@@ -150,7 +166,9 @@ describe("looks", () => {
   it("flashes a moved price briefly on its cell only, and not at all with reduced motion", async () => {
     const page = await open("/");
     await page.waitForSelector("td.flash-up, td.flash-down", { timeout: 15_000 });
-    const duration = (await page.evaluate(`parseFloat(getComputedStyle(document.querySelector("td.flash-up, td.flash-down")).animationDuration)`)) as number;
+    const duration = (await page.evaluate(
+      `parseFloat(getComputedStyle(document.querySelector("td.flash-up, td.flash-down")).animationDuration)`,
+    )) as number;
     expect(duration).toBeGreaterThan(0);
     expect(duration).toBeLessThanOrEqual(0.4);
     expect(await page.locator("tr.flash-up, tr.flash-down").count()).toBe(0);
@@ -166,7 +184,13 @@ describe("looks", () => {
     await pricesShown(calm);
     await calm.waitForTimeout(2_000);
     // The widget marks the move, but draws nothing.
-    expect(await inWidget(calm, "edge-ticker", `[...root.querySelectorAll(".flash")].map((e) => getComputedStyle(e).animationName)`)).not.toContain("flash");
+    expect(
+      await inWidget(
+        calm,
+        "edge-ticker",
+        `[...root.querySelectorAll(".flash")].map((e) => getComputedStyle(e).animationName)`,
+      ),
+    ).not.toContain("flash");
     await calm.close();
   });
 
@@ -178,8 +202,14 @@ describe("looks", () => {
       const frame = await frameOf(page);
       await pricesShown(frame);
       // Measured connected: a status line ("Offline: reconnecting…", after a missed echo on a busy machine) adds a line.
-      await expect.poll(() => inWidget(frame, "edge-ticker", `root.querySelector(".status").textContent`), { timeout: 15_000 }).toBe("");
-      const box = (await inWidget(frame, "edge-ticker", `(() => { const r = root.querySelector(".root"); return { bottom: r.getBoundingClientRect().bottom, scroll: r.scrollHeight, client: r.clientHeight }; })()`)) as { bottom: number; scroll: number; client: number };
+      await expect
+        .poll(() => inWidget(frame, "edge-ticker", `root.querySelector(".status").textContent`), { timeout: 15_000 })
+        .toBe("");
+      const box = (await inWidget(
+        frame,
+        "edge-ticker",
+        `(() => { const r = root.querySelector(".root"); return { bottom: r.getBoundingClientRect().bottom, scroll: r.scrollHeight, client: r.clientHeight }; })()`,
+      )) as { bottom: number; scroll: number; client: number };
       expect(box.bottom, layout).toBeLessThanOrEqual(height);
       expect(box.scroll, `${layout} needs no scrolling at ${height}px`).toBeLessThanOrEqual(box.client + 1);
       await page.close();
@@ -188,7 +218,9 @@ describe("looks", () => {
     const host = await open("/iframe", 390, { base: site.url });
     const frame = await frameOf(host);
     await pricesShown(frame);
-    expect(await inWidget(frame, "edge-ticker", `root.querySelector(".root").getBoundingClientRect().bottom <= innerHeight`)).toBe(true);
+    expect(
+      await inWidget(frame, "edge-ticker", `root.querySelector(".root").getBoundingClientRect().bottom <= innerHeight`),
+    ).toBe(true);
     await host.close();
   });
 });
@@ -224,7 +256,9 @@ describe("accessibility", () => {
     const page = await open("/");
     await pricesShown(page);
     // No live region holds a price: the state line and the notes are the only ones.
-    const live = (await page.evaluate(`[...document.querySelectorAll("[aria-live], [role=status], [role=alert]")].map((e) => e.id)`)) as string[];
+    const live = (await page.evaluate(
+      `[...document.querySelectorAll("[aria-live], [role=status], [role=alert]")].map((e) => e.id)`,
+    )) as string[];
     expect(live.sort()).toEqual(["add-error", "announcer", "link-state", "stream-note"]);
     const announced = await page.locator("#announcer").textContent();
     await page.waitForTimeout(2_000);
@@ -241,8 +275,12 @@ describe("accessibility", () => {
     await focusOn(`document.activeElement?.id === "symbol-input"`);
     await page.keyboard.type("tsla");
     await page.keyboard.press("Enter");
-    await expect.poll(() => page.locator('#watchlist tr[data-symbol="TSLA"] .price').textContent(), { timeout: 10_000 }).toMatch(NUMBER);
-    await focusOn(`document.activeElement?.closest("tr")?.dataset.symbol === "MSFT" && document.activeElement.classList.contains("select")`);
+    await expect
+      .poll(() => page.locator('#watchlist tr[data-symbol="TSLA"] .price').textContent(), { timeout: 10_000 })
+      .toMatch(NUMBER);
+    await focusOn(
+      `document.activeElement?.closest("tr")?.dataset.symbol === "MSFT" && document.activeElement.classList.contains("select")`,
+    );
     await page.keyboard.press("Enter");
     expect(await page.locator("#chart-title").textContent()).toBe("MSFT");
     // The selection is announced once, with its price.
@@ -264,32 +302,76 @@ describe("symbols", () => {
     await pricesShown(page);
     await page.fill("#symbol-input", "notarealsym");
     await page.press("#symbol-input", "Enter");
-    await expect.poll(() => page.locator("#add-error").textContent(), { timeout: 10_000 }).toBe("NOTAREALSYM is not a known symbol.");
+    await expect
+      .poll(() => page.locator("#add-error").textContent(), { timeout: 10_000 })
+      .toBe("NOTAREALSYM is not a known symbol.");
     expect(await page.locator("#symbol-input").inputValue()).toBe("NOTAREALSYM");
     expect(await page.locator("#symbol-input").getAttribute("aria-invalid")).toBe("true");
     expect(await page.locator('#watchlist tr[data-symbol="NOTAREALSYM"]').count()).toBe(0);
     expect(await page.locator("#link-state").textContent()).toBe("Connected");
     await page.close();
     // One saved before (an older version, another host) stays, marked, and the rest stream.
-    const saved = await open("/", 1280, { init: `localStorage.setItem("edge-ticker:watchlist", JSON.stringify(["AAPL", "NOTAREALSYM"]))` });
-    await expect.poll(() => saved.locator('#watchlist tr[data-symbol="NOTAREALSYM"] .state').textContent(), { timeout: 10_000 }).toBe("unknown");
-    await expect.poll(() => saved.locator('#watchlist tr[data-symbol="AAPL"] .price').textContent(), { timeout: 10_000 }).toMatch(NUMBER);
+    const saved = await open("/", 1280, {
+      init: `localStorage.setItem("edge-ticker:watchlist", JSON.stringify(["AAPL", "NOTAREALSYM"]))`,
+    });
+    await expect
+      .poll(() => saved.locator('#watchlist tr[data-symbol="NOTAREALSYM"] .state').textContent(), { timeout: 10_000 })
+      .toBe("unknown");
+    await expect
+      .poll(() => saved.locator('#watchlist tr[data-symbol="AAPL"] .price').textContent(), { timeout: 10_000 })
+      .toMatch(NUMBER);
     await saved.close();
   });
 
   it("has the widget say what is wrong with its symbols, briefly, inside it", async () => {
-    const many = Array.from({ length: 25 }, (_, i) => ["AAPL", "MSFT", "NVDA", "AMZN", "GOOGL", "META", "TSLA", "NFLX", "AMD", "INTC", "IBM", "ORCL", "JPM", "V", "KO", "DIS", "NET", "SPY", "QQQ", "DIA", "IWM", "GLD", "TLT", "XOM", "CVX"][i]).join(",");
+    const many = Array.from(
+      { length: 25 },
+      (_, i) =>
+        [
+          "AAPL",
+          "MSFT",
+          "NVDA",
+          "AMZN",
+          "GOOGL",
+          "META",
+          "TSLA",
+          "NFLX",
+          "AMD",
+          "INTC",
+          "IBM",
+          "ORCL",
+          "JPM",
+          "V",
+          "KO",
+          "DIS",
+          "NET",
+          "SPY",
+          "QQQ",
+          "DIA",
+          "IWM",
+          "GLD",
+          "TLT",
+          "XOM",
+          "CVX",
+        ][i],
+    ).join(",");
     for (const [query, notes, prices] of [
       ["symbols=NOTREAL,AAPL", ["NOTREAL is not a known symbol."], 1],
       ["symbols=??", ["Not a valid symbol: “??”."], 0],
       ["symbols=NOTREAL", ["NOTREAL is not a known symbol."], 0],
       ["symbols=a%20b,%3F%3F,MSFT&layout=table", ["Not valid symbols: “a b”, “??”."], 1],
       [`symbols=${many}&layout=card`, ["Showing the first 20 of 25 symbols (the most one widget shows)."], 20],
-      ["symbols=", ["No symbols: set the symbols attribute, e.g. symbols=\"AAPL,MSFT\"."], 0],
+      ["symbols=", ['No symbols: set the symbols attribute, e.g. symbols="AAPL,MSFT".'], 0],
     ] as const) {
       const page = await open(`/embed?${query}`, 390);
-      await expect.poll(() => inWidget(page, "edge-ticker", `[...root.querySelectorAll(".note")].map((n) => n.textContent)`), { timeout: 10_000 }).toEqual(notes);
-      await expect.poll(() => inWidget(page, "edge-ticker", `root.querySelectorAll("[data-symbol]").length`)).toBe(prices);
+      await expect
+        .poll(() => inWidget(page, "edge-ticker", `[...root.querySelectorAll(".note")].map((n) => n.textContent)`), {
+          timeout: 10_000,
+        })
+        .toEqual(notes);
+      await expect
+        .poll(() => inWidget(page, "edge-ticker", `root.querySelectorAll("[data-symbol]").length`))
+        .toBe(prices);
       await page.close();
     }
   });
@@ -303,19 +385,28 @@ describe("a frozen server", () => {
     const frame = await frameOf(iframe);
     for (const p of [layouts, frame, page]) await pricesShown(p);
     const widgets = async () => [
-      ...((await layouts.evaluate(`[...document.querySelectorAll("edge-ticker")].map((w) => w.shadowRoot.querySelector(".status").textContent)`)) as string[]),
+      ...((await layouts.evaluate(
+        `[...document.querySelectorAll("edge-ticker")].map((w) => w.shadowRoot.querySelector(".status").textContent)`,
+      )) as string[]),
       (await inWidget(frame, "edge-ticker", `root.querySelector(".status").textContent`)) as string,
     ];
     expect(await widgets()).toEqual(["", "", "", ""]);
-    const sockjs = (p: Page | Frame) => p.evaluate(`performance.getEntriesByType("resource").filter((e) => e.name.includes("/sockjs/")).length`);
+    const sockjs = (p: Page | Frame) =>
+      p.evaluate(`performance.getEntriesByType("resource").filter((e) => e.name.includes("/sockjs/")).length`);
 
     // Stopped, not killed: the sockets stay open and only the missing heart-beat echo tells.
     const frozenAt = Date.now();
     process.kill(-srv.pid, "SIGSTOP");
     try {
-      await expect.poll(widgets, { timeout: HEARTBEAT_MS + 4_000, interval: 100 }).toEqual(Array(4).fill("Offline: reconnecting…"));
+      await expect
+        .poll(widgets, { timeout: HEARTBEAT_MS + 4_000, interval: 100 })
+        .toEqual(Array(4).fill("Offline: reconnecting…"));
       expect(Date.now() - frozenAt).toBeLessThanOrEqual(HEARTBEAT_MS + 2_500);
-      expect(await layouts.evaluate(`[...document.querySelectorAll("edge-ticker")].every((w) => w.shadowRoot.querySelector(".root.offline"))`)).toBe(true);
+      expect(
+        await layouts.evaluate(
+          `[...document.querySelectorAll("edge-ticker")].every((w) => w.shadowRoot.querySelector(".root.offline"))`,
+        ),
+      ).toBe(true);
       await expect.poll(() => page.locator("#link-state").textContent(), { timeout: 3_000 }).toBe("Reconnecting…");
       expect(await page.locator("#retry-now").isVisible()).toBe(true);
       await screenshot(layouts, "widget-offline.png");
@@ -329,7 +420,9 @@ describe("a frozen server", () => {
     const shown = `document.dispatchEvent(new Event("visibilitychange"))`;
     await layouts.evaluate(shown);
     await frame.evaluate(shown);
-    await expect.poll(() => page.locator("#link-state").textContent(), { timeout: 5_000, interval: 100 }).toBe("Connected");
+    await expect
+      .poll(() => page.locator("#link-state").textContent(), { timeout: 5_000, interval: 100 })
+      .toBe("Connected");
     await expect.poll(widgets, { timeout: 5_000, interval: 100 }).toEqual(["", "", "", ""]);
     expect(Date.now() - back).toBeLessThan(5_000);
     expect(await page.locator("#link-detail").textContent()).toContain("via websocket");
@@ -343,7 +436,9 @@ describe("screenshots", () => {
     // The default watchlist, not what the tests above left in it.
     const page = await open("/", 1280, { init: `localStorage.removeItem("edge-ticker:watchlist")` });
     await pricesShown(page);
-    await expect.poll(async () => Number(await page.locator("#chart").getAttribute("data-points")), { timeout: 10_000 }).toBeGreaterThan(5);
+    await expect
+      .poll(async () => Number(await page.locator("#chart").getAttribute("data-points")), { timeout: 10_000 })
+      .toBeGreaterThan(5);
     await screenshot(page, "page.png");
     await page.goto(`${srv.url}/widget.html`);
     await pricesShown(page);

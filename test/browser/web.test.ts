@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, type Browser } from "../support/chromium";
-import { freePort, startDevServer, type DevServer } from "../support/dev-server";
+import { type Browser, launchChromium } from "../support/chromium";
+import { type DevServer, freePort, startDevServer } from "../support/dev-server";
 import { postTicks } from "../support/publish";
 import { startStaticServer } from "../support/static-server";
 
@@ -55,7 +55,8 @@ async function openPage(url: string, init?: string): Promise<Page> {
 }
 
 const priceOf = (page: Page, symbol: string) => page.locator(`#watchlist tr[data-symbol="${symbol}"] .price`);
-const widgetPrice = (page: Page, widget: string, symbol: string) => page.locator(`${widget} [data-symbol="${symbol}"] .price`);
+const widgetPrice = (page: Page, widget: string, symbol: string) =>
+  page.locator(`${widget} [data-symbol="${symbol}"] .price`);
 const NUMBER = /\d/;
 
 describe("the page", () => {
@@ -67,7 +68,9 @@ describe("the page", () => {
     await expect.poll(() => priceOf(page, "AAPL").textContent(), { timeout: 10_000 }).toMatch(NUMBER);
     const first = await page.locator("#watchlist tbody").textContent();
     await expect.poll(() => page.locator("#watchlist tbody").textContent(), { timeout: 10_000 }).not.toBe(first);
-    await expect.poll(async () => Number(await page.locator("#chart").getAttribute("data-points")), { timeout: 10_000 }).toBeGreaterThan(2);
+    await expect
+      .poll(async () => Number(await page.locator("#chart").getAttribute("data-points")), { timeout: 10_000 })
+      .toBeGreaterThan(2);
     expect(await page.locator("#chart canvas").count()).toBeGreaterThan(0);
     // The selected symbol's live viewer count: this page is one of them.
     await expect.poll(() => page.locator("#viewers").textContent(), { timeout: 5_000 }).toMatch(/^[1-9]\d* watching$/);
@@ -100,12 +103,16 @@ describe("the page", () => {
     await expect.poll(() => page.locator("#link-state").textContent(), { timeout: 15_000 }).toBe("Connected");
     await page.click(".conn summary");
     await page.selectOption("#transport", "xhr-polling");
-    await expect.poll(() => page.locator("#link-detail").textContent(), { timeout: 15_000 }).toContain("via xhr-polling");
+    await expect
+      .poll(() => page.locator("#link-detail").textContent(), { timeout: 15_000 })
+      .toContain("via xhr-polling");
     const before = await priceOf(page, "AAPL").textContent();
     await expect.poll(() => priceOf(page, "AAPL").textContent(), { timeout: 10_000 }).not.toBe(before);
     // The choice is remembered, and used, after a reload.
     await page.reload();
-    await expect.poll(() => page.locator("#link-detail").textContent(), { timeout: 15_000 }).toContain("via xhr-polling");
+    await expect
+      .poll(() => page.locator("#link-detail").textContent(), { timeout: 15_000 })
+      .toContain("via xhr-polling");
     expect(await page.locator("#transport").inputValue()).toBe("xhr-polling");
     await page.click(".conn summary");
     await page.selectOption("#transport", "auto");
@@ -114,7 +121,6 @@ describe("the page", () => {
 });
 
 describe("the widget", () => {
-
   it("shows live prices on an allowed site, shares one connection, follows attributes, ignores host CSS", async () => {
     const page = await openPage(
       allowedSite.url,
@@ -159,7 +165,9 @@ describe("the widget", () => {
     );
     await expect.poll(() => widgetPrice(page, "#a", "AAPL").textContent(), { timeout: 15_000 }).toMatch(NUMBER);
     const subscribes = async (throttle: number) =>
-      ((await page.evaluate("window.__sent")) as string[]).filter((f) => f.startsWith("SUBSCRIBE") && f.includes(`x-throttle-ms:${throttle}\n`)).length;
+      ((await page.evaluate("window.__sent")) as string[]).filter(
+        (f) => f.startsWith("SUBSCRIBE") && f.includes(`x-throttle-ms:${throttle}\n`),
+      ).length;
     expect(await subscribes(1000)).toBeGreaterThanOrEqual(3); // AAPL, MSFT, BTC-USD
     // Headless Chromium never hides a tab, so the page is told it is hidden, as a tab switch would.
     const setHidden = (hidden: boolean) =>
@@ -190,7 +198,10 @@ describe("the widget", () => {
   });
 
   for (const [name, init] of [
-    ["blocked (every WebSocket fails)", `const Native = WebSocket; window.WebSocket = class extends Native { constructor(u, p) { super("ws://127.0.0.1:9/blocked", p); } };`],
+    [
+      "blocked (every WebSocket fails)",
+      `const Native = WebSocket; window.WebSocket = class extends Native { constructor(u, p) { super("ws://127.0.0.1:9/blocked", p); } };`,
+    ],
     ["missing (no WebSocket constructor)", `delete window.WebSocket; window.WebSocket = undefined;`],
   ] as const) {
     it(`falls back to SockJS when WebSocket is ${name}`, async () => {
@@ -209,7 +220,9 @@ describe("the widget", () => {
     expect(res.headers.get("content-security-policy")).toBe(`frame-ancestors 'self' ${allowedSite.url}`);
     const page = await openPage(`${allowedSite.url}/iframe`);
     const frame = page.frameLocator("#ticker");
-    await expect.poll(() => frame.locator('[data-symbol="AAPL"] .price').textContent(), { timeout: 15_000 }).toMatch(NUMBER);
+    await expect
+      .poll(() => frame.locator('[data-symbol="AAPL"] .price').textContent(), { timeout: 15_000 })
+      .toMatch(NUMBER);
     await page.close();
   });
 });
@@ -223,20 +236,35 @@ it("shows reconnecting while the server is down, then resumes the page and the w
   // Offline, so neither reconnects before the ticks below are published.
   await browser.context.setOffline(true);
   await srv.stop();
-  await expect.poll(() => page.locator("#link-state").textContent(), { timeout: 10_000 }).toMatch(/Reconnecting…|Connection failed/);
+  await expect
+    .poll(() => page.locator("#link-state").textContent(), { timeout: 10_000 })
+    .toMatch(/Reconnecting…|Connection failed/);
   srv = await startDevServer({ runtime: "workerd", vars, port, persistDir });
   const seqBefore = Number(await page.locator('#watchlist tr[data-symbol="AAPL"]').getAttribute("data-seq"));
   const published = [101.11, 102.22, 103.33, 104.44, 105.55];
-  expect((await postTicks(srv.url, published.map((price) => ({ symbol: "AAPL", price })), "test-publish-token")).status).toBe(200);
+  expect(
+    (
+      await postTicks(
+        srv.url,
+        published.map((price) => ({ symbol: "AAPL", price })),
+        "test-publish-token",
+      )
+    ).status,
+  ).toBe(200);
   // The widget says it is down, and its prices read as stale.
-  await expect.poll(() => widget.locator("#a .status").textContent(), { timeout: 5_000 }).toBe("Offline: reconnecting…");
+  await expect
+    .poll(() => widget.locator("#a .status").textContent(), { timeout: 5_000 })
+    .toBe("Offline: reconnecting…");
   expect(await widget.locator("#a .root.offline").count()).toBe(1);
-  const sockjsRequests = (p: Page) => p.evaluate(`performance.getEntriesByType("resource").filter((e) => e.name.includes("/sockjs/")).length`);
+  const sockjsRequests = (p: Page) =>
+    p.evaluate(`performance.getEntriesByType("resource").filter((e) => e.name.includes("/sockjs/")).length`);
   // Back online: both retry at once (no backoff to sit out) and stay on WebSocket, which the
   // failures while the server was down must not have been taken for a blocked WebSocket.
   const back = Date.now();
   await browser.context.setOffline(false);
-  await expect.poll(() => page.locator("#link-state").textContent(), { timeout: 5_000, interval: 100 }).toBe("Connected");
+  await expect
+    .poll(() => page.locator("#link-state").textContent(), { timeout: 5_000, interval: 100 })
+    .toBe("Connected");
   expect(Date.now() - back).toBeLessThan(5_000);
   expect(await page.locator("#link-detail").textContent()).toContain("via websocket");
   await expect.poll(() => widget.locator("#a .status").textContent(), { timeout: 5_000, interval: 100 }).toBe("");
@@ -249,7 +277,9 @@ it("shows reconnecting while the server is down, then resumes the page and the w
   expect(Number(await row.getAttribute("data-replayed"))).toBeGreaterThanOrEqual(5);
   expect(Number(await row.getAttribute("data-seq"))).toBeGreaterThanOrEqual(seqBefore + 5);
   expect(await row.getAttribute("data-silent-gaps")).toBeNull();
-  await expect.poll(() => page.locator("#stream-note").textContent(), { timeout: 2_000 }).toMatch(/Back online: \d+ missed ticks replayed/);
+  await expect
+    .poll(() => page.locator("#stream-note").textContent(), { timeout: 2_000 })
+    .toMatch(/Back online: \d+ missed ticks replayed/);
   // The throttled widget resumed on the newest price.
   await expect.poll(() => widgetItem.getAttribute("data-price"), { timeout: 45_000, interval: 500 }).toBe("105.55");
   await Promise.all([page.close(), widget.close()]);

@@ -9,12 +9,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { usage } from "../../bench/lib/proc";
-import { startDevServer, type DevServer } from "../support/dev-server";
+import { header } from "../../worker/protocol/stomp/frame";
+import { type DevServer, startDevServer } from "../support/dev-server";
 import { postTicks } from "../support/publish";
 import { RawStomp } from "../support/raw-stomp";
-import { connectStomp, sleep, type Connected } from "../support/stomp";
+import { type Connected, connectStomp, sleep } from "../support/stomp";
 import { signToken, TEST_SECRET } from "../support/tokens";
-import { header } from "../../worker/protocol/stomp/frame";
 
 const PUBLISH = "test-publish-token";
 const DELAY_MS = 5_000;
@@ -41,7 +41,9 @@ afterAll(async () => srv?.stop());
 const workerdRss = () => usage(srv.pid, "workerd").rssBytes;
 
 /** A real-time subscriber of a simulated symbol ticking every 100 ms; records the longest silence. */
-async function bystander(symbol: string): Promise<{ conn: Connected; longestGapMs: () => number; count: () => number }> {
+async function bystander(
+  symbol: string,
+): Promise<{ conn: Connected; longestGapMs: () => number; count: () => number }> {
   const token = await signToken({ sub: "bystander", rt: true });
   const conn = await connectStomp(srv.url, undefined, { headers: { passcode: token } });
   const arrivals: number[] = [];
@@ -80,7 +82,8 @@ describe("the work one connection can cause is bounded", () => {
     await attacker.connect();
     const pairs = Array.from(
       { length: 200 },
-      (_, i) => `SUBSCRIBE\nid:s${i}\ndestination:/topic/ticker.FLOOD\nx-since:${epoch}:${seq - 450}\n\n\0UNSUBSCRIBE\nid:s${i}\n\n\0`,
+      (_, i) =>
+        `SUBSCRIBE\nid:s${i}\ndestination:/topic/ticker.FLOOD\nx-since:${epoch}:${seq - 450}\n\n\0UNSUBSCRIBE\nid:s${i}\n\n\0`,
     );
     attacker.send(pairs.join("")); // 18 KB
     const error = await attacker.next("ERROR", 20_000);
@@ -101,7 +104,9 @@ describe("the work one connection can cause is bounded", () => {
     const client = await RawStomp.open(srv.url);
     await client.connect();
     for (let i = 0; i < 100; i++) {
-      client.send(`SUBSCRIBE\nid:r${i}\ndestination:/topic/ticker.RESUME\nx-since:${epoch}:${seq - 450}\nreceipt:r${i}\n\n\0`);
+      client.send(
+        `SUBSCRIBE\nid:r${i}\ndestination:/topic/ticker.RESUME\nx-since:${epoch}:${seq - 450}\nreceipt:r${i}\n\n\0`,
+      );
     }
     for (let i = 0; i < 100; i++) await client.next("RECEIPT", 20_000);
     const text = client.raw.join("");
@@ -150,7 +155,9 @@ describe("the work one connection can cause is bounded", () => {
     expect(grown).toBeLessThan(MEMORY_BOUND);
     expect(watcher.longestGapMs()).toBeLessThan(500);
     // Conflated, not cut off: each live subscription ends on a recent tick.
-    const latest = await (await fetch(`${srv.url}/api/quotes?symbols=AAPL`, { headers: { authorization: `Bearer ${PUBLISH}` } })).json() as { quotes: Array<{ seq: number }> };
+    const latest = (await (
+      await fetch(`${srv.url}/api/quotes?symbols=AAPL`, { headers: { authorization: `Bearer ${PUBLISH}` } })
+    ).json()) as { quotes: Array<{ seq: number }> };
     expect(latest.quotes[0]!.seq - (lastSeq.get("live0") ?? 0)).toBeLessThan(100);
     ws.close();
     await new Promise((r) => ws.once("close", r));
@@ -164,7 +171,9 @@ describe("symbol patterns", () => {
   it("answers a token whose sym has sixteen stars in milliseconds, over HTTP and STOMP", async () => {
     const token = await signToken({ sub: "stars", rt: true, sym: ["***************X"] });
     let started = Date.now();
-    const res = await fetch(`${srv.url}/api/quotes?symbols=ABCDEFGHIJKLMNOP`, { headers: { authorization: `Bearer ${token}` } });
+    const res = await fetch(`${srv.url}/api/quotes?symbols=ABCDEFGHIJKLMNOP`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(res.status).toBe(403);
     expect(Date.now() - started).toBeLessThan(1_000); // was 12.3 s, with the whole process frozen
     const client = await RawStomp.open(srv.url);
@@ -183,7 +192,9 @@ describe("delayed data counts from arrival", () => {
     expect((await postTicks(srv.url, { symbol: "BKDT", price: 777.77, ts }, PUBLISH)).status).toBe(200);
     const publicPrice = async () => {
       const res = await fetch(`${srv.url}/api/quotes?symbols=BKDT`);
-      return res.status === 200 ? ((await res.json()) as { quotes: Array<{ price: number; ts: number; delayed?: boolean }> }).quotes[0] : undefined;
+      return res.status === 200
+        ? ((await res.json()) as { quotes: Array<{ price: number; ts: number; delayed?: boolean }> }).quotes[0]
+        : undefined;
     };
     while (Date.now() - arrivedAt < DELAY_MS - 500) {
       expect((await publicPrice())?.price).not.toBe(777.77);
@@ -204,7 +215,9 @@ describe("token refresh", () => {
     expect(header(await client.next("ERROR"), "message")).toBe("Token subject changed");
     const long = await RawStomp.open(srv.url);
     long.send(`CONNECT\naccept-version:1.2\npasscode:${await signToken({ sub: "u".repeat(257), rt: true })}\n\n\0`);
-    expect(header(await long.next("ERROR"), "message")).toMatch(/^Invalid token: sub must be a string of at most 256 characters/);
+    expect(header(await long.next("ERROR"), "message")).toMatch(
+      /^Invalid token: sub must be a string of at most 256 characters/,
+    );
   });
 });
 
@@ -218,7 +231,9 @@ describe("with no client address known (no proxy sets CF-Connecting-IP)", () => 
   it("MAX_CONNECTIONS_PER_ADDRESS applies to known addresses only: viewers without one are bounded by the hub's size", async () => {
     const open = (address?: string) =>
       new Promise<number>((res) => {
-        const ws = new WebSocket(`${srv.url.replace(/^http/, "ws")}/ws`, ["v12.stomp"], { headers: address ? { "CF-Connecting-IP": address } : {} });
+        const ws = new WebSocket(`${srv.url.replace(/^http/, "ws")}/ws`, ["v12.stomp"], {
+          headers: address ? { "CF-Connecting-IP": address } : {},
+        });
         ws.once("open", () => res(101));
         ws.once("unexpected-response", (_req, r) => res(r.statusCode ?? 0));
         sockets.push(ws);

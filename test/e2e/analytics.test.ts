@@ -5,14 +5,17 @@
  * against the binding's interface (test/unit/analytics.test.ts).
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startDevServer, type DevServer } from "../support/dev-server";
-import { Collector, connectStomp, type Connected } from "../support/stomp";
+import { type DevServer, startDevServer } from "../support/dev-server";
+import { Collector, type Connected, connectStomp } from "../support/stomp";
 
 let srv: DevServer;
 let client: Connected;
 
 beforeAll(async () => {
-  srv = await startDevServer({ runtime: "wrangler", vars: { TICK_INTERVAL_MS: "300", METRICS_WRITE_MS: "1000", HUB_SHARDS: "1" } });
+  srv = await startDevServer({
+    runtime: "wrangler",
+    vars: { TICK_INTERVAL_MS: "300", METRICS_WRITE_MS: "1000", HUB_SHARDS: "1" },
+  });
   client = await connectStomp(srv.url);
 }, 90_000);
 

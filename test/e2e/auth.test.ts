@@ -7,13 +7,19 @@
 import { Client, type IFrame, type IMessage } from "@stomp/stompjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { startDevServer, type DevServer } from "../support/dev-server";
+import { type DevServer, startDevServer } from "../support/dev-server";
 import { postTicks } from "../support/publish";
-import { connectStomp, sleep, type ConnectOptions, type Connected, type TickBody } from "../support/stomp";
+import { type Connected, type ConnectOptions, connectStomp, sleep, type TickBody } from "../support/stomp";
 import { signToken, TEST_JWKS, TEST_SECRET, unsignedToken } from "../support/tokens";
 
 const DELAY_MS = 3_000;
-const COMMON = { TICK_INTERVAL_MS: "250", PUBLIC_DELAY_MS: String(DELAY_MS), AUTH_JWT_SECRET: TEST_SECRET, AUTH_JWKS: TEST_JWKS, PUBLISH_HOLD_MS: "0" };
+const COMMON = {
+  TICK_INTERVAL_MS: "250",
+  PUBLIC_DELAY_MS: String(DELAY_MS),
+  AUTH_JWT_SECRET: TEST_SECRET,
+  AUTH_JWKS: TEST_JWKS,
+  PUBLISH_HOLD_MS: "0",
+};
 let tokenMode: DevServer;
 let openMode: DevServer;
 
@@ -63,20 +69,28 @@ interface Received {
 }
 
 /** Subscribes and records each MESSAGE with when it arrived. */
-function watch(c: Connected, destination: string): { got: Received[]; until(n: number, timeoutMs?: number): Promise<Received[]> } {
+function watch(
+  c: Connected,
+  destination: string,
+): { got: Received[]; until(n: number, timeoutMs?: number): Promise<Received[]> } {
   const got: Received[] = [];
-  c.client.subscribe(destination, (m) => got.push({ tick: JSON.parse(m.body) as Received["tick"], headers: m.headers, at: Date.now() }));
+  c.client.subscribe(destination, (m) =>
+    got.push({ tick: JSON.parse(m.body) as Received["tick"], headers: m.headers, at: Date.now() }),
+  );
   return {
     got,
     async until(n, timeoutMs = 15_000) {
-      await expect.poll(() => got.length, { timeout: timeoutMs, message: `${n} messages on ${destination}` }).toBeGreaterThanOrEqual(n);
+      await expect
+        .poll(() => got.length, { timeout: timeoutMs, message: `${n} messages on ${destination}` })
+        .toBeGreaterThanOrEqual(n);
       return got;
     },
   };
 }
 
 function expectContiguous(got: Received[]): void {
-  for (let i = 1; i < got.length; i++) expect(got[i]!.tick.seq, `message ${i} follows ${i - 1} with no gap`).toBe(got[i - 1]!.tick.seq + 1);
+  for (let i = 1; i < got.length; i++)
+    expect(got[i]!.tick.seq, `message ${i} follows ${i - 1} with no gap`).toBe(got[i - 1]!.tick.seq + 1);
 }
 
 describe("AUTH_MODE=token", () => {
@@ -85,17 +99,23 @@ describe("AUTH_MODE=token", () => {
     const cases: Array<[Record<string, string>, string]> = [
       [{}, "Authentication required"],
       [bearer(await signToken({ rt: true }, { secret: "not-the-secret" })), "Invalid token: bad signature"],
-      [bearer(unsignedToken({ rt: true, exp: Math.floor(now / 1000) + 600 })), "Invalid token: algorithm none is not accepted"],
+      [
+        bearer(unsignedToken({ rt: true, exp: Math.floor(now / 1000) + 600 })),
+        "Invalid token: algorithm none is not accepted",
+      ],
       [bearer(await signToken({}, { now: now - 3_600_000 })), "Token expired"],
       [bearer(await signToken({ nbf: Math.floor(now / 1000) + 3_600 })), "Token not yet valid"],
       [{ Authorization: "Basic dXNlcjpwYXNz" }, "Invalid Authorization header"],
     ];
-    for (const [headers, message] of cases) expect(await refusal(tokenMode.url, headers), JSON.stringify(headers)).toBe(message);
+    for (const [headers, message] of cases)
+      expect(await refusal(tokenMode.url, headers), JSON.stringify(headers)).toBe(message);
   });
 
   it("accepts a token in an Authorization: Bearer header of the CONNECT frame, HS256 or ES256 from the JWKS", async () => {
     for (const alg of ["HS256", "ES256"] as const) {
-      const c = await connectStomp(tokenMode.url, undefined, { headers: { Authorization: `Bearer ${await signToken({ rt: true }, { alg })}` } });
+      const c = await connectStomp(tokenMode.url, undefined, {
+        headers: { Authorization: `Bearer ${await signToken({ rt: true }, { alg })}` },
+      });
       const live = watch(c, "/topic/ticker.AUH");
       await live.until(1);
       expect(live.got[0]!.tick.delayed).toBeUndefined();
@@ -132,11 +152,17 @@ describe("AUTH_MODE=token", () => {
   });
 
   it("keeps a connection past its first exp when a fresh token arrives on /app/token", async () => {
-    const c = await connectStomp(tokenMode.url, undefined, { headers: bearer(await signToken({ sub: "u1", rt: true }, { expiresIn: 3 })) });
+    const c = await connectStomp(tokenMode.url, undefined, {
+      headers: bearer(await signToken({ sub: "u1", rt: true }, { expiresIn: 3 })),
+    });
     const ticks = watch(c, "/topic/ticker.AURF");
     await ticks.until(1);
     const receipt = new Promise<void>((r) => c.client.watchForReceipt("fresh", () => r()));
-    c.client.publish({ destination: "/app/token", body: await signToken({ sub: "u1", rt: true }, { expiresIn: 60 }), headers: { receipt: "fresh" } });
+    c.client.publish({
+      destination: "/app/token",
+      body: await signToken({ sub: "u1", rt: true }, { expiresIn: 60 }),
+      headers: { receipt: "fresh" },
+    });
     await receipt;
     await sleep(4_500); // past the first token's exp
     const before = ticks.got.length;
@@ -163,13 +189,17 @@ describe("AUTH_MODE=token", () => {
   });
 
   it("lets a pub token publish over STOMP and HTTP, and nobody else", async () => {
-    const publisher = await connectStomp(tokenMode.url, undefined, { headers: bearer(await signToken({ pub: true, rt: true })) });
+    const publisher = await connectStomp(tokenMode.url, undefined, {
+      headers: bearer(await signToken({ pub: true, rt: true })),
+    });
     const viewer = await connectStomp(tokenMode.url, undefined, { headers: bearer(await signToken({ rt: true })) });
     const seen = watch(viewer, "/topic/ticker.AUP");
     await seen.until(1);
     publisher.client.publish({ destination: "/topic/ticker.AUP", body: JSON.stringify({ price: 4321.5 }) });
     await expect.poll(() => seen.got.some((m) => m.tick.price === 4321.5)).toBe(true);
-    expect((await postTicks(tokenMode.url, { symbol: "AUP", price: 4322.5 }, await signToken({ pub: true }))).status).toBe(200);
+    expect(
+      (await postTicks(tokenMode.url, { symbol: "AUP", price: 4322.5 }, await signToken({ pub: true }))).status,
+    ).toBe(200);
     await expect.poll(() => seen.got.some((m) => m.tick.price === 4322.5)).toBe(true);
 
     const denied = await postTicks(tokenMode.url, { symbol: "AUP", price: 1 }, await signToken({ rt: true }));
@@ -186,10 +216,14 @@ describe("AUTH_MODE=token", () => {
     expect(noToken.headers.get("www-authenticate")).toBe("Bearer");
     expect(await noToken.text()).toBe("a token is required: Authorization: Bearer <token>\n");
     const limited = await signToken({ rt: true, sym: ["AUQ"] });
-    const outside = await fetch(`${tokenMode.url}/api/history/AUR?limit=5`, { headers: { authorization: `Bearer ${limited}` } });
+    const outside = await fetch(`${tokenMode.url}/api/history/AUR?limit=5`, {
+      headers: { authorization: `Bearer ${limited}` },
+    });
     expect(outside.status).toBe(403);
     expect(await outside.text()).toBe("your token does not cover AUR\n");
-    const inside = await fetch(`${tokenMode.url}/api/quotes?symbols=AUQ`, { headers: { authorization: `Bearer ${limited}` } });
+    const inside = await fetch(`${tokenMode.url}/api/quotes?symbols=AUQ`, {
+      headers: { authorization: `Bearer ${limited}` },
+    });
     expect(inside.status).toBe(200);
     const [quote] = ((await inside.json()) as { quotes: Received["tick"][] }).quotes;
     expect(quote!.delayed).toBeUndefined();
@@ -204,19 +238,25 @@ describe("AUTH_MODE=open with PUBLIC_DELAY_MS", () => {
     ["SockJS xhr-streaming", "xhr-streaming", "AUDXS"],
     ["SockJS xhr-polling", "xhr-polling", "AUDXP"],
   ];
-  it.each(transports)("sends connections without a token delayed ticks, marked, in order, with no gap (%s)", async (_name, sockjs, symbol) => {
-    const c = await connectStomp(openMode.url, undefined, { sockjs });
-    const d = watch(c, `/topic/ticker.${symbol}`);
-    await d.until(6, 20_000);
-    for (const m of d.got) {
-      expect(m.at - m.tick.ts, `seq ${m.tick.seq} arrived ${m.at - m.tick.ts} ms after its ts`).toBeGreaterThanOrEqual(DELAY_MS);
-      expect(m.tick).toMatchObject({ symbol, delayed: true, delayMs: DELAY_MS });
-      expect(m.headers["x-delay-ms"]).toBe(String(DELAY_MS));
-    }
-    expectContiguous(d.got);
-    expect(c.errors).toEqual([]);
-    await c.disconnect();
-  });
+  it.each(transports)(
+    "sends connections without a token delayed ticks, marked, in order, with no gap (%s)",
+    async (_name, sockjs, symbol) => {
+      const c = await connectStomp(openMode.url, undefined, { sockjs });
+      const d = watch(c, `/topic/ticker.${symbol}`);
+      await d.until(6, 20_000);
+      for (const m of d.got) {
+        expect(
+          m.at - m.tick.ts,
+          `seq ${m.tick.seq} arrived ${m.at - m.tick.ts} ms after its ts`,
+        ).toBeGreaterThanOrEqual(DELAY_MS);
+        expect(m.tick).toMatchObject({ symbol, delayed: true, delayMs: DELAY_MS });
+        expect(m.headers["x-delay-ms"]).toBe(String(DELAY_MS));
+      }
+      expectContiguous(d.got);
+      expect(c.errors).toEqual([]);
+      await c.disconnect();
+    },
+  );
 
   it("gives a connection with an rt token live ticks in open mode", async () => {
     const c = await connectStomp(openMode.url, undefined, { headers: bearer(await signToken({ rt: true })) });
@@ -229,14 +269,20 @@ describe("AUTH_MODE=open with PUBLIC_DELAY_MS", () => {
 
   it("answers /api/quotes and /api/history delayed for the public and live for rt tokens", async () => {
     const now = Date.now();
-    const pub = (await (await fetch(`${openMode.url}/api/quotes?symbols=AUDW`)).json()) as { quotes: Received["tick"][] };
+    const pub = (await (await fetch(`${openMode.url}/api/quotes?symbols=AUDW`)).json()) as {
+      quotes: Received["tick"][];
+    };
     expect(pub.quotes[0]).toMatchObject({ delayed: true, delayMs: DELAY_MS });
     expect(pub.quotes[0]!.ts).toBeLessThanOrEqual(now - DELAY_MS);
-    const history = (await (await fetch(`${openMode.url}/api/history/AUDW?limit=5`)).json()) as { ticks: Received["tick"][] };
+    const history = (await (await fetch(`${openMode.url}/api/history/AUDW?limit=5`)).json()) as {
+      ticks: Received["tick"][];
+    };
     expect(history.ticks.length).toBeGreaterThan(0);
     for (const t of history.ticks) expect(t.ts).toBeLessThanOrEqual(now - DELAY_MS);
     const rt = await signToken({ rt: true });
-    const live = (await (await fetch(`${openMode.url}/api/quotes?symbols=AUDW`, { headers: { authorization: `Bearer ${rt}` } })).json()) as {
+    const live = (await (
+      await fetch(`${openMode.url}/api/quotes?symbols=AUDW`, { headers: { authorization: `Bearer ${rt}` } })
+    ).json()) as {
       quotes: Received["tick"][];
     };
     expect(live.quotes[0]!.delayed).toBeUndefined();

@@ -6,11 +6,11 @@
  */
 import type { IMessage } from "@stomp/stompjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDevServer, type DevServer } from "../support/dev-server";
+import type { Bar } from "../../worker/market/bars";
+import { type DevServer, startDevServer } from "../support/dev-server";
 import { postTicks } from "../support/publish";
 import { Collector, connectStomp, sleep } from "../support/stomp";
 import { signToken, TEST_SECRET } from "../support/tokens";
-import type { Bar } from "../../worker/market/bars";
 
 const MIN = 60_000;
 const DELAY_MS = 4_000;
@@ -63,7 +63,11 @@ class Timed extends Collector {
 }
 
 async function publish(symbol: string, prices: Array<[number, number]>): Promise<void> {
-  const res = await postTicks(srv.url, prices.map(([price, volume]) => ({ symbol, price, volume })), TOKEN);
+  const res = await postTicks(
+    srv.url,
+    prices.map(([price, volume]) => ({ symbol, price, volume })),
+    TOKEN,
+  );
   expect(res.status, await res.clone().text()).toBe(200);
 }
 
@@ -86,14 +90,31 @@ describe("live bars over STOMP", () => {
     await sleep(500);
 
     const minute = await insideMinute();
-    const sent: Array<[number, number]> = [[100, 100], [104, 140], [98, 200], [101, 225], [103, 260]];
+    const sent: Array<[number, number]> = [
+      [100, 100],
+      [104, 140],
+      [98, 200],
+      [101, 225],
+      [103, 260],
+    ];
     await publish(symbol, sent.slice(0, 3));
     await publish(symbol, sent.slice(3));
     // The forming bar converges on this minute's ticks.
     await bars.until((b) => b.some((x) => x.t === minute && x.n === 5), 5_000);
     const forming = bars.bars.filter((b) => b.t === minute);
     expect(forming.every((b) => !b.final)).toBe(true);
-    expect(forming.at(-1)).toMatchObject({ symbol, interval: "1m", t: minute, o: 100, h: 104, l: 98, c: 103, v: 250, n: 5, final: false });
+    expect(forming.at(-1)).toMatchObject({
+      symbol,
+      interval: "1m",
+      t: minute,
+      o: 100,
+      h: 104,
+      l: 98,
+      c: 103,
+      v: 250,
+      n: 5,
+      final: false,
+    });
     // At most one bar update a second.
     for (let i = 1; i < bars.at.length; i++) expect(bars.at[i]! - bars.at[i - 1]!).toBeGreaterThan(900);
 
@@ -135,13 +156,17 @@ describe("live bars over STOMP", () => {
     for (let i = 1; i < snapshot.length; i++) expect(snapshot[i]!.t).toBe(snapshot[i - 1]!.t + MIN);
     expect(snapshot.every((b) => b.final)).toBe(true);
     // The same bars /api/bars serves.
-    const api = (await (await fetch(`${srv.url}/api/bars/SNAP-USD?interval=1m&from=${snapshot[0]!.t}&to=${snapshot.at(-1)!.t + 1}`, { headers: rt })).json()) as { bars: BarBody[] };
+    const api = (await (
+      await fetch(`${srv.url}/api/bars/SNAP-USD?interval=1m&from=${snapshot[0]!.t}&to=${snapshot.at(-1)!.t + 1}`, {
+        headers: rt,
+      })
+    ).json()) as { bars: BarBody[] };
     expect(snapshot.map(({ t, o, h, l, c: close, v, n }) => ({ t, o, h, l, c: close, v, n }))).toEqual(api.bars);
     // A delayed subscriber's snapshot holds only bars that ended DELAY_MS ago.
     const p = await connectStomp(srv.url);
     const pubBars = new Timed(p.client, "/topic/bars.SNAP-USD.1m");
     await pubBars.until((b) => b.length >= 30, 5_000);
-    pubBars.bars.forEach((b, k) => expect(pubBars.at[k]! - (b.t + MIN)).toBeGreaterThanOrEqual(DELAY_MS));
+    for (const [k, b] of pubBars.bars.entries()) expect(pubBars.at[k]! - (b.t + MIN)).toBeGreaterThanOrEqual(DELAY_MS);
     await c.disconnect();
     await p.disconnect();
   });

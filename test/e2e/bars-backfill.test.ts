@@ -4,8 +4,14 @@
  * request within the request budget, and are marked partial where the plan gave less.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startDevServer, type DevServer } from "../support/dev-server";
-import { GOOD_KEY, POLYGON_AGGS_DAYS, polygonMinuteBar, startFakeProviders, type FakeProviders } from "../support/fake-providers";
+import { type DevServer, startDevServer } from "../support/dev-server";
+import {
+  type FakeProviders,
+  GOOD_KEY,
+  POLYGON_AGGS_DAYS,
+  polygonMinuteBar,
+  startFakeProviders,
+} from "../support/fake-providers";
 import { sleep } from "../support/stomp";
 
 // The new symbols' share (a quarter) of 12 requests a minute: three at once.
@@ -15,7 +21,13 @@ let srv: DevServer;
 beforeAll(async () => {
   fake = await startFakeProviders();
   srv = await startDevServer({
-    vars: { FEED_PROVIDER: "polygon", FEED_BASE_URL: fake.url, FEED_API_KEY: GOOD_KEY, FEED_REQUESTS_PER_MINUTE: String(RPM), FEED_RETRIES: "0" },
+    vars: {
+      FEED_PROVIDER: "polygon",
+      FEED_BASE_URL: fake.url,
+      FEED_API_KEY: GOOD_KEY,
+      FEED_REQUESTS_PER_MINUTE: String(RPM),
+      FEED_RETRIES: "0",
+    },
   });
 });
 afterAll(async () => {
@@ -44,7 +56,8 @@ async function history(symbol: string): Promise<BarsBody> {
   throw new Error(`no history for ${symbol}`);
 }
 
-const aggsRequests = (ticker: string) => fake.requests.filter((r) => r.path.startsWith(`/v2/aggs/ticker/${ticker}/range/1/minute/`));
+const aggsRequests = (ticker: string) =>
+  fake.requests.filter((r) => r.path.startsWith(`/v2/aggs/ticker/${ticker}/range/1/minute/`));
 
 it("backfills a new symbol from the provider's minute aggregates in one request, marked partial where the plan keeps less", async () => {
   const started = Date.now();

@@ -1,10 +1,10 @@
 /** OHLCV bars: the simulator's backfilled day, live bars from ticks, /api/bars caching and entitlements. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDevServer, type DevServer } from "../support/dev-server";
+import type { Bar } from "../../worker/market/bars";
+import { type DevServer, startDevServer } from "../support/dev-server";
 import { postTicks } from "../support/publish";
 import { sleep, type TickBody } from "../support/stomp";
 import { signToken, TEST_SECRET } from "../support/tokens";
-import type { Bar } from "../../worker/market/bars";
 
 const MIN = 60_000;
 const DELAY_MS = 120_000;
@@ -20,7 +20,9 @@ interface BarsBody {
 let srv: DevServer;
 let rt: Record<string, string>;
 beforeAll(async () => {
-  srv = await startDevServer({ vars: { PUBLIC_DELAY_MS: String(DELAY_MS), AUTH_JWT_SECRET: TEST_SECRET, PUBLISH_HOLD_MS: "0" } });
+  srv = await startDevServer({
+    vars: { PUBLIC_DELAY_MS: String(DELAY_MS), AUTH_JWT_SECRET: TEST_SECRET, PUBLISH_HOLD_MS: "0" },
+  });
   rt = { authorization: `Bearer ${await signToken({ rt: true })}` };
 });
 afterAll(async () => srv?.stop());
@@ -34,7 +36,15 @@ async function bars(path: string, headers: Record<string, string> = rt): Promise
 /** New York's date and minutes since midnight, computed here independently of the server's calendar. */
 function newYork(ts: number): { date: string; minutes: number } {
   const parts = Object.fromEntries(
-    new Intl.DateTimeFormat("en-US", { timeZone: "America/New_York", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" })
+    new Intl.DateTimeFormat("en-US", {
+      timeZone: "America/New_York",
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+    })
       .formatToParts(new Date(ts))
       .map((p) => [p.type, p.value]),
   );
@@ -56,7 +66,8 @@ describe("the simulated default", () => {
     expect(days.length).toBe(5);
     const today = newYork(Date.now()).date;
     for (const day of days.filter((d) => d !== today)) {
-      const halfDay = /-(07-03|12-24)$/.test(day) || (/-11-2[3-9]$/.test(day) && new Date(`${day}T12:00:00Z`).getUTCDay() === 5);
+      const halfDay =
+        /-(07-03|12-24)$/.test(day) || (/-11-2[3-9]$/.test(day) && new Date(`${day}T12:00:00Z`).getUTCDay() === 5);
       expect(byDay.get(day)!.length, day).toBe(halfDay ? 210 : 390);
     }
     for (let i = 1; i < minutes.length; i++) expect(minutes[i]!.t).toBeGreaterThan(minutes[i - 1]!.t);
@@ -70,7 +81,9 @@ describe("the simulated default", () => {
 
   it("continues the history without a jump: the first live tick starts at the last close, with the day's figures from the bars", async () => {
     const { bars: minutes } = await bars("/api/bars/MSFT?interval=1m");
-    const history = (await (await fetch(`${srv.url}/api/history/MSFT?limit=500`, { headers: rt })).json()) as { ticks: TickBody[] };
+    const history = (await (await fetch(`${srv.url}/api/history/MSFT?limit=500`, { headers: rt })).json()) as {
+      ticks: TickBody[];
+    };
     const first = history.ticks[0]!;
     const before = minutes.filter((b) => b.t + MIN <= first.ts);
     const lastDay = newYork(before.at(-1)!.t).date;
@@ -91,7 +104,15 @@ describe("the simulated default", () => {
     expect(minutes.length).toBeGreaterThan(4 * 1440);
     for (const five of fives.bars.slice(1, -1)) {
       const inside = minutes.filter((b) => b.t >= five.t && b.t < five.t + 5 * MIN);
-      expect(five).toEqual({ t: five.t, o: inside[0]!.o, h: Math.max(...inside.map((b) => b.h)), l: Math.min(...inside.map((b) => b.l)), c: inside.at(-1)!.c, v: inside.reduce((s, b) => s + b.v, 0), n: inside.reduce((s, b) => s + b.n, 0) });
+      expect(five).toEqual({
+        t: five.t,
+        o: inside[0]!.o,
+        h: Math.max(...inside.map((b) => b.h)),
+        l: Math.min(...inside.map((b) => b.l)),
+        c: inside.at(-1)!.c,
+        v: inside.reduce((s, b) => s + b.v, 0),
+        n: inside.reduce((s, b) => s + b.n, 0),
+      });
     }
     expect((await bars("/api/bars/BTC-USD?interval=1d")).bars.length).toBe(5);
     expect((await bars("/api/bars/BTC-USD?interval=1h&limit=3")).bars.length).toBe(3);
@@ -115,7 +136,9 @@ describe("live bars", () => {
     // The first tick sets the volume baseline.
     expect(live.bars).toEqual([{ t: minute, o: 100, h: 104, l: 98, c: 101, v: 125, n: 4 }]);
     // A tick stamped in a minute that has ended is too late for its (final) bar.
-    expect((await postTicks(srv.url, [{ symbol: "LBAR-USD", price: 500, ts: minute - 1 }], "test-publish-token")).status).toBe(200);
+    expect(
+      (await postTicks(srv.url, [{ symbol: "LBAR-USD", price: 500, ts: minute - 1 }], "test-publish-token")).status,
+    ).toBe(200);
     expect((await bars("/api/bars/LBAR-USD?interval=1m")).bars).toEqual(live.bars);
     // The delayed public sees no bar that ended less than PUBLIC_DELAY_MS ago.
     const pub = await bars("/api/bars/LBAR-USD?interval=1m", {});

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { header } from "../../worker/protocol/stomp/frame";
-import { startDevServer, type DevServer } from "../support/dev-server";
+import { type DevServer, startDevServer } from "../support/dev-server";
 import { healthDetails } from "../support/health";
 import { postTicks } from "../support/publish";
 import { bodyOf, RawStomp } from "../support/raw-stomp";
@@ -57,7 +57,11 @@ describe("STOMP over /ws/{SYMBOL} with @stomp/stompjs", () => {
     const [h, r, i] = await Promise.all([home.waitFor(6), remote.waitFor(6), index.waitFor(6)]);
     expect(h[0]!.seq).toBe(before.seq);
     expect(h[0]!.price).toBe(before.price);
-    for (const [ticks, symbol] of [[h, "SNAPA"], [r, "BTC-USD"], [i, "^GSPC"]] as const) {
+    for (const [ticks, symbol] of [
+      [h, "SNAPA"],
+      [r, "BTC-USD"],
+      [i, "^GSPC"],
+    ] as const) {
       expect(ticks.every((t) => t.symbol === symbol)).toBe(true);
       expectIncreasingSeq(ticks);
       for (const t of ticks) {
@@ -92,7 +96,9 @@ describe("STOMP over /ws/{SYMBOL} with @stomp/stompjs", () => {
 
   it("sends RECEIPT for frames with a receipt header, and UNSUBSCRIBE stops delivery", async () => {
     const c = await connectStomp(srv.url, "UNSA");
-    const receipt = new Promise<string>((res) => c.client.watchForReceipt("sub-r1", (f) => res(f.headers["receipt-id"]!)));
+    const receipt = new Promise<string>((res) =>
+      c.client.watchForReceipt("sub-r1", (f) => res(f.headers["receipt-id"]!)),
+    );
     const col = new Collector(c.client, "/topic/ticker.UNSB", { receipt: "sub-r1" });
     expect(await receipt).toBe("sub-r1");
     await col.waitFor(3);
@@ -137,7 +143,10 @@ describe("publishing", () => {
     const wrong = await publish({ symbol: "PUBB", price: 1 }, "wrong");
     expect(wrong.status).toBe(401);
     expect(await wrong.text()).toBe("Bad credentials: neither a token nor the publish token\n");
-    const bad = await publish([{ symbol: "PUBB", price: 2 }, { symbol: "PUBB", price: -1 }]);
+    const bad = await publish([
+      { symbol: "PUBB", price: 2 },
+      { symbol: "PUBB", price: -1 },
+    ]);
     expect(bad.status).toBe(400);
     expect(await bad.text()).toBe("tick 1: price must be a number from 1e-9 to 1000000000\n");
     const after = await quote("PUBB");
@@ -151,7 +160,11 @@ describe("publishing", () => {
     const col = new Collector(sub.client, "/topic/ticker.SENDC");
     await col.waitFor(1);
     const sent = new Promise<void>((res) => pub.client.watchForReceipt("send-1", () => res()));
-    pub.client.publish({ destination: "/topic/ticker.SENDC", body: JSON.stringify({ price: 77.7 }), headers: { receipt: "send-1" } });
+    pub.client.publish({
+      destination: "/topic/ticker.SENDC",
+      body: JSON.stringify({ price: 77.7 }),
+      headers: { receipt: "send-1" },
+    });
     await sent;
     const deadline = Date.now() + 5000;
     while (!col.ticks.some((t) => t.price === 77.7) && Date.now() < deadline) await sleep(50);
@@ -216,7 +229,9 @@ describe("HTTP routes", () => {
     const col = new Collector(c.client, "/topic/ticker.CRONA");
     await col.waitFor(2);
     // Anyone gets the count; the symbols take the operator's token.
-    expect(((await (await fetch(`${srv.url}/healthz`)).json()) as { activeSymbols: number }).activeSymbols).toBeGreaterThanOrEqual(1);
+    expect(
+      ((await (await fetch(`${srv.url}/healthz`)).json()) as { activeSymbols: number }).activeSymbols,
+    ).toBeGreaterThanOrEqual(1);
     const health = await healthDetails(srv.url);
     expect(health.activeSymbols).toContain("CRONA");
     const from = srv.logs().length;
@@ -245,11 +260,29 @@ describe("bad input gets an ERROR frame and a close, and touches nothing else", 
     await bystander.disconnect();
   });
 
-  const cases: Array<{ name: string; setup?: string[]; send: string | string[]; message: string; receipt?: string; connect?: boolean }> = [
+  const cases: Array<{
+    name: string;
+    setup?: string[];
+    send: string | string[];
+    message: string;
+    receipt?: string;
+    connect?: boolean;
+  }> = [
     { name: "garbage", connect: false, send: "hello there, this is not STOMP\n\n\0", message: "Unknown command" },
     { name: "unknown command", send: "FROB\nreceipt:r-frob\n\n\0", message: "Unknown command" },
-    { name: "a frame before CONNECT", connect: false, send: "SUBSCRIBE\nid:1\ndestination:/topic/ticker.BAD\nreceipt:r1\n\n\0", message: "Not connected", receipt: "r1" },
-    { name: "SUBSCRIBE without id", send: "SUBSCRIBE\ndestination:/topic/ticker.BAD\nreceipt:r2\n\n\0", message: "Missing header: id", receipt: "r2" },
+    {
+      name: "a frame before CONNECT",
+      connect: false,
+      send: "SUBSCRIBE\nid:1\ndestination:/topic/ticker.BAD\nreceipt:r1\n\n\0",
+      message: "Not connected",
+      receipt: "r1",
+    },
+    {
+      name: "SUBSCRIBE without id",
+      send: "SUBSCRIBE\ndestination:/topic/ticker.BAD\nreceipt:r2\n\n\0",
+      message: "Missing header: id",
+      receipt: "r2",
+    },
     {
       name: "a duplicate subscription id",
       setup: ["SUBSCRIBE\nid:dup\ndestination:/topic/ticker.BAD\n\n\0"],
@@ -257,9 +290,21 @@ describe("bad input gets an ERROR frame and a close, and touches nothing else", 
       message: "Duplicate subscription id",
       receipt: "r3",
     },
-    { name: "an unknown destination", send: "SUBSCRIBE\nid:1\ndestination:/queue/orders\n\n\0", message: "Unknown destination" },
-    { name: "a malformed symbol", send: "SUBSCRIBE\nid:1\ndestination:/topic/ticker.no$such\n\n\0", message: "Unknown destination" },
-    { name: "a frame over the size limit", send: `SEND\ndestination:/topic/ticker.BAD\n\n${"x".repeat(5000)}\0`, message: "Frame too large" },
+    {
+      name: "an unknown destination",
+      send: "SUBSCRIBE\nid:1\ndestination:/queue/orders\n\n\0",
+      message: "Unknown destination",
+    },
+    {
+      name: "a malformed symbol",
+      send: "SUBSCRIBE\nid:1\ndestination:/topic/ticker.no$such\n\n\0",
+      message: "Unknown destination",
+    },
+    {
+      name: "a frame over the size limit",
+      send: `SEND\ndestination:/topic/ticker.BAD\n\n${"x".repeat(5000)}\0`,
+      message: "Frame too large",
+    },
     {
       name: "too many subscriptions",
       setup: [1, 2, 3, 4, 5].map((i) => `SUBSCRIBE\nid:s${i}\ndestination:/topic/ticker.BAD\n\n\0`),
@@ -267,9 +312,23 @@ describe("bad input gets an ERROR frame and a close, and touches nothing else", 
       message: "Too many subscriptions",
       receipt: "r6",
     },
-    { name: "SEND without publisher login", send: 'SEND\ndestination:/topic/ticker.BAD\nreceipt:r7\n\n{"price":1}\0', message: "Not authorized to publish", receipt: "r7" },
-    { name: "an undefined header escape", send: "SUBSCRIBE\nid:a\\tb\ndestination:/topic/ticker.BAD\n\n\0", message: "Invalid header escape" },
-    { name: "an unsupported version", connect: false, send: "CONNECT\naccept-version:2.0\n\n\0", message: "Unsupported protocol version" },
+    {
+      name: "SEND without publisher login",
+      send: 'SEND\ndestination:/topic/ticker.BAD\nreceipt:r7\n\n{"price":1}\0',
+      message: "Not authorized to publish",
+      receipt: "r7",
+    },
+    {
+      name: "an undefined header escape",
+      send: "SUBSCRIBE\nid:a\\tb\ndestination:/topic/ticker.BAD\n\n\0",
+      message: "Invalid header escape",
+    },
+    {
+      name: "an unsupported version",
+      connect: false,
+      send: "CONNECT\naccept-version:2.0\n\n\0",
+      message: "Unsupported protocol version",
+    },
   ];
 
   for (const c of cases) {

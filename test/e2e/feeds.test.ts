@@ -5,9 +5,9 @@
  * made-up price) and one log line, and recovers when the upstream heals.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startDevServer, type DevServer } from "../support/dev-server";
+import { type DevServer, startDevServer } from "../support/dev-server";
+import { type FakeProviders, GOOD_KEY, PRICE, startFakeProviders } from "../support/fake-providers";
 import { healthDetails } from "../support/health";
-import { GOOD_KEY, PRICE, startFakeProviders, type FakeProviders } from "../support/fake-providers";
 import { Collector, connectStomp, sleep } from "../support/stomp";
 
 const RPM = 120; // 2 requests/s, against rounds every 250 ms
@@ -40,7 +40,9 @@ it("delivers the provider's prices to STOMP subscribers, within the request budg
   const symbols = ["AAPL", "MSFT", "IBM", "ORCL", "KO"];
   const cols = symbols.map((s) => new Collector(c.client, `/topic/ticker.${s}`));
   await Promise.all(cols.map((col) => col.waitFor(1)));
-  expect(cols[0]!.ticks[0]).toEqual(expect.objectContaining({ symbol: "AAPL", price: PRICE, source: "finnhub", ts: 1_795_000_000_000, prevClose: 122 }));
+  expect(cols[0]!.ticks[0]).toEqual(
+    expect.objectContaining({ symbol: "AAPL", price: PRICE, source: "finnhub", ts: 1_795_000_000_000, prevClose: 122 }),
+  );
 
   const before = quoteRequests().length;
   const started = Date.now();
@@ -89,7 +91,12 @@ it("keeps the last good price, marks it stale while the upstream fails, logs onc
   const health = await healthDetails(srv.url);
   expect(health.feedStatus.faults.KO).toMatch(/^upstream: provider error \(HTTP 503\)/);
   await sleep(1_500);
-  expect(srv.logs().slice(from).match(/"event":"feed_fault","provider":"finnhub","symbol":"KO"/g)).toHaveLength(1);
+  expect(
+    srv
+      .logs()
+      .slice(from)
+      .match(/"event":"feed_fault","provider":"finnhub","symbol":"KO"/g),
+  ).toHaveLength(1);
 
   fake.failing.delete("KO");
   const count = col.messages.length;
@@ -110,7 +117,8 @@ it("answers unknown symbols with 404 and remembers them, and a flood of new symb
   const c = await connectStomp(srv.url);
   const watched = new Collector(c.client, "/topic/ticker.MSFT");
   await watched.waitFor(1);
-  const nopeRequests = () => fake.requests.filter((r) => r.path === "/api/v1/quote" && (r.query.get("symbol") ?? "").startsWith("NOPE-")).length;
+  const nopeRequests = () =>
+    fake.requests.filter((r) => r.path === "/api/v1/quote" && (r.query.get("symbol") ?? "").startsWith("NOPE-")).length;
 
   const first = await fetch(`${srv.url}/api/quotes?symbols=NOPE-1`);
   expect(first.status).toBe(404);
@@ -126,7 +134,10 @@ it("answers unknown symbols with 404 and remembers them, and a flood of new symb
   const statuses = await Promise.all(
     Array.from({ length: 50 }, (_, i) => fetch(`${srv.url}/api/quotes?symbols=NOPE-${i + 2}`).then((r) => r.status)),
   );
-  expect(statuses.every((s) => s === 404 || s === 503), JSON.stringify(statuses)).toBe(true);
+  expect(
+    statuses.every((s) => s === 404 || s === 503),
+    JSON.stringify(statuses),
+  ).toBe(true);
   expect(statuses.filter((s) => s === 503).length).toBeGreaterThan(0);
   expect(nopeRequests() - asked).toBeLessThanOrEqual(31);
   // The watched symbol kept its share of the budget meanwhile.

@@ -6,12 +6,12 @@
  */
 import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDevServer, type DevServer } from "../support/dev-server";
+import { FrameDecoder } from "../../worker/protocol/stomp/decoder";
+import { type DevServer, startDevServer } from "../support/dev-server";
 import { postTicks } from "../support/publish";
 import { RawStomp } from "../support/raw-stomp";
+import { Collector, type Connected, connectStomp, sleep } from "../support/stomp";
 import { fuzzCases } from "../support/stomp-fuzz";
-import { FrameDecoder } from "../../worker/protocol/stomp/decoder";
-import { Collector, connectStomp, sleep, type Connected } from "../support/stomp";
 
 const ALLOWED = "http://allowed.test";
 const OTHER_ALLOWED = "https://shop.example.com";
@@ -33,7 +33,8 @@ afterAll(async () => srv?.stop());
 
 /** The cookie pair a response sets, for sending back (sessions are bound to it: SOCKJS_COOKIE_NEEDED). */
 const cookieOf = (res: Response) => (res.headers.get("set-cookie") ?? "").split(";")[0]!;
-const post = (url: string, body: string, headers: Record<string, string> = {}) => fetch(url, { method: "POST", body, headers });
+const post = (url: string, body: string, headers: Record<string, string> = {}) =>
+  fetch(url, { method: "POST", body, headers });
 
 /** The bystander's ticks kept coming (`more` after what it had), in order, with no error; then it leaves. */
 async function expectUndisturbed(bystander: Connected, watched: Collector, more: number): Promise<void> {
@@ -53,11 +54,17 @@ describe("SockJS sessions belong to whoever opened them", () => {
     const setCookie = opened.headers.get("set-cookie") ?? "";
     expect(setCookie).toMatch(/^JSESSIONID=[A-Za-z0-9_-]{22}; path=\/; HttpOnly$/);
     const owner = { Origin: ALLOWED, Cookie: cookieOf(opened) };
-    expect((await post(`${base}/xhr_send`, JSON.stringify(["CONNECT\naccept-version:1.2\n\n\0"]), owner)).status).toBe(204);
+    expect((await post(`${base}/xhr_send`, JSON.stringify(["CONNECT\naccept-version:1.2\n\n\0"]), owner)).status).toBe(
+      204,
+    );
     // Whoever learned the id is refused: the same page without the cookie, with a cookie of
     // its own, or another allowed site with the cookie too.
     const subscribe = JSON.stringify(["SUBSCRIBE\nid:x\ndestination:/topic/ticker.AAPL\n\n\0"]);
-    const intruders: Record<string, string>[] = [{ Origin: ALLOWED }, { Origin: ALLOWED, Cookie: "JSESSIONID=guess" }, { ...owner, Origin: OTHER_ALLOWED }];
+    const intruders: Record<string, string>[] = [
+      { Origin: ALLOWED },
+      { Origin: ALLOWED, Cookie: "JSESSIONID=guess" },
+      { ...owner, Origin: OTHER_ALLOWED },
+    ];
     for (const intruder of intruders) {
       const send = await post(`${base}/xhr_send`, subscribe, intruder);
       expect(send.status).toBe(404);
@@ -73,14 +80,20 @@ describe("SockJS sessions belong to whoever opened them", () => {
     const owner = { Origin: ALLOWED, Cookie: "theme=dark; JSESSIONID=app-session.1" };
     const opened = await post(`${base}/xhr`, "", owner);
     expect(cookieOf(opened)).toBe("JSESSIONID=app-session.1");
-    expect((await post(`${base}/xhr_send`, JSON.stringify(["CONNECT\naccept-version:1.2\n\n\0"]), owner)).status).toBe(204);
-    expect((await post(`${base}/xhr_send`, JSON.stringify(["\n"]), { Origin: ALLOWED, Cookie: "JSESSIONID=app-session.2" })).status).toBe(404);
+    expect((await post(`${base}/xhr_send`, JSON.stringify(["CONNECT\naccept-version:1.2\n\n\0"]), owner)).status).toBe(
+      204,
+    );
+    expect(
+      (await post(`${base}/xhr_send`, JSON.stringify(["\n"]), { Origin: ALLOWED, Cookie: "JSESSIONID=app-session.2" }))
+        .status,
+    ).toBe(404);
     expect(await (await post(`${base}/xhr`, "", owner)).text()).toMatch(/^a\["CONNECTED\\n/);
   });
 });
 
 describe("transports loaded by <script> prove their origin", () => {
-  const jsonp = (headers: Record<string, string>) => fetch(`${srv.url}/sockjs/000/j${Math.random().toString(36).slice(2)}/jsonp?c=cb`, { headers });
+  const jsonp = (headers: Record<string, string>) =>
+    fetch(`${srv.url}/sockjs/000/j${Math.random().toString(36).slice(2)}/jsonp?c=cb`, { headers });
 
   it("refuses jsonp without Origin unless the Referer or Sec-Fetch-Site shows an allowed page", async () => {
     expect((await jsonp({})).status).toBe(403);
@@ -92,7 +105,9 @@ describe("transports loaded by <script> prove their origin", () => {
     expect(await allowed.text()).toBe('/**/cb("o");\r\n');
     expect((await jsonp({ "Sec-Fetch-Site": "same-origin" })).status).toBe(200);
     // htmlfile likewise; eventsource and xhr carry an Origin and are checked by it.
-    const htmlfile = await fetch(`${srv.url}/sockjs/000/h1/htmlfile?c=cb`, { headers: { Referer: "http://evil.test/" } });
+    const htmlfile = await fetch(`${srv.url}/sockjs/000/h1/htmlfile?c=cb`, {
+      headers: { Referer: "http://evil.test/" },
+    });
     expect(htmlfile.status).toBe(403);
   });
 });
@@ -130,10 +145,14 @@ describe("oversized bodies", () => {
     const agentless = (path: string, body: string) =>
       new Promise<{ status: number; ms: number }>((resolve, reject) => {
         const t = Date.now();
-        const req = httpRequest(`${srv.url}${path}`, { method: "POST", headers: { Origin: ALLOWED, Cookie: cookie, "Content-Type": "text/plain" } }, (res) => {
-          res.resume();
-          res.on("end", () => resolve({ status: res.statusCode!, ms: Date.now() - t }));
-        });
+        const req = httpRequest(
+          `${srv.url}${path}`,
+          { method: "POST", headers: { Origin: ALLOWED, Cookie: cookie, "Content-Type": "text/plain" } },
+          (res) => {
+            res.resume();
+            res.on("end", () => resolve({ status: res.statusCode!, ms: Date.now() - t }));
+          },
+        );
         req.on("error", reject);
         req.end(body);
       });
@@ -189,7 +208,10 @@ function completesBefore(input: string): boolean {
 }
 
 /** How a session answered: its RECEIPT, an ERROR (with its message), a close without one, or nothing in time. */
-async function answerOf(raw: RawStomp, timeoutMs: number): Promise<"receipt" | "closed" | "no answer" | { message: string }> {
+async function answerOf(
+  raw: RawStomp,
+  timeoutMs: number,
+): Promise<"receipt" | "closed" | "no answer" | { message: string }> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const frame = await raw.next(undefined, Math.max(1, deadline - Date.now())).catch(() => undefined);

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { startDevServer, type DevServer } from "../support/dev-server";
+import { type DevServer, startDevServer } from "../support/dev-server";
 import { postTicks } from "../support/publish";
 import { Collector, connectStomp, sleep, type TickBody } from "../support/stomp";
 import { signToken, TEST_SECRET } from "../support/tokens";
@@ -33,7 +33,9 @@ async function publish(symbol: string, price: number): Promise<void> {
 
 /** Each time the hub's instance was (re)built, with the sockets it restored. */
 function started(logs: string): Array<{ sockets: number }> {
-  return [...logs.matchAll(/\{"event":"hub_started"[^\n]*\}/g)].map((m) => JSON.parse(m[0]) as { hub: string; sockets: number });
+  return [...logs.matchAll(/\{"event":"hub_started"[^\n]*\}/g)].map(
+    (m) => JSON.parse(m[0]) as { hub: string; sockets: number },
+  );
 }
 
 describe("hibernation and restarts", () => {
@@ -46,7 +48,9 @@ describe("hibernation and restarts", () => {
     const viaSockJS = await connectStomp(srv.url, "HIBA", { sockjs: "websocket" });
     const sockjsHome = new Collector(viaSockJS.client, "/topic/ticker.HIBA");
     // A token's claims live in the socket's attachment: after the wake, its sym list still holds.
-    const limited = await connectStomp(srv.url, undefined, { headers: { passcode: await signToken({ sym: ["HIBA"] }, { expiresIn: 3_600 }) } });
+    const limited = await connectStomp(srv.url, undefined, {
+      headers: { passcode: await signToken({ sym: ["HIBA"] }, { expiresIn: 3_600 }) },
+    });
     const limitedHome = new Collector(limited.client, "/topic/ticker.HIBA");
     await Promise.all([home.waitFor(1), remote.waitFor(1), sockjsHome.waitFor(1), limitedHome.waitFor(1)]);
     // Log lines may reach us a moment after the frames (a pipe in between under npm start).
@@ -55,7 +59,10 @@ describe("hibernation and restarts", () => {
     await sleep(15_000); // idle: the runtime evicts the hub and both sources
     const socket = c.client.webSocket!;
     const echoed = new Promise<void>((res, rej) => {
-      setTimeout(() => rej(new Error("no echo of the client heart-beat within 5 s: is the WebSocket auto-response set?")), 5_000);
+      setTimeout(
+        () => rej(new Error("no echo of the client heart-beat within 5 s: is the WebSocket auto-response set?")),
+        5_000,
+      );
       const prev = socket.onmessage;
       socket.onmessage = (ev) => {
         if (ev.data === "\n") res();

@@ -7,11 +7,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { shardOf } from "../../worker/routing/placement";
-import { startDevServer, type DevServer } from "../support/dev-server";
+import { type DevServer, startDevServer } from "../support/dev-server";
 import { healthDetails } from "../support/health";
 import { postTicks } from "../support/publish";
 import { RawStomp } from "../support/raw-stomp";
-import { Collector, connectStomp, sleep, type Connected } from "../support/stomp";
+import { Collector, type Connected, connectStomp, sleep } from "../support/stomp";
 
 const TOKEN = "test-publish-token";
 const VARS = {
@@ -67,7 +67,9 @@ function expectUnbroken(collectors: Collector[], last: number): void {
 
 /** Each time a hub instance was (re)built, with the sockets it restored. */
 function hubStarts(): Array<{ hub: string; sockets: number }> {
-  return [...srv.logs().matchAll(/\{"event":"hub_started"[^\n]*\}/g)].map((m) => JSON.parse(m[0]) as { hub: string; sockets: number });
+  return [...srv.logs().matchAll(/\{"event":"hub_started"[^\n]*\}/g)].map(
+    (m) => JSON.parse(m[0]) as { hub: string; sockets: number },
+  );
 }
 
 async function viewers(symbol: string): Promise<number> {
@@ -99,9 +101,9 @@ describe("a symbol watched from every hub", () => {
   });
 
   it("grows a three-level tree: the source delivers to two relays, each to two hubs", async () => {
-    await expect.poll(() => sourceStatus("TREE"), { timeout: 5_000 }).toEqual(
-      expect.objectContaining({ hubs: 4, viewers: 40, tree: { depth: 2, relays: 2, hubs: 4 } }),
-    );
+    await expect
+      .poll(() => sourceStatus("TREE"), { timeout: 5_000 })
+      .toEqual(expect.objectContaining({ hubs: 4, viewers: 40, tree: { depth: 2, relays: 2, hubs: 4 } }));
     expect(srv.logs()).toMatch(/"event":"fanout_tree","symbol":"TREE","depth":2,"relays":2,"hubs":4/);
   });
 
@@ -146,7 +148,15 @@ describe("a symbol watched from every hub", () => {
     await sleep(12_000);
     await publish("TREE", 300);
     published++;
-    await expect.poll(() => hubStarts().slice(woken).filter((h) => h.sockets > 0).length, { timeout: 5_000 }).toBe(4);
+    await expect
+      .poll(
+        () =>
+          hubStarts()
+            .slice(woken)
+            .filter((h) => h.sockets > 0).length,
+        { timeout: 5_000 },
+      )
+      .toBe(4);
     const last = start + published;
     expect((await sourceStatus("TREE")).seq).toBe(last);
     await expect.poll(() => collectors.every((c) => c.ticks.at(-1)?.seq === last), { timeout: 10_000 }).toBe(true);
@@ -166,7 +176,8 @@ describe("feed rounds", () => {
     for (let i = 0; i < 40; i += 10) {
       clients.push(...(await Promise.all(Array.from({ length: 10 }, () => connectStomp(srv.url)))));
     }
-    for (const c of clients) for (const s of symbols) collectors.get(s)!.push(new Collector(c.client, `/topic/ticker.${s}`));
+    for (const c of clients)
+      for (const s of symbols) collectors.get(s)!.push(new Collector(c.client, `/topic/ticker.${s}`));
     await Promise.all([...collectors.values()].flat().map((c) => c.waitFor(3)));
   });
   afterAll(async () => {
@@ -175,7 +186,9 @@ describe("feed rounds", () => {
 
   it("reach every client of every hub in order through the round's relays, also when a relay is evicted", async () => {
     for (const s of symbols) expect((await sourceStatus(s)).hubs).toBe(4);
-    await expect.poll(async () => (await healthDetails(srv.url)).feedStatus.lastRound).toEqual(expect.objectContaining({ hubs: 4, relays: 2 }));
+    await expect
+      .poll(async () => (await healthDetails(srv.url)).feedStatus.lastRound)
+      .toEqual(expect.objectContaining({ hubs: 4, relays: 2 }));
     await sleep(400);
     await evict("relay", "relay:round:feed:0:1:0");
     await sleep(400);
@@ -187,7 +200,9 @@ describe("feed rounds", () => {
       await expect.poll(() => cols.every((c) => (c.ticks.at(-1)?.seq ?? 0) >= last), { timeout: 5_000 }).toBe(true);
       for (const col of cols) {
         const seqs = col.ticks.map((t) => t.seq);
-        expect(seqs, `${s} ${col.subscription.id}`).toEqual(Array.from({ length: seqs.length }, (_, i) => seqs[0]! + i));
+        expect(seqs, `${s} ${col.subscription.id}`).toEqual(
+          Array.from({ length: seqs.length }, (_, i) => seqs[0]! + i),
+        );
       }
     }
     for (const c of clients) expect(c.errors).toEqual([]);
@@ -257,7 +272,9 @@ describe("placement and liveness", () => {
 
   it("declines permessage-deflate although the client offers it, on raw and SockJS sockets", async () => {
     for (const path of ["/ws", "/sockjs/000/deflate1/websocket"]) {
-      const ws = new WebSocket(`${srv.url.replace(/^http/, "ws")}${path}`, path === "/ws" ? ["v12.stomp"] : [], { perMessageDeflate: true });
+      const ws = new WebSocket(`${srv.url.replace(/^http/, "ws")}${path}`, path === "/ws" ? ["v12.stomp"] : [], {
+        perMessageDeflate: true,
+      });
       let offered: unknown;
       ws.once("upgrade", (r) => (offered = r.headers["sec-websocket-extensions"]));
       await new Promise((res, rej) => ws.once("open", res).once("error", rej));
@@ -288,7 +305,13 @@ describe("placement and liveness", () => {
 
 describe("full hubs and one write per round", () => {
   // Two hubs of three connections; the simulator ticks every 300 ms.
-  serve({ HUB_SHARDS: "2", HUB_MAX_CONNECTIONS: "3", TICK_INTERVAL_MS: "300", PUBLISH_HOLD_MS: "0", SOCKJS_DISCONNECT_DELAY_MS: "10000" });
+  serve({
+    HUB_SHARDS: "2",
+    HUB_MAX_CONNECTIONS: "3",
+    TICK_INTERVAL_MS: "300",
+    PUBLISH_HOLD_MS: "0",
+    SOCKJS_DISCONNECT_DELAY_MS: "10000",
+  });
 
   /** SockJS session ids whose home hub (by hash) is shard 0. */
   const homedOnZero = Array.from({ length: 200 }, (_, i) => `cap${i}`).filter((id) => shardOf(id, 2) === 0);
@@ -305,7 +328,10 @@ describe("full hubs and one write per round", () => {
     const moved = homedOnZero[3]!;
     expect(await openSession(moved)).toBe("200 o\n");
     const base = `${srv.url}/sockjs/000/${moved}`;
-    const send = await fetch(`${base}/xhr_send`, { method: "POST", body: JSON.stringify(["CONNECT\naccept-version:1.2\nhost:x\n\n\0"]) });
+    const send = await fetch(`${base}/xhr_send`, {
+      method: "POST",
+      body: JSON.stringify(["CONNECT\naccept-version:1.2\nhost:x\n\n\0"]),
+    });
     expect(send.status).toBe(204);
     expect(await (await fetch(`${base}/xhr`, { method: "POST" })).text()).toMatch(/^a\["CONNECTED\\n/);
   });

@@ -4,7 +4,7 @@
  * sessions per client address, guessing the publish token, and what /healthz tells the public.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDevServer, type DevServer } from "../support/dev-server";
+import { type DevServer, startDevServer } from "../support/dev-server";
 import { healthDetails } from "../support/health";
 import { postTicks } from "../support/publish";
 import { bodyOf, RawStomp } from "../support/raw-stomp";
@@ -95,7 +95,11 @@ describe("/healthz", () => {
 describe("guessing the publish token", () => {
   it("slows an address down after ten wrong tokens, over HTTP and over STOMP", async () => {
     const publish = (token: string) =>
-      fetch(`${srv.url}/api/ticks`, { method: "POST", headers: { ...CLIENT, authorization: `Bearer ${token}` }, body: JSON.stringify({ symbol: "AAPL", price: 1 }) });
+      fetch(`${srv.url}/api/ticks`, {
+        method: "POST",
+        headers: { ...CLIENT, authorization: `Bearer ${token}` },
+        body: JSON.stringify({ symbol: "AAPL", price: 1 }),
+      });
     for (let i = 0; i < 10; i++) expect((await publish(`guess-${i}`)).status).toBe(401);
     const locked = await publish("test-publish-token");
     expect(locked.status).toBe(429);

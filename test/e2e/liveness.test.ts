@@ -8,14 +8,19 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { startDevServer, type DevServer } from "../support/dev-server";
+import { type DevServer, startDevServer } from "../support/dev-server";
 import { RawStomp } from "../support/raw-stomp";
 import { sleep } from "../support/stomp";
 
 const PERIOD_MS = 15_000;
 const GRACE_MS = 2_000;
 // Objects go idle between events: no feed ticks, no SockJS heart-beats; the sweep runs every PERIOD_MS.
-const VARS = { HUB_SHARDS: "1", HEARTBEAT_MS: String(PERIOD_MS), SOCKJS_HEARTBEAT_MS: "3600000", TICK_INTERVAL_MS: "3600000" };
+const VARS = {
+  HUB_SHARDS: "1",
+  HEARTBEAT_MS: String(PERIOD_MS),
+  SOCKJS_HEARTBEAT_MS: "3600000",
+  TICK_INTERVAL_MS: "3600000",
+};
 
 const servers: DevServer[] = [];
 const persistDir = mkdtempSync(join(tmpdir(), "edge-ticker-live-"));
@@ -25,7 +30,8 @@ afterAll(async () => {
 });
 
 /** Each time a hub's instance was (re)built, by name. */
-const hubStarts = (logs: string) => [...logs.matchAll(/\{"event":"hub_started"[^\n]*\}/g)].map((m) => (JSON.parse(m[0]) as { hub: string }).hub);
+const hubStarts = (logs: string) =>
+  [...logs.matchAll(/\{"event":"hub_started"[^\n]*\}/g)].map((m) => (JSON.parse(m[0]) as { hub: string }).hub);
 
 describe("liveness across hibernation", () => {
   it("closes a socket whose heart-beats stopped within two periods plus the grace (and one sweep), though the hub was evicted between sweeps", async () => {

@@ -11,10 +11,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { startDevServer, type DevServer } from "../support/dev-server";
-import { scrape, startPrometheus, type Exposition } from "../support/prometheus";
+import { type DevServer, startDevServer } from "../support/dev-server";
+import { type Exposition, scrape, startPrometheus } from "../support/prometheus";
 import { postTicks } from "../support/publish";
-import { Collector, connectStomp, sleep, type Connected } from "../support/stomp";
+import { Collector, type Connected, connectStomp, sleep } from "../support/stomp";
 
 const TOKEN = "test-publish-token";
 const VARS = {
@@ -42,12 +42,15 @@ beforeAll(async () => {
   srv = await startDevServer({ runtime: "workerd", vars: VARS, persistDir });
   // Refused tokens: each connection is opened, sent an ERROR, and closed.
   for (let i = 0; i < BAD_TOKENS; i++) {
-    await expect(connectStomp(srv.url, undefined, { headers: { passcode: "not-the-token" } })).rejects.toThrow(/STOMP ERROR/);
+    await expect(connectStomp(srv.url, undefined, { headers: { passcode: "not-the-token" } })).rejects.toThrow(
+      /STOMP ERROR/,
+    );
   }
   const open = async (sockjs?: "websocket" | "xhr-streaming") => {
     const c = await connectStomp(srv.url, undefined, sockjs ? { sockjs } : {});
     clients.push(c);
-    for (const symbol of SYMBOLS) collectors.push(Object.assign(new Collector(c.client, `/topic/ticker.${symbol}`), { symbol }));
+    for (const symbol of SYMBOLS)
+      collectors.push(Object.assign(new Collector(c.client, `/topic/ticker.${symbol}`), { symbol }));
   };
   for (let i = 0; i < PER_TRANSPORT.websocket; i++) await open();
   for (let i = 0; i < PER_TRANSPORT["sockjs-websocket"]; i++) await open("websocket");
@@ -116,7 +119,9 @@ describe("GET /metrics after a known workload", () => {
     expect(workload.sum("edge_ticker_streams_held", HUB)).toBe(SYMBOLS.length);
     expect(workload.sum("edge_ticker_frames_delivered_total", { ...HUB, stream: "ticker" })).toBe(TICKS);
     expect(workload.sum("edge_ticker_delivery_lag_seconds_count", { ...HUB, stream: "ticker" })).toBe(TICKS);
-    expect(workload.sum("edge_ticker_delivery_lag_seconds_bucket", { ...HUB, stream: "ticker", le: "+Inf" })).toBe(TICKS);
+    expect(workload.sum("edge_ticker_delivery_lag_seconds_bucket", { ...HUB, stream: "ticker", le: "+Inf" })).toBe(
+      TICKS,
+    );
     const lagSum = workload.sum("edge_ticker_delivery_lag_seconds_sum", HUB);
     expect(lagSum).toBeGreaterThanOrEqual(0);
     expect(lagSum / TICKS).toBeLessThan(5);
@@ -138,14 +143,19 @@ describe("GET /metrics after a known workload", () => {
   });
 
   it("counts the feed: two first quotes, two active symbols, no round yet", () => {
-    expect(workload.sum("edge_ticker_feed_first_quotes_total", { object: "feed:0", provider: "sim", outcome: "ok" })).toBe(SYMBOLS.length);
+    expect(
+      workload.sum("edge_ticker_feed_first_quotes_total", { object: "feed:0", provider: "sim", outcome: "ok" }),
+    ).toBe(SYMBOLS.length);
     expect(workload.sum("edge_ticker_feed_requests_total", { purpose: "first-quote" })).toBe(SYMBOLS.length);
     expect(workload.sum("edge_ticker_active_symbols", { object: "feed:0" })).toBe(SYMBOLS.length);
     expect(workload.sum("edge_ticker_feed_rounds_total")).toBe(0);
   });
 
   it("is accepted by promtool with no warning", () => {
-    const check = spawnSync(process.env.PROMTOOL_PATH ?? "promtool", ["check", "metrics"], { input: workload.text, encoding: "utf8" });
+    const check = spawnSync(process.env.PROMTOOL_PATH ?? "promtool", ["check", "metrics"], {
+      input: workload.text,
+      encoding: "utf8",
+    });
     expect(check.error).toBeUndefined();
     expect(`${check.stdout}${check.stderr}`).toBe("");
     expect(check.status).toBe(0);
@@ -180,7 +190,9 @@ describe("GET /metrics after a known workload", () => {
     expect(after.sum("edge_ticker_start_time_seconds", HUB)).toBeGreaterThan(before);
     // A reset, as Prometheus reads it: the counter is below its last value, and counts only what came after.
     expect(after.sum("edge_ticker_connections_opened_total", HUB)).toBe(1);
-    expect(after.sum("edge_ticker_connections_opened_total", HUB)).toBeLessThan(workload.sum("edge_ticker_connections_opened_total", HUB));
+    expect(after.sum("edge_ticker_connections_opened_total", HUB)).toBeLessThan(
+      workload.sum("edge_ticker_connections_opened_total", HUB),
+    );
     expect(after.sum("edge_ticker_frames_sent_total", { ...HUB, kind: "message" })).toBe(1);
     expect(after.sum("edge_ticker_connections", HUB)).toBe(1);
   }, 60_000);

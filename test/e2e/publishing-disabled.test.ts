@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startDevServer, type DevServer } from "../support/dev-server";
+import { type DevServer, startDevServer } from "../support/dev-server";
 import { connectStomp } from "../support/stomp";
 
 let srv: DevServer;
@@ -19,6 +19,8 @@ it("refuses every publish path when no PUBLISH_TOKEN is configured", async () =>
   expect(await res.text()).toBe("publishing is disabled: no PUBLISH_TOKEN is configured\n");
   // An empty passcode must not match an empty token.
   await expect(connectStomp(srv.url, "OFF", { headers: { passcode: "" } })).rejects.toThrow(/Bad credentials/);
-  const quote = (await (await fetch(`${srv.url}/api/quotes?symbols=OFF`)).json()) as { quotes: Array<{ price: number; source: string }> };
+  const quote = (await (await fetch(`${srv.url}/api/quotes?symbols=OFF`)).json()) as {
+    quotes: Array<{ price: number; source: string }>;
+  };
   expect(quote.quotes[0]).toEqual(expect.objectContaining({ source: "sim" }));
 });

@@ -1,8 +1,9 @@
 /** `npm start` serves the static files compressed per Accept-Encoding, as Cloudflare's edge does. */
-import { gunzipSync, brotliDecompressSync } from "node:zlib";
+
 import { request } from "node:http";
+import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startDevServer, type DevServer } from "../support/dev-server";
+import { type DevServer, startDevServer } from "../support/dev-server";
 
 let srv: DevServer;
 beforeAll(async () => {
@@ -11,7 +12,10 @@ beforeAll(async () => {
 afterAll(async () => srv?.stop());
 
 /** A raw GET (fetch would decode the body and hide what went over the wire). */
-function get(path: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+function get(
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const req = request(`${srv.url}${path}`, { headers }, (res) => {
       const chunks: Buffer[] = [];

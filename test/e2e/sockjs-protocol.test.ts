@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { startDevServer, type DevServer } from "../support/dev-server";
+import { type DevServer, startDevServer } from "../support/dev-server";
 import { rawChunks, TextStream } from "../support/http-stream";
 
 let srv: DevServer;
@@ -23,7 +23,8 @@ afterAll(async () => srv?.stop());
 // The reference servers (sockjs-node 0.3.24, Spring) add no-transform to the 0.3.3 document's value.
 const NO_CACHE = "no-store, no-cache, no-transform, must-revalidate, max-age=0";
 const session = (service = "echo") => `${base}/${service}/000/${randomUUID()}`;
-const post = (url: string, body?: string, headers: Record<string, string> = {}) => fetch(url, { method: "POST", body, headers });
+const post = (url: string, body?: string, headers: Record<string, string> = {}) =>
+  fetch(url, { method: "POST", body, headers });
 
 function expectCors(res: Response, origin?: string) {
   // An allowed "null" Origin is echoed as "null" with credentials, like any other.
@@ -97,7 +98,14 @@ describe("static URLs", () => {
   });
 
   it("serves a cacheable iframe page with an ETag and answers 304 to If-None-Match", async () => {
-    for (const suffix of ["/iframe.html", "/iframe-a.html", "/iframe-.html", "/iframe-0.1.2.html", "/iframe-0.1.2abc-dirty.2144.html", "/iframe-a.html?t=1234"]) {
+    for (const suffix of [
+      "/iframe.html",
+      "/iframe-a.html",
+      "/iframe-.html",
+      "/iframe-0.1.2.html",
+      "/iframe-0.1.2abc-dirty.2144.html",
+      "/iframe-a.html?t=1234",
+    ]) {
       const res = await fetch(`${base}/echo${suffix}`);
       expect(res.status, suffix).toBe(200);
       expect(res.headers.get("content-type")).toBe("text/html; charset=UTF-8");
@@ -108,13 +116,23 @@ describe("static URLs", () => {
       expect(res.headers.get("set-cookie")).toBeNull();
       expect(await res.text()).toMatch(/<script src="\/lib\/sockjs\.min\.js"><\/script>[\s\S]*Don't panic!/);
     }
-    for (const suffix of ["/iframe.htm", "/iframe", "/IFRAME.HTML", "/IFRAME", "/iframe.HTML", "/iframe.xml", "/iframe-/.html"]) {
+    for (const suffix of [
+      "/iframe.htm",
+      "/iframe",
+      "/IFRAME.HTML",
+      "/IFRAME",
+      "/iframe.HTML",
+      "/iframe.xml",
+      "/iframe-/.html",
+    ]) {
       expect((await fetch(`${base}/echo${suffix}`)).status, suffix).toBe(404);
     }
     const first = await fetch(`${base}/echo/iframe.html`);
     const second = await fetch(`${base}/echo/iframe.html`);
     expect(first.headers.get("etag")).toBe(second.headers.get("etag"));
-    const cached = await fetch(`${base}/echo/iframe.html`, { headers: { "If-None-Match": first.headers.get("etag")! } });
+    const cached = await fetch(`${base}/echo/iframe.html`, {
+      headers: { "If-None-Match": first.headers.get("etag")! },
+    });
     expect(cached.status).toBe(304);
     expect(cached.headers.get("content-type")).toBeNull();
     expect(await cached.text()).toBe("");
@@ -148,8 +166,12 @@ describe("/info", () => {
   });
 
   it("reports the per-service options", async () => {
-    expect(((await (await fetch(`${base}/disabled_websocket_echo/info`)).json()) as { websocket: boolean }).websocket).toBe(false);
-    expect(((await (await fetch(`${base}/cookie_needed_echo/info`)).json()) as { cookie_needed: boolean }).cookie_needed).toBe(true);
+    expect(
+      ((await (await fetch(`${base}/disabled_websocket_echo/info`)).json()) as { websocket: boolean }).websocket,
+    ).toBe(false);
+    expect(
+      ((await (await fetch(`${base}/cookie_needed_echo/info`)).json()) as { cookie_needed: boolean }).cookie_needed,
+    ).toBe(true);
   });
 });
 
@@ -227,8 +249,18 @@ describe("sessions over xhr-polling", () => {
   it("accepts any content type and echoes requested CORS headers", async () => {
     const url = session();
     await post(`${url}/xhr`);
-    const types = ["text/plain", "T", "application/json", "application/xml", "", "application/json; charset=utf-8", "text/xml; charset=utf-8", "text/xml"];
-    for (const type of types) expect((await post(`${url}/xhr_send`, '["a"]', { "Content-Type": type })).status).toBe(204);
+    const types = [
+      "text/plain",
+      "T",
+      "application/json",
+      "application/xml",
+      "",
+      "application/json; charset=utf-8",
+      "text/xml; charset=utf-8",
+      "text/xml",
+    ];
+    for (const type of types)
+      expect((await post(`${url}/xhr_send`, '["a"]', { "Content-Type": type })).status).toBe(204);
     expect(await (await post(`${url}/xhr`)).text()).toBe(`a[${types.map(() => '"a"').join(",")}]\n`);
 
     const withHeaders = await post(`${session()}/xhr`, undefined, { "Access-Control-Request-Headers": "a, b, c" });
@@ -450,15 +482,24 @@ describe("JSESSIONID", () => {
     const info = await fetch(`${base}/cookie_needed_echo/info`);
     expect(info.headers.get("set-cookie")).toBeNull();
     expectCookie(await post(`${session("cookie_needed_echo")}/xhr`));
-    expectCookie(await post(`${session("cookie_needed_echo")}/xhr`, undefined, { Cookie: "JSESSIONID=abcdef" }), "abcdef");
-    for (const [suffix, method] of [["xhr_streaming", "POST"], ["eventsource", "GET"], ["htmlfile?c=%63allback", "GET"]] as const) {
+    expectCookie(
+      await post(`${session("cookie_needed_echo")}/xhr`, undefined, { Cookie: "JSESSIONID=abcdef" }),
+      "abcdef",
+    );
+    for (const [suffix, method] of [
+      ["xhr_streaming", "POST"],
+      ["eventsource", "GET"],
+      ["htmlfile?c=%63allback", "GET"],
+    ] as const) {
       const res = await fetch(`${session("cookie_needed_echo")}/${suffix}`, { method });
       expectCookie(res);
       await res.body?.cancel();
     }
     const url = session("cookie_needed_echo");
     expectCookie(await fetch(`${url}/jsonp?c=%63allback`));
-    const sent = await post(`${url}/jsonp_send`, "d=%5B%22x%22%5D", { "Content-Type": "application/x-www-form-urlencoded" });
+    const sent = await post(`${url}/jsonp_send`, "d=%5B%22x%22%5D", {
+      "Content-Type": "application/x-www-form-urlencoded",
+    });
     expect(await sent.text()).toBe("ok");
     expectCookie(sent);
     expect((await post(`${session()}/xhr`)).headers.get("set-cookie")).toBeNull();

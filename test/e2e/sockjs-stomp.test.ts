@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { startDevServer, type DevServer } from "../support/dev-server";
+import { type DevServer, startDevServer } from "../support/dev-server";
 import { healthDetails } from "../support/health";
 import { postTicks } from "../support/publish";
 import { Collector, connectStomp, sleep } from "../support/stomp";
@@ -29,7 +29,8 @@ afterAll(async () => {
   rmSync(persistDir, { recursive: true, force: true });
 });
 
-const post = (url: string, body?: string, headers: Record<string, string> = {}) => fetch(url, { method: "POST", body, headers });
+const post = (url: string, body?: string, headers: Record<string, string> = {}) =>
+  fetch(url, { method: "POST", body, headers });
 
 // Symbols per transport: a published tick pauses the simulated feed of its symbol.
 describe.each([
@@ -93,7 +94,10 @@ it("ends the STOMP session of an abandoned HTTP session, and its symbol stops ti
   const active = async () => (await healthDetails(srv.url)).activeSymbols;
   const url = `${srv.url}/sockjs/SJL/000/left-${Date.now()}`;
   expect(await (await post(`${url}/xhr`)).text()).toBe("o\n");
-  const frames = ["CONNECT\naccept-version:1.2\nhost:x\n\n\u0000", "SUBSCRIBE\nid:0\ndestination:/topic/ticker.SJL\n\n\u0000"];
+  const frames = [
+    "CONNECT\naccept-version:1.2\nhost:x\n\n\u0000",
+    "SUBSCRIBE\nid:0\ndestination:/topic/ticker.SJL\n\n\u0000",
+  ];
   expect((await post(`${url}/xhr_send`, JSON.stringify(frames))).status).toBe(204);
   expect(await (await post(`${url}/xhr`)).text()).toMatch(/^a\["CONNECTED\\n/);
   await expect.poll(active, { timeout: 5_000 }).toContain("SJL");
@@ -129,7 +133,9 @@ describe("origins", () => {
       const info = await fetch(`${srv.url}/sockjs/SJO/info`, { headers: { Origin: origin } });
       expect(info.status, origin).toBe(403);
       expect(await info.text()).toBe("Origin not allowed.");
-      expect((await fetch(`${srv.url}/sockjs/SJO/info`, { method: "OPTIONS", headers: { Origin: origin } })).status).toBe(403);
+      expect(
+        (await fetch(`${srv.url}/sockjs/SJO/info`, { method: "OPTIONS", headers: { Origin: origin } })).status,
+      ).toBe(403);
       expect((await post(`${sessionUrl()}/xhr`, undefined, { Origin: origin })).status).toBe(403);
       expect((await post(`${sessionUrl()}/xhr_send`, '["x"]', { Origin: origin })).status).toBe(403);
       expect((await fetch(`${sessionUrl()}/eventsource`, { headers: { Origin: origin } })).status).toBe(403);
@@ -155,7 +161,9 @@ describe("origins", () => {
   it("limits who may frame the iframe page to the allow-list", async () => {
     const res = await fetch(`${srv.url}/sockjs/SJO/iframe.html`);
     expect(res.status).toBe(200);
-    expect(res.headers.get("content-security-policy")).toBe("frame-ancestors 'self' http://allowed.test https://*.example.com");
+    expect(res.headers.get("content-security-policy")).toBe(
+      "frame-ancestors 'self' http://allowed.test https://*.example.com",
+    );
   });
 });
 

@@ -6,10 +6,10 @@
  */
 import type { IMessage } from "@stomp/stompjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDevServer, type DevServer } from "../support/dev-server";
+import { type DevServer, startDevServer } from "../support/dev-server";
 import { postTicks } from "../support/publish";
 import { RawStomp } from "../support/raw-stomp";
-import { Collector, connectStomp, sleep, type Connected } from "../support/stomp";
+import { Collector, type Connected, connectStomp, sleep } from "../support/stomp";
 
 const TOKEN = "test-publish-token";
 let srv: DevServer;
@@ -30,7 +30,11 @@ beforeAll(async () => {
 afterAll(async () => srv?.stop());
 
 async function publish(symbol: string, prices: number[]): Promise<void> {
-  const res = await postTicks(srv.url, prices.map((price) => ({ symbol, price })), TOKEN);
+  const res = await postTicks(
+    srv.url,
+    prices.map((price) => ({ symbol, price })),
+    TOKEN,
+  );
   expect(res.status, await res.clone().text()).toBe(200);
 }
 
@@ -48,7 +52,10 @@ describe("resuming with x-since", () => {
     expect(JSON.parse(col.messages[0]!.body).seq).toBe(last.seq); // the body keeps seq
     await first.disconnect();
 
-    await publish("RESA", Array.from({ length: 20 }, (_, i) => 11 + i));
+    await publish(
+      "RESA",
+      Array.from({ length: 20 }, (_, i) => 11 + i),
+    );
     const again = await connectStomp(srv.url);
     const resumed = new Collector(again.client, "/topic/ticker.RESA", { "x-since": `${last.epoch}:${last.seq}` });
     await resumed.waitFor(20);
@@ -65,7 +72,10 @@ describe("resuming with x-since", () => {
   });
 
   it("sends the newest tick marked as a gap when the position is older than the history or from another epoch", async () => {
-    await publish("RESB", Array.from({ length: 150 }, (_, i) => 100 + i)); // more than MAX_REPLAY
+    await publish(
+      "RESB",
+      Array.from({ length: 150 }, (_, i) => 100 + i),
+    ); // more than MAX_REPLAY
     const c = await connectStomp(srv.url);
     const probe = new Collector(c.client, "/topic/ticker.RESB");
     await probe.waitFor(1);
@@ -101,13 +111,16 @@ describe("resuming with x-since", () => {
     })();
     await sleep(300);
     const clients: Connected[] = await Promise.all(Array.from({ length: 50 }, () => connectStomp(srv.url)));
-    const cols = clients.map((c) => new Collector(c.client, "/topic/ticker.SEAM", { "x-since": `${since.epoch}:${since.seq}` }));
+    const cols = clients.map(
+      (c) => new Collector(c.client, "/topic/ticker.SEAM", { "x-since": `${since.epoch}:${since.seq}` }),
+    );
     await sleep(1_500);
     stop = true;
     await publisher;
     const finalSeq = since.seq + (price - 1);
     await expect.poll(() => cols.every((col) => seqs(col).at(-1) === finalSeq), { timeout: 10_000 }).toBe(true);
-    for (const col of cols) expect(seqs(col)).toEqual(Array.from({ length: finalSeq - since.seq }, (_, i) => since.seq + 1 + i));
+    for (const col of cols)
+      expect(seqs(col)).toEqual(Array.from({ length: finalSeq - since.seq }, (_, i) => since.seq + 1 + i));
     await Promise.all([...clients, watcher].map((c) => c.disconnect()));
   });
 });
@@ -123,7 +136,10 @@ describe("conflation with x-throttle-ms", () => {
     let price = 1;
     for (let i = 0; i < 20; i++) {
       // 10 ticks every 100 ms: 100 ticks/s.
-      await publish("FAST", Array.from({ length: 10 }, () => (price += 0.01)));
+      await publish(
+        "FAST",
+        Array.from({ length: 10 }, () => (price += 0.01)),
+      );
       await sleep(Math.max(0, start + (i + 1) * 100 - Date.now()));
     }
     const seconds = (Date.now() - start) / 1000;
@@ -152,7 +168,9 @@ describe("conflation with x-throttle-ms", () => {
 
 describe("viewer counts", () => {
   async function viewers(symbol: string): Promise<number> {
-    return ((await (await fetch(`${srv.url}/api/viewers?symbols=${symbol}`)).json()) as { viewers: Record<string, number> }).viewers[symbol]!;
+    return (
+      (await (await fetch(`${srv.url}/api/viewers?symbols=${symbol}`)).json()) as { viewers: Record<string, number> }
+    ).viewers[symbol]!;
   }
 
   it("counts subscriptions across hubs within 2 s of opens, closes and connections that died without a close", async () => {

@@ -4,7 +4,7 @@
  * SYMBOLS narrows the universe; /api/symbols tells clients before they subscribe.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startDevServer, type DevServer } from "../support/dev-server";
+import { type DevServer, startDevServer } from "../support/dev-server";
 import { postTicks } from "../support/publish";
 import { Collector, connectStomp } from "../support/stomp";
 
@@ -32,7 +32,9 @@ it("prices symbols of its universe and answers others as unknown, over HTTP and 
   for (const symbol of ["ZZZZ", "NOTREAL-USD"]) {
     const res = await fetch(`${srv.url}/api/quotes?symbols=${symbol}`);
     expect(res.status, symbol).toBe(404);
-    expect(await res.text()).toMatch(new RegExp(`^no price for ${symbol}: unknown-symbol: ${symbol} is not a symbol the simulator knows`));
+    expect(await res.text()).toMatch(
+      new RegExp(`^no price for ${symbol}: unknown-symbol: ${symbol} is not a symbol the simulator knows`),
+    );
   }
 
   const c = await connectStomp(srv.url);

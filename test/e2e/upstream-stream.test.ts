@@ -12,10 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SIM_START_PRICES } from "../../worker/feeds/sim-universe";
 import { simTradeRate } from "../../worker/feeds/stream/sim-stream";
 import type { StreamStatus } from "../../worker/objects/upstream-stream";
-import { startDevServer, type DevServer } from "../support/dev-server";
-import { GOOD_KEY, PRICE, startFakeProviders, type FakeProviders } from "../support/fake-providers";
-import { GOOD_SECRET, startFakeStream, type FakeStream, type StreamProvider } from "../support/fake-streams";
-import { Collector, connectStomp, sleep, type Connected } from "../support/stomp";
+import { type DevServer, startDevServer } from "../support/dev-server";
+import { type FakeProviders, GOOD_KEY, PRICE, startFakeProviders } from "../support/fake-providers";
+import { type FakeStream, GOOD_SECRET, type StreamProvider, startFakeStream } from "../support/fake-streams";
+import { Collector, type Connected, connectStomp, sleep } from "../support/stomp";
 
 const BATCH_MS = 50;
 
@@ -24,7 +24,12 @@ async function streams(baseUrl: string): Promise<StreamStatus[]> {
   return ((await res.json()) as { streams: StreamStatus[] }).streams;
 }
 
-async function until<T>(what: string, read: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
+async function until<T>(
+  what: string,
+  read: () => T | Promise<T>,
+  ok: (v: T) => boolean,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await read();
@@ -80,7 +85,11 @@ describe("finnhub stream", () => {
   it("subscribes upstream on the first viewer; trades reach subscribers in order, coalesced", async () => {
     aapl = new Collector(t.client.client, "/topic/ticker.AAPL");
     await aapl.waitFor(1); // the snapshot: the first quote over REST
-    await until("AAPL subscribed upstream", () => t.stream.subscribed(), (s) => s.has("AAPL"));
+    await until(
+      "AAPL subscribed upstream",
+      () => t.stream.subscribed(),
+      (s) => s.has("AAPL"),
+    );
     expect(t.stream.received.map((m) => JSON.parse(m.text))).toContainEqual({ type: "subscribe", symbol: "AAPL" });
     const before = aapl.messages.length;
     const started = Date.now();
@@ -91,7 +100,11 @@ describe("finnhub stream", () => {
       t.stream.trade("AAPL", price, 10, Date.now());
       await sleep(10);
     }
-    await until("the last trade", () => aapl.ticks.at(-1)?.price, (p) => p === price);
+    await until(
+      "the last trade",
+      () => aapl.ticks.at(-1)?.price,
+      (p) => p === price,
+    );
     const streamed = aapl.ticks.slice(before);
     const elapsed = Date.now() - started;
     // In order: each tick's price is a later trade than the one before, seq strictly increasing.
@@ -112,11 +125,24 @@ describe("finnhub stream", () => {
     const connectionsBefore = t.stream.connections;
     const ticksBefore = aapl.messages.length;
     t.stream.kill();
-    await until("a new connection with AAPL", () => t.stream.connections > connectionsBefore && t.stream.subscribed().has("AAPL"), (v) => v, 15_000);
-    await until("a REST quote of AAPL", () => t.rest.requests.filter((r) => r.query.get("symbol") === "AAPL").length, (n) => n > restBefore);
+    await until(
+      "a new connection with AAPL",
+      () => t.stream.connections > connectionsBefore && t.stream.subscribed().has("AAPL"),
+      (v) => v,
+      15_000,
+    );
+    await until(
+      "a REST quote of AAPL",
+      () => t.rest.requests.filter((r) => r.query.get("symbol") === "AAPL").length,
+      (n) => n > restBefore,
+    );
     price = Math.round((price + 1) * 100) / 100;
     t.stream.trade("AAPL", price, 5, Date.now());
-    await until("the trade after reconnecting", () => aapl.ticks.at(-1)?.price, (p) => p === price);
+    await until(
+      "the trade after reconnecting",
+      () => aapl.ticks.at(-1)?.price,
+      (p) => p === price,
+    );
     const after = aapl.ticks.slice(ticksBefore);
     // The stream's first tick after the outage says so (polled ticks in between are REST prices, not silent).
     const firstStreamed = after.find((t) => t.gap === true);
@@ -126,8 +152,11 @@ describe("finnhub stream", () => {
     expect(status!.reconnects).toBeGreaterThanOrEqual(1);
     expect(status!.state).toBe("live");
     // GET /metrics carries the stream object's figures too.
-    const metrics = await (await fetch(`${t.srv.url}/metrics`, { headers: { Authorization: "Bearer test-publish-token" } })).text();
-    const value = (name: string) => Number(new RegExp(`^${name}\\{[^}]*object="stream:0"[^}]*\\} (\\S+)$`, "m").exec(metrics)?.[1]);
+    const metrics = await (
+      await fetch(`${t.srv.url}/metrics`, { headers: { Authorization: "Bearer test-publish-token" } })
+    ).text();
+    const value = (name: string) =>
+      Number(new RegExp(`^${name}\\{[^}]*object="stream:0"[^}]*\\} (\\S+)$`, "m").exec(metrics)?.[1]);
     expect(value("edge_ticker_upstream_reconnects_total")).toBe(status!.reconnects);
     expect(value("edge_ticker_upstream_ticks_total")).toBeGreaterThanOrEqual(2);
     expect(metrics).toMatch(/^edge_ticker_upstream_stream_state\{[^}]*state="live"[^}]*\} 1$/m);
@@ -151,10 +180,17 @@ describe("finnhub stream", () => {
     t.stream.kill();
     const msft = new Collector(t.client.client, "/topic/ticker.MSFT");
     await msft.waitFor(1);
-    const status = await until("an auth fault", () => streams(t.srv.url), (s) => s[0]?.state === "failed", 15_000);
+    const status = await until(
+      "an auth fault",
+      () => streams(t.srv.url),
+      (s) => s[0]?.state === "failed",
+      15_000,
+    );
     expect(status[0]!.fault).toEqual({ kind: "auth", reason: "Invalid API key" });
     // The public view names the fault's kind, not the provider's words.
-    const open = (await (await fetch(`${t.srv.url}/healthz`)).json()) as { streams: Array<{ state: string; fault: string }> };
+    const open = (await (await fetch(`${t.srv.url}/healthz`)).json()) as {
+      streams: Array<{ state: string; fault: string }>;
+    };
     expect(open.streams[0]).toEqual(expect.objectContaining({ state: "failed", fault: "auth" }));
     // Polled within the budget: fresh REST ticks keep coming.
     const polled = t.rest.requests.filter((r) => r.query.get("symbol") === "MSFT").length;
@@ -173,27 +209,65 @@ describe("coinbase stream", () => {
   it("a silent-but-open upstream is detected and replaced", async () => {
     btc = new Collector(t.client.client, "/topic/ticker.BTC-USD");
     await btc.waitFor(1);
-    await until("BTC-USD subscribed upstream", () => t.stream.subscribed(), (s) => s.has("BTC-USD"));
+    await until(
+      "BTC-USD subscribed upstream",
+      () => t.stream.subscribed(),
+      (s) => s.has("BTC-USD"),
+    );
     const connections = t.stream.connections;
     t.stream.silence(true);
     const silentAt = Date.now();
-    await until("a new connection", () => t.stream.connections, (n) => n > connections, 10_000);
+    await until(
+      "a new connection",
+      () => t.stream.connections,
+      (n) => n > connections,
+      10_000,
+    );
     t.stream.silence(false);
     expect(Date.now() - silentAt).toBeGreaterThanOrEqual(1_500);
-    await until("BTC-USD subscribed again", () => t.stream.subscribed(), (s) => s.has("BTC-USD"));
-    const status = await until("live again", () => streams(t.srv.url), (s) => s[0]?.state === "live");
+    await until(
+      "BTC-USD subscribed again",
+      () => t.stream.subscribed(),
+      (s) => s.has("BTC-USD"),
+    );
+    const status = await until(
+      "live again",
+      () => streams(t.srv.url),
+      (s) => s[0]?.state === "live",
+    );
     expect(status[0]!.reconnects).toBeGreaterThanOrEqual(1);
     t.stream.trade("BTC-USD", 130, 1, Date.now());
-    await until("a trade after the replacement", () => btc.ticks.at(-1)?.price, (p) => p === 130);
+    await until(
+      "a trade after the replacement",
+      () => btc.ticks.at(-1)?.price,
+      (p) => p === 130,
+    );
   });
 
   it("garbage, truncated JSON and old sequence numbers never become a price", async () => {
     const before = btc.messages.length;
     t.stream.raw("not json at all");
-    t.stream.raw('{"channel":"market_trades","sequence_num":99999,"events":[{"type":"update","trades":[{"product_id":"BTC-USD","price":"1');
-    t.stream.raw(JSON.stringify({ channel: "market_trades", sequence_num: 0, events: [{ type: "update", trades: [{ product_id: "BTC-USD", price: "1", size: "1", time: new Date().toISOString() }] }] }));
+    t.stream.raw(
+      '{"channel":"market_trades","sequence_num":99999,"events":[{"type":"update","trades":[{"product_id":"BTC-USD","price":"1',
+    );
+    t.stream.raw(
+      JSON.stringify({
+        channel: "market_trades",
+        sequence_num: 0,
+        events: [
+          {
+            type: "update",
+            trades: [{ product_id: "BTC-USD", price: "1", size: "1", time: new Date().toISOString() }],
+          },
+        ],
+      }),
+    );
     t.stream.trade("BTC-USD", 131, 1, Date.now());
-    await until("the next good trade", () => btc.ticks.at(-1)?.price, (p) => p === 131);
+    await until(
+      "the next good trade",
+      () => btc.ticks.at(-1)?.price,
+      (p) => p === 131,
+    );
     expect(btc.ticks.slice(before).map((t) => t.price)).toEqual([131]);
     const [status] = await streams(t.srv.url);
     expect(status!.malformed).toBeGreaterThanOrEqual(2);
@@ -213,7 +287,11 @@ describe("coinbase stream", () => {
       await sleep(10);
     }
     const sentFor = Date.now() - started;
-    await until("the last trade", () => btc.ticks.at(-1)?.price, (p) => p === last);
+    await until(
+      "the last trade",
+      () => btc.ticks.at(-1)?.price,
+      (p) => p === last,
+    );
     const arrived = btc.messages.slice(before);
     const prices = arrived.map((m) => (JSON.parse(m.body) as { price: number }).price);
     expect([...prices].sort((a, b) => a - b)).toEqual(prices);
@@ -233,15 +311,33 @@ describe("alpaca delayed_sip stream", () => {
   it("authenticates, subscribes trades and quotes, and marks the provider's delayed ticks delayed", async () => {
     const aapl = new Collector(t.client.client, "/topic/ticker.AAPL");
     await aapl.waitFor(1);
-    await until("AAPL subscribed upstream", () => t.stream.subscribed(), (s) => s.has("AAPL"));
+    await until(
+      "AAPL subscribed upstream",
+      () => t.stream.subscribed(),
+      (s) => s.has("AAPL"),
+    );
     const sent = t.stream.received.map((m) => JSON.parse(m.text));
     expect(sent[0]).toEqual({ action: "auth", key: GOOD_KEY, secret: GOOD_SECRET });
     expect(sent).toContainEqual({ action: "subscribe", trades: ["AAPL"], quotes: ["AAPL"] });
     const ts = Date.now() - 900_000;
     t.stream.quote("AAPL", 125.1, 125.3, ts);
     t.stream.trade("AAPL", 125.2, 7, ts);
-    const tick = (await until("the trade", () => aapl.ticks.at(-1), (t) => t?.price === 125.2))!;
-    expect(tick).toEqual(expect.objectContaining({ source: "alpaca", ts, bid: 125.1, ask: 125.3, volume: 7, delayed: true, delayMs: 900_000 }));
+    const tick = (await until(
+      "the trade",
+      () => aapl.ticks.at(-1),
+      (t) => t?.price === 125.2,
+    ))!;
+    expect(tick).toEqual(
+      expect.objectContaining({
+        source: "alpaca",
+        ts,
+        bid: 125.1,
+        ask: 125.3,
+        volume: 7,
+        delayed: true,
+        delayMs: 900_000,
+      }),
+    );
     const [status] = await streams(t.srv.url);
     expect(status).toEqual(expect.objectContaining({ provider: "alpaca", state: "live", delayed: true }));
   });
@@ -249,10 +345,20 @@ describe("alpaca delayed_sip stream", () => {
   it("Alpaca's connection-limit error: a fault in /healthz, and polling takes over", async () => {
     t.stream.connectionLimit = true;
     t.stream.kill();
-    const status = await until("a connection-limit fault", () => streams(t.srv.url), (s) => s[0]?.state === "failed", 15_000);
+    const status = await until(
+      "a connection-limit fault",
+      () => streams(t.srv.url),
+      (s) => s[0]?.state === "failed",
+      15_000,
+    );
     expect(status[0]!.fault).toEqual({ kind: "connection-limit", reason: "406 connection limit exceeded" });
     const polled = t.rest.requests.filter((r) => r.path === "/v2/stocks/snapshots").length;
-    await until("REST snapshots", () => t.rest.requests.filter((r) => r.path === "/v2/stocks/snapshots").length, (n) => n > polled, 10_000);
+    await until(
+      "REST snapshots",
+      () => t.rest.requests.filter((r) => r.path === "/v2/stocks/snapshots").length,
+      (n) => n > polled,
+      10_000,
+    );
   });
 });
 
@@ -262,23 +368,49 @@ describe("binance combined stream", () => {
   it("subscribes the pair's trade and bookTicker streams and carries trades as USD", async () => {
     const eth = new Collector(t.client.client, "/topic/ticker.ETH-USD");
     await eth.waitFor(1);
-    await until("ETHUSDT subscribed upstream", () => t.stream.subscribed(), (s) => s.has("ETHUSDT"));
-    expect(t.stream.received.map((m) => JSON.parse(m.text))).toContainEqual({ method: "SUBSCRIBE", params: ["ethusdt@trade", "ethusdt@bookTicker"], id: 1 });
+    await until(
+      "ETHUSDT subscribed upstream",
+      () => t.stream.subscribed(),
+      (s) => s.has("ETHUSDT"),
+    );
+    expect(t.stream.received.map((m) => JSON.parse(m.text))).toContainEqual({
+      method: "SUBSCRIBE",
+      params: ["ethusdt@trade", "ethusdt@bookTicker"],
+      id: 1,
+    });
     const ts = Date.now();
     t.stream.quote("ETHUSDT", 3000.5, 3001, ts);
     t.stream.trade("ETHUSDT", 3000.75, 0.5, ts);
-    const tick = (await until("the trade", () => eth.ticks.at(-1), (t) => t?.price === 3000.75))!;
-    expect(tick).toEqual(expect.objectContaining({ symbol: "ETH-USD", source: "binance", ts, bid: 3000.5, ask: 3001, volume: 0.5 }));
+    const tick = (await until(
+      "the trade",
+      () => eth.ticks.at(-1),
+      (t) => t?.price === 3000.75,
+    ))!;
+    expect(tick).toEqual(
+      expect.objectContaining({ symbol: "ETH-USD", source: "binance", ts, bid: 3000.5, ask: 3001, volume: 0.5 }),
+    );
     eth.subscription.unsubscribe();
     const left = Date.now();
-    const msg = await until("UNSUBSCRIBE", () => t.stream.received.find((m) => m.at >= left && JSON.parse(m.text).method === "UNSUBSCRIBE"), (m) => m !== undefined, 5_000);
+    const msg = await until(
+      "UNSUBSCRIBE",
+      () => t.stream.received.find((m) => m.at >= left && JSON.parse(m.text).method === "UNSUBSCRIBE"),
+      (m) => m !== undefined,
+      5_000,
+    );
     expect(JSON.parse(msg!.text).params).toEqual(["ethusdt@trade", "ethusdt@bookTicker"]);
     // Nothing wanted any more: the upstream connection closes (an outbound socket keeps the object in memory).
-    await until("idle", () => streams(t.srv.url), (s) => s[0]?.state === "idle", 5_000);
+    await until(
+      "idle",
+      () => streams(t.srv.url),
+      (s) => s[0]?.state === "idle",
+      5_000,
+    );
   });
 
   it("keeps within Binance's 5 messages a second while viewers come one after another", async () => {
-    const pairs = ["BTC", "SOL", "XRP", "ADA", "DOGE", "DOT", "LINK", "LTC", "BCH", "TRX", "XLM", "ATOM"].map((b) => `${b}-USD`);
+    const pairs = ["BTC", "SOL", "XRP", "ADA", "DOGE", "DOT", "LINK", "LTC", "BCH", "TRX", "XLM", "ATOM"].map(
+      (b) => `${b}-USD`,
+    );
     const started = Date.now();
     const cols: Collector[] = [];
     for (const p of pairs) {
@@ -286,11 +418,17 @@ describe("binance combined stream", () => {
       await sleep(100);
     }
     await Promise.all(cols.map((c) => c.waitFor(1)));
-    await until("every pair subscribed upstream", () => t.stream.subscribed().size, (n) => n === pairs.length, 15_000);
+    await until(
+      "every pair subscribed upstream",
+      () => t.stream.subscribed().size,
+      (n) => n === pairs.length,
+      15_000,
+    );
     const sent = t.stream.received.filter((m) => m.at >= started).map((m) => m.at);
     expect(sent.length).toBeGreaterThan(0);
     // Any one-second window: at most 5 messages (the connection's first second included).
-    for (const at of sent) expect(sent.filter((t) => t >= at && t < at + 1_000).length, `from ${at - started} ms`).toBeLessThanOrEqual(5);
+    for (const at of sent)
+      expect(sent.filter((t) => t >= at && t < at + 1_000).length, `from ${at - started} ms`).toBeLessThanOrEqual(5);
     for (const c of cols) c.subscription.unsubscribe();
   });
 });
@@ -299,7 +437,9 @@ describe("the simulator streams (FEED_TRANSPORT=stream)", () => {
   let srv: DevServer;
   let client: Connected;
   beforeAll(async () => {
-    srv = await startDevServer({ vars: { FEED_PROVIDER: "sim", FEED_TRANSPORT: "stream", STREAM_BATCH_MS: String(BATCH_MS) } });
+    srv = await startDevServer({
+      vars: { FEED_PROVIDER: "sim", FEED_TRANSPORT: "stream", STREAM_BATCH_MS: String(BATCH_MS) },
+    });
     client = await connectStomp(srv.url);
   });
   afterAll(async () => {

@@ -1,6 +1,6 @@
 /** The HTTP side of the web frontend: history, the origin check, the iframe page, static assets. */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startDevServer, type DevServer } from "../support/dev-server";
+import { type DevServer, startDevServer } from "../support/dev-server";
 import { postTicks } from "../support/publish";
 import type { TickBody } from "../support/stomp";
 
@@ -12,7 +12,15 @@ afterAll(async () => srv?.stop());
 
 it("keeps the last HISTORY_SIZE ticks per symbol, oldest first", async () => {
   const prices = [10, 11, 12, 13, 14, 15, 16, 17];
-  expect((await postTicks(srv.url, prices.map((price) => ({ symbol: "HIST", price })), "test-publish-token")).status).toBe(200);
+  expect(
+    (
+      await postTicks(
+        srv.url,
+        prices.map((price) => ({ symbol: "HIST", price })),
+        "test-publish-token",
+      )
+    ).status,
+  ).toBe(200);
   const res = await fetch(`${srv.url}/api/history/hist?limit=5`);
   expect(res.status).toBe(200);
   const { symbol, ticks } = (await res.json()) as { symbol: string; ticks: TickBody[] };
@@ -52,7 +60,9 @@ it("lets allowed origins read the JSON API from a browser, and tells any page wh
 });
 
 it("serves the iframe widget page with the allow-list as frame-ancestors and only clean attributes", async () => {
-  const res = await fetch(`${srv.url}/embed?symbols=aapl,${encodeURIComponent('"><script>')},msft&theme=dark&layout=${encodeURIComponent("x onload=alert(1)")}`);
+  const res = await fetch(
+    `${srv.url}/embed?symbols=aapl,${encodeURIComponent('"><script>')},msft&theme=dark&layout=${encodeURIComponent("x onload=alert(1)")}`,
+  );
   expect(res.status).toBe(200);
   expect(res.headers.get("content-security-policy")).toBe("frame-ancestors 'self' https://site.example");
   const html = await res.text();

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -64,17 +64,47 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const runtime = options.runtime ?? DEFAULT_RUNTIME;
   const [command, args] =
     runtime === "workerd"
-      ? [process.execPath, ["scripts/start.mjs", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistDir, ...varArgs, ...(options.extraArgs ?? [])]]
+      ? [
+          process.execPath,
+          [
+            "scripts/start.mjs",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            String(port),
+            "--persist-to",
+            persistDir,
+            ...varArgs,
+            ...(options.extraArgs ?? []),
+          ],
+        ]
       : [
           "npx",
           [
-            "wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector),
-            "--persist-to", persistDir, "--show-interactive-dev-session=false", "--test-scheduled", ...varArgs,
+            "wrangler",
+            "dev",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            String(port),
+            "--inspector-port",
+            String(inspector),
+            "--persist-to",
+            persistDir,
+            "--show-interactive-dev-session=false",
+            "--test-scheduled",
+            ...varArgs,
           ],
         ];
   const child: ChildProcess = spawn(command, args, {
     cwd: ROOT,
-    env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", CI: "1" },
+    env: {
+      ...process.env,
+      CLOUDFLARE_CF_FETCH_ENABLED: "false",
+      WRANGLER_SEND_METRICS: "false",
+      NO_COLOR: "1",
+      CI: "1",
+    },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });

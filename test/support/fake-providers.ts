@@ -24,7 +24,11 @@ export interface FakeProviders {
 
 type Answer = { status: number; body: string; type?: string; headers?: Record<string, string>; delayMs?: number };
 
-const json = (status: number, body: unknown, headers?: Record<string, string>): Answer => ({ status, body: JSON.stringify(body), headers });
+const json = (status: number, body: unknown, headers?: Record<string, string>): Answer => ({
+  status,
+  body: JSON.stringify(body),
+  headers,
+});
 
 /** Scenario from the symbol's base (AAPL, NOPE-USD, BTCUSDT → BTC, NOPEUSDT → NOPE). */
 function scenario(symbol: string): string {
@@ -67,7 +71,8 @@ function finnhub(q: URLSearchParams, key: string, booms: Set<string>): Answer {
 }
 
 function twelvedata(q: URLSearchParams, key: string, booms: Set<string>): Answer {
-  if (key !== `apikey ${GOOD_KEY}`) return json(200, { code: 401, message: "**apikey** parameter is incorrect", status: "error" });
+  if (key !== `apikey ${GOOD_KEY}`)
+    return json(200, { code: 401, message: "**apikey** parameter is incorrect", status: "error" });
   const symbols = (q.get("symbol") ?? "").split(",");
   for (const s of symbols) {
     const a = special(s, booms);
@@ -76,7 +81,19 @@ function twelvedata(q: URLSearchParams, key: string, booms: Set<string>): Answer
   const one = (s: string) =>
     scenario(s) === "NOPE"
       ? { code: 404, message: `symbol ${s} not found`, status: "error" }
-      : { symbol: s, currency: "USD", timestamp: T_SECONDS, open: "122.0", high: "124.0", low: "121.5", close: String(priceFor(s)), volume: "1000", previous_close: "122.0", change: "1.45", percent_change: "1.18852" };
+      : {
+          symbol: s,
+          currency: "USD",
+          timestamp: T_SECONDS,
+          open: "122.0",
+          high: "124.0",
+          low: "121.5",
+          close: String(priceFor(s)),
+          volume: "1000",
+          previous_close: "122.0",
+          change: "1.45",
+          percent_change: "1.18852",
+        };
   if (symbols.length === 1) {
     const body = one(symbols[0]!);
     return json(200, body);
@@ -85,7 +102,8 @@ function twelvedata(q: URLSearchParams, key: string, booms: Set<string>): Answer
 }
 
 function alpaca(q: URLSearchParams, headers: IncomingMessage["headers"], booms: Set<string>): Answer {
-  if (headers["apca-api-key-id"] !== GOOD_KEY || headers["apca-api-secret-key"] !== "good-secret") return json(403, { message: "forbidden." });
+  if (headers["apca-api-key-id"] !== GOOD_KEY || headers["apca-api-secret-key"] !== "good-secret")
+    return json(403, { message: "forbidden." });
   const symbols = (q.get("symbols") ?? "").split(",");
   for (const s of symbols) {
     const a = special(s, booms);
@@ -116,11 +134,13 @@ function polygon(q: URLSearchParams, key: string, booms: Set<string>): Answer {
     .map((s) => ({
       ticker: s,
       day: { o: 122, h: 124, l: 121.5, c: priceFor(s), v: 1000 },
+      // biome-ignore lint/correctness/noPrecisionLoss: Polygon sends nanosecond integers; JSON.parse rounds them as here
       lastTrade: { p: priceFor(s), t: 1_795_000_000_123_456_789 },
       lastQuote: { p: 123.4, P: 123.5, t: 1_795_000_000_100_000_000 },
       prevDay: { c: 122 },
       todaysChange: 1.45,
       todaysChangePerc: 1.1885,
+      // biome-ignore lint/correctness/noPrecisionLoss: as lastTrade.t
       updated: 1_795_000_000_123_456_789,
     }));
   return json(200, { status: "OK", count: tickers.length, tickers });
@@ -136,24 +156,52 @@ export function polygonMinuteBar(t: number) {
 }
 
 /** `/v2/aggs/ticker/{T}/range/1/minute/{from}/{to}` (from/to in ms), ascending, as Polygon documents it. */
-function polygonAggs(ticker: string, multiplier: string, timespan: string, fromRaw: string, toRaw: string, q: URLSearchParams, key: string, booms: Set<string>): Answer {
+function polygonAggs(
+  ticker: string,
+  multiplier: string,
+  timespan: string,
+  fromRaw: string,
+  toRaw: string,
+  q: URLSearchParams,
+  key: string,
+  booms: Set<string>,
+): Answer {
   if (key !== `Bearer ${GOOD_KEY}`) return json(401, { status: "ERROR", request_id: "x", error: "Unknown API Key" });
   const a = special(ticker, booms);
   if (a) return a;
-  if (multiplier !== "1" || timespan !== "minute" || !/^\d+$/.test(fromRaw) || !/^\d+$/.test(toRaw)) return json(400, { status: "ERROR", request_id: "x", error: "this fake serves 1/minute with ms bounds" });
+  if (multiplier !== "1" || timespan !== "minute" || !/^\d+$/.test(fromRaw) || !/^\d+$/.test(toRaw))
+    return json(400, { status: "ERROR", request_id: "x", error: "this fake serves 1/minute with ms bounds" });
   const limit = Number(q.get("limit") ?? 5000);
   const to = Number(toRaw);
   const from = Math.max(Number(fromRaw), to - POLYGON_AGGS_DAYS * 86_400_000);
   const results = [];
-  for (let t = Math.ceil(from / 60_000) * 60_000; t <= to && results.length < limit; t += 60_000) results.push(polygonMinuteBar(t));
-  return json(200, { ticker, queryCount: results.length, resultsCount: results.length, adjusted: q.get("adjusted") !== "false", results, status: "OK", request_id: "fake", count: results.length });
+  for (let t = Math.ceil(from / 60_000) * 60_000; t <= to && results.length < limit; t += 60_000)
+    results.push(polygonMinuteBar(t));
+  return json(200, {
+    ticker,
+    queryCount: results.length,
+    resultsCount: results.length,
+    adjusted: q.get("adjusted") !== "false",
+    results,
+    status: "OK",
+    request_id: "fake",
+    count: results.length,
+  });
 }
 
 function coinbase(product: string, booms: Set<string>): Answer {
   const a = special(product, booms);
   if (a) return a;
   if (scenario(product) === "NOPE") return json(404, { message: "NotFound" });
-  return json(200, { ask: "123.5", bid: "123.4", volume: "1000.5", trade_id: 1, price: String(priceFor(product)), size: "0.1", time: "2026-11-20T15:30:00.123456Z" });
+  return json(200, {
+    ask: "123.5",
+    bid: "123.4",
+    volume: "1000.5",
+    trade_id: 1,
+    price: String(priceFor(product)),
+    size: "0.1",
+    time: "2026-11-20T15:30:00.123456Z",
+  });
 }
 
 function binance(q: URLSearchParams, booms: Set<string>): Answer {
@@ -171,9 +219,19 @@ function binance(q: URLSearchParams, booms: Set<string>): Answer {
   return json(
     200,
     symbols.map((s) => ({
-      symbol: s, priceChange: "1.45", priceChangePercent: "1.189", prevClosePrice: "122.00", lastPrice: String(priceFor(s)),
-      bidPrice: "123.40", askPrice: "123.50", openPrice: "122.00", highPrice: "124.00", lowPrice: "121.50", volume: "1000.5",
-      openTime: 1_794_913_600_000, closeTime: 1_795_000_000_123,
+      symbol: s,
+      priceChange: "1.45",
+      priceChangePercent: "1.189",
+      prevClosePrice: "122.00",
+      lastPrice: String(priceFor(s)),
+      bidPrice: "123.40",
+      askPrice: "123.50",
+      openPrice: "122.00",
+      highPrice: "124.00",
+      lowPrice: "121.50",
+      volume: "1000.5",
+      openTime: 1_794_913_600_000,
+      closeTime: 1_795_000_000_123,
     })),
   );
 }
@@ -192,14 +250,27 @@ export async function startFakeProviders(): Promise<FakeProviders> {
     if (url.pathname === "/api/v1/quote") answer = finnhub(q, String(req.headers["x-finnhub-token"] ?? ""), booms);
     else if (url.pathname === "/quote") answer = twelvedata(q, String(req.headers.authorization ?? ""), booms);
     else if (url.pathname === "/v2/stocks/snapshots") answer = alpaca(q, req.headers, booms);
-    else if (url.pathname === "/v2/snapshot/locale/us/markets/stocks/tickers") answer = polygon(q, String(req.headers.authorization ?? ""), booms);
-    else if (aggs) answer = polygonAggs(decodeURIComponent(aggs[1]!), aggs[2]!, aggs[3]!, aggs[4]!, aggs[5]!, q, String(req.headers.authorization ?? ""), booms);
+    else if (url.pathname === "/v2/snapshot/locale/us/markets/stocks/tickers")
+      answer = polygon(q, String(req.headers.authorization ?? ""), booms);
+    else if (aggs)
+      answer = polygonAggs(
+        decodeURIComponent(aggs[1]!),
+        aggs[2]!,
+        aggs[3]!,
+        aggs[4]!,
+        aggs[5]!,
+        q,
+        String(req.headers.authorization ?? ""),
+        booms,
+      );
     else if (product) answer = coinbase(decodeURIComponent(product[1]!), booms);
     else if (url.pathname === "/api/v3/ticker/24hr") answer = binance(q, booms);
     else answer = json(404, { error: "no such endpoint" });
     const send = () => {
       if (res.destroyed) return;
-      res.writeHead(answer.status, { "content-type": answer.type ?? "application/json", ...answer.headers }).end(answer.body);
+      res
+        .writeHead(answer.status, { "content-type": answer.type ?? "application/json", ...answer.headers })
+        .end(answer.body);
     };
     if (answer.delayMs) setTimeout(send, answer.delayMs);
     else send();

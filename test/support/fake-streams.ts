@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { WebSocketServer, type WebSocket } from "ws";
+import { type WebSocket, WebSocketServer } from "ws";
 import { GOOD_KEY } from "./fake-providers";
 
 /**
@@ -99,16 +99,35 @@ export async function startFakeStream(provider: StreamProvider): Promise<FakeStr
       case "finnhub":
         return { type: "trade", data: [{ s: symbol, p: price, v: size, t: ts, c: ["1"] }] };
       case "alpaca":
-        return [{ T: "t", S: symbol, i: ts, x: "V", p: price, s: size, t: new Date(ts).toISOString(), c: ["@"], z: "C" }];
+        return [
+          { T: "t", S: symbol, i: ts, x: "V", p: price, s: size, t: new Date(ts).toISOString(), c: ["@"], z: "C" },
+        ];
       case "coinbase":
         return {
           channel: "market_trades",
           client_id: "",
           timestamp: new Date().toISOString(),
-          events: [{ type: "update", trades: [{ trade_id: String(ts), product_id: symbol, price: String(price), size: String(size), side: "BUY", time: new Date(ts).toISOString() }] }],
+          events: [
+            {
+              type: "update",
+              trades: [
+                {
+                  trade_id: String(ts),
+                  product_id: symbol,
+                  price: String(price),
+                  size: String(size),
+                  side: "BUY",
+                  time: new Date(ts).toISOString(),
+                },
+              ],
+            },
+          ],
         };
       case "binance":
-        return { stream: `${symbol.toLowerCase()}@trade`, data: { e: "trade", E: ts, s: symbol, t: ts, p: String(price), q: String(size), T: ts, m: false, M: true } };
+        return {
+          stream: `${symbol.toLowerCase()}@trade`,
+          data: { e: "trade", E: ts, s: symbol, t: ts, p: String(price), q: String(size), T: ts, m: false, M: true },
+        };
     }
   };
 
@@ -117,15 +136,45 @@ export async function startFakeStream(provider: StreamProvider): Promise<FakeStr
       case "finnhub":
         return { type: "ping" }; // Finnhub's free stream carries trades only
       case "alpaca":
-        return [{ T: "q", S: symbol, bx: "V", bp: bid, bs: 1, ax: "V", ap: ask, as: 1, t: new Date(ts).toISOString(), c: ["R"], z: "C" }];
+        return [
+          {
+            T: "q",
+            S: symbol,
+            bx: "V",
+            bp: bid,
+            bs: 1,
+            ax: "V",
+            ap: ask,
+            as: 1,
+            t: new Date(ts).toISOString(),
+            c: ["R"],
+            z: "C",
+          },
+        ];
       case "coinbase":
         return {
           channel: "ticker",
           timestamp: new Date(ts).toISOString(),
-          events: [{ type: "update", tickers: [{ type: "ticker", product_id: symbol, price: String((bid + ask) / 2), best_bid: String(bid), best_ask: String(ask) }] }],
+          events: [
+            {
+              type: "update",
+              tickers: [
+                {
+                  type: "ticker",
+                  product_id: symbol,
+                  price: String((bid + ask) / 2),
+                  best_bid: String(bid),
+                  best_ask: String(ask),
+                },
+              ],
+            },
+          ],
         };
       case "binance":
-        return { stream: `${symbol.toLowerCase()}@bookTicker`, data: { u: ts, s: symbol, b: String(bid), B: "1", a: String(ask), A: "1" } };
+        return {
+          stream: `${symbol.toLowerCase()}@bookTicker`,
+          data: { u: ts, s: symbol, b: String(bid), B: "1", a: String(ask), A: "1" },
+        };
     }
   };
 
@@ -133,7 +182,13 @@ export async function startFakeStream(provider: StreamProvider): Promise<FakeStr
   const keepAlive = setInterval(() => {
     for (const c of conns) {
       if (provider === "finnhub") send(c, { type: "ping" });
-      if (provider === "coinbase" && c.symbols.size > 0) send(c, { channel: "heartbeats", client_id: "", timestamp: new Date().toISOString(), events: [{ current_time: new Date().toISOString(), heartbeat_counter: sequence }] });
+      if (provider === "coinbase" && c.symbols.size > 0)
+        send(c, {
+          channel: "heartbeats",
+          client_id: "",
+          timestamp: new Date().toISOString(),
+          events: [{ current_time: new Date().toISOString(), heartbeat_counter: sequence }],
+        });
     }
   }, 500);
   wss.on("close", () => clearInterval(keepAlive));
@@ -170,7 +225,8 @@ export async function startFakeStream(provider: StreamProvider): Promise<FakeStr
         return;
       case "alpaca": {
         if (m.action === "auth") {
-          if (fake.connectionLimit) return void c.ws.send(JSON.stringify([{ T: "error", code: 406, msg: "connection limit exceeded" }]));
+          if (fake.connectionLimit)
+            return void c.ws.send(JSON.stringify([{ T: "error", code: 406, msg: "connection limit exceeded" }]));
           if (fake.rejectKey || m.key !== GOOD_KEY || m.secret !== GOOD_SECRET) {
             c.ws.send(JSON.stringify([{ T: "error", code: 402, msg: "auth failed" }]));
             return void c.ws.close(1008);
@@ -178,18 +234,26 @@ export async function startFakeStream(provider: StreamProvider): Promise<FakeStr
           c.authenticated = true;
           return void c.ws.send(JSON.stringify([{ T: "success", msg: "authenticated" }]));
         }
-        if (!c.authenticated) return void c.ws.send(JSON.stringify([{ T: "error", code: 401, msg: "not authenticated" }]));
+        if (!c.authenticated)
+          return void c.ws.send(JSON.stringify([{ T: "error", code: 401, msg: "not authenticated" }]));
         const trades = Array.isArray(m.trades) ? (m.trades as string[]) : [];
         if (m.action === "subscribe") for (const s of trades) c.symbols.add(s);
         if (m.action === "unsubscribe") for (const s of trades) c.symbols.delete(s);
-        return void c.ws.send(JSON.stringify([{ T: "subscription", trades: [...c.symbols], quotes: [...c.symbols], bars: [] }]));
+        return void c.ws.send(
+          JSON.stringify([{ T: "subscription", trades: [...c.symbols], quotes: [...c.symbols], bars: [] }]),
+        );
       }
       case "coinbase": {
         const ids = Array.isArray(m.product_ids) ? (m.product_ids as string[]) : [];
         if (m.channel !== "market_trades") return;
         if (m.type === "subscribe") for (const s of ids) c.symbols.add(s);
         if (m.type === "unsubscribe") for (const s of ids) c.symbols.delete(s);
-        return send(c, { channel: "subscriptions", client_id: "", timestamp: new Date().toISOString(), events: [{ subscriptions: { market_trades: [...c.symbols] } }] });
+        return send(c, {
+          channel: "subscriptions",
+          client_id: "",
+          timestamp: new Date().toISOString(),
+          events: [{ subscriptions: { market_trades: [...c.symbols] } }],
+        });
       }
       case "binance": {
         const params = Array.isArray(m.params) ? (m.params as string[]) : [];

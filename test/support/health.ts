@@ -1,7 +1,15 @@
 /** `/healthz` with the operator's details (the publish token unlocks them). */
-export async function healthDetails(baseUrl: string, token = "test-publish-token"): Promise<{
+export async function healthDetails(
+  baseUrl: string,
+  token = "test-publish-token",
+): Promise<{
   activeSymbols: string[];
-  feedStatus: { provider: string; requestsPerMinute: number; lastRound: { limited: boolean; hubs: number; relays: number }; faults: Record<string, string> };
+  feedStatus: {
+    provider: string;
+    requestsPerMinute: number;
+    lastRound: { limited: boolean; hubs: number; relays: number };
+    faults: Record<string, string>;
+  };
 }> {
   const res = await fetch(`${baseUrl}/healthz`, { headers: { Authorization: `Bearer ${token}` } });
   if (res.status !== 200) throw new Error(`/healthz with the token answered ${res.status}: ${await res.text()}`);

@@ -49,7 +49,10 @@ export class TextStream {
     if (timeoutMs <= 0) throw new Error(`timed out; have ${JSON.stringify(this.buffer.slice(0, 200))}`);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, rej) => {
-      timer = setTimeout(() => rej(new Error(`timed out; have ${JSON.stringify(this.buffer.slice(0, 200))}`)), timeoutMs);
+      timer = setTimeout(
+        () => rej(new Error(`timed out; have ${JSON.stringify(this.buffer.slice(0, 200))}`)),
+        timeoutMs,
+      );
     });
     try {
       const { value, done } = await Promise.race([this.reader.read(), timeout]);
@@ -73,7 +76,9 @@ export async function rawChunks(
 ): Promise<{ head: string; chunks: string[] }> {
   const { hostname, port, pathname, search } = new URL(url);
   const socket = connect(Number(port), hostname);
-  socket.write(`${method} ${pathname}${search} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+  socket.write(
+    `${method} ${pathname}${search} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+  );
   let data = Buffer.alloc(0);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => finish(new Error(`timed out: ${data.toString().slice(0, 300)}`)), timeoutMs);
@@ -104,4 +109,3 @@ export async function rawChunks(
     });
   });
 }
-

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,14 +14,17 @@ export class Exposition {
       const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
       if (!m) throw new Error(`not an exposition line: ${line}`);
       const labels: Record<string, string> = {};
-      for (const l of (m[2] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!.replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c));
+      for (const l of (m[2] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+        labels[l[1]!] = l[2]!.replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c));
       this.series.push({ name: m[1]!, labels, value: Number(m[3]) });
     }
   }
 
   /** The sum of every series of `name` whose labels include `where`. */
   sum(name: string, where: Record<string, string> = {}): number {
-    return this.series.filter((s) => s.name === name && Object.entries(where).every(([k, v]) => s.labels[k] === v)).reduce((n, s) => n + s.value, 0);
+    return this.series
+      .filter((s) => s.name === name && Object.entries(where).every(([k, v]) => s.labels[k] === v))
+      .reduce((n, s) => n + s.value, 0);
   }
 
   has(name: string, where: Record<string, string> = {}): boolean {
@@ -65,7 +68,11 @@ export async function startPrometheus(target: string, token: string): Promise<Pr
   );
   const child: ChildProcess = spawn(
     process.env.PROMETHEUS_PATH ?? "prometheus",
-    [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`],
+    [
+      `--config.file=${join(dir, "prometheus.yml")}`,
+      `--storage.tsdb.path=${join(dir, "data")}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+    ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let output = "";
@@ -74,9 +81,13 @@ export async function startPrometheus(target: string, token: string): Promise<Pr
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const ready = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${url}/-/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) break;
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`prometheus did not start:\n${output.slice(-2000)}`);
+    if (child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`prometheus did not start:\n${output.slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
   return {

@@ -1,6 +1,6 @@
 import WebSocket from "ws";
 import { FrameDecoder } from "../../worker/protocol/stomp/decoder";
-import { header, type Frame } from "../../worker/protocol/stomp/frame";
+import { type Frame, header } from "../../worker/protocol/stomp/frame";
 
 const SERVER_COMMANDS = new Set(["CONNECTED", "MESSAGE", "RECEIPT", "ERROR"]);
 
@@ -26,10 +26,19 @@ export class RawStomp {
   }
 
   /** Opens /ws (or the older /ws/{home}); `headers` as a proxy in front would add (CF-Connecting-IP). */
-  static open(baseUrl: string, home?: string, origin?: string, headers: Record<string, string> = {}): Promise<RawStomp> {
-    const ws = new WebSocket(`${baseUrl.replace(/^http/, "ws")}/ws${home === undefined ? "" : `/${home}`}`, ["v12.stomp"], {
-      headers: { ...headers, ...(origin ? { Origin: origin } : {}) },
-    });
+  static open(
+    baseUrl: string,
+    home?: string,
+    origin?: string,
+    headers: Record<string, string> = {},
+  ): Promise<RawStomp> {
+    const ws = new WebSocket(
+      `${baseUrl.replace(/^http/, "ws")}/ws${home === undefined ? "" : `/${home}`}`,
+      ["v12.stomp"],
+      {
+        headers: { ...headers, ...(origin ? { Origin: origin } : {}) },
+      },
+    );
     return new Promise((res, rej) => {
       ws.once("open", () => res(new RawStomp(ws)));
       ws.once("error", rej);
@@ -56,7 +65,8 @@ export class RawStomp {
       if (i >= 0) return this.frames.splice(0, i + 1)[i]!;
       if (this.closed) throw new Error(`socket closed (${this.closed.code}) before ${command ?? "a frame"}`);
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no ${command ?? "frame"} within ${timeoutMs} ms; raw: ${JSON.stringify(this.raw.slice(-3))}`);
+      if (left <= 0)
+        throw new Error(`no ${command ?? "frame"} within ${timeoutMs} ms; raw: ${JSON.stringify(this.raw.slice(-3))}`);
       await new Promise<void>((res) => {
         const t = setTimeout(res, left);
         this.waiters.push(() => {

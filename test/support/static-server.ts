@@ -3,10 +3,14 @@ import { createServer, type Server } from "node:http";
 import { freePort } from "./dev-server";
 
 /** A file to serve, or an answer made per request (a site's own backend, such as a token endpoint). */
-export type StaticEntry = { path: string; type: string; replace?: Record<string, string> } | { type: string; respond: () => Promise<string> };
+export type StaticEntry =
+  | { path: string; type: string; replace?: Record<string, string> }
+  | { type: string; respond: () => Promise<string> };
 
 /** Serves fixed files on 127.0.0.1 (a third-party page embedding the ticker, in browser tests). */
-export async function startStaticServer(files: Record<string, StaticEntry>): Promise<{ url: string; close(): Promise<void> }> {
+export async function startStaticServer(
+  files: Record<string, StaticEntry>,
+): Promise<{ url: string; close(): Promise<void> }> {
   const port = await freePort();
   const server: Server = createServer((req, res) => {
     const file = files[new URL(req.url ?? "/", "http://x").pathname];
@@ -15,7 +19,9 @@ export async function startStaticServer(files: Record<string, StaticEntry>): Pro
       return;
     }
     if ("respond" in file) {
-      void file.respond().then((body) => res.writeHead(200, { "content-type": file.type, "cache-control": "no-store" }).end(body));
+      void file
+        .respond()
+        .then((body) => res.writeHead(200, { "content-type": file.type, "cache-control": "no-store" }).end(body));
       return;
     }
     let body = readFileSync(file.path, "utf8");

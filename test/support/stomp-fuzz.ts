@@ -18,7 +18,25 @@ const SEEDS = [
 ];
 
 /** Characters the decoder and session treat specially, and some that are just awkward. */
-const SPECIAL = ["\0", "\n", "\r", ":", "\\", "\\x", "\\n", "\\c", "\u00ff", "\u2028", "\ud800", "\ufffd", "é", "0", "9999999999", " ", "\t"];
+const SPECIAL = [
+  "\0",
+  "\n",
+  "\r",
+  ":",
+  "\\",
+  "\\x",
+  "\\n",
+  "\\c",
+  "\u00ff",
+  "\u2028",
+  "\ud800",
+  "\ufffd",
+  "é",
+  "0",
+  "9999999999",
+  " ",
+  "\t",
+];
 
 /** mulberry32: a small, seedable PRNG. */
 export function prng(seed: number): () => number {

@@ -48,7 +48,8 @@ export async function connectStomp(baseUrl: string, home?: string, options: Conn
   });
   const connectedFrame = await new Promise<IFrame>((res, rej) => {
     client.onConnect = res;
-    client.onWebSocketError = (e) => rej(new Error(`WebSocket error: ${String((e as { message?: string }).message ?? e)}`));
+    client.onWebSocketError = (e) =>
+      rej(new Error(`WebSocket error: ${String((e as { message?: string }).message ?? e)}`));
     client.onStompError = (frame) => {
       errors.push(frame);
       rej(new Error(`STOMP ERROR: ${frame.headers.message}`));
@@ -86,7 +87,9 @@ export class Collector {
     await new Promise<void>((res, rej) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== check);
-        rej(new Error(`got ${this.messages.length} of ${count} messages on ${this.subscription.id} in ${timeoutMs} ms`));
+        rej(
+          new Error(`got ${this.messages.length} of ${count} messages on ${this.subscription.id} in ${timeoutMs} ms`),
+        );
       }, timeoutMs);
       const check = () => {
         if (this.messages.length >= count) {

@@ -35,7 +35,8 @@ describe("Analytics Engine writer", () => {
     m.delivered("ticker", 10);
     expect(writer.write(121_000, () => m.snapshot())).toBe(true);
     expect(dataset.points).toHaveLength(2);
-    const col = (point: AnalyticsEngineDataPoint, name: string) => point.doubles![HUB_COLUMNS.findIndex((c) => c.name === name)];
+    const col = (point: AnalyticsEngineDataPoint, name: string) =>
+      point.doubles![HUB_COLUMNS.findIndex((c) => c.name === name)];
     const [first, second] = dataset.points as [AnalyticsEngineDataPoint, AnalyticsEngineDataPoint];
     expect(first.indexes).toEqual(["hub:enam:0"]);
     expect(first.blobs).toEqual(["hub", "hub:enam:0"]);
@@ -54,11 +55,26 @@ describe("Analytics Engine writer", () => {
 
   it("writes a scheduler shard's feed figures", () => {
     const dataset = new FakeDataset();
-    const m = new FeedMetrics(0, "finnhub", { activeSymbols: () => 4, budgetLeft: () => 12, coldBudgetLeft: () => 3, requestsPerMinute: () => 60 });
+    const m = new FeedMetrics(0, "finnhub", {
+      activeSymbols: () => 4,
+      budgetLeft: () => 12,
+      coldBudgetLeft: () => 3,
+      requestsPerMinute: () => 60,
+    });
     m.round(1, true, [undefined, "timeout: slow"]);
-    new AnalyticsWriter(dataset, "scheduler", "feed:0", FEED_COLUMNS, 0, 1_000).write(1_000, () => m.snapshot(new Map()));
+    new AnalyticsWriter(dataset, "scheduler", "feed:0", FEED_COLUMNS, 0, 1_000).write(1_000, () =>
+      m.snapshot(new Map()),
+    );
     const values = Object.fromEntries(FEED_COLUMNS.map((c, i) => [c.name, dataset.points[0]!.doubles![i]]));
-    expect(values).toEqual({ active_symbols: 4, budget_left: 12, requests: 1, quotes_ok: 1, quotes: 2, rounds: 1, rounds_limited: 1 });
+    expect(values).toEqual({
+      active_symbols: 4,
+      budget_left: 12,
+      requests: 1,
+      quotes_ok: 1,
+      quotes: 2,
+      rounds: 1,
+      rounds_limited: 1,
+    });
   });
 
   it("never throws into its caller: a failing dataset is reported once", () => {
@@ -76,7 +92,13 @@ describe("Analytics Engine writer", () => {
 
   it("says once that it writes", () => {
     const lines: string[] = [];
-    const writer = writerFor(new FakeDataset(), "hub", () => "hub:enam:0", 1_000, (event) => lines.push(event));
+    const writer = writerFor(
+      new FakeDataset(),
+      "hub",
+      () => "hub:enam:0",
+      1_000,
+      (event) => lines.push(event),
+    );
     const now = Date.now();
     writer.write(now + 1_000, () => hubMetrics(1).snapshot());
     writer.write(now + 2_000, () => hubMetrics(1).snapshot());

@@ -1,23 +1,30 @@
 import { describe, expect, it } from "vitest";
-import { aggregate, dayFigures } from "../../worker/market/bars";
-import { recentSessions } from "../../worker/market/sessions";
 import { simulatedBars } from "../../worker/feeds/sim-history";
 import { isClosedRange, MAX_BARS, parseBarsQuery } from "../../worker/http/bars-query";
+import { aggregate, dayFigures } from "../../worker/market/bars";
+import { recentSessions } from "../../worker/market/sessions";
 
 describe("/api/bars query", () => {
   it("takes ISO 8601 or epoch milliseconds, with defaults for what is left out", () => {
     expect(parseBarsQuery({})).toEqual({ interval: "1m", from: 0, limit: MAX_BARS });
     expect(parseBarsQuery({ interval: "1h", from: "2026-12-04", to: "2026-12-04T21:00:00Z", limit: "3" })).toEqual({
-      interval: "1h", from: Date.parse("2026-12-04T00:00:00Z"), to: Date.parse("2026-12-04T21:00:00Z"), limit: 3,
+      interval: "1h",
+      from: Date.parse("2026-12-04T00:00:00Z"),
+      to: Date.parse("2026-12-04T21:00:00Z"),
+      limit: 3,
     });
-    expect(parseBarsQuery({ from: "1796000000000", to: "2026-12-04T16:00:00-05:00" })).toMatchObject({ from: 1_796_000_000_000, to: Date.parse("2026-12-04T21:00:00Z") });
+    expect(parseBarsQuery({ from: "1796000000000", to: "2026-12-04T16:00:00-05:00" })).toMatchObject({
+      from: 1_796_000_000_000,
+      to: Date.parse("2026-12-04T21:00:00Z"),
+    });
   });
   it("says what is wrong", () => {
     expect(parseBarsQuery({ interval: "2m" })).toBe("interval must be one of 1m, 5m, 15m, 1h, 1d");
     expect(parseBarsQuery({ from: "Friday" })).toMatch(/^from must be an ISO 8601 time/);
     expect(parseBarsQuery({ to: "1e12" })).toMatch(/^to must be an ISO 8601 time/);
     expect(parseBarsQuery({ from: "5", to: "5" })).toBe("to must be after from");
-    for (const limit of ["0", "10001", "1.5", "x"]) expect(parseBarsQuery({ limit })).toBe("limit must be an integer from 1 to 10000");
+    for (const limit of ["0", "10001", "1.5", "x"])
+      expect(parseBarsQuery({ limit })).toBe("limit must be an integer from 1 to 10000");
   });
   it("calls a range closed only once every bar that can start in it has ended", () => {
     const q = parseBarsQuery({ interval: "5m", to: "1000000" });
@@ -50,6 +57,12 @@ describe("the simulator's history", () => {
     expect(bars.length).toBe(1440 + 17 * 60);
     const figures = dayFigures("BTC-USD", bars)!;
     const day = aggregate("BTC-USD", bars, "1d");
-    expect(figures).toEqual({ open: day[1]!.o, high: day[1]!.h, low: day[1]!.l, volume: day[1]!.v, prevClose: day[0]!.c });
+    expect(figures).toEqual({
+      open: day[1]!.o,
+      high: day[1]!.h,
+      low: day[1]!.l,
+      volume: day[1]!.v,
+      prevClose: day[0]!.c,
+    });
   });
 });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { aggregate, BarBuilder, type Bar, type BarTick, type Interval } from "../../worker/market/bars";
-import { BarPacer } from "../../worker/objects/source/bar-stream";
+import { aggregate, type Bar, BarBuilder, type BarTick, type Interval } from "../../worker/market/bars";
 import { marketState } from "../../worker/market/hours";
 import { recentSessions, sessionAt } from "../../worker/market/sessions";
+import { BarPacer } from "../../worker/objects/source/bar-stream";
 
 const MIN = 60_000;
 /** 2026-12-04 (a Friday, EST) 09:30 New York = 14:30 UTC. */
@@ -42,7 +42,11 @@ describe("sessions", () => {
   });
   it("crypto trades around the clock, one day per UTC date; FX from Sunday 17:00 to Friday 17:00 New York", () => {
     const sat = Date.parse("2026-12-05T03:00:00Z");
-    expect(sessionAt("BTC-USD", sat)).toEqual({ day: "2026-12-05", open: Date.parse("2026-12-05T00:00:00Z"), close: Date.parse("2026-12-06T00:00:00Z") });
+    expect(sessionAt("BTC-USD", sat)).toEqual({
+      day: "2026-12-05",
+      open: Date.parse("2026-12-05T00:00:00Z"),
+      close: Date.parse("2026-12-06T00:00:00Z"),
+    });
     expect(sessionAt("EURUSD=X", sat)).toBeUndefined();
     // Sunday 17:00 EST = 22:00 UTC opens Monday's FX day.
     expect(sessionAt("EURUSD=X", Date.parse("2026-12-06T22:00:00Z"))!.day).toBe("2026-12-07");
@@ -51,7 +55,13 @@ describe("sessions", () => {
   });
   it("lists the last N trading days, the one in progress included", () => {
     const sunday = Date.parse("2026-12-06T12:00:00Z");
-    expect(recentSessions("AAPL", sunday, 5).map((s) => s.day)).toEqual(["2026-11-30", "2026-12-01", "2026-12-02", "2026-12-03", "2026-12-04"]);
+    expect(recentSessions("AAPL", sunday, 5).map((s) => s.day)).toEqual([
+      "2026-11-30",
+      "2026-12-01",
+      "2026-12-02",
+      "2026-12-03",
+      "2026-12-04",
+    ]);
     expect(recentSessions("BTC-USD", sunday, 2).map((s) => s.day)).toEqual(["2026-12-05", "2026-12-06"]);
     // Monday 10:00 New York: Monday's session has opened.
     expect(recentSessions("AAPL", Date.parse("2026-12-07T15:00:00Z"), 1)[0]!.day).toBe("2026-12-07");
@@ -72,8 +82,14 @@ describe("bar building", () => {
   });
   it("makes no bars outside the session", () => {
     const builder = new BarBuilder("AAPL", "1m");
-    expect(builder.add({ ts: FRI_OPEN - 1, price: 10 }, FRI_OPEN - 1)).toEqual({ kind: "ignored", reason: "outside-session" });
-    expect(builder.add({ ts: FRI_OPEN + 390 * MIN, price: 10 }, FRI_OPEN + 390 * MIN)).toEqual({ kind: "ignored", reason: "outside-session" });
+    expect(builder.add({ ts: FRI_OPEN - 1, price: 10 }, FRI_OPEN - 1)).toEqual({
+      kind: "ignored",
+      reason: "outside-session",
+    });
+    expect(builder.add({ ts: FRI_OPEN + 390 * MIN, price: 10 }, FRI_OPEN + 390 * MIN)).toEqual({
+      kind: "ignored",
+      reason: "outside-session",
+    });
   });
   it("a late tick corrects the forming bar until its minute ends, never after", () => {
     const builder = new BarBuilder("AAPL", "1m");
@@ -82,12 +98,18 @@ describe("bar building", () => {
     const corrected = builder.add({ ts: FRI_OPEN + 5_000, price: 9 }, FRI_OPEN + 59_999);
     expect(corrected).toMatchObject({ kind: "updated", bar: { t: FRI_OPEN, l: 9, c: 9, n: 2 } });
     // The minute has ended: the bar is final.
-    expect(builder.add({ ts: FRI_OPEN + 6_000, price: 8 }, FRI_OPEN + MIN)).toEqual({ kind: "ignored", reason: "late" });
+    expect(builder.add({ ts: FRI_OPEN + 6_000, price: 8 }, FRI_OPEN + MIN)).toEqual({
+      kind: "ignored",
+      reason: "late",
+    });
     expect(builder.forming(FRI_OPEN + MIN)).toBeUndefined();
     expect(builder.close(FRI_OPEN + MIN)).toEqual([{ t: FRI_OPEN, o: 10, h: 10, l: 9, c: 9, v: 0, n: 2 }]);
     // A tick of a bar before the forming one is late too.
     builder.add({ ts: FRI_OPEN + 3 * MIN, price: 10 }, FRI_OPEN + 3 * MIN);
-    expect(builder.add({ ts: FRI_OPEN + 2 * MIN + 59_000, price: 10 }, FRI_OPEN + 3 * MIN + 1)).toEqual({ kind: "ignored", reason: "late" });
+    expect(builder.add({ ts: FRI_OPEN + 2 * MIN + 59_000, price: 10 }, FRI_OPEN + 3 * MIN + 1)).toEqual({
+      kind: "ignored",
+      reason: "late",
+    });
   });
   it("sums volume from the cumulative day volume; a smaller figure is a new day's count", () => {
     const bars = build("BTC-USD", "1m", [
@@ -107,8 +129,13 @@ describe("bar building", () => {
     expect(next).toMatchObject({ kind: "updated", finalized: [{ t: FRI_OPEN, c: 1 }], bar: { t: FRI_OPEN + 5 * MIN } });
   });
   it("resumes a stored forming bar and volume baseline after a restart", () => {
-    const builder = new BarBuilder("AAPL", "1m", { forming: { t: FRI_OPEN, o: 1, h: 2, l: 1, c: 2, v: 10, n: 3 }, lastVolume: 100 });
-    expect(builder.add({ ts: FRI_OPEN + 10_000, price: 3, volume: 150 }, FRI_OPEN + 10_000)).toMatchObject({ bar: { h: 3, c: 3, v: 60, n: 4 } });
+    const builder = new BarBuilder("AAPL", "1m", {
+      forming: { t: FRI_OPEN, o: 1, h: 2, l: 1, c: 2, v: 10, n: 3 },
+      lastVolume: 100,
+    });
+    expect(builder.add({ ts: FRI_OPEN + 10_000, price: 3, volume: 150 }, FRI_OPEN + 10_000)).toMatchObject({
+      bar: { h: 3, c: 3, v: 60, n: 4 },
+    });
   });
 });
 
@@ -138,7 +165,12 @@ describe("derived intervals", () => {
     });
   }
   it("an equity day is 390 one-minute bars (210 on a half day), whatever the DST offset", () => {
-    for (const [day, count] of [["2026-12-04", 390], ["2026-11-27", 210], ["2026-03-09", 390], ["2026-03-06", 390]] as const) {
+    for (const [day, count] of [
+      ["2026-12-04", 390],
+      ["2026-11-27", 210],
+      ["2026-03-09", 390],
+      ["2026-03-06", 390],
+    ] as const) {
       const [s] = recentSessions("AAPL", Date.parse(`${day}T23:59:00Z`), 1);
       const all: BarTick[] = [];
       for (let ts = s!.open - 5 * MIN; ts < s!.close + 5 * MIN; ts += 20_000) all.push({ ts, price: 1 });

@@ -14,7 +14,10 @@ describe("static file compression (npm start)", () => {
   });
 
   const asset = (type: string, status = 200) =>
-    new Response(status === 304 ? null : "x".repeat(100), { status, headers: { "content-type": type, etag: '"abc"', "content-length": "100" } });
+    new Response(status === 304 ? null : "x".repeat(100), {
+      status,
+      headers: { "content-type": type, etag: '"abc"', "content-length": "100" },
+    });
   const request = (ae?: string) => new Request("http://h/widget.js", { headers: ae ? { "accept-encoding": ae } : {} });
 
   it("marks text for the runtime to encode, with a weak ETag and Vary; leaves images and 304s alone", () => {

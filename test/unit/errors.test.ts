@@ -17,7 +17,8 @@ describe("the STOMP error catalogue", () => {
 
 describe("the HTTP error catalogue", () => {
   it("is documented code by code, with its status", () => {
-    for (const [code, status] of Object.entries(HTTP_ERRORS)) expect(doc, code).toContain(`| \`${code}\` | ${status} |`);
+    for (const [code, status] of Object.entries(HTTP_ERRORS))
+      expect(doc, code).toContain(`| \`${code}\` | ${status} |`);
   });
 
   it("answers with the code's status, the code in x-error-code and a one-line reason", async () => {

@@ -1,11 +1,11 @@
 /** The fan-out tree, ordered batching delivery, placement and the connection write path: pure code. */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { DeliveryQueues } from "../../worker/fanout/delivery-queue";
-import { buildFanoutTree, treeShape, type FanoutNode } from "../../worker/fanout/tree";
 import { newSessionState } from "../../worker/broker/session-state";
-import { StompSession, type SessionBroker } from "../../worker/broker/stomp-session";
-import { Connection, type Carrier } from "../../worker/connections/connection";
+import { type SessionBroker, StompSession } from "../../worker/broker/stomp-session";
+import { type Carrier, Connection } from "../../worker/connections/connection";
 import { WriteBatcher } from "../../worker/connections/write-batcher";
+import { DeliveryQueues } from "../../worker/fanout/delivery-queue";
+import { buildFanoutTree, type FanoutNode, treeShape } from "../../worker/fanout/tree";
 import { hubName, probeOrder, regionOf, shardOf } from "../../worker/routing/placement";
 import { authenticateSecret, SESSION_LIMITS } from "../support/session-limits";
 
@@ -19,7 +19,10 @@ function maxChildren(nodes: readonly FanoutNode[]): number {
 
 describe("fan-out tree", () => {
   it("delivers straight to hubs up to the degree", () => {
-    expect(buildFanoutTree("A", ["hub:enam:1", "hub:enam:0"], 2)).toEqual([{ hub: "hub:enam:0" }, { hub: "hub:enam:1" }]);
+    expect(buildFanoutTree("A", ["hub:enam:1", "hub:enam:0"], 2)).toEqual([
+      { hub: "hub:enam:0" },
+      { hub: "hub:enam:1" },
+    ]);
   });
 
   it("puts relays in between beyond it: 4 hubs at degree 2 make source → 2 relays → 4 hubs", () => {
@@ -61,14 +64,21 @@ describe("DeliveryQueues", () => {
     q.push("a", 2);
     expect(calls).toEqual([]); // sent at the end of the turn
     await Promise.resolve();
-    expect(calls).toEqual([["a", [1, 2]], ["b", [1]]]);
+    expect(calls).toEqual([
+      ["a", [1, 2]],
+      ["b", [1]],
+    ]);
     q.push("a", 3);
     q.push("a", 4);
     await new Promise((r) => setTimeout(r, 0));
     expect(calls).toHaveLength(2); // a's first call is still in flight
     release.shift()!();
     await new Promise((r) => setTimeout(r, 0));
-    expect(calls).toEqual([["a", [1, 2]], ["b", [1]], ["a", [3, 4]]]);
+    expect(calls).toEqual([
+      ["a", [1, 2]],
+      ["b", [1]],
+      ["a", [3, 4]],
+    ]);
     for (const r of release.splice(0)) r();
     await new Promise((r) => setTimeout(r, 0));
     release.shift()?.();
@@ -126,7 +136,11 @@ describe("Connection write path", () => {
   function connection(kind: "stomp-socket" | "sockjs-socket", batcher = new WriteBatcher(0)) {
     const writes: string[][] = [];
     const closes: Array<[number, string]> = [];
-    const carrier: Carrier = { write: (f) => writes.push([...f]), close: (c, r) => closes.push([c, r]), save: () => {} };
+    const carrier: Carrier = {
+      write: (f) => writes.push([...f]),
+      close: (c, r) => closes.push([c, r]),
+      save: () => {},
+    };
     const conn = new Connection(kind, carrier, batcher);
     conn.session = new StompSession(newSessionState("s"), conn, broker, SESSION_LIMITS, authenticateSecret);
     return { conn, writes, closes };

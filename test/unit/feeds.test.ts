@@ -9,7 +9,7 @@ import { readConfig } from "../../worker/config";
 import type { Env } from "../../worker/env";
 import { createFeed } from "../../worker/feeds";
 import type { QuoteResult } from "../../worker/feeds/provider";
-import { GOOD_KEY, PRICE, startFakeProviders, type FakeProviders } from "../support/fake-providers";
+import { type FakeProviders, GOOD_KEY, PRICE, startFakeProviders } from "../support/fake-providers";
 
 let fake: FakeProviders;
 beforeAll(async () => {
@@ -33,9 +33,23 @@ const crypto = (base: string) => (base === "OK" ? "BTC-USD" : base === "OK2" ? "
 const CASES: Case[] = [
   { provider: "finnhub", sym: stock, ts: 1_795_000_000_000, batchSize: 1, keyed: true, unsupported: "BTC-USD" },
   { provider: "twelvedata", sym: stock, ts: 1_795_000_000_000, batchSize: 8, keyed: true, unsupported: "^GSPC" },
-  { provider: "alpaca", sym: stock, ts: Date.parse("2026-11-20T15:30:00.123Z"), batchSize: 100, keyed: true, unsupported: "EURUSD=X" },
+  {
+    provider: "alpaca",
+    sym: stock,
+    ts: Date.parse("2026-11-20T15:30:00.123Z"),
+    batchSize: 100,
+    keyed: true,
+    unsupported: "EURUSD=X",
+  },
   { provider: "polygon", sym: stock, ts: 1_795_000_000_123, batchSize: 100, keyed: true, unsupported: "BTC-USD" },
-  { provider: "coinbase", sym: crypto, ts: Date.parse("2026-11-20T15:30:00.123Z"), batchSize: 1, keyed: false, unsupported: "AAPL" },
+  {
+    provider: "coinbase",
+    sym: crypto,
+    ts: Date.parse("2026-11-20T15:30:00.123Z"),
+    batchSize: 1,
+    keyed: false,
+    unsupported: "AAPL",
+  },
   { provider: "binance", sym: crypto, ts: 1_795_000_000_123, batchSize: 100, keyed: false, unsupported: "AAPL" },
 ];
 
@@ -53,14 +67,21 @@ function feed(provider: string, vars: Partial<Env> = {}) {
   );
 }
 
-const ask = (f: ReturnType<typeof feed>, symbols: string[]) => f.quotes(symbols.map((symbol) => ({ symbol })), Date.now());
+const ask = (f: ReturnType<typeof feed>, symbols: string[]) =>
+  f.quotes(
+    symbols.map((symbol) => ({ symbol })),
+    Date.now(),
+  );
 const errorOf = (r: QuoteResult | undefined) => (r && "error" in r ? r.error : `no error: ${JSON.stringify(r)}`);
 
 describe.each(CASES)("$provider", (c) => {
   it("normalizes a quote: price, epoch-ms time, session fields, source", async () => {
     const before = fake.requests.length;
     const [result] = await ask(feed(c.provider), [c.sym("OK")]);
-    expect(result).toEqual({ symbol: c.sym("OK"), quote: expect.objectContaining({ symbol: c.sym("OK"), price: PRICE, ts: c.ts, source: c.provider }) });
+    expect(result).toEqual({
+      symbol: c.sym("OK"),
+      quote: expect.objectContaining({ symbol: c.sym("OK"), price: PRICE, ts: c.ts, source: c.provider }),
+    });
     const quote = (result as unknown as { quote: Record<string, unknown> }).quote;
     for (const value of Object.values(quote)) expect(value).not.toBeUndefined();
     expect(fake.requests.length - before).toBe(1);
@@ -76,7 +97,9 @@ describe.each(CASES)("$provider", (c) => {
   it("refuses symbols it cannot serve with a reason, without a request", async () => {
     const before = fake.requests.length;
     const [result] = await ask(feed(c.provider), [c.unsupported]);
-    expect(errorOf(result)).toMatch(new RegExp(`${c.provider}.*${c.unsupported.replace(/[.^$*+?()[\]{}|\\]/g, "\\$&")}`));
+    expect(errorOf(result)).toMatch(
+      new RegExp(`${c.provider}.*${c.unsupported.replace(/[.^$*+?()[\]{}|\\]/g, "\\$&")}`),
+    );
     expect(fake.requests.length).toBe(before);
   });
 
@@ -135,5 +158,7 @@ describe.each(CASES)("$provider", (c) => {
 it("fails loudly when a provider needs a key that is missing, or the provider is unknown", () => {
   expect(() => feed("finnhub", { FEED_API_KEY: "" })).toThrow(/needs an API key: `wrangler secret put FEED_API_KEY`/);
   expect(() => feed("alpaca", { FEED_API_SECRET: "" })).toThrow(/FEED_API_SECRET/);
-  expect(() => feed("nasdaq-direct")).toThrow(/not a known provider \(available: sim, finnhub, twelvedata, alpaca, polygon, coinbase, binance\)/);
+  expect(() => feed("nasdaq-direct")).toThrow(
+    /not a known provider \(available: sim, finnhub, twelvedata, alpaca, polygon, coinbase, binance\)/,
+  );
 });

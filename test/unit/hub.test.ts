@@ -7,13 +7,13 @@ import type { Grant } from "../../worker/auth/grant";
 import { TokenError } from "../../worker/auth/subscriber-token";
 import { HubBroker, type Upstream } from "../../worker/broker/hub-broker";
 import { newSessionState, type Subscription } from "../../worker/broker/session-state";
-import { StompSession, type SessionBroker, type SessionTransport } from "../../worker/broker/stomp-session";
-import { SubscriptionIndex } from "../../worker/broker/subscription-index";
+import { type SessionBroker, type SessionTransport, StompSession } from "../../worker/broker/stomp-session";
 import { buildTickFrame, type StreamFrame } from "../../worker/broker/stream-frame";
+import { SubscriptionIndex } from "../../worker/broker/subscription-index";
 import type { Stream } from "../../worker/market/symbol";
 import type { Quote, Tick } from "../../worker/market/tick";
 import { FrameDecoder } from "../../worker/protocol/stomp/decoder";
-import { header, type Frame } from "../../worker/protocol/stomp/frame";
+import { type Frame, header } from "../../worker/protocol/stomp/frame";
 import { authenticateSecret, SESSION_LIMITS } from "../support/session-limits";
 
 const LIMITS = { ...SESSION_LIMITS, maxSubscriptions: 3, heartbeatMs: 10_000 };
@@ -37,7 +37,10 @@ class FakeTransport implements SessionTransport {
     this.saves++;
   }
   frames(): Frame[] {
-    const decoder = new FrameDecoder({ maxFrameBytes: 1 << 20, commands: new Set(["CONNECTED", "MESSAGE", "RECEIPT", "ERROR"]) });
+    const decoder = new FrameDecoder({
+      maxFrameBytes: 1 << 20,
+      commands: new Set(["CONNECTED", "MESSAGE", "RECEIPT", "ERROR"]),
+    });
     return decoder.push(this.written.join(""));
   }
 }
@@ -60,7 +63,10 @@ class FakeUpstream implements Upstream {
   rangeGate: Promise<void> = Promise.resolve();
 
   ticks(symbol: string, upTo: number): void {
-    this.history.set(symbol, Array.from({ length: upTo }, (_, i) => frame(symbol, i + 1)));
+    this.history.set(
+      symbol,
+      Array.from({ length: upTo }, (_, i) => frame(symbol, i + 1)),
+    );
   }
   async attach(stream: Stream, count: number): Promise<StreamFrame> {
     const symbol = stream.symbol;
@@ -100,11 +106,22 @@ class ManualTimers {
 
 const settle = () => new Promise((r) => setTimeout(r, 0));
 
-function session(broker: SessionBroker, transport = new FakeTransport(), limits = LIMITS): { s: StompSession; t: FakeTransport } {
-  return { s: new StompSession(newSessionState("sess-1"), transport, broker, limits, authenticateSecret), t: transport };
+function session(
+  broker: SessionBroker,
+  transport = new FakeTransport(),
+  limits = LIMITS,
+): { s: StompSession; t: FakeTransport } {
+  return {
+    s: new StompSession(newSessionState("sess-1"), transport, broker, limits, authenticateSecret),
+    t: transport,
+  };
 }
 
-async function connected(broker: SessionBroker, extra = "", limits = LIMITS): Promise<{ s: StompSession; t: FakeTransport }> {
+async function connected(
+  broker: SessionBroker,
+  extra = "",
+  limits = LIMITS,
+): Promise<{ s: StompSession; t: FakeTransport }> {
   const pair = session(broker, new FakeTransport(), limits);
   await pair.s.receive(`CONNECT\naccept-version:1.1,1.2\nhost:x\n${extra}\n\0`);
   return pair;
@@ -113,8 +130,13 @@ async function connected(broker: SessionBroker, extra = "", limits = LIMITS): Pr
 function messages(t: FakeTransport, subscription?: string): Array<{ seq: number; subscription: string }> {
   return t
     .frames()
-    .filter((f) => f.command === "MESSAGE" && (subscription === undefined || header(f, "subscription") === subscription))
-    .map((f) => ({ seq: (JSON.parse(new TextDecoder().decode(f.body)) as Tick).seq, subscription: header(f, "subscription")! }));
+    .filter(
+      (f) => f.command === "MESSAGE" && (subscription === undefined || header(f, "subscription") === subscription),
+    )
+    .map((f) => ({
+      seq: (JSON.parse(new TextDecoder().decode(f.body)) as Tick).seq,
+      subscription: header(f, "subscription")!,
+    }));
 }
 
 describe("StompSession", () => {
@@ -148,8 +170,18 @@ describe("StompSession", () => {
 
   it("refuses duplicate ids, too many subscriptions and SEND without credentials, each with a reason", async () => {
     for (const [frames, message, code, closeCode] of [
-      [["SUBSCRIBE\nid:1\ndestination:/topic/ticker.A\n\n\0", "SUBSCRIBE\nid:1\ndestination:/topic/ticker.B\n\n\0"], "Duplicate subscription id", "duplicate-subscription-id", 1002],
-      [[1, 2, 3, 4].map((i) => `SUBSCRIBE\nid:${i}\ndestination:/topic/ticker.A\n\n\0`), "Too many subscriptions", "too-many-subscriptions", 1008],
+      [
+        ["SUBSCRIBE\nid:1\ndestination:/topic/ticker.A\n\n\0", "SUBSCRIBE\nid:1\ndestination:/topic/ticker.B\n\n\0"],
+        "Duplicate subscription id",
+        "duplicate-subscription-id",
+        1002,
+      ],
+      [
+        [1, 2, 3, 4].map((i) => `SUBSCRIBE\nid:${i}\ndestination:/topic/ticker.A\n\n\0`),
+        "Too many subscriptions",
+        "too-many-subscriptions",
+        1008,
+      ],
       [['SEND\ndestination:/topic/ticker.A\n\n{"price":1}\0'], "Not authorized to publish", "not-publisher", 1008],
       [["SUBSCRIBE\nid:1\ndestination:/queue/x\n\n\0"], "Unknown destination", "unknown-destination", 1002],
       [["SUBSCRIBE\ndestination:/topic/ticker.A\n\n\0"], "Missing header: id", "missing-header", 1002],
@@ -179,7 +211,12 @@ describe("StompSession", () => {
     const { t, s } = await connected(broker);
     await s.receive("SUBSCRIBE\nid:1\ndestination:/topic/ticker.A\nreceipt:r1\n\n\0");
     await s.receive("DISCONNECT\nreceipt:bye\n\n\0");
-    expect(t.frames().filter((f) => f.command === "RECEIPT").map((f) => header(f, "receipt-id"))).toEqual(["r1", "bye"]);
+    expect(
+      t
+        .frames()
+        .filter((f) => f.command === "RECEIPT")
+        .map((f) => header(f, "receipt-id")),
+    ).toEqual(["r1", "bye"]);
     expect(t.closed?.code).toBe(1000);
   });
 });
@@ -188,7 +225,13 @@ describe("StompSession credentials and entitlements", () => {
   const DELAYED = { ...LIMITS, maxSubscriptions: 5, auth: { mode: "token" as const, publicDelayMs: 900_000 } };
   const grants: Record<string, Grant> = {
     live: { subject: "u1", realtime: true, publisher: false, expiresAt: Date.now() + 60_000 },
-    public: { subject: "u1", realtime: false, publisher: false, symbols: ["AAPL", "*-USD"], expiresAt: Date.now() + 60_000 },
+    public: {
+      subject: "u1",
+      realtime: false,
+      publisher: false,
+      symbols: ["AAPL", "*-USD"],
+      expiresAt: Date.now() + 60_000,
+    },
     other: { subject: "u2", realtime: true, publisher: false, expiresAt: Date.now() + 60_000 },
   };
   const subscribed: Subscription[] = [];
@@ -227,7 +270,11 @@ describe("StompSession credentials and entitlements", () => {
     const pub = await start("passcode:public\n");
     await pub.s.receive("SUBSCRIBE\nid:1\ndestination:/topic/ticker.BTC-USD\n\n\0");
     await pub.s.receive("SUBSCRIBE\nid:2\ndestination:/topic/viewers.AAPL\n\n\0");
-    expect(subscribed.map((s) => `${s.stream}.${s.symbol}`)).toEqual(["ticker.MSFT", "delayed.BTC-USD", "viewers.AAPL"]);
+    expect(subscribed.map((s) => `${s.stream}.${s.symbol}`)).toEqual([
+      "ticker.MSFT",
+      "delayed.BTC-USD",
+      "viewers.AAPL",
+    ]);
     await pub.s.receive("SUBSCRIBE\nid:3\ndestination:/topic/ticker.MSFT\n\n\0");
     expect(header(pub.error()!, "message")).toBe("Not entitled");
     expect(subscribed).toHaveLength(3);
@@ -258,7 +305,13 @@ describe("SubscriptionIndex", () => {
   it("indexes by symbol and renders per-subscription heads, with ack for client-ack 1.2", async () => {
     const index = new SubscriptionIndex();
     const t = new FakeTransport();
-    const s = new StompSession({ ...newSessionState("a"), version: "1.2" }, t, {} as SessionBroker, LIMITS, authenticateSecret);
+    const s = new StompSession(
+      { ...newSessionState("a"), version: "1.2" },
+      t,
+      {} as SessionBroker,
+      LIMITS,
+      authenticateSecret,
+    );
     index.add(s, { id: "x", stream: "ticker", symbol: "AAPL", ack: "auto" });
     index.add(s, { id: "y", stream: "ticker", symbol: "AAPL", ack: "client" });
     index.add(s, { id: "z", stream: "ticker", symbol: "MSFT", ack: "auto" });
@@ -348,7 +401,11 @@ describe("HubBroker", () => {
     expect(messages(c.t, "k").map((m) => m.seq)).toEqual([1, 2, 3]);
     // Its own message, with the other count changes: MSFT's source stops delivering here.
     await timers.fire();
-    expect(upstream.interests).toEqual([["IBM", 1], ["KO", 1], ["MSFT", 0]]);
+    expect(upstream.interests).toEqual([
+      ["IBM", 1],
+      ["KO", 1],
+      ["MSFT", 0],
+    ]);
   });
 
   it("reports count changes upstream after the debounce, and 0 once the last subscriber leaves", async () => {
@@ -363,11 +420,18 @@ describe("HubBroker", () => {
     await a.s.receive("UNSUBSCRIBE\nid:1\n\n\0");
     broker.drop(b.s);
     await timers.fire();
-    expect(upstream.interests).toEqual([["KO", 2], ["KO", 0]]);
+    expect(upstream.interests).toEqual([
+      ["KO", 2],
+      ["KO", 0],
+    ]);
     // A delivery that crossed the report is answered with another 0.
     await broker.deliver([frame("KO", 2)]);
     await timers.fire();
-    expect(upstream.interests).toEqual([["KO", 2], ["KO", 0], ["KO", 0]]);
+    expect(upstream.interests).toEqual([
+      ["KO", 2],
+      ["KO", 0],
+      ["KO", 0],
+    ]);
     // Released: the next subscriber attaches again.
     const c = await connected(broker);
     await c.s.receive("SUBSCRIBE\nid:1\ndestination:/topic/ticker.KO\n\n\0");
@@ -453,7 +517,8 @@ describe("HubBroker", () => {
       const { upstream, broker } = hub();
       upstream.ticks("AAPL", 40);
       const c = await connected(broker, "", { ...LIMITS, maxSubscriptions: 10, replayBudget: 50 });
-      const resume = (id: number) => c.s.receive(`SUBSCRIBE\nid:${id}\ndestination:/topic/ticker.AAPL\nx-since:${EPOCH}:10\n\n\0`);
+      const resume = (id: number) =>
+        c.s.receive(`SUBSCRIBE\nid:${id}\ndestination:/topic/ticker.AAPL\nx-since:${EPOCH}:10\n\n\0`);
       await resume(1); // 30 ticks: within the budget of 50
       await resume(2); // 30 more: over it
       expect(upstream.ranges).toHaveLength(1);
@@ -465,7 +530,9 @@ describe("HubBroker", () => {
       const { upstream, broker } = hub();
       upstream.ticks("AAPL", 40);
       const c = await connected(broker);
-      await c.s.receive(`SUBSCRIBE\nid:t\ndestination:/topic/ticker.AAPL\nx-since:${EPOCH}:10\nx-throttle-ms:1000\n\n\0`);
+      await c.s.receive(
+        `SUBSCRIBE\nid:t\ndestination:/topic/ticker.AAPL\nx-since:${EPOCH}:10\nx-throttle-ms:1000\n\n\0`,
+      );
       expect(upstream.ranges).toEqual([]);
       expect(gapOf(c.t)).toEqual([{ seq: 40, gap: undefined, count: undefined }]);
       expect(c.t.frames().map((f) => header(f, "x-replay"))).toEqual([undefined, "true"]);

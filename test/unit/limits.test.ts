@@ -7,10 +7,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { FailureThrottle, Throttled } from "../../worker/auth/failure-throttle";
 import { TokenError } from "../../worker/auth/subscriber-token";
-import { Connection, type Carrier } from "../../worker/connections/connection";
+import { newSessionState, type SessionState } from "../../worker/broker/session-state";
+import { type Carrier, Connection } from "../../worker/connections/connection";
 import { isSilent, nextSweepAt, noteHeard } from "../../worker/connections/liveness";
 import { Connections } from "../../worker/connections/registry";
-import { newSessionState, type SessionState } from "../../worker/broker/session-state";
 import { TokenBucket } from "../../worker/connections/token-bucket";
 import { WriteBatcher } from "../../worker/connections/write-batcher";
 import { isReleased } from "../../worker/market/delay";
@@ -168,7 +168,11 @@ describe("Connections (the hub's registry)", () => {
 });
 
 describe("liveness", () => {
-  const state = (period: number, seenAt?: number): SessionState => ({ ...newSessionState("s"), heartbeat: [period, 0], ...(seenAt === undefined ? {} : { seenAt }) });
+  const state = (period: number, seenAt?: number): SessionState => ({
+    ...newSessionState("s"),
+    heartbeat: [period, 0],
+    ...(seenAt === undefined ? {} : { seenAt }),
+  });
 
   it("calls a client silent two periods plus 2 s after it was last heard from, by heart-beat or by frame", () => {
     expect(isSilent(state(10_000, 0), 0, 22_000)).toBe(false);

@@ -6,7 +6,12 @@ import { isOutOfOrder, nextTick, parseQuoteInput, type Tick } from "../../worker
 describe("symbols and destinations", () => {
   it("upper-cases and accepts the documented alphabet", () => {
     expect(["brk.b", "^GSPC", "EURUSD=X", "btc-usd", "A", "ABCDEFGHIJKLMNOP"].map(normalizeSymbol)).toEqual([
-      "BRK.B", "^GSPC", "EURUSD=X", "BTC-USD", "A", "ABCDEFGHIJKLMNOP",
+      "BRK.B",
+      "^GSPC",
+      "EURUSD=X",
+      "BTC-USD",
+      "A",
+      "ABCDEFGHIJKLMNOP",
     ]);
   });
   it("rejects anything else with a reason", () => {
@@ -95,7 +100,15 @@ describe("nextTick", () => {
   it("rolls the session over on a new trading day", () => {
     const last: Tick = nextTick(undefined, { symbol: "X", price: 100, source: "t", prevClose: 90 }, day1);
     const next = nextTick(last, { symbol: "X", price: 110, source: "t" }, day1 + 86_400_000);
-    expect(next).toMatchObject({ seq: 2, prevClose: 100, open: 110, high: 110, low: 110, change: 10, changePercent: 10 });
+    expect(next).toMatchObject({
+      seq: 2,
+      prevClose: 100,
+      open: 110,
+      high: 110,
+      low: 110,
+      change: 10,
+      changePercent: 10,
+    });
   });
 });
 

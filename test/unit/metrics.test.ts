@@ -1,12 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { renderExposition, total, type ObjectReport } from "../../worker/metrics/exposition";
+import { type ObjectReport, renderExposition, total } from "../../worker/metrics/exposition";
 import { FeedMetrics, quoteOutcome } from "../../worker/metrics/feed-metrics";
 import { HubMetrics, tokenFailureReason } from "../../worker/metrics/hub-metrics";
 import { LAG_BUCKETS, MAX_SERIES, Registry } from "../../worker/metrics/registry";
 import { buildStatus, hubStreamFigures, TOP_STREAMS } from "../../worker/metrics/status";
 
 function hub(connections: Array<{ transport: string; connected: boolean }> = [], subs = new Map<string, number>()) {
-  return new HubMetrics(1_000, { connections: () => connections, subscriptions: () => subs, streamsHeld: () => subs.size });
+  return new HubMetrics(1_000, {
+    connections: () => connections,
+    subscriptions: () => subs,
+    streamsHeld: () => subs.size,
+  });
 }
 
 const family = (r: Registry | HubMetrics, name: string) => {
@@ -75,13 +79,19 @@ describe("exposition", () => {
     // One HELP and TYPE per family, however many objects report it.
     const twice = renderExposition([reports[0]!, { ...reports[0]!, object: "hub:weur:0" }]);
     expect(twice.match(/# TYPE edge_ticker_connections gauge/g)).toHaveLength(1);
-    expect(total([reports[0]!, { ...reports[0]!, object: "hub:weur:0" }], "edge_ticker_frames_sent_total", { kind: "message" })).toBe(6);
+    expect(
+      total([reports[0]!, { ...reports[0]!, object: "hub:weur:0" }], "edge_ticker_frames_sent_total", {
+        kind: "message",
+      }),
+    ).toBe(6);
   });
 
   it("escapes label values", () => {
     const r = new Registry(0);
     r.counter("e_total", "e", ["v"]).inc({ v: 'a"b\\c\nd' });
-    expect(renderExposition([{ object: "o", kind: "k", snapshot: r.snapshot() }])).toContain('e_total{object="o",v="a\\"b\\\\c\\nd"} 1');
+    expect(renderExposition([{ object: "o", kind: "k", snapshot: r.snapshot() }])).toContain(
+      'e_total{object="o",v="a\\"b\\\\c\\nd"} 1',
+    );
   });
 });
 
@@ -122,7 +132,10 @@ describe("hub metrics", () => {
         { transport: "websocket", connected: false },
         { transport: "sockjs-xhr_streaming", connected: true },
       ],
-      new Map([["ticker", 5], ["viewers", 1]]),
+      new Map([
+        ["ticker", 5],
+        ["viewers", 1],
+      ]),
     );
     const text = renderExposition([{ object: "h", kind: "hub", snapshot: m.snapshot() }]);
     expect(text).toContain('edge_ticker_connections{object="h",transport="websocket"} 2');
@@ -144,21 +157,32 @@ describe("hub metrics", () => {
 describe("feed metrics", () => {
   it("counts requests, quotes by outcome and rounds, and reads the budget left (none without a limit)", () => {
     let left = 7;
-    const m = new FeedMetrics(0, "finnhub", { activeSymbols: () => 3, budgetLeft: () => left, coldBudgetLeft: () => 2, requestsPerMinute: () => 60 });
+    const m = new FeedMetrics(0, "finnhub", {
+      activeSymbols: () => 3,
+      budgetLeft: () => left,
+      coldBudgetLeft: () => 2,
+      requestsPerMinute: () => 60,
+    });
     m.round(2, false, [undefined, "timeout: no answer in 5000 ms", "weird"]);
     m.round(0, true, []);
     m.firstQuote(true, "ok");
     m.firstQuote(false, "busy");
-    const text = renderExposition([{ object: "feed:0", kind: "scheduler", snapshot: m.snapshot(new Map([["AAPL", "timeout: x"]])) }]);
+    const text = renderExposition([
+      { object: "feed:0", kind: "scheduler", snapshot: m.snapshot(new Map([["AAPL", "timeout: x"]])) },
+    ]);
     expect(text).toContain('edge_ticker_feed_requests_total{object="feed:0",provider="finnhub",purpose="round"} 2');
-    expect(text).toContain('edge_ticker_feed_requests_total{object="feed:0",provider="finnhub",purpose="first-quote"} 1');
+    expect(text).toContain(
+      'edge_ticker_feed_requests_total{object="feed:0",provider="finnhub",purpose="first-quote"} 1',
+    );
     expect(text).toContain('edge_ticker_feed_quotes_total{object="feed:0",provider="finnhub",outcome="timeout"} 1');
     expect(text).toContain('edge_ticker_feed_quotes_total{object="feed:0",provider="finnhub",outcome="other"} 1');
     expect(text).toContain('edge_ticker_feed_rounds_total{object="feed:0",provider="finnhub",limited="true"} 1');
     expect(text).toContain('edge_ticker_feed_budget_requests{object="feed:0",provider="finnhub",pool="rounds"} 7');
     expect(text).toContain('edge_ticker_active_symbols{object="feed:0",provider="finnhub"} 3');
     left = Number.POSITIVE_INFINITY;
-    expect(renderExposition([{ object: "f", kind: "scheduler", snapshot: m.snapshot(new Map()) }])).not.toContain('pool="rounds"');
+    expect(renderExposition([{ object: "f", kind: "scheduler", snapshot: m.snapshot(new Map()) }])).not.toContain(
+      'pool="rounds"',
+    );
     expect(quoteOutcome(undefined)).toBe("ok");
   });
 });
@@ -171,10 +195,21 @@ describe("status view", () => {
     const b = hub();
     b.open("sockjs-xhr_polling");
     b.delivered("ticker", 700);
-    const streamsA = hubStreamFigures([{ key: "ticker.AAPL", kind: "ticker", subscriptions: 3, lastAt: 50 }, { key: "ticker.IDLE", kind: "ticker", subscriptions: 0 }]);
-    const streamsB = hubStreamFigures([{ key: "ticker.AAPL", kind: "ticker", subscriptions: 2, lastAt: 70 }, { key: "ticker.MSFT", kind: "ticker", subscriptions: 1 }]);
+    const streamsA = hubStreamFigures([
+      { key: "ticker.AAPL", kind: "ticker", subscriptions: 3, lastAt: 50 },
+      { key: "ticker.IDLE", kind: "ticker", subscriptions: 0 },
+    ]);
+    const streamsB = hubStreamFigures([
+      { key: "ticker.AAPL", kind: "ticker", subscriptions: 2, lastAt: 70 },
+      { key: "ticker.MSFT", kind: "ticker", subscriptions: 1 },
+    ]);
     expect(streamsA).toHaveLength(1);
-    const feed = new FeedMetrics(0, "sim", { activeSymbols: () => 2, budgetLeft: () => Infinity, coldBudgetLeft: () => Infinity, requestsPerMinute: () => Infinity });
+    const feed = new FeedMetrics(0, "sim", {
+      activeSymbols: () => 2,
+      budgetLeft: () => Infinity,
+      coldBudgetLeft: () => Infinity,
+      requestsPerMinute: () => Infinity,
+    });
     const view = buildStatus(
       [
         { object: "hub:enam:0", kind: "hub", snapshot: { ...a.snapshot(), streams: streamsA } },
@@ -202,7 +237,11 @@ describe("status view", () => {
     expect(view.lag.bounds).toEqual([...LAG_BUCKETS]);
     expect(view.lag.cumulative[LAG_BUCKETS.indexOf(0.01)]).toBe(1);
     expect(view.lag.cumulative[LAG_BUCKETS.indexOf(1)]).toBe(2);
-    expect(hubStreamFigures(Array.from({ length: 50 }, (_, i) => ({ key: `ticker.S${i}`, kind: "ticker", subscriptions: i + 1 })))).toHaveLength(TOP_STREAMS);
+    expect(
+      hubStreamFigures(
+        Array.from({ length: 50 }, (_, i) => ({ key: `ticker.S${i}`, kind: "ticker", subscriptions: i + 1 })),
+      ),
+    ).toHaveLength(TOP_STREAMS);
   });
 });
 
@@ -216,7 +255,9 @@ describe("upstream stream metrics (for a stream feed object)", () => {
     m.ticks(35);
     state = "backoff";
     const text = renderExposition([{ object: "stream:finnhub", kind: "stream", snapshot: m.snapshot() }]);
-    expect(text).toContain('edge_ticker_upstream_stream_state{object="stream:finnhub",provider="finnhub-ws",state="backoff"} 1');
+    expect(text).toContain(
+      'edge_ticker_upstream_stream_state{object="stream:finnhub",provider="finnhub-ws",state="backoff"} 1',
+    );
     expect(text).toContain('edge_ticker_upstream_subscribed_symbols{object="stream:finnhub",provider="finnhub-ws"} 12');
     expect(text).toContain('edge_ticker_upstream_reconnects_total{object="stream:finnhub",provider="finnhub-ws"} 1');
     expect(text).toContain('edge_ticker_upstream_messages_total{object="stream:finnhub",provider="finnhub-ws"} 40');

@@ -51,7 +51,10 @@ describe("SimulatorFeed", () => {
     const feed = new SimulatorFeed("s", 1000);
     const [known, unknown] = await feed.quotes([{ symbol: "SPY" }, { symbol: "NOTAREALSYM" }], regular);
     expect(known).toMatchObject({ symbol: "SPY", quote: { price: expect.any(Number) } });
-    expect(unknown).toEqual({ symbol: "NOTAREALSYM", error: expect.stringMatching(/^unknown-symbol: NOTAREALSYM is not a symbol the simulator knows/) });
+    expect(unknown).toEqual({
+      symbol: "NOTAREALSYM",
+      error: expect.stringMatching(/^unknown-symbol: NOTAREALSYM is not a symbol the simulator knows/),
+    });
     // A published symbol has a last tick: its path continues from it.
     const last = nextTick(undefined, { symbol: "NOTAREALSYM", price: 12.5, ts: regular, source: "publish" }, regular);
     const [continued] = await feed.quotes([{ symbol: "NOTAREALSYM", last }], regular + 1000);
@@ -64,6 +67,11 @@ describe("SimulatorFeed", () => {
     expect(new Set(xrp.map((t) => t.price)).size).toBeGreaterThan(30);
     expect(xrp[0]!.price).toBeCloseTo(0.5812, 4);
     const jpy = path(new SimulatorFeed("s", 1000), "USDJPY=X", regular, 5);
-    expect(jpy.every((t) => Number.isInteger(Math.round(t.price * 1000)) && Math.abs(t.price * 1000 - Math.round(t.price * 1000)) < 1e-6)).toBe(true);
+    expect(
+      jpy.every(
+        (t) =>
+          Number.isInteger(Math.round(t.price * 1000)) && Math.abs(t.price * 1000 - Math.round(t.price * 1000)) < 1e-6,
+      ),
+    ).toBe(true);
   });
 });

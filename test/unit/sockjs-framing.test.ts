@@ -117,10 +117,29 @@ describe("paths", () => {
     expect(parseSockJSPath("/")).toEqual({ kind: "greeting" });
     expect(parseSockJSPath("/info")).toEqual({ kind: "info" });
     expect(parseSockJSPath("/websocket")).toEqual({ kind: "raw-websocket" });
-    for (const ok of ["/iframe.html", "/iframe-a.html", "/iframe-.html", "/iframe-0.1.2.html", "/iframe-0.1.2abc-dirty.2144.html"]) {
+    for (const ok of [
+      "/iframe.html",
+      "/iframe-a.html",
+      "/iframe-.html",
+      "/iframe-0.1.2.html",
+      "/iframe-0.1.2abc-dirty.2144.html",
+    ]) {
       expect(parseSockJSPath(ok)).toEqual({ kind: "iframe" });
     }
-    for (const bad of ["/iframe.htm", "/iframe", "/IFRAME.HTML", "/iframe.HTML", "/iframe.xml", "/iframe-/.html", "/a", "/a.html", "//", "///", "/a/a", "/a/a/"]) {
+    for (const bad of [
+      "/iframe.htm",
+      "/iframe",
+      "/IFRAME.HTML",
+      "/iframe.HTML",
+      "/iframe.xml",
+      "/iframe-/.html",
+      "/a",
+      "/a.html",
+      "//",
+      "///",
+      "/a/a",
+      "/a/a/",
+    ]) {
       expect(parseSockJSPath(bad), bad).toBeUndefined();
     }
   });
@@ -152,5 +171,7 @@ it("builds the iframe page with the configured client URL, attribute-escaped", (
   expect(iframePage("/lib/sockjs.min.js")).toContain('<script src="/lib/sockjs.min.js"></script>');
   expect(iframePage('/x"><script>')).toContain('src="/x&quot;>&lt;script>"');
   // The client script first, then bootstrap_iframe() (as sockjs-node and Spring serve it).
-  expect(iframePage("/a")).toMatch(/^<!DOCTYPE html>[\s\S]*<script src="\/a"><\/script>\s*<script>[\s\S]*SockJS\.bootstrap_iframe\(\);[\s\S]*<\/html>$/);
+  expect(iframePage("/a")).toMatch(
+    /^<!DOCTYPE html>[\s\S]*<script src="\/a"><\/script>\s*<script>[\s\S]*SockJS\.bootstrap_iframe\(\);[\s\S]*<\/html>$/,
+  );
 });

@@ -6,10 +6,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { buildTickFrame, type StreamFrame } from "../../worker/broker/stream-frame";
 import { FanOut } from "../../worker/fanout/fan-out";
-import { Holders, type HolderStore } from "../../worker/fanout/holders";
-import { nodeName, type FanoutNode } from "../../worker/fanout/tree";
+import { type HolderStore, Holders } from "../../worker/fanout/holders";
+import { type FanoutNode, nodeName } from "../../worker/fanout/tree";
 import type { Tick } from "../../worker/market/tick";
-import { DelayedStream, type DelayedHistory } from "../../worker/objects/source/delayed-stream";
+import { type DelayedHistory, DelayedStream } from "../../worker/objects/source/delayed-stream";
 import type { StoredTick } from "../../worker/objects/source/history";
 import { Registration } from "../../worker/objects/source/registration";
 import { ViewerCounts } from "../../worker/objects/source/viewer-counts";
@@ -23,10 +23,23 @@ afterEach(() => vi.useRealTimers());
 
 function memoryStore(initial: Array<[string, number]> = []): HolderStore & { rows: Map<string, number> } {
   const rows = new Map(initial);
-  return { rows, load: () => [...rows], save: (hub, count) => void rows.set(hub, count), remove: (hub) => void rows.delete(hub) };
+  return {
+    rows,
+    load: () => [...rows],
+    save: (hub, count) => void rows.set(hub, count),
+    remove: (hub) => void rows.delete(hub),
+  };
 }
 
-const tick = (seq: number, ts = T0): Tick => ({ symbol: "AAPL", price: 100 + seq, seq, ts, source: "test", change: 0, changePercent: 0 });
+const tick = (seq: number, ts = T0): Tick => ({
+  symbol: "AAPL",
+  price: 100 + seq,
+  seq,
+  ts,
+  source: "test",
+  change: 0,
+  changePercent: 0,
+});
 
 describe("Holders", () => {
   it("keeps counts in its store, tells when the total changes, and rebuilds the tree only when a hub comes or goes", () => {
@@ -41,9 +54,17 @@ describe("Holders", () => {
     expect(holders.tree.every((n) => "relay" in n)).toBe(true);
     expect(holders.set("hub:c", 0)).toBe(true);
     expect(holders.set("hub:c", 0)).toBe(false);
-    expect([...store.rows]).toEqual([["hub:a", 3], ["hub:b", 1]]);
+    expect([...store.rows]).toEqual([
+      ["hub:a", 3],
+      ["hub:b", 1],
+    ]);
     expect(holders.tree.map(nodeName)).toEqual(["hub:a", "hub:b"]);
-    expect(shapes).toEqual([{ depth: 1, relays: 0, hubs: 1 }, { depth: 1, relays: 0, hubs: 2 }, { depth: 2, relays: 2, hubs: 3 }, { depth: 1, relays: 0, hubs: 2 }]);
+    expect(shapes).toEqual([
+      { depth: 1, relays: 0, hubs: 1 },
+      { depth: 1, relays: 0, hubs: 2 },
+      { depth: 2, relays: 2, hubs: 3 },
+      { depth: 1, relays: 0, hubs: 2 },
+    ]);
     // An evicted owner reads the same holders back.
     expect(new Holders(store, "AAPL", 2).names()).toEqual(["hub:a", "hub:b"]);
   });
@@ -67,8 +88,14 @@ describe("FanOut", () => {
     await vi.advanceTimersByTimeAsync(0);
     release();
     await out.idle();
-    expect(calls.filter(([n]) => n === "hub:fast").map(([, s]) => s)).toEqual([[1, 2], [3, 4]]);
-    expect(calls.filter(([n]) => n === "hub:slow").map(([, s]) => s)).toEqual([[1, 2], [3, 4]]);
+    expect(calls.filter(([n]) => n === "hub:fast").map(([, s]) => s)).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+    expect(calls.filter(([n]) => n === "hub:slow").map(([, s]) => s)).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
   });
 });
 
@@ -76,7 +103,12 @@ describe("DelayedStream", () => {
   function history(rows: StoredTick[]): DelayedHistory {
     return {
       between: (after, before, limit) => rows.filter((r) => r.tick.seq > after && r.tick.seq < before).slice(0, limit),
-      arrivedBy: (at, limit) => rows.filter((r) => r.arrived <= at).reverse().slice(0, limit).map((r) => r.tick),
+      arrivedBy: (at, limit) =>
+        rows
+          .filter((r) => r.arrived <= at)
+          .reverse()
+          .slice(0, limit)
+          .map((r) => r.tick),
     };
   }
 
@@ -89,7 +121,12 @@ describe("DelayedStream", () => {
       { tick: tick(4), arrived: T0 - 500 },
     ];
     const emitted: number[] = [];
-    const stream = new DelayedStream(history(rows), 5_000, () => "e", (f) => emitted.push(f.seq));
+    const stream = new DelayedStream(
+      history(rows),
+      5_000,
+      () => "e",
+      (f) => emitted.push(f.seq),
+    );
     stream.release();
     expect(stream.snapshot?.seq).toBe(2);
     expect(emitted).toEqual([]);
@@ -106,7 +143,12 @@ describe("DelayedStream", () => {
   it("forgets everything when stopped: no timer left, and a restart begins from the clock", () => {
     const rows: StoredTick[] = [{ tick: tick(1), arrived: T0 - 1_000 }];
     const emitted: number[] = [];
-    const stream = new DelayedStream(history(rows), 5_000, () => "e", (f) => emitted.push(f.seq));
+    const stream = new DelayedStream(
+      history(rows),
+      5_000,
+      () => "e",
+      (f) => emitted.push(f.seq),
+    );
     stream.release();
     stream.stop();
     vi.advanceTimersByTime(10_000);
@@ -121,7 +163,11 @@ describe("ViewerCounts", () => {
   it("reports a change at once, then at most once a second, and nothing when the count came back", () => {
     let viewers = 0;
     const frames: number[] = [];
-    const counts = new ViewerCounts("AAPL", () => viewers, (f) => frames.push(JSON.parse(f.tail.slice(f.tail.indexOf("\n\n") + 2, -1)).viewers));
+    const counts = new ViewerCounts(
+      "AAPL",
+      () => viewers,
+      (f) => frames.push(JSON.parse(f.tail.slice(f.tail.indexOf("\n\n") + 2, -1)).viewers),
+    );
     viewers = 1;
     counts.changed();
     vi.advanceTimersByTime(0);
@@ -146,7 +192,10 @@ describe("Registration", () => {
     const calls: string[] = [];
     let room = true;
     const registration = new Registration("AAPL", () => ({
-      activate: async (s) => (calls.push(`+${s}`), room),
+      activate: async (s) => {
+        calls.push(`+${s}`);
+        return room;
+      },
       deactivate: async (s) => void calls.push(`-${s}`),
     }));
     expect(await registration.follow(true)).toBe(true);

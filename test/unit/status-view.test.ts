@@ -1,9 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { age, messageRates, quantile, seconds, type StatusView } from "../../web/src/status/view";
+import { age, messageRates, quantile, type StatusView, seconds } from "../../web/src/status/view";
 
 const view = (at: number, hubs: Array<[string, number]>): StatusView => ({
   at,
-  hubs: hubs.map(([object, transportMessages]) => ({ object, up: true, connections: 1, sessions: 1, subscriptions: 1, transportMessages, frames: 0, byTransport: {} })),
+  hubs: hubs.map(([object, transportMessages]) => ({
+    object,
+    up: true,
+    connections: 1,
+    sessions: 1,
+    subscriptions: 1,
+    transportMessages,
+    frames: 0,
+    byTransport: {},
+  })),
   symbols: [],
   feed: [],
   upstreams: [],
@@ -22,8 +31,15 @@ describe("status page figures", () => {
   });
 
   it("gives messages per second per hub between two refreshes, none across a restart", () => {
-    const first = view(0, [["hub:a", 100], ["hub:b", 500]]);
-    const second = view(2_000, [["hub:a", 140], ["hub:b", 3], ["hub:c", 9]]);
+    const first = view(0, [
+      ["hub:a", 100],
+      ["hub:b", 500],
+    ]);
+    const second = view(2_000, [
+      ["hub:a", 140],
+      ["hub:b", 3],
+      ["hub:c", 9],
+    ]);
     expect(messageRates(undefined, first).size).toBe(0);
     expect([...messageRates(first, second)]).toEqual([["hub:a", 20]]);
   });

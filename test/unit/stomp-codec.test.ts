@@ -3,7 +3,7 @@ import { FrameDecoder } from "../../worker/protocol/stomp/decoder";
 import { encodeFrame } from "../../worker/protocol/stomp/encoder";
 import { StompError } from "../../worker/protocol/stomp/errors";
 import { escapeHeader, unescapeHeader } from "../../worker/protocol/stomp/escape";
-import { header, type Frame } from "../../worker/protocol/stomp/frame";
+import { type Frame, header } from "../../worker/protocol/stomp/frame";
 
 const text = (f: Frame) => new TextDecoder().decode(f.body);
 const decoder = (max = 4096) => new FrameDecoder({ maxFrameBytes: max });
@@ -20,7 +20,19 @@ function errorOf(fn: () => unknown): StompError {
 
 describe("FrameDecoder", () => {
   it("decodes every client command", () => {
-    for (const command of ["CONNECT", "STOMP", "SEND", "SUBSCRIBE", "UNSUBSCRIBE", "ACK", "NACK", "BEGIN", "COMMIT", "ABORT", "DISCONNECT"]) {
+    for (const command of [
+      "CONNECT",
+      "STOMP",
+      "SEND",
+      "SUBSCRIBE",
+      "UNSUBSCRIBE",
+      "ACK",
+      "NACK",
+      "BEGIN",
+      "COMMIT",
+      "ABORT",
+      "DISCONNECT",
+    ]) {
       const [f] = decoder().push(`${command}\nk:v\n\nbody\0`);
       expect(f).toMatchObject({ command, headers: [["k", "v"]] });
       expect(text(f!)).toBe("body");
@@ -123,12 +135,16 @@ describe("FrameDecoder", () => {
 
 describe("encodeFrame", () => {
   it("adds content-length in octets and terminates with NUL", () => {
-    expect(encodeFrame("MESSAGE", [["destination", "/x"]], "€")).toBe("MESSAGE\ndestination:/x\ncontent-length:3\n\n€\0");
+    expect(encodeFrame("MESSAGE", [["destination", "/x"]], "€")).toBe(
+      "MESSAGE\ndestination:/x\ncontent-length:3\n\n€\0",
+    );
     expect(encodeFrame("RECEIPT", [["receipt-id", "1"]])).toBe("RECEIPT\nreceipt-id:1\n\n\0");
   });
 
   it("escapes per version and never in CONNECTED", () => {
-    expect(encodeFrame("ERROR", [["message", "a:b\nc\\d\re"]], "", "1.2")).toBe("ERROR\nmessage:a\\cb\\nc\\\\d\\re\n\n\0");
+    expect(encodeFrame("ERROR", [["message", "a:b\nc\\d\re"]], "", "1.2")).toBe(
+      "ERROR\nmessage:a\\cb\\nc\\\\d\\re\n\n\0",
+    );
     expect(encodeFrame("ERROR", [["message", "a:b\re"]], "", "1.1")).toBe("ERROR\nmessage:a\\cb\re\n\n\0");
     expect(encodeFrame("ERROR", [["message", "a:b"]], "", "1.0")).toBe("ERROR\nmessage:a:b\n\n\0");
     expect(encodeFrame("CONNECTED", [["session", "a:b"]], "", "1.2")).toBe("CONNECTED\nsession:a:b\n\n\0");

@@ -7,12 +7,12 @@
 import { describe, expect, it } from "vitest";
 import { HubBroker, type Upstream } from "../../worker/broker/hub-broker";
 import { newSessionState } from "../../worker/broker/session-state";
-import { StompSession, type SessionTransport } from "../../worker/broker/stomp-session";
+import { type SessionTransport, StompSession } from "../../worker/broker/stomp-session";
 import { buildTickFrame } from "../../worker/broker/stream-frame";
 import { FrameDecoder } from "../../worker/protocol/stomp/decoder";
 import { header } from "../../worker/protocol/stomp/frame";
-import { fuzzCases } from "../support/stomp-fuzz";
 import { authenticateSecret, SESSION_LIMITS } from "../support/session-limits";
+import { fuzzCases } from "../support/stomp-fuzz";
 
 const CASES = Number(process.env.FUZZ_CASES ?? 2000);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261121);
@@ -33,17 +33,30 @@ describe(`STOMP mutation fuzzing (${CASES} cases, seed ${SEED})`, () => {
       const written: string[] = [];
       let closes = 0;
       let afterClose = false;
+      const write = (t: string) => {
+        if (closes > 0) afterClose = true;
+        else written.push(t);
+      };
       const transport: SessionTransport = {
-        send: (t) => (closes > 0 ? (afterClose = true) : written.push(t)),
-        queue: (t) => (closes > 0 ? (afterClose = true) : written.push(typeof t === "string" ? t : t())),
+        send: write,
+        queue: (t) => write(typeof t === "string" ? t : t()),
         discard: () => {},
         close: () => void closes++,
         save: () => {},
       };
-      const session = new StompSession(newSessionState(`s${i}`), transport, broker, { ...SESSION_LIMITS, maxSubscriptions: 5 }, authenticateSecret);
+      const session = new StompSession(
+        newSessionState(`s${i}`),
+        transport,
+        broker,
+        { ...SESSION_LIMITS, maxSubscriptions: 5 },
+        authenticateSecret,
+      );
       await session.receive("CONNECT\naccept-version:1.0,1.1,1.2\npasscode:secret\n\n\0");
       await expect(session.receive(input), `case ${i}: ${JSON.stringify(input)}`).resolves.toBeUndefined();
-      const frames = new FrameDecoder({ maxFrameBytes: 1 << 20, commands: new Set(["CONNECTED", "MESSAGE", "RECEIPT", "ERROR"]) }).push(written.join(""));
+      const frames = new FrameDecoder({
+        maxFrameBytes: 1 << 20,
+        commands: new Set(["CONNECTED", "MESSAGE", "RECEIPT", "ERROR"]),
+      }).push(written.join(""));
       const errors = frames.filter((f) => f.command === "ERROR");
       expect(errors.length, `case ${i}: ${JSON.stringify(input)}`).toBeLessThanOrEqual(1);
       if (errors.length === 1) {

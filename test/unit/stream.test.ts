@@ -1,12 +1,19 @@
 import { describe, expect, it } from "vitest";
+import { SIM_START_PRICES } from "../../worker/feeds/sim-universe";
 import { Coalescer } from "../../worker/feeds/stream/coalescer";
 import type { StreamEvent } from "../../worker/feeds/stream/codec";
 import { Link, type LinkOptions } from "../../worker/feeds/stream/link";
-import { AlpacaStream, BinanceStream, CoinbaseStream, createStreamCodec, FinnhubStream, PolygonStream } from "../../worker/feeds/stream/providers";
-import { simTradePrice, simTradeRate, simTrades, type SimTrade } from "../../worker/feeds/stream/sim-stream";
+import {
+  AlpacaStream,
+  BinanceStream,
+  CoinbaseStream,
+  createStreamCodec,
+  FinnhubStream,
+  PolygonStream,
+} from "../../worker/feeds/stream/providers";
 import { RateWindow } from "../../worker/feeds/stream/rate-window";
+import { type SimTrade, simTradePrice, simTradeRate, simTrades } from "../../worker/feeds/stream/sim-stream";
 import { SubscriptionSet } from "../../worker/feeds/stream/subscriptions";
-import { SIM_START_PRICES } from "../../worker/feeds/sim-universe";
 import { assetClass } from "../../worker/market/hours";
 
 const T = 1_795_000_000_000;
@@ -16,20 +23,40 @@ describe("stream codecs", () => {
     const c = new FinnhubStream({ key: "k1", url: "ws://127.0.0.1:9/ws" });
     expect(c.url()).toBe("ws://127.0.0.1:9/ws?token=k1");
     expect(c.readyOnOpen).toBe(true);
-    expect(c.subscribe(["AAPL", "BTC-USD", "MSFT"])).toEqual(['{"type":"subscribe","symbol":"AAPL"}', '{"type":"subscribe","symbol":"MSFT"}']);
+    expect(c.subscribe(["AAPL", "BTC-USD", "MSFT"])).toEqual([
+      '{"type":"subscribe","symbol":"AAPL"}',
+      '{"type":"subscribe","symbol":"MSFT"}',
+    ]);
     expect(c.unsubscribe(["AAPL"])).toEqual(['{"type":"unsubscribe","symbol":"AAPL"}']);
-    expect(c.decode(JSON.stringify({ type: "trade", data: [{ s: "AAPL", p: 190.5, v: 100, t: T }, { s: "AAPL", p: "x", t: T }] }))).toEqual([
+    expect(
+      c.decode(
+        JSON.stringify({
+          type: "trade",
+          data: [
+            { s: "AAPL", p: 190.5, v: 100, t: T },
+            { s: "AAPL", p: "x", t: T },
+          ],
+        }),
+      ),
+    ).toEqual([
       { kind: "trade", symbol: "AAPL", price: 190.5, size: 100, ts: T },
       { kind: "malformed", reason: expect.any(String) },
     ]);
     expect(c.decode('{"type":"ping"}')).toEqual([{ kind: "heartbeat" }]);
-    expect(c.decode('{"type":"error","msg":"Invalid API key"}')).toEqual([{ kind: "fault", fault: "auth", reason: "Invalid API key", fatal: true }]);
+    expect(c.decode('{"type":"error","msg":"Invalid API key"}')).toEqual([
+      { kind: "fault", fault: "auth", reason: "Invalid API key", fatal: true },
+    ]);
     // A trade of a symbol never subscribed is not ours.
     expect(c.decode('{"type":"trade","data":[{"s":"TSLA","p":1,"t":1}]}')[0]!.kind).toBe("malformed");
   });
 
   it("alpaca: authenticates first, trades and quotes, delayed_sip is delayed, 406 is a connection-limit fault", () => {
-    const c = new AlpacaStream({ key: "id", secret: "sec", alpacaDataFeed: "delayed_sip", url: "ws://127.0.0.1:9/v2/{feed}" });
+    const c = new AlpacaStream({
+      key: "id",
+      secret: "sec",
+      alpacaDataFeed: "delayed_sip",
+      url: "ws://127.0.0.1:9/v2/{feed}",
+    });
     expect(c.url()).toBe("ws://127.0.0.1:9/v2/delayed_sip");
     expect(c.delayed).toBe(true);
     expect(new AlpacaStream({}).delayed).toBe(false);
@@ -39,7 +66,9 @@ describe("stream codecs", () => {
     expect(c.subscribe(["AAPL"])).toEqual(['{"action":"subscribe","trades":["AAPL"],"quotes":["AAPL"]}']);
     expect(c.decode('[{"T":"success","msg":"connected"}]')).toEqual([{ kind: "heartbeat" }]);
     expect(c.decode('[{"T":"success","msg":"authenticated"}]')).toEqual([{ kind: "ready" }]);
-    expect(c.decode('[{"T":"subscription","trades":["AAPL"],"quotes":["AAPL"],"bars":[]}]')).toEqual([{ kind: "subscribed", symbols: ["AAPL"] }]);
+    expect(c.decode('[{"T":"subscription","trades":["AAPL"],"quotes":["AAPL"],"bars":[]}]')).toEqual([
+      { kind: "subscribed", symbols: ["AAPL"] },
+    ]);
     const events = c.decode(
       JSON.stringify([
         { T: "t", S: "AAPL", p: 190.1, s: 5, t: "2026-11-17T15:00:00.123456789Z" },
@@ -54,7 +83,10 @@ describe("stream codecs", () => {
       { kind: "fault", fault: "connection-limit", reason: "406 connection limit exceeded", fatal: true },
     ]);
     expect(c.decode('[{"T":"error","code":402,"msg":"auth failed"}]')[0]).toMatchObject({ fault: "auth", fatal: true });
-    expect(c.decode('[{"T":"error","code":405,"msg":"symbol limit exceeded"}]')[0]).toMatchObject({ fault: "symbol-limit", fatal: false });
+    expect(c.decode('[{"T":"error","code":405,"msg":"symbol limit exceeded"}]')[0]).toMatchObject({
+      fault: "symbol-limit",
+      fatal: false,
+    });
   });
 
   it("coinbase: channels per product, sequence gaps, old messages never a price", () => {
@@ -68,9 +100,16 @@ describe("stream codecs", () => {
       JSON.stringify({
         channel: "market_trades",
         sequence_num: seq,
-        events: [{ type: "update", trades: t.map(([price, time]) => ({ product_id: "BTC-USD", price, size: "0.5", side: "BUY", time })) }],
+        events: [
+          {
+            type: "update",
+            trades: t.map(([price, time]) => ({ product_id: "BTC-USD", price, size: "0.5", side: "BUY", time })),
+          },
+        ],
       });
-    expect(c.decode(trades(0, ["100.5", "2026-11-17T15:00:00.000Z"]))).toEqual([{ kind: "trade", symbol: "BTC-USD", price: 100.5, size: 0.5, ts: Date.parse("2026-11-17T15:00:00Z") }]);
+    expect(c.decode(trades(0, ["100.5", "2026-11-17T15:00:00.000Z"]))).toEqual([
+      { kind: "trade", symbol: "BTC-USD", price: 100.5, size: 0.5, ts: Date.parse("2026-11-17T15:00:00Z") },
+    ]);
     // Snapshot order (newest first) is put oldest first.
     const sorted = c.decode(trades(1, ["102", "2026-11-17T15:00:02Z"], ["101", "2026-11-17T15:00:01Z"]));
     expect(sorted.map((e) => (e.kind === "trade" ? e.price : 0))).toEqual([101, 102]);
@@ -79,11 +118,18 @@ describe("stream codecs", () => {
     expect(jumped[1]).toMatchObject({ kind: "trade", price: 103 });
     // A repeated or older sequence number is dropped.
     expect(c.decode(trades(4, ["50", "2026-11-17T15:00:04Z"]))).toEqual([{ kind: "heartbeat" }]);
-    expect(c.decode('{"channel":"heartbeats","sequence_num":6,"events":[{"current_time":"x","heartbeat_counter":3}]}')).toEqual([{ kind: "heartbeat" }]);
-    expect(c.decode('{"channel":"ticker","sequence_num":7,"timestamp":"2026-11-17T15:00:05Z","events":[{"type":"update","tickers":[{"product_id":"BTC-USD","price":"103","best_bid":"102.9","best_ask":"103.1"}]}]}')).toEqual([
-      { kind: "quote", symbol: "BTC-USD", bid: 102.9, ask: 103.1, ts: Date.parse("2026-11-17T15:00:05Z") },
-    ]);
-    expect(c.decode('{"type":"error","message":"failure to subscribe: unknown product"}')[0]).toMatchObject({ fault: "refused-symbol", fatal: false });
+    expect(
+      c.decode('{"channel":"heartbeats","sequence_num":6,"events":[{"current_time":"x","heartbeat_counter":3}]}'),
+    ).toEqual([{ kind: "heartbeat" }]);
+    expect(
+      c.decode(
+        '{"channel":"ticker","sequence_num":7,"timestamp":"2026-11-17T15:00:05Z","events":[{"type":"update","tickers":[{"product_id":"BTC-USD","price":"103","best_bid":"102.9","best_ask":"103.1"}]}]}',
+      ),
+    ).toEqual([{ kind: "quote", symbol: "BTC-USD", bid: 102.9, ask: 103.1, ts: Date.parse("2026-11-17T15:00:05Z") }]);
+    expect(c.decode('{"type":"error","message":"failure to subscribe: unknown product"}')[0]).toMatchObject({
+      fault: "refused-symbol",
+      fatal: false,
+    });
   });
 
   it("binance: combined-stream SUBSCRIBE with ids, USDT as USD, trade and bookTicker data", () => {
@@ -91,20 +137,34 @@ describe("stream codecs", () => {
     expect(c.url()).toBe("ws://127.0.0.1:9/stream");
     expect(c.limits.maxConnectionMs).toBe(86_400_000);
     expect(c.subscribe(["BTC-USD", "ETH-EUR"]).map((m) => JSON.parse(m))).toEqual([
-      { method: "SUBSCRIBE", params: ["btcusdt@trade", "btcusdt@bookTicker", "etheur@trade", "etheur@bookTicker"], id: 1 },
+      {
+        method: "SUBSCRIBE",
+        params: ["btcusdt@trade", "btcusdt@bookTicker", "etheur@trade", "etheur@bookTicker"],
+        id: 1,
+      },
     ]);
     expect(JSON.parse(c.unsubscribe(["BTC-USD"])[0]!)).toMatchObject({ method: "UNSUBSCRIBE", id: 2 });
     expect(c.decode('{"result":null,"id":1}')).toEqual([{ kind: "subscribed", symbols: ["BTC-USD", "ETH-EUR"] }]);
     expect(c.decode('{"result":null,"id":2}')).toEqual([{ kind: "heartbeat" }]);
-    expect(c.decode('{"stream":"btcusdt@trade","data":{"e":"trade","E":1,"s":"BTCUSDT","t":9,"p":"97000.10","q":"0.002","T":' + T + ',"m":true}}')).toEqual([
-      { kind: "trade", symbol: "BTC-USD", price: 97000.1, size: 0.002, ts: T },
-    ]);
-    expect(c.decode('{"stream":"btcusdt@bookTicker","data":{"u":1,"s":"BTCUSDT","b":"96999","B":"1","a":"97001","A":"2"}}')).toEqual([
-      { kind: "quote", symbol: "BTC-USD", bid: 96999, ask: 97001 },
-    ]);
+    expect(
+      c.decode(
+        '{"stream":"btcusdt@trade","data":{"e":"trade","E":1,"s":"BTCUSDT","t":9,"p":"97000.10","q":"0.002","T":' +
+          T +
+          ',"m":true}}',
+      ),
+    ).toEqual([{ kind: "trade", symbol: "BTC-USD", price: 97000.1, size: 0.002, ts: T }]);
+    expect(
+      c.decode('{"stream":"btcusdt@bookTicker","data":{"u":1,"s":"BTCUSDT","b":"96999","B":"1","a":"97001","A":"2"}}'),
+    ).toEqual([{ kind: "quote", symbol: "BTC-USD", bid: 96999, ask: 97001 }]);
     c.subscribe(["NOPE-USD"]);
     expect(c.decode('{"error":{"code":2,"msg":"Invalid request: unknown stream"},"id":3}')).toEqual([
-      { kind: "fault", fault: "refused-symbol", reason: "2 Invalid request: unknown stream", fatal: false, symbols: ["NOPE-USD"] },
+      {
+        kind: "fault",
+        fault: "refused-symbol",
+        reason: "2 Invalid request: unknown stream",
+        fatal: false,
+        symbols: ["NOPE-USD"],
+      },
     ]);
     expect(c.decode('{"error":{"code":3,"msg":"bad"},"id":99}')[0]).toMatchObject({ fault: "protocol" });
   });
@@ -115,23 +175,45 @@ describe("stream codecs", () => {
     expect(new PolygonStream({}).delayed).toBe(false);
     expect(c.hello()).toEqual(['{"action":"auth","params":"k"}']);
     expect(c.subscribe(["AAPL", "MSFT"])).toEqual(['{"action":"subscribe","params":"T.AAPL,Q.AAPL,T.MSFT,Q.MSFT"}']);
-    expect(c.decode('[{"ev":"status","status":"auth_success","message":"authenticated"}]')).toEqual([{ kind: "ready" }]);
-    expect(c.decode(`[{"ev":"T","sym":"AAPL","p":190.5,"s":10,"t":${T}},{"ev":"Q","sym":"MSFT","bp":400,"ap":400.1,"t":${T}}]`)).toEqual([
+    expect(c.decode('[{"ev":"status","status":"auth_success","message":"authenticated"}]')).toEqual([
+      { kind: "ready" },
+    ]);
+    expect(
+      c.decode(
+        `[{"ev":"T","sym":"AAPL","p":190.5,"s":10,"t":${T}},{"ev":"Q","sym":"MSFT","bp":400,"ap":400.1,"t":${T}}]`,
+      ),
+    ).toEqual([
       { kind: "trade", symbol: "AAPL", price: 190.5, size: 10, ts: T },
       { kind: "quote", symbol: "MSFT", bid: 400, ask: 400.1, ts: T },
     ]);
-    expect(c.decode('[{"ev":"status","status":"max_connections","message":"Maximum number of websocket connections exceeded."}]')[0]).toMatchObject({
+    expect(
+      c.decode(
+        '[{"ev":"status","status":"max_connections","message":"Maximum number of websocket connections exceeded."}]',
+      )[0],
+    ).toMatchObject({
       fault: "connection-limit",
       fatal: true,
     });
-    expect(c.decode('[{"ev":"status","status":"auth_failed","message":"authentication failed"}]')[0]).toMatchObject({ fault: "auth" });
+    expect(c.decode('[{"ev":"status","status":"auth_failed","message":"authentication failed"}]')[0]).toMatchObject({
+      fault: "auth",
+    });
   });
 
   it("garbage, truncated JSON and wrong shapes become malformed events, never throw", () => {
     for (const provider of ["finnhub", "alpaca", "coinbase", "binance", "polygon"]) {
       const c = createStreamCodec(provider, {})!;
       c.subscribe(["AAPL", "BTC-USD"]);
-      for (const text of ["", "{", '{"type":"trade","data":[{"s":"AAPL","p":1', "null", "42", "[1,2]", '"str"', '{"data":{"e":"trade","s":"BTCUSDT","p":"-1"}}', "\u0000\uffff"]) {
+      for (const text of [
+        "",
+        "{",
+        '{"type":"trade","data":[{"s":"AAPL","p":1',
+        "null",
+        "42",
+        "[1,2]",
+        '"str"',
+        '{"data":{"e":"trade","s":"BTCUSDT","p":"-1"}}',
+        "\u0000\uffff",
+      ]) {
         const events: StreamEvent[] = c.decode(text);
         expect(events.every((e) => e.kind !== "trade" && e.kind !== "quote")).toBe(true);
       }
@@ -173,7 +255,9 @@ describe("coalescer", () => {
     c.quote("B", 1, 2);
     expect(c.drain()).toEqual([]);
     c.trade("B", 1.5, 1, T);
-    expect(c.drain()).toEqual([{ symbol: "B", price: 1.5, ts: T, volume: 1, high: 1.5, low: 1.5, bid: 1, ask: 2, trades: 1 }]);
+    expect(c.drain()).toEqual([
+      { symbol: "B", price: 1.5, ts: T, volume: 1, high: 1.5, low: 1.5, bid: 1, ask: 2, trades: 1 },
+    ]);
   });
 
   it("a catch-up quote is taken only when not older than what the stream brought; the gap marks one tick", () => {
@@ -186,7 +270,9 @@ describe("coalescer", () => {
     c.markGap("A");
     c.catchUp({ symbol: "A", price: 12, ts: T + 20, bid: 11.9, ask: 12.1 });
     c.trade("A", 13, 1, T + 21);
-    expect(c.drain()).toEqual([{ symbol: "A", price: 13, ts: T + 21, volume: 1, high: 13, low: 13, bid: 11.9, ask: 12.1, trades: 1, gap: true }]);
+    expect(c.drain()).toEqual([
+      { symbol: "A", price: 13, ts: T + 21, volume: 1, high: 13, low: 13, bid: 11.9, ask: 12.1, trades: 1, gap: true },
+    ]);
     // The gap went out: a catch-up arriving later is a plain tick.
     c.catchUp({ symbol: "A", price: 14, ts: T + 30 });
     expect(c.drain()).toEqual([{ symbol: "A", price: 14, ts: T + 30, trades: 0 }]);
@@ -245,7 +331,13 @@ describe("subscription set", () => {
 });
 
 describe("upstream link", () => {
-  const options: LinkOptions = { baseBackoffMs: 1_000, maxBackoffMs: 30_000, silenceMs: 20_000, connectTimeoutMs: 10_000, failedRetryMs: 300_000 };
+  const options: LinkOptions = {
+    baseBackoffMs: 1_000,
+    maxBackoffMs: 30_000,
+    silenceMs: 20_000,
+    connectTimeoutMs: 10_000,
+    failedRetryMs: 300_000,
+  };
 
   it("connects, authenticates, goes live; a silent live connection is replaced only while the market is open", () => {
     const link = new Link(options, () => 0.5);
@@ -338,7 +430,8 @@ describe("simulated trades", () => {
   it("are a pure function of (seed, symbol, time): any cut of a window gives the same trades", () => {
     const whole = simTrades(seed, "AAPL", OPEN, OPEN + 10_000);
     const cut: SimTrade[] = [];
-    for (let t = OPEN; t < OPEN + 10_000; t += 37) cut.push(...simTrades(seed, "AAPL", t, Math.min(t + 37, OPEN + 10_000)));
+    for (let t = OPEN; t < OPEN + 10_000; t += 37)
+      cut.push(...simTrades(seed, "AAPL", t, Math.min(t + 37, OPEN + 10_000)));
     expect(cut).toEqual(whole);
     expect(simTrades("other", "AAPL", OPEN, OPEN + 10_000)).not.toEqual(whole);
     expect(whole.map((t) => t.ts)).toEqual([...whole.map((t) => t.ts)].sort((a, b) => a - b));
@@ -357,7 +450,10 @@ describe("simulated trades", () => {
     expect(open).toBeGreaterThan(5);
     expect(closed).toBeLessThan(open / 5);
     // Bursty: per-second counts vary far more than a steady rate's would.
-    const perSecond = Array.from({ length: 60 }, (_, i) => simTrades(seed, hottest, OPEN + i * 1000, OPEN + (i + 1) * 1000).length);
+    const perSecond = Array.from(
+      { length: 60 },
+      (_, i) => simTrades(seed, hottest, OPEN + i * 1000, OPEN + (i + 1) * 1000).length,
+    );
     expect(Math.max(...perSecond)).toBeGreaterThan(2 * Math.min(...perSecond) + 2);
   });
 
@@ -375,7 +471,9 @@ describe("simulated trades", () => {
   it("the simulator's stream codec carries trades like a provider's", () => {
     const c = createStreamCodec("sim", {})!;
     expect(c.subscribe(["AAPL"])).toEqual(['{"subscribe":["AAPL"]}']);
-    expect(c.decode('{"trades":[["AAPL",228.51,10,' + OPEN + "]]}")).toEqual([{ kind: "trade", symbol: "AAPL", price: 228.51, size: 10, ts: OPEN }]);
+    expect(c.decode(`{"trades":[["AAPL",228.51,10,${OPEN}]]}`)).toEqual([
+      { kind: "trade", symbol: "AAPL", price: 228.51, size: 10, ts: OPEN },
+    ]);
     expect(c.decode('{"heartbeat":1}')).toEqual([{ kind: "heartbeat" }]);
     expect(c.decode('{"trades":[["AAPL",-1,1,1]]}')[0]!.kind).toBe("malformed");
   });

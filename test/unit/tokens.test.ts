@@ -41,12 +41,16 @@ describe("subscriber tokens (HS256 shared secret)", () => {
   it("keeps the whole subject (a refresh compares it in full), and refuses one too long to keep", async () => {
     const long = `${"u".repeat(200)}-alice`;
     expect((await (await verifier).verify(await signToken({ sub: long }, at), NOW)).subject).toBe(long);
-    expect(await refusal(await verifier, await signToken({ sub: "u".repeat(257) }, at))).toBe("Invalid token: sub must be a string of at most 256 characters");
+    expect(await refusal(await verifier, await signToken({ sub: "u".repeat(257) }, at))).toBe(
+      "Invalid token: sub must be a string of at most 256 characters",
+    );
   });
 
   it("refuses a wrong signature, alg:none, expiry, not-yet-valid and a missing exp, each with its reason", async () => {
     const v = await verifier;
-    expect(await refusal(v, await signToken({ rt: true }, { ...at, secret: "another-secret" }))).toBe("Invalid token: bad signature");
+    expect(await refusal(v, await signToken({ rt: true }, { ...at, secret: "another-secret" }))).toBe(
+      "Invalid token: bad signature",
+    );
     expect(await refusal(v, unsignedToken({ rt: true, exp: Math.floor(NOW / 1000) + 600 }))).toBe(
       "Invalid token: algorithm none is not accepted",
     );
@@ -57,7 +61,9 @@ describe("subscriber tokens (HS256 shared secret)", () => {
     await expect(v.verify(short, NOW + 9_000)).resolves.toBeDefined();
     expect(await refusal(v, short, NOW + 10_000)).toBe("Token expired");
     expect(await refusal(v, await signToken({ nbf: Math.floor(NOW / 1000) + 60 }, at))).toBe("Token not yet valid");
-    expect(await refusal(v, await signToken({}, { ...at, expiresIn: null }))).toBe("Invalid token: it has no exp claim");
+    expect(await refusal(v, await signToken({}, { ...at, expiresIn: null }))).toBe(
+      "Invalid token: it has no exp claim",
+    );
     expect(await refusal(v, "not-a-token")).toBe("Invalid token: not a JWT");
     expect(await refusal(v, "abc.def.ghi")).toBe("Invalid token: unreadable header");
   });
@@ -68,17 +74,27 @@ describe("subscriber tokens (HS256 shared secret)", () => {
     expect(await refusal(v, await signToken({ pub: 1 }, at))).toBe("Invalid token: pub must be true or false");
     expect(await refusal(v, await signToken({ sym: [42] }, at))).toMatch(/^Invalid token: sym must be/);
     expect(await refusal(v, await signToken({ sym: ["A B"] }, at))).toMatch(/^Invalid token: sym must be/);
-    expect(await refusal(v, await signToken({ sym: Array.from({ length: 201 }, (_, i) => `S${i}`) }, at))).toMatch(/^Invalid token: sym must be/);
+    expect(await refusal(v, await signToken({ sym: Array.from({ length: 201 }, (_, i) => `S${i}`) }, at))).toMatch(
+      /^Invalid token: sym must be/,
+    );
     // A comma-separated string is a list too.
     expect((await v.verify(await signToken({ sym: "aapl, msft" }, at), NOW)).symbols).toEqual(["AAPL", "MSFT"]);
   });
 
   it("checks audience and issuer when configured", async () => {
-    const v = await TokenVerifier.create({ secret: TEST_SECRET, audience: "edge-ticker", issuer: "https://site.example" });
+    const v = await TokenVerifier.create({
+      secret: TEST_SECRET,
+      audience: "edge-ticker",
+      issuer: "https://site.example",
+    });
     const good = await signToken({ aud: "edge-ticker", iss: "https://site.example" }, at);
     await expect(v.verify(good, NOW)).resolves.toBeDefined();
-    expect(await refusal(v, await signToken({ aud: "someone-else", iss: "https://site.example" }, at))).toBe("Invalid token: wrong audience");
-    expect(await refusal(v, await signToken({ aud: "edge-ticker", iss: "https://evil.example" }, at))).toBe("Invalid token: wrong issuer");
+    expect(await refusal(v, await signToken({ aud: "someone-else", iss: "https://site.example" }, at))).toBe(
+      "Invalid token: wrong audience",
+    );
+    expect(await refusal(v, await signToken({ aud: "edge-ticker", iss: "https://evil.example" }, at))).toBe(
+      "Invalid token: wrong issuer",
+    );
     expect(await refusal(v, await signToken({}, at))).toMatch(/^Invalid token: (wrong|bad)/);
   });
 });
@@ -87,7 +103,9 @@ describe("subscriber tokens (public keys)", () => {
   it("verifies ES256 and RS256 with a PEM public key, and only with that key's algorithm", async () => {
     const es = await TokenVerifier.create({ publicKey: ES256_SPKI });
     expect((await es.verify(await signToken({ rt: true }, { ...at, alg: "ES256" }), NOW)).realtime).toBe(true);
-    expect(await refusal(es, await signToken({}, { ...at, alg: "RS256" }))).toBe("Invalid token: algorithm RS256 is not accepted");
+    expect(await refusal(es, await signToken({}, { ...at, alg: "RS256" }))).toBe(
+      "Invalid token: algorithm RS256 is not accepted",
+    );
     // A PEM given on one line with "\n" escapes works too.
     const rs = await TokenVerifier.create({ publicKey: RS256_SPKI.replace(/\n/g, "\\n") });
     expect((await rs.verify(await signToken({ pub: true }, { ...at, alg: "RS256" }), NOW)).publisher).toBe(true);
@@ -105,12 +123,16 @@ describe("subscriber tokens (public keys)", () => {
     const v = await TokenVerifier.create({ jwks: TEST_JWKS });
     await expect(v.verify(await signToken({}, { ...at, alg: "ES256" }), NOW)).resolves.toBeDefined();
     await expect(v.verify(await signToken({}, { ...at, alg: "RS256" }), NOW)).resolves.toBeDefined();
-    expect(await refusal(v, await signToken({}, { ...at, alg: "ES256", kid: "unknown-kid" }))).toBe("Invalid token: no matching key");
+    expect(await refusal(v, await signToken({}, { ...at, alg: "ES256", kid: "unknown-kid" }))).toBe(
+      "Invalid token: no matching key",
+    );
     expect(await refusal(v, await signToken({}, at))).toBe("Invalid token: algorithm HS256 is not accepted");
   });
 
   it("fails loudly on a key it cannot read", async () => {
-    await expect(TokenVerifier.create({ publicKey: "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----" })).rejects.toThrow(/AUTH_JWT_PUBLIC_KEY/);
+    await expect(
+      TokenVerifier.create({ publicKey: "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----" }),
+    ).rejects.toThrow(/AUTH_JWT_PUBLIC_KEY/);
     await expect(TokenVerifier.create({ jwks: "{not json" })).rejects.toThrow(/AUTH_JWKS/);
   });
 });

@@ -5,7 +5,17 @@ import { sparkline } from "../../web/src/widget/sparkline";
 
 const T0 = Date.parse("2026-12-04T15:00:00Z");
 const tick = (ts: number, price: number, extra: Partial<Tick> = {}): Tick =>
-  ({ symbol: "BTC-USD", price, ts, seq: 1, change: 0, changePercent: 0, source: "sim", marketState: "REGULAR", ...extra }) as Tick;
+  ({
+    symbol: "BTC-USD",
+    price,
+    ts,
+    seq: 1,
+    change: 0,
+    changePercent: 0,
+    source: "sim",
+    marketState: "REGULAR",
+    ...extra,
+  }) as Tick;
 
 describe("the page's live candles", () => {
   it("moves the last candle within its bucket and starts the next one after it", () => {

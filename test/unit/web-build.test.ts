@@ -9,7 +9,11 @@ const out = mkdtempSync(join(tmpdir(), "edge-ticker-web-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 function build(env: Record<string, string>) {
-  return spawnSync(process.execPath, ["web/build.mjs"], { cwd: ROOT, env: { ...process.env, WEB_OUT_DIR: out, ...env }, encoding: "utf8" });
+  return spawnSync(process.execPath, ["web/build.mjs"], {
+    cwd: ROOT,
+    env: { ...process.env, WEB_OUT_DIR: out, ...env },
+    encoding: "utf8",
+  });
 }
 
 it("builds the page and the widget, printing the widget's gzipped size within its 20 KiB budget", () => {
@@ -18,7 +22,8 @@ it("builds the page and the widget, printing the widget's gzipped size within it
   const line = /widget\.js\s+[\d.]+ KiB,\s+([\d.]+) KiB gzipped/.exec(run.stdout);
   expect(line, run.stdout).not.toBeNull();
   expect(Number(line![1])).toBeLessThanOrEqual(20);
-  for (const file of ["index.html", "app.js", "widget.js", "widget.html", "styles.css"]) expect(existsSync(join(out, file)), file).toBe(true);
+  for (const file of ["index.html", "app.js", "widget.js", "widget.html", "styles.css"])
+    expect(existsSync(join(out, file)), file).toBe(true);
 });
 
 it("fails the build when the widget outgrows its budget, leaving the served files as they were", () => {

@@ -1,7 +1,7 @@
 import type { Env } from "../env";
-import { PUBLISHER_GRANT, type Grant } from "./grant";
+import { type Grant, PUBLISHER_GRANT } from "./grant";
 import { isPublishToken } from "./publish-token";
-import { hasTokenKeys, looksLikeJwt, TokenError, tokenVerifier, type TokenKeys } from "./subscriber-token";
+import { hasTokenKeys, looksLikeJwt, TokenError, type TokenKeys, tokenVerifier } from "./subscriber-token";
 
 /** The credential of an `Authorization: Bearer <credential>` value (HTTP or a STOMP CONNECT header), if it is one. */
 export function bearerCredential(authorization: string): string | undefined {

@@ -1,4 +1,5 @@
 import { parseSymbolPolicy, type SymbolPolicy } from "../market/symbol-policy";
+import { entryOf } from "../multimap";
 
 /**
  * What a connection's credentials allow, from a verified token's claims (or the shared
@@ -26,12 +27,11 @@ const policies = new WeakMap<Grant, SymbolPolicy>();
 
 /** Whether `grant` (none: the public) may read `symbol`'s streams. */
 export function grantsSymbol(grant: Grant | undefined, symbol: string): boolean {
-  if (!grant?.symbols) return true;
+  const symbols = grant?.symbols;
+  if (!grant || !symbols) return true;
   // An empty list grants nothing (an empty SYMBOLS var would mean "any").
-  if (grant.symbols.length === 0) return false;
-  let policy = policies.get(grant);
-  if (!policy) policies.set(grant, (policy = parseSymbolPolicy(grant.symbols.join(","))));
-  return policy.allows(symbol);
+  if (symbols.length === 0) return false;
+  return entryOf(policies, grant, () => parseSymbolPolicy(symbols.join(","))).allows(symbol);
 }
 
 /** Whether `grant` sees live prices when the public sees them delayed by `publicDelayMs`. */

@@ -3,10 +3,11 @@ import {
   decodeProtectedHeader,
   errors,
   importSPKI,
-  jwtVerify,
   type JWTPayload,
   type JWTVerifyGetKey,
+  jwtVerify,
 } from "jose";
+import { entryOf } from "../multimap";
 import type { Grant } from "./grant";
 
 /**
@@ -70,7 +71,10 @@ export class TokenVerifier {
       } catch {
         throw new Error("config AUTH_JWKS is not valid JSON");
       }
-      verifiers.push({ algorithms: ["ES256", "RS256"], key: createLocalJWKSet(set as Parameters<typeof createLocalJWKSet>[0]) });
+      verifiers.push({
+        algorithms: ["ES256", "RS256"],
+        key: createLocalJWKSet(set as Parameters<typeof createLocalJWKSet>[0]),
+      });
     }
     return new TokenVerifier(verifiers, keys);
   }
@@ -96,7 +100,8 @@ export class TokenVerifier {
     let payload: JWTPayload;
     try {
       const { key } = verifier;
-      ({ payload } = typeof key === "function" ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options));
+      ({ payload } =
+        typeof key === "function" ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options));
     } catch (err) {
       throw new TokenError(reasonFor(err));
     }
@@ -122,9 +127,7 @@ const verifiers = new Map<string, Promise<TokenVerifier>>();
 /** The verifier for `keys`, made once per isolate (importing keys is async and not free). */
 export function tokenVerifier(keys: TokenKeys): Promise<TokenVerifier> {
   const id = JSON.stringify(keys);
-  let verifier = verifiers.get(id);
-  if (!verifier) verifiers.set(id, (verifier = TokenVerifier.create(keys)));
-  return verifier;
+  return entryOf(verifiers, id, () => TokenVerifier.create(keys));
 }
 
 function reasonFor(err: unknown): string {
@@ -145,17 +148,28 @@ function reasonFor(err: unknown): string {
 
 /** The documented claims, checked for type: a claim of the wrong type is refused, not ignored. */
 function grantOf(payload: JWTPayload): Grant {
-  const grant: Grant = { realtime: flag(payload, "rt"), publisher: flag(payload, "pub"), expiresAt: payload.exp! * 1000 };
+  const grant: Grant = {
+    realtime: flag(payload, "rt"),
+    publisher: flag(payload, "pub"),
+    expiresAt: payload.exp! * 1000,
+  };
   if (payload.sub !== undefined) {
     // Kept whole (a refresh must be for the same subject, compared in full), so bounded here.
-    if (typeof payload.sub !== "string" || payload.sub.length > MAX_SUBJECT) throw new TokenError(`Invalid token: sub must be a string of at most ${MAX_SUBJECT} characters`);
+    if (typeof payload.sub !== "string" || payload.sub.length > MAX_SUBJECT)
+      throw new TokenError(`Invalid token: sub must be a string of at most ${MAX_SUBJECT} characters`);
     grant.subject = payload.sub;
   }
   const sym = payload.sym;
   if (sym !== undefined) {
     const list = typeof sym === "string" ? sym.split(",").map((s) => s.trim()) : sym;
-    if (!Array.isArray(list) || list.length > MAX_SYMBOL_PATTERNS || !list.every((s) => typeof s === "string" && SYMBOL_PATTERN.test(s))) {
-      throw new TokenError(`Invalid token: sym must be up to ${MAX_SYMBOL_PATTERNS} symbols or patterns such as "AAPL" or "*-USD"`);
+    if (
+      !Array.isArray(list) ||
+      list.length > MAX_SYMBOL_PATTERNS ||
+      !list.every((s) => typeof s === "string" && SYMBOL_PATTERN.test(s))
+    ) {
+      throw new TokenError(
+        `Invalid token: sym must be up to ${MAX_SYMBOL_PATTERNS} symbols or patterns such as "AAPL" or "*-USD"`,
+      );
     }
     grant.symbols = (list as string[]).map((s) => s.toUpperCase());
   }

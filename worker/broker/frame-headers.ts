@@ -1,8 +1,8 @@
 import { bearerCredential } from "../auth/credentials";
+import { type Stream, SymbolError } from "../market/symbol";
 import { echo } from "../protocol/echo";
 import { StompError } from "../protocol/stomp/errors";
-import { header, type Frame } from "../protocol/stomp/frame";
-import { SymbolError, type Stream } from "../market/symbol";
+import { type Frame, header } from "../protocol/stomp/frame";
 import { MAX_THROTTLE_MS, MIN_THROTTLE_MS, type StreamPosition } from "./session-state";
 
 /**
@@ -17,12 +17,15 @@ export function credentialOf(frame: Frame): string | undefined {
   const authorization = header(frame, "Authorization") ?? header(frame, "authorization");
   if (authorization === undefined) return undefined;
   const credential = bearerCredential(authorization);
-  if (credential === undefined) throw new StompError("invalid-authorization", "Expected Authorization: Bearer <token>.");
+  if (credential === undefined)
+    throw new StompError("invalid-authorization", "Expected Authorization: Bearer <token>.");
   return credential;
 }
 
 export function missingHeader(command: string, name: string, note = ""): StompError {
-  return new StompError("missing-header", `${command} requires a ${name} header${note}.`, { message: `Missing header: ${name}` });
+  return new StompError("missing-header", `${command} requires a ${name} header${note}.`, {
+    message: `Missing header: ${name}`,
+  });
 }
 
 function invalidHeader(name: string, details: string): StompError {
@@ -49,8 +52,16 @@ export function parseDestination<T>(parse: (destination: string) => T, destinati
 export function parseSince(value: string | undefined, stream: Stream): StreamPosition | undefined {
   if (value === undefined) return undefined;
   const match = /^([A-Za-z0-9-]{1,36}):(\d{1,15})$/.exec(value.trim());
-  if (!match) throw invalidHeader("x-since", `Expected "<epoch>:<seq>" from a MESSAGE's x-epoch and x-seq, got "${echo(value, 60)}".`);
-  if (stream.kind !== "ticker" && stream.kind !== "bars") throw invalidHeader("x-since", "x-since applies to /topic/ticker.{SYMBOL} and /topic/bars.{SYMBOL}.1m subscriptions.");
+  if (!match)
+    throw invalidHeader(
+      "x-since",
+      `Expected "<epoch>:<seq>" from a MESSAGE's x-epoch and x-seq, got "${echo(value, 60)}".`,
+    );
+  if (stream.kind !== "ticker" && stream.kind !== "bars")
+    throw invalidHeader(
+      "x-since",
+      "x-since applies to /topic/ticker.{SYMBOL} and /topic/bars.{SYMBOL}.1m subscriptions.",
+    );
   return { epoch: match[1]!, seq: Number(match[2]) };
 }
 
@@ -58,11 +69,13 @@ export function parseThrottle(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const ms = Number(value.trim());
   if (!/^\d+$/.test(value.trim()) || ms < MIN_THROTTLE_MS || ms > MAX_THROTTLE_MS) {
-    throw invalidHeader("x-throttle-ms", `x-throttle-ms is a whole number of milliseconds from ${MIN_THROTTLE_MS} to ${MAX_THROTTLE_MS}, got "${echo(value)}".`);
+    throw invalidHeader(
+      "x-throttle-ms",
+      `x-throttle-ms is a whole number of milliseconds from ${MIN_THROTTLE_MS} to ${MAX_THROTTLE_MS}, got "${echo(value)}".`,
+    );
   }
   return ms;
 }
-
 
 export function parseHeartBeat(value: string | undefined): [number, number] {
   if (value === undefined) return [0, 0];

@@ -1,12 +1,12 @@
-import { streamKey, streamOfKey, type Stream } from "../market/symbol";
+import { type Stream, streamKey, streamOfKey } from "../market/symbol";
 import type { Quote } from "../market/tick";
-import { appendTo } from "../multimap";
 import type { BrokerMeter } from "../metrics/hub-metrics";
+import { appendTo, entryOf } from "../multimap";
 import { StompError } from "../protocol/stomp/errors";
 import type { StreamPosition, Subscription } from "./session-state";
 import type { SessionBroker, StompSession } from "./stomp-session";
 import { BAR_SNAPSHOT, type StreamFrame } from "./stream-frame";
-import { SubscriptionIndex, type Delivery } from "./subscription-index";
+import { type Delivery, SubscriptionIndex } from "./subscription-index";
 
 /** What a hub needs from the symbol sources (RPC in production, fakes in unit tests). */
 export interface Upstream {
@@ -80,7 +80,8 @@ export class HubBroker implements SessionBroker {
 
   /** Each stream held here: its key, subscriptions and newest frame's tick time (metrics, the status page). */
   *heldStreams(): IterableIterator<{ key: string; kind: string; subscriptions: number; lastAt?: number }> {
-    for (const held of this.streams.values()) yield { key: held.key, kind: held.stream.kind, subscriptions: this.count(held.key), lastAt: held.latest?.at };
+    for (const held of this.streams.values())
+      yield { key: held.key, kind: held.stream.kind, subscriptions: this.count(held.key), lastAt: held.latest?.at };
   }
 
   /** Subscriptions of a stream held here, counting those still waiting for their snapshot. */
@@ -162,7 +163,13 @@ export class HubBroker implements SessionBroker {
     const known = held.latest?.seq;
     let frames = known === undefined ? [...incoming] : incoming.filter((f) => f.seq > known);
     const first = frames[0];
-    if (known !== undefined && first && first.seq > known + 1 && held.stream.kind !== "viewers" && this.index.count(key) > 0) {
+    if (
+      known !== undefined &&
+      first &&
+      first.seq > known + 1 &&
+      held.stream.kind !== "viewers" &&
+      this.index.count(key) > 0
+    ) {
       const missing = await this.upstream.range(held.stream, known, first.seq, this.options.maxReplay).catch(() => []);
       const filled = missing.filter((f) => f.seq > known && f.seq < first.seq);
       this.options.meter?.filled(filled.length);
@@ -173,7 +180,8 @@ export class HubBroker implements SessionBroker {
     for (const frame of frames) {
       held.latest = frame;
       if (frame.keep) keepRecent(held, frame);
-      if (this.index.fanOut(frame) > 0 && meter) meter.delivered(held.stream.kind, frame.at === undefined ? undefined : now - frame.at);
+      if (this.index.fanOut(frame) > 0 && meter)
+        meter.delivered(held.stream.kind, frame.at === undefined ? undefined : now - frame.at);
     }
     if (this.count(key) === 0 && !held.attaching) this.countChanged(held.stream);
   }
@@ -183,14 +191,19 @@ export class HubBroker implements SessionBroker {
   /** The record of `stream`, made on first use. */
   private held(stream: Stream): HeldStream {
     const key = streamKey(stream);
-    let held = this.streams.get(key);
-    if (!held) this.streams.set(key, (held = { stream, key, attached: false, waiting: 0 }));
-    return held;
+    return entryOf(this.streams, key, () => ({ stream, key, attached: false, waiting: 0 }));
   }
 
   /** Drops a stream's record once nothing about it is left to remember. */
   private tidy(held: HeldStream): void {
-    if (!held.attached && held.latest === undefined && !held.attaching && held.waiting === 0 && !held.chain && this.streams.get(held.key) === held) {
+    if (
+      !held.attached &&
+      held.latest === undefined &&
+      !held.attaching &&
+      held.waiting === 0 &&
+      !held.chain &&
+      this.streams.get(held.key) === held
+    ) {
       this.streams.delete(held.key);
     }
   }
@@ -216,7 +229,13 @@ export class HubBroker implements SessionBroker {
    * throttled subscription asked for the newest price, not every tick: the newest stands
    * for the replay and costs one.
    */
-  private async resume(session: StompSession, delivery: Delivery, stream: Stream, since: StreamPosition, newest: StreamFrame): Promise<Resume> {
+  private async resume(
+    session: StompSession,
+    delivery: Delivery,
+    stream: Stream,
+    since: StreamPosition,
+    newest: StreamFrame,
+  ): Promise<Resume> {
     if (since.epoch !== newest.epoch || since.seq > newest.seq) return { gap: newest };
     const missed = newest.seq - since.seq;
     if (missed === 0) return { frames: [] };
@@ -271,7 +290,9 @@ export class HubBroker implements SessionBroker {
       }
       return await held.attaching;
     } catch (err) {
-      throw new StompError("no-price", String(err instanceof Error ? err.message : err).slice(0, 300), { message: `No price for ${stream.symbol}` });
+      throw new StompError("no-price", String(err instanceof Error ? err.message : err).slice(0, 300), {
+        message: `No price for ${stream.symbol}`,
+      });
     } finally {
       held.waiting--;
       this.tidy(held);
@@ -315,9 +336,9 @@ export class HubBroker implements SessionBroker {
   }
 }
 
-
 function keepRecent(held: HeldStream, frame: StreamFrame): void {
-  const recent = (held.recent ??= []);
+  held.recent ??= [];
+  const recent = held.recent;
   recent.push(frame);
   if (recent.length > BAR_SNAPSHOT) recent.shift();
 }

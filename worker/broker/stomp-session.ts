@@ -1,18 +1,32 @@
 import { Throttled } from "../auth/failure-throttle";
-import { grantsSymbol, seesRealtime, type Grant } from "../auth/grant";
+import { type Grant, grantsSymbol, seesRealtime } from "../auth/grant";
+import type { AuthOptions } from "../auth/options";
 import { TokenError } from "../auth/subscriber-token";
-import type { AuthOptions } from "../config";
 import { TokenBucket } from "../connections/token-bucket";
 import { streamFromDestination, symbolFromDestination } from "../market/symbol";
 import { notCarried, type SymbolPolicy } from "../market/symbol-policy";
-import { parseQuoteInput, QuoteError, type Quote } from "../market/tick";
+import { parseQuoteInput, type Quote, QuoteError } from "../market/tick";
 import { echo } from "../protocol/echo";
 import { FrameDecoder } from "../protocol/stomp/decoder";
 import { encodeFrame, type HeaderList } from "../protocol/stomp/encoder";
 import { StompError } from "../protocol/stomp/errors";
-import { header, SUPPORTED_VERSIONS, type Frame, type StompVersion } from "../protocol/stomp/frame";
-import { credentialOf, missingHeader, parseDestination, parseHeartBeat, parseSince, parseThrottle, required } from "./frame-headers";
-import { TOKEN_DESTINATION, type AckMode, type SessionState, type StreamPosition, type Subscription } from "./session-state";
+import { type Frame, header, type StompVersion, SUPPORTED_VERSIONS } from "../protocol/stomp/frame";
+import {
+  credentialOf,
+  missingHeader,
+  parseDestination,
+  parseHeartBeat,
+  parseSince,
+  parseThrottle,
+  required,
+} from "./frame-headers";
+import {
+  type AckMode,
+  type SessionState,
+  type StreamPosition,
+  type Subscription,
+  TOKEN_DESTINATION,
+} from "./session-state";
 
 export const SERVER_NAME = "edge-ticker/0.1";
 const MAX_SUBSCRIPTION_ID = 100;
@@ -132,7 +146,9 @@ export class StompSession {
   expire(now: number): boolean {
     const expiresAt = this.state.grant?.expiresAt;
     if (this.closed || expiresAt === undefined || expiresAt > now) return false;
-    this.refuse(new StompError("token-expired", `Send a fresh token to ${TOKEN_DESTINATION} before the current one expires.`));
+    this.refuse(
+      new StompError("token-expired", `Send a fresh token to ${TOKEN_DESTINATION} before the current one expires.`),
+    );
     return true;
   }
 
@@ -150,7 +166,10 @@ export class StompSession {
         if (this.expire(now)) return;
         if (!this.frames.take(1, now)) {
           const { framesPerSecond, frameBurst } = this.limits.inbound;
-          throw new StompError("too-many-frames", `More than ${framesPerSecond} STOMP frames a second (burst ${frameBurst}).`);
+          throw new StompError(
+            "too-many-frames",
+            `More than ${framesPerSecond} STOMP frames a second (burst ${frameBurst}).`,
+          );
         }
         await this.handle(frame);
         if (this.closed) return;
@@ -162,7 +181,8 @@ export class StompSession {
 
   private async handle(frame: Frame): Promise<void> {
     if (frame.command === "CONNECT" || frame.command === "STOMP") {
-      if (this.status === "connected") throw new StompError("already-connected", "CONNECT may only be sent once per connection.");
+      if (this.status === "connected")
+        throw new StompError("already-connected", "CONNECT may only be sent once per connection.");
       return this.connect(frame);
     }
     if (this.status !== "connected") throw new StompError("not-connected", `Send CONNECT before ${frame.command}.`);
@@ -247,7 +267,10 @@ export class StompSession {
       throw new StompError("invalid-subscription-id", `Subscription ids are 1-${MAX_SUBSCRIPTION_ID} characters.`);
     }
     if (this.state.subs.some((s) => s.id === id)) {
-      throw new StompError("duplicate-subscription-id", `Subscription id "${echo(id)}" is already in use on this connection.`);
+      throw new StompError(
+        "duplicate-subscription-id",
+        `Subscription id "${echo(id)}" is already in use on this connection.`,
+      );
     }
     if (this.state.subs.length >= this.limits.maxSubscriptions) {
       throw new StompError(
@@ -260,7 +283,13 @@ export class StompSession {
     const since = parseSince(header(frame, "x-since"), stream);
     const throttleMs = parseThrottle(header(frame, "x-throttle-ms"));
     // Without a real-time entitlement the ticker and bar streams are the delayed ones, under the same destination.
-    const kind = seesRealtime(this.state.grant, this.limits.auth.publicDelayMs) ? stream.kind : stream.kind === "ticker" ? "delayed" : stream.kind === "bars" ? "delayed-bars" : stream.kind;
+    const kind = seesRealtime(this.state.grant, this.limits.auth.publicDelayMs)
+      ? stream.kind
+      : stream.kind === "ticker"
+        ? "delayed"
+        : stream.kind === "bars"
+          ? "delayed-bars"
+          : stream.kind;
     const sub: Subscription = { id, stream: kind, symbol: stream.symbol, ack: ack as AckMode };
     if (throttleMs !== undefined) sub.throttleMs = throttleMs;
     this.state.subs.push(sub);
@@ -269,8 +298,7 @@ export class StompSession {
   }
 
   private async unsubscribe(frame: Frame): Promise<void> {
-    const id =
-      header(frame, "id") ?? (this.version === "1.0" ? header(frame, "destination") : undefined);
+    const id = header(frame, "id") ?? (this.version === "1.0" ? header(frame, "destination") : undefined);
     if (id === undefined) throw missingHeader("UNSUBSCRIBE", "id");
     const index = this.state.subs.findIndex((s) => s.id === id);
     // Unsubscribing twice is harmless: the end state is what the client asked for.
@@ -292,7 +320,7 @@ export class StompSession {
     try {
       body = JSON.parse(new TextDecoder().decode(frame.body));
     } catch {
-      throw new StompError("invalid-json", "SEND bodies are JSON ticks: {\"price\": 123.45, ...}.");
+      throw new StompError("invalid-json", 'SEND bodies are JSON ticks: {"price": 123.45, ...}.');
     }
     let quote: Quote;
     try {
@@ -310,16 +338,23 @@ export class StompSession {
    * token that changes that is refused, and the client reconnects with it.
    */
   private async refresh(credential: string): Promise<void> {
-    if (!credential) throw new StompError("missing-token", `A SEND to ${TOKEN_DESTINATION} carries the fresh token as its body.`);
+    if (!credential)
+      throw new StompError("missing-token", `A SEND to ${TOKEN_DESTINATION} carries the fresh token as its body.`);
     const old = this.state.grant;
     const grant = await this.verify(credential);
-    if (old?.subject !== grant.subject) throw new StompError("token-subject-changed", "A fresh token must be for the same sub: reconnect with it.");
+    if (old?.subject !== grant.subject)
+      throw new StompError("token-subject-changed", "A fresh token must be for the same sub: reconnect with it.");
     const delay = this.limits.auth.publicDelayMs;
     const changed = this.state.subs.find(
-      (s) => !grantsSymbol(grant, s.symbol) || (s.stream !== "viewers" && seesRealtime(grant, delay) !== (s.stream === "ticker" || s.stream === "bars")),
+      (s) =>
+        !grantsSymbol(grant, s.symbol) ||
+        (s.stream !== "viewers" && seesRealtime(grant, delay) !== (s.stream === "ticker" || s.stream === "bars")),
     );
     if (changed) {
-      throw new StompError("token-changes-entitlements", `The fresh token changes what ${changed.symbol} may be seen as: reconnect with it.`);
+      throw new StompError(
+        "token-changes-entitlements",
+        `The fresh token changes what ${changed.symbol} may be seen as: reconnect with it.`,
+      );
     }
     this.state.grant = grant;
     this.transport.save(this.state);
@@ -330,14 +365,16 @@ export class StompSession {
     try {
       return await this.authenticate(credential, this.state.address ?? "");
     } catch (err) {
-      if (err instanceof Throttled) throw new StompError("too-many-failures", "Too many bad credentials from this address: try again in a minute.");
+      if (err instanceof Throttled)
+        throw new StompError("too-many-failures", "Too many bad credentials from this address: try again in a minute.");
       if (err instanceof TokenError) throw new StompError("invalid-token", `${err.message}.`, { message: err.message });
       throw err;
     }
   }
 
   private checkCarried(symbol: string): void {
-    if (this.limits.symbols && !this.limits.symbols.allows(symbol)) throw new StompError("symbol-not-carried", `${notCarried(symbol)}.`);
+    if (this.limits.symbols && !this.limits.symbols.allows(symbol))
+      throw new StompError("symbol-not-carried", `${notCarried(symbol)}.`);
   }
 
   private receipt(frame: Frame): void {
@@ -355,7 +392,11 @@ export class StompSession {
     // itself): a colon stays a colon, and a line break (never meant) becomes a space.
     const version = this.state.version ?? "1.0";
     const message = version === "1.0" ? error.message.replace(/[\r\n]/g, " ") : error.message;
-    const headers: Array<readonly [string, string]> = [["message", message], ["x-error-code", error.code], ...error.headers];
+    const headers: Array<readonly [string, string]> = [
+      ["message", message],
+      ["x-error-code", error.code],
+      ...error.headers,
+    ];
     if (receipt !== undefined) headers.push(["receipt-id", receipt]);
     headers.push(["content-type", "text/plain"]);
     this.status = "closed";

@@ -1,10 +1,10 @@
+import type { Bar } from "../market/bars";
+import { markDelayed } from "../market/delay";
+import { destinationOf } from "../market/symbol";
+import type { Tick } from "../market/tick";
 import { byteLength } from "../protocol/stomp/encoder";
 import { escapeHeader } from "../protocol/stomp/escape";
 import type { StompVersion } from "../protocol/stomp/frame";
-import { destinationOf } from "../market/symbol";
-import type { Bar } from "../market/bars";
-import { markDelayed } from "../market/delay";
-import type { Tick } from "../market/tick";
 
 /**
  * One message of a stream rendered once for every subscriber: everything after the
@@ -27,7 +27,15 @@ export interface StreamFrame {
   keep?: true;
 }
 
-function frame(key: string, seq: number, epoch: string, messageId: string, body: string, extra = "", at?: number): StreamFrame {
+function frame(
+  key: string,
+  seq: number,
+  epoch: string,
+  messageId: string,
+  body: string,
+  extra = "",
+  at?: number,
+): StreamFrame {
   return {
     ...(at === undefined ? {} : { at }),
     key,
@@ -42,7 +50,15 @@ function frame(key: string, seq: number, epoch: string, messageId: string, body:
 
 /** A tick, with its stream position in `x-seq` and `x-epoch` (clients resume from them). */
 export function buildTickFrame(tick: Tick, epoch: string): StreamFrame {
-  return frame(`ticker.${tick.symbol}`, tick.seq, epoch, `${tick.symbol}-${tick.seq}`, JSON.stringify(tick), `x-seq:${tick.seq}\nx-epoch:${epoch}\n`, tick.ts);
+  return frame(
+    `ticker.${tick.symbol}`,
+    tick.seq,
+    epoch,
+    `${tick.symbol}-${tick.seq}`,
+    JSON.stringify(tick),
+    `x-seq:${tick.seq}\nx-epoch:${epoch}\n`,
+    tick.ts,
+  );
 }
 
 /**
@@ -51,7 +67,15 @@ export function buildTickFrame(tick: Tick, epoch: string): StreamFrame {
  */
 export function buildDelayedFrame(tick: Tick, epoch: string, delayMs: number): StreamFrame {
   const body = JSON.stringify(markDelayed(tick, delayMs));
-  return frame(`delayed.${tick.symbol}`, tick.seq, epoch, `${tick.symbol}-${tick.seq}-delayed`, body, `x-seq:${tick.seq}\nx-epoch:${epoch}\nx-delay-ms:${delayMs}\n`, tick.ts);
+  return frame(
+    `delayed.${tick.symbol}`,
+    tick.seq,
+    epoch,
+    `${tick.symbol}-${tick.seq}-delayed`,
+    body,
+    `x-seq:${tick.seq}\nx-epoch:${epoch}\nx-delay-ms:${delayMs}\n`,
+    tick.ts,
+  );
 }
 
 /** Final bars a new subscriber gets before the forming one (the source's snapshot, the hub's kept frames). */
@@ -67,7 +91,14 @@ export interface BarUpdate {
 /** A bar update at position `seq` of the symbol's bar stream (`x-seq`, `x-epoch`, as ticks). */
 export function buildBarFrame(update: BarUpdate, seq: number, epoch: string): StreamFrame {
   const body = JSON.stringify({ symbol: update.symbol, interval: "1m", ...update.bar, final: update.final });
-  const f = frame(`bars.${update.symbol}`, seq, epoch, `${update.symbol}-bar-${seq}`, body, `x-seq:${seq}\nx-epoch:${epoch}\n`);
+  const f = frame(
+    `bars.${update.symbol}`,
+    seq,
+    epoch,
+    `${update.symbol}-bar-${seq}`,
+    body,
+    `x-seq:${seq}\nx-epoch:${epoch}\n`,
+  );
   return update.final ? { ...f, keep: true } : f;
 }
 
@@ -75,9 +106,25 @@ export function buildBarFrame(update: BarUpdate, seq: number, epoch: string): St
  * A final bar of the delayed bar stream, at its own position (`seq` counts final bars
  * only), marked delayed in the body and in `x-delay-ms`, under the bars destination.
  */
-export function buildDelayedBarFrame(symbol: string, bar: Bar, seq: number, epoch: string, delayMs: number): StreamFrame {
+export function buildDelayedBarFrame(
+  symbol: string,
+  bar: Bar,
+  seq: number,
+  epoch: string,
+  delayMs: number,
+): StreamFrame {
   const body = JSON.stringify({ symbol, interval: "1m", ...bar, final: true, delayed: true, delayMs });
-  return { ...frame(`delayed-bars.${symbol}`, seq, epoch, `${symbol}-bar-${seq}-delayed`, body, `x-seq:${seq}\nx-epoch:${epoch}\nx-delay-ms:${delayMs}\n`), keep: true };
+  return {
+    ...frame(
+      `delayed-bars.${symbol}`,
+      seq,
+      epoch,
+      `${symbol}-bar-${seq}-delayed`,
+      body,
+      `x-seq:${seq}\nx-epoch:${epoch}\nx-delay-ms:${delayMs}\n`,
+    ),
+    keep: true,
+  };
 }
 
 /** A symbol's live subscription count across every hub. */

@@ -1,4 +1,5 @@
 import { streamKey } from "../market/symbol";
+import { entryOf } from "../multimap";
 import type { Subscription } from "./session-state";
 import type { Conflation, StompSession } from "./stomp-session";
 import { messageHead, renderMessage, type StreamFrame } from "./stream-frame";
@@ -24,12 +25,8 @@ export class SubscriptionIndex {
       pacing: { key: sub.id, everyMs: sub.throttleMs },
     };
     const key = streamKey({ kind: sub.stream, symbol: sub.symbol });
-    let set = this.byStream.get(key);
-    if (!set) this.byStream.set(key, (set = new Set()));
-    set.add(delivery);
-    let own = this.bySession.get(session);
-    if (!own) this.bySession.set(session, (own = new Map()));
-    own.set(sub.id, { key, delivery });
+    entryOf(this.byStream, key, () => new Set()).add(delivery);
+    entryOf(this.bySession, session, () => new Map()).set(sub.id, { key, delivery });
     return delivery;
   }
 

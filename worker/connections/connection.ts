@@ -1,10 +1,11 @@
 import type { SessionState } from "../broker/session-state";
 import type { Conflation, SessionTransport, StompSession } from "../broker/stomp-session";
+import type { ConnectionMeter } from "../metrics/hub-metrics";
+import { entryOf } from "../multimap";
 import { decodeSocketMessage } from "../protocol/sockjs/frames";
 import { StompError } from "../protocol/stomp/errors";
-import type { ConnectionMeter } from "../metrics/hub-metrics";
-import { InboundLimiter, type InboundLimits } from "./inbound-limit";
 import { messageText } from "../transports/sockjs/websocket";
+import { InboundLimiter, type InboundLimits } from "./inbound-limit";
 import { TokenBucket } from "./token-bucket";
 import type { Flushable, WriteBatcher } from "./write-batcher";
 
@@ -95,7 +96,7 @@ export class Connection implements SessionTransport, Flushable {
     let entry = this.paced.get(sub.key);
     const waiting = entry !== undefined && (entry.held !== undefined || now < entry.sentAt + entry.everyMs);
     if (waiting || this.overBudget(now)) {
-      if (!entry) this.paced.set(sub.key, (entry = { everyMs: sub.everyMs ?? 0, sentAt: Number.NEGATIVE_INFINITY }));
+      entry ??= entryOf(this.paced, sub.key, () => ({ everyMs: sub.everyMs ?? 0, sentAt: Number.NEGATIVE_INFINITY }));
       entry.held = typeof text === "string" ? () => text : text;
       this.batcher.markAt(this, this.dueAt(entry, now));
       return;

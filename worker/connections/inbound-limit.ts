@@ -28,8 +28,10 @@ export class InboundLimiter {
 
   /** Takes one message of `size` bytes; the reason if it is over a limit. */
   take(size: number, now: number): string | undefined {
-    if (this.messages.available(now) < 1) return `More than ${this.limits.messagesPerSecond} messages a second (burst ${this.limits.messageBurst}).`;
-    if (!this.bytes.take(size, now)) return `More than ${this.limits.bytesPerSecond} bytes a second (burst ${this.limits.byteBurst}).`;
+    if (this.messages.available(now) < 1)
+      return `More than ${this.limits.messagesPerSecond} messages a second (burst ${this.limits.messageBurst}).`;
+    if (!this.bytes.take(size, now))
+      return `More than ${this.limits.bytesPerSecond} bytes a second (burst ${this.limits.byteBurst}).`;
     this.messages.take(1, now);
     return undefined;
   }

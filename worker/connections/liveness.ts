@@ -31,7 +31,11 @@ export function noteHeard(state: SessionState, now: number): boolean {
  * get `h` frames; others are watched when they negotiated heart-beats), every heart-beat
  * period, at least a second apart; never (Infinity) when none does, so an idle hub sleeps.
  */
-export function nextSweepAt(connections: Iterable<Connection>, periods: { heartbeatMs: number; sockjsHeartbeatMs: number }, now: number): number {
+export function nextSweepAt(
+  connections: Iterable<Connection>,
+  periods: { heartbeatMs: number; sockjsHeartbeatMs: number },
+  now: number,
+): number {
   for (const c of connections) {
     if (c.kind === "sockjs-socket" || (c.kind === "stomp-socket" && (c.session?.state.heartbeat[0] ?? 0) > 0)) {
       const heartbeat = periods.heartbeatMs > 0 ? periods.heartbeatMs : Number.POSITIVE_INFINITY;

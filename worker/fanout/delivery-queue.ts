@@ -1,3 +1,5 @@
+import { entryOf } from "../multimap";
+
 /**
  * Ordered, batching delivery to many children (a source's or relay's hubs and relays).
  * Each child has one delivery in flight at most; items pushed in the same turn, and
@@ -19,8 +21,7 @@ export class DeliveryQueues<Target, Item> {
   /** Queues `item` for `target`; the newest target description of a key is the one used. */
   push(target: Target, item: Item): void {
     const key = this.keyOf(target);
-    let queue = this.queues.get(key);
-    if (!queue) this.queues.set(key, (queue = { target, items: [], busy: false }));
+    const queue = entryOf(this.queues, key, () => ({ target, items: [], busy: false }));
     queue.target = target;
     queue.items.push(item);
     if (queue.busy) return;

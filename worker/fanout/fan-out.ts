@@ -1,6 +1,6 @@
 import type { StreamFrame } from "../broker/stream-frame";
 import { DeliveryQueues } from "./delivery-queue";
-import { nodeName, type FanoutNode } from "./tree";
+import { type FanoutNode, nodeName } from "./tree";
 
 /** Delivers frames to one node of a tree (a hub, or a relay with its children); reports its own failures. */
 export type Deliver = (node: FanoutNode, frames: StreamFrame[]) => Promise<void>;

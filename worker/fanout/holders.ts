@@ -1,4 +1,4 @@
-import { buildFanoutTree, treeShape, type FanoutNode } from "./tree";
+import { buildFanoutTree, type FanoutNode, treeShape } from "./tree";
 
 /** Where a holder set is kept across evictions (a SQLite table of the source; a Map in unit tests). */
 export interface HolderStore {
@@ -65,7 +65,8 @@ export class Holders {
     const before = treeShape(this.tree);
     this.tree = buildFanoutTree(this.treeName, [...this.counts.keys()], this.degree);
     const after = treeShape(this.tree);
-    if (after.depth !== before.depth || after.relays !== before.relays || after.hubs !== before.hubs) this.onReshape(after);
+    if (after.depth !== before.depth || after.relays !== before.relays || after.hubs !== before.hubs)
+      this.onReshape(after);
   }
 }
 
@@ -73,7 +74,11 @@ export class Holders {
 export function sqlHolderStore(sql: SqlStorage, table: string): HolderStore {
   sql.exec(`CREATE TABLE IF NOT EXISTS ${table} (name TEXT PRIMARY KEY, count INTEGER NOT NULL)`);
   return {
-    load: () => sql.exec<{ name: string; count: number }>(`SELECT name, count FROM ${table}`).toArray().map((r) => [r.name, r.count] as const),
+    load: () =>
+      sql
+        .exec<{ name: string; count: number }>(`SELECT name, count FROM ${table}`)
+        .toArray()
+        .map((r) => [r.name, r.count] as const),
     save: (hub, count) => void sql.exec(`INSERT OR REPLACE INTO ${table} (name, count) VALUES (?, ?)`, hub, count),
     remove: (hub) => void sql.exec(`DELETE FROM ${table} WHERE name = ?`, hub),
   };

@@ -19,13 +19,18 @@ export function nodeName(node: FanoutNode): string {
  */
 export function buildFanoutTree(name: string, hubs: readonly (string | HubNode)[], degree: number): FanoutNode[] {
   if (degree < 2) throw new Error("fan-out degree must be at least 2");
-  let level: FanoutNode[] = hubs.map((h) => (typeof h === "string" ? { hub: h } : h)).sort((a, b) => (a.hub < b.hub ? -1 : a.hub > b.hub ? 1 : 0));
+  let level: FanoutNode[] = hubs
+    .map((h) => (typeof h === "string" ? { hub: h } : h))
+    .sort((a, b) => (a.hub < b.hub ? -1 : a.hub > b.hub ? 1 : 0));
   for (let depth = 1; level.length > degree; depth++) {
     const groups = Math.ceil(level.length / degree);
     const next: FanoutNode[] = [];
     for (let i = 0; i < groups; i++) {
       // Even split: every group gets floor or ceil of n/groups, never more than `degree`.
-      const children = level.slice(Math.floor((i * level.length) / groups), Math.floor(((i + 1) * level.length) / groups));
+      const children = level.slice(
+        Math.floor((i * level.length) / groups),
+        Math.floor(((i + 1) * level.length) / groups),
+      );
       next.push({ relay: `relay:${name}:${depth}:${i}`, children });
     }
     level = next;

@@ -66,7 +66,10 @@ export class RequestBudget {
   }
 
   private refill(now: number): void {
-    this.tokens = Math.min(this.requestsPerMinute, this.tokens + ((now - this.updatedAt) * this.requestsPerMinute) / 60_000);
+    this.tokens = Math.min(
+      this.requestsPerMinute,
+      this.tokens + ((now - this.updatedAt) * this.requestsPerMinute) / 60_000,
+    );
     this.updatedAt = now;
   }
 }

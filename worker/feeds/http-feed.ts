@@ -66,7 +66,11 @@ export abstract class HttpFeed implements FeedProvider {
         for (const p of batch) {
           const answer = answers.get(p) ?? "unknown-symbol: the provider returned nothing for it";
           for (const symbol of wanted.get(p)!) {
-            results.push(typeof answer === "string" ? { symbol, error: answer } : { symbol, quote: { ...answer, symbol, source: this.id } });
+            results.push(
+              typeof answer === "string"
+                ? { symbol, error: answer }
+                : { symbol, quote: { ...answer, symbol, source: this.id } },
+            );
           }
         }
       } catch (err) {
@@ -83,7 +87,10 @@ export abstract class HttpFeed implements FeedProvider {
   }
 
   protected url(path: string, query: Record<string, string> = {}): string {
-    const url = new URL(path.replace(/^\//, ""), this.options.baseUrl.endsWith("/") ? this.options.baseUrl : `${this.options.baseUrl}/`);
+    const url = new URL(
+      path.replace(/^\//, ""),
+      this.options.baseUrl.endsWith("/") ? this.options.baseUrl : `${this.options.baseUrl}/`,
+    );
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
     return url.toString();
   }

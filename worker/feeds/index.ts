@@ -14,7 +14,10 @@ import { STREAMING_PROVIDERS } from "./stream/providers";
 const PROVIDERS = {
   finnhub: { baseUrl: "https://finnhub.io", create: (o: HttpFeedOptions) => new FinnhubFeed(o) },
   twelvedata: { baseUrl: "https://api.twelvedata.com", create: (o: HttpFeedOptions) => new TwelveDataFeed(o) },
-  alpaca: { baseUrl: "https://data.alpaca.markets", create: (o: HttpFeedOptions, c: Config) => new AlpacaFeed(o, c.feed.alpacaDataFeed) },
+  alpaca: {
+    baseUrl: "https://data.alpaca.markets",
+    create: (o: HttpFeedOptions, c: Config) => new AlpacaFeed(o, c.feed.alpacaDataFeed),
+  },
   polygon: { baseUrl: "https://api.polygon.io", create: (o: HttpFeedOptions) => new PolygonFeed(o) },
   coinbase: { baseUrl: "https://api.exchange.coinbase.com", create: (o: HttpFeedOptions) => new CoinbaseFeed(o) },
   binance: { baseUrl: "https://api.binance.com", create: (o: HttpFeedOptions) => new BinanceFeed(o) },
@@ -24,15 +27,20 @@ const FEED_NAMES = ["sim", ...Object.keys(PROVIDERS)];
 
 /** The feed named by FEED_PROVIDER; an unknown name or a missing key fails loudly, naming the fix. */
 export function createFeed(config: Config): FeedProvider {
-  if (config.feedProvider === "sim") return new SimulatorFeed(config.simSeed, config.tickIntervalMs, config.simAnySymbol);
+  if (config.feedProvider === "sim")
+    return new SimulatorFeed(config.simSeed, config.tickIntervalMs, config.simAnySymbol);
   if (!Object.hasOwn(PROVIDERS, config.feedProvider)) {
-    throw new Error(`config FEED_PROVIDER="${config.feedProvider}" is not a known provider (available: ${FEED_NAMES.join(", ")})`);
+    throw new Error(
+      `config FEED_PROVIDER="${config.feedProvider}" is not a known provider (available: ${FEED_NAMES.join(", ")})`,
+    );
   }
   const provider = PROVIDERS[config.feedProvider as keyof typeof PROVIDERS];
   const { baseUrl, key, secret, timeoutMs, retries } = config.feed;
   const feed = provider.create({ baseUrl: baseUrl ?? provider.baseUrl, key, secret, timeoutMs, retries }, config);
   if (feed.capabilities.needsKey && !key) {
-    throw new Error(`FEED_PROVIDER=${feed.id} needs an API key: \`wrangler secret put FEED_API_KEY\` (locally: .dev.vars)`);
+    throw new Error(
+      `FEED_PROVIDER=${feed.id} needs an API key: \`wrangler secret put FEED_API_KEY\` (locally: .dev.vars)`,
+    );
   }
   if (feed.id === "alpaca" && !secret) {
     throw new Error("FEED_PROVIDER=alpaca needs its secret key too: `wrangler secret put FEED_API_SECRET`");
@@ -51,8 +59,13 @@ export function streamsPrices(config: Config): boolean {
   if (config.feedProvider === "sim") return config.feed.transport === "stream";
   const has = STREAMING_PROVIDERS.includes(config.feedProvider);
   if (config.feed.transport === "stream" && !has) {
-    throw new Error(`config FEED_TRANSPORT=stream: FEED_PROVIDER=${config.feedProvider} has no stream (streaming: ${STREAMING_PROVIDERS.join(", ")})`);
+    throw new Error(
+      `config FEED_TRANSPORT=stream: FEED_PROVIDER=${config.feedProvider} has no stream (streaming: ${STREAMING_PROVIDERS.join(", ")})`,
+    );
   }
   // auto with a REST base of its own (a proxy, a test server) but no stream URL: the stream would bypass it.
-  return has && (config.feed.transport === "stream" || config.feed.streamUrl !== undefined || config.feed.baseUrl === undefined);
+  return (
+    has &&
+    (config.feed.transport === "stream" || config.feed.streamUrl !== undefined || config.feed.baseUrl === undefined)
+  );
 }

@@ -1,7 +1,7 @@
-import { MINUTE_MS, type Bar } from "../market/bars";
-import { assetClass, type AssetClass } from "../market/hours";
-import { round } from "../market/tick";
+import { type Bar, MINUTE_MS } from "../market/bars";
+import { type AssetClass, assetClass } from "../market/hours";
 import type { Session } from "../market/sessions";
+import { round } from "../market/tick";
 import { normal, uniform } from "./prng";
 import { decimalsFor } from "./simulator";
 
@@ -22,7 +22,13 @@ const MINUTE_VOLUME = 2_500 * 60;
  * function of seed, symbol and time) and scaled so the last close is `endPrice` — the
  * live price the symbol starts from, so live ticks continue the history without a jump.
  */
-export function simulatedBars(symbol: string, seed: string, sessions: readonly Session[], now: number, endPrice: number): Bar[] {
+export function simulatedBars(
+  symbol: string,
+  seed: string,
+  sessions: readonly Session[],
+  now: number,
+  endPrice: number,
+): Bar[] {
   const cls = assetClass(symbol);
   const bars: Bar[] = [];
   // Log prices relative to the start; shifted to end at endPrice below.

@@ -1,7 +1,7 @@
-import { assetClass, marketState, tradingDay, type AssetClass, type MarketState } from "../market/hours";
-import { round, type Quote } from "../market/tick";
-import type { FeedProvider, QuoteRequest, QuoteResult } from "./provider";
+import { type AssetClass, assetClass, type MarketState, marketState, tradingDay } from "../market/hours";
+import { type Quote, round } from "../market/tick";
 import { normal, uniform } from "./prng";
+import type { FeedProvider, QuoteRequest, QuoteResult } from "./provider";
 import { SIM_START_PRICES } from "./sim-universe";
 
 // Annualised volatility by asset class during regular trading.
@@ -59,7 +59,10 @@ export class SimulatorFeed implements FeedProvider {
     return requests.map((r) =>
       // A symbol with a tick (one a publisher sent, say) is known from then on: its path continues from it.
       r.last === undefined && !this.anySymbol && !simulatorKnows(r.symbol)
-        ? { symbol: r.symbol, error: `unknown-symbol: ${r.symbol} is not a symbol the simulator knows (large US stocks and ETFs, US indices, major crypto pairs and FX crosses such as AAPL, SPY, BTC-USD, EURUSD=X)` }
+        ? {
+            symbol: r.symbol,
+            error: `unknown-symbol: ${r.symbol} is not a symbol the simulator knows (large US stocks and ETFs, US indices, major crypto pairs and FX crosses such as AAPL, SPY, BTC-USD, EURUSD=X)`,
+          }
         : { symbol: r.symbol, quote: this.quote(r, now) },
     );
   }
@@ -81,7 +84,8 @@ export class SimulatorFeed implements FeedProvider {
     const decimals = decimalsFor(cls, last?.price ?? price);
     price = Math.max(round(price, decimals), 10 ** -decimals);
     // A first quote comes with a previous close about 1.5% away, as a real session would.
-    if (last === undefined) prevClose = round(price * Math.exp(0.015 * normal(`${this.seed}:${symbol}:prevClose`)), decimals);
+    if (last === undefined)
+      prevClose = round(price * Math.exp(0.015 * normal(`${this.seed}:${symbol}:prevClose`)), decimals);
     const spread = Math.max(round(price * 0.0002, decimals), 10 ** -decimals);
     const sameDay = last !== undefined && tradingDay(last.ts) === tradingDay(now);
     const traded = state === "REGULAR" ? Math.floor(uniform(`${this.seed}:${symbol}:${step}:vol`) * 5_000) : 0;

@@ -3,7 +3,16 @@
  * transient failures, Retry-After honoured, and every failure classified into a
  * one-line fault (providers often answer errors with 200, so callers classify bodies too).
  */
-export type FaultKind = "auth" | "rate-limit" | "upstream" | "timeout" | "network" | "html" | "malformed" | "unknown-symbol" | "provider-error";
+export type FaultKind =
+  | "auth"
+  | "rate-limit"
+  | "upstream"
+  | "timeout"
+  | "network"
+  | "html"
+  | "malformed"
+  | "unknown-symbol"
+  | "provider-error";
 
 export class FeedFault extends Error {
   constructor(
@@ -28,7 +37,11 @@ export interface UpstreamOptions {
 const MAX_RETRY_AFTER_MS = 300_000;
 
 /** GETs `url` and parses JSON; throws FeedFault. 4xx other than 408/429 are not retried. */
-export async function getJson(url: string, headers: Record<string, string>, options: UpstreamOptions): Promise<unknown> {
+export async function getJson(
+  url: string,
+  headers: Record<string, string>,
+  options: UpstreamOptions,
+): Promise<unknown> {
   let attempt = 0;
   for (;;) {
     try {
@@ -46,22 +59,30 @@ export async function getJson(url: string, headers: Record<string, string>, opti
 async function attemptJson(url: string, headers: Record<string, string>, timeoutMs: number): Promise<unknown> {
   let res: Response;
   try {
-    res = await fetch(url, { headers: { accept: "application/json", ...headers }, signal: AbortSignal.timeout(timeoutMs) });
+    res = await fetch(url, {
+      headers: { accept: "application/json", ...headers },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
   } catch (err) {
     const name = (err as { name?: string }).name;
-    if (name === "TimeoutError" || name === "AbortError") throw new FeedFault("timeout", `no answer within ${timeoutMs} ms`);
+    if (name === "TimeoutError" || name === "AbortError")
+      throw new FeedFault("timeout", `no answer within ${timeoutMs} ms`);
     throw new FeedFault("network", `request failed: ${String(err)}`);
   }
   let text: string;
   try {
     text = await res.text();
   } catch (err) {
-    throw new FeedFault((err as { name?: string }).name === "TimeoutError" ? "timeout" : "network", "response body was cut off");
+    throw new FeedFault(
+      (err as { name?: string }).name === "TimeoutError" ? "timeout" : "network",
+      "response body was cut off",
+    );
   }
   if (res.status === 429 || res.status === 418) {
     throw new FeedFault("rate-limit", `rate limited (HTTP ${res.status})`, retryAfter(res.headers.get("Retry-After")));
   }
-  if (res.status === 401 || res.status === 403) throw new FeedFault("auth", `key refused (HTTP ${res.status})${brief(text)}`);
+  if (res.status === 401 || res.status === 403)
+    throw new FeedFault("auth", `key refused (HTTP ${res.status})${brief(text)}`);
   if (res.status >= 500 || res.status === 408) throw new FeedFault("upstream", `provider error (HTTP ${res.status})`);
   if (/^\s*</.test(text) || (res.headers.get("content-type") ?? "").includes("text/html")) {
     throw new FeedFault("html", `HTML instead of JSON (HTTP ${res.status}): a challenge or error page`);

@@ -1,4 +1,4 @@
-import { INTERVAL_MS, INTERVALS, isInterval, type Interval } from "../market/bars";
+import { INTERVAL_MS, INTERVALS, type Interval, isInterval } from "../market/bars";
 
 /** Most bars one `/api/bars` answer holds (and its default). */
 export const MAX_BARS = 10_000;
@@ -27,10 +27,12 @@ export function parseBarsQuery(q: Record<string, string | undefined>): BarsQuery
   const from = q.from === undefined ? 0 : instant(q.from);
   if (from === undefined) return "from must be an ISO 8601 time (2026-12-04T14:30:00Z) or epoch milliseconds";
   const to = q.to === undefined ? undefined : instant(q.to);
-  if (q.to !== undefined && to === undefined) return "to must be an ISO 8601 time (2026-12-04T21:00:00Z) or epoch milliseconds";
+  if (q.to !== undefined && to === undefined)
+    return "to must be an ISO 8601 time (2026-12-04T21:00:00Z) or epoch milliseconds";
   if (to !== undefined && to <= from) return "to must be after from";
   const limit = q.limit === undefined ? MAX_BARS : Number(q.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_BARS) return `limit must be an integer from 1 to ${MAX_BARS}`;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_BARS)
+    return `limit must be an integer from 1 to ${MAX_BARS}`;
   return to === undefined ? { interval, from, limit } : { interval, from, to, limit };
 }
 

@@ -1,5 +1,5 @@
-import { FailureThrottle, Throttled } from "../auth/failure-throttle";
 import { bearerCredential, grantFor } from "../auth/credentials";
+import { FailureThrottle, Throttled } from "../auth/failure-throttle";
 import type { Grant } from "../auth/grant";
 import { TokenError } from "../auth/subscriber-token";
 import { readConfig } from "../config";
@@ -28,12 +28,19 @@ export async function bearerGrant(env: Env, request: Request): Promise<Grant | u
  * Runs a credential check under a per-address failure throttle: its result, or the answer
  * when it failed (401 with the TokenError's reason, 429 after repeated failures).
  */
-export async function throttledCheck<T>(throttle: FailureThrottle, request: Request, now: number, check: () => Promise<T>): Promise<T | Response> {
+export async function throttledCheck<T>(
+  throttle: FailureThrottle,
+  request: Request,
+  now: number,
+  check: () => Promise<T>,
+): Promise<T | Response> {
   try {
     return await throttle.attempt(clientAddress(request), now, check);
   } catch (err) {
     if (err instanceof Throttled) {
-      return reject("too-many-failures", "too many failed attempts: try again later", { "Retry-After": String(Math.ceil(err.retryAfterMs / 1000)) });
+      return reject("too-many-failures", "too many failed attempts: try again later", {
+        "Retry-After": String(Math.ceil(err.retryAfterMs / 1000)),
+      });
     }
     if (!(err instanceof TokenError)) throw err;
     return unauthorized("invalid-token", err.message);

@@ -19,7 +19,7 @@ export function chooseEncoding(acceptEncoding: string | null): Encoding | undefi
     const q = params.map((p) => /^\s*q=([\d.]+)\s*$/.exec(p)?.[1]).find((v) => v !== undefined);
     accepted.set(name, q === undefined ? 1 : Number(q));
   }
-  const weight = (e: string) => accepted.get(e) ?? (accepted.get("*") ?? 0);
+  const weight = (e: string) => accepted.get(e) ?? accepted.get("*") ?? 0;
   if (weight("br") > 0) return "br";
   if (weight("gzip") > 0) return "gzip";
   return undefined;
@@ -29,7 +29,8 @@ export function chooseEncoding(acceptEncoding: string | null): Encoding | undefi
 export function compressAsset(request: Request, asset: Response): Response {
   const type = asset.headers.get("content-type") ?? "";
   const encoding = chooseEncoding(request.headers.get("accept-encoding"));
-  if (asset.status !== 200 || !asset.body || asset.headers.has("content-encoding") || !COMPRESSIBLE.test(type)) return asset;
+  if (asset.status !== 200 || !asset.body || asset.headers.has("content-encoding") || !COMPRESSIBLE.test(type))
+    return asset;
   const headers = new Headers(asset.headers);
   headers.append("vary", "Accept-Encoding");
   if (!encoding) return new Response(asset.body, { status: asset.status, headers });

@@ -19,6 +19,11 @@ export function apiPreflight(c: Context<{ Bindings: Env }>): Response {
   if (!allowed["Access-Control-Allow-Origin"]) return new Response(null, { status: 204 });
   return new Response(null, {
     status: 204,
-    headers: { ...allowed, "Access-Control-Allow-Methods": "GET", "Access-Control-Allow-Headers": "Authorization", "Access-Control-Max-Age": "600" },
+    headers: {
+      ...allowed,
+      "Access-Control-Allow-Methods": "GET",
+      "Access-Control-Allow-Headers": "Authorization",
+      "Access-Control-Max-Age": "600",
+    },
   });
 }

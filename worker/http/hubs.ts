@@ -1,8 +1,8 @@
 import type { Config } from "../config";
 import type { Env } from "../env";
 import { hubStub } from "../objects/stubs";
-import { hubName, probeOrder, regionOf, shardOf, type RequestGeo } from "../routing/placement";
-import { forwardRequest, HUB_FULL_HEADER, type ForwardedRoute } from "../transports/sockjs/forwarding";
+import { hubName, probeOrder, type RequestGeo, regionOf, shardOf } from "../routing/placement";
+import { type ForwardedRoute, forwardRequest, HUB_FULL_HEADER } from "../transports/sockjs/forwarding";
 import { reject } from "./reply";
 
 /** Largest POST body passed on to a hub (xhr_send / jsonp_send); the hub applies STOMP limits after. */
@@ -15,7 +15,13 @@ const MAX_BODY_BYTES = 1_048_576;
  * random. A full hub answers with HUB_FULL_HEADER and the next shard is tried, so a
  * connection is placed elsewhere rather than dropped.
  */
-export async function toHub(env: Env, config: Config, request: Request, route: ForwardedRoute, key?: string): Promise<Response> {
+export async function toHub(
+  env: Env,
+  config: Config,
+  request: Request,
+  route: ForwardedRoute,
+  key?: string,
+): Promise<Response> {
   let body: ArrayBuffer | undefined;
   if (request.method === "POST") {
     // Read before any answer (workerd fails the client connection otherwise), and once:

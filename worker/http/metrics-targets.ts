@@ -1,9 +1,9 @@
 import { readConfig } from "../config";
 import type { Env } from "../env";
+import { streamsPrices } from "../feeds";
 import type { ObjectReport } from "../metrics/exposition";
 import type { MetricsSnapshot } from "../metrics/registry";
 import type { FeedSnapshot, HubSnapshot } from "../metrics/status";
-import { streamsPrices } from "../feeds";
 import { hubStub, schedulerShard, streamShard } from "../objects/stubs";
 import { hubName, REGIONS } from "../routing/placement";
 
@@ -21,12 +21,20 @@ export interface Target<S extends MetricsSnapshot = MetricsSnapshot> {
  * The objects a scrape gathers: every hub of every region and shard, every scheduler
  * shard, and each shard's upstream stream object (kind `stream`; none on a polling feed).
  */
-export function metricsTargets(env: Env): { hubs: Target<HubSnapshot>[]; schedulers: Target<FeedSnapshot>[]; upstreams: Target[] } {
+export function metricsTargets(env: Env): {
+  hubs: Target<HubSnapshot>[];
+  schedulers: Target<FeedSnapshot>[];
+  upstreams: Target[];
+} {
   const config = readConfig(env);
   const hubs = REGIONS.flatMap((region) =>
     Array.from({ length: config.hubShards }, (_, shard) => {
       const name = hubName(region, shard);
-      return { object: name, kind: "hub", read: async () => (await hubStub(env, name).metrics()) as HubSnapshot | undefined };
+      return {
+        object: name,
+        kind: "hub",
+        read: async () => (await hubStub(env, name).metrics()) as HubSnapshot | undefined,
+      };
     }),
   );
   const schedulers = Array.from({ length: config.schedulerShards }, (_, shard) => ({
@@ -46,11 +54,16 @@ export function metricsTargets(env: Env): { hubs: Target<HubSnapshot>[]; schedul
 }
 
 /** Asks every target at once, each within OBJECT_TIMEOUT_MS; one that fails or is late is reported without figures. */
-export async function gather<S extends MetricsSnapshot>(targets: ReadonlyArray<Target<S>>): Promise<Array<ObjectReport & { snapshot?: S }>> {
+export async function gather<S extends MetricsSnapshot>(
+  targets: ReadonlyArray<Target<S>>,
+): Promise<Array<ObjectReport & { snapshot?: S }>> {
   return Promise.all(
     targets.map(async ({ object, kind, read }) => {
       let timer: ReturnType<typeof setTimeout> | number | undefined;
-      const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${OBJECT_TIMEOUT_MS} ms`)), OBJECT_TIMEOUT_MS)));
+      const late = new Promise<never>(
+        (_, reject) =>
+          (timer = setTimeout(() => reject(new Error(`no answer within ${OBJECT_TIMEOUT_MS} ms`)), OBJECT_TIMEOUT_MS)),
+      );
       try {
         const snapshot = await Promise.race([read(), late]);
         return snapshot ? { object, kind, snapshot } : { object, kind, error: "metrics are off" };

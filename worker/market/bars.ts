@@ -1,4 +1,4 @@
-import { sessionAt, type Session } from "./sessions";
+import { type Session, sessionAt } from "./sessions";
 
 /**
  * OHLCV bars (pure). Ticks are folded into one-minute bars within each market's sessions
@@ -15,7 +15,13 @@ export function isInterval(value: string): value is Interval {
 }
 
 /** Length of each interval; a day bar spans its session (at most a day). */
-export const INTERVAL_MS: Readonly<Record<Interval, number>> = { "1m": 60_000, "5m": 300_000, "15m": 900_000, "1h": 3_600_000, "1d": 86_400_000 };
+export const INTERVAL_MS: Readonly<Record<Interval, number>> = {
+  "1m": 60_000,
+  "5m": 300_000,
+  "15m": 900_000,
+  "1h": 3_600_000,
+  "1d": 86_400_000,
+};
 export const MINUTE_MS = 60_000;
 
 /** A type, not an interface: it is also a SQL row. */
@@ -107,7 +113,10 @@ export class BarBuilder {
     if (now >= end || (this.current && start < this.current.bar.t)) return { kind: "ignored", reason: "late" };
     const finalized = this.current && this.current.bar.t !== start ? this.close(Math.max(now, this.current.end)) : [];
     if (!this.current) {
-      this.current = { bar: { t: start, o: tick.price, h: tick.price, l: tick.price, c: tick.price, v: traded, n: 1 }, end };
+      this.current = {
+        bar: { t: start, o: tick.price, h: tick.price, l: tick.price, c: tick.price, v: traded, n: 1 },
+        end,
+      };
     } else {
       const bar = this.current.bar;
       bar.h = Math.max(bar.h, tick.price);

@@ -1,4 +1,4 @@
-import { assetClass, equityCloseMinutes, newYorkOffsetHours, tradingDay, type AssetClass } from "./hours";
+import { type AssetClass, assetClass, equityCloseMinutes, newYorkOffsetHours, tradingDay } from "./hours";
 
 /**
  * The sessions bars are built in, on each market's own clock (pure):

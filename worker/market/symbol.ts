@@ -11,7 +11,8 @@ export class SymbolError extends Error {}
 /** Upper-cases and validates a symbol such as `brk.b`, `^GSPC`, `EURUSD=X` or `BTC-USD`. */
 export function normalizeSymbol(raw: string): string {
   const symbol = raw.trim();
-  if (!SYMBOL.test(symbol)) throw new SymbolError(`invalid symbol "${echo(raw, 32)}": use 1-16 characters of A-Z 0-9 . - ^ =`);
+  if (!SYMBOL.test(symbol))
+    throw new SymbolError(`invalid symbol "${echo(raw, 32)}": use 1-16 characters of A-Z 0-9 . - ^ =`);
   return symbol.toUpperCase();
 }
 
@@ -49,7 +50,9 @@ export function streamFromDestination(destination: string): Stream {
   }
   if (destination.startsWith(BARS_PREFIX)) {
     if (!destination.endsWith(BARS_SUFFIX)) {
-      throw new SymbolError(`unknown destination "${echo(destination, 64)}": bars stream as /topic/bars.{SYMBOL}.1m (coarser intervals: GET /api/bars)`);
+      throw new SymbolError(
+        `unknown destination "${echo(destination, 64)}": bars stream as /topic/bars.{SYMBOL}.1m (coarser intervals: GET /api/bars)`,
+      );
     }
     return { kind: "bars", symbol: normalizeSymbol(destination.slice(BARS_PREFIX.length, -BARS_SUFFIX.length)) };
   }
@@ -84,4 +87,3 @@ export function destinationOf(key: string): string {
   if (key.startsWith("delayed-bars.")) return BARS_PREFIX + key.slice("delayed-bars.".length) + BARS_SUFFIX;
   return `/topic/${key}`;
 }
-

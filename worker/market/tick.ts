@@ -1,4 +1,4 @@
-import { marketState, tradingDay, type MarketState } from "./hours";
+import { type MarketState, marketState, tradingDay } from "./hours";
 import { normalizeSymbol, SymbolError } from "./symbol";
 
 /** A price observation from a feed or a publisher, before the symbol's object numbers it. */

@@ -13,7 +13,11 @@ export interface Column {
 }
 
 /** The sum of a family's samples (a histogram's count, or with `part` its sum), optionally where labels match. */
-function sum(name: string, where: Record<string, string> = {}, part: "count" | "sum" = "count"): (s: MetricsSnapshot) => number {
+function sum(
+  name: string,
+  where: Record<string, string> = {},
+  part: "count" | "sum" = "count",
+): (s: MetricsSnapshot) => number {
   return (snapshot) => {
     const family: Family | undefined = snapshot.families.find((f) => f.name === name);
     if (!family) return 0;
@@ -29,7 +33,7 @@ function sum(name: string, where: Record<string, string> = {}, part: "count" | "
 /** Lag observations above one second (the histogram's count less its `le=1` bucket). */
 function lagOverOneSecond(snapshot: MetricsSnapshot): number {
   const family = snapshot.families.find((f) => f.name === "edge_ticker_delivery_lag_seconds");
-  if (!family || family.type !== "histogram") return 0;
+  if (family?.type !== "histogram") return 0;
   const upTo = family.bounds.findIndex((b) => b >= 1);
   let n = 0;
   for (const s of family.samples) n += s.counts.slice(upTo + 1).reduce((a, b) => a + b, 0);
@@ -123,7 +127,13 @@ export class AnalyticsWriter {
 }
 
 /** A writer that says once when it first wrote, and once if the dataset fails (one log line per state change). */
-export function writerFor(dataset: AnalyticsEngineDataset, kind: string, object: () => string, everyMs: number, log: (event: string, fields: Record<string, unknown>) => void): AnalyticsWriter {
+export function writerFor(
+  dataset: AnalyticsEngineDataset,
+  kind: string,
+  object: () => string,
+  everyMs: number,
+  log: (event: string, fields: Record<string, unknown>) => void,
+): AnalyticsWriter {
   let wrote = false;
   const logged: AnalyticsEngineDataset = {
     writeDataPoint(point) {
@@ -132,7 +142,13 @@ export function writerFor(dataset: AnalyticsEngineDataset, kind: string, object:
       wrote = true;
     },
   };
-  return new AnalyticsWriter(logged, kind, object, kind === "hub" ? HUB_COLUMNS : FEED_COLUMNS, Date.now(), everyMs, (error) =>
-    log("metrics_dataset_failed", { kind, object: object(), error: String(error) }),
+  return new AnalyticsWriter(
+    logged,
+    kind,
+    object,
+    kind === "hub" ? HUB_COLUMNS : FEED_COLUMNS,
+    Date.now(),
+    everyMs,
+    (error) => log("metrics_dataset_failed", { kind, object: object(), error: String(error) }),
   );
 }

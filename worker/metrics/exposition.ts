@@ -1,3 +1,4 @@
+import { appendTo } from "../multimap";
 import type { Family, Labels, MetricsSnapshot } from "./registry";
 
 /** One object's answer to a scrape: its snapshot, or why there is none (it did not answer in time, or failed). */
@@ -24,8 +25,14 @@ export function renderExposition(reports: readonly ObjectReport[]): string {
   header(out, `${PREFIX}up`, "Whether the object answered this scrape (1) or not (0).", "gauge");
   for (const r of reports) out.push(line(`${PREFIX}up`, { object: r.object, kind: r.kind }, r.snapshot ? 1 : 0));
   const answered = reports.filter((r): r is ObjectReport & { snapshot: MetricsSnapshot } => r.snapshot !== undefined);
-  header(out, `${PREFIX}start_time_seconds`, "When the object's counters started (a restart sets them back to 0).", "gauge");
-  for (const r of answered) out.push(line(`${PREFIX}start_time_seconds`, { object: r.object }, r.snapshot.startedAt / 1000));
+  header(
+    out,
+    `${PREFIX}start_time_seconds`,
+    "When the object's counters started (a restart sets them back to 0).",
+    "gauge",
+  );
+  for (const r of answered)
+    out.push(line(`${PREFIX}start_time_seconds`, { object: r.object }, r.snapshot.startedAt / 1000));
   for (const [name, members] of byFamily(answered)) {
     const first = members[0]!.family;
     header(out, name, first.help, first.type);
@@ -47,17 +54,17 @@ export function renderExposition(reports: readonly ObjectReport[]): string {
       }
     }
   }
-  return out.join("\n") + "\n";
+  return `${out.join("\n")}\n`;
 }
 
 /** Families by name, in first-seen order, with the object each came from. */
-function byFamily(reports: ReadonlyArray<{ object: string; snapshot: MetricsSnapshot }>): Map<string, Array<{ object: string; family: Family }>> {
+function byFamily(
+  reports: ReadonlyArray<{ object: string; snapshot: MetricsSnapshot }>,
+): Map<string, Array<{ object: string; family: Family }>> {
   const families = new Map<string, Array<{ object: string; family: Family }>>();
   for (const { object, snapshot } of reports) {
     for (const family of snapshot.families) {
-      let list = families.get(family.name);
-      if (!list) families.set(family.name, (list = []));
-      list.push({ object, family });
+      appendTo(families, family.name, { object, family });
     }
   }
   return families;

@@ -1,7 +1,17 @@
-import { Registry, type Counter, type MetricsSnapshot } from "./registry";
+import { type Counter, type MetricsSnapshot, Registry } from "./registry";
 
 /** Outcome labels of a pulled quote: `ok`, or the fault class (upstream.ts's FaultKind); anything else is `other`. */
-const OUTCOMES: ReadonlySet<string> = new Set(["auth", "rate-limit", "upstream", "timeout", "network", "html", "malformed", "unknown-symbol", "provider-error"]);
+const OUTCOMES: ReadonlySet<string> = new Set([
+  "auth",
+  "rate-limit",
+  "upstream",
+  "timeout",
+  "network",
+  "html",
+  "malformed",
+  "unknown-symbol",
+  "provider-error",
+]);
 
 export function quoteOutcome(error: string | undefined): string {
   if (error === undefined) return "ok";
@@ -38,18 +48,43 @@ export class FeedMetrics {
     private readonly provider: string,
     holdings: FeedHoldings,
   ) {
-    const r = (this.registry = new Registry(now));
+    const r = new Registry(now);
+    this.registry = r;
     const finite = (v: number) => (Number.isFinite(v) ? [{ labels: { provider }, value: v }] : []);
-    r.gauge("edge_ticker_active_symbols", "Symbols with subscribers this shard pulls.", () => [{ labels: { provider }, value: holdings.activeSymbols() }]);
-    r.gauge("edge_ticker_feed_budget_requests", "Upstream requests the shard's budget has left now, by pool (rounds, first quotes).", () => [
-      ...finite(holdings.budgetLeft()).map((s) => ({ ...s, labels: { ...s.labels, pool: "rounds" } })),
-      ...finite(holdings.coldBudgetLeft()).map((s) => ({ ...s, labels: { ...s.labels, pool: "first-quotes" } })),
+    r.gauge("edge_ticker_active_symbols", "Symbols with subscribers this shard pulls.", () => [
+      { labels: { provider }, value: holdings.activeSymbols() },
     ]);
-    r.gauge("edge_ticker_feed_budget_requests_per_minute", "The shard's share of the provider's request budget.", () => finite(holdings.requestsPerMinute()));
-    this.requests = r.counter("edge_ticker_feed_requests_total", "Upstream requests made, by provider and purpose (round, first-quote).", ["provider", "purpose"]);
-    this.quotes = r.counter("edge_ticker_feed_quotes_total", "Quotes asked of the provider, by provider and outcome (ok or the fault class).", ["provider", "outcome"]);
-    this.rounds = r.counter("edge_ticker_feed_rounds_total", "Pull rounds, by whether the budget held some symbols back (limited).", ["provider", "limited"]);
-    this.firstQuotes = r.counter("edge_ticker_feed_first_quotes_total", "First quotes of new symbols, by outcome (ok, busy, unknown, upstream).", ["provider", "outcome"]);
+    r.gauge(
+      "edge_ticker_feed_budget_requests",
+      "Upstream requests the shard's budget has left now, by pool (rounds, first quotes).",
+      () => [
+        ...finite(holdings.budgetLeft()).map((s) => ({ ...s, labels: { ...s.labels, pool: "rounds" } })),
+        ...finite(holdings.coldBudgetLeft()).map((s) => ({ ...s, labels: { ...s.labels, pool: "first-quotes" } })),
+      ],
+    );
+    r.gauge("edge_ticker_feed_budget_requests_per_minute", "The shard's share of the provider's request budget.", () =>
+      finite(holdings.requestsPerMinute()),
+    );
+    this.requests = r.counter(
+      "edge_ticker_feed_requests_total",
+      "Upstream requests made, by provider and purpose (round, first-quote).",
+      ["provider", "purpose"],
+    );
+    this.quotes = r.counter(
+      "edge_ticker_feed_quotes_total",
+      "Quotes asked of the provider, by provider and outcome (ok or the fault class).",
+      ["provider", "outcome"],
+    );
+    this.rounds = r.counter(
+      "edge_ticker_feed_rounds_total",
+      "Pull rounds, by whether the budget held some symbols back (limited).",
+      ["provider", "limited"],
+    );
+    this.firstQuotes = r.counter(
+      "edge_ticker_feed_first_quotes_total",
+      "First quotes of new symbols, by outcome (ok, busy, unknown, upstream).",
+      ["provider", "outcome"],
+    );
   }
 
   /** A round: `requests` upstream requests, limited or not, with each symbol's error (undefined: ok). */

@@ -1,4 +1,13 @@
-import { LAG_BUCKETS, Registry, type CounterChild, type Counter, type Histogram, type HistogramChild, type MetricsSnapshot, type Sample } from "./registry";
+import {
+  type Counter,
+  type CounterChild,
+  type Histogram,
+  type HistogramChild,
+  LAG_BUCKETS,
+  type MetricsSnapshot,
+  Registry,
+  type Sample,
+} from "./registry";
 
 /**
  * What a connection counts as it writes (one per transport label, shared by its
@@ -75,7 +84,8 @@ export class HubMetrics implements BrokerMeter {
   private readonly gapFills: CounterChild;
 
   constructor(now: number, holdings: HubHoldings) {
-    const r = (this.registry = new Registry(now));
+    const r = new Registry(now);
+    this.registry = r;
     r.gauge("edge_ticker_connections", "Client connections held, by transport.", () => {
       const by = new Map<string, number>();
       for (const c of holdings.connections()) by.set(c.transport, (by.get(c.transport) ?? 0) + 1);
@@ -86,23 +96,77 @@ export class HubMetrics implements BrokerMeter {
       for (const c of holdings.connections()) if (c.connected) by.set(c.transport, (by.get(c.transport) ?? 0) + 1);
       return samples(by, "transport");
     });
-    r.gauge("edge_ticker_subscriptions", "Subscriptions held, by stream (ticker, delayed, viewers).", () => samples(holdings.subscriptions(), "stream"));
+    r.gauge("edge_ticker_subscriptions", "Subscriptions held, by stream (ticker, delayed, viewers).", () =>
+      samples(holdings.subscriptions(), "stream"),
+    );
     r.gauge("edge_ticker_streams_held", "Streams this hub holds subscribers of.", () => holdings.streamsHeld());
-    this.opened = r.counter("edge_ticker_connections_opened_total", "Client connections accepted, by transport.", ["transport"]);
-    this.closed = r.counter("edge_ticker_connections_closed_total", "Client connections gone, by transport.", ["transport"]);
-    this.frames = r.counter("edge_ticker_frames_sent_total", "STOMP frames written, by transport and kind (message, control).", ["transport", "kind"]);
-    this.bytes = r.counter("edge_ticker_sent_bytes_total", "STOMP text written, by transport (before transport framing).", ["transport"]);
-    this.writes = r.counter("edge_ticker_transport_messages_sent_total", "Transport messages written (WebSocket messages, SockJS writes), by transport.", ["transport"]);
-    this.errors = r.counter("edge_ticker_stomp_errors_total", "Sessions ended with an ERROR frame, by its x-error-code.", ["code"]);
-    this.inboundLimit = r.counter("edge_ticker_inbound_limit_closes_total", "Connections closed for sending too much, by limit (x-error-code).", ["limit"]);
-    this.tokenFailures = r.counter("edge_ticker_token_failures_total", "Credentials refused on CONNECT or refresh, by reason.", ["reason"]);
-    this.refusals = r.counter("edge_ticker_refusals_total", "New connections turned away, by reason (full, per-address).", ["reason"]);
-    this.heartbeatTimeouts = r.counter("edge_ticker_heartbeat_timeouts_total", "Sockets closed because their heart-beats stopped.").labels();
-    this.deliveredFrames = r.counter("edge_ticker_frames_delivered_total", "Stream frames that reached subscribers here, by stream.", ["stream"]);
-    this.lag = r.histogram("edge_ticker_delivery_lag_seconds", "From a tick's timestamp to its write queued on this hub's connections, by stream.", LAG_BUCKETS, ["stream"]);
-    this.replayedTicks = r.counter("edge_ticker_replayed_ticks_total", "Ticks replayed to resuming subscriptions (x-since).").labels();
-    this.gaps = r.counter("edge_ticker_resume_gaps_total", "Resumes answered with the newest tick marked x-gap.").labels();
-    this.gapFills = r.counter("edge_ticker_gap_filled_ticks_total", "Ticks fetched from a source's history to fill a jump during delivery.").labels();
+    this.opened = r.counter("edge_ticker_connections_opened_total", "Client connections accepted, by transport.", [
+      "transport",
+    ]);
+    this.closed = r.counter("edge_ticker_connections_closed_total", "Client connections gone, by transport.", [
+      "transport",
+    ]);
+    this.frames = r.counter(
+      "edge_ticker_frames_sent_total",
+      "STOMP frames written, by transport and kind (message, control).",
+      ["transport", "kind"],
+    );
+    this.bytes = r.counter(
+      "edge_ticker_sent_bytes_total",
+      "STOMP text written, by transport (before transport framing).",
+      ["transport"],
+    );
+    this.writes = r.counter(
+      "edge_ticker_transport_messages_sent_total",
+      "Transport messages written (WebSocket messages, SockJS writes), by transport.",
+      ["transport"],
+    );
+    this.errors = r.counter(
+      "edge_ticker_stomp_errors_total",
+      "Sessions ended with an ERROR frame, by its x-error-code.",
+      ["code"],
+    );
+    this.inboundLimit = r.counter(
+      "edge_ticker_inbound_limit_closes_total",
+      "Connections closed for sending too much, by limit (x-error-code).",
+      ["limit"],
+    );
+    this.tokenFailures = r.counter(
+      "edge_ticker_token_failures_total",
+      "Credentials refused on CONNECT or refresh, by reason.",
+      ["reason"],
+    );
+    this.refusals = r.counter(
+      "edge_ticker_refusals_total",
+      "New connections turned away, by reason (full, per-address).",
+      ["reason"],
+    );
+    this.heartbeatTimeouts = r
+      .counter("edge_ticker_heartbeat_timeouts_total", "Sockets closed because their heart-beats stopped.")
+      .labels();
+    this.deliveredFrames = r.counter(
+      "edge_ticker_frames_delivered_total",
+      "Stream frames that reached subscribers here, by stream.",
+      ["stream"],
+    );
+    this.lag = r.histogram(
+      "edge_ticker_delivery_lag_seconds",
+      "From a tick's timestamp to its write queued on this hub's connections, by stream.",
+      LAG_BUCKETS,
+      ["stream"],
+    );
+    this.replayedTicks = r
+      .counter("edge_ticker_replayed_ticks_total", "Ticks replayed to resuming subscriptions (x-since).")
+      .labels();
+    this.gaps = r
+      .counter("edge_ticker_resume_gaps_total", "Resumes answered with the newest tick marked x-gap.")
+      .labels();
+    this.gapFills = r
+      .counter(
+        "edge_ticker_gap_filled_ticks_total",
+        "Ticks fetched from a source's history to fill a jump during delivery.",
+      )
+      .labels();
   }
 
   /** A new connection over `transport` (`websocket`, `sockjs-websocket`, `sockjs-xhr_streaming`, ...): counted, and its meter. */

@@ -89,7 +89,12 @@ export class Counter extends LabelledFamily<CounterChild> {
   }
 
   snapshot(): Family {
-    return { name: this.name, help: this.help, type: "counter", samples: [...this.children.values()].map(({ labels, child }) => ({ labels, value: child.value })) };
+    return {
+      name: this.name,
+      help: this.help,
+      type: "counter",
+      samples: [...this.children.values()].map(({ labels, child }) => ({ labels, value: child.value })),
+    };
   }
 }
 
@@ -113,9 +118,15 @@ class HistogramData implements HistogramChild {
 }
 
 export class Histogram extends LabelledFamily<HistogramData> {
-  constructor(name: string, help: string, labelNames: readonly string[], readonly bounds: readonly number[]) {
+  constructor(
+    name: string,
+    help: string,
+    labelNames: readonly string[],
+    readonly bounds: readonly number[],
+  ) {
     super(name, help, labelNames);
-    for (let i = 1; i < bounds.length; i++) if (!(bounds[i]! > bounds[i - 1]!)) throw new Error(`${name}: bucket bounds must increase`);
+    for (let i = 1; i < bounds.length; i++)
+      if (!(bounds[i]! > bounds[i - 1]!)) throw new Error(`${name}: bucket bounds must increase`);
   }
 
   protected make(): HistogramData {
@@ -128,7 +139,12 @@ export class Histogram extends LabelledFamily<HistogramData> {
       help: this.help,
       type: "histogram",
       bounds: [...this.bounds],
-      samples: [...this.children.values()].map(({ labels, child }) => ({ labels, counts: [...child.counts], sum: child.sum, count: child.count })),
+      samples: [...this.children.values()].map(({ labels, child }) => ({
+        labels,
+        counts: [...child.counts],
+        sum: child.sum,
+        count: child.count,
+      })),
     };
   }
 }
@@ -167,10 +183,14 @@ export class Registry {
   /** A gauge whose samples `read` gives at snapshot time (each label set at most once; bounded by the caller). */
   gauge(name: string, help: string, read: () => Sample[] | number): void {
     this.claim(name);
-    this.gauges.push({ name, help, read: () => {
-      const v = read();
-      return typeof v === "number" ? [{ labels: {}, value: v }] : v.slice(0, MAX_SERIES);
-    } });
+    this.gauges.push({
+      name,
+      help,
+      read: () => {
+        const v = read();
+        return typeof v === "number" ? [{ labels: {}, value: v }] : v.slice(0, MAX_SERIES);
+      },
+    });
   }
 
   snapshot(): MetricsSnapshot {

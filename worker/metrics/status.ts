@@ -1,4 +1,4 @@
-import { total, type ObjectReport } from "./exposition";
+import { type ObjectReport, total } from "./exposition";
 import type { Family, MetricsSnapshot } from "./registry";
 
 /** The busiest streams a hub reports beside its metrics (the status page's "busiest symbols"): a bounded list. */
@@ -24,10 +24,28 @@ export function hubStreamFigures(streams: Iterable<StreamFigure>): StreamFigure[
 /** What the /status page shows, built from the same reports as GET /metrics. */
 export interface StatusView {
   at: number;
-  hubs: Array<{ object: string; up: boolean; connections: number; sessions: number; subscriptions: number; transportMessages: number; frames: number; byTransport: Record<string, number> }>;
+  hubs: Array<{
+    object: string;
+    up: boolean;
+    connections: number;
+    sessions: number;
+    subscriptions: number;
+    transportMessages: number;
+    frames: number;
+    byTransport: Record<string, number>;
+  }>;
   /** Busiest streams over every hub: viewers (subscriptions), newest tick's time, and the feed's fault if any. */
   symbols: Array<{ key: string; symbol: string; viewers: number; lastAt?: number; fault?: string }>;
-  feed: Array<{ object: string; up: boolean; provider?: string; activeSymbols: number; budgetLeft?: number; requestsPerMinute?: number; quotesOk: number; quotesFailed: number }>;
+  feed: Array<{
+    object: string;
+    up: boolean;
+    provider?: string;
+    activeSymbols: number;
+    budgetLeft?: number;
+    requestsPerMinute?: number;
+    quotesOk: number;
+    quotesFailed: number;
+  }>;
   /** Faults: the feed's per-symbol ones, and objects that did not answer. */
   faults: Array<{ where: string; what: string }>;
   /** Delivery lag over every hub: bucket bounds (seconds) with cumulative counts, and the total count and sum. */
@@ -49,7 +67,9 @@ export function buildStatus(
 ): StatusView {
   const one = (r: ObjectReport, name: string, where = {}) => total([r], name, where);
   const hubRows = hubs
-    .filter((r) => !r.snapshot || one(r, "edge_ticker_connections_opened_total") > 0 || one(r, "edge_ticker_connections") > 0)
+    .filter(
+      (r) => !r.snapshot || one(r, "edge_ticker_connections_opened_total") > 0 || one(r, "edge_ticker_connections") > 0,
+    )
     .map((r) => {
       const byTransport: Record<string, number> = {};
       for (const s of samplesOf(r.snapshot, "edge_ticker_connections")) byTransport[s.labels.transport ?? ""] = s.value;
@@ -65,7 +85,8 @@ export function buildStatus(
       };
     });
   const faults = new Map<string, string>();
-  for (const f of feeds) for (const [symbol, what] of Object.entries(f.snapshot?.faults ?? {})) faults.set(symbol, what);
+  for (const f of feeds)
+    for (const [symbol, what] of Object.entries(f.snapshot?.faults ?? {})) faults.set(symbol, what);
   const streams = new Map<string, { key: string; symbol: string; viewers: number; lastAt?: number }>();
   for (const h of hubs) {
     for (const s of h.snapshot?.streams ?? []) {
@@ -117,7 +138,10 @@ export function buildStatus(
       }
       for (const s of f.samples) {
         let running = 0;
-        s.counts.slice(0, lag.bounds.length).forEach((n, i) => (lag.cumulative[i]! += running += n));
+        s.counts.slice(0, lag.bounds.length).forEach((n, i) => {
+          running += n;
+          lag.cumulative[i]! += running;
+        });
         lag.count += s.count;
         lag.sum += s.sum;
       }
@@ -148,7 +172,10 @@ export function buildStatus(
   };
 }
 
-function samplesOf(snapshot: MetricsSnapshot | undefined, name: string): Array<{ labels: Record<string, string>; value: number }> {
+function samplesOf(
+  snapshot: MetricsSnapshot | undefined,
+  name: string,
+): Array<{ labels: Record<string, string>; value: number }> {
   const f: Family | undefined = snapshot?.families.find((x) => x.name === name);
   return f && f.type !== "histogram" ? f.samples : [];
 }

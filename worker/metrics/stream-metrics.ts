@@ -1,4 +1,4 @@
-import { Registry, type CounterChild, type MetricsSnapshot } from "./registry";
+import { type CounterChild, type MetricsSnapshot, Registry } from "./registry";
 
 /** What an upstream stream object knows at snapshot time. */
 export interface StreamHoldings {
@@ -21,17 +21,26 @@ export class StreamMetrics {
   private readonly messages: CounterChild;
   private readonly tickCount: CounterChild;
 
-  constructor(
-    now: number,
-    provider: string,
-    holdings: StreamHoldings,
-  ) {
-    const r = (this.registry = new Registry(now));
-    r.gauge("edge_ticker_upstream_stream_state", "The upstream stream's state (1 for the current one).", () => [{ labels: { provider, state: holdings.state() }, value: 1 }]);
-    r.gauge("edge_ticker_upstream_subscribed_symbols", "Symbols subscribed on the upstream stream.", () => [{ labels: { provider }, value: holdings.symbols() }]);
-    this.reconnects = r.counter("edge_ticker_upstream_reconnects_total", "Upstream stream connections opened again after a drop.", ["provider"]).labels({ provider });
-    this.messages = r.counter("edge_ticker_upstream_messages_total", "Messages received on the upstream stream.", ["provider"]).labels({ provider });
-    this.tickCount = r.counter("edge_ticker_upstream_ticks_total", "Ticks taken from the upstream stream.", ["provider"]).labels({ provider });
+  constructor(now: number, provider: string, holdings: StreamHoldings) {
+    const r = new Registry(now);
+    this.registry = r;
+    r.gauge("edge_ticker_upstream_stream_state", "The upstream stream's state (1 for the current one).", () => [
+      { labels: { provider, state: holdings.state() }, value: 1 },
+    ]);
+    r.gauge("edge_ticker_upstream_subscribed_symbols", "Symbols subscribed on the upstream stream.", () => [
+      { labels: { provider }, value: holdings.symbols() },
+    ]);
+    this.reconnects = r
+      .counter("edge_ticker_upstream_reconnects_total", "Upstream stream connections opened again after a drop.", [
+        "provider",
+      ])
+      .labels({ provider });
+    this.messages = r
+      .counter("edge_ticker_upstream_messages_total", "Messages received on the upstream stream.", ["provider"])
+      .labels({ provider });
+    this.tickCount = r
+      .counter("edge_ticker_upstream_ticks_total", "Ticks taken from the upstream stream.", ["provider"])
+      .labels({ provider });
   }
 
   reconnected(): void {

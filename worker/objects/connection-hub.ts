@@ -4,16 +4,16 @@ import { FailureThrottle, Throttled } from "../auth/failure-throttle";
 import { TokenError } from "../auth/subscriber-token";
 import { HubBroker, type Upstream } from "../broker/hub-broker";
 import { newSessionState, type SessionState } from "../broker/session-state";
-import { StompSession, type Authenticate } from "../broker/stomp-session";
+import { type Authenticate, StompSession } from "../broker/stomp-session";
 import type { StreamFrame } from "../broker/stream-frame";
-import { readConfig, type Config } from "../config";
-import { Connection, type Carrier, type ConnectionKind } from "../connections/connection";
+import { type Config, readConfig } from "../config";
+import { type Carrier, Connection, type ConnectionKind } from "../connections/connection";
 import { isSilent, nextSweepAt, noteHeard } from "../connections/liveness";
 import { Connections } from "../connections/registry";
 import { WriteBatcher } from "../connections/write-batcher";
 import type { Env } from "../env";
 import { log } from "../log";
-import { writerFor, type AnalyticsWriter } from "../metrics/analytics";
+import { type AnalyticsWriter, writerFor } from "../metrics/analytics";
 import { HubMetrics, tokenFailureReason } from "../metrics/hub-metrics";
 import type { MetricsSnapshot } from "../metrics/registry";
 import { hubStreamFigures } from "../metrics/status";
@@ -67,14 +67,24 @@ export class ConnectionHub extends DurableObject<Env> {
     });
     this.batcher = new WriteBatcher(this.config.hubFlushMs);
     this.counts = this.config.metrics ? new HubMetrics(Date.now(), this.holdings()) : undefined;
-    this.analytics = this.counts && env.METRICS_DATASET ? writerFor(env.METRICS_DATASET, "hub", () => this.name, this.config.metricsWriteMs, log) : undefined;
-    this.connections = new Connections({ maxConnections: this.config.hubMaxConnections, maxPerAddress: this.config.maxConnectionsPerAddress });
+    this.analytics =
+      this.counts && env.METRICS_DATASET
+        ? writerFor(env.METRICS_DATASET, "hub", () => this.name, this.config.metricsWriteMs, log)
+        : undefined;
+    this.connections = new Connections({
+      maxConnections: this.config.hubMaxConnections,
+      maxPerAddress: this.config.maxConnectionsPerAddress,
+    });
     this.broker = new HubBroker(
       this.upstream(),
       { later: (fn, ms) => setTimeout(fn, ms) },
       { debounceMs: this.config.interestDebounceMs, maxReplay: this.config.maxReplay, meter: this.counts },
     );
-    this.httpSessions = new SessionServer(this.config.sockjs, (channel, request) => this.openHttpSession(channel, request), true);
+    this.httpSessions = new SessionServer(
+      this.config.sockjs,
+      (channel, request) => this.openHttpSession(channel, request),
+      true,
+    );
     // Client heart-beats (a lone EOL) are answered by the runtime without waking us;
     // the echo doubles as the server's heart-beat.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("\n", "\n"));
@@ -259,7 +269,14 @@ export class ConnectionHub extends DurableObject<Env> {
     };
     // A socket restored after a wake was opened before: it is held, not opened again.
     const meter = this.counts && (restored ? this.counts.meter(transport) : this.counts.open(transport));
-    const connection = new Connection(kind, carrier, this.batcher, kind === "sockjs-http" ? undefined : () => this.drop(handle), this.config, meter);
+    const connection = new Connection(
+      kind,
+      carrier,
+      this.batcher,
+      kind === "sockjs-http" ? undefined : () => this.drop(handle),
+      this.config,
+      meter,
+    );
     connection.session = new StompSession(state, connection, this.broker, this.config, this.authenticate);
     this.connections.add(handle, connection, state.address);
     return connection;
@@ -275,9 +292,13 @@ export class ConnectionHub extends DurableObject<Env> {
   /** What a CONNECT's (or a refresh's) credential allows, throttled per client address. */
   private readonly authenticate: Authenticate = async (credential, address) => {
     try {
-      return await this.failures.attempt(address, Date.now(), () => grantFor(this.env, this.config.auth.keys, credential, Date.now()));
+      return await this.failures.attempt(address, Date.now(), () =>
+        grantFor(this.env, this.config.auth.keys, credential, Date.now()),
+      );
     } catch (err) {
-      this.counts?.tokenFailed(err instanceof Throttled ? "throttled" : err instanceof TokenError ? tokenFailureReason(err.message) : "other");
+      this.counts?.tokenFailed(
+        err instanceof Throttled ? "throttled" : err instanceof TokenError ? tokenFailureReason(err.message) : "other",
+      );
       throw err;
     }
   };
@@ -307,7 +328,8 @@ export class ConnectionHub extends DurableObject<Env> {
         })),
       subscriptions: () => {
         const by = new Map<string, number>();
-        for (const s of this.broker.heldStreams()) if (s.subscriptions > 0) by.set(s.kind, (by.get(s.kind) ?? 0) + s.subscriptions);
+        for (const s of this.broker.heldStreams())
+          if (s.subscriptions > 0) by.set(s.kind, (by.get(s.kind) ?? 0) + s.subscriptions);
         return by;
       },
       streamsHeld: () => [...this.broker.heldStreams()].filter((s) => s.subscriptions > 0).length,

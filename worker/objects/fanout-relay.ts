@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
-import type { FanoutNode } from "../fanout/tree";
 import type { StreamFrame } from "../broker/stream-frame";
 import type { Env } from "../env";
+import type { FanoutNode } from "../fanout/tree";
 import { deliverTo } from "./fanout";
 
 /**

@@ -22,6 +22,11 @@ export async function deliverTo(env: Env, frames: StreamFrame[], node: FanoutNod
     const mine = keys ? frames.filter((f) => keys.has(f.key)) : frames;
     if (mine.length > 0) await hubStub(env, node.hub).deliver(mine);
   } catch (err) {
-    log("deliver_failed", { stream: frames[0]?.key, to: "hub" in node ? node.hub : node.relay, seq: frames[0]?.seq, error: String(err) });
+    log("deliver_failed", {
+      stream: frames[0]?.key,
+      to: "hub" in node ? node.hub : node.relay,
+      seq: frames[0]?.seq,
+      error: String(err),
+    });
   }
 }

@@ -1,18 +1,18 @@
 import { DurableObject } from "cloudflare:workers";
-import { treeShape } from "../fanout/tree";
-import { readConfig, type Config } from "../config";
+import { type Config, readConfig } from "../config";
 import type { Env } from "../env";
+import { treeShape } from "../fanout/tree";
 import { createFeed, streamsPrices } from "../feeds";
 import { RequestBudget, type RoundPlan } from "../feeds/budget";
 import type { BarHistory, FeedProvider, QuoteRequest, QuoteResult } from "../feeds/provider";
 import type { Unavailable } from "../feeds/unavailable";
-import type { Quote, Tick } from "../market/tick";
 import { log } from "../log";
-import { writerFor, type AnalyticsWriter } from "../metrics/analytics";
+import type { Quote, Tick } from "../market/tick";
+import { type AnalyticsWriter, writerFor } from "../metrics/analytics";
 import { FeedMetrics } from "../metrics/feed-metrics";
+import type { Ingested } from "./round";
 import { RoundSender } from "./round";
 import { shardNumber, sourceStub, streamShard } from "./stubs";
-import type { Ingested } from "./symbol-source";
 
 /** Sources handed their results at once per round (each answers once its tick is stored: slices add their waits up); more wait for the next slice. */
 const INGEST_CONCURRENCY = 256;
@@ -101,7 +101,9 @@ export class FeedScheduler extends DurableObject<Env> {
     const cold = Math.max(1, this.requestsPerMinute * COLD_SHARE);
     // Its whole minute's worth at once: a page opening with a watchlist of new symbols.
     this.coldBudget = new RequestBudget(cold, 1, Date.now(), cold);
-    this.roundsPerMinute = Number.isFinite(this.requestsPerMinute) ? this.requestsPerMinute - cold : this.requestsPerMinute;
+    this.roundsPerMinute = Number.isFinite(this.requestsPerMinute)
+      ? this.requestsPerMinute - cold
+      : this.requestsPerMinute;
     this.budget = new RequestBudget(this.roundsPerMinute, this.feed.capabilities.maxSymbolsPerRequest, Date.now());
     this.roundIntervalMs = Math.max(this.config.tickIntervalMs, this.feed.capabilities.minIntervalMs);
     this.rounds = new RoundSender(env, () => `round:${this.ctx.id.name ?? "feed"}`, this.config.fanoutDegree);
@@ -114,7 +116,10 @@ export class FeedScheduler extends DurableObject<Env> {
         })
       : undefined;
     const name = `feed:${ctx.id.name?.replace(/^feed:/, "") ?? "?"}`;
-    this.analytics = this.counts && env.METRICS_DATASET ? writerFor(env.METRICS_DATASET, "scheduler", () => name, this.config.metricsWriteMs, log) : undefined;
+    this.analytics =
+      this.counts && env.METRICS_DATASET
+        ? writerFor(env.METRICS_DATASET, "scheduler", () => name, this.config.metricsWriteMs, log)
+        : undefined;
     this.streaming = streamsPrices(this.config);
   }
 
@@ -151,7 +156,10 @@ export class FeedScheduler extends DurableObject<Env> {
     const now = Date.now();
     const plan = this.budget.plan(symbols, now);
     if (plan.symbols.length === 0) return [];
-    const results = await this.feed.quotes(plan.symbols.map((symbol) => ({ symbol })), now);
+    const results = await this.feed.quotes(
+      plan.symbols.map((symbol) => ({ symbol })),
+      now,
+    );
     for (const r of results) this.noteFault(r.symbol, "error" in r ? r.error : undefined);
     return results;
   }
@@ -170,7 +178,8 @@ export class FeedScheduler extends DurableObject<Env> {
       void this.followStream();
     }
     // A new symbol's source has just had its first quote (the snapshot): next round in one interval.
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + this.roundIntervalMs);
+    if ((await this.ctx.storage.getAlarm()) === null)
+      await this.ctx.storage.setAlarm(Date.now() + this.roundIntervalMs);
     return true;
   }
 
@@ -193,13 +202,18 @@ export class FeedScheduler extends DurableObject<Env> {
       if (wait === 0 && this.coldBudget.take(1, Date.now())) break;
       if (Date.now() + wait > deadline) {
         this.counts?.firstQuote(false, "busy");
-        return { unavailable: "busy", reason: `too many new symbols for the ${this.feed.id} request budget just now`, retryAfterMs: wait };
+        return {
+          unavailable: "busy",
+          reason: `too many new symbols for the ${this.feed.id} request budget just now`,
+          retryAfterMs: wait,
+        };
       }
       await new Promise((r) => setTimeout(r, Math.max(wait, 50)));
     }
     const [result] = await this.feed.quotes([{ symbol }], Date.now());
     this.noteFault(symbol, result && "error" in result ? result.error : undefined);
-    const outcome = result && "quote" in result ? "ok" : result?.error.startsWith("unknown-symbol") ? "unknown" : "upstream";
+    const outcome =
+      result && "quote" in result ? "ok" : result?.error.startsWith("unknown-symbol") ? "unknown" : "upstream";
     this.counts?.firstQuote(true, outcome);
     if (result && "quote" in result) return { quote: result.quote };
     const reason = `no price for ${symbol}: ${result?.error ?? "the feed returned nothing"}`;
@@ -216,7 +230,8 @@ export class FeedScheduler extends DurableObject<Env> {
    */
   async minuteBars(symbol: string, from: number, to: number): Promise<BarHistory | { error: string }> {
     if (!this.feed.minuteBars) return { error: `${this.feed.id} has no intraday history endpoint` };
-    if (!this.coldBudget.take(1, Date.now())) return { error: `no room in the ${this.feed.id} request budget for a history just now` };
+    if (!this.coldBudget.take(1, Date.now()))
+      return { error: `no room in the ${this.feed.id} request budget for a history just now` };
     return this.feed.minuteBars(symbol, from, to);
   }
 
@@ -290,7 +305,11 @@ export class FeedScheduler extends DurableObject<Env> {
       });
     }
     const results = await this.pull(plan, started);
-    this.counts?.round(plan.requests, plan.limited, [...results.values()].map((r) => ("error" in r ? r.error : undefined)));
+    this.counts?.round(
+      plan.requests,
+      plan.limited,
+      [...results.values()].map((r) => ("error" in r ? r.error : undefined)),
+    );
     this.analytics?.write(Date.now(), () => this.counts!.snapshot(this.faults));
     // How often each symbol gets a quote when the budget makes them take turns.
     const perMinute = this.roundsPerMinute * this.feed.capabilities.maxSymbolsPerRequest;
@@ -300,11 +319,26 @@ export class FeedScheduler extends DurableObject<Env> {
     for (let i = 0; i < symbols.length; i += INGEST_CONCURRENCY) {
       const slice = symbols.slice(i, i + INGEST_CONCURRENCY);
       ingested.push(
-        ...(await Promise.all(slice.map((symbol) => this.handOver(symbol, results.get(symbol), streamed.has(symbol) ? STREAMED_UPDATE_INTERVAL_MS : updateIntervalMs)))),
+        ...(await Promise.all(
+          slice.map((symbol) =>
+            this.handOver(
+              symbol,
+              results.get(symbol),
+              streamed.has(symbol) ? STREAMED_UPDATE_INTERVAL_MS : updateIntervalMs,
+            ),
+          ),
+        )),
       );
     }
     const tree = treeShape(this.rounds.send(ingested));
-    this.lastRound = { at: started, served: plan.symbols.length, requests: plan.requests, limited: plan.limited, hubs: tree.hubs, relays: tree.relays };
+    this.lastRound = {
+      at: started,
+      served: plan.symbols.length,
+      requests: plan.requests,
+      limited: plan.limited,
+      hubs: tree.hubs,
+      relays: tree.relays,
+    };
     await this.ctx.storage.setAlarm(started + this.roundIntervalMs);
   }
 

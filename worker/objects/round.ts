@@ -2,9 +2,9 @@ import type { StreamFrame } from "../broker/stream-frame";
 import type { Env } from "../env";
 import { FanOut } from "../fanout/fan-out";
 import { buildFanoutTree, type FanoutNode } from "../fanout/tree";
+import type { Tick } from "../market/tick";
 import { appendTo } from "../multimap";
 import { deliverVia } from "./fanout";
-import type { Ingested } from "./symbol-source";
 
 /**
  * Sends a round's frames (a feed round, or a stream window) to every hub holding any of its
@@ -33,8 +33,20 @@ export class RoundSender {
       frames.push(frame);
       for (const hub of hubs) appendTo(keysByHub, hub, frame.key);
     }
-    const tree = buildFanoutTree(this.name(), [...keysByHub].map(([hub, keys]) => ({ hub, keys })), this.fanoutDegree);
+    const tree = buildFanoutTree(
+      this.name(),
+      [...keysByHub].map(([hub, keys]) => ({ hub, keys })),
+      this.fanoutDegree,
+    );
     for (const frame of frames) this.fanout.send(tree, frame);
     return tree;
   }
+}
+
+/** What a feed round did to a symbol: whether it is still watched, its latest tick, and the frame to deliver to `hubs`. */
+export interface Ingested {
+  active: boolean;
+  tick?: Tick;
+  frame?: StreamFrame;
+  hubs?: string[];
 }

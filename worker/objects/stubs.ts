@@ -1,38 +1,32 @@
 import type { Env } from "../env";
 import { regionOfHub, shardOf } from "../routing/placement";
-import type { ConnectionHub } from "./connection-hub";
-import type { FanoutRelay } from "./fanout-relay";
-import type { FeedScheduler } from "./feed-scheduler";
-import type { SockJSTestObject } from "./sockjs-test-object";
-import type { SymbolSource } from "./symbol-source";
-import type { UpstreamStream } from "./upstream-stream";
 
 /** Stubs of every object, addressed by name (the generated Env types each namespace by its class). */
 
-export function sourceStub(env: Env, symbol: string): DurableObjectStub<SymbolSource> {
+export function sourceStub(env: Env, symbol: string) {
   return env.SOURCE.get(env.SOURCE.idFromName(symbol));
 }
 
 /** A hub, created in its region (the location hint matters only on first use). */
-export function hubStub(env: Env, name: string): DurableObjectStub<ConnectionHub> {
+export function hubStub(env: Env, name: string) {
   const locationHint = regionOfHub(name);
   return env.HUB.get(env.HUB.idFromName(name), locationHint ? { locationHint } : {});
 }
 
-export function relayStub(env: Env, name: string): DurableObjectStub<FanoutRelay> {
+export function relayStub(env: Env, name: string) {
   return env.RELAY.get(env.RELAY.idFromName(name));
 }
 
 /** The feed-scheduler shard a symbol belongs to. */
-export function schedulerFor(env: Env, symbol: string, shards: number): DurableObjectStub<FeedScheduler> {
+export function schedulerFor(env: Env, symbol: string, shards: number) {
   return schedulerShard(env, shardOf(symbol, shards));
 }
 
-export function schedulerShard(env: Env, shard: number): DurableObjectStub<FeedScheduler> {
+export function schedulerShard(env: Env, shard: number) {
   return env.SCHEDULER.get(env.SCHEDULER.idFromName(`feed:${shard}`));
 }
 
-export function sockjsTestStub(env: Env, service: string): DurableObjectStub<SockJSTestObject> {
+export function sockjsTestStub(env: Env, service: string) {
   return env.SOCKJS_TEST.get(env.SOCKJS_TEST.idFromName(service));
 }
 
@@ -42,6 +36,6 @@ export function shardNumber(name: string | undefined): number {
 }
 
 /** The upstream stream of a scheduler shard (one outbound WebSocket). */
-export function streamShard(env: Env, shard: number): DurableObjectStub<UpstreamStream> {
+export function streamShard(env: Env, shard: number) {
   return env.STREAM.get(env.STREAM.idFromName(`stream:${shard}`));
 }

@@ -1,26 +1,27 @@
 import { DurableObject } from "cloudflare:workers";
 import { buildTickFrame, type StreamFrame } from "../broker/stream-frame";
-import { readConfig, type Config } from "../config";
+import { type Config, readConfig } from "../config";
 import type { Env } from "../env";
 import { FanOut } from "../fanout/fan-out";
 import { Holders, sqlHolderStore } from "../fanout/holders";
 import { treeShape } from "../fanout/tree";
 import type { QuoteResult } from "../feeds/provider";
+import { simulatedBars } from "../feeds/sim-history";
 import { isUnavailable, type Unavailable } from "../feeds/unavailable";
 import { log } from "../log";
+import { type Bar, dayFigures, type Interval } from "../market/bars";
 import type { DelayedTick } from "../market/delay";
+import { recentSessions, sessionAt } from "../market/sessions";
 import type { StreamKind } from "../market/symbol";
 import { isOutOfOrder, nextTick, type Quote, type Tick } from "../market/tick";
-import { dayFigures, type Bar, type Interval } from "../market/bars";
-import { recentSessions, sessionAt } from "../market/sessions";
-import { simulatedBars } from "../feeds/sim-history";
 import { deliverVia } from "./fanout";
-import { SourceBars, type BarRead } from "./source/bars";
+import type { Ingested } from "./round";
 import { BarStream } from "./source/bar-stream";
+import { type BarRead, SourceBars } from "./source/bars";
 import { DelayedStream } from "./source/delayed-stream";
 import { Freshness } from "./source/freshness";
-import { Registration } from "./source/registration";
 import { TickHistory } from "./source/history";
+import { Registration } from "./source/registration";
 import { ViewerCounts } from "./source/viewer-counts";
 import { schedulerFor } from "./stubs";
 
@@ -93,8 +94,17 @@ export class SymbolSource extends DurableObject<Env> {
     this.liveOut = new FanOut(deliver);
     this.delayedOut = new FanOut(deliver);
     const viewersOut = new FanOut(deliver);
-    this.delayed = new DelayedStream(this.ticks, delayMs, () => this.epoch, (frame) => this.delayedOut.send(this.delayedHolders.tree, frame));
-    this.viewerCounts = new ViewerCounts(name, () => this.viewers(), (frame) => viewersOut.send(this.watchers.tree, frame));
+    this.delayed = new DelayedStream(
+      this.ticks,
+      delayMs,
+      () => this.epoch,
+      (frame) => this.delayedOut.send(this.delayedHolders.tree, frame),
+    );
+    this.viewerCounts = new ViewerCounts(
+      name,
+      () => this.viewers(),
+      (frame) => viewersOut.send(this.watchers.tree, frame),
+    );
     void ctx.blockConcurrencyWhile(async () => {
       const stored = await ctx.storage.get<unknown>(["tick", "epoch", "publishedAt", "barsPartial"]);
       this.barsPartial = stored.get("barsPartial") as string | undefined;
@@ -126,7 +136,11 @@ export class SymbolSource extends DurableObject<Env> {
    * A hub holds `count` subscriptions of one of this symbol's streams; returns its latest
    * frame (the snapshot), or nothing while no tick is old enough for the delayed stream.
    */
-  async attach(hub: string, count: number, stream: StreamKind = "ticker"): Promise<StreamFrame | StreamFrame[] | undefined> {
+  async attach(
+    hub: string,
+    count: number,
+    stream: StreamKind = "ticker",
+  ): Promise<StreamFrame | StreamFrame[] | undefined> {
     if (stream === "viewers") {
       this.watchers.set(hub, Math.max(1, count));
       return this.viewerCounts.frame;
@@ -138,7 +152,9 @@ export class SymbolSource extends DurableObject<Env> {
     this.setHolder(holders, hub, Math.max(1, count));
     if (!(await this.registration.follow(this.active()))) {
       this.setHolder(holders, hub, 0);
-      throw new Error(`too many symbols are being watched right now (MAX_ACTIVE_SYMBOLS=${this.config.maxActiveSymbols})`);
+      throw new Error(
+        `too many symbols are being watched right now (MAX_ACTIVE_SYMBOLS=${this.config.maxActiveSymbols})`,
+      );
     }
     if (holders === this.live) return frame;
     if (holders === this.barHolders || holders === this.delayedBarHolders) this.backfillOnce();
@@ -191,13 +207,16 @@ export class SymbolSource extends DurableObject<Env> {
     this.freshness.expectUpdatesEvery(updateIntervalMs);
     const now = Date.now();
     let frame: StreamFrame | undefined;
-    if (result && "quote" in result && !isOutOfOrder(this.latest, result.quote) && this.freshness.takeFeedQuote(now)) frame = this.commit(result.quote);
+    if (result && "quote" in result && !isOutOfOrder(this.latest, result.quote) && this.freshness.takeFeedQuote(now))
+      frame = this.commit(result.quote);
     const latest = this.latest;
     if (latest && !latest.stale && this.freshness.isStale(now)) {
       // Never a made-up price: the last good one again, flagged.
       frame = this.record({ ...latest, seq: latest.seq + 1, stale: true });
     }
-    return frame ? { active: true, tick: this.latest, frame, hubs: this.live.names() } : { active: true, tick: this.latest };
+    return frame
+      ? { active: true, tick: this.latest, frame, hubs: this.live.names() }
+      : { active: true, tick: this.latest };
   }
 
   /** Applies published quotes in order: numbered, persisted and sent. */
@@ -244,7 +263,13 @@ export class SymbolSource extends DurableObject<Env> {
    * Bars of `interval` starting in `[from, to)`, the newest `limit`, oldest first; with
    * `delayMs`, only bars that ended at least that long ago (the forming bar is live only).
    */
-  async barsRange(interval: Interval, from: number, to: number, limit: number, delayMs = 0): Promise<BarRead | Unavailable> {
+  async barsRange(
+    interval: Interval,
+    from: number,
+    to: number,
+    limit: number,
+    delayMs = 0,
+  ): Promise<BarRead | Unavailable> {
     const frame = await this.ensureLatest();
     if (isUnavailable(frame)) return frame;
     this.backfillOnce();
@@ -274,7 +299,9 @@ export class SymbolSource extends DurableObject<Env> {
   // ---------------------------------------------------------------- internals
 
   private active(): boolean {
-    return this.live.size > 0 || this.delayedHolders.size > 0 || this.barHolders.size > 0 || this.delayedBarHolders.size > 0;
+    return (
+      this.live.size > 0 || this.delayedHolders.size > 0 || this.barHolders.size > 0 || this.delayedBarHolders.size > 0
+    );
   }
 
   private holdersOf(stream: StreamKind): Holders {
@@ -286,7 +313,8 @@ export class SymbolSource extends DurableObject<Env> {
   private setHolder(holders: Holders, hub: string, count: number): void {
     if (holders.set(hub, count)) this.viewerCounts.changed();
     if (holders === this.delayedHolders && holders.size === 0) this.delayed.stop();
-    if (holders === this.barHolders || holders === this.delayedBarHolders) this.barStream.watch(this.barHolders.size > 0, this.delayedBarHolders.size > 0);
+    if (holders === this.barHolders || holders === this.delayedBarHolders)
+      this.barStream.watch(this.barHolders.size > 0, this.delayedBarHolders.size > 0);
   }
 
   private ensureLatest(): Promise<StreamFrame | Unavailable> {
@@ -323,7 +351,13 @@ export class SymbolSource extends DurableObject<Env> {
   /** The simulator's BAR_DAYS trading days, drawn at once from its price function, ending on `price`. */
   private simulatedHistory(price: number): Bar[] {
     const now = Date.now();
-    const bars = simulatedBars(this.symbol, this.config.simSeed, recentSessions(this.symbol, now, this.config.barDays), now, price);
+    const bars = simulatedBars(
+      this.symbol,
+      this.config.simSeed,
+      recentSessions(this.symbol, now, this.config.barDays),
+      now,
+      price,
+    );
     if (bars.length === 0) return bars;
     this.bars.put(bars);
     this.barStream.seed(bars);
@@ -353,14 +387,23 @@ export class SymbolSource extends DurableObject<Env> {
     if (!oldest || oldest.open >= firstLive) return;
     let partial: string | undefined;
     try {
-      const result = await schedulerFor(this.env, this.symbol, this.config.schedulerShards).minuteBars(this.symbol, oldest.open, firstLive);
+      const result = await schedulerFor(this.env, this.symbol, this.config.schedulerShards).minuteBars(
+        this.symbol,
+        oldest.open,
+        firstLive,
+      );
       if ("error" in result) {
         partial = `no history: ${result.error}`;
       } else {
         const bars = result.bars.filter((b) => b.t < firstLive && sessionAt(this.symbol, b.t));
         this.bars.put(bars);
         partial = result.partial;
-        log("bars_backfilled", { symbol: this.symbol, source: this.config.feedProvider, bars: bars.length, ...(partial ? { partial } : {}) });
+        log("bars_backfilled", {
+          symbol: this.symbol,
+          source: this.config.feedProvider,
+          bars: bars.length,
+          ...(partial ? { partial } : {}),
+        });
       }
     } catch (err) {
       partial = `no history: ${String(err)}`;
@@ -374,7 +417,10 @@ export class SymbolSource extends DurableObject<Env> {
     const now = Date.now();
     // A price from the future would look newer than any that comes after it.
     const ts = Math.min(quote.ts ?? now, now);
-    const frame = this.record({ ...nextTick(this.latest, { ...quote, ts }, now), staleAfterMs: this.freshness.staleAfterMs() });
+    const frame = this.record({
+      ...nextTick(this.latest, { ...quote, ts }, now),
+      staleAfterMs: this.freshness.staleAfterMs(),
+    });
     this.barStream.changed(this.bars.fold(this.latest!, now), now);
     return frame;
   }
@@ -396,14 +442,10 @@ export class SymbolSource extends DurableObject<Env> {
   }
 }
 
-/** What a feed round did to a symbol: whether it is still watched, its latest tick, and the frame to deliver to `hubs`. */
-export interface Ingested {
-  active: boolean;
-  tick?: Tick;
-  frame?: StreamFrame;
-  hubs?: string[];
-}
-
 function notYetReleased(symbol: string, delayMs: number): Unavailable {
-  return { unavailable: "busy", reason: `no price of ${symbol} is ${delayMs / 1000} s old yet (prices are delayed for the public)`, retryAfterMs: delayMs };
+  return {
+    unavailable: "busy",
+    reason: `no price of ${symbol} is ${delayMs / 1000} s old yet (prices are delayed for the public)`,
+    retryAfterMs: delayMs,
+  };
 }

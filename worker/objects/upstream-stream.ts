@@ -1,22 +1,22 @@
 import { DurableObject } from "cloudflare:workers";
-import { readConfig, type Config } from "../config";
+import { type Config, readConfig } from "../config";
 import type { Env } from "../env";
 import { treeShape } from "../fanout/tree";
 import { Coalescer, type WindowQuote } from "../feeds/stream/coalescer";
 import type { StreamCodec, StreamEvent } from "../feeds/stream/codec";
 import { Link, type LinkState, type StreamFault } from "../feeds/stream/link";
-import { RateWindow } from "../feeds/stream/rate-window";
 import { createStreamCodec } from "../feeds/stream/providers";
+import { RateWindow } from "../feeds/stream/rate-window";
 import { SimExchange } from "../feeds/stream/sim-stream";
 import { SubscriptionSet } from "../feeds/stream/subscriptions";
 import { log } from "../log";
 import { marketState } from "../market/hours";
+import type { Quote } from "../market/tick";
 import type { MetricsSnapshot } from "../metrics/registry";
 import { StreamMetrics } from "../metrics/stream-metrics";
-import type { Quote } from "../market/tick";
+import type { Ingested } from "./round";
 import { RoundSender } from "./round";
 import { schedulerShard, shardNumber, sourceStub } from "./stubs";
-import type { Ingested } from "./symbol-source";
 
 /** A symbol stays subscribed upstream this long after its last viewer left (a reload costs nothing). */
 const LINGER_MS = 1_000;
@@ -108,7 +108,10 @@ export class UpstreamStream extends DurableObject<Env> {
     this.sendBudget = this.newSendBudget();
     this.rounds = new RoundSender(env, () => `round:${this.ctx.id.name ?? "stream"}`, this.config.fanoutDegree);
     this.counts = this.config.metrics
-      ? new StreamMetrics(Date.now(), this.codec.provider, { state: () => this.link.state.state, symbols: () => this.subs.size })
+      ? new StreamMetrics(Date.now(), this.codec.provider, {
+          state: () => this.link.state.state,
+          symbols: () => this.subs.size,
+        })
       : undefined;
   }
 
@@ -164,7 +167,12 @@ export class UpstreamStream extends DurableObject<Env> {
 
   private newCodec(): StreamCodec {
     const { feed } = this.config;
-    const codec = createStreamCodec(this.config.feedProvider, { url: feed.streamUrl, key: feed.key, secret: feed.secret, alpacaDataFeed: feed.alpacaDataFeed });
+    const codec = createStreamCodec(this.config.feedProvider, {
+      url: feed.streamUrl,
+      key: feed.key,
+      secret: feed.secret,
+      alpacaDataFeed: feed.alpacaDataFeed,
+    });
     if (!codec) throw new Error(`FEED_PROVIDER=${this.config.feedProvider} has no stream`);
     return codec;
   }
@@ -185,10 +193,14 @@ export class UpstreamStream extends DurableObject<Env> {
     if (!socket) return;
     this.socket = socket;
     socket.addEventListener("message", (event) => {
-      if (generation === this.generation) this.onMessage(typeof event.data === "string" ? event.data : new TextDecoder().decode(event.data as ArrayBuffer));
+      if (generation === this.generation)
+        this.onMessage(
+          typeof event.data === "string" ? event.data : new TextDecoder().decode(event.data as ArrayBuffer),
+        );
     });
     socket.addEventListener("close", (event) => {
-      if (generation === this.generation) this.lose({ kind: "closed", reason: `closed ${event.code}${event.reason ? `: ${event.reason}` : ""}` });
+      if (generation === this.generation)
+        this.lose({ kind: "closed", reason: `closed ${event.code}${event.reason ? `: ${event.reason}` : ""}` });
     });
     socket.addEventListener("error", () => {
       if (generation === this.generation) this.lose({ kind: "closed", reason: "socket error" });
@@ -217,8 +229,10 @@ export class UpstreamStream extends DurableObject<Env> {
       if (!response.webSocket) {
         const reason = `HTTP ${response.status} on upgrade`;
         void response.body?.cancel();
-        if (response.status === 401 || response.status === 403) this.onFault({ kind: "fault", fault: "auth", reason, fatal: true });
-        else if (response.status === 429) this.onFault({ kind: "fault", fault: "connection-limit", reason, fatal: true });
+        if (response.status === 401 || response.status === 403)
+          this.onFault({ kind: "fault", fault: "auth", reason, fatal: true });
+        else if (response.status === 429)
+          this.onFault({ kind: "fault", fault: "connection-limit", reason, fatal: true });
         else this.lose({ kind: "connect-failed", reason });
         return undefined;
       }
@@ -290,7 +304,12 @@ export class UpstreamStream extends DurableObject<Env> {
   private onEvent(event: StreamEvent, now: number): void {
     switch (event.kind) {
       case "trade":
-        this.coalescer.trade(event.symbol, event.price, event.size, event.ts === undefined ? undefined : Math.min(event.ts, now));
+        this.coalescer.trade(
+          event.symbol,
+          event.price,
+          event.size,
+          event.ts === undefined ? undefined : Math.min(event.ts, now),
+        );
         return;
       case "quote":
         this.coalescer.quote(event.symbol, event.bid, event.ask);
@@ -334,7 +353,8 @@ export class UpstreamStream extends DurableObject<Env> {
 
   /** One log line per distinct fault (then `stream_recovered`), not one per retry. */
   private noteFault(fault: StreamFault): void {
-    if (this.fault?.kind !== fault.kind) log("stream_fault", { provider: this.codec.provider, fault: fault.kind, reason: fault.reason });
+    if (this.fault?.kind !== fault.kind)
+      log("stream_fault", { provider: this.codec.provider, fault: fault.kind, reason: fault.reason });
     this.fault = fault;
   }
 
@@ -401,12 +421,17 @@ export class UpstreamStream extends DurableObject<Env> {
       // Queued: past the provider's message rate they wait (a provider that counts them disconnects).
       this.outbox.push(...this.codec.unsubscribe(plan.unsubscribe).map((text) => ({ text })));
       const subscribe = this.codec.subscribe(plan.subscribe);
-      subscribe.forEach((text, i) => this.outbox.push(i === subscribe.length - 1 ? { text, subscribed: plan.subscribe } : { text }));
+      for (const [i, text] of subscribe.entries()) {
+        this.outbox.push(i === subscribe.length - 1 ? { text, subscribed: plan.subscribe } : { text });
+      }
       for (const s of plan.subscribe) this.pending.add(s);
       if (!this.drain(now)) return;
       for (const s of plan.unsubscribe) this.coalescer.forget(s);
       if (plan.overLimit.length > 0 && this.fault?.kind !== "symbol-limit") {
-        this.noteFault({ kind: "symbol-limit", reason: `${plan.overLimit.length} symbols over the connection's limit of ${this.symbolLimit()}: polled` });
+        this.noteFault({
+          kind: "symbol-limit",
+          reason: `${plan.overLimit.length} symbols over the connection's limit of ${this.symbolLimit()}: polled`,
+        });
       }
     }
     // Nothing wanted and nothing lingering: close; an idle object costs nothing.
@@ -418,7 +443,10 @@ export class UpstreamStream extends DurableObject<Env> {
     if (action !== "none" && this.subs.wantedCount() > 0) {
       if (action === "reconnect") {
         const s = this.link.state;
-        const fault: StreamFault = s.state === "live" ? { kind: "silent", reason: `no message for ${now - s.lastMessageAt} ms` } : { kind: "connect-failed", reason: "no answer in time" };
+        const fault: StreamFault =
+          s.state === "live"
+            ? { kind: "silent", reason: `no message for ${now - s.lastMessageAt} ms` }
+            : { kind: "connect-failed", reason: "no answer in time" };
         this.noteFault(fault);
         this.outage = true;
       }
@@ -434,10 +462,13 @@ export class UpstreamStream extends DurableObject<Env> {
     const paced = this.outbox.length > 0 ? (this.sendBudget.nextAt(now) ?? now) : Infinity;
     const next = Math.min(this.link.nextCheckAt() ?? Infinity, this.subs.nextDueAt() ?? Infinity, paced);
     if (!Number.isFinite(next)) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.step();
-    }, Math.max(10, next - now));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.step();
+      },
+      Math.max(10, next - now),
+    );
   }
 
   /** The watchdog applies while any streamed symbol's market is open (crypto: always). */
@@ -445,7 +476,6 @@ export class UpstreamStream extends DurableObject<Env> {
     for (const s of this.subs.current) if (marketState(s, now) === "REGULAR") return true;
     return false;
   }
-
 
   /** Sends queued messages while the rate allows; false when the socket failed (already handled). */
   private drain(now: number): boolean {
@@ -474,5 +504,4 @@ export class UpstreamStream extends DurableObject<Env> {
   private symbolLimit(): number {
     return this.config.feed.streamSymbols ?? this.codec.limits.symbolsPerConnection;
   }
-
 }

@@ -17,7 +17,12 @@ export interface BarsAnswer {
 }
 
 /** The bars of `symbol` (`query` as /api/bars takes it), or undefined (not allowed, offline). */
-export async function fetchBars(host: string, symbol: string, query: string, headers: Record<string, string> = {}): Promise<BarsAnswer | undefined> {
+export async function fetchBars(
+  host: string,
+  symbol: string,
+  query: string,
+  headers: Record<string, string> = {},
+): Promise<BarsAnswer | undefined> {
   try {
     const res = await fetch(`${host}/api/bars/${encodeURIComponent(symbol)}?${query}`, { headers });
     return res.ok ? ((await res.json()) as BarsAnswer) : undefined;
@@ -50,7 +55,10 @@ export class LiveCandles {
 
   /** Folds `tick` in: "moved" (the last candle), "added" (a new one), or nothing (outside a session, or older than the last candle). */
   add(tick: Tick): "moved" | "added" | undefined {
-    const traded = tick.volume !== undefined && this.lastVolume !== undefined && tick.volume >= this.lastVolume ? tick.volume - this.lastVolume : 0;
+    const traded =
+      tick.volume !== undefined && this.lastVolume !== undefined && tick.volume >= this.lastVolume
+        ? tick.volume - this.lastVolume
+        : 0;
     if (tick.volume !== undefined) this.lastVolume = tick.volume;
     if (tick.marketState !== "REGULAR" || tick.stale) return undefined;
     const t = Math.floor(tick.ts / this.bucketMs) * this.bucketMs;

@@ -1,7 +1,15 @@
 /** How a STOMP connection reaches the host: a plain WebSocket, or SockJS (HTTP transports, or its own WebSocket). */
 export type Carrier = "websocket" | "sockjs";
 
-export const TRANSPORTS = ["auto", "websocket", "xhr-streaming", "xhr-polling", "eventsource", "iframe-eventsource", "jsonp-polling"] as const;
+export const TRANSPORTS = [
+  "auto",
+  "websocket",
+  "xhr-streaming",
+  "xhr-polling",
+  "eventsource",
+  "iframe-eventsource",
+  "jsonp-polling",
+] as const;
 export type TransportChoice = (typeof TRANSPORTS)[number];
 
 /** What the last attempt showed. `httpWorks`: whether the host answered HTTP after a WebSocket that never opened. */

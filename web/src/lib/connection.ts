@@ -3,7 +3,7 @@ import { TOKEN_DESTINATION } from "../../../worker/broker/session-state";
 import { topicFor } from "../../../worker/market/symbol";
 import type { SymbolCheck } from "../../../worker/market/symbol-policy";
 import { reconnectDelay } from "./backoff";
-import { nextCarrier, type AttemptOutcome, type Carrier, type TransportChoice } from "./carrier";
+import { type AttemptOutcome, type Carrier, nextCarrier, type TransportChoice } from "./carrier";
 import { LivenessWatch } from "./liveness";
 import { loadSockJS } from "./sockjs-loader";
 import type { Tick } from "./tick";
@@ -254,7 +254,11 @@ export class TickerConnection {
 
   private start(): void {
     if (this.state.kind !== "idle" || this.interests.size === 0) return;
-    this.setState({ kind: "connecting", carrier: nextCarrier(this.choice, this.attempt, typeof WebSocket === "function"), failures: 0 });
+    this.setState({
+      kind: "connecting",
+      carrier: nextCarrier(this.choice, this.attempt, typeof WebSocket === "function"),
+      failures: 0,
+    });
     this.client.activate();
   }
 
@@ -268,7 +272,9 @@ export class TickerConnection {
   private createSocket(carrier: Carrier): WebSocket {
     const socket =
       carrier === "sockjs" && this.sockjsCtor
-        ? new this.sockjsCtor(`${this.host}/sockjs`, null, { transports: this.choice === "auto" ? SOCKJS_FALLBACK : [this.choice] })
+        ? new this.sockjsCtor(`${this.host}/sockjs`, null, {
+            transports: this.choice === "auto" ? SOCKJS_FALLBACK : [this.choice],
+          })
         : new WebSocket(`${this.host.replace(/^http/, "ws")}/ws`, ["v12.stomp", "v11.stomp", "v10.stomp"]);
     // Heart-beats out (a lone EOL) arm the liveness watch; anything in answers it.
     socket.addEventListener("message", () => this.liveness.heard());
@@ -318,7 +324,11 @@ export class TickerConnection {
    */
   private async probe(): Promise<boolean> {
     try {
-      const res = await fetch(`${this.host}/api/origin`, { credentials: "omit", cache: "no-store", signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+      const res = await fetch(`${this.host}/api/origin`, {
+        credentials: "omit",
+        cache: "no-store",
+        signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+      });
       if (!res.ok) return false;
       const { allowed } = (await res.json()) as { allowed: boolean };
       if (!allowed) await this.stop();
@@ -353,7 +363,8 @@ export class TickerConnection {
   }
 
   private forgetIfUnused(symbol: string, interest: Interest): void {
-    if (interest.ticks.size === 0 && interest.viewers.size === 0 && this.interests.get(symbol) === interest) this.interests.delete(symbol);
+    if (interest.ticks.size === 0 && interest.viewers.size === 0 && this.interests.get(symbol) === interest)
+      this.interests.delete(symbol);
   }
 
   /** Subscribes what is wanted and not yet subscribed, once the symbol is cleared and the connection is up. */
@@ -377,7 +388,12 @@ export class TickerConnection {
       const batch = symbols.slice(i, i + CHECK_BATCH);
       const checks = await this.check(batch);
       // Unanswered (offline): checked again when the connection opens.
-      if (checks) for (const symbol of batch) this.settle(symbol, checks.find((c) => c.symbol === symbol));
+      if (checks)
+        for (const symbol of batch)
+          this.settle(
+            symbol,
+            checks.find((c) => c.symbol === symbol),
+          );
     }
   }
 
@@ -397,7 +413,7 @@ export class TickerConnection {
 
   private settle(symbol: string, check: SymbolCheck | undefined): void {
     const interest = this.interests.get(symbol);
-    if (!interest || interest.clearance.kind !== "checking") return;
+    if (interest?.clearance.kind !== "checking") return;
     // Only a definite "no" keeps a symbol out: no price just now may change, and the server still has its say.
     if (check && (check.status === "unknown" || check.status === "not-carried")) {
       const refusal: Refusal = { status: check.status, reason: check.reason };
@@ -423,7 +439,11 @@ export class TickerConnection {
         this.newestTickAt = Date.now();
         const arrival: Arrival =
           message.headers["x-gap"] === "true"
-            ? { kind: "gap", missed: message.headers["x-gap-count"] === undefined ? undefined : Number(message.headers["x-gap-count"]) }
+            ? {
+                kind: "gap",
+                missed:
+                  message.headers["x-gap-count"] === undefined ? undefined : Number(message.headers["x-gap-count"]),
+              }
             : message.headers["x-replay"] === "true"
               ? { kind: "replayed" }
               : { kind: "live" };

@@ -1,9 +1,19 @@
-import { CandlestickSeries, createChart, HistogramSeries, type IChartApi, type ISeriesApi, type UTCTimestamp } from "lightweight-charts";
-import { LiveCandles, type Bar } from "../lib/bars";
+import {
+  CandlestickSeries,
+  createChart,
+  HistogramSeries,
+  type IChartApi,
+  type ISeriesApi,
+  type UTCTimestamp,
+} from "lightweight-charts";
+import { type Bar, LiveCandles } from "../lib/bars";
 import type { Tick } from "../lib/tick";
 
 /** The chart's ranges: the day in one-minute candles, or five days in five-minute ones. */
-export const RANGES = { "1D": { interval: "1m", bucketMs: 60_000 }, "5D": { interval: "5m", bucketMs: 300_000 } } as const;
+export const RANGES = {
+  "1D": { interval: "1m", bucketMs: 60_000 },
+  "5D": { interval: "5m", bucketMs: 300_000 },
+} as const;
 export type Range = keyof typeof RANGES;
 
 const UP = "#1a7f37";
@@ -23,13 +33,31 @@ export class CandleChart {
       layout: { background: { color: "transparent" }, textColor: dark ? "#c9d1d9" : "#24292f", attributionLogo: true },
       grid: { vertLines: { visible: false }, horzLines: { color: dark ? "#30363d" : "#eaeef2" } },
       // The reader's own clock, not UTC.
-      localization: { timeFormatter: (t: number) => new Date(t * 1000).toLocaleString([], { dateStyle: "medium", timeStyle: "short" }) },
-      timeScale: { timeVisible: true, secondsVisible: false, tickMarkFormatter: (t: number, kind: number) => tickMark(t, kind) },
+      localization: {
+        timeFormatter: (t: number) =>
+          new Date(t * 1000).toLocaleString([], { dateStyle: "medium", timeStyle: "short" }),
+      },
+      timeScale: {
+        timeVisible: true,
+        secondsVisible: false,
+        tickMarkFormatter: (t: number, kind: number) => tickMark(t, kind),
+      },
       rightPriceScale: { borderVisible: false, scaleMargins: { top: 0.08, bottom: 0.24 } },
     });
-    this.candles = this.chart.addSeries(CandlestickSeries, { upColor: UP, downColor: DOWN, wickUpColor: UP, wickDownColor: DOWN, borderVisible: false });
+    this.candles = this.chart.addSeries(CandlestickSeries, {
+      upColor: UP,
+      downColor: DOWN,
+      wickUpColor: UP,
+      wickDownColor: DOWN,
+      borderVisible: false,
+    });
     // Volume under the candles, on its own scale in the bottom fifth.
-    this.volume = this.chart.addSeries(HistogramSeries, { priceFormat: { type: "volume" }, priceScaleId: "volume", lastValueVisible: false, priceLineVisible: false });
+    this.volume = this.chart.addSeries(HistogramSeries, {
+      priceFormat: { type: "volume" },
+      priceScaleId: "volume",
+      lastValueVisible: false,
+      priceLineVisible: false,
+    });
     this.chart.priceScale("volume").applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
   }
 
@@ -69,7 +97,9 @@ export class CandleChart {
 /** Axis labels in local time: dates where a day starts (TickMarkType 0-2: year, month, day), times elsewhere. */
 function tickMark(t: number, kind: number): string {
   const d = new Date(t * 1000);
-  return kind <= 2 ? d.toLocaleDateString([], { month: "short", day: "numeric" }) : d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  return kind <= 2
+    ? d.toLocaleDateString([], { month: "short", day: "numeric" })
+    : d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 }
 
 function sec(ms: number): UTCTimestamp {

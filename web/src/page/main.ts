@@ -1,9 +1,17 @@
-import { isFailing, TickerConnection, TRANSPORTS, type Arrival, type LinkState, type Refusal, type TransportChoice } from "../lib/connection";
-import { direction, formatAge, formatChange, formatPercent, formatPrice } from "../lib/format";
-import { delayLabel, isStale, type Tick } from "../lib/tick";
 import { fetchBars, sinceOpen } from "../lib/bars";
-import { CandleChart, RANGES, type Range } from "./chart";
+import {
+  type Arrival,
+  isFailing,
+  type LinkState,
+  type Refusal,
+  TickerConnection,
+  TRANSPORTS,
+  type TransportChoice,
+} from "../lib/connection";
+import { direction, formatAge, formatChange, formatPercent, formatPrice } from "../lib/format";
 import { parseSymbol, refusalText, SYMBOL_RULE } from "../lib/symbol";
+import { delayLabel, isStale, type Tick } from "../lib/tick";
+import { CandleChart, RANGES, type Range } from "./chart";
 import { loadWatchlist, saveWatchlist } from "./watchlist-store";
 
 const $ = <T extends HTMLElement>(selector: string) => document.querySelector<T>(selector)!;
@@ -137,7 +145,8 @@ let noteTimer: ReturnType<typeof setTimeout> | undefined;
 function noteArrival(row: Row, tick: Tick, arrival: Arrival): void {
   const previous = row.last;
   if (arrival.kind === "live") {
-    if (previous && tick.seq > previous.seq + 1) row.el.dataset.silentGaps = String(Number(row.el.dataset.silentGaps ?? 0) + 1);
+    if (previous && tick.seq > previous.seq + 1)
+      row.el.dataset.silentGaps = String(Number(row.el.dataset.silentGaps ?? 0) + 1);
     return;
   }
   if (arrival.kind === "replayed") {
@@ -155,7 +164,9 @@ function showResumeNote(): void {
   const replayed = [...resumed.replayed.values()].reduce((a, b) => a + b, 0);
   if (replayed > 0) parts.push(`Back online: ${replayed} missed tick${replayed === 1 ? "" : "s"} replayed`);
   for (const [symbol, missed] of resumed.lost) {
-    parts.push(`${symbol}: ${missed === undefined ? "some ticks" : `${missed} tick${missed === 1 ? "" : "s"}`} could not be recovered`);
+    parts.push(
+      `${symbol}: ${missed === undefined ? "some ticks" : `${missed} tick${missed === 1 ? "" : "s"}`} could not be recovered`,
+    );
   }
   resumed.replayed.clear();
   resumed.lost.clear();
@@ -174,15 +185,29 @@ function renderState(row: Row): void {
   const stale = isStale(tick, row.receivedAt);
   const closed = tick.marketState === "CLOSED";
   row.el.classList.toggle("stale", stale);
-  const state = stale ? "stale" : closed ? "closed" : tick.marketState === "REGULAR" || !tick.marketState ? "" : tick.marketState.toLowerCase();
+  const state = stale
+    ? "stale"
+    : closed
+      ? "closed"
+      : tick.marketState === "REGULAR" || !tick.marketState
+        ? ""
+        : tick.marketState.toLowerCase();
   // A delayed price says so wherever it is shown (the exchanges' display rules).
   const delay = delayLabel(tick);
   row.el.classList.toggle("delayed", delay !== undefined);
   cell.textContent = [delay, state].filter(Boolean).join(" · ");
-  cell.setAttribute("title", stale ? `Last tick ${formatAge(Date.now() - row.receivedAt)}` : closed ? "Market closed" : "");
+  cell.setAttribute(
+    "title",
+    stale ? `Last tick ${formatAge(Date.now() - row.receivedAt)}` : closed ? "Market closed" : "",
+  );
 }
 
-const SESSION_TEXT = { REGULAR: "Market open", PRE: "Pre-market", POST: "After hours", CLOSED: "Market closed" } as const;
+const SESSION_TEXT = {
+  REGULAR: "Market open",
+  PRE: "Pre-market",
+  POST: "After hours",
+  CLOSED: "Market closed",
+} as const;
 const compact = new Intl.NumberFormat(undefined, { notation: "compact", maximumFractionDigits: 2 });
 
 /** The day's figures beside the chart: open, high, low, previous close, volume and the session, from the newest tick. */

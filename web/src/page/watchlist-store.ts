@@ -8,7 +8,9 @@ export function loadWatchlist(): string[] {
   try {
     const stored = JSON.parse(localStorage.getItem(KEY) ?? "null") as unknown;
     if (Array.isArray(stored)) {
-      const symbols = stored.map((s) => (typeof s === "string" ? parseSymbol(s) : undefined)).filter((s): s is string => !!s);
+      const symbols = stored
+        .map((s) => (typeof s === "string" ? parseSymbol(s) : undefined))
+        .filter((s): s is string => !!s);
       if (symbols.length > 0 || stored.length === 0) return [...new Set(symbols)];
     }
   } catch {

@@ -1,4 +1,4 @@
-import { age, messageRates, quantile, seconds, type StatusView } from "./view";
+import { age, messageRates, quantile, type StatusView, seconds } from "./view";
 
 /**
  * The operator's status page: asks for the metrics token (kept in this tab's
@@ -59,7 +59,9 @@ function render(view: StatusView, rates: Map<string, number>): void {
       h.object,
       h.up ? "up" : "down",
       String(h.connections),
-      Object.entries(h.byTransport).map(([t, n]) => `${t} ${n}`).join(", ") || "–",
+      Object.entries(h.byTransport)
+        .map(([t, n]) => `${t} ${n}`)
+        .join(", ") || "–",
       String(h.sessions),
       String(h.subscriptions),
       rates.has(h.object) ? rates.get(h.object)!.toFixed(1) : "…",
@@ -68,7 +70,13 @@ function render(view: StatusView, rates: Map<string, number>): void {
   );
   rows(
     "symbols",
-    view.symbols.map((s) => [s.symbol, s.key.split(".")[0]!, String(s.viewers), age(s.lastAt, view.at), s.fault ?? "ok"]),
+    view.symbols.map((s) => [
+      s.symbol,
+      s.key.split(".")[0]!,
+      String(s.viewers),
+      age(s.lastAt, view.at),
+      s.fault ?? "ok",
+    ]),
     "Nobody watches anything.",
   );
   rows(
@@ -88,7 +96,11 @@ function render(view: StatusView, rates: Map<string, number>): void {
     view.upstreams.map((u) => [u.object, u.up ? (u.state ?? "up") : "down", String(u.symbols), String(u.reconnects)]),
     "None (the feed is polled).",
   );
-  rows("faults", view.faults.map((f) => [f.where, f.what]), "None.");
+  rows(
+    "faults",
+    view.faults.map((f) => [f.where, f.what]),
+    "None.",
+  );
   const { bounds, cumulative, count, sum } = view.lag;
   $("lag").textContent =
     count === 0

@@ -7,7 +7,12 @@ export type { StatusView };
  * counts (as Prometheus's histogram_quantile does: linear within the bucket); undefined
  * without observations, the last bound when it lies above every bucket.
  */
-export function quantile(q: number, bounds: readonly number[], cumulative: readonly number[], count: number): number | undefined {
+export function quantile(
+  q: number,
+  bounds: readonly number[],
+  cumulative: readonly number[],
+  count: number,
+): number | undefined {
   if (count === 0) return undefined;
   const rank = q * count;
   for (let i = 0; i < bounds.length; i++) {

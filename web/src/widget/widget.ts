@@ -1,12 +1,12 @@
-import { TickerConnection, type LinkState, type Refusal } from "../lib/connection";
+import { MAX_THROTTLE_MS, MIN_THROTTLE_MS } from "../../../worker/broker/session-state";
+import { fetchBars, LiveCandles, sinceOpen } from "../lib/bars";
+import { type LinkState, type Refusal, TickerConnection } from "../lib/connection";
 import { direction, formatChange, formatPercent, formatPrice } from "../lib/format";
 import { parseSymbol, refusalText } from "../lib/symbol";
 import { delayLabel, isStale, type Tick } from "../lib/tick";
 import { tokenFromUrl } from "../lib/token-keeper";
 import { sparkline } from "./sparkline";
-import { fetchBars, LiveCandles, sinceOpen } from "../lib/bars";
 import { WIDGET_CSS } from "./styles";
-import { MAX_THROTTLE_MS, MIN_THROTTLE_MS } from "../../../worker/broker/session-state";
 
 /**
  * `<edge-ticker symbols="AAPL,MSFT" theme="light|dark" layout="tape|card|table" throttle="1000"
@@ -46,7 +46,9 @@ let hidden = false;
 function applyThrottle(): void {
   for (const [tokenUrl, conn] of shared) {
     const wanted = Math.min(...[...widgets].filter((w) => w.tokenUrl === tokenUrl).map((w) => w.throttleMs));
-    conn.setThrottle(hidden ? Math.max(HIDDEN_THROTTLE_MS, wanted) : Number.isFinite(wanted) ? wanted : DEFAULT_THROTTLE_MS);
+    conn.setThrottle(
+      hidden ? Math.max(HIDDEN_THROTTLE_MS, wanted) : Number.isFinite(wanted) ? wanted : DEFAULT_THROTTLE_MS,
+    );
   }
 }
 
@@ -134,7 +136,9 @@ class EdgeTicker extends HTMLElement {
   /** The `throttle` attribute in ms (100 to 60,000; 1,000 when absent or invalid). */
   get throttleMs(): number {
     const value = Number(this.getAttribute("throttle") ?? DEFAULT_THROTTLE_MS);
-    return Number.isInteger(value) && value >= MIN_THROTTLE_MS && value <= MAX_THROTTLE_MS ? value : DEFAULT_THROTTLE_MS;
+    return Number.isInteger(value) && value >= MIN_THROTTLE_MS && value <= MAX_THROTTLE_MS
+      ? value
+      : DEFAULT_THROTTLE_MS;
   }
 
   /** The `token-url` attribute ("" when absent: the public policy). */
@@ -207,7 +211,12 @@ class EdgeTicker extends HTMLElement {
 
   /** The day since the open: five-minute closes from /api/bars, then live ticks extend it. */
   private async fillSparkline(symbol: string, entry: Entry): Promise<void> {
-    const answer = await fetchBars(HOST, symbol, "interval=5m&limit=300", await this.conn!.authHeaders().catch(() => ({})));
+    const answer = await fetchBars(
+      HOST,
+      symbol,
+      "interval=5m&limit=300",
+      await this.conn!.authHeaders().catch(() => ({})),
+    );
     if (!answer) return; // Not allowed or offline: the sparkline fills from live ticks.
     const day = sinceOpen(answer);
     if (day.length === 0) return;
@@ -233,8 +242,8 @@ class EdgeTicker extends HTMLElement {
   private onLink(state: LinkState): void {
     const wasStopped = this.link.kind === "stopped";
     this.link = state;
-    if (wasStopped !== (state.kind === "stopped")) return this.render();
-    this.showLink();
+    if (wasStopped !== (state.kind === "stopped")) this.render();
+    else this.showLink();
   }
 
   private showLink(): void {
@@ -272,7 +281,9 @@ class EdgeTicker extends HTMLElement {
             : this.layout === "table"
               ? `<table aria-label="Live prices"><tbody>${entries.map(([s, e]) => this.item(s, e)).join("")}</tbody></table>`
               : `<div class="tape-wrap"><ul class="tape" aria-label="Live prices">${entries.map(([s, e]) => this.item(s, e)).join("")}</ul><span class="more" aria-hidden="true"></span></div>`;
-    const notes = this.notes().map((n) => `<p class="note">${n}</p>`).join("");
+    const notes = this.notes()
+      .map((n) => `<p class="note">${n}</p>`)
+      .join("");
     this.root.innerHTML = `<style>${WIDGET_CSS}</style><div class="root" part="root">${body}${notes}<p class="status" role="status"></p><span class="brand">Edge Ticker</span></div>`;
     this.root.querySelector(".tape")?.addEventListener("scroll", () => this.markOverflow(), { passive: true });
     this.showLink();
@@ -290,9 +301,11 @@ class EdgeTicker extends HTMLElement {
       const names = invalid.map((s) => `“${escapeHtml(s.slice(0, 24))}”`).join(", ");
       notes.push(`${invalid.length === 1 ? "Not a valid symbol" : "Not valid symbols"}: ${names}.`);
     }
-    if (over > 0) notes.push(`Showing the first ${MAX_SYMBOLS} of ${symbols.length + over} symbols (the most one widget shows).`);
+    if (over > 0)
+      notes.push(`Showing the first ${MAX_SYMBOLS} of ${symbols.length + over} symbols (the most one widget shows).`);
     for (const [symbol, entry] of this.entries) if (entry.refused) notes.push(`${refusalText(symbol, entry.refused)}.`);
-    if (symbols.length === 0 && invalid.length === 0) notes.push("No symbols: set the symbols attribute, e.g. symbols=\"AAPL,MSFT\".");
+    if (symbols.length === 0 && invalid.length === 0)
+      notes.push('No symbols: set the symbols attribute, e.g. symbols="AAPL,MSFT".');
     return notes;
   }
 
@@ -349,9 +362,14 @@ class EdgeTicker extends HTMLElement {
       return `<tr ${attrs}><th class="sym" scope="row">${symbol}</th><td>${price}</td><td class="${d}">${t ? formatChange(t) : ""}</td><td class="${d}">${t ? formatPercent(t) : ""}</td><td>${delayMarker(t)}</td></tr>`;
     }
     if (this.layout === "card") {
-      const { points, ref } = sparkline(entry.spark.bars.map((b) => b.c), t?.prevClose);
+      const { points, ref } = sparkline(
+        entry.spark.bars.map((b) => b.c),
+        t?.prevClose,
+      );
       // The previous close as a dotted reference line: above it the day is up.
-      const refLine = ref ? `<line class="ref" x1="0" x2="100" y1="${ref}" y2="${ref}" stroke="currentColor" stroke-width="1" stroke-dasharray="2 2" vector-effect="non-scaling-stroke"/>` : "";
+      const refLine = ref
+        ? `<line class="ref" x1="0" x2="100" y1="${ref}" y2="${ref}" stroke="currentColor" stroke-width="1" stroke-dasharray="2 2" vector-effect="non-scaling-stroke"/>`
+        : "";
       const spark = points
         ? `<svg class="${d}" viewBox="0 0 100 28" preserveAspectRatio="none" aria-hidden="true">${refLine}<polyline points="${points}" fill="none" stroke="currentColor" stroke-width="1.5" vector-effect="non-scaling-stroke"/></svg>`
         : "";

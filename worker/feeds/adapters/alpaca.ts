@@ -1,12 +1,18 @@
 import { assetClass } from "../../market/hours";
-import { HttpFeed, quoteOf, type BatchResult, type HttpFeedOptions } from "../http-feed";
+import { type BatchResult, HttpFeed, type HttpFeedOptions, quoteOf } from "../http-feed";
 import { epochMs, num, price } from "../normalize";
 import { getJson } from "../upstream";
 
 /** Alpaca `/v2/stocks/snapshots?symbols=…`: key id + secret headers, RFC 3339 (ns) times, IEX feed by default. */
 export class AlpacaFeed extends HttpFeed {
   readonly id = "alpaca";
-  readonly capabilities = { maxSymbolsPerRequest: 100, needsKey: true, assetClasses: ["equity"], minIntervalMs: 1_000, requestsPerMinute: 200 } as const;
+  readonly capabilities = {
+    maxSymbolsPerRequest: 100,
+    needsKey: true,
+    assetClasses: ["equity"],
+    minIntervalMs: 1_000,
+    requestsPerMinute: 200,
+  } as const;
 
   constructor(
     options: HttpFeedOptions,
@@ -16,7 +22,9 @@ export class AlpacaFeed extends HttpFeed {
   }
 
   protected providerSymbol(symbol: string) {
-    return assetClass(symbol) === "equity" ? symbol : { unsupported: `alpaca stock snapshots serve US equities only, not ${symbol}` };
+    return assetClass(symbol) === "equity"
+      ? symbol
+      : { unsupported: `alpaca stock snapshots serve US equities only, not ${symbol}` };
   }
 
   protected async fetchBatch(symbols: string[]): Promise<BatchResult> {

@@ -1,15 +1,22 @@
 import { assetClass } from "../../market/hours";
-import { HttpFeed, quoteOf, type BatchResult } from "../http-feed";
+import { type BatchResult, HttpFeed, quoteOf } from "../http-feed";
 import { epochMs, num, price } from "../normalize";
 import { FeedFault, getJson } from "../upstream";
 
 /** Binance `/api/v3/ticker/24hr?symbols=[…]`: up to 100 per call, no key, ms times; BTC-USD ↔ BTCUSDT. */
 export class BinanceFeed extends HttpFeed {
   readonly id = "binance";
-  readonly capabilities = { maxSymbolsPerRequest: 100, needsKey: false, assetClasses: ["crypto"], minIntervalMs: 1_000, requestsPerMinute: 60 } as const;
+  readonly capabilities = {
+    maxSymbolsPerRequest: 100,
+    needsKey: false,
+    assetClasses: ["crypto"],
+    minIntervalMs: 1_000,
+    requestsPerMinute: 60,
+  } as const;
 
   protected providerSymbol(symbol: string) {
-    if (assetClass(symbol) !== "crypto") return { unsupported: `binance serves crypto pairs like BTC-USD, not ${symbol}` };
+    if (assetClass(symbol) !== "crypto")
+      return { unsupported: `binance serves crypto pairs like BTC-USD, not ${symbol}` };
     const [base, quote] = symbol.split("-");
     // Binance quotes against the USDT stablecoin where others use USD.
     return `${base}${quote === "USD" ? "USDT" : quote}`;
@@ -32,7 +39,9 @@ export class BinanceFeed extends HttpFeed {
         return new Map(singles.flatMap((m) => [...m]));
       }
       const reason = typeof msg === "string" ? msg : "unexpected response";
-      return new Map(symbols.map((s) => [s, code === -1121 ? `unknown-symbol: ${reason}` : `provider-error: ${reason}`]));
+      return new Map(
+        symbols.map((s) => [s, code === -1121 ? `unknown-symbol: ${reason}` : `provider-error: ${reason}`]),
+      );
     }
     const out: BatchResult = new Map();
     for (const t of body as Array<Record<string, unknown>>) {

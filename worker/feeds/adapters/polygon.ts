@@ -1,6 +1,6 @@
 import type { Bar } from "../../market/bars";
 import { assetClass } from "../../market/hours";
-import { HttpFeed, quoteOf, type BatchResult } from "../http-feed";
+import { type BatchResult, HttpFeed, quoteOf } from "../http-feed";
 import { epochMs, num, price } from "../normalize";
 import type { BarHistory } from "../provider";
 import { FeedFault, getJson } from "../upstream";
@@ -11,10 +11,18 @@ const AGGS_LIMIT = 50_000;
 /** Polygon full-market snapshot for chosen tickers: nanosecond trade times, `apiKey` as a bearer token. */
 export class PolygonFeed extends HttpFeed {
   readonly id = "polygon";
-  readonly capabilities = { maxSymbolsPerRequest: 100, needsKey: true, assetClasses: ["equity"], minIntervalMs: 12_000, requestsPerMinute: 5 } as const;
+  readonly capabilities = {
+    maxSymbolsPerRequest: 100,
+    needsKey: true,
+    assetClasses: ["equity"],
+    minIntervalMs: 12_000,
+    requestsPerMinute: 5,
+  } as const;
 
   protected providerSymbol(symbol: string) {
-    return assetClass(symbol) === "equity" ? symbol : { unsupported: `polygon stock snapshots serve US equities only, not ${symbol}` };
+    return assetClass(symbol) === "equity"
+      ? symbol
+      : { unsupported: `polygon stock snapshots serve US equities only, not ${symbol}` };
   }
 
   protected async fetchBatch(symbols: string[]): Promise<BatchResult> {
@@ -22,7 +30,12 @@ export class PolygonFeed extends HttpFeed {
       this.url("/v2/snapshot/locale/us/markets/stocks/tickers", { tickers: symbols.join(",") }),
       { Authorization: `Bearer ${this.options.key ?? ""}` },
       this.options,
-    )) as { status?: string; error?: string; message?: string; tickers?: Array<Record<string, Record<string, unknown> | string | number | undefined>> };
+    )) as {
+      status?: string;
+      error?: string;
+      message?: string;
+      tickers?: Array<Record<string, Record<string, unknown> | string | number | undefined>>;
+    };
     if (body.status === "ERROR" || body.status === "NOT_AUTHORIZED") {
       const kind = body.status === "NOT_AUTHORIZED" ? "auth" : "provider-error";
       return new Map(symbols.map((s) => [s, `${kind}: ${body.error ?? body.message ?? body.status}`]));
@@ -61,10 +74,20 @@ export class PolygonFeed extends HttpFeed {
   async minuteBars(symbol: string, from: number, to: number): Promise<BarHistory | { error: string }> {
     const mapped = this.providerSymbol(symbol);
     if (typeof mapped !== "string") return { error: mapped.unsupported };
-    let body: { status?: string; error?: string; message?: string; next_url?: string; results?: Array<Record<string, unknown>> };
+    let body: {
+      status?: string;
+      error?: string;
+      message?: string;
+      next_url?: string;
+      results?: Array<Record<string, unknown>>;
+    };
     try {
       body = (await getJson(
-        this.url(`/v2/aggs/ticker/${encodeURIComponent(mapped)}/range/1/minute/${from}/${to - 1}`, { adjusted: "true", sort: "asc", limit: String(AGGS_LIMIT) }),
+        this.url(`/v2/aggs/ticker/${encodeURIComponent(mapped)}/range/1/minute/${from}/${to - 1}`, {
+          adjusted: "true",
+          sort: "asc",
+          limit: String(AGGS_LIMIT),
+        }),
         { Authorization: `Bearer ${this.options.key ?? ""}` },
         this.options,
       )) as typeof body;
@@ -72,17 +95,28 @@ export class PolygonFeed extends HttpFeed {
       if (err instanceof FeedFault) return { error: `${err.kind}: ${err.message}` };
       throw err;
     }
-    if (body.status !== "OK" && body.status !== "DELAYED") return { error: `provider-error: ${body.error ?? body.message ?? body.status ?? "no status"}` };
+    if (body.status !== "OK" && body.status !== "DELAYED")
+      return { error: `provider-error: ${body.error ?? body.message ?? body.status ?? "no status"}` };
     const bars: Bar[] = [];
     for (const r of body.results ?? []) {
       const t = num(r.t);
       const [o, h, l, c] = [price(r.o), price(r.h), price(r.l), price(r.c)];
-      if (t === undefined || o === undefined || h === undefined || l === undefined || c === undefined || t < from || t >= to) continue;
+      if (
+        t === undefined ||
+        o === undefined ||
+        h === undefined ||
+        l === undefined ||
+        c === undefined ||
+        t < from ||
+        t >= to
+      )
+        continue;
       bars.push({ t, o, h, l, c, v: num(r.v) ?? 0, n: num(r.n) ?? 0 });
     }
     const reasons: string[] = [];
     if (body.next_url) reasons.push("more bars than one request returns");
-    if (bars.length > 0 && bars[0]!.t > from + 86_400_000) reasons.push(`history starts ${new Date(bars[0]!.t).toISOString()}, the plan keeps less`);
+    if (bars.length > 0 && bars[0]!.t > from + 86_400_000)
+      reasons.push(`history starts ${new Date(bars[0]!.t).toISOString()}, the plan keeps less`);
     if (bars.length === 0) reasons.push("the provider returned no bars");
     if (body.status === "DELAYED") reasons.push("delayed data: the newest minutes are missing");
     return reasons.length > 0 ? { bars, partial: reasons.join("; ") } : { bars };

@@ -1,5 +1,5 @@
 import { assetClass } from "../../market/hours";
-import { HttpFeed, quoteOf, type BatchResult } from "../http-feed";
+import { type BatchResult, HttpFeed, quoteOf } from "../http-feed";
 import { epochMs, num, price } from "../normalize";
 import { getJson } from "../upstream";
 
@@ -9,7 +9,13 @@ import { getJson } from "../upstream";
  */
 export class TwelveDataFeed extends HttpFeed {
   readonly id = "twelvedata";
-  readonly capabilities = { maxSymbolsPerRequest: 8, needsKey: true, assetClasses: ["equity", "fx", "crypto"], minIntervalMs: 60_000, requestsPerMinute: 8 } as const;
+  readonly capabilities = {
+    maxSymbolsPerRequest: 8,
+    needsKey: true,
+    assetClasses: ["equity", "fx", "crypto"],
+    minIntervalMs: 60_000,
+    requestsPerMinute: 8,
+  } as const;
 
   protected providerSymbol(symbol: string) {
     switch (assetClass(symbol)) {
@@ -25,7 +31,11 @@ export class TwelveDataFeed extends HttpFeed {
   }
 
   protected async fetchBatch(symbols: string[]): Promise<BatchResult> {
-    const body = (await getJson(this.url("/quote", { symbol: symbols.join(",") }), { Authorization: `apikey ${this.options.key ?? ""}` }, this.options)) as Record<string, unknown>;
+    const body = (await getJson(
+      this.url("/quote", { symbol: symbols.join(",") }),
+      { Authorization: `apikey ${this.options.key ?? ""}` },
+      this.options,
+    )) as Record<string, unknown>;
     if (body.status === "error") {
       // A top-level error covers the whole request (bad key, out of credits, ...).
       const code = num(body.code);

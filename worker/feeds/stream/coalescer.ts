@@ -1,4 +1,5 @@
 import type { Quote } from "../../market/tick";
+import { entryOf } from "../../multimap";
 
 /** What one symbol did within a window: becomes one tick. */
 export interface WindowQuote {
@@ -116,8 +117,6 @@ export class Coalescer {
   }
 
   private window(symbol: string): Window {
-    let w = this.windows.get(symbol);
-    if (!w) this.windows.set(symbol, (w = { trades: 0 }));
-    return w;
+    return entryOf(this.windows, symbol, () => ({ trades: 0 }));
   }
 }

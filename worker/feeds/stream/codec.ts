@@ -82,7 +82,10 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-export const malformed = (text: string): StreamEvent => ({ kind: "malformed", reason: `unreadable message: ${text.slice(0, 60)}` });
+export const malformed = (text: string): StreamEvent => ({
+  kind: "malformed",
+  reason: `unreadable message: ${text.slice(0, 60)}`,
+});
 
 /** Splits symbols into chunks of at most `size` (one subscribe message each). */
 export function chunks<T>(items: readonly T[], size: number): T[][] {

@@ -1,5 +1,16 @@
 /** Why the upstream connection is in its state: what /healthz shows (count these, not strings). */
-export type StreamFault = { kind: "auth" | "connection-limit" | "symbol-limit" | "refused-symbol" | "protocol" | "closed" | "silent" | "connect-failed"; reason: string };
+export type StreamFault = {
+  kind:
+    | "auth"
+    | "connection-limit"
+    | "symbol-limit"
+    | "refused-symbol"
+    | "protocol"
+    | "closed"
+    | "silent"
+    | "connect-failed";
+  reason: string;
+};
 
 /**
  * The upstream connection's state, one at a time:
@@ -62,7 +73,9 @@ export class Link {
   /** The socket opened; providers that authenticate come to `live` on `ready`. */
   opened(now: number, readyOnOpen: boolean): void {
     if (this.current.state !== "connecting") return;
-    this.current = readyOnOpen ? this.live(now) : { state: "authenticating", since: now, attempt: this.current.attempt };
+    this.current = readyOnOpen
+      ? this.live(now)
+      : { state: "authenticating", since: now, attempt: this.current.attempt };
   }
 
   ready(now: number): void {
@@ -112,7 +125,8 @@ export class Link {
         return now - s.since >= this.options.connectTimeoutMs ? "reconnect" : "none";
       case "live":
         if (marketOpen && now - s.lastMessageAt >= this.options.silenceMs) return "reconnect";
-        if (this.options.maxConnectionMs !== undefined && now - s.since >= this.options.maxConnectionMs - 60_000) return "reconnect";
+        if (this.options.maxConnectionMs !== undefined && now - s.since >= this.options.maxConnectionMs - 60_000)
+          return "reconnect";
         return "none";
       default:
         return "none";
@@ -131,7 +145,10 @@ export class Link {
       case "authenticating":
         return s.since + this.options.connectTimeoutMs;
       case "live":
-        return Math.min(s.lastMessageAt + this.options.silenceMs, this.options.maxConnectionMs !== undefined ? s.since + this.options.maxConnectionMs - 60_000 : Infinity);
+        return Math.min(
+          s.lastMessageAt + this.options.silenceMs,
+          this.options.maxConnectionMs !== undefined ? s.since + this.options.maxConnectionMs - 60_000 : Infinity,
+        );
       default:
         return undefined;
     }

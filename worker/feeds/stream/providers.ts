@@ -1,7 +1,16 @@
 import { assetClass } from "../../market/hours";
 import { epochMs, num, price } from "../normalize";
+import {
+  chunks,
+  isRecord,
+  malformed,
+  parseJson,
+  type StreamCodec,
+  type StreamCodecOptions,
+  type StreamEvent,
+  type StreamLimits,
+} from "./codec";
 import { SimStream } from "./sim-stream";
-import { chunks, isRecord, malformed, parseJson, type StreamCodec, type StreamCodecOptions, type StreamEvent, type StreamLimits } from "./codec";
 
 /**
  * One codec per provider, each following the provider's documented stream protocol. Each
@@ -55,9 +64,16 @@ abstract class BaseCodec implements StreamCodec {
   protected trade(symbol: unknown, p: unknown, size: unknown, ts: number | undefined): StreamEvent {
     const ours = this.ourSymbol(symbol);
     const value = price(p);
-    if (ours === undefined || value === undefined) return { kind: "malformed", reason: `trade without a known symbol or a valid price` };
+    if (ours === undefined || value === undefined)
+      return { kind: "malformed", reason: `trade without a known symbol or a valid price` };
     const volume = num(size);
-    return { kind: "trade", symbol: ours, price: value, ...(volume !== undefined && volume >= 0 ? { size: volume } : {}), ...(ts !== undefined ? { ts } : {}) };
+    return {
+      kind: "trade",
+      symbol: ours,
+      price: value,
+      ...(volume !== undefined && volume >= 0 ? { size: volume } : {}),
+      ...(ts !== undefined ? { ts } : {}),
+    };
   }
 
   protected quote(symbol: unknown, bid: unknown, ask: unknown, ts: number | undefined): StreamEvent {
@@ -66,7 +82,13 @@ abstract class BaseCodec implements StreamCodec {
     const b = price(bid);
     const a = price(ask);
     if (b === undefined && a === undefined) return { kind: "malformed", reason: "quote without a bid or an ask" };
-    return { kind: "quote", symbol: ours, ...(b !== undefined ? { bid: b } : {}), ...(a !== undefined ? { ask: a } : {}), ...(ts !== undefined ? { ts } : {}) };
+    return {
+      kind: "quote",
+      symbol: ours,
+      ...(b !== undefined ? { bid: b } : {}),
+      ...(a !== undefined ? { ask: a } : {}),
+      ...(ts !== undefined ? { ts } : {}),
+    };
   }
 }
 
@@ -101,13 +123,16 @@ export class FinnhubStream extends BaseCodec {
     switch (message.type) {
       case "trade":
         if (!Array.isArray(message.data)) return [malformed("trade without data")];
-        return message.data.map((t: unknown) => (isRecord(t) ? this.trade(t.s, t.p, t.v, epochMs(t.t)) : malformed("trade entry")));
+        return message.data.map((t: unknown) =>
+          isRecord(t) ? this.trade(t.s, t.p, t.v, epochMs(t.t)) : malformed("trade entry"),
+        );
       case "ping":
         return [{ kind: "heartbeat" }];
       case "error": {
         const reason = String(message.msg ?? "error");
         // Finnhub words its refusals; a key problem or a second connection ends the stream.
-        if (/token|api key|unauthori[sz]ed|invalid key/i.test(reason)) return [{ kind: "fault", fault: "auth", reason, fatal: true }];
+        if (/token|api key|unauthori[sz]ed|invalid key/i.test(reason))
+          return [{ kind: "fault", fault: "auth", reason, fatal: true }];
         if (/limit|too many/i.test(reason)) return [{ kind: "fault", fault: "connection-limit", reason, fatal: true }];
         if (/symbol/i.test(reason)) return [{ kind: "fault", fault: "refused-symbol", reason, fatal: false }];
         return [{ kind: "fault", fault: "protocol", reason, fatal: false }];
@@ -169,7 +194,10 @@ export class AlpacaStream extends BaseCodec {
         case "success":
           return m.msg === "authenticated" ? { kind: "ready" } : { kind: "heartbeat" };
         case "subscription":
-          return { kind: "subscribed", symbols: (Array.isArray(m.trades) ? m.trades : []).flatMap((s: unknown) => this.ourSymbol(s) ?? []) };
+          return {
+            kind: "subscribed",
+            symbols: (Array.isArray(m.trades) ? m.trades : []).flatMap((s: unknown) => this.ourSymbol(s) ?? []),
+          };
         case "error":
           return alpacaError(num(m.code), String(m.msg ?? "error"));
         default:
@@ -217,7 +245,9 @@ export class CoinbaseStream extends BaseCodec {
     const product_ids = this.names(symbols);
     if (product_ids.length === 0) return [];
     // Heartbeats keep a quiet product's connection provably alive.
-    return ["market_trades", "ticker", "heartbeats"].map((channel) => JSON.stringify({ type: "subscribe", channel, product_ids }));
+    return ["market_trades", "ticker", "heartbeats"].map((channel) =>
+      JSON.stringify({ type: "subscribe", channel, product_ids }),
+    );
   }
   unsubscribe(symbols: readonly string[]): string[] {
     const product_ids = this.names(symbols);
@@ -238,7 +268,8 @@ export class CoinbaseStream extends BaseCodec {
     if (sequence !== undefined) {
       const last = this.lastSequence;
       if (last !== undefined && sequence <= last) return [{ kind: "heartbeat" }]; // old or repeated: never a price
-      if (last !== undefined && sequence > last + 1) out.push({ kind: "gap", reason: `sequence ${last} → ${sequence}` });
+      if (last !== undefined && sequence > last + 1)
+        out.push({ kind: "gap", reason: `sequence ${last} → ${sequence}` });
       this.lastSequence = sequence;
     }
     const events = Array.isArray(message.events) ? message.events : [];
@@ -260,7 +291,11 @@ export class CoinbaseStream extends BaseCodec {
         }
         return out;
       case "subscriptions": {
-        const subs = events.flatMap((e: unknown) => (isRecord(e) && isRecord(e.subscriptions) && Array.isArray(e.subscriptions.market_trades) ? e.subscriptions.market_trades : []));
+        const subs = events.flatMap((e: unknown) =>
+          isRecord(e) && isRecord(e.subscriptions) && Array.isArray(e.subscriptions.market_trades)
+            ? e.subscriptions.market_trades
+            : [],
+        );
         return [...out, { kind: "subscribed", symbols: subs.flatMap((s: unknown) => this.ourSymbol(s) ?? []) }];
       }
       default:
@@ -278,7 +313,12 @@ export class CoinbaseStream extends BaseCodec {
  */
 export class BinanceStream extends BaseCodec {
   readonly provider = "binance";
-  readonly limits = { symbolsPerConnection: 512, messagesPerSecond: 5, maxConnectionMs: 24 * 3_600_000, connections: 300 };
+  readonly limits = {
+    symbolsPerConnection: 512,
+    messagesPerSecond: 5,
+    maxConnectionMs: 24 * 3_600_000,
+    connections: 300,
+  };
   private nextId = 1;
   /** Which of our symbols each SUBSCRIBE asked for: an error names the request, not the symbol. */
   private readonly requested = new Map<number, string[]>();
@@ -297,9 +337,19 @@ export class BinanceStream extends BaseCodec {
       const names = this.names(batch);
       if (names.length === 0) return [];
       const id = this.nextId++;
-      if (method === "SUBSCRIBE") this.requested.set(id, batch.filter((s) => this.providerSymbol(s) !== undefined));
+      if (method === "SUBSCRIBE")
+        this.requested.set(
+          id,
+          batch.filter((s) => this.providerSymbol(s) !== undefined),
+        );
       if (this.requested.size > 100) this.requested.delete(this.requested.keys().next().value!);
-      return [JSON.stringify({ method, params: names.flatMap((n) => [`${n.toLowerCase()}@trade`, `${n.toLowerCase()}@bookTicker`]), id })];
+      return [
+        JSON.stringify({
+          method,
+          params: names.flatMap((n) => [`${n.toLowerCase()}@trade`, `${n.toLowerCase()}@bookTicker`]),
+          id,
+        }),
+      ];
     });
   }
   subscribe(symbols: readonly string[]): string[] {
@@ -314,7 +364,15 @@ export class BinanceStream extends BaseCodec {
       const reason = `${String(message.error.code ?? "?")} ${String(message.error.msg ?? "error")}`;
       const symbols = typeof message.id === "number" ? this.requested.get(message.id) : undefined;
       // A refused SUBSCRIBE: its symbols are polled instead.
-      return [{ kind: "fault", fault: symbols ? "refused-symbol" : "protocol", reason, fatal: false, ...(symbols ? { symbols } : {}) }];
+      return [
+        {
+          kind: "fault",
+          fault: symbols ? "refused-symbol" : "protocol",
+          reason,
+          fatal: false,
+          ...(symbols ? { symbols } : {}),
+        },
+      ];
     }
     if ("result" in message && "id" in message) {
       const symbols = typeof message.id === "number" ? this.requested.get(message.id) : undefined;
@@ -323,7 +381,8 @@ export class BinanceStream extends BaseCodec {
     }
     const data = isRecord(message.data) ? message.data : message;
     if (data.e === "trade") return [this.trade(data.s, data.p, data.q, epochMs(data.T))];
-    if (typeof message.stream === "string" && message.stream.endsWith("@bookTicker")) return [this.quote(data.s, data.b, data.a, undefined)];
+    if (typeof message.stream === "string" && message.stream.endsWith("@bookTicker"))
+      return [this.quote(data.s, data.b, data.a, undefined)];
     return [malformed("unknown stream message")];
   }
 }
@@ -355,10 +414,14 @@ export class PolygonStream extends BaseCodec {
     return [JSON.stringify({ action: "auth", params: this.options.key ?? "" })];
   }
   subscribe(symbols: readonly string[]): string[] {
-    return chunks(this.names(symbols), 200).map((s) => JSON.stringify({ action: "subscribe", params: s.flatMap((n) => [`T.${n}`, `Q.${n}`]).join(",") }));
+    return chunks(this.names(symbols), 200).map((s) =>
+      JSON.stringify({ action: "subscribe", params: s.flatMap((n) => [`T.${n}`, `Q.${n}`]).join(",") }),
+    );
   }
   unsubscribe(symbols: readonly string[]): string[] {
-    return chunks(this.names(symbols), 200).map((s) => JSON.stringify({ action: "unsubscribe", params: s.flatMap((n) => [`T.${n}`, `Q.${n}`]).join(",") }));
+    return chunks(this.names(symbols), 200).map((s) =>
+      JSON.stringify({ action: "unsubscribe", params: s.flatMap((n) => [`T.${n}`, `Q.${n}`]).join(",") }),
+    );
   }
   protected events(message: unknown): StreamEvent[] {
     const items = Array.isArray(message) ? message : [message];
@@ -397,7 +460,7 @@ export const STREAMING_PROVIDERS = Object.keys(CODECS);
 
 /** A fresh codec for one connection, or undefined when the provider does not stream (the simulator streams when asked to). */
 export function createStreamCodec(provider: string, options: StreamCodecOptions): StreamCodec | undefined {
-  if (provider === "sim") return new SimStream(options);
+  if (provider === "sim") return new SimStream();
   if (!Object.hasOwn(CODECS, provider)) return undefined;
   return new CODECS[provider as keyof typeof CODECS](options);
 }

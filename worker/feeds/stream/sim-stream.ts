@@ -1,8 +1,15 @@
-import { assetClass, marketState, type MarketState } from "../../market/hours";
+import { assetClass, type MarketState, marketState } from "../../market/hours";
 import { round } from "../../market/tick";
 import { normal, uniform } from "../prng";
-import { decimalsFor, MS_PER_TRADING_YEAR, SESSION_FACTOR, simulatedStartPrice, TIME_SCALE, VOLATILITY } from "../simulator";
-import { isRecord, parseJson, type StreamCodec, type StreamCodecOptions, type StreamEvent } from "./codec";
+import {
+  decimalsFor,
+  MS_PER_TRADING_YEAR,
+  SESSION_FACTOR,
+  simulatedStartPrice,
+  TIME_SCALE,
+  VOLATILITY,
+} from "../simulator";
+import { isRecord, parseJson, type StreamCodec, type StreamEvent } from "./codec";
 
 /** Trades arrive in slots of this length; each slot's intensity is drawn on its own (bursts). */
 const SLOT_MS = 250;
@@ -37,9 +44,12 @@ export function simTrades(seed: string, symbol: string, from: number, to: number
     const burst = Math.exp(1.2 * normal(`${key}:burst`) - 0.72);
     const expected = rate * ACTIVITY[marketState(symbol, start)] * burst * (SLOT_MS / 1000);
     const count = Math.floor(expected + uniform(`${key}:n`));
-    const times = Array.from({ length: count }, (_, i) => start + Math.floor(uniform(`${key}:${i}:t`) * SLOT_MS)).sort((a, b) => a - b);
+    const times = Array.from({ length: count }, (_, i) => start + Math.floor(uniform(`${key}:${i}:t`) * SLOT_MS)).sort(
+      (a, b) => a - b,
+    );
     times.forEach((ts, i) => {
-      if (ts > from && ts <= to) out.push({ ts, z: normal(`${key}:${i}:z`), size: 1 + Math.floor(uniform(`${key}:${i}:s`) * 500) });
+      if (ts > from && ts <= to)
+        out.push({ ts, z: normal(`${key}:${i}:z`), size: 1 + Math.floor(uniform(`${key}:${i}:s`) * 500) });
     });
   }
   return out;
@@ -67,8 +77,6 @@ export class SimStream implements StreamCodec {
   readonly delayed = false;
   readonly readyOnOpen = true;
   readonly limits = { symbolsPerConnection: 1_000, messagesPerSecond: 1_000, connections: 1 };
-
-  constructor(private readonly options: StreamCodecOptions) {}
 
   url(): string {
     return "sim:";
@@ -129,7 +137,9 @@ export class SimExchange {
     for (const s of Array.isArray(m.subscribe) ? m.subscribe : []) {
       if (typeof s !== "string" || this.symbols.has(s)) continue;
       this.symbols.set(s, undefined);
-      void this.latestPrice(s).then((p) => this.symbols.has(s) && this.symbols.set(s, p ?? simulatedStartPrice(s, this.seed)));
+      void this.latestPrice(s).then(
+        (p) => this.symbols.has(s) && this.symbols.set(s, p ?? simulatedStartPrice(s, this.seed)),
+      );
     }
     for (const s of Array.isArray(m.unsubscribe) ? m.unsubscribe : []) this.symbols.delete(String(s));
   }

@@ -30,13 +30,22 @@ export const barsRoutes = new Hono<{ Bindings: Env }>().get("/api/bars/:symbol",
   const closed = isClosedRange(query, Date.now() - delayMs);
   const cors = apiCors(c);
   // The key names the range only: a closed range is the same for every viewer allowed to see it.
-  const key = new Request(`https://bars.cache/${encodeURIComponent(symbol)}/${query.interval}/${query.from}/${query.to}/${query.limit}`);
+  const key = new Request(
+    `https://bars.cache/${encodeURIComponent(symbol)}/${query.interval}/${query.from}/${query.to}/${query.limit}`,
+  );
   const cache = closed ? caches.default : undefined;
   if (cache) {
     const hit = await cache.match(key);
-    if (hit) return answer(c.req.header("if-none-match"), await hit.text(), hit.headers.get("etag")!, true, "HIT", cors);
+    if (hit)
+      return answer(c.req.header("if-none-match"), await hit.text(), hit.headers.get("etag")!, true, "HIT", cors);
   }
-  const result = await sourceStub(c.env, symbol).barsRange(query.interval, query.from, query.to ?? Number.MAX_SAFE_INTEGER, query.limit, delayMs);
+  const result = await sourceStub(c.env, symbol).barsRange(
+    query.interval,
+    query.from,
+    query.to ?? Number.MAX_SAFE_INTEGER,
+    query.limit,
+    delayMs,
+  );
   if (isUnavailable(result)) return unavailable(result);
   // A closed range is the same for every viewer and every later day: no delay marker, no "day" (both would go stale in the cache).
   const { bars, forming, session, partial } = result;
@@ -50,13 +59,33 @@ export const barsRoutes = new Hono<{ Bindings: Env }>().get("/api/bars/:symbol",
   const etag = `"${hash32(body).toString(36)}-${body.length.toString(36)}"`;
   // A history still being filled in (partial) may grow: not cached.
   if (cache && !partial) {
-    const stored = new Response(body, { headers: { "content-type": "application/json", etag, "cache-control": `public, max-age=${CLOSED_MAX_AGE_S}, immutable` } });
+    const stored = new Response(body, {
+      headers: {
+        "content-type": "application/json",
+        etag,
+        "cache-control": `public, max-age=${CLOSED_MAX_AGE_S}, immutable`,
+      },
+    });
     c.executionCtx.waitUntil(cache.put(key, stored));
   }
-  return answer(c.req.header("if-none-match"), body, etag, closed && !partial, cache && !partial ? "MISS" : "BYPASS", cors);
+  return answer(
+    c.req.header("if-none-match"),
+    body,
+    etag,
+    closed && !partial,
+    cache && !partial ? "MISS" : "BYPASS",
+    cors,
+  );
 });
 
-function answer(ifNoneMatch: string | undefined, body: string, etag: string, closed: boolean, cacheState: string, cors: Record<string, string>): Response {
+function answer(
+  ifNoneMatch: string | undefined,
+  body: string,
+  etag: string,
+  closed: boolean,
+  cacheState: string,
+  cors: Record<string, string>,
+): Response {
   const headers = {
     "content-type": "application/json",
     etag,

@@ -27,9 +27,23 @@ export const healthRoutes = new Hono<{ Bindings: Env }>().get("/healthz", async 
   const streaming = statuses.some((s) => s?.transport === "stream");
   // The upstream streams (one per scheduler shard): state, fault kind and counts for anyone, the provider's reason for operators.
   const streams = streaming
-    ? (await Promise.all(shards.map((_, i) => streamShard(c.env, i).status().catch(() => undefined)))).flatMap((s) => (s ? [detailed ? s : publicStream(s)] : []))
+    ? (
+        await Promise.all(
+          shards.map((_, i) =>
+            streamShard(c.env, i)
+              .status()
+              .catch(() => undefined),
+          ),
+        )
+      ).flatMap((s) => (s ? [detailed ? s : publicStream(s)] : []))
     : undefined;
-  const summary = { status: "ok", feed: config.feedProvider, transport: streaming ? "stream" : "poll", tickIntervalMs: config.tickIntervalMs, ...(streams ? { streams } : {}) };
+  const summary = {
+    status: "ok",
+    feed: config.feedProvider,
+    transport: streaming ? "stream" : "poll",
+    tickIntervalMs: config.tickIntervalMs,
+    ...(streams ? { streams } : {}),
+  };
   const body = detailed
     ? { ...summary, activeSymbols: active, feedStatus: mergeStatus(statuses.filter((s) => s !== undefined)) }
     : { ...summary, activeSymbols: active.length };
@@ -43,7 +57,8 @@ function mergeStatus(shards: FeedStatus[]): FeedStatus | undefined {
   const rounds = shards.flatMap((s) => (s.lastRound ? [s.lastRound] : []));
   return {
     provider: first.provider,
-    requestsPerMinute: first.requestsPerMinute === null ? null : shards.reduce((n, s) => n + (s.requestsPerMinute ?? 0), 0),
+    requestsPerMinute:
+      first.requestsPerMinute === null ? null : shards.reduce((n, s) => n + (s.requestsPerMinute ?? 0), 0),
     roundIntervalMs: first.roundIntervalMs,
     activeSymbols: shards.reduce((n, s) => n + s.activeSymbols, 0),
     lastRound:

@@ -1,9 +1,9 @@
 import { Hono } from "hono";
 import { readConfig } from "../../config";
 import type { Env } from "../../env";
+import { isUnavailable } from "../../feeds/unavailable";
 import { sourceStub } from "../../objects/stubs";
 import { apiCors } from "../cors";
-import { isUnavailable } from "../../feeds/unavailable";
 import { delayOrReject } from "../market-view";
 import { reject, symbolOrReject, unavailable } from "../reply";
 
@@ -17,7 +17,8 @@ export const historyRoutes = new Hono<{ Bindings: Env }>().get("/api/history/:sy
   const max = config.historySize;
   const raw = c.req.query("limit");
   const limit = raw === undefined ? Math.min(DEFAULT_LIMIT, max) : Number(raw);
-  if (!Number.isInteger(limit) || limit < 1 || limit > max) return reject("invalid-parameter", `limit must be an integer from 1 to ${max}`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > max)
+    return reject("invalid-parameter", `limit must be an integer from 1 to ${max}`);
   const delayMs = await delayOrReject(c.env, c.req.raw, [symbol]);
   if (delayMs instanceof Response) return delayMs;
   const result = await sourceStub(c.env, symbol).history(limit, delayMs);

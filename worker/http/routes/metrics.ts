@@ -1,7 +1,7 @@
 import { Hono } from "hono";
-import { tokensMatch } from "../../auth/publish-token";
 import { bearerCredential } from "../../auth/credentials";
 import { FailureThrottle } from "../../auth/failure-throttle";
+import { tokensMatch } from "../../auth/publish-token";
 import { TokenError } from "../../auth/subscriber-token";
 import { readConfig } from "../../config";
 import type { Env } from "../../env";
@@ -27,15 +27,24 @@ export const metricsRoutes = new Hono<{ Bindings: Env }>()
   .get("/metrics", async (c) => {
     const { hubs, schedulers, upstreams } = metricsTargets(c.env);
     const reports = await gather<MetricsSnapshot>([...hubs, ...schedulers, ...upstreams]);
-    return c.body(renderExposition(reports), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8", "cache-control": "no-store" });
+    return c.body(renderExposition(reports), 200, {
+      "content-type": "text/plain; version=0.0.4; charset=utf-8",
+      "cache-control": "no-store",
+    });
   })
   .get("/api/status", async (c) => {
     const { hubs, schedulers, upstreams } = metricsTargets(c.env);
-    const [hubReports, feedReports, upstreamReports] = await Promise.all([gather(hubs), gather(schedulers), gather(upstreams)]);
-    return c.json(buildStatus(hubReports, feedReports, Date.now(), upstreamReports), 200, { "cache-control": "no-store" });
+    const [hubReports, feedReports, upstreamReports] = await Promise.all([
+      gather(hubs),
+      gather(schedulers),
+      gather(upstreams),
+    ]);
+    return c.json(buildStatus(hubReports, feedReports, Date.now(), upstreamReports), 200, {
+      "cache-control": "no-store",
+    });
   });
 
-async function guard(c: { env: Env; req: { raw: Request } }, next: () => Promise<void>): Promise<Response | void> {
+async function guard(c: { env: Env; req: { raw: Request } }, next: () => Promise<void>): Promise<Response | undefined> {
   if (!readConfig(c.env).metrics) return reject("feature-off", "metrics are off (METRICS=false)");
   const expected = c.env.METRICS_TOKEN || c.env.PUBLISH_TOKEN;
   if (!expected) return reject("feature-off", "metrics need a token: set METRICS_TOKEN (or PUBLISH_TOKEN)");

@@ -1,9 +1,9 @@
 import { Hono } from "hono";
 import { readConfig } from "../../config";
 import type { Env } from "../../env";
+import { isUnavailable } from "../../feeds/unavailable";
 import { sourceStub } from "../../objects/stubs";
 import { apiCors } from "../cors";
-import { isUnavailable } from "../../feeds/unavailable";
 import { delayOrReject } from "../market-view";
 import { symbolsOrReject, unavailable } from "../reply";
 

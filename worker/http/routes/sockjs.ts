@@ -1,12 +1,12 @@
-import { Hono, type Context } from "hono";
+import { type Context, Hono } from "hono";
 import sockjsClient from "sockjs-client/dist/sockjs.min.js";
 import { readConfig, SOCKJS_CLIENT_PATH } from "../../config";
 import type { Env } from "../../env";
 import { sockjsTestStub } from "../../objects/stubs";
 import { parseSockJSPath } from "../../protocol/sockjs/paths";
-import { forwardRequest } from "../../transports/sockjs/forwarding";
-import { serveFixedText } from "../../transports/sockjs/etag";
 import { serveSockJS } from "../../transports/sockjs/endpoint";
+import { serveFixedText } from "../../transports/sockjs/etag";
+import { forwardRequest } from "../../transports/sockjs/forwarding";
 import { isTestService, testServiceOptions } from "../../transports/sockjs/test-services";
 import { toHub } from "../hubs";
 import { frameAncestors, isOriginAllowed } from "../origin";
@@ -41,7 +41,8 @@ export const sockjsRoutes = new Hono<{ Bindings: Env }>()
   .all("/sockjs-test/*", (c) => {
     const config = readConfig(c.env);
     const { name, rest } = splitBase(c, "/sockjs-test/");
-    if (!config.sockjsTestServices) return reject("feature-off", "SockJS test services are off (SOCKJS_TEST_SERVICES=true enables them)");
+    if (!config.sockjsTestServices)
+      return reject("feature-off", "SockJS test services are off (SOCKJS_TEST_SERVICES=true enables them)");
     if (!isTestService(name)) return reject("no-route", `no SockJS test service "${name}"`);
     return serveSockJS(c.req.raw, rest, {
       options: testServiceOptions(name, config.sockjs),
@@ -60,7 +61,8 @@ function serveProduct(c: Ctx, rest: string): Promise<Response> {
     allowsOrigin: (origin) => isOriginAllowed(origin, c.req.url, config),
     restricted: !config.allowedOrigins.includes("*"),
     frameAncestors: frameAncestors(config),
-    forward: (request, route) => toHub(c.env, config, request, route, route.kind === "session" ? route.sessionId : undefined),
+    forward: (request, route) =>
+      toHub(c.env, config, request, route, route.kind === "session" ? route.sessionId : undefined),
   });
 }
 

@@ -1,4 +1,4 @@
-import { Hono, type Context } from "hono";
+import { type Context, Hono } from "hono";
 import { readConfig } from "../../config";
 import type { Env } from "../../env";
 import { RAW_WEBSOCKET } from "../../transports/sockjs/forwarding";
@@ -21,7 +21,9 @@ export const streamRoutes = new Hono<{ Bindings: Env }>()
 
 function connect(c: Context<{ Bindings: Env }>): Promise<Response> | Response {
   if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
-    return reject("upgrade-required", "this endpoint speaks STOMP over WebSocket: send Upgrade: websocket", { Upgrade: "websocket" });
+    return reject("upgrade-required", "this endpoint speaks STOMP over WebSocket: send Upgrade: websocket", {
+      Upgrade: "websocket",
+    });
   }
   const config = readConfig(c.env);
   if (!isOriginAllowed(c.req.header("Origin") ?? null, c.req.url, config)) {

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { readConfig } from "../../config";
 import type { Env } from "../../env";
 import { notCarried } from "../../market/symbol-policy";
-import { parseQuoteInput, QuoteError, type Quote } from "../../market/tick";
+import { parseQuoteInput, type Quote, QuoteError } from "../../market/tick";
 import { appendTo } from "../../multimap";
 import { sourceStub } from "../../objects/stubs";
 import { checkPublishToken } from "../publish-auth";
@@ -25,7 +25,8 @@ export const tickRoutes = new Hono<{ Bindings: Env }>().post("/api/ticks", async
     return reject("invalid-json", "body is not valid JSON");
   }
   const items = Array.isArray(body) ? body : [body];
-  if (items.length === 0 || items.length > MAX_TICKS) return reject("invalid-tick-count", `send 1 to ${MAX_TICKS} ticks`);
+  if (items.length === 0 || items.length > MAX_TICKS)
+    return reject("invalid-tick-count", `send 1 to ${MAX_TICKS} ticks`);
 
   // Validate everything before publishing anything: a bad batch publishes nothing.
   const policy = readConfig(c.env).symbols;
@@ -35,7 +36,8 @@ export const tickRoutes = new Hono<{ Bindings: Env }>().post("/api/ticks", async
     try {
       quote = parseQuoteInput(item);
     } catch (err) {
-      if (err instanceof QuoteError) return reject("invalid-tick", items.length > 1 ? `tick ${i}: ${err.message}` : err.message);
+      if (err instanceof QuoteError)
+        return reject("invalid-tick", items.length > 1 ? `tick ${i}: ${err.message}` : err.message);
       throw err;
     }
     if (!policy.allows(quote.symbol)) return reject("symbol-not-carried", notCarried(quote.symbol));

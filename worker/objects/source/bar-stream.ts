@@ -1,5 +1,5 @@
 import { BAR_SNAPSHOT, buildBarFrame, buildDelayedBarFrame, type StreamFrame } from "../../broker/stream-frame";
-import { MINUTE_MS, type Bar, type BarChange } from "../../market/bars";
+import { type Bar, type BarChange, MINUTE_MS } from "../../market/bars";
 
 /** At most one bar update per this many ms per symbol (the forming bar is conflated to its newest state). */
 export const BAR_UPDATE_MS = 1_000;
@@ -97,8 +97,12 @@ export class BarStream {
     private readonly delayMs: number,
     private readonly wiring: BarStreamWiring,
   ) {
-    sql.exec("CREATE TABLE IF NOT EXISTS bar_log (seq INTEGER PRIMARY KEY, fseq INTEGER, final INTEGER NOT NULL, t INTEGER NOT NULL, bar TEXT NOT NULL)");
-    const [row] = sql.exec<{ seq: number | null; fseq: number | null }>("SELECT MAX(seq) AS seq, MAX(fseq) AS fseq FROM bar_log").toArray();
+    sql.exec(
+      "CREATE TABLE IF NOT EXISTS bar_log (seq INTEGER PRIMARY KEY, fseq INTEGER, final INTEGER NOT NULL, t INTEGER NOT NULL, bar TEXT NOT NULL)",
+    );
+    const [row] = sql
+      .exec<{ seq: number | null; fseq: number | null }>("SELECT MAX(seq) AS seq, MAX(fseq) AS fseq FROM bar_log")
+      .toArray();
     this.seq = row?.seq ?? 0;
     this.fseq = row?.fseq ?? 0;
     const [last] = sql.exec<LogRow>("SELECT seq, fseq, final, bar FROM bar_log ORDER BY seq DESC LIMIT 1").toArray();
@@ -114,7 +118,13 @@ export class BarStream {
     for (const bar of bars.slice(-BAR_SNAPSHOT)) {
       const seq = ++this.seq;
       const fseq = ++this.fseq;
-      this.sql.exec("INSERT INTO bar_log (seq, fseq, final, t, bar) VALUES (?, ?, 1, ?, ?)", seq, fseq, bar.t, JSON.stringify(bar));
+      this.sql.exec(
+        "INSERT INTO bar_log (seq, fseq, final, t, bar) VALUES (?, ?, 1, ?, ?)",
+        seq,
+        fseq,
+        bar.t,
+        JSON.stringify(bar),
+      );
       this.latest = buildBarFrame({ symbol: this.symbol, bar, final: true }, seq, this.wiring.epoch());
     }
   }
@@ -157,7 +167,11 @@ export class BarStream {
   /** The delayed stream's snapshot: the last BAR_SNAPSHOT final bars that ended `delayMs` ago. */
   delayedSnapshot(now = Date.now()): StreamFrame[] {
     return this.sql
-      .exec<LogRow>("SELECT seq, fseq, final, bar FROM bar_log WHERE final = 1 AND t <= ? ORDER BY seq DESC LIMIT ?", now - this.delayMs - MINUTE_MS, BAR_SNAPSHOT)
+      .exec<LogRow>(
+        "SELECT seq, fseq, final, bar FROM bar_log WHERE final = 1 AND t <= ? ORDER BY seq DESC LIMIT ?",
+        now - this.delayMs - MINUTE_MS,
+        BAR_SNAPSHOT,
+      )
       .toArray()
       .reverse()
       .map((r) => this.delayedFrameOf(r));
@@ -166,7 +180,12 @@ export class BarStream {
   /** Live updates with `after < seq < before`, oldest first, at most `limit`. */
   range(after: number, before: number, limit: number): StreamFrame[] {
     return this.sql
-      .exec<LogRow>("SELECT seq, fseq, final, bar FROM bar_log WHERE seq > ? AND seq < ? ORDER BY seq LIMIT ?", after, before, limit)
+      .exec<LogRow>(
+        "SELECT seq, fseq, final, bar FROM bar_log WHERE seq > ? AND seq < ? ORDER BY seq LIMIT ?",
+        after,
+        before,
+        limit,
+      )
       .toArray()
       .map((r) => this.frameOf(r));
   }
@@ -176,7 +195,10 @@ export class BarStream {
     return this.sql
       .exec<LogRow>(
         "SELECT seq, fseq, final, bar FROM bar_log WHERE final = 1 AND fseq > ? AND fseq < ? AND t <= ? ORDER BY fseq LIMIT ?",
-        after, before, now - this.delayMs - MINUTE_MS, limit,
+        after,
+        before,
+        now - this.delayMs - MINUTE_MS,
+        limit,
       )
       .toArray()
       .map((r) => this.delayedFrameOf(r));
@@ -203,22 +225,40 @@ export class BarStream {
     if (at === Number.POSITIVE_INFINITY || at >= this.timerAt) return;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timerAt = at;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.timerAt = Number.POSITIVE_INFINITY;
-      this.pump();
-    }, Math.max(0, at - Date.now()));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.timerAt = Number.POSITIVE_INFINITY;
+        this.pump();
+      },
+      Math.max(0, at - Date.now()),
+    );
   }
 
   private send(update: PacedUpdate, now: number): void {
     const seq = ++this.seq;
     const fseq = update.final ? ++this.fseq : null;
     const bar = JSON.stringify(update.bar);
-    this.sql.exec("INSERT INTO bar_log (seq, fseq, final, t, bar) VALUES (?, ?, ?, ?, ?)", seq, fseq, update.final ? 1 : 0, update.bar.t, bar);
+    this.sql.exec(
+      "INSERT INTO bar_log (seq, fseq, final, t, bar) VALUES (?, ?, ?, ?, ?)",
+      seq,
+      fseq,
+      update.final ? 1 : 0,
+      update.bar.t,
+      bar,
+    );
     if (seq % TRIM_EVERY === 0) {
-      this.sql.exec("DELETE FROM bar_log WHERE seq <= ? AND (final = 0 OR t < ?)", seq - LOG_SIZE, now - this.delayMs - 2 * 3_600_000);
+      this.sql.exec(
+        "DELETE FROM bar_log WHERE seq <= ? AND (final = 0 OR t < ?)",
+        seq - LOG_SIZE,
+        now - this.delayMs - 2 * 3_600_000,
+      );
     }
-    this.latest = buildBarFrame({ symbol: this.symbol, bar: update.bar, final: update.final }, seq, this.wiring.epoch());
+    this.latest = buildBarFrame(
+      { symbol: this.symbol, bar: update.bar, final: update.final },
+      seq,
+      this.wiring.epoch(),
+    );
     this.wiring.sendLive(this.latest);
     if (update.final) this.releaseDelayed(now);
   }
@@ -228,19 +268,29 @@ export class BarStream {
     if (!this.watched.delayed || this.delayMs === 0) return;
     if (this.released === undefined) {
       // Starting: from the newest bar already old enough (the snapshot has it).
-      const [row] = this.sql.exec<{ fseq: number | null }>("SELECT MAX(fseq) AS fseq FROM bar_log WHERE final = 1 AND t <= ?", now - this.delayMs - MINUTE_MS).toArray();
+      const [row] = this.sql
+        .exec<{ fseq: number | null }>(
+          "SELECT MAX(fseq) AS fseq FROM bar_log WHERE final = 1 AND t <= ?",
+          now - this.delayMs - MINUTE_MS,
+        )
+        .toArray();
       this.released = row?.fseq ?? 0;
     }
     for (const frame of this.delayedRange(this.released, Number.MAX_SAFE_INTEGER, 256, now)) {
       this.released = frame.seq;
       this.wiring.sendDelayed(frame);
     }
-    const [next] = this.sql.exec<{ t: number }>("SELECT t FROM bar_log WHERE final = 1 AND fseq > ? ORDER BY fseq LIMIT 1", this.released).toArray();
+    const [next] = this.sql
+      .exec<{ t: number }>("SELECT t FROM bar_log WHERE final = 1 AND fseq > ? ORDER BY fseq LIMIT 1", this.released)
+      .toArray();
     if (next && this.delayedTimer === undefined) {
-      this.delayedTimer = setTimeout(() => {
-        this.delayedTimer = undefined;
-        this.releaseDelayed();
-      }, Math.max(0, next.t + MINUTE_MS + this.delayMs - now));
+      this.delayedTimer = setTimeout(
+        () => {
+          this.delayedTimer = undefined;
+          this.releaseDelayed();
+        },
+        Math.max(0, next.t + MINUTE_MS + this.delayMs - now),
+      );
     }
   }
 
@@ -251,7 +301,11 @@ export class BarStream {
   }
 
   private frameOf(row: LogRow): StreamFrame {
-    return buildBarFrame({ symbol: this.symbol, bar: JSON.parse(row.bar) as Bar, final: row.final === 1 }, row.seq, this.wiring.epoch());
+    return buildBarFrame(
+      { symbol: this.symbol, bar: JSON.parse(row.bar) as Bar, final: row.final === 1 },
+      row.seq,
+      this.wiring.epoch(),
+    );
   }
 
   private delayedFrameOf(row: LogRow): StreamFrame {

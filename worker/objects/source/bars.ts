@@ -1,5 +1,5 @@
-import { aggregate, barEnd, BarBuilder, type Bar, type BarChange, type Interval } from "../../market/bars";
-import { recentSessions, sessionAt, type Session } from "../../market/sessions";
+import { aggregate, type Bar, BarBuilder, type BarChange, barEnd, type Interval } from "../../market/bars";
+import { recentSessions, type Session, sessionAt } from "../../market/sessions";
 import type { Tick } from "../../market/tick";
 
 /** What a bar read answers: bars oldest first; the last one may be forming (not final). */
@@ -30,7 +30,9 @@ export class SourceBars {
     private readonly days: number,
     latest: Tick | undefined,
   ) {
-    sql.exec("CREATE TABLE IF NOT EXISTS bars (t INTEGER PRIMARY KEY, o REAL NOT NULL, h REAL NOT NULL, l REAL NOT NULL, c REAL NOT NULL, v REAL NOT NULL, n INTEGER NOT NULL)");
+    sql.exec(
+      "CREATE TABLE IF NOT EXISTS bars (t INTEGER PRIMARY KEY, o REAL NOT NULL, h REAL NOT NULL, l REAL NOT NULL, c REAL NOT NULL, v REAL NOT NULL, n INTEGER NOT NULL)",
+    );
     const newest = this.newest();
     this.session = newest ? sessionAt(symbol, newest.t) : undefined;
     this.builder = new BarBuilder(symbol, "1m", { forming: newest, lastVolume: latest?.volume });
@@ -61,7 +63,16 @@ export class SourceBars {
   /** Stores bars (backfill, or the forming bar) and trims to the kept days when a new day starts. */
   put(bars: readonly Bar[]): void {
     for (const b of bars) {
-      this.sql.exec("INSERT OR REPLACE INTO bars (t, o, h, l, c, v, n) VALUES (?, ?, ?, ?, ?, ?, ?)", b.t, b.o, b.h, b.l, b.c, b.v, b.n);
+      this.sql.exec(
+        "INSERT OR REPLACE INTO bars (t, o, h, l, c, v, n) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        b.t,
+        b.o,
+        b.h,
+        b.l,
+        b.c,
+        b.v,
+        b.n,
+      );
     }
     const last = bars.at(-1);
     if (!last || (this.session && last.t >= this.session.open && last.t < this.session.close)) return;
@@ -105,4 +116,3 @@ export class SourceBars {
     if (oldest) this.sql.exec("DELETE FROM bars WHERE t < ?", oldest.open);
   }
 }
-

@@ -1,5 +1,5 @@
 import { buildDelayedFrame, type StreamFrame } from "../../broker/stream-frame";
-import { isReleased, markDelayed, type DelayedTick } from "../../market/delay";
+import { type DelayedTick, isReleased, markDelayed } from "../../market/delay";
 import type { Tick } from "../../market/tick";
 import type { StoredTick } from "./history";
 
@@ -60,10 +60,13 @@ export class DelayedStream {
       const rows = this.history.between(state.seq, Number.MAX_SAFE_INTEGER, RELEASE_BATCH);
       for (const { tick, arrived } of rows) {
         if (!isReleased(arrived, this.delayMs, now)) {
-          state.timer = setTimeout(() => {
-            state.timer = undefined;
-            if (this.state === state) this.release();
-          }, arrived + this.delayMs - now);
+          state.timer = setTimeout(
+            () => {
+              state.timer = undefined;
+              if (this.state === state) this.release();
+            },
+            arrived + this.delayMs - now,
+          );
           return;
         }
         state.seq = tick.seq;

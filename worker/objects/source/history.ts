@@ -23,7 +23,12 @@ export class TickHistory {
   ) {
     sql.exec("CREATE TABLE IF NOT EXISTS history (seq INTEGER PRIMARY KEY, tick TEXT NOT NULL, arrived INTEGER)");
     // Stores made before arrival times were kept gain the column.
-    if (!sql.exec<{ name: string }>("PRAGMA table_info(history)").toArray().some((c) => c.name === "arrived")) {
+    if (
+      !sql
+        .exec<{ name: string }>("PRAGMA table_info(history)")
+        .toArray()
+        .some((c) => c.name === "arrived")
+    ) {
       sql.exec("ALTER TABLE history ADD COLUMN arrived INTEGER");
     }
   }
@@ -36,14 +41,24 @@ export class TickHistory {
 
   /** Stores `tick`, which arrived at `arrived`; trims every TRIM_EVERY ticks (the ring may briefly hold that many more). */
   append(tick: Tick, arrived: number): void {
-    this.sql.exec("INSERT OR REPLACE INTO history (seq, tick, arrived) VALUES (?, ?, ?)", tick.seq, JSON.stringify(tick), arrived);
+    this.sql.exec(
+      "INSERT OR REPLACE INTO history (seq, tick, arrived) VALUES (?, ?, ?)",
+      tick.seq,
+      JSON.stringify(tick),
+      arrived,
+    );
     if (tick.seq % TRIM_EVERY === 0) this.trim(tick.seq, arrived);
   }
 
   /** Up to `limit` ticks with `after < seq < before`, oldest first. */
   between(after: number, before: number, limit: number): StoredTick[] {
     return this.sql
-      .exec<{ tick: string; arrived: number }>(`SELECT tick, ${ARRIVED} AS arrived FROM history WHERE seq > ? AND seq < ? ORDER BY seq LIMIT ?`, after, before, limit)
+      .exec<{ tick: string; arrived: number }>(
+        `SELECT tick, ${ARRIVED} AS arrived FROM history WHERE seq > ? AND seq < ? ORDER BY seq LIMIT ?`,
+        after,
+        before,
+        limit,
+      )
       .toArray()
       .map((r) => ({ tick: JSON.parse(r.tick) as Tick, arrived: r.arrived }));
   }
@@ -69,7 +84,11 @@ export class TickHistory {
       this.sql.exec("DELETE FROM history WHERE seq <= ?", seq - this.size);
     } else {
       // A minute's margin, so the newest released tick (the delayed stream's snapshot) always stays.
-      this.sql.exec(`DELETE FROM history WHERE seq <= ? AND ${ARRIVED} < ?`, seq - this.size, now - this.delayMs - 60_000);
+      this.sql.exec(
+        `DELETE FROM history WHERE seq <= ? AND ${ARRIVED} < ?`,
+        seq - this.size,
+        now - this.delayMs - 60_000,
+      );
     }
   }
 }

@@ -26,14 +26,17 @@ export class ViewerCounts {
   /** The count may have changed. */
   changed(): void {
     if (this.timer !== undefined) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      const viewers = this.count();
-      if (viewers === this.reported) return;
-      this.reported = viewers;
-      // A viewer frame's seq is its time, which must grow even within a millisecond.
-      this.frame = buildViewersFrame(this.symbol, viewers, Math.max(Date.now(), this.frame.seq + 1));
-      this.emit(this.frame);
-    }, Math.max(0, this.frame.seq + VIEWERS_EVERY_MS - Date.now()));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        const viewers = this.count();
+        if (viewers === this.reported) return;
+        this.reported = viewers;
+        // A viewer frame's seq is its time, which must grow even within a millisecond.
+        this.frame = buildViewersFrame(this.symbol, viewers, Math.max(Date.now(), this.frame.seq + 1));
+        this.emit(this.frame);
+      },
+      Math.max(0, this.frame.seq + VIEWERS_EVERY_MS - Date.now()),
+    );
   }
 }

@@ -11,6 +11,7 @@ export const HEARTBEAT_FRAME = "h";
  * `\uXXXX`-escaped (lowercase hex). JSON.stringify escapes only the C0 controls and
  * lone surrogates, so paired surrogates and the \u2028-style ranges are done here.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the spec names these ranges
 const ESCAPABLE = /[\u0000-\u001f\ud800-\udfff\u200c-\u200f\u2028-\u202f\u2060-\u206f\ufff0-\uffff]/g;
 
 /** JSON string literal of `text`, escaped as the SockJS spec requires for outgoing frames. */

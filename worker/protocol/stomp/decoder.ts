@@ -1,7 +1,7 @@
-import { CLIENT_COMMANDS, escapesHeaders, type Frame, type StompVersion } from "./frame";
-import { StompError } from "./errors";
 import { echo } from "../echo";
+import { StompError } from "./errors";
 import { unescapeHeader } from "./escape";
+import { CLIENT_COMMANDS, escapesHeaders, type Frame, type StompVersion } from "./frame";
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -88,7 +88,10 @@ export class FrameDecoder {
       }
       lines.push(line);
       if (lines.length > (this.options.maxHeaders ?? 100)) {
-        throw new StompError("too-many-headers", `A frame may carry at most ${this.options.maxHeaders ?? 100} headers.`);
+        throw new StompError(
+          "too-many-headers",
+          `A frame may carry at most ${this.options.maxHeaders ?? 100} headers.`,
+        );
       }
     }
     if (headerEnd < 0) {

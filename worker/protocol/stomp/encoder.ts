@@ -1,7 +1,8 @@
-import { escapesHeaders, type StompVersion } from "./frame";
 import { escapeHeader } from "./escape";
+import { escapesHeaders, type StompVersion } from "./frame";
 
 const utf8 = new TextEncoder();
+// biome-ignore lint/suspicious/noControlCharactersInRegex: all of ASCII, controls included
 const ASCII = /^[\x00-\x7f]*$/;
 
 export type HeaderList = ReadonlyArray<readonly [string, string | number]>;

@@ -1,5 +1,5 @@
-import type { StompVersion } from "./frame";
 import { StompError } from "./errors";
+import type { StompVersion } from "./frame";
 
 // 1.1 defines \n \c \\; 1.2 adds \r. Anything else after a backslash is a fatal error.
 const ESCAPE_11: Record<string, string> = { "\\": "\\\\", "\n": "\\n", ":": "\\c" };

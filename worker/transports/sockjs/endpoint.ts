@@ -1,9 +1,9 @@
 import type { SockJSOptions } from "../../config";
 import { iframePage } from "../../protocol/sockjs/iframe";
 import { allowedMethods, parseSockJSPath, type SockJSRoute } from "../../protocol/sockjs/paths";
-import { cacheForAYear, corsHeaders, NO_CACHE, preflight, refererOrigin, sockjsError } from "./headers";
-import type { ForwardedRoute } from "./forwarding";
 import { serveFixedText } from "./etag";
+import type { ForwardedRoute } from "./forwarding";
+import { cacheForAYear, corsHeaders, NO_CACHE, preflight, refererOrigin, sockjsError } from "./headers";
 
 /** One SockJS service (a base URL) as the worker sees it. */
 export interface SockJSService {
@@ -56,7 +56,10 @@ export async function serveSockJS(request: Request, rest: string, service: SockJ
  * form post: browsers send no Origin with those, so any site could read the stream.
  */
 function loadedByScriptTag(route: SockJSRoute): boolean {
-  return route.kind === "session" && (route.transport === "jsonp" || route.transport === "jsonp_send" || route.transport === "htmlfile");
+  return (
+    route.kind === "session" &&
+    (route.transport === "jsonp" || route.transport === "jsonp_send" || route.transport === "htmlfile")
+  );
 }
 
 /**

@@ -12,7 +12,12 @@ async function etagOf(text: string): Promise<string> {
 }
 
 /** Serves a fixed text with a strong ETag, answering 304 (no body, no type) when the client has it. */
-export async function serveFixedText(request: Request, text: string, contentType: string, headers: Record<string, string>): Promise<Response> {
+export async function serveFixedText(
+  request: Request,
+  text: string,
+  contentType: string,
+  headers: Record<string, string>,
+): Promise<Response> {
   const etag = await etagOf(text);
   const all = { ...headers, ETag: etag };
   if (request.headers.get("If-None-Match") === etag) return new Response(null, { status: 304, headers: all });

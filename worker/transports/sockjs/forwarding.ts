@@ -23,7 +23,10 @@ export function forwardRequest(request: Request, route: ForwardedRoute, body?: A
   const path = route.kind === "session" ? `/${route.transport}/${route.sessionId}` : "/websocket";
   const original = new URL(request.url);
   const url = `${OBJECT_ORIGIN}${path}${original.search}`;
-  const forwarded = body === undefined ? new Request(url, request) : new Request(url, { method: request.method, headers: request.headers, body });
+  const forwarded =
+    body === undefined
+      ? new Request(url, request)
+      : new Request(url, { method: request.method, headers: request.headers, body });
   forwarded.headers.set(FORWARDED_PROTO, original.protocol.slice(0, -1));
   return forwarded;
 }

@@ -74,11 +74,24 @@ export function sessionCookie(request: Request, options: SockJSOptions, issued?:
 }
 
 /** Headers shared by every session response: CORS, no caching, the cookie. */
-export function sessionHeaders(request: Request, options: SockJSOptions, contentType: string, issuedCookie?: string): Record<string, string> {
-  return { "Content-Type": contentType, ...NO_CACHE, ...corsHeaders(request), ...sessionCookie(request, options, issuedCookie) };
+export function sessionHeaders(
+  request: Request,
+  options: SockJSOptions,
+  contentType: string,
+  issuedCookie?: string,
+): Record<string, string> {
+  return {
+    "Content-Type": contentType,
+    ...NO_CACHE,
+    ...corsHeaders(request),
+    ...sessionCookie(request, options, issuedCookie),
+  };
 }
 
 /** A plain-text SockJS error (`Payload expected.`, `"callback" parameter required`, ...). */
 export function sockjsError(status: number, reason: string, headers: Record<string, string> = {}): Response {
-  return new Response(reason, { status, headers: { "Content-Type": "text/plain; charset=UTF-8", ...NO_CACHE, ...headers } });
+  return new Response(reason, {
+    status,
+    headers: { "Content-Type": "text/plain; charset=UTF-8", ...NO_CACHE, ...headers },
+  });
 }

@@ -11,8 +11,14 @@ export interface Receiver {
   onAbort?: () => void;
 }
 
-export function openReceiver(framing: ReceiverFraming, headers: Record<string, string>, responseLimit: number): Receiver {
-  return framing.streaming ? new StreamingReceiver(framing, headers, responseLimit) : new PollingReceiver(framing, headers);
+export function openReceiver(
+  framing: ReceiverFraming,
+  headers: Record<string, string>,
+  responseLimit: number,
+): Receiver {
+  return framing.streaming
+    ? new StreamingReceiver(framing, headers, responseLimit)
+    : new PollingReceiver(framing, headers);
 }
 
 const encoder = new TextEncoder();
@@ -67,7 +73,9 @@ class StreamingReceiver implements Receiver {
     this.push(encoder.encode(framing.prelude));
     // identity: the runtime's compression path would otherwise re-chunk the stream
     // (the 2 KiB prelude arrived split in two), and browsers need each frame promptly.
-    this.response = Promise.resolve(new Response(readable, { headers: { ...headers, "Content-Encoding": "identity" } }));
+    this.response = Promise.resolve(
+      new Response(readable, { headers: { ...headers, "Content-Encoding": "identity" } }),
+    );
   }
 
   write(frame: string): boolean {

@@ -1,9 +1,9 @@
 import type { SockJSOptions } from "../../config";
 import { decodeSendPayload, PayloadError } from "../../protocol/sockjs/frames";
-import { callbackProblem, receiverFraming, type ReceiverTransport } from "../../protocol/sockjs/receiver-framing";
+import { callbackProblem, type ReceiverTransport, receiverFraming } from "../../protocol/sockjs/receiver-framing";
 import { clientAddress } from "../client-address";
-import { clientSessionCookie, refererOrigin, sessionHeaders, sockjsError } from "./headers";
 import type { OpenSession } from "./channel";
+import { clientSessionCookie, refererOrigin, sessionHeaders, sockjsError } from "./headers";
 import { HttpSession } from "./http-session";
 import { openReceiver } from "./receiver";
 
@@ -40,11 +40,16 @@ export class SessionServer {
     return this.sessions.size;
   }
 
-  async handle(request: Request, sessionId: string, transport: ReceiverTransport | "xhr_send" | "jsonp_send"): Promise<Response> {
+  async handle(
+    request: Request,
+    sessionId: string,
+    transport: ReceiverTransport | "xhr_send" | "jsonp_send",
+  ): Promise<Response> {
     // Read the body before answering, whatever the answer: workerd fails the connection
     // ("Can't read from request stream after response has been sent") otherwise.
     const body = await readBody(request);
-    if (body === undefined) return sockjsError(413, "Payload too large.", sessionHeaders(request, this.options, "text/plain; charset=UTF-8"));
+    if (body === undefined)
+      return sockjsError(413, "Payload too large.", sessionHeaders(request, this.options, "text/plain; charset=UTF-8"));
     const owner = this.owners.get(sessionId);
     if (owner !== undefined && !isOwner(owner, request)) return sockjsError(404, "Session not found.");
     if (transport === "xhr_send" || transport === "jsonp_send") return this.send(request, body, sessionId, transport);
@@ -86,7 +91,12 @@ export class SessionServer {
   private send(request: Request, body: string, sessionId: string, transport: "xhr_send" | "jsonp_send"): Response {
     const session = this.sessions.get(sessionId);
     if (!session) return sockjsError(404, "Session not found.");
-    const headers = sessionHeaders(request, this.options, "text/plain; charset=UTF-8", this.owners.get(sessionId)?.cookie);
+    const headers = sessionHeaders(
+      request,
+      this.options,
+      "text/plain; charset=UTF-8",
+      this.owners.get(sessionId)?.cookie,
+    );
     if (transport === "jsonp_send" && isForm(request)) body = new URLSearchParams(body).get("d") ?? "";
     let messages: string[];
     try {
@@ -124,13 +134,18 @@ function pageOf(request: Request): string {
 }
 
 function isOwner(owner: Owner, request: Request): boolean {
-  return owner.page === pageOf(request) && (owner.cookie === undefined || owner.cookie === clientSessionCookie(request));
+  return (
+    owner.page === pageOf(request) && (owner.cookie === undefined || owner.cookie === clientSessionCookie(request))
+  );
 }
 
 /** 128 random bits, URL-safe. */
 function issueCookie(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 }
 
 function isForm(request: Request): boolean {

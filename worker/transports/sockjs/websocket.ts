@@ -5,7 +5,11 @@ import type { Channel } from "./channel";
 export const SOCKJS_TAG = "sockjs";
 
 /** Accepts a websocket upgrade as a hibernatable socket; SockJS ones get the open frame first. */
-export function acceptSocket(ctx: DurableObjectState, sockjs: boolean, headers: Record<string, string> = {}): { socket: WebSocket; response: Response } {
+export function acceptSocket(
+  ctx: DurableObjectState,
+  sockjs: boolean,
+  headers: Record<string, string> = {},
+): { socket: WebSocket; response: Response } {
   const { 0: client, 1: server } = new WebSocketPair();
   ctx.acceptWebSocket(server, sockjs ? [SOCKJS_TAG] : []);
   if (sockjs) server.send(OPEN_FRAME);
