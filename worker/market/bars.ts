@@ -32,7 +32,7 @@ export type Bar = {
   h: number;
   l: number;
   c: number;
-  /** Volume traded within the bar (from the ticks' cumulative day volume). */
+  /** Volume traded within the bar: the sizes of its ticks, summed. */
   v: number;
   /** Ticks folded into it. */
   n: number;
@@ -42,8 +42,8 @@ export type Bar = {
 export interface BarTick {
   ts: number;
   price: number;
-  /** Cumulative volume of the day so far, as feeds report it. */
-  volume?: number;
+  /** What traded in the tick (a stream window's sizes, or what a polled day total grew by). */
+  size?: number;
 }
 
 /**
@@ -70,25 +70,18 @@ export type BarChange =
   /** `bar` is the forming bar after the tick; `finalized` the bars that ended before it. */
   | { kind: "updated"; bar: Bar; finalized: Bar[] };
 
-/**
- * Folds ticks into bars of one interval for one symbol. The volume of a tick is what the
- * cumulative day volume grew by since the previous tick (a smaller figure means the
- * feed's day rolled over: it all counts); the very first tick sets the baseline.
- */
+/** Folds ticks into bars of one interval for one symbol; a bar's volume is its ticks' sizes, summed. */
 export class BarBuilder {
   private current: { bar: Bar; end: number } | undefined;
 
   constructor(
     private readonly symbol: string,
     private readonly interval: Interval,
-    /** The forming bar as stored (after a restart) and the last cumulative volume seen. */
-    resume: { forming?: Bar; lastVolume?: number } = {},
+    /** The forming bar as stored (after a restart). */
+    resume: { forming?: Bar } = {},
   ) {
     if (resume.forming) this.current = { bar: { ...resume.forming }, end: barEnd(symbol, interval, resume.forming.t) };
-    this.lastVolume = resume.lastVolume;
   }
-
-  private lastVolume: number | undefined;
 
   /** The bar being formed and when it ends, if it has not ended by `now` (the builder's own: copy before keeping). */
   forming(now: number): { readonly bar: Bar; readonly end: number } | undefined {
@@ -105,7 +98,7 @@ export class BarBuilder {
 
   /** Folds `tick` in at `now` (the tick's time is never after `now`). */
   add(tick: BarTick, now: number): BarChange {
-    const traded = this.traded(tick.volume);
+    const traded = tick.size ?? 0;
     const session = sessionAt(this.symbol, tick.ts);
     if (!session) return { kind: "ignored", reason: "outside-session" };
     const { start, end } = bucketOf(this.interval, session, tick.ts);
@@ -126,14 +119,6 @@ export class BarBuilder {
       bar.n += 1;
     }
     return { kind: "updated", bar: { ...this.current.bar }, finalized };
-  }
-
-  private traded(volume: number | undefined): number {
-    if (volume === undefined) return 0;
-    const last = this.lastVolume;
-    this.lastVolume = volume;
-    if (last === undefined) return 0;
-    return volume >= last ? volume - last : volume;
   }
 }
 
@@ -168,7 +153,8 @@ export interface DayFigures {
   open: number;
   high: number;
   low: number;
-  volume: number;
+  /** What the session's one-minute bars add up to. */
+  dayVolume: number;
   /** The previous session's last close. */
   prevClose?: number;
 }
@@ -182,5 +168,5 @@ export function dayFigures(symbol: string, minuteBars: readonly Bar[]): DayFigur
   const today = minuteBars.slice(first);
   const day = aggregate(symbol, today, "1d")[0]!;
   const prevClose = first > 0 ? minuteBars[first - 1]!.c : undefined;
-  return { open: day.o, high: day.h, low: day.l, volume: day.v, ...(prevClose === undefined ? {} : { prevClose }) };
+  return { open: day.o, high: day.h, low: day.l, dayVolume: day.v, ...(prevClose === undefined ? {} : { prevClose }) };
 }

@@ -10,10 +10,11 @@ import { simulatedBars } from "../feeds/sim-history";
 import { isUnavailable, type Unavailable } from "../feeds/unavailable";
 import { log } from "../log";
 import { type Bar, dayFigures, type Interval } from "../market/bars";
+import { VOLUME_ATTRIBUTION_MS } from "../market/day-volume";
 import type { DelayedTick } from "../market/delay";
 import { recentSessions, sessionAt } from "../market/sessions";
 import type { StreamKind } from "../market/symbol";
-import { isOutOfOrder, nextTick, type Quote, type Tick } from "../market/tick";
+import { isOutOfOrder, nextTick, type Quote, type Tick, withDayFigures } from "../market/tick";
 import { deliverVia } from "./fanout";
 import type { Ingested } from "./round";
 import { BarStream } from "./source/bar-stream";
@@ -118,7 +119,7 @@ export class SymbolSource extends DurableObject<Env> {
         await ctx.storage.put("epoch", this.epoch);
       }
       if (this.latest) this.latestFrame = buildTickFrame(this.latest, this.epoch);
-      this.bars = new SourceBars(sql, name, this.config.barDays, this.latest);
+      this.bars = new SourceBars(sql, name, this.config.barDays, () => this.latest);
       this.barStream = new BarStream(sql, name, delayMs, {
         epoch: () => this.epoch,
         closeDue: (now) => this.bars.closeDue(now),
@@ -207,12 +208,19 @@ export class SymbolSource extends DurableObject<Env> {
     this.freshness.expectUpdatesEvery(updateIntervalMs);
     const now = Date.now();
     let frame: StreamFrame | undefined;
-    if (result && "quote" in result && !isOutOfOrder(this.latest, result.quote) && this.freshness.takeFeedQuote(now))
-      frame = this.commit(result.quote);
+    // An out-of-order quote (a poll crossing the stream) moves no price but may bring the day's figures.
+    const quote =
+      result && "quote" in result
+        ? isOutOfOrder(this.latest, result.quote)
+          ? withDayFigures(this.latest!, result.quote)
+          : result.quote
+        : undefined;
+    if (quote && this.freshness.takeFeedQuote(now)) frame = this.commit(quote);
     const latest = this.latest;
     if (latest && !latest.stale && this.freshness.isStale(now)) {
-      // Never a made-up price: the last good one again, flagged.
-      frame = this.record({ ...latest, seq: latest.seq + 1, stale: true });
+      // Never a made-up price: the last good one again, flagged (nothing traded in it).
+      const { size: _traded, ...again } = latest;
+      frame = this.record({ ...again, seq: latest.seq + 1, stale: true });
     }
     return frame
       ? { active: true, tick: this.latest, frame, hubs: this.live.names() }
@@ -417,9 +425,11 @@ export class SymbolSource extends DurableObject<Env> {
     const now = Date.now();
     // A price from the future would look newer than any that comes after it.
     const ts = Math.min(quote.ts ?? now, now);
+    const staleAfterMs = this.freshness.staleAfterMs();
     const frame = this.record({
-      ...nextTick(this.latest, { ...quote, ts }, now),
-      staleAfterMs: this.freshness.staleAfterMs(),
+      // A day total's growth counts as traded here if the last observation is within two update intervals.
+      ...nextTick(this.latest, { ...quote, ts }, now, Math.max(VOLUME_ATTRIBUTION_MS, staleAfterMs)),
+      staleAfterMs,
     });
     this.barStream.changed(this.bars.fold(this.latest!, now), now);
     return frame;

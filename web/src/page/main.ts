@@ -210,6 +210,12 @@ const SESSION_TEXT = {
 } as const;
 const compact = new Intl.NumberFormat(undefined, { notation: "compact", maximumFractionDigits: 2 });
 
+/** The session's running volume (older servers sent it as `volume`). */
+function dayVolumeText(tick: Tick | undefined): string {
+  const day = tick?.dayVolume ?? tick?.volume;
+  return day === undefined ? "–" : compact.format(day);
+}
+
 /** The day's figures beside the chart: open, high, low, previous close, volume and the session, from the newest tick. */
 function showDay(tick: Tick | undefined): void {
   const price = (v: number | undefined) => (v === undefined ? "–" : formatPrice({ price: v }));
@@ -218,7 +224,7 @@ function showDay(tick: Tick | undefined): void {
     high: price(tick?.high),
     low: price(tick?.low),
     prevClose: price(tick?.prevClose),
-    volume: tick?.volume === undefined ? "–" : compact.format(tick.volume),
+    volume: dayVolumeText(tick),
     session: tick?.marketState ? SESSION_TEXT[tick.marketState] : "–",
   };
   for (const dd of dayEl.querySelectorAll<HTMLElement>("dd")) dd.textContent = fields[dd.dataset.field!] ?? "–";
@@ -300,7 +306,7 @@ async function loadBars(symbol: string): Promise<void> {
   if (!answer || selected !== symbol || range !== shown) return;
   const bars = shown === "1D" ? sinceOpen(answer) : answer.bars;
   const live = rows.get(symbol)?.last;
-  chart.reset(bars, shown, live?.volume);
+  chart.reset(bars, shown, live?.seq);
   if (live) chart.add(live);
 }
 

@@ -1,4 +1,5 @@
 import { aggregate, type Bar, BarBuilder, type BarChange, barEnd, type Interval } from "../../market/bars";
+import { withDayVolume } from "../../market/day-volume";
 import { recentSessions, type Session, sessionAt } from "../../market/sessions";
 import type { Tick } from "../../market/tick";
 
@@ -28,14 +29,15 @@ export class SourceBars {
     private readonly sql: SqlStorage,
     private readonly symbol: string,
     private readonly days: number,
-    latest: Tick | undefined,
+    /** The newest tick: its day volume is the current day bar's. */
+    private readonly latest: () => Tick | undefined,
   ) {
     sql.exec(
       "CREATE TABLE IF NOT EXISTS bars (t INTEGER PRIMARY KEY, o REAL NOT NULL, h REAL NOT NULL, l REAL NOT NULL, c REAL NOT NULL, v REAL NOT NULL, n INTEGER NOT NULL)",
     );
     const newest = this.newest();
     this.session = newest ? sessionAt(symbol, newest.t) : undefined;
-    this.builder = new BarBuilder(symbol, "1m", { forming: newest, lastVolume: latest?.volume });
+    this.builder = new BarBuilder(symbol, "1m", { forming: newest });
   }
 
   isEmpty(): boolean {
@@ -95,6 +97,7 @@ export class SourceBars {
       .toArray()
       .map((r) => ({ ...r }));
     let bars = aggregate(this.symbol, minutes, interval).filter((b) => b.t >= from);
+    if (interval === "1d") bars = withDayVolume(this.symbol, bars, this.latest());
     const live = visibleAt >= now;
     bars = bars.filter((b) => (live ? true : barEnd(this.symbol, interval, b.t) <= visibleAt));
     bars = bars.slice(-limit);
