@@ -10,9 +10,10 @@ import { log } from "../log";
 import type { Quote, Tick } from "../market/tick";
 import { type AnalyticsWriter, writerFor } from "../metrics/analytics";
 import { FeedMetrics } from "../metrics/feed-metrics";
+import { handOver } from "./hand-over";
 import type { Ingested } from "./round";
 import { RoundSender } from "./round";
-import { shardNumber, sourceStub, streamShard } from "./stubs";
+import { shardNumber, sourceStub, upstreamStream } from "./stubs";
 
 /** Sources handed their results at once per round (each answers once its tick is stored: slices add their waits up); more wait for the next slice. */
 const INGEST_CONCURRENCY = 256;
@@ -123,23 +124,23 @@ export class FeedScheduler extends DurableObject<Env> {
     this.streaming = streamsPrices(this.config);
   }
 
-  /** Tells the shard's stream the active set (`rearm`: the cron sweep, also retry a failed stream). */
-  private followStream(rearm = false): Promise<void> {
+  /** Tells the deployment's upstream stream this shard's active set (it streams every shard's). */
+  private followStream(): Promise<void> {
     if (!this.streaming) return Promise.resolve();
     this.following = this.following.then(async () => {
       const symbols = await this.activeSymbols();
-      await streamShard(this.env, shardNumber(this.ctx.id.name))
-        .follow(symbols, rearm)
+      await upstreamStream(this.env)
+        .follow(shardNumber(this.ctx.id.name), symbols)
         .catch((err) => log("stream_follow_failed", { error: String(err) }));
     });
     return this.following;
   }
 
-  /** The symbols the stream serves just now; none when it is down (all are polled). */
+  /** This shard's symbols the stream serves just now (confirmed or trading); none when it is down (all are polled). */
   private async streamedSymbols(): Promise<Set<string>> {
     if (!this.streaming) return new Set();
     try {
-      const streamed = await streamShard(this.env, shardNumber(this.ctx.id.name)).streamed();
+      const streamed = await upstreamStream(this.env).streamed(shardNumber(this.ctx.id.name));
       // A stream object that lost its memory (evicted, redeployed) learns the active set again.
       if (streamed === null) void this.followStream();
       return new Set(streamed ?? []);
@@ -282,8 +283,8 @@ export class FeedScheduler extends DurableObject<Env> {
       await this.ctx.storage.setAlarm(Date.now());
       rearmed = true;
     }
-    // A lost stream (evicted object, failed connection) is re-armed as the loop is.
-    if (active > 0) await this.followStream(true);
+    // A stream that lost its memory (evicted) learns the active set again; a failed one keeps its own wait.
+    if (active > 0) await this.followStream();
     log("sweep", { active, rearmed });
     return active;
   }
@@ -343,15 +344,10 @@ export class FeedScheduler extends DurableObject<Env> {
   }
 
   private async handOver(symbol: string, result: QuoteResult | undefined, updateIntervalMs: number): Promise<Ingested> {
-    try {
-      const ingested = await sourceStub(this.env, symbol).ingest(result, updateIntervalMs);
-      if (!ingested.active) await this.deactivate(symbol);
-      else if (ingested.tick) this.last.set(symbol, ingested.tick);
-      return ingested;
-    } catch (err) {
-      log("ingest_failed", { symbol, error: String(err) });
-      return { active: true };
-    }
+    const ingested = await handOver(this.env, symbol, result, updateIntervalMs);
+    if (!ingested.active) await this.deactivate(symbol);
+    else if (ingested.tick) this.last.set(symbol, ingested.tick);
+    return ingested;
   }
 
   private async pull(plan: RoundPlan, now: number): Promise<Map<string, QuoteResult>> {

@@ -5,6 +5,7 @@ import type { Env } from "../env";
 import { FanOut } from "../fanout/fan-out";
 import { Holders, sqlHolderStore } from "../fanout/holders";
 import { treeShape } from "../fanout/tree";
+import { streamsPrices } from "../feeds";
 import type { QuoteResult } from "../feeds/provider";
 import { simulatedBars } from "../feeds/sim-history";
 import { isUnavailable, type Unavailable } from "../feeds/unavailable";
@@ -20,6 +21,7 @@ import type { Ingested } from "./round";
 import { BarStream } from "./source/bar-stream";
 import { type BarRead, SourceBars } from "./source/bars";
 import { DelayedStream } from "./source/delayed-stream";
+import { FirstPrice } from "./source/first-price";
 import { Freshness } from "./source/freshness";
 import { TickHistory } from "./source/history";
 import { Registration } from "./source/registration";
@@ -28,6 +30,8 @@ import { schedulerFor } from "./stubs";
 
 /** At most this many ticks answer one range request (gap filling, resuming). */
 const MAX_RANGE = 10_000;
+/** When the request budget has no room for a streamed symbol's first quote, how long its first trade may still answer. */
+const FIRST_STREAMED_WAIT_MS = 5_000;
 
 /**
  * One object per symbol, the only owner of its stream: it numbers each price (`seq`,
@@ -63,7 +67,7 @@ export class SymbolSource extends DurableObject<Env> {
   private epoch = "";
   private readonly freshness: Freshness;
   private readonly registration: Registration;
-  private firstQuote: Promise<StreamFrame | Unavailable> | undefined;
+  private readonly firstPrice: FirstPrice<StreamFrame>;
   /** Why the backfilled history covers less than BAR_DAYS, if it does. */
   private barsPartial: string | undefined;
   /** A source that had prices before it kept bars is backfilled once per instance, when its bars are first asked for. */
@@ -76,6 +80,7 @@ export class SymbolSource extends DurableObject<Env> {
     if (!name) throw new Error("SymbolSource must be addressed by name (idFromName(symbol))");
     this.symbol = name;
     this.freshness = new Freshness(this.config, 0, Date.now());
+    this.firstPrice = new FirstPrice(streamsPrices(this.config) ? FIRST_STREAMED_WAIT_MS : 0);
     this.registration = new Registration(name, () => schedulerFor(env, name, this.config.schedulerShards));
     const { sql } = ctx.storage;
     const delayMs = this.config.auth.publicDelayMs;
@@ -146,16 +151,22 @@ export class SymbolSource extends DurableObject<Env> {
       this.watchers.set(hub, Math.max(1, count));
       return this.viewerCounts.frame;
     }
-    const frame = await this.ensureLatest();
-    // No price, no subscription: the hub turns this into an ERROR for its subscriber.
-    if (isUnavailable(frame)) throw new Error(frame.reason);
     const holders = this.holdersOf(stream);
+    // Held and registered before the first price: a streamed symbol is subscribed upstream at
+    // once, and its first price is whichever comes first, the stream's or the REST quote.
     this.setHolder(holders, hub, Math.max(1, count));
     if (!(await this.registration.follow(this.active()))) {
       this.setHolder(holders, hub, 0);
       throw new Error(
         `too many symbols are being watched right now (MAX_ACTIVE_SYMBOLS=${this.config.maxActiveSymbols})`,
       );
+    }
+    const frame = await this.ensureLatest();
+    // No price, no subscription: the hub turns this into an ERROR for its subscriber.
+    if (isUnavailable(frame)) {
+      this.setHolder(holders, hub, 0);
+      await this.registration.follow(this.active());
+      throw new Error(frame.reason);
     }
     if (holders === this.live) return frame;
     if (holders === this.barHolders || holders === this.delayedBarHolders) this.backfillOnce();
@@ -215,7 +226,10 @@ export class SymbolSource extends DurableObject<Env> {
           ? withDayFigures(this.latest!, result.quote)
           : result.quote
         : undefined;
-    if (quote && this.freshness.takeFeedQuote(now)) frame = this.commit(quote);
+    if (quote && this.freshness.takeFeedQuote(now)) {
+      frame = this.commit(quote);
+      this.firstPrice.arrived(frame);
+    }
     const latest = this.latest;
     if (latest && !latest.stale && this.freshness.isStale(now)) {
       // Never a made-up price: the last good one again, flagged (nothing traded in it).
@@ -327,21 +341,31 @@ export class SymbolSource extends DurableObject<Env> {
 
   private ensureLatest(): Promise<StreamFrame | Unavailable> {
     if (this.latestFrame) return Promise.resolve(this.latestFrame);
-    // The first quote of a cold symbol goes through the scheduler's request budget too.
-    this.firstQuote ??= schedulerFor(this.env, this.symbol, this.config.schedulerShards)
-      .firstQuote(this.symbol)
-      .then((result) => {
-        if (isUnavailable(result)) return result;
-        if (!this.latestFrame) {
-          const history = this.bars.isEmpty();
-          this.barsChecked = true;
-          this.liveOut.send(this.live.tree, this.commit(this.backfill(result.quote)));
-          if (history && this.config.feedProvider !== "sim") void this.providerBackfill();
-        }
-        return this.latestFrame!;
-      })
-      .finally(() => (this.firstQuote = undefined));
-    return this.firstQuote;
+    // The first quote of a cold symbol goes through the scheduler's request budget too; a streamed tick may beat it.
+    return this.firstPrice.wait(() =>
+      schedulerFor(this.env, this.symbol, this.config.schedulerShards)
+        .firstQuote(this.symbol)
+        .then((result) => {
+          if (isUnavailable(result)) return this.latestFrame ?? result;
+          this.takeFirstQuote(result.quote);
+          return this.latestFrame!;
+        }),
+    );
+  }
+
+  /** A cold symbol's REST quote: its first price, or (a streamed tick came first) the day's figures it brings. */
+  private takeFirstQuote(quote: Quote): void {
+    const history = !this.barsChecked && this.config.feedProvider !== "sim";
+    this.barsChecked = true;
+    if (!this.latestFrame) {
+      const empty = this.bars.isEmpty();
+      this.liveOut.send(this.live.tree, this.commit(this.backfill(quote)));
+      if (history && empty) void this.providerBackfill();
+      return;
+    }
+    const taken = isOutOfOrder(this.latest, quote) ? withDayFigures(this.latest!, quote) : quote;
+    if (taken) this.liveOut.send(this.live.tree, this.commit(taken));
+    if (history) void this.providerBackfill();
   }
 
   /**

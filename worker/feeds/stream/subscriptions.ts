@@ -6,15 +6,25 @@ export interface SubscriptionPlan {
   overLimit: string[];
 }
 
+/** A subscribed symbol: asked for (and polled) until the provider confirms it or its data arrives. */
+interface Subscribed {
+  served: boolean;
+  /** When it was asked for, confirmed, or last traded (a served symbol silent too long is polled again). */
+  heardAt: number;
+}
+
 /**
  * The upstream subscription set following the active symbols: a symbol is subscribed as soon
  * as it is wanted (its first viewer), and unsubscribed only `lingerMs` after it stopped being
  * wanted, so a viewer reloading the page does not cost an unsubscribe and a subscribe. Never
- * more than `limit` symbols. After a reconnect everything wanted is subscribed again. Pure.
+ * more than `limit` symbols. A symbol counts as served only once the provider confirmed it or
+ * it traded; refused ones are not asked for again while wanted; a served one that has not
+ * traded for `silentAfterMs` while its market is open is polled too until it trades again.
+ * After a reconnect everything wanted is subscribed again. Pure.
  */
 export class SubscriptionSet {
   private wanted = new Set<string>();
-  private readonly subscribed = new Set<string>();
+  private readonly subscribed = new Map<string, Subscribed>();
   /** Subscribed symbols no longer wanted, since when. */
   private readonly leaving = new Map<string, number>();
   /** Symbols the provider refused: not asked for again until they stop being wanted. */
@@ -23,11 +33,12 @@ export class SubscriptionSet {
   constructor(
     private readonly limit: number,
     private readonly lingerMs: number,
+    private readonly silentAfterMs: number,
   ) {}
 
   want(symbols: Iterable<string>, now: number): void {
     this.wanted = new Set(symbols);
-    for (const s of this.subscribed) {
+    for (const s of this.subscribed.keys()) {
       if (this.wanted.has(s)) this.leaving.delete(s);
       else if (!this.leaving.has(s)) this.leaving.set(s, now);
     }
@@ -52,19 +63,38 @@ export class SubscriptionSet {
         overLimit.push(s);
         continue;
       }
-      this.subscribed.add(s);
+      this.subscribed.set(s, { served: false, heardAt: now });
       subscribe.push(s);
     }
     return { subscribe, unsubscribe, overLimit };
   }
 
-  /** The provider refused these: they leave the set and are polled. */
-  refuse(symbols: readonly string[]): void {
+  /** The provider confirmed these (or they traded): served from now on. */
+  confirm(symbols: Iterable<string>, now: number): void {
     for (const s of symbols) {
-      this.subscribed.delete(s);
+      const sub = this.subscribed.get(s);
+      if (sub) {
+        sub.served = true;
+        sub.heardAt = now;
+      }
+    }
+  }
+
+  /** The provider refused these: they leave the set and are polled. */
+  refuse(symbols: Iterable<string>): string[] {
+    const out: string[] = [];
+    for (const s of symbols) {
+      if (!this.subscribed.delete(s)) continue;
       this.leaving.delete(s);
+      out.push(s);
       if (this.wanted.has(s)) this.refused.add(s);
     }
+    return out;
+  }
+
+  /** Subscribed symbols not confirmed yet (a refusal that names none applies to them). */
+  unconfirmed(): string[] {
+    return [...this.subscribed].filter(([, sub]) => !sub.served).map(([s]) => s);
   }
 
   /** A new connection starts with nothing subscribed; lingering symbols are simply dropped. */
@@ -84,17 +114,46 @@ export class SubscriptionSet {
     return this.wanted.size;
   }
 
-  /** Symbols the provider carries for us now (wanted or lingering). */
-  get current(): ReadonlySet<string> {
-    return this.subscribed;
+  /** Symbols the provider carries for us now (wanted or lingering, confirmed or not). */
+  current(): IterableIterator<string> {
+    return this.subscribed.keys();
   }
 
-  /** Wanted symbols the stream serves (subscribed and not leaving). */
-  streamed(): string[] {
-    return [...this.subscribed].filter((s) => this.wanted.has(s));
+  /** Wanted symbols the stream serves at `now` (confirmed, and not silent while `open` says their market trades). */
+  served(now: number, open: (symbol: string) => boolean): string[] {
+    const out: string[] = [];
+    for (const [s, sub] of this.subscribed) {
+      if (!sub.served || !this.wanted.has(s)) continue;
+      if (now - sub.heardAt >= this.silentAfterMs && open(s)) continue;
+      out.push(s);
+    }
+    return out;
   }
 
   get size(): number {
     return this.subscribed.size;
+  }
+}
+
+/**
+ * The wanted symbols of every scheduler shard: one upstream connection serves them all, and
+ * each shard tells its own set (the whole set, each time). Pure.
+ */
+export class ShardWants {
+  private readonly sets = new Map<number, ReadonlySet<string>>();
+
+  set(shard: number, symbols: Iterable<string>): void {
+    this.sets.set(shard, new Set(symbols));
+  }
+
+  /** Whether `shard` told its set since this instance started (an evicted stream forgot them all). */
+  told(shard: number): boolean {
+    return this.sets.has(shard);
+  }
+
+  union(): Set<string> {
+    const out = new Set<string>();
+    for (const set of this.sets.values()) for (const s of set) out.add(s);
+    return out;
   }
 }

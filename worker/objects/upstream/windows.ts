@@ -1,0 +1,118 @@
+import type { Env } from "../../env";
+import { Coalescer, type WindowQuote } from "../../feeds/stream/coalescer";
+import type { Quote } from "../../market/tick";
+import type { ConditionRule } from "../../market/trade-conditions";
+import type { StreamMetrics } from "../../metrics/stream-metrics";
+import { handOver } from "../hand-over";
+import { RoundSender } from "../round";
+
+/** A feed delayed by its provider (Alpaca delayed_sip, Polygon's delayed host) is 15 minutes late. */
+const PROVIDER_DELAY_MS = 900_000;
+
+export interface WindowOptions {
+  batchMs: number;
+  fanoutDegree: number;
+  /** The round tree's name (its relays' names derive from it). */
+  roundName: () => string;
+  provider: string;
+  /** The provider itself delays the feed: ticks say so. */
+  delayed: boolean;
+}
+
+/**
+ * The stream's windows: trades and quotes fill the coalescer; at most every STREAM_BATCH_MS
+ * one window goes out, each symbol's tick into its source through `ingest` (as a feed
+ * round's does), then one delivery per hub. One window in flight at a time, so a symbol's
+ * windows stay in order.
+ */
+export class StreamWindows {
+  private readonly coalescer = new Coalescer();
+  private readonly rounds: RoundSender;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private flushing = false;
+  /** When the last window went out. */
+  private flushedAt = 0;
+
+  constructor(
+    private readonly env: Env,
+    private readonly options: WindowOptions,
+    private readonly counts: StreamMetrics | undefined,
+  ) {
+    this.rounds = new RoundSender(env, options.roundName, options.fanoutDegree);
+  }
+
+  trade(symbol: string, price: number, size: number | undefined, ts: number | undefined, rule: ConditionRule): void {
+    this.coalescer.trade(symbol, price, size, ts, rule);
+  }
+
+  quote(symbol: string, bid: number | undefined, ask: number | undefined): void {
+    this.coalescer.quote(symbol, bid, ask);
+  }
+
+  forget(symbol: string): void {
+    this.coalescer.forget(symbol);
+  }
+
+  /**
+   * After an outage: `symbols` are held until `fetch` brings their REST quotes (within the
+   * request budget); then each goes out once, marked as following a gap, with the newer of
+   * the caught-up price and what the stream brought meanwhile.
+   */
+  async catchUp(symbols: string[], fetch: (symbols: string[]) => Promise<Quote[]>): Promise<void> {
+    if (symbols.length === 0) return;
+    this.coalescer.hold(symbols);
+    try {
+      for (const quote of await fetch(symbols)) this.coalescer.catchUp(quote);
+    } finally {
+      this.coalescer.release(symbols);
+      this.schedule();
+    }
+  }
+
+  /**
+   * Windows start at most every STREAM_BATCH_MS, counted from the previous window's start (not
+   * its end: the ingest time is not added to every tick's wait); after a quiet spell the first
+   * trade goes out at once and the ones after it wait for the next window.
+   */
+  schedule(): void {
+    if (this.timer || this.flushing || !this.coalescer.pending) return;
+    const wait = Math.max(0, this.flushedAt + this.options.batchMs - Date.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, wait);
+  }
+
+  private async flush(): Promise<void> {
+    const window = this.coalescer.drain();
+    if (window.length === 0) return;
+    this.flushedAt = Date.now();
+    this.flushing = true;
+    this.counts?.ticks(window.length);
+    try {
+      const ingested = await Promise.all(
+        window.map((w) => handOver(this.env, w.symbol, { symbol: w.symbol, quote: this.quoteOf(w) })),
+      );
+      this.rounds.send(ingested);
+    } finally {
+      this.flushing = false;
+      this.schedule();
+    }
+  }
+
+  private quoteOf(w: WindowQuote): Quote {
+    return {
+      symbol: w.symbol,
+      price: w.price,
+      source: this.options.provider,
+      ...(w.ts !== undefined ? { ts: w.ts } : {}),
+      // Nothing that counts traded: the tick says 0, so it never looks like a day figure's growth.
+      size: w.size ?? 0,
+      ...(w.high !== undefined ? { high: w.high, low: w.low } : {}),
+      ...(w.bid !== undefined ? { bid: w.bid } : {}),
+      ...(w.ask !== undefined ? { ask: w.ask } : {}),
+      ...(w.gap ? { gap: true as const } : {}),
+      ...(this.options.delayed ? { delayed: true as const, delayMs: PROVIDER_DELAY_MS } : {}),
+    };
+  }
+}
