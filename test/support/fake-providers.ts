@@ -204,6 +204,14 @@ function coinbase(product: string, booms: Set<string>): Answer {
   });
 }
 
+/** Coinbase's daily candles from `start` (the UTC day's, newest first: `[time, low, high, open, close, volume]`). */
+function coinbaseDay(product: string, q: URLSearchParams): Answer {
+  if (scenario(product) === "NOPE") return json(404, { message: "NotFound" });
+  const day = Date.parse(q.get("start") ?? "") / 1000;
+  return json(200, Number.isFinite(day) ? [[day, 121.5, 124, 122, PRICE, 5000.25]] : []);
+}
+
+/** Binance's UTC trading-day ticker (`ticker/tradingDay`): the day's figures, no book. */
 function binance(q: URLSearchParams, booms: Set<string>): Answer {
   let symbols: string[];
   try {
@@ -222,10 +230,7 @@ function binance(q: URLSearchParams, booms: Set<string>): Answer {
       symbol: s,
       priceChange: "1.45",
       priceChangePercent: "1.189",
-      prevClosePrice: "122.00",
       lastPrice: String(priceFor(s)),
-      bidPrice: "123.40",
-      askPrice: "123.50",
       openPrice: "122.00",
       highPrice: "124.00",
       lowPrice: "121.50",
@@ -246,6 +251,7 @@ export async function startFakeProviders(): Promise<FakeProviders> {
     const q = url.searchParams;
     let answer: Answer;
     const product = /^\/products\/([^/]+)\/ticker$/.exec(url.pathname);
+    const candles = /^\/products\/([^/]+)\/candles$/.exec(url.pathname);
     const aggs = /^\/v2\/aggs\/ticker\/([^/]+)\/range\/([^/]+)\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
     if (url.pathname === "/api/v1/quote") answer = finnhub(q, String(req.headers["x-finnhub-token"] ?? ""), booms);
     else if (url.pathname === "/quote") answer = twelvedata(q, String(req.headers.authorization ?? ""), booms);
@@ -264,7 +270,8 @@ export async function startFakeProviders(): Promise<FakeProviders> {
         booms,
       );
     else if (product) answer = coinbase(decodeURIComponent(product[1]!), booms);
-    else if (url.pathname === "/api/v3/ticker/24hr") answer = binance(q, booms);
+    else if (candles) answer = coinbaseDay(decodeURIComponent(candles[1]!), q);
+    else if (url.pathname === "/api/v3/ticker/tradingDay") answer = binance(q, booms);
     else answer = json(404, { error: "no such endpoint" });
     const send = () => {
       if (res.destroyed) return;

@@ -118,9 +118,10 @@ describe("coalescer", () => {
 
 describe("subscription set", () => {
   const open = () => true;
+  const SILENCE = { tradedMs: 60_000, untradedMs: 2_000 };
 
   it("subscribes on the first viewer, unsubscribes only after lingering, and cancels a pending leave", () => {
-    const s = new SubscriptionSet(10, 1_000, 60_000);
+    const s = new SubscriptionSet(10, 1_000, SILENCE);
     s.want(["A", "B"], 0);
     expect(s.plan(0)).toEqual({ subscribe: ["A", "B"], unsubscribe: [], overLimit: [] });
     s.want(["A"], 100);
@@ -133,7 +134,7 @@ describe("subscription set", () => {
   });
 
   it("serves a symbol only once confirmed or traded; unconfirmed ones stay polled", () => {
-    const s = new SubscriptionSet(10, 1_000, 60_000);
+    const s = new SubscriptionSet(10, 1_000, SILENCE);
     s.want(["A", "B", "C"], 0);
     s.plan(0);
     expect(s.served(1, open)).toEqual([]);
@@ -145,7 +146,7 @@ describe("subscription set", () => {
   });
 
   it("a refusal that names no symbol applies to the unconfirmed ones; refused ones are not asked again while wanted", () => {
-    const s = new SubscriptionSet(5, 1_000, 60_000);
+    const s = new SubscriptionSet(5, 1_000, SILENCE);
     s.want(["A", "B", "C"], 0);
     s.plan(0);
     s.confirm(["A"], 1);
@@ -159,20 +160,28 @@ describe("subscription set", () => {
     expect(s.plan(6).subscribe).toEqual(["B"]);
   });
 
-  it("a served symbol silent for long while its market is open is polled too, until it trades again", () => {
-    const s = new SubscriptionSet(5, 1_000, 60_000);
-    s.want(["A"], 0);
+  it("a served symbol silent too long while its market is open is polled too, until it trades again", () => {
+    const s = new SubscriptionSet(5, 1_000, SILENCE);
+    s.want(["A", "B"], 0);
     s.plan(0);
-    s.confirm(["A"], 0);
-    expect(s.served(59_999, open)).toEqual(["A"]);
-    expect(s.served(60_000, open)).toEqual([]);
-    expect(s.served(60_000, () => false)).toEqual(["A"]);
-    s.confirm(["A"], 70_000);
+    // Confirmed, never traded: a provider that acknowledges what it will never stream.
+    s.confirm(["A", "B"], 0);
+    s.traded("B", 500);
+    expect(s.served(1_999, open)).toEqual(["A", "B"]);
+    expect(s.served(2_000, open)).toEqual(["B"]);
+    // Its market closed: no trade is expected, nothing to poll.
+    expect(s.served(2_000, () => false)).toEqual(["A", "B"]);
+    expect(s.served(60_499, open)).toEqual(["B"]);
+    expect(s.served(60_500, open)).toEqual([]);
+    s.traded("A", 70_000);
     expect(s.served(70_001, open)).toEqual(["A"]);
+    // A confirmation repeated (Alpaca's list after every subscribe) does not make a silent symbol fresh.
+    s.confirm(["B"], 70_001);
+    expect(s.served(70_002, open)).toEqual(["A"]);
   });
 
   it("never holds more than its limit; the rest are polled until room frees up", () => {
-    const s = new SubscriptionSet(2, 0, 60_000);
+    const s = new SubscriptionSet(2, 0, SILENCE);
     s.want(["A", "B", "C"], 0);
     expect(s.plan(0)).toEqual({ subscribe: ["A", "B"], unsubscribe: [], overLimit: ["C"] });
     s.want(["B", "C"], 1);

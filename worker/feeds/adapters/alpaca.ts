@@ -50,7 +50,7 @@ export class AlpacaFeed extends HttpFeed {
           open: price(day?.o),
           high: price(day?.h),
           low: price(day?.l),
-          volume: num(day?.v),
+          dayVolume: num(day?.v),
           prevClose: price(snap.prevDailyBar?.c),
           bid: price(snap.latestQuote?.bp),
           ask: price(snap.latestQuote?.ap),

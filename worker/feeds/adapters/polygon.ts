@@ -55,7 +55,7 @@ export class PolygonFeed extends HttpFeed {
           open: price(day?.o),
           high: price(day?.h),
           low: price(day?.l),
-          volume: num(day?.v),
+          dayVolume: num(day?.v),
           prevClose: price((t.prevDay as Record<string, unknown> | undefined)?.c),
           bid: price(quote?.p),
           ask: price(quote?.P),

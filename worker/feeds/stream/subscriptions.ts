@@ -9,8 +9,18 @@ export interface SubscriptionPlan {
 /** A subscribed symbol: asked for (and polled) until the provider confirms it or its data arrives. */
 interface Subscribed {
   served: boolean;
+  /** Whether a trade of it arrived on this connection. */
+  traded: boolean;
   /** When it was asked for, confirmed, or last traded (a served symbol silent too long is polled again). */
   heardAt: number;
+}
+
+/** How long a served symbol may stay silent while its market is open before it is polled too. */
+export interface Silence {
+  /** Confirmed but never traded on this connection (a provider acknowledging a symbol it will never stream). */
+  untradedMs: number;
+  /** Traded before. */
+  tradedMs: number;
 }
 
 /**
@@ -18,9 +28,10 @@ interface Subscribed {
  * as it is wanted (its first viewer), and unsubscribed only `lingerMs` after it stopped being
  * wanted, so a viewer reloading the page does not cost an unsubscribe and a subscribe. Never
  * more than `limit` symbols. A symbol counts as served only once the provider confirmed it or
- * it traded; refused ones are not asked for again while wanted; a served one that has not
- * traded for `silentAfterMs` while its market is open is polled too until it trades again.
- * After a reconnect everything wanted is subscribed again. Pure.
+ * it traded; refused ones are not asked for again while wanted; a served one silent too long
+ * while its market is open (briefly if it never traded since it was confirmed: providers
+ * acknowledge symbols they never stream) is polled too, until it trades. After a reconnect
+ * everything wanted is subscribed again. Pure.
  */
 export class SubscriptionSet {
   private wanted = new Set<string>();
@@ -33,7 +44,7 @@ export class SubscriptionSet {
   constructor(
     private readonly limit: number,
     private readonly lingerMs: number,
-    private readonly silentAfterMs: number,
+    private readonly silence: Silence,
   ) {}
 
   want(symbols: Iterable<string>, now: number): void {
@@ -63,21 +74,30 @@ export class SubscriptionSet {
         overLimit.push(s);
         continue;
       }
-      this.subscribed.set(s, { served: false, heardAt: now });
+      this.subscribed.set(s, { served: false, traded: false, heardAt: now });
       subscribe.push(s);
     }
     return { subscribe, unsubscribe, overLimit };
   }
 
-  /** The provider confirmed these (or they traded): served from now on. */
+  /** The provider confirmed these: served from now on (until they prove silent). */
   confirm(symbols: Iterable<string>, now: number): void {
     for (const s of symbols) {
       const sub = this.subscribed.get(s);
-      if (sub) {
+      if (sub && !sub.served) {
         sub.served = true;
         sub.heardAt = now;
       }
     }
+  }
+
+  /** A trade of `symbol` arrived: it is served (its data confirms it). */
+  traded(symbol: string, now: number): void {
+    const sub = this.subscribed.get(symbol);
+    if (!sub) return;
+    sub.served = true;
+    sub.traded = true;
+    sub.heardAt = now;
   }
 
   /** The provider refused these: they leave the set and are polled. */
@@ -124,7 +144,8 @@ export class SubscriptionSet {
     const out: string[] = [];
     for (const [s, sub] of this.subscribed) {
       if (!sub.served || !this.wanted.has(s)) continue;
-      if (now - sub.heardAt >= this.silentAfterMs && open(s)) continue;
+      const silentAfter = sub.traded ? this.silence.tradedMs : this.silence.untradedMs;
+      if (now - sub.heardAt >= silentAfter && open(s)) continue;
       out.push(s);
     }
     return out;

@@ -9,8 +9,12 @@ import type { StreamWindows } from "./windows";
 
 /** A symbol stays subscribed upstream this long after its last viewer left (a reload costs nothing). */
 const LINGER_MS = 1_000;
-/** A served symbol without a trade this long while its market is open is polled too, until it trades. */
-const SYMBOL_SILENCE_MS = 60_000;
+/**
+ * A served symbol without a trade this long while its market is open is polled too, until it
+ * trades: a minute once it traded, two seconds after a confirmation with no trade (providers
+ * acknowledge symbols they never stream; a quiet one costs a poll or two until it trades).
+ */
+const SYMBOL_SILENCE = { tradedMs: 60_000, untradedMs: 2_000 };
 
 /** What the loop needs from its object: fresh codecs, sockets, and the REST catch-up after an outage. */
 export interface LoopPorts {
@@ -51,7 +55,7 @@ export class UpstreamLoop {
     private readonly ports: LoopPorts,
   ) {
     this.link = new Link(link);
-    this.subs = new SubscriptionSet(symbolLimit, LINGER_MS, SYMBOL_SILENCE_MS);
+    this.subs = new SubscriptionSet(symbolLimit, LINGER_MS, SYMBOL_SILENCE);
   }
 
   /** The wanted symbols changed (the union of every shard's). */
@@ -148,7 +152,7 @@ export class UpstreamLoop {
     switch (event.kind) {
       case "trade":
         // Its data confirms the symbol (the only confirmation Finnhub and Binance give).
-        this.subs.confirm([event.symbol], now);
+        this.subs.traded(event.symbol, now);
         this.windows.trade(
           event.symbol,
           event.price,

@@ -73,8 +73,13 @@ export class PolygonStream extends BaseCodec {
         return { kind: "fault", fault: "auth", reason, scope: { of: "connection" } };
       case "max_connections":
         return { kind: "fault", fault: "connection-limit", reason, scope: { of: "connection" } };
-      case "error":
-        return { kind: "fault", fault: "protocol", reason, scope: { of: "none" } };
+      case "error": {
+        // A refused channel names its ticker ("not authorized for T.AAPL"): that symbol is polled.
+        const symbols = [...reason.matchAll(/\b[TQ]\.([A-Z0-9.-]+)/g)].flatMap((m) => this.oursOf(m[1]));
+        return symbols.length > 0
+          ? { kind: "fault", fault: "refused-symbol", reason, scope: { of: "symbols", symbols } }
+          : { kind: "fault", fault: "protocol", reason, scope: { of: "none" } };
+      }
       case "success": {
         // "subscribed to: T.AAPL" (one per channel); the trade channel confirms the symbol.
         const match = /^subscribed to: T\.(.+)$/.exec(reason);
