@@ -115,7 +115,7 @@ describe("finnhub stream", () => {
     expect(streamed[0]).toEqual(expect.objectContaining({ symbol: "AAPL", source: "finnhub" }));
     // 30 trades over ~0.4 s: coalesced into windows, not one tick each.
     expect(streamed.length).toBeLessThanOrEqual(Math.ceil(elapsed / BATCH_MS) + 2);
-    expect(streamed.reduce((n, t) => n + (t.volume ?? 0), 0)).toBeGreaterThan(0);
+    expect(streamed.reduce((n, t) => n + (t.size ?? 0), 0)).toBeGreaterThan(0);
     const [status] = await streams(t.srv.url);
     expect(status).toEqual(expect.objectContaining({ provider: "finnhub", state: "live", subscribed: 1, streamed: 1 }));
   });
@@ -300,8 +300,9 @@ describe("coinbase stream", () => {
     expect(prices.length).toBeLessThanOrEqual(Math.ceil(sentFor / BATCH_MS) + 2);
     // Not one tick for the whole burst either: windows keep flowing while it lasts.
     expect(prices.length).toBeGreaterThanOrEqual(5);
-    const volume = arrived.reduce((n, m) => n + ((JSON.parse(m.body) as { volume?: number }).volume ?? 0), 0);
-    expect(volume).toBeCloseTo(10, 5);
+    // Every trade's size arrives exactly once, summed over the ticks.
+    const traded = arrived.reduce((n, m) => n + ((JSON.parse(m.body) as { size?: number }).size ?? 0), 0);
+    expect(traded).toBeCloseTo(10, 5);
   });
 });
 
@@ -333,7 +334,7 @@ describe("alpaca delayed_sip stream", () => {
         ts,
         bid: 125.1,
         ask: 125.3,
-        volume: 7,
+        size: 7,
         delayed: true,
         delayMs: 900_000,
       }),
@@ -387,7 +388,7 @@ describe("binance combined stream", () => {
       (t) => t?.price === 3000.75,
     ))!;
     expect(tick).toEqual(
-      expect.objectContaining({ symbol: "ETH-USD", source: "binance", ts, bid: 3000.5, ask: 3001, volume: 0.5 }),
+      expect.objectContaining({ symbol: "ETH-USD", source: "binance", ts, bid: 3000.5, ask: 3001, size: 0.5 }),
     );
     eth.subscription.unsubscribe();
     const left = Date.now();
