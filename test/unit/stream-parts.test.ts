@@ -234,8 +234,9 @@ describe("upstream link", () => {
     link.probed(25_000);
     expect(link.nextCheckAt()).toBe(35_000);
     expect(link.check(34_999, probing)).toEqual({ do: "none" });
-    // Answered: quiet but healthy, nothing to do until the next silence.
-    link.heard(30_000);
+    // Answered: quiet but healthy, nothing to do until the next silence (the owner re-arms its timer).
+    expect(link.heard(30_000)).toBe(true);
+    expect(link.heard(30_000)).toBe(false);
     expect(link.nextCheckAt()).toBe(50_000);
     expect(link.check(50_000, probing)).toEqual({ do: "probe" });
     link.probed(50_000);

@@ -94,11 +94,14 @@ export class Link {
       this.current = this.live(now, this.current.attempt);
   }
 
-  heard(now: number): void {
-    if (this.current.state !== "live") return;
+  /** A message arrived; true when it answered a probe (the next check moves: re-arm the timer). */
+  heard(now: number): boolean {
+    if (this.current.state !== "live") return false;
+    const answered = this.current.probedAt !== undefined;
     this.current.lastMessageAt = now;
     this.current.probedAt = undefined;
     this.current.quietUntil = undefined;
+    return answered;
   }
 
   /** A probe went out. */

@@ -142,7 +142,8 @@ export class UpstreamLoop {
 
   private onMessage(conn: UpstreamConnection, text: string): void {
     const now = Date.now();
-    this.link.heard(now);
+    // A probe's answer moves the next check from the probe's deadline to a silence from now.
+    if (this.link.heard(now)) this.sleep(now);
     this.ports.received();
     for (const event of conn.codec.decode(text)) this.onEvent(conn, event, now);
     this.windows.schedule();
