@@ -100,6 +100,11 @@ describe("coalescer", () => {
     c.hold(["B"]);
     c.release(["B"]);
     expect(c.drain()).toEqual([]);
+    // The catch-up's day volume goes with the gap tick, whatever the age of its price.
+    c.hold(["A"]);
+    c.catchUp({ symbol: "A", price: 9, ts: T + 5, dayVolume: 5_000 });
+    c.release(["A"]);
+    expect(c.drain()).toEqual([{ symbol: "A", price: 12, ts: T + 30, trades: 0, gap: true, dayVolume: 5_000 }]);
   });
 
   it("500 trades a second in 50 ms windows become 20 ticks a second, ending on the last trade", () => {

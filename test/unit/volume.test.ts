@@ -75,6 +75,23 @@ describe("day volume", () => {
     expect(bars.get(NY_10 + 4 * 60 * MIN)).toBe(300);
   });
 
+  it("a stream's tick with a day figure beyond its running total: the trades nobody streamed are traded in it", () => {
+    // The catch-up after an outage: the window streamed 300, the REST figure says 1,800 more than counted.
+    expect(
+      volumeFigures("AAPL", { ts: NY_10, dayVolume: 10_000 }, { size: 300, dayVolume: 12_100 }, NY_10 + 5_000),
+    ).toEqual({
+      size: 2_100,
+      dayVolume: 12_100,
+    });
+    // A figure behind the stream takes nothing back.
+    expect(
+      volumeFigures("AAPL", { ts: NY_10, dayVolume: 10_000 }, { size: 300, dayVolume: 10_100 }, NY_10 + 5_000),
+    ).toEqual({
+      size: 300,
+      dayVolume: 10_300,
+    });
+  });
+
   it("a slow poll attributes its growth within two polling periods", () => {
     const figures = volumeFigures("AAPL", { ts: NY_10, dayVolume: 100 }, { dayVolume: 900 }, NY_10 + 5 * MIN, 10 * MIN);
     expect(figures).toEqual({ size: 800, dayVolume: 900 });
@@ -157,6 +174,8 @@ describe("an out-of-order feed quote", () => {
     expect(next.change).toBe(2.5);
     // Nothing new: no tick.
     expect(withDayFigures(next, rest)).toBeUndefined();
+    // A gap mark is news: the newest price again, marked.
+    expect(withDayFigures(next, { ...rest, gap: true })).toMatchObject({ price: 190.5, ts: NY_10 + 300, gap: true });
   });
 });
 

@@ -55,7 +55,8 @@ export interface VolumeFigures {
  * does not take back what was streamed, and one that saw trades the stream missed adds them
  * once). Without a size, what the provider's total grew by is the tick's size, if the previous
  * observation of the same day is within `attributionMs`; otherwise 0 (it is in the total,
- * in no bar). A new day starts from the provider's figure or from the size alone.
+ * in no bar); with one, so is what the figure adds to the running total (trades nobody
+ * streamed). A new day starts from the provider's figure or from the size alone.
  */
 export function volumeFigures(
   symbol: string,
@@ -73,7 +74,12 @@ export function volumeFigures(
     const newDayStart = !sameDay && previous !== undefined && ts - previous.ts <= attributionMs;
     const counted = sameDay || newDayStart ? running : undefined;
     const dayVolume = max(counted, reported);
-    return { size: report.size, ...(dayVolume !== undefined ? { dayVolume } : {}) };
+    // A day figure beyond what was counted: trades nobody streamed (the end of an outage), traded here.
+    const unseen =
+      running !== undefined && reported !== undefined && sameDay && ts - previous!.ts <= attributionMs
+        ? Math.max(0, reported - running)
+        : 0;
+    return { size: report.size + unseen, ...(dayVolume !== undefined ? { dayVolume } : {}) };
   }
   if (reported === undefined) return before !== undefined ? { dayVolume: before } : {};
   if (before === undefined) return { size: 0, dayVolume: reported };

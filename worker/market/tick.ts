@@ -160,7 +160,7 @@ export function isOutOfOrder(latest: Tick | undefined, quote: Quote): boolean {
 /**
  * A feed quote older than the newest tick still brings the day's figures: a REST snapshot
  * answered after the stream's first trade knows the previous close, the open and the day's
- * volume. The newest price and time with those figures, or undefined when they change nothing.
+ * volume. The newest price and time with those figures (and a gap mark), or undefined when they change nothing.
  */
 export function withDayFigures(latest: Tick, quote: Quote): Quote | undefined {
   if (quote.ts === undefined || tradingDay(quote.ts) !== tradingDay(latest.ts)) return undefined;
@@ -171,7 +171,8 @@ export function withDayFigures(latest: Tick, quote: Quote): Quote | undefined {
     (quote.high !== undefined && quote.high > (latest.high ?? Number.NEGATIVE_INFINITY)) ||
     (quote.low !== undefined && quote.low < (latest.low ?? Number.POSITIVE_INFINITY)) ||
     (dayVolume !== undefined && dayVolume > (latest.dayVolume ?? -1));
-  if (!changes) return undefined;
+  // A gap mark is news too: the viewer learns trades were missed, at the newest price.
+  if (!changes && !quote.gap) return undefined;
   const { symbol, price, ts, source, bid, ask, currency, delayed, delayMs } = latest;
   return {
     symbol,
@@ -188,6 +189,7 @@ export function withDayFigures(latest: Tick, quote: Quote): Quote | undefined {
     ...(quote.low !== undefined ? { low: quote.low } : {}),
     ...(dayVolume !== undefined ? { dayVolume } : {}),
     ...(quote.volume24h !== undefined ? { volume24h: quote.volume24h } : {}),
+    ...(quote.gap ? { gap: true as const } : {}),
   };
 }
 

@@ -19,6 +19,8 @@ export interface WindowQuote {
   trades: number;
   /** The first tick after an outage of the stream: prices in between were not seen. */
   gap?: true;
+  /** The provider's day volume, from a catch-up quote (trades nobody streamed during the outage are in it). */
+  dayVolume?: number;
 }
 
 /** A symbol's window while it fills (no price yet when only quotes came). */
@@ -76,10 +78,13 @@ export class Coalescer {
    * A price fetched over REST to bring the symbol current (after an outage): taken like a
    * trade when it is not older than what the stream already brought.
    */
-  catchUp(quote: Pick<Quote, "symbol" | "price" | "ts" | "bid" | "ask">): void {
+  catchUp(quote: Pick<Quote, "symbol" | "price" | "ts" | "bid" | "ask" | "dayVolume" | "volume">): void {
     const newest = this.newest.get(quote.symbol);
     const w = this.window(quote.symbol);
     if (quote.bid !== undefined || quote.ask !== undefined) this.quote(quote.symbol, quote.bid, quote.ask);
+    // Its day figure counts whatever the age of its price.
+    const day = quote.dayVolume ?? quote.volume;
+    if (day !== undefined) w.dayVolume = Math.max(w.dayVolume ?? 0, day);
     if (newest !== undefined && (quote.ts === undefined || quote.ts < newest.ts)) return;
     w.price = quote.price;
     if (quote.ts !== undefined) w.ts = quote.ts;
@@ -121,6 +126,7 @@ export class Coalescer {
         ...(w.bid !== undefined ? { bid: w.bid } : {}),
         ...(w.ask !== undefined ? { ask: w.ask } : {}),
         ...(w.gap ? { gap: true as const } : {}),
+        ...(w.dayVolume !== undefined ? { dayVolume: w.dayVolume } : {}),
       });
     }
     this.windows = keep;

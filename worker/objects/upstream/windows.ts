@@ -112,6 +112,7 @@ export class StreamWindows {
       ...(w.bid !== undefined ? { bid: w.bid } : {}),
       ...(w.ask !== undefined ? { ask: w.ask } : {}),
       ...(w.gap ? { gap: true as const } : {}),
+      ...(w.dayVolume !== undefined ? { dayVolume: w.dayVolume } : {}),
       ...(this.options.delayed ? { delayed: true as const, delayMs: PROVIDER_DELAY_MS } : {}),
     };
   }
