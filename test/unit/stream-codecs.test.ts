@@ -97,10 +97,14 @@ describe("stream codecs", () => {
       },
     ]);
     expect(c.decode('[{"T":"error","code":402,"msg":"auth failed"}]')[0]).toMatchObject({ fault: "auth" });
-    // 405 names no symbol: it applies to the ones not confirmed yet.
+    // 405 names no symbol and refuses its whole message: one symbol a message, answered in order.
+    expect(c.subscribe(["MSFT", "NVDA"])).toEqual([
+      '{"action":"subscribe","trades":["MSFT"],"quotes":["MSFT"]}',
+      '{"action":"subscribe","trades":["NVDA"],"quotes":["NVDA"]}',
+    ]);
     expect(c.decode('[{"T":"error","code":405,"msg":"symbol limit exceeded"}]')[0]).toMatchObject({
       fault: "symbol-limit",
-      scope: { of: "pending" },
+      scope: { of: "oldest-pending" },
     });
     // Corrections and cancels of earlier trades are not applied.
     expect(c.decode('[{"T":"x","S":"AAPL","i":1,"p":190,"s":5,"a":"C","z":"C","t":"2026-11-17T15:00:01Z"}]')).toEqual([
@@ -166,6 +170,16 @@ describe("stream codecs", () => {
       fault: "refused-symbol",
       scope: { of: "pending" },
     });
+    // A refusal naming its product refuses it; the rest of its message is asked for again.
+    c.subscribe(["ETH-USD", "NOPE-USD", "BTC-USDT"]);
+    expect(
+      c.decode('{"type":"error","message":"Failed to subscribe","reason":"NOPE-USD is not a valid product"}')[0],
+    ).toEqual({
+      kind: "fault",
+      fault: "refused-symbol",
+      reason: "Failed to subscribe: NOPE-USD is not a valid product",
+      scope: { of: "symbols", symbols: ["NOPE-USD"], retry: ["ETH-USD", "BTC-USDT"] },
+    });
   });
 
   it("binance: SUBSCRIBE with ids, acknowledgements prove nothing, two symbols on one pair both get it", () => {
@@ -196,13 +210,14 @@ describe("stream codecs", () => {
       c.decode('{"stream":"btcusdt@bookTicker","data":{"u":1,"s":"BTCUSDT","b":"96999","B":"1","a":"97001","A":"2"}}'),
     ).toEqual([{ kind: "quote", symbol: "BTC-USDT", bid: 96999, ask: 97001 }]);
     expect(JSON.parse(c.unsubscribe(["BTC-USDT"])[0]!)).toMatchObject({ method: "UNSUBSCRIBE", id: 2 });
-    c.subscribe(["NOPE-USD"]);
-    expect(c.decode('{"error":{"code":2,"msg":"Invalid request: unknown stream"},"id":3}')).toEqual([
+    c.subscribe(["NOPE-USD", "SOL-USD"]);
+    // The request fails as a whole; its message names the stream: that pair is refused, the other asked for again.
+    expect(c.decode('{"error":{"code":2,"msg":"Invalid request: nopeusdt@trade"},"id":3}')).toEqual([
       {
         kind: "fault",
         fault: "refused-symbol",
-        reason: "2 Invalid request: unknown stream",
-        scope: { of: "symbols", symbols: ["NOPE-USD"] },
+        reason: "2 Invalid request: nopeusdt@trade",
+        scope: { of: "symbols", symbols: ["NOPE-USD"], retry: ["SOL-USD"] },
       },
     ]);
     expect(c.decode('{"error":{"code":3,"msg":"bad"},"id":99}')[0]).toMatchObject({ fault: "protocol" });

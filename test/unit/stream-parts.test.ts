@@ -185,6 +185,17 @@ describe("subscription set", () => {
     expect(s.served(70_002, open)).toEqual(["A"]);
   });
 
+  it("a refused message's other symbols are asked for again; confirmed ones stay", () => {
+    const s = new SubscriptionSet(5, 1_000, SILENCE);
+    s.want(["A", "B", "C"], 0);
+    s.plan(0);
+    s.confirm(["A"], 1);
+    expect(s.refuse(["B"])).toEqual(["B"]);
+    expect(s.requeue(["A", "C"])).toEqual(["C"]);
+    expect(s.plan(2)).toEqual({ subscribe: ["C"], unsubscribe: [], overLimit: [] });
+    expect(s.unconfirmed()).toEqual(["C"]);
+  });
+
   it("never holds more than its limit; the rest are polled until room frees up", () => {
     const s = new SubscriptionSet(2, 0, SILENCE);
     s.want(["A", "B", "C"], 0);

@@ -25,12 +25,15 @@ export interface StreamFault {
 
 /**
  * What a refusal applies to: the whole connection (bad key, too many connections: it is of
- * no use and its symbols are polled), named symbols, the symbols still waiting for their
- * confirmation (Alpaca's 405 names none), or nothing (logged only).
+ * no use and its symbols are polled); named symbols, with the others of the refused message
+ * to ask for again (a message is refused as a whole); the oldest symbol still waiting for its
+ * confirmation (a provider that answers in order and names none: Alpaca's 405, one symbol per
+ * message); every symbol still waiting; or nothing (logged only).
  */
 export type FaultScope =
   | { of: "connection" }
-  | { of: "symbols"; symbols: string[] }
+  | { of: "symbols"; symbols: string[]; retry?: string[] }
+  | { of: "oldest-pending" }
   | { of: "pending" }
   | { of: "none" };
 

@@ -15,6 +15,16 @@ interface Subscribed {
   heardAt: number;
 }
 
+/** A symbol stays subscribed upstream this long after its last viewer left (a reload costs nothing). */
+export const LINGER_MS = 1_000;
+
+/**
+ * A served symbol without a trade this long while its market is open is polled too, until it
+ * trades: a minute once it traded, two seconds after a confirmation with no trade (providers
+ * acknowledge symbols they never stream; a quiet one costs a poll or two until it trades).
+ */
+export const SYMBOL_SILENCE: Silence = { tradedMs: 60_000, untradedMs: 2_000 };
+
 /** How long a served symbol may stay silent while its market is open before it is polled too. */
 export interface Silence {
   /** Confirmed but never traded on this connection (a provider acknowledging a symbol it will never stream). */
@@ -112,7 +122,19 @@ export class SubscriptionSet {
     return out;
   }
 
-  /** Subscribed symbols not confirmed yet (a refusal that names none applies to them). */
+  /** Unconfirmed symbols whose message the provider refused as a whole: asked for again by the next plan. */
+  requeue(symbols: Iterable<string>): string[] {
+    const out: string[] = [];
+    for (const s of symbols) {
+      const sub = this.subscribed.get(s);
+      if (!sub || sub.served) continue;
+      this.subscribed.delete(s);
+      out.push(s);
+    }
+    return out;
+  }
+
+  /** Subscribed symbols not confirmed yet, oldest first (a refusal that names none applies to them). */
   unconfirmed(): string[] {
     return [...this.subscribed].filter(([, sub]) => !sub.served).map(([s]) => s);
   }

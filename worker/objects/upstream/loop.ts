@@ -1,20 +1,11 @@
 import { FaultLog } from "../../feeds/fault-log";
 import type { StreamCodec, StreamEvent, StreamFault } from "../../feeds/stream/codec";
 import { Link, type LinkOptions } from "../../feeds/stream/link";
-import { SubscriptionSet } from "../../feeds/stream/subscriptions";
+import { LINGER_MS, SubscriptionSet, SYMBOL_SILENCE } from "../../feeds/stream/subscriptions";
 import { log } from "../../log";
 import { marketState } from "../../market/hours";
 import { type DialResult, UpstreamConnection } from "./connection";
 import type { StreamWindows } from "./windows";
-
-/** A symbol stays subscribed upstream this long after its last viewer left (a reload costs nothing). */
-const LINGER_MS = 1_000;
-/**
- * A served symbol without a trade this long while its market is open is polled too, until it
- * trades: a minute once it traded, two seconds after a confirmation with no trade (providers
- * acknowledge symbols they never stream; a quiet one costs a poll or two until it trades).
- */
-const SYMBOL_SILENCE = { tradedMs: 60_000, untradedMs: 2_000 };
 
 /** What the loop needs from its object: fresh codecs, sockets, and the REST catch-up after an outage. */
 export interface LoopPorts {
@@ -180,7 +171,7 @@ export class UpstreamLoop {
         this.ports.catchUp([...this.subs.current()]);
         return;
       case "fault":
-        this.onFault(conn, event, now);
+        this.onFault(conn, event);
         return;
       case "malformed":
         this.malformed++;
@@ -190,7 +181,7 @@ export class UpstreamLoop {
     }
   }
 
-  private onFault(conn: UpstreamConnection, event: Extract<StreamEvent, { kind: "fault" }>, now: number): void {
+  private onFault(conn: UpstreamConnection, event: Extract<StreamEvent, { kind: "fault" }>): void {
     const fault: StreamFault = { kind: event.fault, reason: event.reason };
     const { scope } = event;
     switch (scope.of) {
@@ -198,10 +189,16 @@ export class UpstreamLoop {
         this.fail(fault);
         return;
       case "symbols":
-        this.refuse(conn, scope.symbols, now);
+        this.refuse(conn, scope.symbols);
+        // The rest of the refused message: forgotten by the codec, subscribed again by the next plan.
+        conn.codec.unsubscribe(this.subs.requeue(scope.retry ?? []));
+        this.step();
+        break;
+      case "oldest-pending":
+        this.refuse(conn, this.subs.unconfirmed().slice(0, 1));
         break;
       case "pending":
-        this.refuse(conn, this.subs.unconfirmed(), now);
+        this.refuse(conn, this.subs.unconfirmed());
         break;
       case "none":
         break;
@@ -209,11 +206,14 @@ export class UpstreamLoop {
     this.noteFault(fault);
   }
 
-  /** Refused symbols leave the subscription (the codec forgets them too) and are polled. */
-  private refuse(conn: UpstreamConnection, symbols: readonly string[], now: number): void {
+  /**
+   * Refused symbols leave the subscription and are polled; the codec forgets them (nothing to
+   * unsubscribe: the provider never subscribed them).
+   */
+  private refuse(conn: UpstreamConnection, symbols: readonly string[]): void {
     const refused = this.subs.refuse(symbols);
     for (const s of refused) this.windows.forget(s);
-    if (refused.length > 0) conn.send(conn.codec.unsubscribe(refused), now);
+    conn.codec.unsubscribe(refused);
   }
 
   /** One log line per distinct fault (then `stream_recovered`), not one per retry. */

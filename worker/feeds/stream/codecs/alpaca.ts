@@ -12,7 +12,8 @@ import { BaseCodec } from "./base";
  * whole current list (our confirmation); every message is an array of
  * `{"T":"t"|"q"|"subscription"|"error"|"success",…}`; a trade's conditions `c` are read by its
  * tape `z`. Errors carry codes: 401/402/404/409 (credentials, plan) and 406 (connection limit)
- * end the connection's use; 405 (symbol limit) names no symbol: the unconfirmed ones are refused.
+ * end the connection's use; 405 (symbol limit) names no symbol and refuses its whole message:
+ * we subscribe one symbol per message, so it is the oldest one not answered yet.
  * No heartbeat of its own: a quiet connection is probed with a subscribe it already has.
  */
 export class AlpacaStream extends BaseCodec {
@@ -45,8 +46,9 @@ export class AlpacaStream extends BaseCodec {
     const [name] = this.subscribedNames();
     return name === undefined ? undefined : JSON.stringify({ action: "subscribe", trades: [name] });
   }
+  /** One symbol per message: a refusal (405) names none, and answers come in order, so it is the oldest unanswered. */
   protected subscribeNames(names: readonly string[]): string[] {
-    return chunks(names, 100).map((s) => JSON.stringify({ action: "subscribe", trades: s, quotes: s }));
+    return names.map((s) => JSON.stringify({ action: "subscribe", trades: [s], quotes: [s] }));
   }
   protected unsubscribeNames(names: readonly string[]): string[] {
     return chunks(names, 100).map((s) => JSON.stringify({ action: "unsubscribe", trades: s, quotes: s }));
@@ -90,7 +92,7 @@ function alpacaError(code: number | undefined, msg: string): StreamEvent {
     case 406:
       return { kind: "fault", fault: "connection-limit", reason, scope: { of: "connection" } };
     case 405:
-      return { kind: "fault", fault: "symbol-limit", reason, scope: { of: "pending" } };
+      return { kind: "fault", fault: "symbol-limit", reason, scope: { of: "oldest-pending" } };
     default:
       return { kind: "fault", fault: "protocol", reason, scope: { of: "none" } };
   }

@@ -59,16 +59,21 @@ export class BinanceStream extends BaseCodec {
     if (isRecord(message.error)) {
       const reason = `${String(message.error.code ?? "?")} ${String(message.error.msg ?? "error")}`;
       const names = typeof message.id === "number" ? this.requested.get(message.id) : undefined;
-      // A refused SUBSCRIBE: its pairs' symbols are polled instead.
+      if (!names) return [{ kind: "fault", fault: "protocol", reason, scope: { of: "none" } }];
+      // A refused SUBSCRIBE fails as a whole: the pair its message names is polled, the others are asked for again.
+      const named = names.filter((n) => reason.toLowerCase().includes(`${n.toLowerCase()}@`));
+      const refused = named.length > 0 ? named : names;
       return [
-        names
-          ? {
-              kind: "fault",
-              fault: "refused-symbol",
-              reason,
-              scope: { of: "symbols", symbols: names.flatMap((n) => this.oursOf(n)) },
-            }
-          : { kind: "fault", fault: "protocol", reason, scope: { of: "none" } },
+        {
+          kind: "fault",
+          fault: "refused-symbol",
+          reason,
+          scope: {
+            of: "symbols",
+            symbols: refused.flatMap((n) => this.oursOf(n)),
+            retry: names.filter((n) => !refused.includes(n)).flatMap((n) => this.oursOf(n)),
+          },
+        },
       ];
     }
     if ("result" in message && "id" in message) {

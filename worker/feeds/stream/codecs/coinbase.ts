@@ -23,6 +23,8 @@ export class CoinbaseStream extends BaseCodec {
   readonly confirms = true;
   readonly limits = { symbolsPerConnection: 100, messagesPerSecond: 8, connections: 8 };
   private lastSequence: number | undefined;
+  /** The product lists of recent subscribes: a refusal names one product and refuses its whole message. */
+  private readonly batches: string[][] = [];
 
   url(): string {
     return this.options.url ?? "wss://advanced-trade-ws.coinbase.com";
@@ -32,6 +34,8 @@ export class CoinbaseStream extends BaseCodec {
     return symbol.endsWith("-USDC") && !OWN_USDC_BOOKS.has(symbol) ? symbol.replace(/-USDC$/, "-USD") : symbol;
   }
   protected subscribeNames(product_ids: readonly string[]): string[] {
+    this.batches.push([...product_ids]);
+    if (this.batches.length > 20) this.batches.shift();
     // Heartbeats keep a quiet product's connection provably alive.
     return ["market_trades", "ticker", "heartbeats"].map((channel) =>
       JSON.stringify({ type: "subscribe", channel, product_ids }),
@@ -42,7 +46,7 @@ export class CoinbaseStream extends BaseCodec {
   }
   protected events(message: unknown): StreamEvent[] {
     if (!isRecord(message)) return [malformed("not an object")];
-    if (message.type === "error") return [coinbaseError(String(message.message ?? "error"))];
+    if (message.type === "error") return [this.error(message)];
     const sequence = num(message.sequence_num);
     const out: StreamEvent[] = [];
     if (sequence !== undefined) {
@@ -86,15 +90,34 @@ export class CoinbaseStream extends BaseCodec {
         return [...out, { kind: "heartbeat" }];
     }
   }
-}
 
-function coinbaseError(reason: string): StreamEvent {
-  if (/auth|jwt|unauthori[sz]ed/i.test(reason))
-    return { kind: "fault", fault: "auth", reason, scope: { of: "connection" } };
-  // It names the product in words only: the unconfirmed ones are refused.
-  if (/product|symbol/i.test(reason))
-    return { kind: "fault", fault: "refused-symbol", reason, scope: { of: "pending" } };
-  if (/limit|too many/i.test(reason))
-    return { kind: "fault", fault: "connection-limit", reason, scope: { of: "connection" } };
-  return { kind: "fault", fault: "protocol", reason, scope: { of: "none" } };
+  /**
+   * `{"type":"error","message":…,"reason":…}`. A refused subscribe names its product in words:
+   * that product's symbols are refused and the rest of its message asked for again; one that
+   * names none refuses every symbol not confirmed yet.
+   */
+  private error(message: Record<string, unknown>): StreamEvent {
+    const reason = [message.message, message.reason].filter((r) => typeof r === "string").join(": ") || "error";
+    if (/auth|jwt|unauthori[sz]ed/i.test(reason))
+      return { kind: "fault", fault: "auth", reason, scope: { of: "connection" } };
+    if (/limit|too many/i.test(reason))
+      return { kind: "fault", fault: "connection-limit", reason, scope: { of: "connection" } };
+    if (!/subscribe|product|symbol/i.test(reason))
+      return { kind: "fault", fault: "protocol", reason, scope: { of: "none" } };
+    // A product id as a word (BTC-USD is not BTC-USDT).
+    const words = new Set(reason.split(/[^A-Za-z0-9-]+/));
+    const named = [...this.subscribedNames()].find((n) => words.has(n));
+    if (named === undefined) return { kind: "fault", fault: "refused-symbol", reason, scope: { of: "pending" } };
+    const batch = [...this.batches].reverse().find((b) => b.includes(named)) ?? [named];
+    return {
+      kind: "fault",
+      fault: "refused-symbol",
+      reason,
+      scope: {
+        of: "symbols",
+        symbols: this.oursOf(named),
+        retry: batch.filter((n) => n !== named).flatMap((n) => this.oursOf(n)),
+      },
+    };
+  }
 }
