@@ -246,7 +246,9 @@ export class SymbolSource extends DurableObject<Env> {
     this.freshness.publishedAt = Date.now();
     void this.ctx.storage.put("publishedAt", this.freshness.publishedAt);
     return quotes.map((q) => {
-      this.liveOut.send(this.live.tree, this.commit(q));
+      const frame = this.commit(q);
+      this.liveOut.send(this.live.tree, frame);
+      this.firstPrice.arrived(frame);
       return this.latest!;
     });
   }
