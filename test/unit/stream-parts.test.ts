@@ -380,20 +380,10 @@ describe("upstream link", () => {
 });
 
 describe("a cold symbol's first price", () => {
-  /** A fake clock's timers: run them by hand. */
-  function timers() {
-    const due: Array<{ at: number; fn: () => void }> = [];
-    return {
-      set: (fn: () => void, ms: number) => void due.push({ at: ms, fn }),
-      fire: () => {
-        for (const t of due.splice(0)) t.fn();
-      },
-    };
-  }
   const busy: Unavailable = { unavailable: "busy", reason: "no room" };
 
-  it("comes from the stream when it is first, while REST waits for the budget", async () => {
-    const first = new FirstPrice<string>(5_000);
+  it("comes from the stream when it is first, while REST is on its way; REST is asked once", async () => {
+    const first = new FirstPrice<string>();
     let answer!: (v: string) => void;
     let asked = 0;
     const rest = () => {
@@ -409,20 +399,13 @@ describe("a cold symbol's first price", () => {
     answer("rest");
   });
 
-  it("comes from REST when it is first; a busy budget waits for the stream a little, then says busy", async () => {
-    const clock = timers();
-    const first = new FirstPrice<string>(5_000, clock.set);
+  it("comes from REST when it is first; REST's refusal or failure is the answer", async () => {
+    const first = new FirstPrice<string>();
     expect(await first.wait(async () => "rest")).toBe("rest");
-    const waiting = first.wait(async () => busy);
-    await Promise.resolve();
-    first.arrived("streamed");
-    expect(await waiting).toBe("streamed");
-    const late = first.wait(async () => busy);
-    await new Promise((r) => setImmediate(r));
-    clock.fire();
-    expect(await late).toEqual(busy);
-    // Not streaming: busy at once.
-    expect(await new FirstPrice<string>(0).wait(async () => busy)).toEqual(busy);
+    expect(await first.wait(async () => busy)).toEqual(busy);
+    expect(await first.wait(() => Promise.reject(new Error("boom")))).toMatchObject({ unavailable: "upstream" });
+    // A new cold spell asks again.
+    expect(await first.wait(async () => "again")).toBe("again");
   });
 });
 

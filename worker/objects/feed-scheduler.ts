@@ -186,10 +186,11 @@ export class FeedScheduler extends DurableObject<Env> {
 
   /**
    * A new symbol's first quote, within the request budget: new symbols may use only a
-   * share of it, waiting briefly for room, and a symbol the provider does not know is
-   * remembered for a while and answered without asking again.
+   * share of it, waiting up to `waitMs` for room (a streamed symbol does not wait: its
+   * first trade may come first), and a symbol the provider does not know is remembered
+   * for a while and answered without asking again.
    */
-  async firstQuote(symbol: string): Promise<{ quote: Quote } | Unavailable> {
+  async firstQuote(symbol: string, waitMs = FIRST_QUOTE_WAIT_MS): Promise<{ quote: Quote } | Unavailable> {
     const now = Date.now();
     const unknown = this.unknown.get(symbol);
     if (unknown && unknown.until > now) {
@@ -197,7 +198,7 @@ export class FeedScheduler extends DurableObject<Env> {
       return { unavailable: "unknown", reason: unknown.reason };
     }
     this.unknown.delete(symbol);
-    const deadline = now + FIRST_QUOTE_WAIT_MS;
+    const deadline = now + waitMs;
     for (;;) {
       const wait = this.coldBudget.waitFor(1, Date.now());
       if (wait === 0 && this.coldBudget.take(1, Date.now())) break;

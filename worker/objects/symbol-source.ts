@@ -30,8 +30,6 @@ import { schedulerFor } from "./stubs";
 
 /** At most this many ticks answer one range request (gap filling, resuming). */
 const MAX_RANGE = 10_000;
-/** When the request budget has no room for a streamed symbol's first quote, how long its first trade may still answer. */
-const FIRST_STREAMED_WAIT_MS = 5_000;
 
 /**
  * One object per symbol, the only owner of its stream: it numbers each price (`seq`,
@@ -68,6 +66,8 @@ export class SymbolSource extends DurableObject<Env> {
   private readonly freshness: Freshness;
   private readonly registration: Registration;
   private readonly firstPrice: FirstPrice<StreamFrame>;
+  /** Prices stream (FEED_TRANSPORT): a new viewer need not wait for the REST budget. */
+  private readonly streamed: boolean;
   /** Why the backfilled history covers less than BAR_DAYS, if it does. */
   private barsPartial: string | undefined;
   /** A source that had prices before it kept bars is backfilled once per instance, when its bars are first asked for. */
@@ -80,7 +80,8 @@ export class SymbolSource extends DurableObject<Env> {
     if (!name) throw new Error("SymbolSource must be addressed by name (idFromName(symbol))");
     this.symbol = name;
     this.freshness = new Freshness(this.config, 0, Date.now());
-    this.firstPrice = new FirstPrice(streamsPrices(this.config) ? FIRST_STREAMED_WAIT_MS : 0);
+    this.firstPrice = new FirstPrice();
+    this.streamed = streamsPrices(this.config);
     this.registration = new Registration(name, () => schedulerFor(env, name, this.config.schedulerShards));
     const { sql } = ctx.storage;
     const delayMs = this.config.auth.publicDelayMs;
@@ -161,14 +162,17 @@ export class SymbolSource extends DurableObject<Env> {
         `too many symbols are being watched right now (MAX_ACTIVE_SYMBOLS=${this.config.maxActiveSymbols})`,
       );
     }
-    const frame = await this.ensureLatest();
-    // No price, no subscription: the hub turns this into an ERROR for its subscriber.
-    if (isUnavailable(frame)) {
+    const frame = await this.ensureLatest(this.streamed ? 0 : undefined);
+    // Streamed, and no room in the budget for its REST quote now: the subscription stands (its
+    // first trade, or the next round's poll, brings the price). Otherwise no price, no
+    // subscription: the hub turns this into an ERROR for its subscriber.
+    const waiting = isUnavailable(frame) && frame.unavailable === "busy" && this.streamed;
+    if (isUnavailable(frame) && !waiting) {
       this.setHolder(holders, hub, 0);
       await this.registration.follow(this.active());
       throw new Error(frame.reason);
     }
-    if (holders === this.live) return frame;
+    if (holders === this.live) return isUnavailable(frame) ? undefined : frame;
     if (holders === this.barHolders || holders === this.delayedBarHolders) this.backfillOnce();
     if (holders === this.barHolders) return this.barStream.snapshot();
     if (holders === this.delayedBarHolders) return this.barStream.delayedSnapshot();
@@ -341,12 +345,13 @@ export class SymbolSource extends DurableObject<Env> {
       this.barStream.watch(this.barHolders.size > 0, this.delayedBarHolders.size > 0);
   }
 
-  private ensureLatest(): Promise<StreamFrame | Unavailable> {
+  /** The latest frame, or a cold symbol's first (waiting up to `budgetWaitMs` for the REST budget: the scheduler's default when unset). */
+  private ensureLatest(budgetWaitMs?: number): Promise<StreamFrame | Unavailable> {
     if (this.latestFrame) return Promise.resolve(this.latestFrame);
     // The first quote of a cold symbol goes through the scheduler's request budget too; a streamed tick may beat it.
     return this.firstPrice.wait(() =>
       schedulerFor(this.env, this.symbol, this.config.schedulerShards)
-        .firstQuote(this.symbol)
+        .firstQuote(this.symbol, budgetWaitMs)
         .then((result) => {
           if (isUnavailable(result)) return this.latestFrame ?? result;
           this.takeFirstQuote(result.quote);
