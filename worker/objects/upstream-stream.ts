@@ -105,7 +105,12 @@ export class UpstreamStream extends DurableObject<Env> {
       {
         newCodec: () => this.newCodec(),
         dial: (codec) => this.dial(codec),
-        catchUp: (symbols) => void windows.catchUp(symbols, (held) => this.restQuotes(held)),
+        catchUp: (symbols) =>
+          void windows.catchUp(symbols, {
+            rest: (held) => this.restQuotes(held),
+            latest: (held) => this.latestQuotes(held),
+            wanted: (s) => this.loop.subs.isSubscribed(s),
+          }),
         received: () => this.counts?.received(),
       },
     );
@@ -178,6 +183,20 @@ export class UpstreamStream extends DurableObject<Env> {
         .catch(() => undefined);
     const exchange = new SimExchange(this.config.simSeed, latest, this.config.feed.streamBatchMs);
     return { socket: exchange as unknown as WebSocket };
+  }
+
+  /** The sources' newest prices, as catch-up quotes (price, time, book). */
+  private async latestQuotes(symbols: string[]): Promise<Quote[]> {
+    const ticks = await Promise.all(
+      symbols.map((s) =>
+        sourceStub(this.env, s)
+          .latestKnown()
+          .catch(() => undefined),
+      ),
+    );
+    return ticks.flatMap((t) =>
+      t ? [{ symbol: t.symbol, price: t.price, ts: t.ts, source: t.source, bid: t.bid, ask: t.ask }] : [],
+    );
   }
 
   /** One budgeted REST quote per symbol, each from its scheduler shard (those the budget cannot cover get none). */

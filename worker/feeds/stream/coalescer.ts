@@ -96,6 +96,11 @@ export class Coalescer {
     for (const s of symbols) this.held.delete(s);
   }
 
+  /** Whether a price of `symbol` is known (streamed, or caught up): a held one can go out with it. */
+  knows(symbol: string): boolean {
+    return this.newest.has(symbol) || this.windows.get(symbol)?.price !== undefined;
+  }
+
   /** Whether anything may go out now. */
   get pending(): boolean {
     for (const s of this.windows.keys()) if (!this.held.has(s)) return true;

@@ -152,6 +152,11 @@ export class SubscriptionSet {
     return next;
   }
 
+  /** Whether `symbol` is subscribed (or asked for) on the connection. */
+  isSubscribed(symbol: string): boolean {
+    return this.subscribed.has(symbol);
+  }
+
   wantedCount(): number {
     return this.wanted.size;
   }

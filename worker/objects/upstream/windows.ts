@@ -8,6 +8,19 @@ import { RoundSender } from "../round";
 
 /** A feed delayed by its provider (Alpaca delayed_sip, Polygon's delayed host) is 15 minutes late. */
 const PROVIDER_DELAY_MS = 900_000;
+/** A catch-up the request budget had no room for is asked again: 1, 2, 4, 8, 8… s later, this many times. */
+const CATCH_UP_RETRY_MS = 1_000;
+const CATCH_UP_RETRIES = 10;
+
+/** Where a catch-up gets its prices. */
+export interface CatchUpPorts {
+  /** REST quotes within the request budget (those it has no room for get none). */
+  rest(symbols: string[]): Promise<Quote[]>;
+  /** The sources' newest prices (price and time only). */
+  latest(symbols: string[]): Promise<Quote[]>;
+  /** Whether a symbol is still streamed (a retry skips the ones that left). */
+  wanted(symbol: string): boolean;
+}
 
 export interface WindowOptions {
   batchMs: number;
@@ -54,19 +67,39 @@ export class StreamWindows {
   }
 
   /**
-   * After an outage: `symbols` are held until `fetch` brings their REST quotes (within the
-   * request budget); then each goes out once, marked as following a gap, with the newer of
-   * the caught-up price and what the stream brought meanwhile.
+   * After an outage: `symbols` are held until `rest` brings their REST quotes (within the
+   * request budget); then each goes out once, marked as following a gap, with the newer of the
+   * caught-up price and what the stream brought meanwhile (or, when the budget had no room and
+   * the stream brought nothing, the source's newest price: the polls kept it current). Those
+   * the budget skipped are asked again later, until each has had its REST quote: the trades
+   * nobody streamed during the outage are in its day volume, and no bar may lose them.
    */
-  async catchUp(symbols: string[], fetch: (symbols: string[]) => Promise<Quote[]>): Promise<void> {
+  async catchUp(symbols: string[], ports: CatchUpPorts): Promise<void> {
     if (symbols.length === 0) return;
     this.coalescer.hold(symbols);
+    let missed = symbols;
     try {
-      for (const quote of await fetch(symbols)) this.coalescer.catchUp(quote);
+      missed = this.take(symbols, await ports.rest(symbols).catch(() => []));
+      const unpriced = missed.filter((s) => !this.coalescer.knows(s));
+      if (unpriced.length > 0) for (const q of await ports.latest(unpriced).catch(() => [])) this.coalescer.catchUp(q);
     } finally {
       this.coalescer.release(symbols);
       this.schedule();
     }
+    for (let attempt = 0; missed.length > 0 && attempt < CATCH_UP_RETRIES; attempt++) {
+      await new Promise((r) => setTimeout(r, CATCH_UP_RETRY_MS * 2 ** Math.min(attempt, 3)));
+      const wanted = missed.filter(ports.wanted);
+      if (wanted.length === 0) return;
+      missed = this.take(wanted, await ports.rest(wanted).catch(() => []));
+      this.schedule();
+    }
+  }
+
+  /** Takes REST catch-up quotes; returns the symbols that got none. */
+  private take(symbols: string[], quotes: Quote[]): string[] {
+    for (const q of quotes) this.coalescer.catchUp(q);
+    const got = new Set(quotes.map((q) => q.symbol));
+    return symbols.filter((s) => !got.has(s));
   }
 
   /**
