@@ -19,6 +19,7 @@ import {
   type Polled,
   polled,
   type Storm,
+  startBarsTrading,
   storm,
 } from "./scenarios";
 
@@ -67,8 +68,9 @@ export function runConformance(profileId: string): void {
     beforeAll(async () => {
       const started = Date.now();
       run = await startRun(profile, SYMBOLS);
+      const barsTrading = applies("bars-handover") ? await startBarsTrading(run) : undefined;
       // Alone: 50 new symbols at once (Finnhub's whole per-connection allowance).
-      if (applies("first-price")) seen.firstPrice = await firstPrice(run);
+      if (applies("first-price")) seen.firstPrice = await firstPrice(run, barsTrading ? 49 : 50);
       const r = run;
       const quiet = await Promise.all([
         applies("day-volume") ? dayVolume(r) : undefined,
@@ -78,7 +80,7 @@ export function runConformance(profileId: string): void {
         applies("delayed-bars") ? delayedBars(r) : undefined,
       ]);
       [seen.dayVolume, seen.lastEligible, seen.refused, seen.silent, seen.delayed] = quiet;
-      if (applies("gap-once") || applies("bars-handover")) seen.outage = await outage(r);
+      if (applies("gap-once") || applies("bars-handover")) seen.outage = await outage(r, barsTrading);
       if (applies("day-volume-after-outage") && seen.dayVolume)
         seen.after = await dayVolumeAfterOutage(r, seen.dayVolume.from);
       seen.secondConnections = r.fake.stream.truth.secondConnections.map(({ key, connection }) => ({
@@ -105,7 +107,7 @@ export function runConformance(profileId: string): void {
       const worst = Math.max(...s.lags.map((l) => l.lagMs ?? Infinity));
       expect(
         late,
-        `${late.length} of ${s.lags.length} late (worst ${worst} ms; ${s.subscribedUpstream}/50 subscribed upstream)`,
+        `${late.length} of ${s.lags.length} late (worst ${worst} ms; ${s.subscribedUpstream}/${s.symbols} subscribed upstream)`,
       ).toEqual([]);
     });
 

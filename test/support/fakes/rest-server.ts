@@ -46,6 +46,8 @@ export interface RestBehaviour {
   slowMs: number;
   /** Enforce the dialect's documented budget. */
   enforceBudget: boolean;
+  /** A paid plan's budget instead of the documented one (requests a minute). */
+  requestsPerMinute?: number;
 }
 
 export interface FakeRestServer {
@@ -71,7 +73,8 @@ export async function startRestServer(
     requests.push(request);
     let answer: RestAnswer;
     const window = requests.filter((r) => r.at > request.at - 60_000 && !limited.includes(r)).length;
-    if (b.enforceBudget && dialect.requestsPerMinute !== undefined && window > dialect.requestsPerMinute) {
+    const budget = b.requestsPerMinute ?? dialect.requestsPerMinute;
+    if (b.enforceBudget && budget !== undefined && window > budget) {
       limited.push(request);
       const oldest = requests.find((r) => r.at > request.at - 60_000 && !limited.includes(r));
       answer = dialect.rateLimited(Math.max(1, Math.ceil(((oldest?.at ?? request.at) + 60_000 - request.at) / 1000)));

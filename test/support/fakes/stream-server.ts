@@ -132,6 +132,8 @@ export interface StreamTruth {
 
 export interface FakeStreamServer {
   url: string;
+  /** The keys (and secrets) the stream accepts: delete one to revoke it on the stream only. */
+  credentials: Map<string, string>;
   behaviour: StreamBehaviour;
   truth: StreamTruth;
   /** Open connections. */
@@ -166,9 +168,10 @@ export const DEFAULT_BEHAVIOUR: StreamBehaviour = {
 export async function startStreamServer(
   dialect: StreamDialect,
   market: Market,
-  credentials: ReadonlyMap<string, string>,
+  accepted: ReadonlyMap<string, string>,
   behaviour: Partial<StreamBehaviour> = {},
 ): Promise<FakeStreamServer> {
+  const credentials = new Map(accepted);
   const b: StreamBehaviour = {
     ...DEFAULT_BEHAVIOUR,
     refused: new Set(),
@@ -335,6 +338,7 @@ export async function startStreamServer(
 
   return {
     url: `ws://127.0.0.1:${port}`,
+    credentials,
     behaviour: b,
     truth,
     open: () => [...live],
