@@ -1,8 +1,9 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CASE_SYMBOLS } from "../fixtures/sessions";
 import { DEFAULT_RUNTIME } from "../support/dev-server";
-import { type Run, startRun, within } from "./harness";
+import { type Run, startRun, streamStatus, within } from "./harness";
 import { CASES, type CaseId, PROFILES } from "./profiles";
 import {
   type DayVolume,
@@ -43,18 +44,19 @@ interface Seen {
   secondConnections?: Array<{ key: string; connection: number }>;
   maxAuthenticated?: Record<string, number>;
   wallMs?: number;
+  /** /healthz streams after first-price, after the quiet cases, and at the end. */
+  streams?: unknown[];
 }
 
 const SYMBOLS = [
-  ...Array.from({ length: 50 }, (_, i) => `F${String(i).padStart(2, "0")}`),
-  "VOLA",
-  "LAST",
-  "REFU",
-  "SILN",
-  "BARS",
-  "GAPA",
-  "GAPB",
-  "DLAY",
+  ...CASE_SYMBOLS.firstPrice,
+  CASE_SYMBOLS.dayVolume,
+  CASE_SYMBOLS.lastEligible,
+  CASE_SYMBOLS.refused,
+  CASE_SYMBOLS.silent,
+  CASE_SYMBOLS.bars,
+  ...CASE_SYMBOLS.gaps,
+  CASE_SYMBOLS.delayed,
 ].map((base) => ({ base, listed: true }));
 
 export function runConformance(profileId: string): void {
@@ -72,14 +74,16 @@ export function runConformance(profileId: string): void {
       // Alone: 50 new symbols at once (Finnhub's whole per-connection allowance).
       if (applies("first-price")) seen.firstPrice = await firstPrice(run, barsTrading ? 49 : 50);
       const r = run;
+      seen.streams = [await streamStatus(r)];
       const quiet = await Promise.all([
         applies("day-volume") ? dayVolume(r) : undefined,
         applies("last-eligible") ? lastEligible(r) : undefined,
-        applies("refused-polled") ? polled(r, "REFU", "refused") : undefined,
-        applies("silent-polled") ? polled(r, "SILN", "silent") : undefined,
+        applies("refused-polled") ? polled(r, CASE_SYMBOLS.refused, "refused") : undefined,
+        applies("silent-polled") ? polled(r, CASE_SYMBOLS.silent, "silent") : undefined,
         applies("delayed-bars") ? delayedBars(r) : undefined,
       ]);
       [seen.dayVolume, seen.lastEligible, seen.refused, seen.silent, seen.delayed] = quiet;
+      seen.streams.push(await streamStatus(r));
       if (applies("gap-once") || applies("bars-handover")) seen.outage = await outage(r, barsTrading);
       if (applies("day-volume-after-outage") && seen.dayVolume)
         seen.after = await dayVolumeAfterOutage(r, seen.dayVolume.from);
@@ -89,6 +93,7 @@ export function runConformance(profileId: string): void {
       }));
       seen.maxAuthenticated = Object.fromEntries(r.fake.stream.truth.maxAuthenticated);
       if (applies("reconnect-storm")) seen.storm = await storm(r);
+      seen.streams.push(await streamStatus(r));
       seen.wallMs = Date.now() - started;
       const dir = process.env.CONFORMANCE_REPORT;
       if (dir) writeFileSync(join(dir, `${profile.id}-${DEFAULT_RUNTIME}.json`), JSON.stringify(seen, null, 1));
@@ -115,6 +120,7 @@ export function runConformance(profileId: string): void {
       expect(d, "scenario did not run").toBeDefined();
       const v = d!;
       expect(v.lastPriceShown, "the viewers never showed the last trade").toBe(true);
+      expect(v.delivered, "trades delivered over the stream (the symbol was only polled)").toBeGreaterThan(0);
       if (profile.provider === "finnhub") {
         // Finnhub reports no volume at all: a day volume, if shown, lies between what was streamed and the day's.
         const plausible = (x: number | undefined) => x === undefined || (x >= v.streamed * 0.99 && x <= v.truth * 1.01);
@@ -136,11 +142,15 @@ export function runConformance(profileId: string): void {
     test("last-eligible", () => {
       const s = seen.lastEligible!;
       expect(s.regularShown, "the regular print never reached the viewers").toBe(true);
+      expect(s.delivered, "ineligible prints delivered over the stream (the symbol was only polled)").toBe(
+        s.ineligible.length,
+      );
       expect(
         s.shownAfter.filter((p) => s.ineligible.includes(p)),
         `viewers showed ${JSON.stringify(s.shownAfter)}`,
       ).toEqual([]);
-      expect(s.api, "/api/quotes price").toBe(s.regular);
+      expect(s.api, "/api/quotes price after the ineligible prints").toBe(s.regular);
+      expect(s.closingShown, "the regular print after them never reached the viewers").toBe(true);
     });
 
     const judgePolled = (p: Polled | undefined) => {

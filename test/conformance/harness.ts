@@ -166,3 +166,10 @@ export const dayVolumeOf = (t: { dayVolume?: number; volume?: number } | undefin
 
 export const within = (observed: number | undefined, expected: number, share: number) =>
   observed !== undefined && Math.abs(observed - expected) <= expected * share;
+
+/** The upstream streams as /healthz shows them to the operator (state, fault, counts per shard). */
+export async function streamStatus(run: Run): Promise<unknown> {
+  const res = await fetch(`${run.srv.url}/healthz`, { headers: { Authorization: "Bearer test-publish-token" } });
+  if (res.status !== 200) return `HTTP ${res.status}`;
+  return ((await res.json()) as { streams?: unknown }).streams;
+}

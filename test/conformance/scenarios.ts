@@ -1,6 +1,7 @@
 import type { TradeKind } from "../fixtures/providers/conditions";
-import { sleep } from "../support/stomp";
-import { type Arrival, dayVolumeOf, minuteBars, quotes, type Run, type Viewer, waitFor } from "./harness";
+import { CASE_SYMBOLS, LAST_ELIGIBLE_SESSION } from "../fixtures/sessions";
+import { connectStomp, sleep } from "../support/stomp";
+import { type Arrival, dayVolumeOf, minuteBars, quotes, type Run, Viewer, waitFor } from "./harness";
 
 /**
  * What each case does to the fake and the viewers, and what it saw. Scenarios never throw:
@@ -59,8 +60,10 @@ export interface FirstPrice {
 
 /** `count` new symbols at once (with the ones already watched, 50 streamed: Finnhub's whole allowance). */
 export async function firstPrice(run: Run, count: number): Promise<FirstPrice> {
-  const symbols = Array.from({ length: count }, (_, i) => names(run, `F${String(i).padStart(2, "0")}`));
-  for (const v of run.viewers) for (const s of symbols) v.watch(s.ours);
+  const symbols = CASE_SYMBOLS.firstPrice.slice(0, count).map((b) => names(run, b));
+  // Viewers of their own, who leave by disconnecting (unsubscribing 50 symbols at once would trip the inbound limits).
+  const viewers = await Promise.all(run.viewers.map(async () => new Viewer(await connectStomp(run.srv.url))));
+  for (const v of viewers) for (const s of symbols) v.watch(s.ours);
   await waitFor(
     () => symbols.filter((s) => run.fake.stream.subscribed().has(s.theirs)).length,
     (n) => n === symbols.length,
@@ -76,18 +79,18 @@ export async function firstPrice(run: Run, count: number): Promise<FirstPrice> {
   }
   const lastTrade = Math.max(...firstTradeAt.values());
   await waitFor(
-    () => run.viewers.every((v) => symbols.every((s) => v.of(s.ours).length > 0)),
+    () => viewers.every((v) => symbols.every((s) => v.of(s.ours).length > 0)),
     (ok) => ok,
     Math.max(0, lastTrade + 2_500 - Date.now()),
   );
-  const lags = run.viewers.flatMap((v, viewer) =>
+  const lags = viewers.flatMap((v, viewer) =>
     symbols.map((s) => {
       const first = v.of(s.ours)[0];
       const lag = first ? Math.max(0, first.at - firstTradeAt.get(s.ours)!) : null;
       return { symbol: s.ours, viewer, lagMs: lag };
     }),
   );
-  for (const v of run.viewers) for (const s of symbols) v.leave(s.ours);
+  for (const v of viewers) await v.connection.disconnect();
   // Room for the next cases' symbols (Finnhub allows 50 a connection): the worker unsubscribes a second after the last viewer.
   await waitFor(
     () => symbols.some((s) => run.fake.stream.subscribed().has(s.theirs)),
@@ -102,6 +105,8 @@ export async function firstPrice(run: Run, count: number): Promise<FirstPrice> {
 export interface DayVolume {
   /** Index of the first trade made while the viewers watched. */
   from: number;
+  /** Of those, the trades the fake delivered over the stream (0: the symbol was only polled). */
+  delivered: number;
   truth: number;
   /** Sizes streamed since the viewers came (what the worker could count itself). */
   streamed: number;
@@ -112,7 +117,7 @@ export interface DayVolume {
 
 /** Streams 20 trades on VOLA (Coinbase: 5 of them before anyone watches, replayed on subscribe) and reads the day volume back. */
 export async function dayVolume(run: Run): Promise<DayVolume> {
-  const { ours, theirs } = names(run, "VOLA");
+  const { ours, theirs } = names(run, CASE_SYMBOLS.dayVolume);
   const m = run.fake.market;
   let price = m.before(theirs).last;
   const trade = (i: number, kind: TradeKind = "regular") => {
@@ -135,8 +140,15 @@ export async function dayVolume(run: Run): Promise<DayVolume> {
 async function readDayVolume(run: Run, ours: string, theirs: string, from: number, shown: boolean): Promise<DayVolume> {
   const m = run.fake.market;
   const [q] = await quotes(run, [ours]);
+  const ids = new Set(
+    m
+      .trades(theirs)
+      .slice(from)
+      .map((t) => t.id),
+  );
   return {
     from,
+    delivered: new Set(run.fake.stream.truth.delivered.filter((d) => ids.has(d.trade.id)).map((d) => d.trade.id)).size,
     truth: m.dayVolume(theirs),
     streamed: m
       .trades(theirs)
@@ -150,7 +162,7 @@ async function readDayVolume(run: Run, ours: string, theirs: string, from: numbe
 
 /** After the outage: one more VOLA trade, then the day volume again. */
 export async function dayVolumeAfterOutage(run: Run, streamedFrom: number): Promise<DayVolume> {
-  const { ours, theirs } = names(run, "VOLA");
+  const { ours, theirs } = names(run, CASE_SYMBOLS.dayVolume);
   const m = run.fake.market;
   const price = Math.round((m.last(theirs).price + 0.07) * 100) / 100;
   m.trade(theirs, price, run.profile.size(3));
@@ -164,36 +176,43 @@ export async function dayVolumeAfterOutage(run: Run, streamedFrom: number): Prom
 export interface LastEligible {
   regular: number;
   ineligible: number[];
+  /** The regular print after them (it must show: everything before it went through). */
+  closing: number;
   regularShown: boolean;
+  closingShown: boolean;
+  /** The ineligible prints the fake delivered over the stream (0: the symbol was only polled). */
+  delivered: number;
   /** Prices the viewers showed after the regular print. */
   shownAfter: number[];
   api: number | undefined;
 }
 
-/** A regular print at 190.00, then out-of-sequence 182.50, odd lot 183.00, average price 181.00 (the issue's measurement). */
+/** The scripted session LAST_ELIGIBLE_SESSION: a regular print, then three that must not set the last price. */
 export async function lastEligible(run: Run): Promise<LastEligible> {
-  const { ours, theirs } = names(run, "LAST");
+  const { ours, theirs } = names(run, CASE_SYMBOLS.lastEligible);
   const m = run.fake.market;
   await watch(run, [ours]);
-  m.trade(theirs, 190, 100);
-  const regularShown = (await shownEverywhere(run, ours, 190, 5_000)) !== undefined;
+  const { regular, ineligible, closing } = LAST_ELIGIBLE_SESSION;
+  m.trade(theirs, regular.price, regular.size, regular.kind);
+  const regularShown = (await shownEverywhere(run, ours, regular.price, 5_000)) !== undefined;
   const marks = run.viewers.map((v) => v.of(ours).length);
-  const prints: Array<[number, number, TradeKind]> = [
-    [182.5, 100, "out-of-sequence"],
-    [183, 37, "odd-lot"],
-    [181, 5_000, "average-price"],
-  ];
-  for (const [p, size, kind] of prints) {
-    m.trade(theirs, p, size, kind);
+  const ids = new Set<number>();
+  for (const t of ineligible) {
+    ids.add(m.trade(theirs, t.price, t.size, t.kind).id);
     await sleep(100);
   }
   // Long enough for the stream's windows and two polling rounds (a REST snapshot reports the newest print too).
-  await sleep(4_000);
+  await sleep(3_000);
   const [q] = await quotes(run, [ours]);
+  m.trade(theirs, closing.price, closing.size, closing.kind);
+  const closingShown = (await shownEverywhere(run, ours, closing.price, 5_000)) !== undefined;
   return {
-    regular: 190,
-    ineligible: prints.map(([p]) => p),
+    regular: regular.price,
+    ineligible: ineligible.map((t) => t.price),
+    closing: closing.price,
     regularShown,
+    closingShown,
+    delivered: new Set(run.fake.stream.truth.delivered.filter((d) => ids.has(d.trade.id)).map((d) => d.trade.id)).size,
     shownAfter: run.viewers.flatMap((v, i) =>
       v
         .of(ours)
@@ -218,7 +237,7 @@ export async function polled(run: Run, base: string, how: "refused" | "silent"):
   const { ours, theirs } = names(run, base);
   const m = run.fake.market;
   run.fake.stream.behaviour[how].add(theirs);
-  const period = pollingPeriod(run, 2);
+  const period = pollingPeriod(run, 1);
   await watch(run, [ours]);
   await sleep(Math.max(3_000, period));
   const lags: Array<number | null> = [];
@@ -226,20 +245,21 @@ export async function polled(run: Run, base: string, how: "refused" | "silent"):
     const price = Math.round((m.last(theirs).price + 0.11) * 100) / 100;
     m.trade(theirs, price, run.profile.size(i));
     const changedAt = Date.now();
-    const at = await shownEverywhere(run, ours, price, 2 * period + 10_000);
+    const at = await shownEverywhere(run, ours, price, 2 * period + 3_000);
     lags.push(at === undefined ? null : at - changedAt);
   }
   return { budgetMs: 2 * period, lags };
 }
 
 /**
- * One polling period for `polled` symbols: the tick interval, or longer when the rounds'
- * share of the budget (three quarters: a quarter is kept for new symbols) cannot ask for
- * them all that often.
+ * One polling period for a symbol: the tick interval, or longer when the budget cannot ask
+ * for it that often — the rounds' share (three quarters: a quarter is kept for new symbols)
+ * of what one scheduler shard gets (FEED_REQUESTS_PER_MINUTE / SCHEDULER_SHARDS), one
+ * request per polled symbol on its shard (`polled`).
  */
 export function pollingPeriod(run: Run, polled: number): number {
   const requests = Math.ceil(polled / run.profile.perRequest);
-  const perRequestMs = 60_000 / (run.config.requestsPerMinute * 0.75);
+  const perRequestMs = 60_000 / ((run.config.requestsPerMinute / run.config.shards) * 0.75);
   return Math.max(run.config.tickIntervalMs, requests * perRequestMs);
 }
 
@@ -255,7 +275,7 @@ export interface BarsTrading {
  * bars then span at least one minute boundary and the hand-over, whenever they happen.
  */
 export async function startBarsTrading(run: Run): Promise<BarsTrading> {
-  const { ours, theirs } = names(run, "BARS");
+  const { ours, theirs } = names(run, CASE_SYMBOLS.bars);
   const m = run.fake.market;
   await watch(run, [ours]);
   let trading = true;
@@ -294,8 +314,8 @@ export interface Outage {
 export async function outage(run: Run, barsTrading: BarsTrading | undefined): Promise<Outage> {
   const m = run.fake.market;
   const stream = run.fake.stream;
-  const bars = names(run, "BARS");
-  const gapSymbols = ["GAPA", "GAPB"].map((b) => names(run, b));
+  const bars = names(run, CASE_SYMBOLS.bars);
+  const gapSymbols = CASE_SYMBOLS.gaps.map((b) => names(run, b));
   await watch(
     run,
     gapSymbols.map((g) => g.ours),
@@ -377,7 +397,7 @@ export interface DelayedBars {
 
 /** Ten trades on the delayed feed (stamped 15 minutes early); their minutes' bars. */
 export async function delayedBars(run: Run): Promise<DelayedBars> {
-  const { ours, theirs } = names(run, "DLAY");
+  const { ours, theirs } = names(run, CASE_SYMBOLS.delayed);
   const m = run.fake.market;
   await watch(run, [ours]);
   let price = m.before(theirs).last;
