@@ -156,9 +156,13 @@ export class FeedScheduler extends DurableObject<Env> {
   async catchUp(symbols: string[]): Promise<QuoteResult[]> {
     const now = Date.now();
     const plan = this.budget.plan(symbols, now);
-    if (plan.symbols.length === 0) return [];
+    // The polls during the outage spent the rounds' share: what it cannot cover now may use the
+    // new symbols' share (a catch-up is owed once per outage; the stream asks again for the rest).
+    const left = symbols.filter((s) => !plan.symbols.includes(s));
+    const asked = [...plan.symbols, ...(left.length > 0 ? this.coldBudget.plan(left, now).symbols : [])];
+    if (asked.length === 0) return [];
     const results = await this.feed.quotes(
-      plan.symbols.map((symbol) => ({ symbol })),
+      asked.map((symbol) => ({ symbol })),
       now,
     );
     for (const r of results) this.noteFault(r.symbol, "error" in r ? r.error : undefined);
