@@ -62,7 +62,10 @@ describe("providers' codes", () => {
     expect(polygonRule([37])).toEqual({ last: "no", highLow: false, volume: true });
     expect(polygonRule([2])).toEqual({ last: "no", highLow: false, volume: true });
     expect(polygonRule([14, 41])).toEqual(REGULAR);
+    // 32 is the out-of-sequence print in its conditions API (the older glossary said 33).
+    expect(polygonRule([32])).toEqual({ last: "first", highLow: true, volume: true });
     expect(polygonRule([33])).toEqual({ last: "first", highLow: true, volume: true });
+    expect(polygonRule([31])).toEqual(REGULAR);
     expect(polygonRule([53, 52, 41])).toEqual({ last: "no", highLow: false, volume: true });
     expect(polygonRule([15])).toEqual({ last: "no", highLow: false, volume: false });
     expect(polygonRule(undefined)).toEqual(REGULAR);

@@ -76,7 +76,11 @@ const UTP: Readonly<Record<string, Condition>> = {
   "9": "correctedClose",
 };
 
-/** Polygon's (Massive's) unified condition ids for stock trades (its conditions glossary). */
+/**
+ * Polygon's (Massive's) unified condition ids for stock trades, as its conditions API
+ * (`/v3/reference/conditions`) lists them (its older glossary numbered some differently:
+ * there 32 was "Sold Out" and 33 the out-of-sequence print).
+ */
 const POLYGON: Readonly<Record<number, Condition>> = {
   0: "regular",
   1: "acquisition",
@@ -103,7 +107,9 @@ const POLYGON: Readonly<Record<number, Condition>> = {
   28: "reopeningPrints",
   29: "seller",
   30: "soldLast",
-  33: "outOfSequence",
+  31: "stoppedSoldLast",
+  32: "outOfSequence",
+  33: "stoppedOutOfSequence",
   34: "splitTrade",
   36: "yellowFlag",
   37: "oddLot",
