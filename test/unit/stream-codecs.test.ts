@@ -122,6 +122,9 @@ describe("stream codecs", () => {
     ]);
     // BTC-USDC is one book with BTC-USD: nothing more to subscribe, and it gets the same trades.
     expect(c.subscribe(["BTC-USDC"])).toEqual([]);
+    // Heartbeats once per connection: later products take two messages.
+    expect(c.subscribe(["SOL-USD"]).map((m) => JSON.parse(m).channel)).toEqual(["market_trades", "ticker"]);
+    c.unsubscribe(["SOL-USD"]);
     expect(c.providerSymbol("USDT-USDC")).toBe("USDT-USDC");
     const trades = (seq: number, type: string, ...t: Array<[string, string]>) =>
       JSON.stringify({

@@ -228,7 +228,9 @@ export class UpstreamLoop {
   private step(): void {
     const now = Date.now();
     const conn = this.conn;
-    if (this.link.state.state === "live" && conn) {
+    // Planned only once the last plan's messages are out: symbols wanted meanwhile go together in
+    // the next batch, not one message (or three, on Coinbase) each past the provider's rate.
+    if (this.link.state.state === "live" && conn && conn.nextSendAt(now) === undefined) {
       const plan = this.subs.plan(now);
       // Queued: past the provider's message rate they wait (a provider that counts them disconnects).
       conn.send([...conn.codec.unsubscribe(plan.unsubscribe), ...conn.codec.subscribe(plan.subscribe)], now);

@@ -25,6 +25,8 @@ export class CoinbaseStream extends BaseCodec {
   private lastSequence: number | undefined;
   /** The product lists of recent subscribes: a refusal names one product and refuses its whole message. */
   private readonly batches: string[][] = [];
+  /** Heartbeats are one subscription per connection. */
+  private heartbeats = false;
 
   url(): string {
     return this.options.url ?? "wss://advanced-trade-ws.coinbase.com";
@@ -36,10 +38,10 @@ export class CoinbaseStream extends BaseCodec {
   protected subscribeNames(product_ids: readonly string[]): string[] {
     this.batches.push([...product_ids]);
     if (this.batches.length > 20) this.batches.shift();
-    // Heartbeats keep a quiet product's connection provably alive.
-    return ["market_trades", "ticker", "heartbeats"].map((channel) =>
-      JSON.stringify({ type: "subscribe", channel, product_ids }),
-    );
+    // Heartbeats keep a quiet product's connection provably alive: subscribed once, with the first products.
+    const channels = this.heartbeats ? ["market_trades", "ticker"] : ["market_trades", "ticker", "heartbeats"];
+    this.heartbeats = true;
+    return channels.map((channel) => JSON.stringify({ type: "subscribe", channel, product_ids }));
   }
   protected unsubscribeNames(product_ids: readonly string[]): string[] {
     return ["market_trades", "ticker"].map((channel) => JSON.stringify({ type: "unsubscribe", channel, product_ids }));
