@@ -15,7 +15,8 @@ export class PolygonFeed extends HttpFeed {
     maxSymbolsPerRequest: 100,
     needsKey: true,
     assetClasses: ["equity"],
-    minIntervalMs: 12_000,
+    // Its snapshots are current; the budget (5 a minute on the free tier) spaces the rounds, not a fixed period.
+    minIntervalMs: 1_000,
     requestsPerMinute: 5,
   } as const;
 
