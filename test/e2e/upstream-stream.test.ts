@@ -364,11 +364,18 @@ describe("alpaca delayed_sip stream", () => {
   });
 
   it("Alpaca's connection-limit error: a fault in /healthz, and polling takes over", async () => {
-    // Another connection holds the key (Alpaca allows one): the worker's next one is refused with 406.
-    const holder = new WebSocket(t.fake.vars.FEED_STREAM_URL!.replace("{feed}", "delayed_sip"));
-    await new Promise((r) => holder.once("open", r));
+    // Another connection takes the key (Alpaca allows one) as soon as the worker's drops: the worker's next one is refused with 406.
     t.fake.stream.closeAll();
+    const holder = new WebSocket(t.fake.vars.FEED_STREAM_URL!.replace("{feed}", "delayed_sip"));
+    const answers: string[] = [];
+    holder.on("message", (m) => answers.push(String(m)));
+    await new Promise((r) => holder.once("open", r));
     holder.send(JSON.stringify({ action: "auth", key: GOOD_KEY, secret: GOOD_SECRET }));
+    await until(
+      "the other connection authenticated",
+      () => answers,
+      (a) => a.some((m) => m.includes("authenticated")),
+    );
     const status = await until(
       "a connection-limit fault",
       () => streams(t.srv.url),
