@@ -6,23 +6,25 @@ import { DEFAULT_RUNTIME } from "../support/dev-server";
 import { type Run, startRun, streamStatus, within } from "./harness";
 import { CASES, type CaseId, PROFILES } from "./profiles";
 import {
-  type DayVolume,
   type DelayedBars,
+  delayedBars,
+  type Outage,
+  outage,
+  type Storm,
+  startBarsTrading,
+  storm,
+} from "./scenarios-outage";
+import {
+  type DayVolume,
   dayVolume,
   dayVolumeAfterOutage,
-  delayedBars,
   type FirstPrice,
   firstPrice,
   type LastEligible,
   lastEligible,
-  type Outage,
-  outage,
   type Polled,
   polled,
-  type Storm,
-  startBarsTrading,
-  storm,
-} from "./scenarios";
+} from "./scenarios-quiet";
 
 /**
  * The conformance suite, one provider profile at a time (as hono's runtime tests run one

@@ -1,7 +1,7 @@
 import { coinbase } from "../../../fixtures/providers/coinbase";
 import type { MarketTrade } from "../market";
 import { json, type RestDialect } from "../rest-server";
-import type { StreamConnection, StreamDialect } from "../stream-server";
+import type { StreamConnection, StreamDialect } from "../stream-dialect";
 
 /** Trades a market_trades snapshot replays. */
 const SNAPSHOT_TRADES = 50;
