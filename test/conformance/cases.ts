@@ -190,7 +190,10 @@ export function runConformance(profileId: string): void {
         o.bars.filter((b) => b.truth > 0 && b.v === undefined),
         `minutes without a bar: ${table}`,
       ).toEqual([]);
-      expect(within(total, truth, 0.01), `bars hold ${total} where ${truth} traded: ${table}`).toBe(true);
+      expect(
+        within(total, truth, 0.01),
+        `bars hold ${total} where ${truth} traded: ${table}; the first viewer's ticks: ${JSON.stringify(o.seen)}`,
+      ).toBe(true);
       // A hand-over may move sizes traded while the stream was down into a neighbouring minute, never more.
       const spikes = o.bars.filter((b) => (b.v ?? 0) > b.truth * 1.01 + o.tradedDuringOutage);
       expect(spikes, `spikes (outage traded ${o.tradedDuringOutage}): ${table}`).toEqual([]);

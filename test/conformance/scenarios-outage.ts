@@ -1,6 +1,6 @@
 import { CASE_SYMBOLS } from "../fixtures/sessions";
 import { sleep } from "../support/stomp";
-import { type Arrival, minuteBars, type Run, waitFor } from "./harness";
+import { type Arrival, dayVolumeOf, minuteBars, type Run, waitFor } from "./harness";
 import { names, shownEverywhere, watch } from "./watching";
 
 /**
@@ -48,6 +48,8 @@ export interface Outage {
   bars: Array<{ t: number; v: number | undefined; truth: number }>;
   /** Sizes of BARS traded while the stream was down. */
   tradedDuringOutage: number;
+  /** What the first viewer saw of BARS: the sizes its ticks carried, summed, and its last day volume, against the day's. */
+  seen: { sizes: number; dayVolume: number | undefined; truth: number; traded: number };
   reconnected: boolean;
   outageMs: number;
 }
@@ -66,6 +68,12 @@ export async function outage(run: Run, barsTrading: BarsTrading | undefined): Pr
     run,
     gapSymbols.map((g) => g.ours),
   );
+  // They trade first: streamed symbols by any definition (a quiet one may be polled, and then has no outage).
+  for (const [j, g] of gapSymbols.entries()) {
+    const price = Math.round((m.last(g.theirs).price + 0.5) * 100) / 100;
+    m.trade(g.theirs, price, run.profile.size(j));
+    await shownEverywhere(run, g.ours, price, 5_000);
+  }
   const before = m.dayVolume(bars.theirs);
   const connectionsBefore = stream.truth.connections.length;
   const began = Date.now();
@@ -125,10 +133,17 @@ export async function outage(run: Run, barsTrading: BarsTrading | undefined): Pr
   const minutes = [...new Set([...truth.keys(), ...served.filter((b) => b.t >= first).map((b) => b.t)])].sort(
     (a, b) => a - b,
   );
+  const ticks = run.viewers[0]!.of(bars.ours).map((a) => a.tick);
   return {
     gaps,
     bars: minutes.map((t) => ({ t, v: barOf.get(t), truth: truth.get(t) ?? 0 })),
     tradedDuringOutage,
+    seen: {
+      sizes: ticks.reduce((n, t) => n + (t.size ?? 0), 0),
+      dayVolume: dayVolumeOf(ticks.at(-1)),
+      truth: m.dayVolume(bars.theirs),
+      traded: [...truth.values()].reduce((a, b) => a + b, 0),
+    },
     reconnected,
     outageMs,
   };
