@@ -214,7 +214,10 @@ describe("coinbase", () => {
     f.market.trade("BTC-USD", 190.5, 0.1);
     f.market.trade("BTC-USD", 190.6, 0.1);
     await until(() => a.got.length === 3, 1_000);
-    expect((a.got[2] as { events: Array<{ trades: unknown[] }> }).events[0]!.trades).toHaveLength(2);
+    const update = a.got[2] as { timestamp: string; events: Array<{ trades: Array<{ price: string }> }> };
+    // One 250 ms batch, in the order traded, stamped by the market's clock.
+    expect(update.events[0]!.trades.map((t) => t.price)).toEqual(["190.5", "190.6"]);
+    expect(update.timestamp).toMatch(/^2026-11-18T17:00/);
     a.ws.send(JSON.stringify({ type: "subscribe", channel: "market_trades", product_ids: ["NOPE-USD"] }));
     await until(() => a.got.length === 4);
     expect(a.got[3]).toEqual(expect.objectContaining({ type: "error" }));
