@@ -48,6 +48,8 @@ interface Seen {
   wallMs?: number;
   /** /healthz streams after first-price, after the quiet cases, and at the end. */
   streams?: unknown[];
+  /** Viewers whose connection the server closed, with why. */
+  viewerFaults?: Array<{ viewer: number; code: number; reason: string; errors: string[] }>;
 }
 
 const SYMBOLS = [
@@ -97,6 +99,7 @@ export function runConformance(profileId: string): void {
       if (applies("reconnect-storm")) seen.storm = await storm(r);
       seen.streams.push(await streamStatus(r));
       seen.wallMs = Date.now() - started;
+      seen.viewerFaults = r.viewers.flatMap((v, viewer) => (v.closed ? [{ viewer, ...v.closed }] : []));
       const dir = process.env.CONFORMANCE_REPORT;
       if (dir) writeFileSync(join(dir, `${profile.id}-${DEFAULT_RUNTIME}.json`), JSON.stringify(seen, null, 1));
     }, 600_000);
@@ -104,7 +107,12 @@ export function runConformance(profileId: string): void {
 
     const test = (id: CaseId, body: () => void) => {
       const why = profile.applies[id];
-      if (why === true) it(`${id}: ${CASES[id]}`, body);
+      if (why === true)
+        it(`${id}: ${CASES[id]}`, () => {
+          // Every case watches through the viewers: one the server dropped makes its observations meaningless.
+          expect(seen.viewerFaults, "viewers the server disconnected").toEqual([]);
+          body();
+        });
       else it.skip(`${id}: not applicable: ${why}`, () => {});
     };
 

@@ -20,11 +20,22 @@ export interface Arrival {
 export class Viewer {
   readonly arrivals = new Map<string, Arrival[]>();
   private readonly subscriptions = new Map<string, StompSubscription>();
+  /** Set when the server closed this viewer's connection (it then watches nothing more). */
+  closed?: { at: number; code: number; reason: string; errors: string[] };
 
-  constructor(readonly connection: Connected) {}
+  constructor(readonly connection: Connected) {
+    void connection.closed.then(({ code, reason }) => {
+      this.closed = {
+        at: Date.now(),
+        code,
+        reason,
+        errors: connection.errors.map((e) => `${e.headers.message}: ${e.body.slice(0, 100)}`),
+      };
+    });
+  }
 
   watch(symbol: string): void {
-    if (this.subscriptions.has(symbol)) return;
+    if (this.subscriptions.has(symbol) || this.closed || !this.connection.client.connected) return;
     this.arrivals.set(symbol, this.arrivals.get(symbol) ?? []);
     const sub = this.connection.client.subscribe(`/topic/ticker.${symbol}`, (m: IMessage) => {
       this.arrivals.get(symbol)!.push({ at: Date.now(), tick: JSON.parse(m.body) as Arrival["tick"] });
@@ -33,6 +44,7 @@ export class Viewer {
   }
 
   leave(symbol: string): void {
+    if (this.closed || !this.connection.client.connected) return;
     this.subscriptions.get(symbol)?.unsubscribe();
     this.subscriptions.delete(symbol);
   }
