@@ -1,7 +1,7 @@
 import type { TradeKind } from "../fixtures/providers/conditions";
 import { CASE_SYMBOLS, LAST_ELIGIBLE_SESSION } from "../fixtures/sessions";
-import { connectStomp, sleep } from "../support/stomp";
-import { dayVolumeOf, quotes, type Run, Viewer, waitFor } from "./harness";
+import { sleep } from "../support/stomp";
+import { dayVolumeOf, quotes, type Run, waitFor } from "./harness";
 import { names, pollingPeriod, shownEverywhere, watch } from "./watching";
 
 /**
@@ -22,8 +22,8 @@ export interface FirstPrice {
 /** `count` new symbols at once (with the ones already watched, 50 streamed: Finnhub's whole allowance). */
 export async function firstPrice(run: Run, count: number): Promise<FirstPrice> {
   const symbols = CASE_SYMBOLS.firstPrice.slice(0, count).map((b) => names(run, b));
-  // Viewers of their own, who leave by disconnecting (unsubscribing 50 symbols at once would trip the inbound limits).
-  const viewers = await Promise.all(run.viewers.map(async () => new Viewer(await connectStomp(run.srv.url))));
+  // The case's viewers leave by disconnecting (unsubscribing 50 symbols at once would trip the inbound limits).
+  const viewers = run.viewers;
   for (const v of viewers) for (const s of symbols) v.watch(s.ours);
   await waitFor(
     () => symbols.filter((s) => run.fake.stream.subscribed().has(s.theirs)).length,
@@ -51,7 +51,7 @@ export async function firstPrice(run: Run, count: number): Promise<FirstPrice> {
       return { symbol: s.ours, viewer, lagMs: lag };
     }),
   );
-  for (const v of viewers) await v.connection.disconnect();
+  for (const v of viewers) await v.disconnect();
   // Room for the next cases' symbols (Finnhub allows 50 a connection): the worker unsubscribes a second after the last viewer.
   await waitFor(
     () => symbols.some((s) => run.fake.stream.subscribed().has(s.theirs)),
