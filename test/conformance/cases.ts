@@ -3,26 +3,28 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CASE_SYMBOLS } from "../fixtures/sessions";
 import { DEFAULT_RUNTIME } from "../support/dev-server";
-import { type Run, startRun, streamStatus, within } from "./harness";
+import { dropped, forCase, type Run, startRun, streamStatus, within } from "./harness";
 import { CASES, type CaseId, PROFILES } from "./profiles";
 import {
-  type DayVolume,
   type DelayedBars,
+  delayedBars,
+  type Outage,
+  outage,
+  type Storm,
+  startBarsTrading,
+  storm,
+} from "./scenarios-outage";
+import {
+  type DayVolume,
   dayVolume,
   dayVolumeAfterOutage,
-  delayedBars,
   type FirstPrice,
   firstPrice,
   type LastEligible,
   lastEligible,
-  type Outage,
-  outage,
   type Polled,
   polled,
-  type Storm,
-  startBarsTrading,
-  storm,
-} from "./scenarios";
+} from "./scenarios-quiet";
 
 /**
  * The conformance suite, one provider profile at a time (as hono's runtime tests run one
@@ -46,6 +48,8 @@ interface Seen {
   wallMs?: number;
   /** /healthz streams after first-price, after the quiet cases, and at the end. */
   streams?: unknown[];
+  /** Per case's viewers, those whose connection the server closed, with why. */
+  viewerFaults?: Record<string, Array<{ viewer: number; code: number; reason: string; errors: string[] }>>;
 }
 
 const SYMBOLS = [
@@ -59,6 +63,21 @@ const SYMBOLS = [
   CASE_SYMBOLS.delayed,
 ].map((base) => ({ base, listed: true }));
 
+/** Which viewers each case watches through (forCase's names). */
+const GROUP: Record<CaseId, string> = {
+  "first-price": "first-price",
+  "day-volume": "day-volume",
+  "day-volume-after-outage": "day-volume",
+  "last-eligible": "last-eligible",
+  "refused-polled": "refused-polled",
+  "silent-polled": "silent-polled",
+  "gap-once": "outage",
+  "bars-handover": "outage",
+  "delayed-bars": "delayed-bars",
+  "one-connection": "none",
+  "reconnect-storm": "none",
+};
+
 export function runConformance(profileId: string): void {
   const profile = PROFILES[profileId];
   if (!profile) throw new Error(`no conformance profile ${profileId}`);
@@ -70,23 +89,28 @@ export function runConformance(profileId: string): void {
     beforeAll(async () => {
       const started = Date.now();
       run = await startRun(profile, SYMBOLS);
-      const barsTrading = applies("bars-handover") ? await startBarsTrading(run) : undefined;
+      const outageRun = await forCase(run, "outage");
+      const barsTrading = applies("bars-handover") ? await startBarsTrading(outageRun) : undefined;
       // Alone: 50 new symbols at once (Finnhub's whole per-connection allowance).
-      if (applies("first-price")) seen.firstPrice = await firstPrice(run, barsTrading ? 49 : 50);
+      if (applies("first-price"))
+        seen.firstPrice = await firstPrice(await forCase(run, "first-price"), barsTrading ? 49 : 50);
       const r = run;
       seen.streams = [await streamStatus(r)];
+      const volumeRun = await forCase(r, "day-volume");
       const quiet = await Promise.all([
-        applies("day-volume") ? dayVolume(r) : undefined,
-        applies("last-eligible") ? lastEligible(r) : undefined,
-        applies("refused-polled") ? polled(r, CASE_SYMBOLS.refused, "refused") : undefined,
-        applies("silent-polled") ? polled(r, CASE_SYMBOLS.silent, "silent") : undefined,
-        applies("delayed-bars") ? delayedBars(r) : undefined,
+        applies("day-volume") ? dayVolume(volumeRun) : undefined,
+        applies("last-eligible") ? lastEligible(await forCase(r, "last-eligible")) : undefined,
+        applies("refused-polled")
+          ? polled(await forCase(r, "refused-polled"), CASE_SYMBOLS.refused, "refused")
+          : undefined,
+        applies("silent-polled") ? polled(await forCase(r, "silent-polled"), CASE_SYMBOLS.silent, "silent") : undefined,
+        applies("delayed-bars") ? delayedBars(await forCase(r, "delayed-bars")) : undefined,
       ]);
       [seen.dayVolume, seen.lastEligible, seen.refused, seen.silent, seen.delayed] = quiet;
       seen.streams.push(await streamStatus(r));
-      if (applies("gap-once") || applies("bars-handover")) seen.outage = await outage(r, barsTrading);
+      if (applies("gap-once") || applies("bars-handover")) seen.outage = await outage(outageRun, barsTrading);
       if (applies("day-volume-after-outage") && seen.dayVolume)
-        seen.after = await dayVolumeAfterOutage(r, seen.dayVolume.from);
+        seen.after = await dayVolumeAfterOutage(volumeRun, seen.dayVolume.from);
       seen.secondConnections = r.fake.stream.truth.secondConnections.map(({ key, connection }) => ({
         key,
         connection,
@@ -95,6 +119,7 @@ export function runConformance(profileId: string): void {
       if (applies("reconnect-storm")) seen.storm = await storm(r);
       seen.streams.push(await streamStatus(r));
       seen.wallMs = Date.now() - started;
+      seen.viewerFaults = Object.fromEntries([...r.groups.keys()].map((g) => [g, dropped(r, g)]));
       const dir = process.env.CONFORMANCE_REPORT;
       if (dir) writeFileSync(join(dir, `${profile.id}-${DEFAULT_RUNTIME}.json`), JSON.stringify(seen, null, 1));
     }, 600_000);
@@ -102,7 +127,12 @@ export function runConformance(profileId: string): void {
 
     const test = (id: CaseId, body: () => void) => {
       const why = profile.applies[id];
-      if (why === true) it(`${id}: ${CASES[id]}`, body);
+      if (why === true)
+        it(`${id}: ${CASES[id]}`, () => {
+          // A case watches through its viewers: one the server dropped makes its observations meaningless.
+          expect(seen.viewerFaults?.[GROUP[id]] ?? [], "viewers the server disconnected").toEqual([]);
+          body();
+        });
       else it.skip(`${id}: not applicable: ${why}`, () => {});
     };
 
@@ -188,7 +218,10 @@ export function runConformance(profileId: string): void {
         o.bars.filter((b) => b.truth > 0 && b.v === undefined),
         `minutes without a bar: ${table}`,
       ).toEqual([]);
-      expect(within(total, truth, 0.01), `bars hold ${total} where ${truth} traded: ${table}`).toBe(true);
+      expect(
+        within(total, truth, 0.01),
+        `bars hold ${total} where ${truth} traded: ${table}; the first viewer's ticks: ${JSON.stringify(o.seen)}`,
+      ).toBe(true);
       // A hand-over may move sizes traded while the stream was down into a neighbouring minute, never more.
       const spikes = o.bars.filter((b) => (b.v ?? 0) > b.truth * 1.01 + o.tradedDuringOutage);
       expect(spikes, `spikes (outage traded ${o.tradedDuringOutage}): ${table}`).toEqual([]);

@@ -8,8 +8,8 @@ import type { Profile } from "./profiles";
 
 /**
  * One conformance run: a fake provider (its market listed with each case's symbols), Edge
- * Ticker on it (one server for every case), and a few viewers (unmodified stompjs clients)
- * that remember when each tick arrived.
+ * Ticker on it (one server for every case), and per case three viewers (unmodified stompjs
+ * clients) that remember when each tick arrived.
  */
 export interface Arrival {
   /** Real clock (ms). */
@@ -20,11 +20,25 @@ export interface Arrival {
 export class Viewer {
   readonly arrivals = new Map<string, Arrival[]>();
   private readonly subscriptions = new Map<string, StompSubscription>();
+  /** Set when the server closed this viewer's connection (it then watches nothing more). */
+  closed?: { at: number; code: number; reason: string; errors: string[] };
+  /** It left on its own (its close is no fault). */
+  private left = false;
 
-  constructor(readonly connection: Connected) {}
+  constructor(readonly connection: Connected) {
+    void connection.closed.then(({ code, reason }) => {
+      if (this.left) return;
+      this.closed = {
+        at: Date.now(),
+        code,
+        reason,
+        errors: connection.errors.map((e) => `${e.headers.message}: ${e.body.slice(0, 100)}`),
+      };
+    });
+  }
 
   watch(symbol: string): void {
-    if (this.subscriptions.has(symbol)) return;
+    if (this.subscriptions.has(symbol) || this.closed || !this.connection.client.connected) return;
     this.arrivals.set(symbol, this.arrivals.get(symbol) ?? []);
     const sub = this.connection.client.subscribe(`/topic/ticker.${symbol}`, (m: IMessage) => {
       this.arrivals.get(symbol)!.push({ at: Date.now(), tick: JSON.parse(m.body) as Arrival["tick"] });
@@ -32,7 +46,14 @@ export class Viewer {
     this.subscriptions.set(symbol, sub);
   }
 
+  /** Leaves for good (not a fault: `closed` stays unset). */
+  async disconnect(): Promise<void> {
+    this.left = true;
+    await this.connection.disconnect().catch(() => undefined);
+  }
+
   leave(symbol: string): void {
+    if (this.closed || !this.connection.client.connected) return;
     this.subscriptions.get(symbol)?.unsubscribe();
     this.subscriptions.delete(symbol);
   }
@@ -51,7 +72,10 @@ export interface Run {
   clock: ShiftedClock;
   fake: FakeProvider;
   srv: DevServer;
+  /** The viewers of the case at hand (forCase gives each case three of its own). */
   viewers: Viewer[];
+  /** Every case's viewers, by case. */
+  groups: Map<string, Viewer[]>;
   /** Worker config the cases reason with. */
   config: { tickIntervalMs: number; requestsPerMinute: number; batchMs: number; shards: number };
   stop(): Promise<void>;
@@ -105,20 +129,41 @@ export async function startRun(profile: Profile, symbols: Array<{ base: string; 
       ...profile.vars,
     },
   });
-  const viewers = await Promise.all([0, 1, 2].map(async () => new Viewer(await connectStomp(srv.url))));
+  const groups = new Map<string, Viewer[]>();
   return {
     profile,
     clock,
     fake,
     srv,
-    viewers,
+    viewers: [],
+    groups,
     config,
     stop: async () => {
-      for (const v of viewers) await v.connection.disconnect().catch(() => undefined);
+      for (const v of [...groups.values()].flat()) await v.disconnect();
       await srv.stop();
       await fake.close();
     },
   };
+}
+
+/**
+ * The run as one case sees it: three viewers of its own (a server that drops a viewer's
+ * connection, say for an ERROR frame about one symbol, then spoils only that case).
+ */
+export async function forCase(run: Run, name: string): Promise<Run> {
+  const viewers = await Promise.all([0, 1, 2].map(async () => new Viewer(await connectStomp(run.srv.url))));
+  run.groups.set(name, viewers);
+  return { ...run, viewers };
+}
+
+/** Viewers of `name` the server disconnected (a viewer leaving on its own closes with 1000 and no ERROR frame). */
+export function dropped(
+  run: Run,
+  name: string,
+): Array<{ viewer: number; code: number; reason: string; errors: string[] }> {
+  return (run.groups.get(name) ?? []).flatMap((v, viewer) =>
+    v.closed && (v.closed.code !== 1000 || v.closed.errors.length > 0) ? [{ viewer, ...v.closed }] : [],
+  );
 }
 
 /** Polls `read` until `ok` or the deadline; the last value either way (never throws). */

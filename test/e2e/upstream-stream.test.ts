@@ -40,6 +40,9 @@ async function until<T>(
   }
 }
 
+/** What a streamed tick traded: `size`, or `volume` where a tick has no size (its older meaning on streamed ticks). */
+const sizeOf = (t: { size?: number; volume?: number }) => t.size ?? t.volume;
+
 /** The price every listed symbol last traded at before the test. */
 const PRICE = 123.45;
 
@@ -129,6 +132,8 @@ describe("finnhub stream", () => {
     expect(streamed[0]).toEqual(expect.objectContaining({ symbol: "AAPL", source: "finnhub" }));
     // 30 trades over ~0.4 s: coalesced into windows, not one tick each.
     expect(streamed.length).toBeLessThanOrEqual(Math.ceil(elapsed / BATCH_MS) + 2);
+    // The sizes traded in each window (`size`; `volume` where a tick has no size).
+    expect(streamed.reduce((n, t) => n + (sizeOf(t) ?? 0), 0)).toBe(300);
     const [status] = await streams(t.srv.url);
     expect(status).toEqual(expect.objectContaining({ provider: "finnhub", state: "live", subscribed: 1, streamed: 1 }));
   });
@@ -315,11 +320,8 @@ describe("coinbase stream", () => {
     expect(prices.length).toBeLessThanOrEqual(Math.ceil(sentFor / BATCH_MS) + 2);
     // Not one tick for the whole burst either: windows keep flowing while it lasts.
     expect(prices.length).toBeGreaterThanOrEqual(5);
-    // Every trade's size is in exactly one tick (`size` where the tick says it, else the older `volume`).
-    const sizes = arrived.reduce((n, m) => {
-      const tick = JSON.parse(m.body) as { size?: number; volume?: number };
-      return n + (tick.size ?? tick.volume ?? 0);
-    }, 0);
+    // Every trade's size is in exactly one tick.
+    const sizes = arrived.reduce((n, m) => n + (sizeOf(JSON.parse(m.body)) ?? 0), 0);
     expect(sizes).toBeCloseTo(10, 5);
   });
 });
@@ -356,16 +358,24 @@ describe("alpaca delayed_sip stream", () => {
         delayMs: 900_000,
       }),
     );
+    expect(sizeOf(tick)).toBe(7);
     const [status] = await streams(t.srv.url);
     expect(status).toEqual(expect.objectContaining({ provider: "alpaca", state: "live", delayed: true }));
   });
 
   it("Alpaca's connection-limit error: a fault in /healthz, and polling takes over", async () => {
-    // Another connection holds the key (Alpaca allows one): the worker's next one is refused with 406.
-    const holder = new WebSocket(t.fake.vars.FEED_STREAM_URL!.replace("{feed}", "delayed_sip"));
-    await new Promise((r) => holder.once("open", r));
+    // Another connection takes the key (Alpaca allows one) as soon as the worker's drops: the worker's next one is refused with 406.
     t.fake.stream.closeAll();
+    const holder = new WebSocket(t.fake.vars.FEED_STREAM_URL!.replace("{feed}", "delayed_sip"));
+    const answers: string[] = [];
+    holder.on("message", (m) => answers.push(String(m)));
+    await new Promise((r) => holder.once("open", r));
     holder.send(JSON.stringify({ action: "auth", key: GOOD_KEY, secret: GOOD_SECRET }));
+    await until(
+      "the other connection authenticated",
+      () => answers,
+      (a) => a.some((m) => m.includes("authenticated")),
+    );
     const status = await until(
       "a connection-limit fault",
       () => streams(t.srv.url),
@@ -411,6 +421,7 @@ describe("binance combined stream", () => {
       (t) => t?.price === 3000.75,
     ))!;
     expect(tick).toEqual(expect.objectContaining({ symbol: "ETH-USD", source: "binance", ts, bid: 3000.5, ask: 3001 }));
+    expect(sizeOf(tick)).toBe(0.5);
     eth.subscription.unsubscribe();
     const left = Date.now();
     const msg = await until(

@@ -214,7 +214,10 @@ describe("coinbase", () => {
     f.market.trade("BTC-USD", 190.5, 0.1);
     f.market.trade("BTC-USD", 190.6, 0.1);
     await until(() => a.got.length === 3, 1_000);
-    expect((a.got[2] as { events: Array<{ trades: unknown[] }> }).events[0]!.trades).toHaveLength(2);
+    const update = a.got[2] as { timestamp: string; events: Array<{ trades: Array<{ price: string }> }> };
+    // One 250 ms batch, in the order traded, stamped by the market's clock.
+    expect(update.events[0]!.trades.map((t) => t.price)).toEqual(["190.5", "190.6"]);
+    expect(update.timestamp).toMatch(/^2026-11-18T17:00/);
     a.ws.send(JSON.stringify({ type: "subscribe", channel: "market_trades", product_ids: ["NOPE-USD"] }));
     await until(() => a.got.length === 4);
     expect(a.got[3]).toEqual(expect.objectContaining({ type: "error" }));
@@ -254,5 +257,41 @@ describe("binance", () => {
     expect(Number(day[0]!.volume)).toBe(250_001);
     const bad = await fetch(`${f.rest.url}/api/v3/ticker/24hr?symbols=["NOPEUSDT"]`);
     expect([bad.status, await bad.json()]).toEqual([400, { code: -1121, msg: "Invalid symbol." }]);
+  });
+});
+
+describe("behaviours every fake has", () => {
+  it("answers slowly, stays silent for a symbol, goes mute, refuses upgrades, drops connections after authenticating", async () => {
+    const f = await start("polygon");
+    f.market.list("MSFT", { last: 400 });
+    f.stream.behaviour.answerDelayMs = 300;
+    f.stream.behaviour.silent.add("MSFT");
+    const a = await client(f.vars.FEED_STREAM_URL!);
+    const asked = Date.now();
+    a.ws.send(JSON.stringify({ action: "auth", params: GOOD_KEY }));
+    await until(() => a.got.length === 2, 2_000);
+    expect(Date.now() - asked).toBeGreaterThanOrEqual(290);
+    f.stream.behaviour.answerDelayMs = 0;
+    a.ws.send(JSON.stringify({ action: "subscribe", params: "T.AAPL,T.MSFT" }));
+    await until(() => a.got.length === 4);
+    // Acknowledged, never streamed.
+    expect(a.got[3]).toEqual([{ ev: "status", status: "success", message: "subscribed to: T.MSFT" }]);
+    f.market.trade("MSFT", 401, 100);
+    f.stream.behaviour.muted = true;
+    f.market.trade("AAPL", 191, 100);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(a.got).toHaveLength(4);
+    expect(f.stream.truth.delivered).toEqual([]);
+    f.stream.behaviour.muted = false;
+    f.stream.behaviour.mode = "refuse-upgrade";
+    await expect(client(f.vars.FEED_STREAM_URL!)).rejects.toThrow(/503/);
+    f.stream.behaviour.mode = "drop-after-auth";
+    f.stream.closeAll();
+    const b = await client(f.vars.FEED_STREAM_URL!);
+    b.ws.send(JSON.stringify({ action: "auth", params: GOOD_KEY }));
+    const authedAt = Date.now();
+    await b.closed;
+    expect(Date.now() - authedAt).toBeGreaterThanOrEqual(150);
+    expect(f.stream.truth.attempts.map((t) => t.outcome)).toEqual(["accepted", "refused", "accepted"]);
   });
 });

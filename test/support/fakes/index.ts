@@ -7,7 +7,8 @@ import { finnhubRest, finnhubStream } from "./dialects/finnhub";
 import { polygonRest, polygonStream } from "./dialects/polygon";
 import { Market } from "./market";
 import { type FakeRestServer, type RestBehaviour, type RestDialect, startRestServer } from "./rest-server";
-import { type FakeStreamServer, type StreamBehaviour, type StreamDialect, startStreamServer } from "./stream-server";
+import type { StreamBehaviour, StreamDialect } from "./stream-dialect";
+import { type FakeStreamServer, startStreamServer } from "./stream-server";
 
 /**
  * A provider faked as its documents describe it: one market (the truth), its REST API and

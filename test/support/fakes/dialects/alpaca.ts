@@ -2,7 +2,7 @@ import { ALPACA_PLANS, type AlpacaPlan, alpaca } from "../../../fixtures/provide
 import { UTP_CONDITIONS } from "../../../fixtures/providers/conditions";
 import type { MarketTrade } from "../market";
 import { json, type RestDialect, type RestRequest } from "../rest-server";
-import type { StreamConnection, StreamDialect } from "../stream-server";
+import type { StreamConnection, StreamDialect } from "../stream-dialect";
 
 /** How long Alpaca waits for the auth message (its documents: 10 s). */
 const AUTH_TIMEOUT_MS = 10_000;

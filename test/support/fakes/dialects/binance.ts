@@ -1,6 +1,6 @@
 import { binance } from "../../../fixtures/providers/binance";
 import { json, type RestDialect, type RestRequest } from "../rest-server";
-import type { StreamConnection, StreamDialect } from "../stream-server";
+import type { StreamConnection, StreamDialect } from "../stream-dialect";
 
 interface BinanceState {
   /** When the client's recent messages arrived (the 5-a-second limit). */

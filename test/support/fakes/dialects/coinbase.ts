@@ -1,7 +1,7 @@
 import { coinbase } from "../../../fixtures/providers/coinbase";
 import type { MarketTrade } from "../market";
 import { json, type RestDialect } from "../rest-server";
-import type { StreamConnection, StreamDialect } from "../stream-server";
+import type { StreamConnection, StreamDialect } from "../stream-dialect";
 
 /** Trades a market_trades snapshot replays. */
 const SNAPSHOT_TRADES = 50;
@@ -24,10 +24,11 @@ const stateOf = (c: StreamConnection): CoinbaseState => {
 /** "-USDC" products answer as the matching "-USD" ones on the public channels. */
 const marketProduct = (product: string) => product.replace(/-USDC$/, "-USD");
 
-function envelope(c: StreamConnection, channel: string, events: unknown[]) {
+/** One message of the connection: its sequence number, stamped by the market's clock. */
+function envelope(c: StreamConnection, now: number, channel: string, events: unknown[]) {
   const state = stateOf(c);
   state.lastSentAt = Date.now();
-  return coinbase.envelope(channel, state.sequence++, events, new Date().toISOString());
+  return coinbase.envelope(channel, state.sequence++, events, new Date(now).toISOString());
 }
 
 const tradeOf = (t: MarketTrade) =>
@@ -79,18 +80,19 @@ export const coinbaseStream: StreamDialect = {
     }
     ctx.answer(
       c,
-      envelope(c, "subscriptions", [
+      envelope(c, ctx.market.now(), "subscriptions", [
         { subscriptions: Object.fromEntries([...state.channels].map(([k, v]) => [k, [...v]])) },
       ]),
     );
   },
-  trades: (c, trades) => [
-    envelope(c, "market_trades", [{ type: "update", trades: [...trades].reverse().map(tradeOf) }]),
+  // Updates in the order they traded (not documented; the snapshot is what lists newest first).
+  trades: (c, trades, ctx) => [
+    envelope(c, ctx.market.now(), "market_trades", [{ type: "update", trades: trades.map(tradeOf) }]),
   ],
   snapshot(c, symbols, ctx) {
     const recent = symbols.flatMap((s) => ctx.market.trades(s).slice(-SNAPSHOT_TRADES));
     return [
-      envelope(c, "market_trades", [
+      envelope(c, ctx.market.now(), "market_trades", [
         { type: "snapshot", trades: recent.sort((a, b) => b.ts - a.ts || b.id - a.id).map(tradeOf) },
       ]),
     ];
@@ -98,14 +100,19 @@ export const coinbaseStream: StreamDialect = {
   tick(c, ctx) {
     const state = stateOf(c);
     if ((state.channels.get("heartbeats")?.size ?? 0) > 0) {
-      const now = new Date().toISOString();
-      ctx.send(c, envelope(c, "heartbeats", [{ current_time: now, heartbeat_counter: String(++state.heartbeat) }]));
+      const now = new Date(ctx.market.now()).toISOString();
+      ctx.send(
+        c,
+        envelope(c, ctx.market.now(), "heartbeats", [
+          { current_time: now, heartbeat_counter: String(++state.heartbeat) },
+        ]),
+      );
     } else if (state.channels.size > 0 && Date.now() - state.lastSentAt > IDLE_CLOSE_MS) {
       ctx.close(c, 1000, "idle");
     }
   },
-  quote: (c, symbol, bid, ask) => [
-    envelope(c, "ticker", [
+  quote: (c, symbol, bid, ask, ts) => [
+    envelope(c, ts, "ticker", [
       {
         type: "update",
         tickers: [

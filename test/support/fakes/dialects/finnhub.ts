@@ -1,7 +1,7 @@
 import { FINNHUB_REGULAR } from "../../../fixtures/providers/conditions";
 import { finnhub } from "../../../fixtures/providers/finnhub";
 import { json, type RestDialect } from "../rest-server";
-import type { StreamDialect } from "../stream-server";
+import type { StreamDialect } from "../stream-dialect";
 
 const tokenOf = (url: string | undefined) => new URL(url ?? "/", "http://x").searchParams.get("token") ?? "";
 

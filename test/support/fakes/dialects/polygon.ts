@@ -2,7 +2,7 @@ import { POLYGON_CONDITIONS } from "../../../fixtures/providers/conditions";
 import { polygon } from "../../../fixtures/providers/polygon";
 import type { MarketTrade } from "../market";
 import { json, type RestDialect, type RestRequest } from "../rest-server";
-import type { StreamDialect } from "../stream-server";
+import type { StreamDialect } from "../stream-dialect";
 
 const NS = 1_000_000;
 
