@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { FailureThrottle, Throttled } from "../../worker/auth/failure-throttle";
 import { TokenError } from "../../worker/auth/subscriber-token";
 import { newSessionState, type SessionState } from "../../worker/broker/session-state";
-import { type Carrier, Connection } from "../../worker/connections/connection";
+import { Connection, type ConnectionCarrier } from "../../worker/connections/connection";
 import { isSilent, nextSweepAt, noteHeard } from "../../worker/connections/liveness";
 import { Connections } from "../../worker/connections/registry";
 import { TokenBucket } from "../../worker/connections/token-bucket";
@@ -39,7 +39,7 @@ describe("TokenBucket", () => {
 describe("the outbound budget", () => {
   function connection(bytesPerSecond: number, byteBurst: number) {
     const writes: string[][] = [];
-    const carrier: Carrier = { write: (f) => writes.push([...f]), close: () => {}, save: () => {} };
+    const carrier: ConnectionCarrier = { write: (f) => writes.push([...f]), close: () => {}, save: () => {} };
     const limits = {
       inbound: { messagesPerSecond: 100, bytesPerSecond: 1 << 20, messageBurst: 100, byteBurst: 1 << 20 },
       outbound: { bytesPerSecond, byteBurst },

@@ -1,4 +1,3 @@
-import { type Stream, streamKey, streamOfKey } from "../market/symbol";
 import type { Quote } from "../market/tick";
 import type { BrokerMeter } from "../metrics/hub-metrics";
 import { appendTo, entryOf } from "../multimap";
@@ -6,6 +5,7 @@ import { StompError } from "../protocol/stomp/errors";
 import type { StreamPosition, Subscription } from "./session-state";
 import type { SessionBroker, StompSession } from "./stomp-session";
 import { BAR_SNAPSHOT, type StreamFrame } from "./stream-frame";
+import { STREAMS, type Stream, streamKey, streamOfKey } from "./streams";
 import { type Delivery, SubscriptionIndex } from "./subscription-index";
 
 /** What a hub needs from the symbol sources (RPC in production, fakes in unit tests). */
@@ -167,7 +167,7 @@ export class HubBroker implements SessionBroker {
       known !== undefined &&
       first &&
       first.seq > known + 1 &&
-      held.stream.kind !== "viewers" &&
+      STREAMS[held.stream.kind].positioned &&
       this.index.count(key) > 0
     ) {
       const missing = await this.upstream.range(held.stream, known, first.seq, this.options.maxReplay).catch(() => []);

@@ -1,6 +1,6 @@
 import type { Grant } from "../auth/grant";
-import type { StreamKind } from "../market/symbol";
 import type { StompVersion } from "../protocol/stomp/frame";
+import type { StreamKind } from "./streams";
 
 export type AckMode = "auto" | "client" | "client-individual";
 

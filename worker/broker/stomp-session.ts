@@ -3,7 +3,6 @@ import { type Grant, grantsSymbol, seesRealtime } from "../auth/grant";
 import type { AuthOptions } from "../auth/options";
 import { TokenError } from "../auth/subscriber-token";
 import { TokenBucket } from "../connections/token-bucket";
-import { streamFromDestination, symbolFromDestination } from "../market/symbol";
 import { notCarried, type SymbolPolicy } from "../market/symbol-policy";
 import { parseQuoteInput, type Quote, QuoteError } from "../market/tick";
 import { echo } from "../protocol/echo";
@@ -27,6 +26,7 @@ import {
   type Subscription,
   TOKEN_DESTINATION,
 } from "./session-state";
+import { entitledKind, STREAMS, streamFromDestination, symbolFromDestination } from "./streams";
 
 export const SERVER_NAME = "edge-ticker/0.1";
 const MAX_SUBSCRIPTION_ID = 100;
@@ -283,13 +283,7 @@ export class StompSession {
     const since = parseSince(header(frame, "x-since"), stream);
     const throttleMs = parseThrottle(header(frame, "x-throttle-ms"));
     // Without a real-time entitlement the ticker and bar streams are the delayed ones, under the same destination.
-    const kind = seesRealtime(this.state.grant, this.limits.auth.publicDelayMs)
-      ? stream.kind
-      : stream.kind === "ticker"
-        ? "delayed"
-        : stream.kind === "bars"
-          ? "delayed-bars"
-          : stream.kind;
+    const kind = entitledKind(stream.kind, seesRealtime(this.state.grant, this.limits.auth.publicDelayMs));
     const sub: Subscription = { id, stream: kind, symbol: stream.symbol, ack: ack as AckMode };
     if (throttleMs !== undefined) sub.throttleMs = throttleMs;
     this.state.subs.push(sub);
@@ -345,11 +339,10 @@ export class StompSession {
     if (old?.subject !== grant.subject)
       throw new StompError("token-subject-changed", "A fresh token must be for the same sub: reconnect with it.");
     const delay = this.limits.auth.publicDelayMs;
-    const changed = this.state.subs.find(
-      (s) =>
-        !grantsSymbol(grant, s.symbol) ||
-        (s.stream !== "viewers" && seesRealtime(grant, delay) !== (s.stream === "ticker" || s.stream === "bars")),
-    );
+    const changed = this.state.subs.find((s) => {
+      const spec = STREAMS[s.stream];
+      return !grantsSymbol(grant, s.symbol) || (spec.licensed && seesRealtime(grant, delay) === spec.delayed);
+    });
     if (changed) {
       throw new StompError(
         "token-changes-entitlements",

@@ -1,10 +1,10 @@
 import type { Bar } from "../market/bars";
 import { markDelayed } from "../market/delay";
-import { destinationOf } from "../market/symbol";
 import type { Tick } from "../market/tick";
 import { byteLength } from "../protocol/stomp/encoder";
 import { escapeHeader } from "../protocol/stomp/escape";
 import type { StompVersion } from "../protocol/stomp/frame";
+import { BARS, destinationOf, type Stream, streamKey, TICKS, VIEWERS } from "./streams";
 
 /**
  * One message of a stream rendered once for every subscriber: everything after the
@@ -28,7 +28,7 @@ export interface StreamFrame {
 }
 
 function frame(
-  key: string,
+  stream: Stream,
   seq: number,
   epoch: string,
   messageId: string,
@@ -38,12 +38,12 @@ function frame(
 ): StreamFrame {
   return {
     ...(at === undefined ? {} : { at }),
-    key,
+    key: streamKey(stream),
     seq,
     epoch,
     messageId,
     tail:
-      `destination:${destinationOf(key)}\nmessage-id:${messageId}\n${extra}` +
+      `destination:${destinationOf(stream)}\nmessage-id:${messageId}\n${extra}` +
       `content-type:application/json\ncontent-length:${byteLength(body)}\n\n${body}\0`,
   };
 }
@@ -51,7 +51,7 @@ function frame(
 /** A tick, with its stream position in `x-seq` and `x-epoch` (clients resume from them). */
 export function buildTickFrame(tick: Tick, epoch: string): StreamFrame {
   return frame(
-    `ticker.${tick.symbol}`,
+    { kind: TICKS.live, symbol: tick.symbol },
     tick.seq,
     epoch,
     `${tick.symbol}-${tick.seq}`,
@@ -68,7 +68,7 @@ export function buildTickFrame(tick: Tick, epoch: string): StreamFrame {
 export function buildDelayedFrame(tick: Tick, epoch: string, delayMs: number): StreamFrame {
   const body = JSON.stringify(markDelayed(tick, delayMs));
   return frame(
-    `delayed.${tick.symbol}`,
+    { kind: TICKS.delayed, symbol: tick.symbol },
     tick.seq,
     epoch,
     `${tick.symbol}-${tick.seq}-delayed`,
@@ -92,7 +92,7 @@ export interface BarUpdate {
 export function buildBarFrame(update: BarUpdate, seq: number, epoch: string): StreamFrame {
   const body = JSON.stringify({ symbol: update.symbol, interval: "1m", ...update.bar, final: update.final });
   const f = frame(
-    `bars.${update.symbol}`,
+    { kind: BARS.live, symbol: update.symbol },
     seq,
     epoch,
     `${update.symbol}-bar-${seq}`,
@@ -116,7 +116,7 @@ export function buildDelayedBarFrame(
   const body = JSON.stringify({ symbol, interval: "1m", ...bar, final: true, delayed: true, delayMs });
   return {
     ...frame(
-      `delayed-bars.${symbol}`,
+      { kind: BARS.delayed, symbol },
       seq,
       epoch,
       `${symbol}-bar-${seq}-delayed`,
@@ -129,7 +129,13 @@ export function buildDelayedBarFrame(
 
 /** A symbol's live subscription count across every hub. */
 export function buildViewersFrame(symbol: string, viewers: number, at: number): StreamFrame {
-  return frame(`viewers.${symbol}`, at, "", `${symbol}-viewers-${at}`, JSON.stringify({ symbol, viewers, ts: at }));
+  return frame(
+    { kind: VIEWERS, symbol },
+    at,
+    "",
+    `${symbol}-viewers-${at}`,
+    JSON.stringify({ symbol, viewers, ts: at }),
+  );
 }
 
 /** The per-subscription head of a MESSAGE frame, computed once at SUBSCRIBE. */

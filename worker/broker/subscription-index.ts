@@ -1,8 +1,8 @@
-import { streamKey } from "../market/symbol";
 import { entryOf } from "../multimap";
 import type { Subscription } from "./session-state";
 import type { Conflation, StompSession } from "./stomp-session";
 import { messageHead, renderMessage, type StreamFrame } from "./stream-frame";
+import { streamKey } from "./streams";
 
 export interface Delivery {
   session: StompSession;

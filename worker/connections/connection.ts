@@ -4,7 +4,7 @@ import type { ConnectionMeter } from "../metrics/hub-metrics";
 import { entryOf } from "../multimap";
 import { decodeSocketMessage } from "../protocol/sockjs/frames";
 import { StompError } from "../protocol/stomp/errors";
-import { messageText } from "../transports/sockjs/websocket";
+import { messageText } from "../transports/sockets";
 import { InboundLimiter, type InboundLimits } from "./inbound-limit";
 import { TokenBucket } from "./token-bucket";
 import type { Flushable, WriteBatcher } from "./write-batcher";
@@ -18,7 +18,7 @@ import type { Flushable, WriteBatcher } from "./write-batcher";
 export type ConnectionKind = "stomp-socket" | "sockjs-socket" | "sockjs-http";
 
 /** The wire under a connection: writes whole transport messages, already framed by kind. */
-export interface Carrier {
+export interface ConnectionCarrier {
   /** Writes `frames` (STOMP text) as one transport message. */
   write(frames: readonly string[]): void;
   close(code: number, reason: string): void;
@@ -70,7 +70,7 @@ export class Connection implements SessionTransport, Flushable {
 
   constructor(
     readonly kind: ConnectionKind,
-    private readonly carrier: Carrier,
+    private readonly carrier: ConnectionCarrier,
     private readonly batcher: WriteBatcher,
     /** Called once when the connection is closed from this side. */
     private readonly onClose: () => void = () => {},

@@ -7,7 +7,7 @@ import { newSessionState, type SessionState } from "../broker/session-state";
 import { type Authenticate, StompSession } from "../broker/stomp-session";
 import type { StreamFrame } from "../broker/stream-frame";
 import { type Config, readConfig } from "../config";
-import { type Carrier, Connection, type ConnectionKind } from "../connections/connection";
+import { Connection, type ConnectionCarrier, type ConnectionKind } from "../connections/connection";
 import { isSilent, nextSweepAt, noteHeard } from "../connections/liveness";
 import { Connections } from "../connections/registry";
 import { WriteBatcher } from "../connections/write-batcher";
@@ -20,10 +20,10 @@ import { hubStreamFigures } from "../metrics/status";
 import { HEARTBEAT_FRAME } from "../protocol/sockjs/frames";
 import { StompError } from "../protocol/stomp/errors";
 import { clientAddress } from "../transports/client-address";
+import { acceptSocket, completeClose, isSockJSSocket, socketChannel } from "../transports/sockets";
 import type { Channel } from "../transports/sockjs/channel";
 import { forwardedRoute, refusal } from "../transports/sockjs/forwarding";
 import { SessionServer } from "../transports/sockjs/session-server";
-import { acceptSocket, completeClose, isSockJSSocket, socketChannel } from "../transports/sockjs/websocket";
 import { ownName } from "./own-name";
 import { sourceStub } from "./stubs";
 
@@ -259,7 +259,7 @@ export class ConnectionHub extends DurableObject<Env> {
     state: SessionState,
     persist: (s: SessionState) => void,
   ): Connection {
-    const carrier: Carrier = {
+    const carrier: ConnectionCarrier = {
       write: (frames) => channel.sendAll(frames),
       close: (code, reason) => channel.close(code, reason),
       save: (s) => {

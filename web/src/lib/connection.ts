@@ -1,6 +1,6 @@
 import { Client, type IMessage, type StompSubscription } from "@stomp/stompjs";
 import { TOKEN_DESTINATION } from "../../../worker/broker/session-state";
-import { topicFor } from "../../../worker/market/symbol";
+import { topicFor } from "../../../worker/broker/streams";
 import type { SymbolCheck } from "../../../worker/market/symbol-policy";
 import { reconnectDelay } from "./backoff";
 import { type AttemptOutcome, type Carrier, nextCarrier, type TransportChoice } from "./carrier";

@@ -1,4 +1,5 @@
 import { buildDelayedFrame, type StreamFrame } from "../../broker/stream-frame";
+import type { Unavailable } from "../../feeds/unavailable";
 import { type DelayedTick, isReleased, markDelayed } from "../../market/delay";
 import type { Tick } from "../../market/tick";
 import type { StoredTick } from "./history";
@@ -97,4 +98,13 @@ export class DelayedStream {
   private frameOf(tick: Tick): StreamFrame {
     return buildDelayedFrame(tick, this.epoch(), this.delayMs);
   }
+}
+
+/** Why a public (delayed) read has nothing yet: no tick is `delayMs` old. */
+export function notYetReleased(symbol: string, delayMs: number): Unavailable {
+  return {
+    unavailable: "busy",
+    reason: `no price of ${symbol} is ${delayMs / 1000} s old yet (prices are delayed for the public)`,
+    retryAfterMs: delayMs,
+  };
 }

@@ -1,0 +1,65 @@
+import { buildTickFrame, type StreamFrame } from "../../broker/stream-frame";
+import { isOutOfOrder, nextTick, type Quote, type Tick } from "../../market/tick";
+import type { Freshness } from "./freshness";
+import type { TickHistory } from "./history";
+
+/**
+ * A symbol's ticker stream in its source: numbers each accepted quote into the next tick
+ * (`seq`, within the stream's `epoch`), stores it in the history and renders its frame once.
+ * Its latest tick is the snapshot for new subscribers; its history answers gap fills.
+ */
+export class SymbolTicks {
+  latest: Tick | undefined;
+  latestFrame: StreamFrame | undefined;
+  epoch = "";
+
+  constructor(
+    readonly history: TickHistory,
+    private readonly freshness: Freshness,
+  ) {}
+
+  /** The stored state, read once the source wakes. */
+  restore(latest: Tick | undefined, epoch: string): void {
+    this.latest = latest;
+    this.epoch = epoch;
+    if (latest) this.latestFrame = buildTickFrame(latest, epoch);
+  }
+
+  /** Whether a feed's quote may move the price: never backwards against the same feed, never over a publisher's hold. */
+  takes(quote: Quote, now: number): boolean {
+    return !isOutOfOrder(this.latest, quote) && this.freshness.takeFeedQuote(now);
+  }
+
+  /** Numbers a quote into the next tick (arrived at `now`), stores it and returns its frame. */
+  commit(quote: Quote, now: number): StreamFrame {
+    // A price from the future would look newer than any that comes after it.
+    const ts = Math.min(quote.ts ?? now, now);
+    return this.record({
+      ...nextTick(this.latest, { ...quote, ts }, now),
+      staleAfterMs: this.freshness.staleAfterMs(),
+    });
+  }
+
+  /** The last good price again, flagged stale, once it is (never a made-up price); nothing otherwise. */
+  staleAgain(now: number): StreamFrame | undefined {
+    const latest = this.latest;
+    if (!latest || latest.stale || !this.freshness.isStale(now)) return undefined;
+    return this.record({ ...latest, seq: latest.seq + 1, stale: true });
+  }
+
+  /** Frames with `after < seq < before`, oldest first, at most `limit`. */
+  range(after: number, before: number, limit: number): StreamFrame[] {
+    return this.history.between(after, before, limit).map((r) => buildTickFrame(r.tick, this.epoch));
+  }
+
+  /**
+   * Stores one tick (arrived now) and makes its frame. The output gate holds every delivery
+   * until the write is durable, so a seq is never seen by a client and then lost.
+   */
+  private record(tick: Tick): StreamFrame {
+    this.latest = tick;
+    this.history.append(tick, Date.now());
+    this.latestFrame = buildTickFrame(tick, this.epoch);
+    return this.latestFrame;
+  }
+}
