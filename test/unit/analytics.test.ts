@@ -14,8 +14,7 @@ class FakeDataset implements AnalyticsEngineDataset {
 function hubMetrics(connections: number) {
   return new HubMetrics(0, {
     connections: () => Array.from({ length: connections }, () => ({ transport: "websocket", connected: true })),
-    subscriptions: () => new Map([["ticker", 2 * connections]]),
-    streamsHeld: () => 1,
+    streams: () => [{ kind: "ticker", subscriptions: 2 * connections }],
   });
 }
 

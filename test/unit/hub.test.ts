@@ -5,9 +5,11 @@
 import { describe, expect, it } from "vitest";
 import type { Grant } from "../../worker/auth/grant";
 import { TokenError } from "../../worker/auth/subscriber-token";
-import { HubBroker, type Upstream } from "../../worker/broker/hub-broker";
+import { HubBroker } from "../../worker/broker/hub-broker";
+import type { Sources } from "../../worker/broker/hub-ports";
+import type { SessionTransport } from "../../worker/broker/session-state";
 import { newSessionState, type Subscription } from "../../worker/broker/session-state";
-import { type SessionBroker, type SessionTransport, StompSession } from "../../worker/broker/stomp-session";
+import { type SessionBroker, StompSession } from "../../worker/broker/stomp-session";
 import { buildTickFrame, type StreamFrame } from "../../worker/broker/stream-frame";
 import type { Stream } from "../../worker/broker/streams";
 import { SubscriptionIndex } from "../../worker/broker/subscription-index";
@@ -53,7 +55,7 @@ const EPOCH = "ep1";
 const frame = (symbol: string, seq: number): StreamFrame => buildTickFrame(tick(symbol, seq), EPOCH);
 
 /** A source per symbol in memory; counts what the hub asks of it. */
-class FakeUpstream implements Upstream {
+class FakeSources implements Sources {
   readonly history = new Map<string, StreamFrame[]>();
   readonly attaches: Array<[string, number]> = [];
   readonly interests: Array<[string, number]> = [];
@@ -331,7 +333,7 @@ describe("SubscriptionIndex", () => {
 
 describe("HubBroker", () => {
   function hub() {
-    const upstream = new FakeUpstream();
+    const upstream = new FakeSources();
     const timers = new ManualTimers();
     const broker = new HubBroker(upstream, timers, { debounceMs: 100, maxReplay: 50 });
     return { upstream, timers, broker };

@@ -8,8 +8,7 @@ import { buildStatus, hubStreamFigures, TOP_STREAMS } from "../../worker/metrics
 function hub(connections: Array<{ transport: string; connected: boolean }> = [], subs = new Map<string, number>()) {
   return new HubMetrics(1_000, {
     connections: () => connections,
-    subscriptions: () => subs,
-    streamsHeld: () => subs.size,
+    streams: () => [...subs].map(([kind, subscriptions]) => ({ kind, subscriptions })),
   });
 }
 

@@ -1,6 +1,6 @@
 import { entryOf } from "../multimap";
-import type { Subscription } from "./session-state";
-import type { Conflation, StompSession } from "./stomp-session";
+import type { Conflation, Subscription } from "./session-state";
+import type { StompSession } from "./stomp-session";
 import { messageHead, renderMessage, type StreamFrame } from "./stream-frame";
 import { streamKey } from "./streams";
 

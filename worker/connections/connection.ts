@@ -1,5 +1,5 @@
-import type { SessionState } from "../broker/session-state";
-import type { Conflation, SessionTransport, StompSession } from "../broker/stomp-session";
+import type { Conflation, SessionState, SessionTransport } from "../broker/session-state";
+import type { StompSession } from "../broker/stomp-session";
 import type { ConnectionMeter } from "../metrics/hub-metrics";
 import { entryOf } from "../multimap";
 import { decodeSocketMessage } from "../protocol/sockjs/frames";
