@@ -3,19 +3,24 @@ import type { Quote } from "../market/tick";
 import type { BrokerMeter } from "../metrics/hub-metrics";
 import { appendTo, entryOf } from "../multimap";
 import { StompError } from "../protocol/stomp/errors";
+import { isRefusal, type Refusal, refusalError, shareKeyOf } from "./refusal";
 import type { StreamPosition, Subscription } from "./session-state";
 import type { SessionBroker, StompSession } from "./stomp-session";
 import { BAR_SNAPSHOT, type StreamFrame } from "./stream-frame";
 import { type Delivery, SubscriptionIndex } from "./subscription-index";
+
+/** A source's answer to an attach: the snapshot (one frame, a bar stream's several, none yet), or why not. */
+export type AttachAnswer = StreamFrame | StreamFrame[] | undefined | Refusal;
 
 /** What a hub needs from the symbol sources (RPC in production, fakes in unit tests). */
 export interface Upstream {
   /**
    * Registers this hub as holding `count` subscriptions of `stream`; returns the stream's
    * latest frame (none yet: a delayed stream still waiting for its first), or for a bar
-   * stream its snapshot: the recent final bars and the forming one, oldest first.
+   * stream its snapshot: the recent final bars and the forming one, oldest first; or why
+   * not. `by`: whom a symbol this brings in is charged to (shareKeyOf).
    */
-  attach(stream: Stream, count: number): Promise<StreamFrame | StreamFrame[] | undefined>;
+  attach(stream: Stream, count: number, by?: string): Promise<AttachAnswer>;
   /** Reports this hub's subscription count of `stream` (0: stop delivering here). */
   interest(stream: Stream, count: number): Promise<void>;
   /** The frames of a ticker or delayed stream with `after < seq < before`, oldest first, at most `limit`. */
@@ -108,7 +113,7 @@ export class HubBroker implements SessionBroker {
 
   async subscribe(session: StompSession, sub: Subscription, since?: StreamPosition): Promise<void> {
     const stream = streamOf(sub);
-    const snapshot = await this.snapshotOf(stream);
+    const snapshot = await this.snapshotOf(stream, shareKeyOf(session.state));
     if (session.closed) return;
     const held = this.held(stream);
     if (!since) {
@@ -270,13 +275,14 @@ export class HubBroker implements SessionBroker {
   }
 
   /** A stream's snapshot (its newest frame; a bar stream's recent ones too): local while attached, else from its source (which then delivers here). */
-  private async snapshotOf(stream: Stream): Promise<StreamFrame[]> {
+  private async snapshotOf(stream: Stream, by?: string): Promise<StreamFrame[]> {
     const held = this.held(stream);
     if (held.latest && held.attached) return [held.latest];
     held.waiting++;
     try {
       if (!held.attaching) {
-        const attach = this.upstream.attach(stream, this.count(held.key)).then((answer) => {
+        const attach = this.upstream.attach(stream, this.count(held.key), by).then((answer) => {
+          if (isRefusal(answer)) throw refusalError(stream.symbol, answer);
           held.attached = true;
           const frames = answer === undefined ? [] : Array.isArray(answer) ? answer : [answer];
           // Deliveries may have come first (the source sends as soon as it holds this hub): merge by position.
@@ -290,6 +296,7 @@ export class HubBroker implements SessionBroker {
       }
       return await held.attaching;
     } catch (err) {
+      if (err instanceof StompError) throw err;
       throw new StompError("no-price", String(err instanceof Error ? err.message : err).slice(0, 300), {
         message: `No price for ${stream.symbol}`,
       });

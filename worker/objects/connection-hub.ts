@@ -1,8 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
 import { grantFor } from "../auth/credentials";
-import { FailureThrottle, Throttled } from "../auth/failure-throttle";
+import { Throttled } from "../auth/failure-throttle";
 import { TokenError } from "../auth/subscriber-token";
-import { HubBroker, type Upstream } from "../broker/hub-broker";
+import { type AttachAnswer, HubBroker, type Upstream } from "../broker/hub-broker";
 import { newSessionState, type SessionState } from "../broker/session-state";
 import { type Authenticate, StompSession } from "../broker/stomp-session";
 import type { StreamFrame } from "../broker/stream-frame";
@@ -24,8 +24,10 @@ import type { Channel } from "../transports/sockjs/channel";
 import { forwardedRoute, refusal } from "../transports/sockjs/forwarding";
 import { SessionServer } from "../transports/sockjs/session-server";
 import { acceptSocket, completeClose, isSockJSSocket, socketChannel } from "../transports/sockjs/websocket";
+import { credentialThrottle } from "./credential-guard";
 import { ownName } from "./own-name";
 import { sourceStub } from "./stubs";
+import { admitted, symbolGate } from "./symbol-gate";
 
 const STOMP_SUBPROTOCOLS = ["v12.stomp", "v11.stomp", "v10.stomp"];
 
@@ -47,8 +49,8 @@ export class ConnectionHub extends DurableObject<Env> {
   /** Sockets (rebuilt from their attachments on wake) and SockJS HTTP sessions (memory only). */
   private readonly connections: Connections<WebSocket | Channel>;
   private readonly httpSessions: SessionServer;
-  /** Failed credentials per client address, for this hub's STOMP connections. */
-  private readonly failures = new FailureThrottle();
+  /** Failed credentials per client address, counted with every other check in the service. */
+  private readonly failures = credentialThrottle(this.env);
   private lastSockJSHeartbeat = Date.now();
   /** When the alarm is set for, as far as this instance knows. */
   private alarmAt: number | undefined;
@@ -111,8 +113,10 @@ export class ConnectionHub extends DurableObject<Env> {
       }
       return this.httpSessions.handle(request, id, route.transport);
     }
+    // The worker sent on an upgrade, yet none arrived: the runtime dropped it because the
+    // Connection header did not say Upgrade (a proxy rewrote it), as SockJS' suite tests.
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
-      return new Response("expected a WebSocket upgrade\n", { status: 426 });
+      return new Response('"Connection" must be "Upgrade".\n', { status: 400 });
     }
     const refused = this.admit(address);
     if (refused) return refusal(refused, this.config.maxConnectionsPerAddress);
@@ -292,7 +296,7 @@ export class ConnectionHub extends DurableObject<Env> {
   /** What a CONNECT's (or a refresh's) credential allows, throttled per client address. */
   private readonly authenticate: Authenticate = async (credential, address) => {
     try {
-      return await this.failures.attempt(address, Date.now(), () =>
+      return await this.failures.attempt(address, credential, Date.now(), () =>
         grantFor(this.env, this.config.auth.keys, credential, Date.now()),
       );
     } catch (err) {
@@ -339,7 +343,11 @@ export class ConnectionHub extends DurableObject<Env> {
   private upstream(): Upstream {
     const env = this.env;
     return {
-      attach: (stream, count) => sourceStub(env, stream.symbol).attach(this.name, count, stream.kind),
+      // Only a real symbol gets an object (a refusal otherwise, which the broker turns into an ERROR).
+      attach: (stream, count, by) =>
+        admitted<AttachAnswer>(symbolGate(env), stream.symbol, () =>
+          sourceStub(env, stream.symbol).attach(this.name, count, stream.kind, by),
+        ),
       interest: (stream, count) => sourceStub(env, stream.symbol).interest(this.name, count, stream.kind),
       range: (stream, after, before, limit) => sourceStub(env, stream.symbol).range(after, before, limit, stream.kind),
       publish: async (quote) => void (await sourceStub(env, quote.symbol).publishQuotes([quote])),

@@ -1,10 +1,12 @@
 import { DurableObject } from "cloudflare:workers";
+import { type Refusal, refusalOf } from "../broker/refusal";
 import { buildTickFrame, type StreamFrame } from "../broker/stream-frame";
 import { type Config, readConfig } from "../config";
 import type { Env } from "../env";
 import { FanOut } from "../fanout/fan-out";
 import { Holders, sqlHolderStore } from "../fanout/holders";
 import { treeShape } from "../fanout/tree";
+import { describeFault } from "../feeds/fault";
 import type { QuoteResult } from "../feeds/provider";
 import { simulatedBars } from "../feeds/sim-history";
 import { isUnavailable, type Unavailable } from "../feeds/unavailable";
@@ -21,7 +23,8 @@ import { type BarRead, SourceBars } from "./source/bars";
 import { DelayedStream } from "./source/delayed-stream";
 import { Freshness } from "./source/freshness";
 import { TickHistory } from "./source/history";
-import { Registration } from "./source/registration";
+import { noRoom, Registration } from "./source/registration";
+import { Retention } from "./source/retention";
 import { ViewerCounts } from "./source/viewer-counts";
 import { schedulerFor } from "./stubs";
 
@@ -67,6 +70,10 @@ export class SymbolSource extends DurableObject<Env> {
   private barsPartial: string | undefined;
   /** A source that had prices before it kept bars is backfilled once per instance, when its bars are first asked for. */
   private barsChecked = false;
+  /** Deletes the stored state once nobody used the symbol for SYMBOL_RETENTION_MS (the alarm). */
+  private readonly retention: Retention;
+  /** Whether this instance told the scheduler a publisher made the symbol real. */
+  private remembered = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -76,6 +83,7 @@ export class SymbolSource extends DurableObject<Env> {
     this.symbol = name;
     this.freshness = new Freshness(this.config, 0, Date.now());
     this.registration = new Registration(name, () => schedulerFor(env, name, this.config.schedulerShards));
+    this.retention = new Retention(this.config.symbolRetentionMs);
     const { sql } = ctx.storage;
     const delayMs = this.config.auth.publicDelayMs;
     this.ticks = new TickHistory(sql, this.config.historySize, delayMs);
@@ -134,27 +142,29 @@ export class SymbolSource extends DurableObject<Env> {
 
   /**
    * A hub holds `count` subscriptions of one of this symbol's streams; returns its latest
-   * frame (the snapshot), or nothing while no tick is old enough for the delayed stream.
+   * frame (the snapshot), or nothing while no tick is old enough for the delayed stream, or
+   * why not (a typed refusal, never a thrown error). `by`: whom bringing the symbol in is charged to.
    */
   async attach(
     hub: string,
     count: number,
     stream: StreamKind = "ticker",
-  ): Promise<StreamFrame | StreamFrame[] | undefined> {
+    by?: string,
+  ): Promise<StreamFrame | StreamFrame[] | undefined | Refusal> {
+    this.touch();
     if (stream === "viewers") {
       this.watchers.set(hub, Math.max(1, count));
       return this.viewerCounts.frame;
     }
     const frame = await this.ensureLatest();
     // No price, no subscription: the hub turns this into an ERROR for its subscriber.
-    if (isUnavailable(frame)) throw new Error(frame.reason);
+    if (isUnavailable(frame)) return refusalOf(frame);
     const holders = this.holdersOf(stream);
     this.setHolder(holders, hub, Math.max(1, count));
-    if (!(await this.registration.follow(this.active()))) {
+    const activation = await this.registration.follow(this.active(), by);
+    if (activation !== "ok") {
       this.setHolder(holders, hub, 0);
-      throw new Error(
-        `too many symbols are being watched right now (MAX_ACTIVE_SYMBOLS=${this.config.maxActiveSymbols})`,
-      );
+      return noRoom(activation, this.config);
     }
     if (holders === this.live) return frame;
     if (holders === this.barHolders || holders === this.delayedBarHolders) this.backfillOnce();
@@ -166,6 +176,7 @@ export class SymbolSource extends DurableObject<Env> {
 
   /** A hub's subscription count of one of this symbol's streams changed (0: it holds none any more). */
   async interest(hub: string, count: number, stream: StreamKind = "ticker"): Promise<void> {
+    this.touch();
     if (stream === "viewers") {
       this.watchers.set(hub, count);
       return;
@@ -199,6 +210,7 @@ export class SymbolSource extends DurableObject<Env> {
    * hubs holding the symbol, for the scheduler to deliver with the rest of the round.
    */
   async ingest(result: QuoteResult | undefined, updateIntervalMs = 0): Promise<Ingested> {
+    this.touch();
     this.releaseDelayed();
     if (!this.active()) {
       this.registration.dropped();
@@ -221,6 +233,12 @@ export class SymbolSource extends DurableObject<Env> {
 
   /** Applies published quotes in order: numbered, persisted and sent. */
   async publishQuotes(quotes: Quote[]): Promise<Tick[]> {
+    this.touch();
+    // A publisher made the symbol real: its scheduler shard says so to every gate from now on.
+    if (!this.remembered) {
+      await schedulerFor(this.env, this.symbol, this.config.schedulerShards).remember(this.symbol);
+      this.remembered = true;
+    }
     this.freshness.publishedAt = Date.now();
     void this.ctx.storage.put("publishedAt", this.freshness.publishedAt);
     return quotes.map((q) => {
@@ -296,7 +314,25 @@ export class SymbolSource extends DurableObject<Env> {
     this.ctx.abort("evicted by test hook");
   }
 
+  /** Retention: nobody used the symbol for SYMBOL_RETENTION_MS and no hub holds it: its stored state goes. */
+  override async alarm(): Promise<void> {
+    const due = this.retention.due(Date.now(), this.active());
+    if ("rearmAt" in due) return this.ctx.storage.setAlarm(due.rearmAt);
+    // Unknown again first (gates ask the shard, which no longer says yes), then nothing stays.
+    await schedulerFor(this.env, this.symbol, this.config.schedulerShards).forget(this.symbol);
+    await this.ctx.storage.deleteAll();
+    log("symbol_state_deleted", { symbol: this.symbol, idleMs: this.config.symbolRetentionMs });
+    // This instance's tables are gone with the rest: the next use starts a fresh one.
+    setTimeout(() => this.ctx.abort("state deleted"), 0);
+  }
+
   // ---------------------------------------------------------------- internals
+
+  /** A use: pushes the retention alarm out (a storage write at most once per 1/30 of the period). */
+  private touch(): void {
+    const at = this.retention.used(Date.now());
+    if (at !== undefined) void this.ctx.storage.setAlarm(at);
+  }
 
   private active(): boolean {
     return (
@@ -318,6 +354,7 @@ export class SymbolSource extends DurableObject<Env> {
   }
 
   private ensureLatest(): Promise<StreamFrame | Unavailable> {
+    this.touch();
     if (this.latestFrame) return Promise.resolve(this.latestFrame);
     // The first quote of a cold symbol goes through the scheduler's request budget too.
     this.firstQuote ??= schedulerFor(this.env, this.symbol, this.config.schedulerShards)
@@ -392,8 +429,8 @@ export class SymbolSource extends DurableObject<Env> {
         oldest.open,
         firstLive,
       );
-      if ("error" in result) {
-        partial = `no history: ${result.error}`;
+      if ("fault" in result) {
+        partial = `no history: ${describeFault(result.fault)}`;
       } else {
         const bars = result.bars.filter((b) => b.t < firstLive && sessionAt(this.symbol, b.t));
         this.bars.put(bars);

@@ -93,10 +93,14 @@ function forwardSession(request: Request, route: ForwardedRoute, service: SockJS
   const isWebSocket = route.kind === "raw-websocket" || route.transport === "websocket";
   if (isWebSocket) {
     if (!service.options.websocket) return sockjsError(404, "WebSocket transport is disabled.");
-    // The spec also wants 400 for a Connection header without "upgrade"; workerd answers
-    // such upgrades itself before the worker runs, so that check lives in the runtime.
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
       return sockjsError(400, 'Can "Upgrade" only to "WebSocket".');
+    }
+    // A proxy that rewrote Connection (to close, say) breaks the upgrade: refused here, as
+    // the spec asks, rather than by the hub (which would see no upgrade at all).
+    const connection = (request.headers.get("Connection") ?? "").toLowerCase().split(",");
+    if (!connection.some((token) => token.trim() === "upgrade")) {
+      return sockjsError(400, '"Connection" must be "Upgrade".');
     }
   }
   return service.forward(request, route);
