@@ -4,6 +4,7 @@
  * which run the product's own SockJS code with an echo/close application.
  */
 import { randomUUID } from "node:crypto";
+import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { type DevServer, startDevServer } from "../support/dev-server";
@@ -519,6 +520,26 @@ describe("websocket", () => {
     expect(wrong.headers.get("content-type")).toBeNull();
     expect(await wrong.text()).toBe("");
     expect((await fetch(`${base}/disabled_websocket_echo/0/0/websocket`)).status).toBe(404);
+  });
+
+  it("refuses an upgrade whose Connection header a proxy rewrote with 400", async () => {
+    // The suite's test_invalidConnectionHeader: fetch cannot send Connection, node:http can.
+    const { status, body } = await new Promise<{ status: number; body: string }>((res, rej) => {
+      const req = httpRequest(
+        `${base}/echo/0/0/websocket`,
+        { headers: { Upgrade: "WebSocket", Connection: "close" } },
+        (r) => {
+          let text = "";
+          r.on("data", (d: Buffer) => (text += d.toString()));
+          r.on("end", () => res({ status: r.statusCode ?? 0, body: text }));
+        },
+      );
+      req.on("upgrade", () => rej(new Error("upgraded")));
+      req.on("error", rej);
+      req.end();
+    });
+    expect(status).toBe(400);
+    expect(body).toContain('"Connection" must be "Upgrade".');
   });
 
   it("frames messages, ignores empty ones, and allows reusing a session id", async () => {
