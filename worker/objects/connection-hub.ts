@@ -113,10 +113,8 @@ export class ConnectionHub extends DurableObject<Env> {
       }
       return this.httpSessions.handle(request, id, route.transport);
     }
-    // The worker sent on an upgrade, yet none arrived: the runtime dropped it because the
-    // Connection header did not say Upgrade (a proxy rewrote it), as SockJS' suite tests.
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
-      return new Response('"Connection" must be "Upgrade".\n', { status: 400 });
+      return new Response("expected a WebSocket upgrade\n", { status: 426 });
     }
     const refused = this.admit(address);
     if (refused) return refusal(refused, this.config.maxConnectionsPerAddress);

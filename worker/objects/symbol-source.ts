@@ -6,7 +6,6 @@ import type { Env } from "../env";
 import { FanOut } from "../fanout/fan-out";
 import { Holders, sqlHolderStore } from "../fanout/holders";
 import { treeShape } from "../fanout/tree";
-import { describeFault } from "../feeds/fault";
 import type { QuoteResult } from "../feeds/provider";
 import { simulatedBars } from "../feeds/sim-history";
 import { isUnavailable, type Unavailable } from "../feeds/unavailable";
@@ -430,7 +429,7 @@ export class SymbolSource extends DurableObject<Env> {
         firstLive,
       );
       if ("fault" in result) {
-        partial = `no history: ${describeFault(result.fault)}`;
+        partial = `no history: ${result.fault.reason}`;
       } else {
         const bars = result.bars.filter((b) => b.t < firstLive && sessionAt(this.symbol, b.t));
         this.bars.put(bars);

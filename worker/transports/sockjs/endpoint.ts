@@ -96,8 +96,9 @@ function forwardSession(request: Request, route: ForwardedRoute, service: SockJS
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
       return sockjsError(400, 'Can "Upgrade" only to "WebSocket".');
     }
-    // A proxy that rewrote Connection (to close, say) breaks the upgrade: refused here, as
-    // the spec asks, rather than by the hub (which would see no upgrade at all).
+    // A proxy that rewrote Connection (to close, say) breaks the upgrade: 400, as the spec
+    // asks (the runtime would answer the 101 it cannot complete with 426). `wrangler dev`'s
+    // own proxy re-sends every upgrade with Connection: Upgrade, so there this cannot be seen.
     const connection = (request.headers.get("Connection") ?? "").toLowerCase().split(",");
     if (!connection.some((token) => token.trim() === "upgrade")) {
       return sockjsError(400, '"Connection" must be "Upgrade".');
