@@ -63,16 +63,19 @@ export class SymbolGate {
         : admission.unavailable === "unknown" && ask
           ? this.options.unknownTtlMs
           : 0;
-    this.answers.delete(symbol);
-    if (ttl > 0) {
-      if (this.answers.size >= this.options.maxEntries) this.answers.delete(this.answers.keys().next().value!);
-      this.answers.set(symbol, { admission, until: now + ttl });
-    }
+    this.remember(symbol, admission, ttl > 0 ? now + ttl : undefined);
     return admission;
   }
 
   /** `symbol` was just made real here (a publish): no need to ask. */
   known(symbol: string): void {
-    this.answers.set(symbol, { admission: { known: true }, until: this.now() + this.options.knownTtlMs });
+    this.remember(symbol, { known: true }, this.now() + this.options.knownTtlMs);
+  }
+
+  private remember(symbol: string, admission: Admission, until: number | undefined): void {
+    this.answers.delete(symbol);
+    if (until === undefined) return;
+    if (this.answers.size >= this.options.maxEntries) this.answers.delete(this.answers.keys().next().value!);
+    this.answers.set(symbol, { admission, until });
   }
 }
