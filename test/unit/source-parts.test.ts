@@ -194,16 +194,16 @@ describe("Registration", () => {
     const registration = new Registration("AAPL", () => ({
       activate: async (s) => {
         calls.push(`+${s}`);
-        return room;
+        return room ? "ok" : "full";
       },
       deactivate: async (s) => void calls.push(`-${s}`),
     }));
-    expect(await registration.follow(true)).toBe(true);
-    expect(await registration.follow(true)).toBe(true);
-    expect(await registration.follow(false)).toBe(true);
-    expect(await registration.follow(false)).toBe(true);
+    expect(await registration.follow(true)).toBe("ok");
+    expect(await registration.follow(true)).toBe("ok");
+    expect(await registration.follow(false)).toBe("ok");
+    expect(await registration.follow(false)).toBe("ok");
     room = false;
-    expect(await registration.follow(true)).toBe(false);
+    expect(await registration.follow(true)).toBe("full");
     registration.dropped();
     expect(calls).toEqual(["+AAPL", "-AAPL", "+AAPL"]);
   });

@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { type Refusal, refusalOf } from "../broker/refusal";
 import type { StreamFrame } from "../broker/stream-frame";
 import { BARS, STREAMS, type StreamKind, TICKS, VIEWERS } from "../broker/streams";
 import { type Config, readConfig } from "../config";
@@ -6,6 +7,7 @@ import type { Env } from "../env";
 import { treeShape } from "../fanout/tree";
 import type { QuoteResult } from "../feeds/provider";
 import { isUnavailable, type Unavailable } from "../feeds/unavailable";
+import { log } from "../log";
 import type { Interval } from "../market/bars";
 import type { DelayedTick } from "../market/delay";
 import type { Quote, Tick } from "../market/tick";
@@ -15,7 +17,8 @@ import type { BarRead } from "./source/bars";
 import { DelayedStream, notYetReleased } from "./source/delayed-stream";
 import { Freshness } from "./source/freshness";
 import { TickHistory } from "./source/history";
-import { Registration } from "./source/registration";
+import { noRoom, Registration } from "./source/registration";
+import { Retention } from "./source/retention";
 import { restoreSource } from "./source/stored";
 import { SourceStreams } from "./source/streams";
 import { barStreamBehaviour, SymbolBars } from "./source/symbol-bars";
@@ -48,6 +51,10 @@ export class SymbolSource extends DurableObject<Env> {
   private readonly freshness: Freshness;
   private readonly registration: Registration;
   private firstQuote: Promise<StreamFrame | Unavailable> | undefined;
+  /** Deletes the stored state once nobody used the symbol for SYMBOL_RETENTION_MS (the alarm). */
+  private readonly retention: Retention;
+  /** Whether this instance told the scheduler a publisher made the symbol real. */
+  private remembered = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -57,6 +64,7 @@ export class SymbolSource extends DurableObject<Env> {
     this.symbol = name;
     this.freshness = new Freshness(this.config, 0, Date.now());
     this.registration = new Registration(name, () => schedulerFor(env, name, this.config.schedulerShards));
+    this.retention = new Retention(this.config.symbolRetentionMs);
     const { sql } = ctx.storage;
     const delayMs = this.config.auth.publicDelayMs;
     this.ticks = new SymbolTicks(new TickHistory(sql, this.config.historySize, delayMs), this.freshness);
@@ -113,30 +121,34 @@ export class SymbolSource extends DurableObject<Env> {
   /**
    * A hub holds `count` subscriptions of one of this symbol's streams; returns its snapshot
    * (the latest frame; a bar stream's recent ones), or nothing while no tick is old enough
-   * for the delayed stream.
+   * for the delayed stream, or why not (a typed refusal, never a thrown error). `by`: whom
+   * bringing the symbol in is charged to.
    */
   async attach(
     hub: string,
     count: number,
     stream: StreamKind = TICKS.live,
-  ): Promise<StreamFrame | StreamFrame[] | undefined> {
-    if (STREAMS[stream].activates) {
+    by?: string,
+  ): Promise<StreamFrame | StreamFrame[] | undefined | Refusal> {
+    this.touch();
+    const activates = STREAMS[stream].activates;
+    if (activates) {
       const frame = await this.ensureLatest();
       // No price, no subscription: the hub turns this into an ERROR for its subscriber.
-      if (isUnavailable(frame)) throw new Error(frame.reason);
+      if (isUnavailable(frame)) return refusalOf(frame);
     }
     this.hold(stream, hub, Math.max(1, count));
-    if (STREAMS[stream].activates && !(await this.registration.follow(this.streams.active()))) {
+    const activation = activates ? await this.registration.follow(this.streams.active(), by) : "ok";
+    if (activation !== "ok") {
       this.hold(stream, hub, 0);
-      throw new Error(
-        `too many symbols are being watched right now (MAX_ACTIVE_SYMBOLS=${this.config.maxActiveSymbols})`,
-      );
+      return noRoom(activation, this.config);
     }
     return this.streams.snapshot(stream);
   }
 
   /** A hub's subscription count of one of this symbol's streams changed (0: it holds none any more). */
   async interest(hub: string, count: number, stream: StreamKind = TICKS.live): Promise<void> {
+    this.touch();
     this.hold(stream, hub, count);
     if (STREAMS[stream].activates) await this.registration.follow(this.streams.active());
   }
@@ -163,6 +175,7 @@ export class SymbolSource extends DurableObject<Env> {
    * hubs holding the symbol, for the scheduler to deliver with the rest of the round.
    */
   async ingest(result: QuoteResult | undefined, updateIntervalMs = 0): Promise<Ingested> {
+    this.touch();
     this.releaseDelayed();
     if (!this.streams.active()) {
       this.registration.dropped();
@@ -182,6 +195,12 @@ export class SymbolSource extends DurableObject<Env> {
 
   /** Applies published quotes in order: numbered, persisted and sent. */
   async publishQuotes(quotes: Quote[]): Promise<Tick[]> {
+    this.touch();
+    // A publisher made the symbol real: its scheduler shard says so to every gate from now on.
+    if (!this.remembered) {
+      await schedulerFor(this.env, this.symbol, this.config.schedulerShards).remember(this.symbol);
+      this.remembered = true;
+    }
     this.freshness.publishedAt = Date.now();
     void this.ctx.storage.put("publishedAt", this.freshness.publishedAt);
     return quotes.map((q) => {
@@ -255,7 +274,25 @@ export class SymbolSource extends DurableObject<Env> {
     this.ctx.abort("evicted by test hook");
   }
 
+  /** Retention: nobody used the symbol for SYMBOL_RETENTION_MS and no hub holds it: its stored state goes. */
+  override async alarm(): Promise<void> {
+    const due = this.retention.due(Date.now(), this.streams.active());
+    if ("rearmAt" in due) return this.ctx.storage.setAlarm(due.rearmAt);
+    // Unknown again first (gates ask the shard, which no longer says yes), then nothing stays.
+    await schedulerFor(this.env, this.symbol, this.config.schedulerShards).forget(this.symbol);
+    await this.ctx.storage.deleteAll();
+    log("symbol_state_deleted", { symbol: this.symbol, idleMs: this.config.symbolRetentionMs });
+    // This instance's tables are gone with the rest: the next use starts a fresh one.
+    setTimeout(() => this.ctx.abort("state deleted"), 0);
+  }
+
   // ---------------------------------------------------------------- internals
+
+  /** A use: pushes the retention alarm out (a storage write at most once per 1/30 of the period). */
+  private touch(): void {
+    const at = this.retention.used(Date.now());
+    if (at !== undefined) void this.ctx.storage.setAlarm(at);
+  }
 
   private held(kind: StreamKind): boolean {
     return this.streams.holders(kind).size > 0;
@@ -266,6 +303,7 @@ export class SymbolSource extends DurableObject<Env> {
   }
 
   private ensureLatest(): Promise<StreamFrame | Unavailable> {
+    this.touch();
     if (this.ticks.latestFrame) return Promise.resolve(this.ticks.latestFrame);
     // The first quote of a cold symbol goes through the scheduler's request budget too.
     this.firstQuote ??= schedulerFor(this.env, this.symbol, this.config.schedulerShards)
