@@ -197,6 +197,8 @@ describe("Registration", () => {
         return room ? "ok" : "full";
       },
       deactivate: async (s) => void calls.push(`-${s}`),
+      remember: async (s) => void calls.push(`!${s}`),
+      forget: async (s) => void calls.push(`?${s}`),
     }));
     expect(await registration.follow(true)).toBe("ok");
     expect(await registration.follow(true)).toBe("ok");
@@ -206,5 +208,20 @@ describe("Registration", () => {
     expect(await registration.follow(true)).toBe("full");
     registration.dropped();
     expect(calls).toEqual(["+AAPL", "-AAPL", "+AAPL"]);
+  });
+
+  it("tells the scheduler once per instance that a publisher made the symbol real, and forgets it on retirement", async () => {
+    const calls: string[] = [];
+    const registration = new Registration("PUB", () => ({
+      activate: async () => "ok",
+      deactivate: async () => {},
+      remember: async (s) => void calls.push(`!${s}`),
+      forget: async (s) => void calls.push(`?${s}`),
+    }));
+    await registration.published();
+    await registration.published();
+    await registration.retired();
+    await registration.published();
+    expect(calls).toEqual(["!PUB", "?PUB", "!PUB"]);
   });
 });

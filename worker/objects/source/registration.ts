@@ -5,6 +5,10 @@ import type { Activation } from "../scheduler/active-set";
 export interface SchedulerPort {
   activate(symbol: string, by?: string): Promise<Activation>;
   deactivate(symbol: string): Promise<void>;
+  /** A publisher made the symbol real: the shard says so to every gate from now on. */
+  remember(symbol: string): Promise<void>;
+  /** Unknown again (its state is being deleted). */
+  forget(symbol: string): Promise<void>;
 }
 
 /**
@@ -14,6 +18,8 @@ export interface SchedulerPort {
  */
 export class Registration {
   private registered = false;
+  /** Whether this instance told the scheduler a publisher made the symbol real. */
+  private remembered = false;
 
   constructor(
     private readonly symbol: string,
@@ -36,6 +42,19 @@ export class Registration {
   /** The scheduler dropped the symbol on its own (a round found it without holders). */
   dropped(): void {
     this.registered = false;
+  }
+
+  /** A publisher made the symbol real: told once per instance. */
+  async published(): Promise<void> {
+    if (this.remembered) return;
+    await this.scheduler().remember(this.symbol);
+    this.remembered = true;
+  }
+
+  /** The symbol's state is being deleted: unknown again first (gates ask the shard, which no longer says yes). */
+  async retired(): Promise<void> {
+    this.remembered = false;
+    await this.scheduler().forget(this.symbol);
   }
 }
 
