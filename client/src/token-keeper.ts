@@ -1,5 +1,5 @@
 /** Where tokens come from: the embedding site's token endpoint, typically. */
-export type TokenSource = () => Promise<string>;
+export type TokenSource = () => string | Promise<string>;
 
 /** A token is renewed this long before its exp (or at half its life when shorter). */
 const RENEW_BEFORE_MS = 30_000;
@@ -12,55 +12,58 @@ const RETRY_MS = 5_000;
  * passes it to `handOver`. The exp is read from the token's payload; the server checks it.
  */
 export class TokenKeeper {
-  private token: { value: string; renewAt: number } | undefined;
-  private fetching: Promise<string> | undefined;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  #token: { value: string; renewAt: number } | undefined;
+  #fetching: Promise<string> | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(
-    private readonly source: TokenSource,
-    private readonly handOver: (token: string) => void,
-  ) {}
+  readonly #source: TokenSource;
+  readonly #handOver: (token: string) => void;
+  constructor(source: TokenSource, handOver: (token: string) => void) {
+    this.#source = source;
+    this.#handOver = handOver;
+  }
 
   /** A token good for a while yet. */
   current(): Promise<string> {
-    if (this.token && Date.now() < this.token.renewAt) return Promise.resolve(this.token.value);
-    return this.fetch();
+    if (this.#token && Date.now() < this.#token.renewAt) return Promise.resolve(this.#token.value);
+    return this.#fetch();
   }
 
   /** The connection is up with the current token: renew it in time. */
   connected(): void {
-    this.schedule(this.token ? this.token.renewAt - Date.now() : RETRY_MS);
+    this.#schedule(this.#token ? this.#token.renewAt - Date.now() : RETRY_MS);
   }
 
   disconnected(): void {
-    clearTimeout(this.timer);
+    clearTimeout(this.#timer);
   }
 
-  private schedule(ms: number): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.renew(), Math.max(1_000, ms));
+  #schedule(ms: number): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => void this.#renew(), Math.max(1_000, ms));
   }
 
-  private async renew(): Promise<void> {
+  async #renew(): Promise<void> {
     try {
-      this.handOver(await this.fetch());
-      this.schedule(this.token!.renewAt - Date.now());
+      this.#handOver(await this.#fetch());
+      this.#schedule(this.#token!.renewAt - Date.now());
     } catch {
-      this.schedule(RETRY_MS);
+      this.#schedule(RETRY_MS);
     }
   }
 
-  private fetch(): Promise<string> {
-    this.fetching ??= this.source()
+  #fetch(): Promise<string> {
+    this.#fetching ??= Promise.resolve()
+      .then(() => this.#source())
       .then((value) => {
         const exp = expiryOf(value);
         const now = Date.now();
         const renewAt = exp === undefined ? Number.POSITIVE_INFINITY : exp - Math.min(RENEW_BEFORE_MS, (exp - now) / 2);
-        this.token = { value, renewAt };
+        this.#token = { value, renewAt };
         return value;
       })
-      .finally(() => (this.fetching = undefined));
-    return this.fetching;
+      .finally(() => (this.#fetching = undefined));
+    return this.#fetching;
   }
 }
 
@@ -81,7 +84,8 @@ export function expiryOf(token: string): number | undefined {
  */
 export function tokenFromUrl(url: string): TokenSource {
   return async () => {
-    const res = await fetch(url, { credentials: "include", cache: "no-store" });
+    // The site's cookies go along: the endpoint knows its visitor by its own session.
+    const res = await fetch(url, { credentials: "include", cache: "no-store" } as RequestInit);
     if (!res.ok) throw new Error(`token endpoint answered ${res.status}`);
     const text = (await res.text()).trim();
     if (!text.startsWith("{")) return text;

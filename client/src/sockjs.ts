@@ -1,0 +1,44 @@
+/** The slice of sockjs-client's API the client uses (the library is loaded only when needed). */
+export interface SockJSLike extends WebSocket {
+  readonly transport?: string;
+}
+export type SockJSConstructor = new (url: string, reserved?: null, options?: { transports?: string[] }) => SockJSLike;
+
+/** Kept in a variable so that bundlers leave the optional dependency out of the bundle. */
+const SOCKJS_PACKAGE = "sockjs-client";
+let loading: Promise<SockJSConstructor> | undefined;
+
+/**
+ * sockjs-client, once, when a connection first needs it: the page's own global if it has
+ * one; in a browser, from the Edge Ticker host itself (`/lib/sockjs.min.js`, never a CDN);
+ * elsewhere (Node), the `sockjs-client` package, an optional dependency.
+ */
+export function loadSockJS(host: string): Promise<SockJSConstructor> {
+  const existing = (globalThis as { SockJS?: SockJSConstructor }).SockJS;
+  if (existing) return Promise.resolve(existing);
+  loading ??= (typeof document === "undefined" ? fromPackage() : fromHost(host)).catch((err: unknown) => {
+    loading = undefined;
+    throw err;
+  });
+  return loading;
+}
+
+async function fromPackage(): Promise<SockJSConstructor> {
+  const module = (await import(/* @vite-ignore */ SOCKJS_PACKAGE)) as { default: SockJSConstructor };
+  return module.default;
+}
+
+function fromHost(host: string): Promise<SockJSConstructor> {
+  return new Promise<SockJSConstructor>((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = `${host}/lib/sockjs.min.js`;
+    script.async = true;
+    script.onload = () => {
+      const ctor = (globalThis as { SockJS?: SockJSConstructor }).SockJS;
+      if (ctor) resolve(ctor);
+      else reject(new Error("sockjs-client did not load"));
+    };
+    script.onerror = () => reject(new Error("could not load sockjs-client"));
+    document.head.append(script);
+  });
+}
