@@ -13,24 +13,15 @@ export interface BarsQuery {
 /**
  * The HTTP API, typed. Each call carries the client's token (`Authorization: Bearer`) and
  * throws an EdgeTickerError with the server's `x-error-code` when refused, or `network`
- * when the host could not be reached.
+ * when the host could not be reached. `CoreApi`: what the streams need (symbol checks) and
+ * bars; `Api` adds quotes and history.
  */
-export class Api {
+export class CoreApi {
   readonly #url: string;
   readonly #headers: () => Promise<Record<string, string>>;
   constructor(url: string, headers: () => Promise<Record<string, string>> = async () => ({})) {
     this.#url = url;
     this.#headers = headers;
-  }
-
-  /** The latest tick of each symbol (up to 50), in the order asked. */
-  quotes(symbols: readonly string[]): Promise<QuotesAnswer> {
-    return this.#get(`/api/quotes?symbols=${list(symbols)}`);
-  }
-
-  /** The last `limit` ticks of `symbol`, oldest first. */
-  history(symbol: string, limit?: number): Promise<HistoryAnswer> {
-    return this.#get(`/api/history/${encodeURIComponent(symbol)}${limit === undefined ? "" : `?limit=${limit}`}`);
   }
 
   /** OHLCV bars of `symbol`, oldest first. */
@@ -39,18 +30,21 @@ export class Api {
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`)
       .join("&");
-    return this.#get(`/api/bars/${encodeURIComponent(symbol)}${params ? `?${params}` : ""}`);
+    return this.get(`/api/bars/${encodeURIComponent(symbol)}${params ? `?${params}` : ""}`);
   }
 
   /** Whether each symbol (up to 50) can be subscribed to: known, not carried, unknown, or no price just now. */
   symbols(symbols: readonly string[]): Promise<SymbolsAnswer> {
-    return this.#get(`/api/symbols?symbols=${list(symbols)}`);
+    return this.get(`/api/symbols?symbols=${list(symbols)}`);
   }
 
-  async #get<T>(path: string): Promise<T> {
+  protected async get<T>(path: string): Promise<T> {
     let res: Response;
     try {
-      res = await fetch(this.#url + path, { headers: await this.#headers(), credentials: "omit" });
+      res = await fetch(this.#url + path, {
+        headers: await this.#headers(),
+        credentials: "omit",
+      } as RequestInit);
     } catch (err) {
       throw new EdgeTickerError("network", `${this.#url} could not be reached: ${String(err)}`);
     }
@@ -63,6 +57,19 @@ export class Api {
     } catch {
       throw new EdgeTickerError("bad-answer", `${path} did not answer JSON`, res.status);
     }
+  }
+}
+
+/** The HTTP API, typed: quotes, history, bars and symbol checks. */
+export class Api extends CoreApi {
+  /** The latest tick of each symbol (up to 50), in the order asked. */
+  quotes(symbols: readonly string[]): Promise<QuotesAnswer> {
+    return this.get(`/api/quotes?symbols=${list(symbols)}`);
+  }
+
+  /** The last `limit` ticks of `symbol`, oldest first. */
+  history(symbol: string, limit?: number): Promise<HistoryAnswer> {
+    return this.get(`/api/history/${encodeURIComponent(symbol)}${limit === undefined ? "" : `?limit=${limit}`}`);
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Api } from "./api";
+import type { CoreApi } from "./api";
 import type { ErrorCode } from "./errors";
 import type { SymbolCheck } from "./types";
 
@@ -26,9 +26,9 @@ export class SymbolChecks {
   readonly #queued = new Set<string>();
   #timer: ReturnType<typeof setTimeout> | undefined;
 
-  readonly #api: Api;
+  readonly #api: CoreApi;
   readonly #settled: (symbol: string, clearance: Clearance) => void;
-  constructor(api: Api, settled: (symbol: string, clearance: Clearance) => void) {
+  constructor(api: CoreApi, settled: (symbol: string, clearance: Clearance) => void) {
     this.#api = api;
     this.#settled = settled;
   }
@@ -52,10 +52,6 @@ export class SymbolChecks {
   /** The server refused a symbol itself (an ERROR naming its subscription). */
   refuse(refusal: Refusal): void {
     this.#settle(refusal.symbol, { kind: "refused", refusal });
-  }
-
-  forget(symbol: string): void {
-    this.#clearances.delete(symbol);
   }
 
   #queue(symbol: string): void {

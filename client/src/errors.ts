@@ -31,24 +31,6 @@ export class EdgeTickerError extends Error {
   }
 }
 
-/**
- * Credential faults that a fresh token can cure: with a token source the client reconnects
- * with a new token; with a fixed token it stops (retrying the same token cannot help).
- */
-const CREDENTIAL_CODES: ReadonlySet<ErrorCode> = new Set<ServerErrorCode>([
-  "auth-required",
-  "invalid-authorization",
-  "invalid-token",
-  "token-expired",
-  "missing-token",
-  "token-subject-changed",
-  "token-changes-entitlements",
-]);
-
-export function isCredentialFault(code: ErrorCode): boolean {
-  return CREDENTIAL_CODES.has(code);
-}
-
 /** The error an ERROR frame's headers describe (the code is the server's; an unknown one reads as `internal`). */
 export function stompError(headers: Record<string, string>, body: string): EdgeTickerError {
   const code = (headers["x-error-code"] ?? "internal") as StompErrorCode;

@@ -1,16 +1,16 @@
-export { Api, type BarsQuery } from "./api";
+export { Api, type BarsQuery, CoreApi } from "./api";
 export type { TransportChoice } from "./carrier";
 export type { Refusal } from "./checks";
+export { connect, TickerClient, type TickOptions } from "./client";
 export {
   type ClientEvents,
   type ConnectOptions,
-  connect,
   type Delivery,
   type Gap,
   type Listener,
-  TickerClient,
-  type TickOptions,
-} from "./client";
+  type SubscribeOptions,
+  TickerCore,
+} from "./core";
 export {
   type ClientErrorCode,
   EdgeTickerError,

@@ -1,18 +1,21 @@
 import { Client, type IFrame, type IMessage, type StompHeaders, type StompSubscription } from "@stomp/stompjs";
 import { TOKEN_DESTINATION } from "../../worker/broker/session-state";
+import { browser } from "./browser";
 import { type AttemptOutcome, type Carrier, nextCarrier, type TransportChoice } from "./carrier";
-import { type EdgeTickerError, isCredentialFault, stompError } from "./errors";
+import { type EdgeTickerError, stompError } from "./errors";
 import { LivenessWatch } from "./liveness";
-import type { SockJSConstructor } from "./sockjs";
+import { loadSockJS, type SockJSConstructor } from "./sockjs";
 import { attempting, type ConnectionState, type DropReason, dropped, type StopReason } from "./state";
 import type { TokenKeeper } from "./token-keeper";
 
 /** The SockJS transports tried after a blocked WebSocket (all but SockJS's own WebSocket). */
-export const SOCKJS_FALLBACK = ["xhr-streaming", "xhr-polling", "eventsource", "iframe-eventsource", "jsonp-polling"];
+const SOCKJS_FALLBACK = ["xhr-streaming", "xhr-polling", "eventsource", "iframe-eventsource", "jsonp-polling"];
 /** Silence past a heart-beat plus this (or more, on a link measured slow) means the link is gone. */
 const BASE_GRACE_MS = 2_000;
 /** The HTTP check after a failed WebSocket: short, since a host that answers HTTP answers at once. */
 const PROBE_TIMEOUT_MS = 3_000;
+/** The WebSocket close code of a policy violation (RFC 6455), as the server closes after refusing a credential. */
+const POLICY_CLOSE = 1008;
 
 export interface LinkOptions {
   url: string;
@@ -24,7 +27,8 @@ export interface LinkOptions {
   /** Refreshable tokens; or `fixedToken`; or neither (the public policy). */
   tokens?: TokenKeeper;
   fixedToken?: string;
-  loadSockJS: (url: string) => Promise<SockJSConstructor>;
+  /** sockjs-client's constructor, if the caller brings one (else loaded when first needed). */
+  sockjs?: SockJSConstructor;
   onState(state: ConnectionState): void;
   /** Connected: the streams subscribe again. */
   onOpen(): void;
@@ -54,17 +58,18 @@ export class Link {
   #probing: Promise<void> | undefined;
   #sockjs: SockJSConstructor | undefined;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
-  #silent = false;
-  #serverError: EdgeTickerError | undefined;
+  /** Why the connection is ending, when known before its socket closes: silence, or the server's ERROR. */
+  #fault: Exclude<DropReason, { kind: "closed" }> | undefined;
+  /** The ERROR was one subscription's (a refused symbol): no failure of the connection's. */
   #subscriptionFault = false;
   #opens = 0;
   readonly liveness = new LivenessWatch(BASE_GRACE_MS, () => {
-    this.#silent = true;
+    this.#fault = { kind: "silent" };
     this.#client.forceDisconnect();
   });
   readonly #retryNow = () => this.retry();
   readonly #onVisible = () => {
-    if (!document.hidden) this.retry();
+    if (!browser.document?.hidden) this.retry();
   };
 
   constructor(private readonly o: LinkOptions) {
@@ -73,7 +78,9 @@ export class Link {
     this.#client = new Client({
       reconnectDelay: 0, // reconnects are ours: backoff with jitter, and a transport decision per attempt
       connectionTimeout: 10_000,
-      heartbeatIncoming: o.heartbeatMs,
+      // Silence is noticed by the liveness watch (beat + grace), not by stompjs's own
+      // incoming check, which would drop a slow link at two beats whatever its round trip.
+      heartbeatIncoming: 0,
       heartbeatOutgoing: o.heartbeatMs,
       // A dead link is dropped at once (the socket may linger), so the reconnect starts now.
       discardWebsocketOnCommFailure: true,
@@ -83,20 +90,17 @@ export class Link {
     this.#client.onConnect = () => this.#onConnect();
     this.#client.onWebSocketClose = (event: CloseEvent) => this.#onClose(event.code);
     this.#client.onStompError = (frame: IFrame) => {
-      this.#serverError = stompError(frame.headers, frame.body);
-      this.#subscriptionFault = o.onError(this.#serverError, frame.headers["receipt-id"]);
+      const error = stompError(frame.headers, frame.body);
+      this.#fault = { kind: "error", error };
+      this.#subscriptionFault = o.onError(error, frame.headers["receipt-id"]);
     };
     // The way back is usually the network or the tab: no reason to sit out the backoff.
-    if (typeof addEventListener === "function") addEventListener("online", this.#retryNow);
-    if (typeof document !== "undefined") document.addEventListener("visibilitychange", this.#onVisible);
+    browser.addEventListener?.("online", this.#retryNow);
+    browser.document?.addEventListener("visibilitychange", this.#onVisible);
   }
 
   get current(): ConnectionState {
     return this.#state;
-  }
-
-  get transport(): TransportChoice {
-    return this.#choice;
   }
 
   get connected(): boolean {
@@ -136,8 +140,8 @@ export class Link {
   async stop(why: StopReason): Promise<void> {
     clearTimeout(this.#retryTimer);
     this.liveness.stop();
-    if (typeof removeEventListener === "function") removeEventListener("online", this.#retryNow);
-    if (typeof document !== "undefined") document.removeEventListener("visibilitychange", this.#onVisible);
+    browser.removeEventListener?.("online", this.#retryNow);
+    browser.document?.removeEventListener("visibilitychange", this.#onVisible);
     this.#setState({ kind: "stopped", why });
     await this.#client.deactivate();
   }
@@ -151,11 +155,10 @@ export class Link {
     let carrier = nextCarrier(this.#choice, this.#attempt, hasWebSocket());
     // A failed load (offline) must not end the reconnect loop: this attempt goes out as a
     // plain WebSocket if there is one, and the next one tries SockJS again.
-    if (carrier === "sockjs") this.#sockjs = await this.o.loadSockJS(this.o.url).catch(() => undefined);
+    if (carrier === "sockjs") this.#sockjs = this.o.sockjs ?? (await loadSockJS(this.o.url).catch(() => undefined));
     if (carrier === "sockjs" && !this.#sockjs && hasWebSocket()) carrier = "websocket";
     this.#attempt = { carrier, opened: false };
-    this.#silent = false;
-    this.#serverError = undefined;
+    this.#fault = undefined;
     this.#subscriptionFault = false;
     this.#setState(attempting(this.#state, carrier));
     // No token (the source failed): connect anyway; the public policy applies, or the server says why not.
@@ -193,19 +196,18 @@ export class Link {
   #onClose(code: number): void {
     this.liveness.stop();
     this.o.tokens?.disconnected();
-    const error = this.#serverError;
-    // A credential the server refused, and no source of another: retrying cannot help.
-    if (error && isCredentialFault(error.code) && !this.o.tokens) {
-      void this.stop({ kind: "error", error });
+    const fault = this.#fault;
+    const connectionError = fault?.kind === "error" && !this.#subscriptionFault;
+    // A policy refusal (the server's catalogue closes those with 1008: a credential, an
+    // entitlement) of the connection itself, and no source of another token: retrying the
+    // same cannot help. A subscription's refusal drops that subscription instead.
+    if (connectionError && code === POLICY_CLOSE && !this.o.tokens) {
+      void this.stop({ kind: "error", error: fault.error });
       return;
     }
-    const why: DropReason = error
-      ? { kind: "error", error }
-      : this.#silent
-        ? { kind: "silent" }
-        : { kind: "closed", code };
     const attempt = this.#attempt;
-    const failed = !attempt?.opened || (error !== undefined && !this.#subscriptionFault);
+    const failed = !attempt?.opened || connectionError;
+    const why: DropReason = fault ?? { kind: "closed", code };
     this.#setState(dropped(this.#state, why, failed, Date.now()));
     if (this.#state.kind !== "reconnecting") return;
     // A WebSocket that never opened: blocked on the way (HTTP works), or the host is down (it does not)?
@@ -234,7 +236,7 @@ export class Link {
         credentials: "omit",
         cache: "no-store",
         signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
-      });
+      } as RequestInit);
       if (!res.ok) return false;
       const { allowed } = (await res.json()) as { allowed: boolean };
       if (!allowed) await this.stop({ kind: "not-enabled" });

@@ -58,8 +58,13 @@ export class LivenessWatch {
     }
   }
 
-  /** We sent a heart-beat: something must arrive within the grace period. */
+  /**
+   * We sent a heart-beat: something must arrive within the grace period. A beat sent while
+   * an earlier one is still unanswered keeps the earlier deadline (beats may come faster
+   * than the grace: silence must not push its own deadline back).
+   */
   beat(): void {
+    if (!this.#answered) return;
     this.#answered = false;
     this.#sentAt = this.#now();
     clearTimeout(this.#timer);

@@ -39,7 +39,7 @@ export function arrivalOf(headers: PositionHeaders): Arrival {
  * The last position delivered of each stream (pure). A resume asks the server for what
  * follows it (`x-since`); a message at or before it in the same epoch is a duplicate. A
  * new epoch (the server lost the stream's state) starts over: the server marks its first
- * message as a gap.
+ * message as a gap (it counts the loss whenever the epoch is the same).
  */
 export class Positions {
   readonly #last = new Map<string, Position>();
@@ -50,20 +50,12 @@ export class Positions {
     return p && `${p.epoch}:${p.seq}`;
   }
 
-  get(stream: string): Position | undefined {
-    return this.#last.get(stream);
-  }
-
   /** Judges a message of `stream` at `position` and, when new, records it as delivered. */
   accept(stream: string, position: Position, headers: PositionHeaders): Verdict {
     const last = this.#last.get(stream);
     if (last && last.epoch === position.epoch && position.seq <= last.seq) return { kind: "duplicate" };
     this.#last.set(stream, position);
-    const arrival = arrivalOf(headers);
-    // The server did not count the loss: within one epoch the positions tell.
-    if (arrival.kind === "gap" && arrival.missed === undefined && last?.epoch === position.epoch)
-      return { kind: "deliver", arrival: { kind: "gap", missed: position.seq - last.seq - 1 } };
-    return { kind: "deliver", arrival };
+    return { kind: "deliver", arrival: arrivalOf(headers) };
   }
 
   forget(stream: string): void {

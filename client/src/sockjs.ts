@@ -1,3 +1,5 @@
+import { browser } from "./browser";
+
 /** The slice of sockjs-client's API the client uses (the library is loaded only when needed). */
 export interface SockJSLike extends WebSocket {
   readonly transport?: string;
@@ -16,7 +18,8 @@ let loading: Promise<SockJSConstructor> | undefined;
 export function loadSockJS(host: string): Promise<SockJSConstructor> {
   const existing = (globalThis as { SockJS?: SockJSConstructor }).SockJS;
   if (existing) return Promise.resolve(existing);
-  loading ??= (typeof document === "undefined" ? fromPackage() : fromHost(host)).catch((err: unknown) => {
+  const document = browser.document;
+  loading ??= (document ? fromHost(document, host) : fromPackage()).catch((err: unknown) => {
     loading = undefined;
     throw err;
   });
@@ -28,7 +31,7 @@ async function fromPackage(): Promise<SockJSConstructor> {
   return module.default;
 }
 
-function fromHost(host: string): Promise<SockJSConstructor> {
+function fromHost(document: NonNullable<typeof browser.document>, host: string): Promise<SockJSConstructor> {
   return new Promise<SockJSConstructor>((resolve, reject) => {
     const script = document.createElement("script");
     script.src = `${host}/lib/sockjs.min.js`;
@@ -36,9 +39,9 @@ function fromHost(host: string): Promise<SockJSConstructor> {
     script.onload = () => {
       const ctor = (globalThis as { SockJS?: SockJSConstructor }).SockJS;
       if (ctor) resolve(ctor);
-      else reject(new Error("sockjs-client did not load"));
+      else script.onerror();
     };
-    script.onerror = () => reject(new Error("could not load sockjs-client"));
+    script.onerror = () => reject(new Error(`could not load ${script.src}`));
     document.head.append(script);
   });
 }

@@ -12,17 +12,17 @@ export type StreamName = keyof Messages;
 
 /**
  * The kinds of subscription, in one table: the server's stream each one reads (its
- * destination comes from the server's own naming), and whether its messages carry
- * positions to resume from (a viewer count is only ever its newest value).
+ * destination comes from the server's own naming). Ticks and bars carry positions to
+ * resume from; a viewer count has none (only its newest value matters).
  */
-export const STREAMS: Readonly<Record<StreamName, { kind: StreamKind; positioned: boolean }>> = {
-  ticks: { kind: "ticker", positioned: true },
-  bars: { kind: "bars", positioned: true },
-  viewers: { kind: "viewers", positioned: false },
+export const STREAMS: Readonly<Record<StreamName, StreamKind>> = {
+  ticks: "ticker",
+  bars: "bars",
+  viewers: "viewers",
 };
 
 export function destinationFor(name: StreamName, symbol: string): string {
-  return destinationOf(streamKey({ kind: STREAMS[name].kind, symbol }));
+  return destinationOf(streamKey({ kind: STREAMS[name], symbol }));
 }
 
 /** A MESSAGE frame as the decoders see it. */

@@ -1,3 +1,5 @@
+import { EdgeTickerError } from "./errors";
+
 /** Where tokens come from: the embedding site's token endpoint, typically. */
 export type TokenSource = () => string | Promise<string>;
 
@@ -58,7 +60,7 @@ export class TokenKeeper {
       .then((value) => {
         const exp = expiryOf(value);
         const now = Date.now();
-        const renewAt = exp === undefined ? Number.POSITIVE_INFINITY : exp - Math.min(RENEW_BEFORE_MS, (exp - now) / 2);
+        const renewAt = exp === undefined ? Infinity : exp - Math.min(RENEW_BEFORE_MS, (exp - now) / 2);
         this.#token = { value, renewAt };
         return value;
       })
@@ -86,11 +88,10 @@ export function tokenFromUrl(url: string): TokenSource {
   return async () => {
     // The site's cookies go along: the endpoint knows its visitor by its own session.
     const res = await fetch(url, { credentials: "include", cache: "no-store" } as RequestInit);
-    if (!res.ok) throw new Error(`token endpoint answered ${res.status}`);
     const text = (await res.text()).trim();
-    if (!text.startsWith("{")) return text;
-    const { token } = JSON.parse(text) as { token?: unknown };
-    if (typeof token !== "string") throw new Error("token endpoint JSON has no token field");
+    const token = !res.ok ? undefined : text.startsWith("{") ? (JSON.parse(text) as { token?: unknown }).token : text;
+    if (typeof token !== "string" || !token)
+      throw new EdgeTickerError("token-source", `${url} answered ${res.status} without a token`, res.status);
     return token;
   };
 }

@@ -52,6 +52,19 @@ describe("the liveness watch", () => {
     expect(silent).toHaveBeenCalledTimes(1);
   });
 
+  it("keeps the first unanswered beat's deadline when beats come faster than the grace", () => {
+    vi.useFakeTimers();
+    const silent = vi.fn();
+    const watch = new LivenessWatch(2_000, silent);
+    watch.beat();
+    vi.advanceTimersByTime(1_000);
+    watch.beat();
+    vi.advanceTimersByTime(999);
+    expect(silent).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(1);
+    expect(silent).toHaveBeenCalledTimes(1);
+  });
+
   it("takes any frame as an answer, but only a heard echo as a round trip", () => {
     vi.useFakeTimers();
     const silent = vi.fn();

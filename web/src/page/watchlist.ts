@@ -1,5 +1,6 @@
 import type { Refusal } from "../../../client/src/checks";
-import type { Delivery, TickerClient } from "../../../client/src/client";
+import type { TickerClient } from "../../../client/src/client";
+import type { Delivery } from "../../../client/src/core";
 import { direction, formatAge, formatChange, formatPercent, formatPrice } from "../lib/format";
 import { parseSymbol, refusalText, SYMBOL_RULE } from "../lib/symbol";
 import { delayLabel, isStale, type Tick } from "../lib/tick";

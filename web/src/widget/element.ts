@@ -1,5 +1,5 @@
 import type { Refusal } from "../../../client/src/checks";
-import type { TickerClient } from "../../../client/src/client";
+import type { TickerCore } from "../../../client/src/core";
 import type { ConnectionState } from "../../../client/src/state";
 import { MAX_THROTTLE_MS, MIN_THROTTLE_MS } from "../../../worker/broker/session-state";
 import { LiveCandles, sinceOpen } from "../lib/bars";
@@ -46,7 +46,7 @@ export class EdgeTicker extends HTMLElement implements Viewer {
   #list: SymbolList = { symbols: [], invalid: [], over: 0 };
   #unwatch: (() => void) | undefined;
   /** The connection this widget's data comes through (taken when it is attached). */
-  #conn: TickerClient | undefined;
+  #conn: TickerCore | undefined;
   #link: ConnectionState = { kind: "idle" };
   /** Symbols with news since the last frame. */
   readonly #dirty = new Set<string>();
@@ -123,8 +123,11 @@ export class EdgeTicker extends HTMLElement implements Viewer {
       if (this.#entries.has(symbol)) continue;
       const entry: Entry = { spark: new LiveCandles(SPARK_BUCKET_MS), receivedAt: 0, unsubscribe: () => {} };
       this.#entries.set(symbol, entry);
-      entry.unsubscribe = this.#conn!.ticks(symbol, { onRefused: (r) => this.#onRefused(entry, r) }, (tick) =>
-        this.#onTick(symbol, entry, tick),
+      entry.unsubscribe = this.#conn!.subscribe(
+        "ticks",
+        symbol,
+        { onRefused: (r) => this.#onRefused(entry, r) },
+        (tick) => this.#onTick(symbol, entry, tick),
       );
       if (this.#layout === "card") void this.#fillSparkline(symbol, entry);
     }

@@ -1,4 +1,4 @@
-import { connect, type TickerClient } from "../../../client/src/client";
+import { TickerCore } from "../../../client/src/core";
 
 const HIDDEN_GRACE_MS = 10_000;
 export const DEFAULT_THROTTLE_MS = 1_000;
@@ -16,7 +16,7 @@ export const HOST = new URL(scriptUrl).origin;
 
 const viewers = new Set<Viewer>();
 /** One connection per token URL ("" for none: the public, who may see prices delayed). */
-const shared = new Map<string, TickerClient>();
+const shared = new Map<string, TickerCore>();
 let hidden = false;
 
 /** What every widget of each connection can live with: the smallest throttle asked for, or 10 s while hidden. */
@@ -45,12 +45,12 @@ document.addEventListener("visibilitychange", () => {
 });
 
 /** The connection `viewer` shares with every widget of its token URL (the URL is the embedding site's, relative to the page). */
-export function join(viewer: Viewer): TickerClient {
+export function join(viewer: Viewer): TickerCore {
   viewers.add(viewer);
   let client = shared.get(viewer.tokenUrl);
   if (!client) {
     const tokenUrl = viewer.tokenUrl ? new URL(viewer.tokenUrl, location.href).href : undefined;
-    client = connect({ url: HOST, checkOrigin: true, throttleMs: DEFAULT_THROTTLE_MS, tokenUrl });
+    client = new TickerCore({ url: HOST, checkOrigin: true, throttleMs: DEFAULT_THROTTLE_MS, tokenUrl });
     shared.set(viewer.tokenUrl, client);
   }
   applyThrottle();
