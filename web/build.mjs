@@ -50,9 +50,13 @@ const minifiedWidgetCss = {
   setup(b) {
     b.onLoad({ filter: /widget[\\/]styles\.ts$/ }, async (args) => {
       const source = readFileSync(args.path, "utf8");
-      const css = source.slice(source.indexOf("`") + 1, source.lastIndexOf("`"));
-      const { code } = await transform(css, { loader: "css", minify: true });
-      return { contents: `export const WIDGET_CSS = ${JSON.stringify(code.trim())};`, loader: "ts" };
+      const { code } = await transform(source.slice(source.indexOf("`") + 1, source.lastIndexOf("`")), {
+        loader: "css",
+        minify: true,
+      });
+      // A custom property's value starts after its colon's whitespace (CSS Syntax): the minifier keeps the space, we need not.
+      const css = code.trim().replace(/(--[\w-]+): /g, "$1:");
+      return { contents: `export const WIDGET_CSS = ${JSON.stringify(css)};`, loader: "ts" };
     });
   },
 };

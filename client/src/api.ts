@@ -46,7 +46,7 @@ export class CoreApi {
         credentials: "omit",
       } as RequestInit);
     } catch (err) {
-      throw new EdgeTickerError("network", `${this.#url} could not be reached: ${String(err)}`);
+      throw new EdgeTickerError("network", `${this.#url} could not be reached: ${err}`);
     }
     if (!res.ok) {
       const code = (res.headers.get("x-error-code") ?? "internal") as HttpErrorCode;

@@ -1,6 +1,7 @@
 import { Api } from "./api";
 import { type ConnectOptions, type Listener, type SubscribeOptions, TickerCore } from "./core";
 import { EdgeTickerError } from "./errors";
+import { loadSockJS } from "./sockjs";
 import type { Messages, StreamName } from "./streams";
 import { feed, type Subscription } from "./subscription";
 
@@ -14,6 +15,10 @@ export type TickOptions = Omit<SubscribeOptions, "onClosed">;
 export class TickerClient extends TickerCore {
   /** The HTTP API: quotes, history, bars and symbol checks, with this client's token. */
   declare readonly api: Api;
+
+  constructor(options: ConnectOptions) {
+    super(options, loadSockJS);
+  }
 
   protected override newApi(url: string, headers: () => Promise<Record<string, string>>): Api {
     return new Api(url, headers);

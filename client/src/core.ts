@@ -5,7 +5,7 @@ import { type Clearance, type Refusal, SymbolChecks } from "./checks";
 import type { EdgeTickerError } from "./errors";
 import { Link } from "./link";
 import { type Arrival, type Position, Positions } from "./positions";
-import type { SockJSConstructor } from "./sockjs";
+import { fromHost, type SockJSConstructor, type SockJSLoader } from "./sockjs";
 import type { ConnectionState } from "./state";
 import {
   destinationFor,
@@ -99,9 +99,12 @@ export class TickerCore {
   readonly #listeners = new Map<keyof ClientEvents, Set<(e: never) => void>>();
   #throttleMs: number | undefined;
   readonly #format: WireFormatName;
-  #newestAt: number | undefined;
 
-  constructor(options: ConnectOptions) {
+  /**
+   * `loadSockJS`: how sockjs-client is loaded when no `sockjs` option brings it (the core:
+   * from the host, in a browser; `TickerClient` also from the package in Node).
+   */
+  constructor(options: ConnectOptions, loadSockJS: SockJSLoader = fromHost) {
     const url = options.url.replace(/\/+$/, "");
     const source =
       typeof options.token === "function" ? options.token : options.tokenUrl && tokenFromUrl(options.tokenUrl);
@@ -123,6 +126,7 @@ export class TickerCore {
       tokens,
       fixedToken,
       sockjs: options.sockjs,
+      loadSockJS,
       onState: (state) => this.#emit("state", state),
       onOpen: () => this.#opened(),
       onError: (error, receipt) => this.#serverError(error, receipt),
@@ -132,11 +136,6 @@ export class TickerCore {
 
   get state(): ConnectionState {
     return this.#link.current;
-  }
-
-  /** When the newest message arrived (any stream), on this machine's clock. */
-  get lastMessageAt(): number | undefined {
-    return this.#newestAt;
   }
 
   /** The smoothed round trip of a heart-beat, once measured. */
@@ -227,12 +226,17 @@ export class TickerCore {
     // Only streams whose messages carry positions ever have one to resume from.
     const since = this.#positions.since(stream.key);
     if (since) headers["x-since"] = since;
-    const throttle = stream.throttleMs ?? (stream.name === "ticks" ? this.#throttleMs : undefined);
+    const throttle = this.#throttleOf(stream);
     if (throttle !== undefined) headers["x-throttle-ms"] = String(throttle);
     const decode: FrameDecoder<unknown> = format.decoder(stream.name);
     stream.stomp = this.#link.subscribe(destinationFor(stream.name, stream.symbol), headers, (m: IMessage) =>
       this.#receive(stream, decode, m),
     );
+  }
+
+  /** The throttle a stream is subscribed with: its own, or the client's default for ticks. */
+  #throttleOf(stream: Stream): number | undefined {
+    return stream.throttleMs ?? (stream.name === "ticks" ? this.#throttleMs : undefined);
   }
 
   #renew(stream: Stream): void {
@@ -246,11 +250,12 @@ export class TickerCore {
     const { value, position } = decode(message);
     let arrival: Arrival = { kind: "live" };
     if (position) {
-      const verdict = this.#positions.accept(stream.key, position, message.headers);
+      // Unthrottled ticks carry every position: a jump is a loss. (Throttled ones and bars skip by design.)
+      const complete = stream.name === "ticks" && this.#throttleOf(stream) === undefined;
+      const verdict = this.#positions.accept(stream.key, position, message.headers, complete);
       if (verdict.kind === "duplicate") return;
       arrival = verdict.arrival;
     }
-    this.#newestAt = Date.now();
     if (arrival.kind === "gap")
       this.#emit("gap", { stream: stream.name, symbol: stream.symbol, missed: arrival.missed });
     const delivery: Delivery = { arrival, position };

@@ -4,7 +4,7 @@ import { browser } from "./browser";
 import { type AttemptOutcome, type Carrier, nextCarrier, type TransportChoice } from "./carrier";
 import { type EdgeTickerError, stompError } from "./errors";
 import { LivenessWatch } from "./liveness";
-import { loadSockJS, type SockJSConstructor } from "./sockjs";
+import type { SockJSConstructor, SockJSLoader } from "./sockjs";
 import { attempting, type ConnectionState, type DropReason, dropped, type StopReason } from "./state";
 import type { TokenKeeper } from "./token-keeper";
 
@@ -14,6 +14,8 @@ const SOCKJS_FALLBACK = ["xhr-streaming", "xhr-polling", "eventsource", "iframe-
 const BASE_GRACE_MS = 2_000;
 /** The HTTP check after a failed WebSocket: short, since a host that answers HTTP answers at once. */
 const PROBE_TIMEOUT_MS = 3_000;
+/** How long `close()` waits for the server to confirm a DISCONNECT. */
+const CLOSE_WAIT_MS = 2_000;
 /** The WebSocket close code of a policy violation (RFC 6455), as the server closes after refusing a credential. */
 const POLICY_CLOSE = 1008;
 
@@ -29,6 +31,7 @@ export interface LinkOptions {
   fixedToken?: string;
   /** sockjs-client's constructor, if the caller brings one (else loaded when first needed). */
   sockjs?: SockJSConstructor;
+  loadSockJS: SockJSLoader;
   onState(state: ConnectionState): void;
   /** Connected: the streams subscribe again. */
   onOpen(): void;
@@ -143,7 +146,11 @@ export class Link {
     browser.removeEventListener?.("online", this.#retryNow);
     browser.document?.removeEventListener("visibilitychange", this.#onVisible);
     this.#setState({ kind: "stopped", why });
+    // A graceful DISCONNECT waits for the server's RECEIPT; a server that never sends it
+    // (gone, frozen) must not hold the close: after a while the socket is just dropped.
+    const force = setTimeout(() => void this.#client.deactivate({ force: true }), CLOSE_WAIT_MS);
     await this.#client.deactivate();
+    clearTimeout(force);
   }
 
   /** A fresh token for the open connection; a refused one ends it, and the reconnect carries the new token. */
@@ -155,7 +162,8 @@ export class Link {
     let carrier = nextCarrier(this.#choice, this.#attempt, hasWebSocket());
     // A failed load (offline) must not end the reconnect loop: this attempt goes out as a
     // plain WebSocket if there is one, and the next one tries SockJS again.
-    if (carrier === "sockjs") this.#sockjs = this.o.sockjs ?? (await loadSockJS(this.o.url).catch(() => undefined));
+    if (carrier === "sockjs")
+      this.#sockjs = this.o.sockjs ?? (await this.o.loadSockJS(this.o.url).catch(() => undefined));
     if (carrier === "sockjs" && !this.#sockjs && hasWebSocket()) carrier = "websocket";
     this.#attempt = { carrier, opened: false };
     this.#fault = undefined;
@@ -171,7 +179,7 @@ export class Link {
     const socket =
       carrier === "sockjs" && this.#sockjs
         ? new this.#sockjs(`${url}/sockjs`, null, { transports: this.#sockjsTransports ?? SOCKJS_FALLBACK })
-        : new WebSocket(`${url.replace(/^http/, "ws")}/ws`, ["v12.stomp", "v11.stomp", "v10.stomp"]);
+        : new WebSocket(`${url.replace(/^http/, "ws")}/ws`, this.#client.stompVersions.protocolVersions());
     // Heart-beats out (a lone EOL) arm the liveness watch; their echo (or anything) answers it.
     socket.addEventListener("message", (event: MessageEvent) => {
       if (event.data === "\n") this.liveness.echo();

@@ -50,12 +50,21 @@ export class Positions {
     return p && `${p.epoch}:${p.seq}`;
   }
 
-  /** Judges a message of `stream` at `position` and, when new, records it as delivered. */
-  accept(stream: string, position: Position, headers: PositionHeaders): Verdict {
+  /**
+   * Judges a message of `stream` at `position` and, when new, records it as delivered. On a
+   * `complete` stream (every position is sent: not throttled) a jump past the next position
+   * that the server did not mark is reported as the gap it is, with its count: never a
+   * silent one, whatever happened on the way.
+   */
+  accept(stream: string, position: Position, headers: PositionHeaders, complete = false): Verdict {
     const last = this.#last.get(stream);
-    if (last && last.epoch === position.epoch && position.seq <= last.seq) return { kind: "duplicate" };
+    // The position that should come next, when the last one is of the same epoch.
+    const next = last?.epoch === position.epoch ? last.seq + 1 : undefined;
+    if (next !== undefined && position.seq < next) return { kind: "duplicate" };
     this.#last.set(stream, position);
-    return { kind: "deliver", arrival: arrivalOf(headers) };
+    const arrival = arrivalOf(headers);
+    const unmarked = complete && next !== undefined && position.seq > next && arrival.kind !== "gap";
+    return { kind: "deliver", arrival: unmarked ? { kind: "gap", missed: position.seq - next } : arrival };
   }
 
   forget(stream: string): void {

@@ -30,6 +30,8 @@ class Seen {
   readonly mismatches: string[] = [];
   /** Ticks that came as a resume's replay (`x-replay`). */
   replayed = 0;
+  /** Each symbol's arrivals as `seq` + l(ive), r(eplayed) or g(ap), with the time: what a failure shows. */
+  readonly arrivals = new Map<string, string[]>(SYMBOLS.map((s) => [s, []]));
 
   constructor(readonly client: TickerClient) {
     client.on("state", (state) => this.states.push({ state, at: Date.now() }));
@@ -37,11 +39,20 @@ class Seen {
     for (const symbol of SYMBOLS) {
       client.ticks(symbol, (tick, { position, arrival }) => {
         if (arrival.kind === "replayed") this.replayed++;
+        this.arrivals.get(symbol)!.push(`${tick.seq}${arrival.kind[0]}@${Date.now() % 100_000}`);
         // The body's seq is the header's x-seq.
         if (position?.seq !== tick.seq || tick.symbol !== symbol) this.mismatches.push(`${symbol} ${tick.seq}`);
         this.seqs.get(symbol)!.push(tick.seq);
       });
     }
+  }
+
+  /** The arrivals around `seq`, and the states with their times. */
+  around(symbol: string, seq: number): string {
+    const list = this.arrivals.get(symbol)!;
+    const i = list.findIndex((a) => a.startsWith(`${seq}`));
+    const states = this.states.map((s) => `${s.state.kind}@${s.at % 100_000}`).join(" ");
+    return `${list.slice(Math.max(0, i - 3), i + 4).join(" ")} | ${states}`;
   }
 
   /** Waits until every symbol has `more` ticks beyond what it had when called. */
@@ -74,13 +85,12 @@ class Seen {
     expect(this.mismatches).toEqual([]);
     for (const symbol of SYMBOLS) {
       const seqs = this.seqs.get(symbol)!;
-      expect(
-        unexplained(
-          seqs,
-          this.gaps.filter((g) => g.symbol === symbol),
-        ),
-        symbol,
-      ).toEqual({ jumps: [], extraGaps: [] });
+      const found = unexplained(
+        seqs,
+        this.gaps.filter((g) => g.symbol === symbol),
+      );
+      const around = found.jumps.length > 0 ? this.around(symbol, Number(found.jumps[0]!.split("→")[0])) : "";
+      expect(found, `${symbol} ${around}`).toEqual({ jumps: [], extraGaps: [] });
     }
   }
 }

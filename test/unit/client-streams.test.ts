@@ -40,6 +40,19 @@ describe("resume positions", () => {
     });
     expect(p.since("ticks.X")).toBe("e2:1");
   });
+
+  it("reports an unmarked jump on a stream that carries every position as a gap, and only there", () => {
+    const p = new Positions();
+    p.accept("ticks.Y", at(5), {}, true);
+    expect(p.accept("ticks.Y", at(9), { "x-replay": "true" }, true)).toEqual({
+      kind: "deliver",
+      arrival: { kind: "gap", missed: 3 },
+    });
+    expect(p.accept("ticks.Y", at(10), {}, true)).toEqual({ kind: "deliver", arrival: { kind: "live" } });
+    // A throttled stream (or bars) skips positions by design.
+    p.accept("ticks.Z@1000", at(5), {});
+    expect(p.accept("ticks.Z@1000", at(20), {})).toEqual({ kind: "deliver", arrival: { kind: "live" } });
+  });
 });
 
 describe("the wire formats and stream kinds", () => {

@@ -18,7 +18,11 @@ export class LiveCandles {
   bars: Bar[] = [];
   #lastVolume: number | undefined;
 
-  constructor(private readonly bucketMs: number) {}
+  readonly #bucketMs: number;
+
+  constructor(bucketMs: number) {
+    this.#bucketMs = bucketMs;
+  }
 
   reset(bars: Bar[], volume?: number): void {
     this.bars = bars.map((b) => ({ ...b }));
@@ -33,7 +37,7 @@ export class LiveCandles {
         : 0;
     if (tick.volume !== undefined) this.#lastVolume = tick.volume;
     if (tick.marketState !== "REGULAR" || tick.stale) return undefined;
-    const t = Math.floor(tick.ts / this.bucketMs) * this.bucketMs;
+    const t = Math.floor(tick.ts / this.#bucketMs) * this.#bucketMs;
     const last = this.bars.at(-1);
     if (last && t < last.t) return undefined;
     if (last && t === last.t) {

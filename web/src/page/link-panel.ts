@@ -52,7 +52,7 @@ function stateText(s: ConnectionState): string {
 }
 
 /** The header says the state (a live region: changes are announced); the countdown and details are not announced. */
-function render(client: TickerClient): void {
+function render(client: TickerClient, lastTick: () => number | undefined): void {
   const s = client.state;
   const text = stateText(s);
   if (stateEl.textContent !== text) stateEl.textContent = text;
@@ -65,12 +65,13 @@ function render(client: TickerClient): void {
   const parts: string[] = [];
   if (s.kind === "open") parts.push(`via ${s.transport}`);
   if (s.kind === "connecting") parts.push(`trying ${s.carrier === "websocket" ? "WebSocket" : "SockJS"}`);
-  if (client.lastMessageAt) parts.push(`last tick ${formatAge(Date.now() - client.lastMessageAt)}`);
+  const lastTickAt = lastTick();
+  if (lastTickAt) parts.push(`last tick ${formatAge(Date.now() - lastTickAt)}`);
   detailEl.textContent = parts.join(" · ");
 }
 
 /** The connection panel: state, countdown, "Retry now" and the transport picker (remembered). */
-export function linkPanel(client: TickerClient, picked: TransportPick): () => void {
+export function linkPanel(client: TickerClient, picked: TransportPick, lastTick: () => number | undefined): () => void {
   retryButton.addEventListener("click", () => client.retryNow());
   for (const t of TRANSPORTS) picker.add(new Option(t, t, false, t === picked));
   picker.addEventListener("change", () => {
@@ -79,7 +80,7 @@ export function linkPanel(client: TickerClient, picked: TransportPick): () => vo
     const { transport, sockjsTransports } = transportOptions(pick);
     client.setTransport(transport, sockjsTransports);
   });
-  client.on("state", () => render(client));
-  render(client);
-  return () => render(client);
+  client.on("state", () => render(client, lastTick));
+  render(client, lastTick);
+  return () => render(client, lastTick);
 }

@@ -13,7 +13,7 @@ const watchlist = new Watchlist(
   (tick) => details.tick(tick),
 );
 watchlist.select(watchlist.first);
-const renderLink = linkPanel(client, picked);
+const renderLink = linkPanel(client, picked, () => watchlist.lastTickAt);
 setInterval(() => {
   renderLink();
   watchlist.refresh();

@@ -29,6 +29,8 @@ export class Watchlist {
   /** The symbol just typed in, until the host says whether it knows it. */
   private justAdded: string | undefined;
   private selected: string | undefined;
+  /** When the newest tick of any row arrived, on this page's clock. */
+  lastTickAt: number | undefined;
 
   constructor(
     private readonly client: TickerClient,
@@ -137,7 +139,7 @@ export class Watchlist {
     const previous = row.last;
     noteArrival(row.el, previous, tick, arrival);
     row.last = tick;
-    row.receivedAt = Date.now();
+    row.receivedAt = this.lastTickAt = Date.now();
     const el = row.el;
     el.dataset.seq = String(tick.seq);
     const priceCell = el.querySelector<HTMLElement>(".price")!;
