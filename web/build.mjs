@@ -50,10 +50,11 @@ const minifiedWidgetCss = {
   setup(b) {
     b.onLoad({ filter: /widget[\\/]styles\.ts$/ }, async (args) => {
       const source = readFileSync(args.path, "utf8");
-      const { code } = await transform(source.slice(source.indexOf("`") + 1, source.lastIndexOf("`")), {
-        loader: "css",
-        minify: true,
-      });
+      // The template literal after `WIDGET_CSS =` (comments above it may hold backticks too).
+      const start = source.indexOf("`", source.indexOf("WIDGET_CSS =")) + 1;
+      const { code } = await transform(source.slice(start, source.lastIndexOf("`")), { loader: "css", minify: true });
+      if (!code.startsWith(":host{"))
+        throw new Error(`web: the widget's CSS did not minify as expected: ${code.slice(0, 80)}`);
       // A custom property's value starts after its colon's whitespace (CSS Syntax): the minifier keeps the space, we need not.
       const css = code.trim().replace(/(--[\w-]+): /g, "$1:");
       return { contents: `export const WIDGET_CSS = ${JSON.stringify(css)};`, loader: "ts" };
