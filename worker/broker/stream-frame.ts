@@ -88,9 +88,30 @@ export interface BarUpdate {
   final: boolean;
 }
 
+/** A bar MESSAGE's body (the client library types its bar updates with it). */
+export interface BarMessage extends Bar {
+  symbol: string;
+  interval: "1m";
+  final: boolean;
+  delayed?: true;
+  delayMs?: number;
+}
+
+/** A viewer-count MESSAGE's body. */
+export interface ViewersMessage {
+  symbol: string;
+  viewers: number;
+  ts: number;
+}
+
 /** A bar update at position `seq` of the symbol's bar stream (`x-seq`, `x-epoch`, as ticks). */
 export function buildBarFrame(update: BarUpdate, seq: number, epoch: string): StreamFrame {
-  const body = JSON.stringify({ symbol: update.symbol, interval: "1m", ...update.bar, final: update.final });
+  const body = JSON.stringify({
+    symbol: update.symbol,
+    interval: "1m",
+    ...update.bar,
+    final: update.final,
+  } satisfies BarMessage);
   const f = frame(
     { kind: BARS.live, symbol: update.symbol },
     seq,
@@ -113,7 +134,14 @@ export function buildDelayedBarFrame(
   epoch: string,
   delayMs: number,
 ): StreamFrame {
-  const body = JSON.stringify({ symbol, interval: "1m", ...bar, final: true, delayed: true, delayMs });
+  const body = JSON.stringify({
+    symbol,
+    interval: "1m",
+    ...bar,
+    final: true,
+    delayed: true,
+    delayMs,
+  } satisfies BarMessage);
   return {
     ...frame(
       { kind: BARS.delayed, symbol },
@@ -134,7 +162,7 @@ export function buildViewersFrame(symbol: string, viewers: number, at: number): 
     at,
     "",
     `${symbol}-viewers-${at}`,
-    JSON.stringify({ symbol, viewers, ts: at }),
+    JSON.stringify({ symbol, viewers, ts: at } satisfies ViewersMessage),
   );
 }
 
