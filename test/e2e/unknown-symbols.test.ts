@@ -21,6 +21,7 @@ const NAMES = 10_000;
 /** How the names are spread: 50 a request where a route takes a list, one where it takes one, one per STOMP connection. */
 const SHARE = { quotes: 2_500, viewers: 2_500, symbols: 2_500, history: 700, bars: 700, stomp: 1_100 };
 const RETENTION_MS = 4_000;
+const HUB_SHARDS = 2;
 
 /** The state files under `dir`, by object (a database's -wal/-shm/-journal are the same object). */
 function storedObjects(dir: string): Set<string> {
@@ -66,7 +67,7 @@ describe("10,000 random symbol names", () => {
   let srv: DevServer;
   const persistDir = mkdtempSync(join(tmpdir(), "edge-ticker-unknown-"));
   beforeAll(async () => {
-    srv = await startDevServer({ persistDir, vars: { SIM_UNIVERSE: "builtin", HUB_SHARDS: "2" } });
+    srv = await startDevServer({ persistDir, vars: { SIM_UNIVERSE: "builtin", HUB_SHARDS: String(HUB_SHARDS) } });
   });
   afterAll(async () => {
     await srv?.stop();
@@ -78,7 +79,10 @@ describe("10,000 random symbol names", () => {
     expect((await fetch(`${srv.url}/api/quotes?symbols=AAPL,BTC-USD`)).status).toBe(200);
     expect((await fetch(`${srv.url}/api/bars/AAPL?limit=1`)).status).toBe(200);
     expect((await postTicks(srv.url, { symbol: "PUBLISHED1", price: 12.5 }, "test-publish-token")).status).toBe(200);
-    for (let shard = 0; shard < 4; shard++) {
+    // A connection lands on a random shard: connect until both hubs exist (or fail the test).
+    const hubFiles = () => [...storedObjects(persistDir)].filter((f) => f.includes("ConnectionHub")).length;
+    for (let tries = 0; hubFiles() < HUB_SHARDS; tries++) {
+      expect(tries, "connections reaching every hub shard").toBeLessThan(40);
       const c = await connectStomp(srv.url);
       await new Collector(c.client, "/topic/ticker.MSFT").waitFor(1);
       await c.disconnect();

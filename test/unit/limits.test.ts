@@ -47,7 +47,8 @@ describe("the outbound budget", () => {
     };
     return { conn: new Connection("stomp-socket", carrier, new WriteBatcher(0), undefined, limits), writes };
   }
-  const tick = (sub: string, n: number) => `MESSAGE ${sub}#${n}`.padEnd(100, ".");
+  const tick = (sub: string, n: number) => `MESSAGE\nsubscription:${sub}\nx-seq:${n}\n\n`.padEnd(100, ".");
+  const skipped = (frame: string, count: number) => frame.replace("\n", `\nx-gap:true\nx-gap-count:${count}\n`);
 
   it("sends everything while within it", async () => {
     const { conn, writes } = connection(10_000, 10_000);
@@ -56,7 +57,7 @@ describe("the outbound budget", () => {
     expect(writes.flat()).toHaveLength(50);
   });
 
-  it("past it keeps only the newest MESSAGE per subscription, sends each subscription's newest as the budget refills, and drops nothing else", async () => {
+  it("past it keeps only the newest MESSAGE per subscription, marked with how many it replaced, sends each subscription's newest as the budget refills, and drops nothing else", async () => {
     const { conn, writes } = connection(1_000, 1_000); // ten 100-byte frames a second
     for (let n = 1; n <= 200; n++) for (const sub of ["a", "b", "c"]) conn.queue(tick(sub, n), { key: sub });
     await vi.advanceTimersByTimeAsync(0);
@@ -65,7 +66,10 @@ describe("the outbound budget", () => {
     // Held back: one frame per subscription, the newest.
     await vi.advanceTimersByTimeAsync(2_000);
     const later = writes.flat().slice(first.length);
-    expect(later.sort()).toEqual([tick("a", 200), tick("b", 200), tick("c", 200)].sort());
+    // The burst took a1–a4, b1–b3, c1–c3: each later one held replaced all but the newest.
+    expect(later.sort()).toEqual(
+      [skipped(tick("a", 200), 195), skipped(tick("b", 200), 196), skipped(tick("c", 200), 196)].sort(),
+    );
     // Within the budget again: frames flow as they come.
     await vi.advanceTimersByTimeAsync(5_000);
     conn.queue(tick("a", 201), { key: "a" });

@@ -131,10 +131,13 @@ export class HubBroker implements SessionBroker {
     }
     const meter = this.options.meter;
     const now = meter ? Date.now() : 0;
+    const positioned = STREAMS[held.stream.kind].positioned;
     for (const frame of frames) {
+      // What the history could not fill (trimmed, or the source unreachable) is a gap, never a silent jump.
+      const lost = positioned && held.latest ? frame.seq - held.latest.seq - 1 : 0;
       held.latest = frame;
       if (frame.keep) keepRecent(held, frame);
-      if (this.index.fanOut(frame) > 0 && meter)
+      if (this.index.fanOut(frame, lost > 0 ? `x-gap:true\nx-gap-count:${lost}\n` : "") > 0 && meter)
         meter.delivered(held.stream.kind, frame.at === undefined ? undefined : now - frame.at);
     }
     if (this.count(key) === 0 && !held.attaching) this.countChanged(held.stream);

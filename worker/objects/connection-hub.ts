@@ -92,7 +92,10 @@ export class ConnectionHub extends DurableObject<Env> {
     // the echo doubles as the server's heart-beat.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("\n", "\n"));
     for (const ws of ctx.getWebSockets()) this.restore(ws);
-    void this.liveness.arm();
+    void ctx.blockConcurrencyWhile(async () => {
+      await this.liveness.load();
+      this.liveness.arm();
+    });
   }
 
   // ---------------------------------------------------------------- connections
@@ -126,7 +129,7 @@ export class ConnectionHub extends DurableObject<Env> {
     const state: SessionState = { ...newSessionState(crypto.randomUUID(), address || undefined), seenAt: Date.now() };
     socket.serializeAttachment(state);
     this.openSocket(socket, state);
-    void this.liveness.arm();
+    this.liveness.arm();
     return response;
   }
 
@@ -159,7 +162,7 @@ export class ConnectionHub extends DurableObject<Env> {
   /** The liveness sweep (see LivenessAlarm). */
   override async alarm(): Promise<void> {
     this.writeFigures();
-    await this.liveness.fired();
+    this.liveness.fired();
   }
 
   // ---------------------------------------------------------------- registry
@@ -228,7 +231,7 @@ export class ConnectionHub extends DurableObject<Env> {
       close: (code, reason) => channel.close(code, reason),
       save: (s) => {
         persist(s);
-        void this.liveness.arm(s.grant?.expiresAt);
+        this.liveness.arm(s.grant?.expiresAt);
       },
     };
     // A socket restored after a wake was opened before: it is held, not opened again.
