@@ -1,29 +1,63 @@
+import { readdirSync, readFileSync } from "node:fs";
 import { defineConfig } from "vitest/config";
+
+/**
+ * End-to-end files that pin the runtime of every server they start (`runtime: "workerd"`) run
+ * once; the others run on both runtimes: `wrangler dev` (the `e2e` project) and bare workerd
+ * (`e2e-workerd`, as `npm start` runs it).
+ */
+const E2E = "test/e2e";
+const chooseTheirRuntime = readdirSync(E2E)
+  .filter((f) => f.endsWith(".test.ts") && /runtime: "(workerd|wrangler)"/.test(readFileSync(`${E2E}/${f}`, "utf8")))
+  .map((f) => `${E2E}/${f}`);
+
+/**
+ * Most of an end-to-end file's time is waiting (servers starting, ticks, heart-beats, minute
+ * bars), so files run side by side; the few that measure latency or memory under load run
+ * alone afterwards (`*.alone.test.ts`-style list below), so nothing else skews their figures.
+ */
+const ALONE = ["test/e2e/abuse.test.ts", "test/e2e/streams.test.ts", "test/e2e/hubs.test.ts"];
+const PARALLEL = Number(process.env.E2E_PARALLEL ?? 3);
+
+const e2e = { environment: "node", testTimeout: 60_000, hookTimeout: 90_000 } as const;
 
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: "unit", include: ["test/unit/**/*.test.ts"], environment: "node" } },
+      { test: { name: "unit", include: ["test/unit/**/*.test.ts"], environment: "node", sequence: { groupOrder: 0 } } },
       {
         test: {
-          name: "browser",
-          include: ["test/browser/**/*.test.ts"],
-          environment: "node",
-          fileParallelism: false,
-          testTimeout: 60_000,
-          hookTimeout: 90_000,
+          ...e2e,
+          name: "e2e",
+          include: [`${E2E}/**/*.test.ts`],
+          exclude: ALONE,
+          env: { E2E_RUNTIME: "wrangler" },
+          maxWorkers: PARALLEL,
+          sequence: { groupOrder: 1 },
         },
       },
       {
         test: {
-          name: "e2e",
-          include: ["test/e2e/**/*.test.ts"],
-          environment: "node",
-          // Each file starts its own `wrangler dev`; two cores: one file at a time.
-          fileParallelism: false,
-          testTimeout: 60_000,
-          hookTimeout: 90_000,
+          ...e2e,
+          name: "e2e-workerd",
+          include: [`${E2E}/**/*.test.ts`],
+          exclude: [...ALONE, ...chooseTheirRuntime],
+          env: { E2E_RUNTIME: "workerd" },
+          maxWorkers: PARALLEL,
+          sequence: { groupOrder: 1 },
         },
+      },
+      {
+        test: {
+          ...e2e,
+          name: "browser",
+          include: ["test/browser/**/*.test.ts"],
+          maxWorkers: PARALLEL,
+          sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        test: { ...e2e, name: "alone", include: ALONE, maxWorkers: 1, sequence: { groupOrder: 2 } },
       },
     ],
   },

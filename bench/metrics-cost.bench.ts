@@ -10,7 +10,8 @@
  */
 
 import { authenticateSecret, SESSION_LIMITS } from "../test/support/session-limits";
-import { HubBroker, type Upstream } from "../worker/broker/hub-broker";
+import { HubBroker } from "../worker/broker/hub-broker";
+import type { Sources } from "../worker/broker/hub-ports";
 import { newSessionState, type Subscription } from "../worker/broker/session-state";
 import { StompSession } from "../worker/broker/stomp-session";
 import { buildTickFrame } from "../worker/broker/stream-frame";
@@ -23,7 +24,7 @@ const SUBSCRIBERS = 1_000;
 const TICKS = envNumber("BENCH_METRICS_TICKS", 2_000, 100_000);
 const ROUNDS = envNumber("BENCH_METRICS_ROUNDS", 6, 50);
 
-const upstream: Upstream = {
+const upstream: Sources = {
   attach: async () => undefined,
   interest: async () => {},
   range: async () => [],
@@ -55,9 +56,7 @@ function hub(metrics: HubMetrics | undefined): { broker: HubBroker; batcher: Wri
 
 /** CPU (µs) per delivered MESSAGE over TICKS deliveries. */
 async function run(metrics: boolean): Promise<number> {
-  const counts = metrics
-    ? new HubMetrics(Date.now(), { connections: () => [], subscriptions: () => new Map(), streamsHeld: () => 0 })
-    : undefined;
+  const counts = metrics ? new HubMetrics(Date.now(), { connections: () => [], streams: () => [] }) : undefined;
   const { broker, batcher, written } = hub(counts);
   const start = process.cpuUsage();
   for (let seq = 1; seq <= TICKS; seq++) {

@@ -9,6 +9,7 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Browser, launchChromium } from "../support/chromium";
 import { type DevServer, startDevServer } from "../support/dev-server";
+import { newYork, xnysReference } from "../support/xnys-reference";
 
 const SCREENSHOTS = resolve(import.meta.dirname, "../../docs/screenshots");
 let browser: Browser;
@@ -72,7 +73,18 @@ describe("the candlestick chart", () => {
 
     await page.getByRole("button", { name: "5D" }).click();
     const five = await expectedCandles("AAPL", "5m");
-    expect(five).toBeGreaterThanOrEqual(5 * 78 - 80); // five sessions of 78 five-minute bars (today's may be partial)
+    // Five sessions: each but the newest (which may be in progress) whole, 78 five-minute bars or 42 on an early close.
+    const { bars: fives } = (await (
+      await fetch(`${srv.url}/api/bars/AAPL?interval=5m&limit=2000`)
+    ).json()) as BarsAnswer;
+    const perDay = new Map<string, number>();
+    for (const b of fives) perDay.set(newYork(b.t).date, (perDay.get(newYork(b.t).date) ?? 0) + 1);
+    expect(perDay.size).toBe(5);
+    const reference = xnysReference();
+    for (const day of [...perDay.keys()].slice(0, -1)) {
+      const session = reference.get(day)!;
+      expect(perDay.get(day), day).toBe((session.close - session.open) / 300_000);
+    }
     await expect.poll(() => chartAttr(page, "points"), { timeout: 10_000 }).toBe(String(five));
     expect(await chartAttr(page, "range")).toBe("5D");
     expect(await page.getByRole("button", { name: "5D" }).getAttribute("aria-pressed")).toBe("true");

@@ -5,6 +5,7 @@ import { type DevServer, startDevServer } from "../support/dev-server";
 import { postTicks } from "../support/publish";
 import { sleep, type TickBody } from "../support/stomp";
 import { signToken, TEST_SECRET } from "../support/tokens";
+import { newYork, xnysReference } from "../support/xnys-reference";
 
 const MIN = 60_000;
 const DELAY_MS = 120_000;
@@ -33,23 +34,8 @@ async function bars(path: string, headers: Record<string, string> = rt): Promise
   return (await res.json()) as BarsBody;
 }
 
-/** New York's date and minutes since midnight, computed here independently of the server's calendar. */
-function newYork(ts: number): { date: string; minutes: number } {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat("en-US", {
-      timeZone: "America/New_York",
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-      hourCycle: "h23",
-    })
-      .formatToParts(new Date(ts))
-      .map((p) => [p.type, p.value]),
-  );
-  return { date: `${parts.year}-${parts.month}-${parts.day}`, minutes: Number(parts.hour) * 60 + Number(parts.minute) };
-}
+/** NYSE's sessions as exchange_calendars lists them: the server's calendar is not consulted. */
+const reference = xnysReference();
 
 describe("the simulated default", () => {
   it("serves BAR_DAYS full trading days of one-minute bars at once, each day the count its hours imply", async () => {
@@ -65,10 +51,11 @@ describe("the simulated default", () => {
     const days = [...byDay.keys()];
     expect(days.length).toBe(5);
     const today = newYork(Date.now()).date;
+    // Every day a session of the reference (no holiday), each full but today: 390 bars, 210 on an early close.
+    for (const day of days) expect(reference.has(day), `${day} is a session`).toBe(true);
     for (const day of days.filter((d) => d !== today)) {
-      const halfDay =
-        /-(07-03|12-24)$/.test(day) || (/-11-2[3-9]$/.test(day) && new Date(`${day}T12:00:00Z`).getUTCDay() === 5);
-      expect(byDay.get(day)!.length, day).toBe(halfDay ? 210 : 390);
+      const session = reference.get(day)!;
+      expect(byDay.get(day)!.length, day).toBe((session.close - session.open) / MIN);
     }
     for (let i = 1; i < minutes.length; i++) expect(minutes[i]!.t).toBeGreaterThan(minutes[i - 1]!.t);
     for (const b of minutes) expect(b.l <= Math.min(b.o, b.c) && b.h >= Math.max(b.o, b.c) && b.v > 0).toBe(true);
@@ -192,11 +179,16 @@ describe("GET /api/bars", () => {
   it("rejects bad queries with 400 and a one-line reason", async () => {
     for (const [query, reason] of [
       ["interval=2m", /interval must be one of 1m, 5m, 15m, 1h, 1d/],
-      ["from=yesterday", /from must be an ISO 8601 time .* or epoch milliseconds/],
-      ["to=12-04-2026", /to must be an ISO 8601 time/],
+      ["from=yesterday", /from: use ISO 8601 .* or epoch seconds \(10 digits\) or milliseconds \(13 digits\)/],
+      ["to=12-04-2026", /to: use ISO 8601/],
       ["from=2026-12-04&to=2026-12-03", /to must be after from/],
-      ["limit=0", /limit must be an integer from 1 to 10000/],
-      ["limit=10001", /limit must be an integer from 1 to 10000/],
+      ["from=2026-02-30", /from: 2026-02-30 is not a calendar date/],
+      ["from=2026-12-04T14:30", /from: 2026-12-04T14:30 has no offset/],
+      ["to=179600000000", /to: 179600000000 is neither epoch seconds \(10 digits\) nor milliseconds \(13 digits\)/],
+      ["limit=0", /limit must be a decimal integer from 1 to 10000/],
+      ["limit=10001", /limit must be a decimal integer from 1 to 10000/],
+      ["limit=0x10", /limit must be a decimal integer/],
+      ["limit=1e3", /limit must be a decimal integer/],
     ] as const) {
       const res = await fetch(`${srv.url}/api/bars/AAPL?${query}`);
       expect(res.status, query).toBe(400);

@@ -1,6 +1,6 @@
 import { PUBLISHER_GRANT } from "../../worker/auth/grant";
 import { TokenError } from "../../worker/auth/subscriber-token";
-import type { Authenticate, SessionLimits } from "../../worker/broker/stomp-session";
+import type { Authenticate, SessionLimits } from "../../worker/broker/session-state";
 
 /** Session limits for unit tests: open mode, no delay, and bounds no test reaches unless it means to. */
 export const SESSION_LIMITS: SessionLimits = {

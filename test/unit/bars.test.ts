@@ -30,7 +30,9 @@ describe("sessions", () => {
     const half = sessionAt("AAPL", Date.parse("2026-11-27T15:00:00Z"))!;
     expect(half.close - half.open).toBe(210 * MIN);
     expect(marketState("AAPL", Date.parse("2026-11-27T18:30:00Z"))).toBe("POST");
-    expect(sessionAt("AAPL", Date.parse("2026-07-03T15:00:00Z"))!.close).toBe(Date.parse("2026-07-03T17:00:00Z"));
+    expect(sessionAt("AAPL", Date.parse("2024-07-03T15:00:00Z"))!.close).toBe(Date.parse("2024-07-03T17:00:00Z"));
+    // 2026-07-03 is a Friday: the observed Independence Day, no session.
+    expect(sessionAt("AAPL", Date.parse("2026-07-03T15:00:00Z"))).toBeUndefined();
   });
   it("follows New York's daylight-saving change: the open moves an hour in UTC", () => {
     // 2026-03-06 is EST (open 14:30 UTC), 2026-03-09 is EDT (open 13:30 UTC).

@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { newSessionState } from "../../worker/broker/session-state";
 import { type SessionBroker, StompSession } from "../../worker/broker/stomp-session";
-import { type Carrier, Connection } from "../../worker/connections/connection";
+import { Connection, type ConnectionCarrier } from "../../worker/connections/connection";
 import { WriteBatcher } from "../../worker/connections/write-batcher";
 import { DeliveryQueues } from "../../worker/fanout/delivery-queue";
 import { buildFanoutTree, type FanoutNode, treeShape } from "../../worker/fanout/tree";
@@ -136,7 +136,7 @@ describe("Connection write path", () => {
   function connection(kind: "stomp-socket" | "sockjs-socket", batcher = new WriteBatcher(0)) {
     const writes: string[][] = [];
     const closes: Array<[number, string]> = [];
-    const carrier: Carrier = {
+    const carrier: ConnectionCarrier = {
       write: (f) => writes.push([...f]),
       close: (c, r) => closes.push([c, r]),
       save: () => {},

@@ -5,12 +5,14 @@
 import { describe, expect, it } from "vitest";
 import type { Grant } from "../../worker/auth/grant";
 import { TokenError } from "../../worker/auth/subscriber-token";
-import { HubBroker, type Upstream } from "../../worker/broker/hub-broker";
+import { HubBroker } from "../../worker/broker/hub-broker";
+import type { Sources } from "../../worker/broker/hub-ports";
+import type { SessionTransport } from "../../worker/broker/session-state";
 import { newSessionState, type Subscription } from "../../worker/broker/session-state";
-import { type SessionBroker, type SessionTransport, StompSession } from "../../worker/broker/stomp-session";
+import { type SessionBroker, StompSession } from "../../worker/broker/stomp-session";
 import { buildTickFrame, type StreamFrame } from "../../worker/broker/stream-frame";
+import type { Stream } from "../../worker/broker/streams";
 import { SubscriptionIndex } from "../../worker/broker/subscription-index";
-import type { Stream } from "../../worker/market/symbol";
 import type { Quote, Tick } from "../../worker/market/tick";
 import { FrameDecoder } from "../../worker/protocol/stomp/decoder";
 import { type Frame, header } from "../../worker/protocol/stomp/frame";
@@ -53,7 +55,7 @@ const EPOCH = "ep1";
 const frame = (symbol: string, seq: number): StreamFrame => buildTickFrame(tick(symbol, seq), EPOCH);
 
 /** A source per symbol in memory; counts what the hub asks of it. */
-class FakeUpstream implements Upstream {
+class FakeSources implements Sources {
   readonly history = new Map<string, StreamFrame[]>();
   readonly attaches: Array<[string, number]> = [];
   readonly interests: Array<[string, number]> = [];
@@ -331,7 +333,7 @@ describe("SubscriptionIndex", () => {
 
 describe("HubBroker", () => {
   function hub() {
-    const upstream = new FakeUpstream();
+    const upstream = new FakeSources();
     const timers = new ManualTimers();
     const broker = new HubBroker(upstream, timers, { debounceMs: 100, maxReplay: 50 });
     return { upstream, timers, broker };
@@ -386,6 +388,33 @@ describe("HubBroker", () => {
     await second;
     expect(upstream.ranges).toEqual([["IBM", 3, 6]]);
     expect(messages(c.t).map((m) => m.seq)).toEqual([2, 3, 4, 5, 6, 7]);
+  });
+
+  it("marks what the source's history cannot fill as a gap with its count, never a silent jump", async () => {
+    const { upstream, broker } = hub();
+    upstream.ticks("IBM", 3);
+    const c = await connected(broker);
+    await c.s.receive("SUBSCRIBE\nid:i\ndestination:/topic/ticker.IBM\n\n\0");
+    upstream.ticks("IBM", 9);
+    // The history lost 5 and 6 (trimmed, or restored short after a restart): 4 fills, 7 says two are gone.
+    upstream.history.set(
+      "IBM",
+      upstream.history.get("IBM")!.filter((f) => f.seq !== 5 && f.seq !== 6),
+    );
+    await broker.deliver([frame("IBM", 7)]);
+    // The source unreachable: the next jump is a gap too.
+    upstream.range = () => Promise.reject(new Error("source gone"));
+    await broker.deliver([frame("IBM", 9)]);
+    const gaps = c.t
+      .frames()
+      .filter((f) => f.command === "MESSAGE")
+      .map((f) => [Number(header(f, "x-seq")), header(f, "x-gap-count") ?? null]);
+    expect(gaps).toEqual([
+      [3, null],
+      [4, null],
+      [7, "2"],
+      [9, "1"],
+    ]);
   });
 
   it("takes a feed round's frames of many streams in one delivery (in order per stream), and tells the source of a stream held by nobody here", async () => {

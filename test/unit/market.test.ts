@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { symbolFromDestination } from "../../worker/broker/streams";
 import { assetClass, marketState, newYorkOffsetHours, tradingDay } from "../../worker/market/hours";
-import { normalizeSymbol, symbolFromDestination } from "../../worker/market/symbol";
+import { normalizeSymbol } from "../../worker/market/symbol";
 import { isOutOfOrder, nextTick, parseQuoteInput, type Tick } from "../../worker/market/tick";
 
 describe("symbols and destinations", () => {

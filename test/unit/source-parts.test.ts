@@ -1,13 +1,13 @@
 /**
  * The parts a symbol's source coordinates, each on its own with fakes and a fake clock:
- * who holds a stream (Holders), the one fan-out every delivery goes through (FanOut), the
+ * who holds a stream (Holders), the one fan-out every delivery goes through (TreeSender), the
  * delayed stream's releases and the viewer count's reports.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { buildTickFrame, type StreamFrame } from "../../worker/broker/stream-frame";
-import { FanOut } from "../../worker/fanout/fan-out";
 import { type HolderStore, Holders } from "../../worker/fanout/holders";
 import { type FanoutNode, nodeName } from "../../worker/fanout/tree";
+import { TreeSender } from "../../worker/fanout/tree-sender";
 import type { Tick } from "../../worker/market/tick";
 import { type DelayedHistory, DelayedStream } from "../../worker/objects/source/delayed-stream";
 import type { StoredTick } from "../../worker/objects/source/history";
@@ -70,12 +70,12 @@ describe("Holders", () => {
   });
 });
 
-describe("FanOut", () => {
+describe("TreeSender", () => {
   it("sends each frame to every child of its tree, one call in flight per child, what queued meanwhile together, in order", async () => {
     const calls: Array<[string, number[]]> = [];
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const out = new FanOut(async (node: FanoutNode, frames: StreamFrame[]) => {
+    const out = new TreeSender(async (node: FanoutNode, frames: StreamFrame[]) => {
       calls.push([nodeName(node), frames.map((f) => f.seq)]);
       if (nodeName(node) === "hub:slow") await gate;
     });
@@ -194,17 +194,34 @@ describe("Registration", () => {
     const registration = new Registration("AAPL", () => ({
       activate: async (s) => {
         calls.push(`+${s}`);
-        return room;
+        return room ? "ok" : "full";
       },
       deactivate: async (s) => void calls.push(`-${s}`),
+      remember: async (s) => void calls.push(`!${s}`),
+      forget: async (s) => void calls.push(`?${s}`),
     }));
-    expect(await registration.follow(true)).toBe(true);
-    expect(await registration.follow(true)).toBe(true);
-    expect(await registration.follow(false)).toBe(true);
-    expect(await registration.follow(false)).toBe(true);
+    expect(await registration.follow(true)).toBe("ok");
+    expect(await registration.follow(true)).toBe("ok");
+    expect(await registration.follow(false)).toBe("ok");
+    expect(await registration.follow(false)).toBe("ok");
     room = false;
-    expect(await registration.follow(true)).toBe(false);
+    expect(await registration.follow(true)).toBe("full");
     registration.dropped();
     expect(calls).toEqual(["+AAPL", "-AAPL", "+AAPL"]);
+  });
+
+  it("tells the scheduler once per instance that a publisher made the symbol real, and forgets it on retirement", async () => {
+    const calls: string[] = [];
+    const registration = new Registration("PUB", () => ({
+      activate: async () => "ok",
+      deactivate: async () => {},
+      remember: async (s) => void calls.push(`!${s}`),
+      forget: async (s) => void calls.push(`?${s}`),
+    }));
+    await registration.published();
+    await registration.published();
+    await registration.retired();
+    await registration.published();
+    expect(calls).toEqual(["!PUB", "?PUB", "!PUB"]);
   });
 });

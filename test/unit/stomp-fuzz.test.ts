@@ -5,9 +5,11 @@
  * session never writes after its close. FUZZ_CASES=N runs more (FUZZ_SEED picks the seed).
  */
 import { describe, expect, it } from "vitest";
-import { HubBroker, type Upstream } from "../../worker/broker/hub-broker";
+import { HubBroker } from "../../worker/broker/hub-broker";
+import type { Sources } from "../../worker/broker/hub-ports";
+import type { SessionTransport } from "../../worker/broker/session-state";
 import { newSessionState } from "../../worker/broker/session-state";
-import { type SessionTransport, StompSession } from "../../worker/broker/stomp-session";
+import { StompSession } from "../../worker/broker/stomp-session";
 import { buildTickFrame } from "../../worker/broker/stream-frame";
 import { FrameDecoder } from "../../worker/protocol/stomp/decoder";
 import { header } from "../../worker/protocol/stomp/frame";
@@ -17,7 +19,7 @@ import { fuzzCases } from "../support/stomp-fuzz";
 const CASES = Number(process.env.FUZZ_CASES ?? 2000);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261121);
 
-const upstream: Upstream = {
+const upstream: Sources = {
   attach: async (stream) =>
     buildTickFrame({ symbol: stream.symbol, seq: 10, price: 1, ts: 1, source: "t", change: 0, changePercent: 0 }, "ep"),
   interest: async () => {},

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { FaultLog } from "../../worker/feeds/fault-log";
 import { Coalescer } from "../../worker/feeds/stream/coalescer";
 import type { StreamFault } from "../../worker/feeds/stream/codec";
+import { CurrentFault } from "../../worker/feeds/stream/current-fault";
 import { Link, type LinkOptions } from "../../worker/feeds/stream/link";
 import { ShardWants, SubscriptionSet } from "../../worker/feeds/stream/subscriptions";
 import type { Unavailable } from "../../worker/feeds/unavailable";
@@ -411,7 +411,7 @@ describe("a cold symbol's first price", () => {
 
 describe("fault log", () => {
   it("says to log a fault once per kind, and its clearing once", () => {
-    const log = new FaultLog<StreamFault>();
+    const log = new CurrentFault<StreamFault>();
     expect(log.note({ kind: "closed", reason: "1006" })).toBe(true);
     expect(log.note({ kind: "closed", reason: "1011" })).toBe(false);
     expect(log.current).toEqual({ kind: "closed", reason: "1011" });

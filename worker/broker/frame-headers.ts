@@ -1,9 +1,10 @@
 import { bearerCredential } from "../auth/credentials";
-import { type Stream, SymbolError } from "../market/symbol";
+import { SymbolError } from "../market/symbol";
 import { echo } from "../protocol/echo";
 import { StompError } from "../protocol/stomp/errors";
 import { type Frame, header } from "../protocol/stomp/frame";
 import { MAX_THROTTLE_MS, MIN_THROTTLE_MS, type StreamPosition } from "./session-state";
+import { destinationForm, STREAM_KINDS, STREAMS, type Stream } from "./streams";
 
 /**
  * Reading a client frame's headers for the STOMP session: each reader returns the value
@@ -48,7 +49,12 @@ export function parseDestination<T>(parse: (destination: string) => T, destinati
   }
 }
 
-/** `x-since:<epoch>:<seq>`: where a resuming client left a ticker stream. */
+/** The destinations whose messages carry positions (`x-seq`, `x-epoch`). */
+const POSITIONED = STREAM_KINDS.filter((k) => STREAMS[k].named && STREAMS[k].positioned)
+  .map(destinationForm)
+  .join(" and ");
+
+/** `x-since:<epoch>:<seq>`: where a resuming client left a ticker or bar stream. */
 export function parseSince(value: string | undefined, stream: Stream): StreamPosition | undefined {
   if (value === undefined) return undefined;
   const match = /^([A-Za-z0-9-]{1,36}):(\d{1,15})$/.exec(value.trim());
@@ -57,11 +63,8 @@ export function parseSince(value: string | undefined, stream: Stream): StreamPos
       "x-since",
       `Expected "<epoch>:<seq>" from a MESSAGE's x-epoch and x-seq, got "${echo(value, 60)}".`,
     );
-  if (stream.kind !== "ticker" && stream.kind !== "bars")
-    throw invalidHeader(
-      "x-since",
-      "x-since applies to /topic/ticker.{SYMBOL} and /topic/bars.{SYMBOL}.1m subscriptions.",
-    );
+  if (!STREAMS[stream.kind].positioned)
+    throw invalidHeader("x-since", `x-since applies to ${POSITIONED} subscriptions.`);
   return { epoch: match[1]!, seq: Number(match[2]) };
 }
 

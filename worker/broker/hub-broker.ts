@@ -1,63 +1,17 @@
-import { type Stream, streamKey, streamOfKey } from "../market/symbol";
 import type { Quote } from "../market/tick";
-import type { BrokerMeter } from "../metrics/hub-metrics";
 import { appendTo, entryOf } from "../multimap";
 import { StompError } from "../protocol/stomp/errors";
+import { type HeldStream, keepRecent, mergeRecent, snapshotFrames } from "./held-stream";
+import type { HubOptions, HubTimers, Sources } from "./hub-ports";
+import { isRefusal, refusalError, shareKeyOf } from "./refusal";
 import type { StreamPosition, Subscription } from "./session-state";
 import type { SessionBroker, StompSession } from "./stomp-session";
-import { BAR_SNAPSHOT, type StreamFrame } from "./stream-frame";
+import type { StreamFrame } from "./stream-frame";
+import { STREAMS, type Stream, streamKey, streamOfKey } from "./streams";
 import { type Delivery, SubscriptionIndex } from "./subscription-index";
-
-/** What a hub needs from the symbol sources (RPC in production, fakes in unit tests). */
-export interface Upstream {
-  /**
-   * Registers this hub as holding `count` subscriptions of `stream`; returns the stream's
-   * latest frame (none yet: a delayed stream still waiting for its first), or for a bar
-   * stream its snapshot: the recent final bars and the forming one, oldest first.
-   */
-  attach(stream: Stream, count: number): Promise<StreamFrame | StreamFrame[] | undefined>;
-  /** Reports this hub's subscription count of `stream` (0: stop delivering here). */
-  interest(stream: Stream, count: number): Promise<void>;
-  /** The frames of a ticker or delayed stream with `after < seq < before`, oldest first, at most `limit`. */
-  range(stream: Stream, after: number, before: number, limit: number): Promise<StreamFrame[]>;
-  publish(quote: Quote): Promise<void>;
-}
-
-export interface HubTimers {
-  /** Runs `fn` after `ms` (the interest debounce). */
-  later(fn: () => void, ms: number): void;
-}
-
-export interface HubOptions {
-  /** How long count changes gather before they are reported upstream. */
-  debounceMs: number;
-  /** Most ticks one resuming subscription is sent; a longer absence is a gap. */
-  maxReplay: number;
-  /** Counts deliveries, their lag, replays and gaps (absent with METRICS=off). */
-  meter?: BrokerMeter;
-}
 
 /** How a resuming subscription starts. */
 type Resume = { frames: StreamFrame[] } | { gap: StreamFrame; missed?: number };
-
-/** What the hub knows of one stream it holds, or is attaching to. */
-interface HeldStream {
-  stream: Stream;
-  /** `streamKey(stream)`, kept: every delivery and count looks it up. */
-  key: string;
-  /** The newest frame: the snapshot for new subscribers, the guard against replays. */
-  latest?: StreamFrame;
-  /** Older frames new subscribers get first (`keep`: a bar stream's recent final bars), oldest first. */
-  recent?: StreamFrame[];
-  /** Whether its source is known to deliver here. */
-  attached: boolean;
-  /** The attach in flight, shared by every subscribe that waits for it. */
-  attaching?: Promise<StreamFrame[]>;
-  /** Subscribes waiting for their snapshot: they count as subscriptions already. */
-  waiting: number;
-  /** The stream's ordering chain: a delivery that fills a gap, or a resume, holds back what comes after. */
-  chain?: Promise<unknown>;
-}
 
 /**
  * The broker logic of a connection hub, free of Durable Object APIs: the subscription
@@ -73,7 +27,7 @@ export class HubBroker implements SessionBroker {
   private reportArmed = false;
 
   constructor(
-    private readonly upstream: Upstream,
+    private readonly sources: Sources,
     private readonly timers: HubTimers,
     private readonly options: HubOptions,
   ) {}
@@ -108,13 +62,13 @@ export class HubBroker implements SessionBroker {
 
   async subscribe(session: StompSession, sub: Subscription, since?: StreamPosition): Promise<void> {
     const stream = streamOf(sub);
-    const snapshot = await this.snapshotOf(stream);
+    const snapshot = await this.snapshotOf(stream, shareKeyOf(session.state));
     if (session.closed) return;
     const held = this.held(stream);
     if (!since) {
       // Deliveries may have overtaken the snapshot while we waited: the newest goes first.
       const delivery = this.index.add(session, sub);
-      for (const frame of this.snapshotFrames(held, snapshot)) this.index.sendTo(delivery, frame);
+      for (const frame of snapshotFrames(held, snapshot)) this.index.sendTo(delivery, frame);
     } else {
       // In the stream's chain: no live frame is applied between the replay and joining the index.
       await this.inOrder(held, async () => {
@@ -133,7 +87,7 @@ export class HubBroker implements SessionBroker {
   }
 
   async publish(quote: Quote): Promise<void> {
-    await this.upstream.publish(quote);
+    await this.sources.publish(quote);
   }
 
   // From sources and relays ---------------------------------------------------
@@ -167,20 +121,23 @@ export class HubBroker implements SessionBroker {
       known !== undefined &&
       first &&
       first.seq > known + 1 &&
-      held.stream.kind !== "viewers" &&
+      STREAMS[held.stream.kind].positioned &&
       this.index.count(key) > 0
     ) {
-      const missing = await this.upstream.range(held.stream, known, first.seq, this.options.maxReplay).catch(() => []);
+      const missing = await this.sources.range(held.stream, known, first.seq, this.options.maxReplay).catch(() => []);
       const filled = missing.filter((f) => f.seq > known && f.seq < first.seq);
       this.options.meter?.filled(filled.length);
       frames = [...filled, ...frames];
     }
     const meter = this.options.meter;
     const now = meter ? Date.now() : 0;
+    const positioned = STREAMS[held.stream.kind].positioned;
     for (const frame of frames) {
+      // What the history could not fill (trimmed, or the source unreachable) is a gap, never a silent jump.
+      const lost = positioned && held.latest ? frame.seq - held.latest.seq - 1 : 0;
       held.latest = frame;
       if (frame.keep) keepRecent(held, frame);
-      if (this.index.fanOut(frame) > 0 && meter)
+      if (this.index.fanOut(frame, lost > 0 ? `x-gap:true\nx-gap-count:${lost}\n` : "") > 0 && meter)
         meter.delivered(held.stream.kind, frame.at === undefined ? undefined : now - frame.at);
     }
     if (this.count(key) === 0 && !held.attaching) this.countChanged(held.stream);
@@ -242,7 +199,7 @@ export class HubBroker implements SessionBroker {
     const gap = { gap: newest, missed: missed - 1 };
     if (delivery.pacing.everyMs !== undefined) return session.replay.take(1, Date.now()) ? { frames: [newest] } : gap;
     if (missed > this.options.maxReplay || !session.replay.take(missed, Date.now())) return gap;
-    const frames = await this.upstream.range(stream, since.seq, newest.seq + 1, this.options.maxReplay).catch(() => []);
+    const frames = await this.sources.range(stream, since.seq, newest.seq + 1, this.options.maxReplay).catch(() => []);
     const complete = frames.length === missed && frames[0]?.seq === since.seq + 1 && frames.at(-1)?.seq === newest.seq;
     return complete ? { frames } : gap;
   }
@@ -259,24 +216,15 @@ export class HubBroker implements SessionBroker {
     this.index.sendTo(delivery, resume.gap, `x-gap:true\n${count}`);
   }
 
-  /**
-   * What a new subscriber gets first: the kept recent frames older than the newest, then
-   * the newest (deliveries may have overtaken the snapshot: the held ones win).
-   */
-  private snapshotFrames(held: HeldStream, snapshot: StreamFrame[]): StreamFrame[] {
-    const newest = held.latest ?? snapshot.at(-1);
-    if (!newest) return [];
-    return [...(held.recent ?? []).filter((f) => f.seq < newest.seq), newest];
-  }
-
   /** A stream's snapshot (its newest frame; a bar stream's recent ones too): local while attached, else from its source (which then delivers here). */
-  private async snapshotOf(stream: Stream): Promise<StreamFrame[]> {
+  private async snapshotOf(stream: Stream, by?: string): Promise<StreamFrame[]> {
     const held = this.held(stream);
     if (held.latest && held.attached) return [held.latest];
     held.waiting++;
     try {
       if (!held.attaching) {
-        const attach = this.upstream.attach(stream, this.count(held.key)).then((answer) => {
+        const attach = this.sources.attach(stream, this.count(held.key), by).then((answer) => {
+          if (isRefusal(answer)) throw refusalError(stream.symbol, answer);
           held.attached = true;
           const frames = answer === undefined ? [] : Array.isArray(answer) ? answer : [answer];
           // Deliveries may have come first (the source sends as soon as it holds this hub): merge by position.
@@ -290,6 +238,7 @@ export class HubBroker implements SessionBroker {
       }
       return await held.attaching;
     } catch (err) {
+      if (err instanceof StompError) throw err;
       throw new StompError("no-price", String(err instanceof Error ? err.message : err).slice(0, 300), {
         message: `No price for ${stream.symbol}`,
       });
@@ -330,24 +279,10 @@ export class HubBroker implements SessionBroker {
           }
           if (!attached) return; // never reached its source (a failed subscribe): nothing to undo
         }
-        await this.upstream.interest(stream, count).catch(() => this.countChanged(stream));
+        await this.sources.interest(stream, count).catch(() => this.countChanged(stream));
       }),
     );
   }
-}
-
-function keepRecent(held: HeldStream, frame: StreamFrame): void {
-  held.recent ??= [];
-  const recent = held.recent;
-  recent.push(frame);
-  if (recent.length > BAR_SNAPSHOT) recent.shift();
-}
-
-/** Two runs of kept frames as one, by position, without repeats, the newest BAR_SNAPSHOT. */
-function mergeRecent(a: readonly StreamFrame[], b: readonly StreamFrame[]): StreamFrame[] {
-  const bySeq = new Map<number, StreamFrame>();
-  for (const f of [...a, ...b]) bySeq.set(f.seq, f);
-  return [...bySeq.values()].sort((x, y) => x.seq - y.seq).slice(-BAR_SNAPSHOT);
 }
 
 function streamOf(sub: Subscription): Stream {

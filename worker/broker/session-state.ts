@@ -1,6 +1,8 @@
 import type { Grant } from "../auth/grant";
-import type { StreamKind } from "../market/symbol";
+import type { AuthOptions } from "../auth/options";
+import type { SymbolPolicy } from "../market/symbol-policy";
 import type { StompVersion } from "../protocol/stomp/frame";
+import type { StreamKind } from "./streams";
 
 export type AckMode = "auto" | "client" | "client-individual";
 
@@ -52,3 +54,50 @@ export interface SessionState {
 export function newSessionState(id: string, address?: string): SessionState {
   return { id, ...(address ? { address } : {}), heartbeat: [0, 0], subs: [] };
 }
+
+export interface SessionLimits {
+  /** Which symbols may be subscribed to or published (any when absent). */
+  symbols?: SymbolPolicy;
+  maxFrameBytes: number;
+  maxSubscriptions: number;
+  /** Heart-beat period the server asks of clients (ms); 0 disables. */
+  heartbeatMs: number;
+  auth: Pick<AuthOptions, "mode" | "publicDelayMs">;
+  /** STOMP frames a connection may send per second, and the burst above it (many may share one message). */
+  inbound: { framesPerSecond: number; frameBurst: number };
+  /** Ticks a connection may be replayed per minute (`x-since`). */
+  replayBudget: number;
+}
+
+/** Where a session's frames go: a hub connection (any transport). */
+export interface SessionTransport {
+  /** A control frame (CONNECTED, RECEIPT, ERROR): written at once, after anything queued. */
+  send(text: string): void;
+  /**
+   * A MESSAGE frame of subscription `sub.key`: queued, and written together with the
+   * others of its delivery turn. With `sub.everyMs` (or once the connection is over its
+   * outbound budget) at most one per interval leaves for the subscription: the newest, and
+   * the last of a burst always follows; the text may then be given as a function, rendered
+   * only if the MESSAGE is actually sent.
+   */
+  queue(text: string | (() => string), sub: Conflation): void;
+  /** Drops a MESSAGE still held back for `key` (the subscription ended). */
+  discard(key: string): void;
+  close(code: number, reason: string): void;
+  /** Persist `state` so the session survives the object being evicted. */
+  save(state: SessionState): void;
+  /** The session ends with an ERROR frame of this catalogue code (metrics). */
+  failed?(code: string): void;
+}
+
+/** Which subscription a MESSAGE belongs to, and its `x-throttle-ms` if any. */
+export interface Conflation {
+  key: string;
+  everyMs?: number;
+}
+
+/**
+ * What a presented credential (a subscriber token, or the shared publish token) from a
+ * client address allows; a TokenError with the reason, or Throttled after too many failures.
+ */
+export type Authenticate = (credential: string, address: string) => Promise<Grant>;

@@ -1,85 +1,26 @@
 import { Throttled } from "../auth/failure-throttle";
 import { type Grant, grantsSymbol, seesRealtime } from "../auth/grant";
-import type { AuthOptions } from "../auth/options";
 import { TokenError } from "../auth/subscriber-token";
 import { TokenBucket } from "../connections/token-bucket";
-import { streamFromDestination, symbolFromDestination } from "../market/symbol";
-import { notCarried, type SymbolPolicy } from "../market/symbol-policy";
-import { parseQuoteInput, type Quote, QuoteError } from "../market/tick";
-import { echo } from "../protocol/echo";
+import type { Quote } from "../market/tick";
 import { FrameDecoder } from "../protocol/stomp/decoder";
-import { encodeFrame, type HeaderList } from "../protocol/stomp/encoder";
+import { encodeFrame } from "../protocol/stomp/encoder";
 import { StompError } from "../protocol/stomp/errors";
-import { type Frame, header, type StompVersion, SUPPORTED_VERSIONS } from "../protocol/stomp/frame";
+import { type Frame, header, type StompVersion } from "../protocol/stomp/frame";
+import { credentialOf, missingHeader, parseDestination, required } from "./frame-headers";
+import { checkCarried, errorFrame, negotiate, readPublished, readSubscription } from "./session-frames";
 import {
-  credentialOf,
-  missingHeader,
-  parseDestination,
-  parseHeartBeat,
-  parseSince,
-  parseThrottle,
-  required,
-} from "./frame-headers";
-import {
-  type AckMode,
+  type Authenticate,
+  type SessionLimits,
   type SessionState,
+  type SessionTransport,
   type StreamPosition,
   type Subscription,
   TOKEN_DESTINATION,
 } from "./session-state";
-
-export const SERVER_NAME = "edge-ticker/0.1";
-const MAX_SUBSCRIPTION_ID = 100;
-const ACK_MODES: ReadonlySet<string> = new Set(["auto", "client", "client-individual"]);
-
-export interface SessionLimits {
-  /** Which symbols may be subscribed to or published (any when absent). */
-  symbols?: SymbolPolicy;
-  maxFrameBytes: number;
-  maxSubscriptions: number;
-  /** Heart-beat period the server asks of clients (ms); 0 disables. */
-  heartbeatMs: number;
-  auth: Pick<AuthOptions, "mode" | "publicDelayMs">;
-  /** STOMP frames a connection may send per second, and the burst above it (many may share one message). */
-  inbound: { framesPerSecond: number; frameBurst: number };
-  /** Ticks a connection may be replayed per minute (`x-since`). */
-  replayBudget: number;
-}
-
-/** Where a session's frames go: a hub connection (any transport). */
-export interface SessionTransport {
-  /** A control frame (CONNECTED, RECEIPT, ERROR): written at once, after anything queued. */
-  send(text: string): void;
-  /**
-   * A MESSAGE frame of subscription `sub.key`: queued, and written together with the
-   * others of its delivery turn. With `sub.everyMs` (or once the connection is over its
-   * outbound budget) at most one per interval leaves for the subscription: the newest, and
-   * the last of a burst always follows; the text may then be given as a function, rendered
-   * only if the MESSAGE is actually sent.
-   */
-  queue(text: string | (() => string), sub: Conflation): void;
-  /** Drops a MESSAGE still held back for `key` (the subscription ended). */
-  discard(key: string): void;
-  close(code: number, reason: string): void;
-  /** Persist `state` so the session survives the object being evicted. */
-  save(state: SessionState): void;
-  /** The session ends with an ERROR frame of this catalogue code (metrics). */
-  failed?(code: string): void;
-}
+import { STREAMS, symbolFromDestination } from "./streams";
 
 export type SessionStatus = "awaiting-connect" | "connected" | "closed";
-
-/** Which subscription a MESSAGE belongs to, and its `x-throttle-ms` if any. */
-export interface Conflation {
-  key: string;
-  everyMs?: number;
-}
-
-/**
- * What a presented credential (a subscriber token, or the shared publish token) from a
- * client address allows; a TokenError with the reason, or Throttled after too many failures.
- */
-export type Authenticate = (credential: string, address: string) => Promise<Grant>;
 
 /** What the session needs from the broker that hosts it. */
 export interface SessionBroker {
@@ -214,84 +155,23 @@ export class StompSession {
   }
 
   private async connect(frame: Frame): Promise<void> {
-    const offered = (header(frame, "accept-version") ?? "1.0").split(",").map((v) => v.trim());
-    const version = [...SUPPORTED_VERSIONS].reverse().find((v) => offered.includes(v));
-    if (!version) {
-      throw new StompError("unsupported-version", `Supported versions are ${SUPPORTED_VERSIONS.join(",")}.`, {
-        headers: [["version", SUPPORTED_VERSIONS.join(",")]],
-      });
-    }
+    const { version, heartbeat, connected } = negotiate(frame, this.limits.heartbeatMs, this.state.id);
     const credential = credentialOf(frame);
     if (credential !== undefined) {
       this.state.grant = await this.verify(credential);
     } else if (this.limits.auth.mode === "token") {
       throw new StompError("auth-required", "CONNECT with a token as passcode or in an Authorization: Bearer header.");
     }
-    const [cx, cy] = version === "1.0" ? [0, 0] : parseHeartBeat(header(frame, "heart-beat"));
-    const sy = this.limits.heartbeatMs;
-    const incoming = cx === 0 || sy === 0 ? 0 : Math.max(cx, sy);
-    // The server's heart-beats are the auto-response echoes of the client's, so it can
-    // promise them exactly as often as the client sends; without client beats it sends none.
-    const sx = incoming;
-    const outgoing = sx === 0 || cy === 0 ? 0 : Math.max(sx, cy);
     this.state.version = version;
-    this.state.heartbeat = [incoming, outgoing];
+    this.state.heartbeat = heartbeat;
     this.status = "connected";
     this.decoder.version = version;
     this.transport.save(this.state);
-    this.transport.send(
-      encodeFrame(
-        "CONNECTED",
-        [
-          ["version", version],
-          ["heart-beat", `${sx},${sy}`],
-          ["server", SERVER_NAME],
-          ["session", this.state.id],
-        ],
-        "",
-        version,
-      ),
-    );
+    this.transport.send(encodeFrame("CONNECTED", connected, "", version));
   }
 
   private async subscribe(frame: Frame): Promise<void> {
-    const destination = required(frame, "destination");
-    const stream = parseDestination(streamFromDestination, destination);
-    this.checkCarried(stream.symbol);
-    if (!grantsSymbol(this.state.grant, stream.symbol)) {
-      throw new StompError("not-entitled", `Your token does not cover ${stream.symbol}.`);
-    }
-    const id = header(frame, "id") ?? (this.version === "1.0" ? destination : undefined);
-    if (id === undefined) throw missingHeader("SUBSCRIBE", "id", " (STOMP 1.1+)");
-    if (id.length === 0 || id.length > MAX_SUBSCRIPTION_ID) {
-      throw new StompError("invalid-subscription-id", `Subscription ids are 1-${MAX_SUBSCRIPTION_ID} characters.`);
-    }
-    if (this.state.subs.some((s) => s.id === id)) {
-      throw new StompError(
-        "duplicate-subscription-id",
-        `Subscription id "${echo(id)}" is already in use on this connection.`,
-      );
-    }
-    if (this.state.subs.length >= this.limits.maxSubscriptions) {
-      throw new StompError(
-        "too-many-subscriptions",
-        `A connection may hold at most ${this.limits.maxSubscriptions} subscriptions.`,
-      );
-    }
-    const ack = header(frame, "ack") ?? "auto";
-    if (!ACK_MODES.has(ack)) throw new StompError("invalid-ack-mode", `ack must be auto, client or client-individual.`);
-    const since = parseSince(header(frame, "x-since"), stream);
-    const throttleMs = parseThrottle(header(frame, "x-throttle-ms"));
-    // Without a real-time entitlement the ticker and bar streams are the delayed ones, under the same destination.
-    const kind = seesRealtime(this.state.grant, this.limits.auth.publicDelayMs)
-      ? stream.kind
-      : stream.kind === "ticker"
-        ? "delayed"
-        : stream.kind === "bars"
-          ? "delayed-bars"
-          : stream.kind;
-    const sub: Subscription = { id, stream: kind, symbol: stream.symbol, ack: ack as AckMode };
-    if (throttleMs !== undefined) sub.throttleMs = throttleMs;
+    const { sub, since } = readSubscription(frame, this.state, this.limits);
     this.state.subs.push(sub);
     this.transport.save(this.state);
     await this.broker.subscribe(this, sub, since);
@@ -312,24 +192,11 @@ export class StompSession {
     const destination = required(frame, "destination");
     if (destination === TOKEN_DESTINATION) return this.refresh(new TextDecoder().decode(frame.body).trim());
     const symbol = parseDestination(symbolFromDestination, destination);
-    this.checkCarried(symbol);
+    checkCarried(this.limits, symbol);
     if (!this.state.grant?.publisher) {
       throw new StompError("not-publisher", "CONNECT with the publish token, or a token with pub:true, to SEND.");
     }
-    let body: unknown;
-    try {
-      body = JSON.parse(new TextDecoder().decode(frame.body));
-    } catch {
-      throw new StompError("invalid-json", 'SEND bodies are JSON ticks: {"price": 123.45, ...}.');
-    }
-    let quote: Quote;
-    try {
-      quote = parseQuoteInput(body, symbol);
-    } catch (err) {
-      if (err instanceof QuoteError) throw new StompError("invalid-tick", err.message);
-      throw err;
-    }
-    await this.broker.publish(quote);
+    await this.broker.publish(readPublished(frame, symbol));
   }
 
   /**
@@ -345,11 +212,10 @@ export class StompSession {
     if (old?.subject !== grant.subject)
       throw new StompError("token-subject-changed", "A fresh token must be for the same sub: reconnect with it.");
     const delay = this.limits.auth.publicDelayMs;
-    const changed = this.state.subs.find(
-      (s) =>
-        !grantsSymbol(grant, s.symbol) ||
-        (s.stream !== "viewers" && seesRealtime(grant, delay) !== (s.stream === "ticker" || s.stream === "bars")),
-    );
+    const changed = this.state.subs.find((s) => {
+      const spec = STREAMS[s.stream];
+      return !grantsSymbol(grant, s.symbol) || (spec.licensed && seesRealtime(grant, delay) === spec.delayed);
+    });
     if (changed) {
       throw new StompError(
         "token-changes-entitlements",
@@ -372,11 +238,6 @@ export class StompSession {
     }
   }
 
-  private checkCarried(symbol: string): void {
-    if (this.limits.symbols && !this.limits.symbols.allows(symbol))
-      throw new StompError("symbol-not-carried", `${notCarried(symbol)}.`);
-  }
-
   private receipt(frame: Frame): void {
     const receipt = header(frame, "receipt");
     if (receipt !== undefined) this.transport.send(encodeFrame("RECEIPT", [["receipt-id", receipt]], "", this.version));
@@ -388,20 +249,9 @@ export class StompSession {
     const error =
       err instanceof StompError ? err : new StompError("internal", "The server could not process the frame.");
     if (!(err instanceof StompError)) console.error("stomp session error", err);
-    // Before CONNECTED the client knows no version, so nothing is escaped (as in CONNECTED
-    // itself): a colon stays a colon, and a line break (never meant) becomes a space.
-    const version = this.state.version ?? "1.0";
-    const message = version === "1.0" ? error.message.replace(/[\r\n]/g, " ") : error.message;
-    const headers: Array<readonly [string, string]> = [
-      ["message", message],
-      ["x-error-code", error.code],
-      ...error.headers,
-    ];
-    if (receipt !== undefined) headers.push(["receipt-id", receipt]);
-    headers.push(["content-type", "text/plain"]);
     this.status = "closed";
     this.transport.failed?.(error.code);
-    this.transport.send(encodeFrame("ERROR", headers as HeaderList, error.details ?? error.message, version));
+    this.transport.send(errorFrame(error, receipt, this.state.version ?? "1.0"));
     this.transport.close(error.closeCode, error.message.slice(0, 120));
   }
 }

@@ -1,10 +1,10 @@
 import type { Bar } from "../market/bars";
 import { markDelayed } from "../market/delay";
-import { destinationOf } from "../market/symbol";
 import type { Tick } from "../market/tick";
 import { byteLength } from "../protocol/stomp/encoder";
 import { escapeHeader } from "../protocol/stomp/escape";
 import type { StompVersion } from "../protocol/stomp/frame";
+import { BARS, destinationOf, type Stream, streamKey, TICKS, VIEWERS } from "./streams";
 
 /**
  * One message of a stream rendered once for every subscriber: everything after the
@@ -28,7 +28,7 @@ export interface StreamFrame {
 }
 
 function frame(
-  key: string,
+  stream: Stream,
   seq: number,
   epoch: string,
   messageId: string,
@@ -38,12 +38,12 @@ function frame(
 ): StreamFrame {
   return {
     ...(at === undefined ? {} : { at }),
-    key,
+    key: streamKey(stream),
     seq,
     epoch,
     messageId,
     tail:
-      `destination:${destinationOf(key)}\nmessage-id:${messageId}\n${extra}` +
+      `destination:${destinationOf(stream)}\nmessage-id:${messageId}\n${extra}` +
       `content-type:application/json\ncontent-length:${byteLength(body)}\n\n${body}\0`,
   };
 }
@@ -51,7 +51,7 @@ function frame(
 /** A tick, with its stream position in `x-seq` and `x-epoch` (clients resume from them). */
 export function buildTickFrame(tick: Tick, epoch: string): StreamFrame {
   return frame(
-    `ticker.${tick.symbol}`,
+    { kind: TICKS.live, symbol: tick.symbol },
     tick.seq,
     epoch,
     `${tick.symbol}-${tick.seq}`,
@@ -68,7 +68,7 @@ export function buildTickFrame(tick: Tick, epoch: string): StreamFrame {
 export function buildDelayedFrame(tick: Tick, epoch: string, delayMs: number): StreamFrame {
   const body = JSON.stringify(markDelayed(tick, delayMs));
   return frame(
-    `delayed.${tick.symbol}`,
+    { kind: TICKS.delayed, symbol: tick.symbol },
     tick.seq,
     epoch,
     `${tick.symbol}-${tick.seq}-delayed`,
@@ -88,11 +88,32 @@ export interface BarUpdate {
   final: boolean;
 }
 
+/** A bar MESSAGE's body (the client library types its bar updates with it). */
+export interface BarMessage extends Bar {
+  symbol: string;
+  interval: "1m";
+  final: boolean;
+  delayed?: true;
+  delayMs?: number;
+}
+
+/** A viewer-count MESSAGE's body. */
+export interface ViewersMessage {
+  symbol: string;
+  viewers: number;
+  ts: number;
+}
+
 /** A bar update at position `seq` of the symbol's bar stream (`x-seq`, `x-epoch`, as ticks). */
 export function buildBarFrame(update: BarUpdate, seq: number, epoch: string): StreamFrame {
-  const body = JSON.stringify({ symbol: update.symbol, interval: "1m", ...update.bar, final: update.final });
+  const body = JSON.stringify({
+    symbol: update.symbol,
+    interval: "1m",
+    ...update.bar,
+    final: update.final,
+  } satisfies BarMessage);
   const f = frame(
-    `bars.${update.symbol}`,
+    { kind: BARS.live, symbol: update.symbol },
     seq,
     epoch,
     `${update.symbol}-bar-${seq}`,
@@ -113,10 +134,17 @@ export function buildDelayedBarFrame(
   epoch: string,
   delayMs: number,
 ): StreamFrame {
-  const body = JSON.stringify({ symbol, interval: "1m", ...bar, final: true, delayed: true, delayMs });
+  const body = JSON.stringify({
+    symbol,
+    interval: "1m",
+    ...bar,
+    final: true,
+    delayed: true,
+    delayMs,
+  } satisfies BarMessage);
   return {
     ...frame(
-      `delayed-bars.${symbol}`,
+      { kind: BARS.delayed, symbol },
       seq,
       epoch,
       `${symbol}-bar-${seq}-delayed`,
@@ -129,7 +157,13 @@ export function buildDelayedBarFrame(
 
 /** A symbol's live subscription count across every hub. */
 export function buildViewersFrame(symbol: string, viewers: number, at: number): StreamFrame {
-  return frame(`viewers.${symbol}`, at, "", `${symbol}-viewers-${at}`, JSON.stringify({ symbol, viewers, ts: at }));
+  return frame(
+    { kind: VIEWERS, symbol },
+    at,
+    "",
+    `${symbol}-viewers-${at}`,
+    JSON.stringify({ symbol, viewers, ts: at } satisfies ViewersMessage),
+  );
 }
 
 /** The per-subscription head of a MESSAGE frame, computed once at SUBSCRIBE. */
@@ -143,4 +177,13 @@ export function messageHead(version: StompVersion, subscriptionId: string): stri
  */
 export function renderMessage(head: string, needsAck: boolean, frame: StreamFrame, extra = ""): string {
   return `${head}${needsAck ? `ack:${frame.messageId}\n` : ""}${extra}${frame.tail}`;
+}
+
+/**
+ * A rendered MESSAGE that stands for `skipped` earlier ones the connection never sent (its
+ * outbound budget conflated them): marked as a gap with their count, never a silent jump.
+ */
+export function markSkipped(message: string, skipped: number): string {
+  const headEnd = message.indexOf("\n") + 1;
+  return `${message.slice(0, headEnd)}x-gap:true\nx-gap-count:${skipped}\n${message.slice(headEnd)}`;
 }

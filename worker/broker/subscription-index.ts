@@ -1,8 +1,8 @@
-import { streamKey } from "../market/symbol";
 import { entryOf } from "../multimap";
-import type { Subscription } from "./session-state";
-import type { Conflation, StompSession } from "./stomp-session";
+import type { Conflation, Subscription } from "./session-state";
+import type { StompSession } from "./stomp-session";
 import { messageHead, renderMessage, type StreamFrame } from "./stream-frame";
+import { streamKey } from "./streams";
 
 export interface Delivery {
   session: StompSession;
@@ -56,14 +56,15 @@ export class SubscriptionIndex {
     delivery.session.transport.queue(renderMessage(delivery.head, delivery.needsAck, frame, extra), delivery.pacing);
   }
 
-  /** Sends `frame` to every subscription of its stream (throttled ones through conflation); returns how many. */
-  fanOut(frame: StreamFrame): number {
+  /** Sends `frame` (with `extra` headers) to every subscription of its stream (throttled ones through conflation); returns how many. */
+  fanOut(frame: StreamFrame, extra = ""): number {
     const set = this.byStream.get(frame.key);
     if (!set) return 0;
     for (const d of set) {
-      if (d.pacing.everyMs === undefined) d.session.transport.queue(renderMessage(d.head, d.needsAck, frame), d.pacing);
+      if (d.pacing.everyMs === undefined)
+        d.session.transport.queue(renderMessage(d.head, d.needsAck, frame, extra), d.pacing);
       // Most ticks of a throttled subscription are replaced before they are sent: render only the one that is.
-      else d.session.transport.queue(() => renderMessage(d.head, d.needsAck, frame), d.pacing);
+      else d.session.transport.queue(() => renderMessage(d.head, d.needsAck, frame, extra), d.pacing);
     }
     return set.size;
   }

@@ -1,10 +1,11 @@
-import type { SessionState } from "../broker/session-state";
-import type { Conflation, SessionTransport, StompSession } from "../broker/stomp-session";
+import type { Conflation, SessionState, SessionTransport } from "../broker/session-state";
+import type { StompSession } from "../broker/stomp-session";
+import { markSkipped } from "../broker/stream-frame";
 import type { ConnectionMeter } from "../metrics/hub-metrics";
 import { entryOf } from "../multimap";
 import { decodeSocketMessage } from "../protocol/sockjs/frames";
 import { StompError } from "../protocol/stomp/errors";
-import { messageText } from "../transports/sockjs/websocket";
+import { messageText } from "../transports/sockets";
 import { InboundLimiter, type InboundLimits } from "./inbound-limit";
 import { TokenBucket } from "./token-bucket";
 import type { Flushable, WriteBatcher } from "./write-batcher";
@@ -18,7 +19,7 @@ import type { Flushable, WriteBatcher } from "./write-batcher";
 export type ConnectionKind = "stomp-socket" | "sockjs-socket" | "sockjs-http";
 
 /** The wire under a connection: writes whole transport messages, already framed by kind. */
-export interface Carrier {
+export interface ConnectionCarrier {
   /** Writes `frames` (STOMP text) as one transport message. */
   write(frames: readonly string[]): void;
   close(code: number, reason: string): void;
@@ -40,6 +41,8 @@ interface Paced {
   sentAt: number;
   /** The newest MESSAGE not yet sent (an older one is replaced, never sent after it). */
   held?: () => string;
+  /** How many held MESSAGEs of an unthrottled subscription were replaced: the one sent says so. */
+  skipped?: number;
 }
 
 /**
@@ -70,7 +73,7 @@ export class Connection implements SessionTransport, Flushable {
 
   constructor(
     readonly kind: ConnectionKind,
-    private readonly carrier: Carrier,
+    private readonly carrier: ConnectionCarrier,
     private readonly batcher: WriteBatcher,
     /** Called once when the connection is closed from this side. */
     private readonly onClose: () => void = () => {},
@@ -97,6 +100,8 @@ export class Connection implements SessionTransport, Flushable {
     const waiting = entry !== undefined && (entry.held !== undefined || now < entry.sentAt + entry.everyMs);
     if (waiting || this.overBudget(now)) {
       entry ??= entryOf(this.paced, sub.key, () => ({ everyMs: sub.everyMs ?? 0, sentAt: Number.NEGATIVE_INFINITY }));
+      // A throttled subscription asked for the newest only; any other was promised every MESSAGE.
+      if (entry.held !== undefined && entry.everyMs === 0) entry.skipped = (entry.skipped ?? 0) + 1;
       entry.held = typeof text === "string" ? () => text : text;
       this.batcher.markAt(this, this.dueAt(entry, now));
       return;
@@ -180,7 +185,7 @@ export class Connection implements SessionTransport, Flushable {
         next = Math.min(next, due);
         continue;
       }
-      this.pushMessage(entry.held());
+      this.pushMessage(entry.skipped ? markSkipped(entry.held(), entry.skipped) : entry.held());
       // To the back of the line: when the budget is short, every subscription gets its turn.
       this.paced.delete(key);
       if (entry.everyMs > 0) this.paced.set(key, { everyMs: entry.everyMs, sentAt: now });

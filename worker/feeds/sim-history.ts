@@ -17,8 +17,8 @@ const DAILY_VOLATILITY: Readonly<Record<AssetClass, number>> = { equity: 0.015, 
 const MINUTE_VOLUME = 2_500 * 60;
 
 /**
- * The simulator's history (pure): one-minute bars for every minute of `sessions` that
- * ended by `now`, drawn from the same random walk as its live prices (a deterministic
+ * The simulator's history (pure): one-minute bars for every minute of `sessions` (the
+ * market's real sessions: none on a holiday, short on an early close) that ended by `now`, drawn from the same random walk as its live prices (a deterministic
  * function of seed, symbol and time) and scaled so the last close is `endPrice` — the
  * live price the symbol starts from, so live ticks continue the history without a jump.
  */

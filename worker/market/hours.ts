@@ -1,8 +1,11 @@
+import { XNYS_OPEN, xnysDay } from "./xnys";
+
 /**
- * Trading calendar for the simulator and for `marketState`: US equity sessions in
- * New York time (pre 04:00, regular 09:30-16:00, post until 20:00, weekdays), FX
- * around the clock on weekdays, crypto always. NYSE half days close at 13:00; holidays are not
- * modelled.
+ * Trading hours for the simulator and for `marketState`: US equities on NYSE's calendar
+ * (`xnys.ts`) in New York time (pre from 04:00, regular 09:30-16:00, post until 20:00;
+ * on an early close regular to 13:00 and post to 17:00; nothing on holidays), FX from
+ * Sunday 17:00 to Friday 17:00 New York time except Christmas Day and New Year's Day,
+ * crypto always.
  */
 
 export type MarketState = "PRE" | "REGULAR" | "POST" | "CLOSED";
@@ -17,64 +20,73 @@ export function assetClass(symbol: string): AssetClass {
   return "equity";
 }
 
-/** New York's UTC offset in hours at `ts`: US DST runs from the 2nd Sunday of March to the 1st of November, 02:00 local. */
+/**
+ * New York's UTC offset in hours at `ts`, 02:00 local: since 2007 DST runs from the 2nd Sunday
+ * of March to the 1st of November; from 1987 to 2006 from the 1st Sunday of April to the last
+ * of October.
+ */
 export function newYorkOffsetHours(ts: number): number {
   const year = new Date(ts).getUTCFullYear();
-  const dstStart = Date.UTC(year, 2, nthSunday(year, 2, 2), 7); // 02:00 EST
-  const dstEnd = Date.UTC(year, 10, nthSunday(year, 10, 1), 6); // 02:00 EDT
+  const [startMonth, startN, endMonth, endN] = year >= 2007 ? [2, 2, 10, 1] : [3, 1, 9, -1];
+  const dstStart = Date.UTC(year, startMonth, nthSunday(year, startMonth, startN), 7); // 02:00 EST
+  const dstEnd = Date.UTC(year, endMonth, nthSunday(year, endMonth, endN), 6); // 02:00 EDT
   return ts >= dstStart && ts < dstEnd ? -4 : -5;
 }
 
+/** The day of month of the `n`th Sunday of `month` (0-11; n = -1: the last). */
 function nthSunday(year: number, month: number, n: number): number {
+  if (n < 0) {
+    const last = new Date(Date.UTC(year, month + 1, 0));
+    return last.getUTCDate() - last.getUTCDay();
+  }
   const firstDow = new Date(Date.UTC(year, month, 1)).getUTCDay();
   return 1 + ((7 - firstDow) % 7) + (n - 1) * 7;
 }
 
-/** New York wall-clock view of `ts`: ISO date, weekday (0 = Sunday) and minutes since midnight. */
-export function newYorkClock(ts: number): { date: string; weekday: number; minutes: number } {
+/** New York wall-clock view of `ts`: ISO date and minutes since midnight. */
+export function newYorkClock(ts: number): { date: string; minutes: number } {
   const local = new Date(ts + newYorkOffsetHours(ts) * 3_600_000);
-  return {
-    date: local.toISOString().slice(0, 10),
-    weekday: local.getUTCDay(),
-    minutes: local.getUTCHours() * 60 + local.getUTCMinutes(),
-  };
+  return { date: local.toISOString().slice(0, 10), minutes: local.getUTCHours() * 60 + local.getUTCMinutes() };
 }
 
-/** The regular close of an equity day, in minutes past midnight New York time. */
-export function equityCloseMinutes(date: string): number {
-  return isHalfDay(date) ? 13 * 60 : 16 * 60;
+/** When an FX day ends and the next begins, in minutes past midnight New York time. */
+export const FX_ROLL = 17 * 60;
+
+/**
+ * Whether the FX day named `date` (the 24 hours to 17:00 New York time that day) trades:
+ * Monday to Friday, except Christmas Day and New Year's Day: the interbank market and the
+ * venues close from 17:00 the evening before and reopen at 17:00 for the next day (docs/bars.md).
+ */
+export function fxTrades(date: string): boolean {
+  const weekday = new Date(`${date}T00:00:00Z`).getUTCDay();
+  const monthDay = date.slice(5);
+  return weekday !== 0 && weekday !== 6 && monthDay !== "12-25" && monthDay !== "01-01";
 }
 
 export function marketState(symbol: string, ts: number): MarketState {
   const cls = assetClass(symbol);
   if (cls === "crypto") return "REGULAR";
-  const { date, weekday, minutes } = newYorkClock(ts);
+  const { date, minutes } = newYorkClock(ts);
   if (cls === "fx") {
-    // FX trades from Sunday 17:00 to Friday 17:00 New York time.
-    const closed = weekday === 6 || (weekday === 5 && minutes >= 17 * 60) || (weekday === 0 && minutes < 17 * 60);
-    return closed ? "CLOSED" : "REGULAR";
+    // From 17:00 the time belongs to the next date's FX day.
+    return fxTrades(minutes < FX_ROLL ? date : addDays(date, 1)) ? "REGULAR" : "CLOSED";
   }
-  if (weekday === 0 || weekday === 6) return "CLOSED";
-  const close = equityCloseMinutes(date);
-  if (minutes >= 9 * 60 + 30 && minutes < close) return "REGULAR";
+  const day = xnysDay(date);
+  if (day.kind === "closed") return "CLOSED";
+  if (minutes >= XNYS_OPEN && minutes < day.close) return "REGULAR";
   if (cls === "index") return "CLOSED";
-  if (minutes >= 4 * 60 && minutes < 9 * 60 + 30) return "PRE";
-  if (minutes >= close && minutes < 20 * 60) return "POST";
+  if (minutes >= 4 * 60 && minutes < XNYS_OPEN) return "PRE";
+  // Late trading ends at 20:00, or 17:00 after an early close (the exchanges' holiday notices).
+  if (minutes >= day.close && minutes < (day.early ? 17 * 60 : 20 * 60)) return "POST";
   return "CLOSED";
+}
+
+/** The date `days` after `date` (both `YYYY-MM-DD`). */
+export function addDays(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 }
 
 /** The trading day a tick belongs to (New York date); a new day rolls open/high/low/prevClose. */
 export function tradingDay(ts: number): string {
   return newYorkClock(ts).date;
-}
-
-/** Whether NYSE closes early (13:00) on the New York date `date` (`YYYY-MM-DD`). */
-export function isHalfDay(date: string): boolean {
-  const [y, m, d] = date.split("-").map(Number) as [number, number, number];
-  const weekday = new Date(Date.UTC(y, m - 1, d)).getUTCDay();
-  if (weekday === 0 || weekday === 6) return false;
-  // The day before Independence Day, Christmas Eve, the Friday after Thanksgiving (the
-  // fourth Thursday of November falls on the 22nd to the 28th).
-  if ((m === 7 && d === 3) || (m === 12 && d === 24)) return true;
-  return m === 11 && weekday === 5 && d >= 23 && d <= 29;
 }

@@ -1,12 +1,12 @@
-import { type AssetClass, assetClass, equityCloseMinutes, newYorkOffsetHours, tradingDay } from "./hours";
+import { type AssetClass, addDays, assetClass, FX_ROLL, fxTrades, newYorkOffsetHours, tradingDay } from "./hours";
+import { XNYS_OPEN, xnysDay } from "./xnys";
 
 /**
  * The sessions bars are built in, on each market's own clock (pure):
- * - equities and indices: NYSE regular hours, 09:30 to 16:00 New York time on weekdays,
- *   13:00 on the half days (the day before Independence Day, the day after Thanksgiving,
- *   Christmas Eve); holidays are not modelled;
+ * - equities and indices: NYSE's regular sessions on its calendar (`xnys.ts`), 09:30 to
+ *   16:00 New York time, to 13:00 on early closes, none on holidays;
  * - FX: Sunday 17:00 to Friday 17:00 New York time, a day running from 17:00 to 17:00 and
- *   named by the date it ends on (Monday to Friday);
+ *   named by the date it ends on (Monday to Friday, not Christmas Day nor New Year's Day);
  * - crypto: always, a day per UTC date.
  * A tick outside every session makes no bar.
  */
@@ -33,24 +33,25 @@ function isoDate(ts: number): string {
   return new Date(ts).toISOString().slice(0, 10);
 }
 
-function weekdayOf(date: string): number {
-  return new Date(`${date}T00:00:00Z`).getUTCDay();
-}
-
-function addDays(date: string, days: number): string {
-  return isoDate(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS);
-}
-
 /** The session named `day` for an asset class, or nothing when that date has none. */
 export function sessionOfDay(cls: AssetClass, day: string): Session | undefined {
-  if (cls === "crypto") {
-    const open = Date.parse(`${day}T00:00:00Z`);
-    return { day, open, close: open + DAY_MS };
+  switch (cls) {
+    case "crypto": {
+      const open = Date.parse(`${day}T00:00:00Z`);
+      return { day, open, close: open + DAY_MS };
+    }
+    case "fx":
+      return fxTrades(day)
+        ? { day, open: newYorkTime(addDays(day, -1), FX_ROLL), close: newYorkTime(day, FX_ROLL) }
+        : undefined;
+    case "equity":
+    case "index": {
+      const exchange = xnysDay(day);
+      return exchange.kind === "session"
+        ? { day, open: newYorkTime(day, XNYS_OPEN), close: newYorkTime(day, exchange.close) }
+        : undefined;
+    }
   }
-  const weekday = weekdayOf(day);
-  if (weekday === 0 || weekday === 6) return undefined;
-  if (cls === "fx") return { day, open: newYorkTime(addDays(day, -1), 17 * 60), close: newYorkTime(day, 17 * 60) };
-  return { day, open: newYorkTime(day, 9 * 60 + 30), close: newYorkTime(day, equityCloseMinutes(day)) };
 }
 
 /** The session `ts` falls in, or nothing (outside trading hours). */
@@ -73,7 +74,8 @@ export function sessionAt(symbol: string, ts: number): Session | undefined {
 export function recentSessions(symbol: string, ts: number, count: number): Session[] {
   const cls = assetClass(symbol);
   const out: Session[] = [];
-  // Start a day ahead (an FX day is named by its end) and walk back.
+  // Start a day ahead (an FX day is named by its end) and walk back past weekends, holidays and
+  // closures (the longest, 2001-09-11 to 09-16, is six days).
   let day = addDays(isoDate(ts), 1);
   for (let guard = 0; out.length < count && guard < count * 3 + 14; guard++, day = addDays(day, -1)) {
     const s = sessionOfDay(cls, day);

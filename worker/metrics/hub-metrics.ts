@@ -57,9 +57,8 @@ const INBOUND_LIMIT_CODES: ReadonlySet<string> = new Set(["too-much-input", "too
 export interface HubHoldings {
   /** Each connection's transport label and whether its STOMP session is connected. */
   connections(): Iterable<{ transport: string; connected: boolean }>;
-  /** Subscriptions by stream kind. */
-  subscriptions(): Map<string, number>;
-  streamsHeld(): number;
+  /** Each stream held (or being attached): its kind and subscriptions here. */
+  streams(): Iterable<{ kind: string; subscriptions: number }>;
 }
 
 /** A connection hub's metrics: counted by its connections and broker, gauges read from its holdings. */
@@ -96,10 +95,17 @@ export class HubMetrics implements BrokerMeter {
       for (const c of holdings.connections()) if (c.connected) by.set(c.transport, (by.get(c.transport) ?? 0) + 1);
       return samples(by, "transport");
     });
-    r.gauge("edge_ticker_subscriptions", "Subscriptions held, by stream (ticker, delayed, viewers).", () =>
-      samples(holdings.subscriptions(), "stream"),
-    );
-    r.gauge("edge_ticker_streams_held", "Streams this hub holds subscribers of.", () => holdings.streamsHeld());
+    r.gauge("edge_ticker_subscriptions", "Subscriptions held, by stream (ticker, delayed, viewers).", () => {
+      const by = new Map<string, number>();
+      for (const s of holdings.streams())
+        if (s.subscriptions > 0) by.set(s.kind, (by.get(s.kind) ?? 0) + s.subscriptions);
+      return samples(by, "stream");
+    });
+    r.gauge("edge_ticker_streams_held", "Streams this hub holds subscribers of.", () => {
+      let held = 0;
+      for (const s of holdings.streams()) if (s.subscriptions > 0) held++;
+      return held;
+    });
     this.opened = r.counter("edge_ticker_connections_opened_total", "Client connections accepted, by transport.", [
       "transport",
     ]);

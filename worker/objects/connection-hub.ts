@@ -1,14 +1,15 @@
 import { DurableObject } from "cloudflare:workers";
 import { grantFor } from "../auth/credentials";
-import { FailureThrottle, Throttled } from "../auth/failure-throttle";
+import { Throttled } from "../auth/failure-throttle";
 import { TokenError } from "../auth/subscriber-token";
-import { HubBroker, type Upstream } from "../broker/hub-broker";
+import { HubBroker } from "../broker/hub-broker";
+import type { Authenticate } from "../broker/session-state";
 import { newSessionState, type SessionState } from "../broker/session-state";
-import { type Authenticate, StompSession } from "../broker/stomp-session";
+import { StompSession } from "../broker/stomp-session";
 import type { StreamFrame } from "../broker/stream-frame";
 import { type Config, readConfig } from "../config";
-import { type Carrier, Connection, type ConnectionKind } from "../connections/connection";
-import { isSilent, nextSweepAt, noteHeard } from "../connections/liveness";
+import { Connection, type ConnectionCarrier, type ConnectionKind } from "../connections/connection";
+import { noteHeard } from "../connections/liveness";
 import { Connections } from "../connections/registry";
 import { WriteBatcher } from "../connections/write-batcher";
 import type { Env } from "../env";
@@ -17,15 +18,16 @@ import { type AnalyticsWriter, writerFor } from "../metrics/analytics";
 import { HubMetrics, tokenFailureReason } from "../metrics/hub-metrics";
 import type { MetricsSnapshot } from "../metrics/registry";
 import { hubStreamFigures } from "../metrics/status";
-import { HEARTBEAT_FRAME } from "../protocol/sockjs/frames";
 import { StompError } from "../protocol/stomp/errors";
 import { clientAddress } from "../transports/client-address";
+import { acceptSocket, completeClose, isSockJSSocket, socketChannel } from "../transports/sockets";
 import type { Channel } from "../transports/sockjs/channel";
 import { forwardedRoute, refusal } from "../transports/sockjs/forwarding";
 import { SessionServer } from "../transports/sockjs/session-server";
-import { acceptSocket, completeClose, isSockJSSocket, socketChannel } from "../transports/sockjs/websocket";
+import { credentialThrottle } from "./credential-guard";
+import { LivenessAlarm } from "./hub/liveness-alarm";
+import { symbolSources } from "./hub/sources";
 import { ownName } from "./own-name";
-import { sourceStub } from "./stubs";
 
 const STOMP_SUBPROTOCOLS = ["v12.stomp", "v11.stomp", "v10.stomp"];
 
@@ -34,9 +36,7 @@ const STOMP_SUBPROTOCOLS = ["v12.stomp", "v11.stomp", "v10.stomp"];
  * transport (hibernatable raw STOMP and SockJS sockets, SockJS HTTP sessions) in one
  * registry, each with its STOMP session, and fans each delivered tick out to the
  * subscriptions it holds through its broker. Socket sessions live in their attachments, so
- * an evicted hub rebuilds on wake. An alarm (not a timer, which would keep the hub awake)
- * closes sockets whose heart-beats stopped, sends SockJS `h` frames, and ends sessions
- * whose token expired without a fresh one.
+ * an evicted hub rebuilds on wake. Its alarm is the liveness sweep (`LivenessAlarm`).
  */
 export class ConnectionHub extends DurableObject<Env> {
   private readonly config: Config;
@@ -47,11 +47,9 @@ export class ConnectionHub extends DurableObject<Env> {
   /** Sockets (rebuilt from their attachments on wake) and SockJS HTTP sessions (memory only). */
   private readonly connections: Connections<WebSocket | Channel>;
   private readonly httpSessions: SessionServer;
-  /** Failed credentials per client address, for this hub's STOMP connections. */
-  private readonly failures = new FailureThrottle();
-  private lastSockJSHeartbeat = Date.now();
-  /** When the alarm is set for, as far as this instance knows. */
-  private alarmAt: number | undefined;
+  /** Failed credentials per client address, counted with every other check in the service. */
+  private readonly failures = credentialThrottle(this.env);
+  private readonly liveness: LivenessAlarm;
   private warnedNoAddress = false;
   /** What this hub counts (METRICS=on); starts at 0 with the instance, as a restarted process's counters do. */
   private readonly counts: HubMetrics | undefined;
@@ -76,7 +74,7 @@ export class ConnectionHub extends DurableObject<Env> {
       maxPerAddress: this.config.maxConnectionsPerAddress,
     });
     this.broker = new HubBroker(
-      this.upstream(),
+      symbolSources(env, () => this.name),
       { later: (fn, ms) => setTimeout(fn, ms) },
       { debounceMs: this.config.interestDebounceMs, maxReplay: this.config.maxReplay, meter: this.counts },
     );
@@ -85,11 +83,19 @@ export class ConnectionHub extends DurableObject<Env> {
       (channel, request) => this.openHttpSession(channel, request),
       true,
     );
+    const periods = { heartbeatMs: this.config.heartbeatMs, sockjsHeartbeatMs: this.config.sockjs.heartbeatMs };
+    this.liveness = new LivenessAlarm(ctx, periods, this.connections, (connection) => {
+      log("heartbeat_timeout", { hub: this.name, session: connection.session?.state.id });
+      this.counts?.heartbeatTimeout();
+    });
     // Client heart-beats (a lone EOL) are answered by the runtime without waking us;
     // the echo doubles as the server's heart-beat.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("\n", "\n"));
     for (const ws of ctx.getWebSockets()) this.restore(ws);
-    void this.armAlarm();
+    void ctx.blockConcurrencyWhile(async () => {
+      await this.liveness.load();
+      this.liveness.arm();
+    });
   }
 
   // ---------------------------------------------------------------- connections
@@ -123,7 +129,7 @@ export class ConnectionHub extends DurableObject<Env> {
     const state: SessionState = { ...newSessionState(crypto.randomUUID(), address || undefined), seenAt: Date.now() };
     socket.serializeAttachment(state);
     this.openSocket(socket, state);
-    void this.armAlarm();
+    this.liveness.arm();
     return response;
   }
 
@@ -153,49 +159,10 @@ export class ConnectionHub extends DurableObject<Env> {
 
   // ---------------------------------------------------------------- liveness
 
-  /**
-   * Closes sockets whose negotiated client heart-beats stopped (a dead tab may never
-   * send a close: workerd#1187), sends SockJS sockets their `h` frame, and ends sessions
-   * whose token expired. Re-arms while any socket needs it or a token will expire; a hub
-   * with neither sleeps without an alarm.
-   */
+  /** The liveness sweep (see LivenessAlarm). */
   override async alarm(): Promise<void> {
-    this.alarmAt = undefined;
     this.writeFigures();
-    const now = Date.now();
-    let nextExpiry = Number.POSITIVE_INFINITY;
-    const sockjsDue = now - this.lastSockJSHeartbeat >= this.config.sockjs.heartbeatMs - 500;
-    if (sockjsDue) this.lastSockJSHeartbeat = now;
-    for (const [handle, connection] of this.connections.entries()) {
-      const session = connection.session;
-      if (!session || session.expire(now) || session.closed) continue;
-      nextExpiry = Math.min(nextExpiry, session.state.grant?.expiresAt ?? nextExpiry);
-      if (connection.kind === "sockjs-http") continue;
-      const ws = handle as WebSocket;
-      if (sockjsDue && connection.kind === "sockjs-socket") trySend(ws, HEARTBEAT_FRAME);
-      if (isSilent(session.state, this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0, now)) {
-        log("heartbeat_timeout", { hub: this.name, session: session.state.id });
-        this.counts?.heartbeatTimeout();
-        connection.close(4000, "heart-beat timeout");
-      }
-    }
-    this.connections.sweep(now);
-    await this.armAlarm(nextExpiry);
-  }
-
-  /**
-   * Arms the alarm for the next liveness sweep while a socket needs one (heart-beats
-   * negotiated, or SockJS `h` frames), or for `expiresAt` (a token's end) if that is sooner.
-   * An alarm already set as early stays.
-   */
-  private async armAlarm(expiresAt = Number.POSITIVE_INFINITY): Promise<void> {
-    const periods = { heartbeatMs: this.config.heartbeatMs, sockjsHeartbeatMs: this.config.sockjs.heartbeatMs };
-    const at = Math.min(expiresAt, nextSweepAt(this.connections.values(), periods, Date.now()));
-    if (at === Number.POSITIVE_INFINITY || (this.alarmAt !== undefined && this.alarmAt <= at)) return;
-    this.alarmAt = at;
-    const current = await this.ctx.storage.getAlarm();
-    if (current !== null && current <= at) return;
-    await this.ctx.storage.setAlarm(at);
+    this.liveness.fired();
   }
 
   // ---------------------------------------------------------------- registry
@@ -259,12 +226,12 @@ export class ConnectionHub extends DurableObject<Env> {
     state: SessionState,
     persist: (s: SessionState) => void,
   ): Connection {
-    const carrier: Carrier = {
+    const carrier: ConnectionCarrier = {
       write: (frames) => channel.sendAll(frames),
       close: (code, reason) => channel.close(code, reason),
       save: (s) => {
         persist(s);
-        void this.armAlarm(s.grant?.expiresAt);
+        this.liveness.arm(s.grant?.expiresAt);
       },
     };
     // A socket restored after a wake was opened before: it is held, not opened again.
@@ -292,7 +259,7 @@ export class ConnectionHub extends DurableObject<Env> {
   /** What a CONNECT's (or a refresh's) credential allows, throttled per client address. */
   private readonly authenticate: Authenticate = async (credential, address) => {
     try {
-      return await this.failures.attempt(address, Date.now(), () =>
+      return await this.failures.attempt(address, credential, Date.now(), () =>
         grantFor(this.env, this.config.auth.keys, credential, Date.now()),
       );
     } catch (err) {
@@ -326,31 +293,7 @@ export class ConnectionHub extends DurableObject<Env> {
           transport: c.meter?.transport ?? c.kind,
           connected: c.session !== undefined && !c.session.closed && c.session.state.version !== undefined,
         })),
-      subscriptions: () => {
-        const by = new Map<string, number>();
-        for (const s of this.broker.heldStreams())
-          if (s.subscriptions > 0) by.set(s.kind, (by.get(s.kind) ?? 0) + s.subscriptions);
-        return by;
-      },
-      streamsHeld: () => [...this.broker.heldStreams()].filter((s) => s.subscriptions > 0).length,
+      streams: () => this.broker.heldStreams(),
     };
-  }
-
-  private upstream(): Upstream {
-    const env = this.env;
-    return {
-      attach: (stream, count) => sourceStub(env, stream.symbol).attach(this.name, count, stream.kind),
-      interest: (stream, count) => sourceStub(env, stream.symbol).interest(this.name, count, stream.kind),
-      range: (stream, after, before, limit) => sourceStub(env, stream.symbol).range(after, before, limit, stream.kind),
-      publish: async (quote) => void (await sourceStub(env, quote.symbol).publishQuotes([quote])),
-    };
-  }
-}
-
-function trySend(ws: WebSocket, text: string): void {
-  try {
-    ws.send(text);
-  } catch {
-    // Closing; its close event cleans up.
   }
 }

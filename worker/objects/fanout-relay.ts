@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { StreamFrame } from "../broker/stream-frame";
 import type { Env } from "../env";
 import type { FanoutNode } from "../fanout/tree";
-import { deliverTo } from "./fanout";
+import { deliverTo } from "./deliver";
 
 /**
  * An inner node of a fan-out tree (a symbol's, or a feed round's), inserted when the

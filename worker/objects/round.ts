@@ -1,10 +1,10 @@
 import type { StreamFrame } from "../broker/stream-frame";
 import type { Env } from "../env";
-import { FanOut } from "../fanout/fan-out";
 import { buildFanoutTree, type FanoutNode } from "../fanout/tree";
+import { TreeSender } from "../fanout/tree-sender";
 import type { Tick } from "../market/tick";
 import { appendTo } from "../multimap";
-import { deliverVia } from "./fanout";
+import { deliverVia } from "./deliver";
 
 /**
  * Sends a round's frames (a feed round, or a stream window) to every hub holding any of its
@@ -13,7 +13,7 @@ import { deliverVia } from "./fanout";
  * up behind a slow hub go together, in order).
  */
 export class RoundSender {
-  private readonly fanout: FanOut;
+  private readonly fanout: TreeSender;
 
   constructor(
     env: Env,
@@ -21,7 +21,7 @@ export class RoundSender {
     private readonly name: () => string,
     private readonly fanoutDegree: number,
   ) {
-    this.fanout = new FanOut(deliverVia(env));
+    this.fanout = new TreeSender(deliverVia(env));
   }
 
   /** Sends the round; returns its tree. */

@@ -2,17 +2,11 @@ import { DurableObject } from "cloudflare:workers";
 import { readConfig } from "../config";
 import type { Env } from "../env";
 import { decodeSocketMessage, OPEN_FRAME } from "../protocol/sockjs/frames";
+import { acceptSocket, completeClose, isSockJSSocket, messageText, socketChannel } from "../transports/sockets";
 import type { Channel, SessionHandler } from "../transports/sockjs/channel";
 import { forwardedRoute } from "../transports/sockjs/forwarding";
 import { SessionServer } from "../transports/sockjs/session-server";
 import { isTestService, TEST_SERVICES, testServiceOptions } from "../transports/sockjs/test-services";
-import {
-  acceptSocket,
-  completeClose,
-  isSockJSSocket,
-  messageText,
-  socketChannel,
-} from "../transports/sockjs/websocket";
 
 /**
  * Hosts one SockJS protocol-suite service (`echo`, `close`, ...), named by its id. It

@@ -42,3 +42,10 @@ export function shardNumber(name: string | undefined): number {
 export function upstreamStream(env: Env) {
   return env.STREAM.get(env.STREAM.idFromName("stream:0"));
 }
+
+/** Credential guards: failed checks are counted per address in one of these, by address hash. */
+const GUARD_SHARDS = 8;
+
+export function guardStub(env: Env, address: string) {
+  return env.GUARD.get(env.GUARD.idFromName(`guard:${shardOf(address, GUARD_SHARDS)}`));
+}

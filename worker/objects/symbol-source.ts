@@ -1,77 +1,59 @@
 import { DurableObject } from "cloudflare:workers";
-import { buildTickFrame, type StreamFrame } from "../broker/stream-frame";
+import { type Refusal, refusalOf } from "../broker/refusal";
+import type { StreamFrame } from "../broker/stream-frame";
+import { BARS, STREAMS, type StreamKind, TICKS, VIEWERS } from "../broker/streams";
 import { type Config, readConfig } from "../config";
 import type { Env } from "../env";
-import { FanOut } from "../fanout/fan-out";
-import { Holders, sqlHolderStore } from "../fanout/holders";
-import { treeShape } from "../fanout/tree";
 import { streamsPrices } from "../feeds";
 import type { QuoteResult } from "../feeds/provider";
-import { simulatedBars } from "../feeds/sim-history";
 import { isUnavailable, type Unavailable } from "../feeds/unavailable";
 import { log } from "../log";
-import { type Bar, dayFigures, type Interval } from "../market/bars";
-import { VOLUME_ATTRIBUTION_MS } from "../market/day-volume";
+import type { Interval } from "../market/bars";
 import type { DelayedTick } from "../market/delay";
-import { recentSessions, sessionAt } from "../market/sessions";
-import type { StreamKind } from "../market/symbol";
-import { isOutOfOrder, nextTick, type Quote, type Tick, withDayFigures } from "../market/tick";
-import { deliverVia } from "./fanout";
+import type { Quote, Tick } from "../market/tick";
+import { deliverVia } from "./deliver";
 import type { Ingested } from "./round";
-import { BarStream } from "./source/bar-stream";
-import { type BarRead, SourceBars } from "./source/bars";
-import { DelayedStream } from "./source/delayed-stream";
+import type { BarRead } from "./source/bars";
+import { DelayedStream, delayedBehaviour, notYetReleased } from "./source/delayed-stream";
 import { FirstPrice } from "./source/first-price";
 import { Freshness } from "./source/freshness";
 import { TickHistory } from "./source/history";
-import { Registration } from "./source/registration";
+import { noRoom, Registration } from "./source/registration";
+import { Retention } from "./source/retention";
+import { restoreSource } from "./source/stored";
+import { SourceStreams } from "./source/streams";
+import { barStreamBehaviour, SymbolBars } from "./source/symbol-bars";
+import { SymbolTicks } from "./source/symbol-ticks";
 import { ViewerCounts } from "./source/viewer-counts";
 import { schedulerFor } from "./stubs";
 
-/** At most this many ticks answer one range request (gap filling, resuming). */
-const MAX_RANGE = 10_000;
-
 /**
- * One object per symbol, the only owner of its stream: it numbers each price (`seq`,
- * within an `epoch` made once, when the stored state is created), stores it, and sends it
- * on. Prices come from its feed-scheduler shard (within the request budget) or from
- * publishers. It coordinates small parts: the tick history, the hubs holding each of its
- * streams (live, delayed, viewer counts) with a fan-out for each, the delayed stream's
- * releases and the viewer count's reports. A published tick leaves through the live
- * fan-out; a feed round's tick goes back to the scheduler, which sends the whole round to
- * each hub at once. Every tick it accepts, either way, is also folded into its one-minute
- * bars, whose paced updates leave through the bar streams' own fan-outs. It is registered
- * with the scheduler while any hub holds its ticks or bars.
+ * One object per symbol, the only owner of its streams: it numbers each price (`seq`, within
+ * an `epoch` made when its state is created), stores it and sends it on. Prices come from its
+ * feed-scheduler shard (within the request budget) or from publishers. It wires the parts in
+ * `source/`: the ticker stream (`SymbolTicks`), one `SourceStreams` entry per row of the table
+ * in broker/streams.ts (hubs holding it, fan-out), the delayed stream, viewer counts, the
+ * one-minute bars (`SymbolBars`), registration and retention. A published tick leaves through
+ * the live fan-out; a feed round's goes back to the scheduler, which sends the round to each
+ * hub at once. Every accepted tick, either way, is folded into the bars.
  */
 export class SymbolSource extends DurableObject<Env> {
   private readonly config: Config;
   private readonly symbol: string;
-  private readonly ticks: TickHistory;
-  /** One-minute bars and their streams, made once the stored state is read. */
-  private bars!: SourceBars;
-  private barStream!: BarStream;
-  private readonly barHolders: Holders;
-  private readonly delayedBarHolders: Holders;
-  private readonly live: Holders;
-  private readonly delayedHolders: Holders;
-  /** Hubs with `/topic/viewers.{SYMBOL}` subscribers. */
-  private readonly watchers: Holders;
-  private readonly liveOut: FanOut;
-  private readonly delayedOut: FanOut;
+  private readonly ticks: SymbolTicks;
+  private readonly streams: SourceStreams;
+  /** One-minute bars, their streams and their history, made once the stored state is read. */
+  private bars!: SymbolBars;
   private readonly delayed: DelayedStream;
   private readonly viewerCounts: ViewerCounts;
-  private latest: Tick | undefined;
-  private latestFrame: StreamFrame | undefined;
-  private epoch = "";
   private readonly freshness: Freshness;
   private readonly registration: Registration;
-  private readonly firstPrice: FirstPrice<StreamFrame>;
+  /** A cold symbol's first price: the REST quote or the first streamed tick, whichever comes first. */
+  private readonly firstPrice = new FirstPrice<StreamFrame>();
   /** Prices stream (FEED_TRANSPORT): a new viewer need not wait for the REST budget. */
   private readonly streamed: boolean;
-  /** Why the backfilled history covers less than BAR_DAYS, if it does. */
-  private barsPartial: string | undefined;
-  /** A source that had prices before it kept bars is backfilled once per instance, when its bars are first asked for. */
-  private barsChecked = false;
+  /** Deletes the stored state once nobody used the symbol for SYMBOL_RETENTION_MS (the alarm). */
+  private readonly retention: Retention;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -80,130 +62,109 @@ export class SymbolSource extends DurableObject<Env> {
     if (!name) throw new Error("SymbolSource must be addressed by name (idFromName(symbol))");
     this.symbol = name;
     this.freshness = new Freshness(this.config, 0, Date.now());
-    this.firstPrice = new FirstPrice();
     this.streamed = streamsPrices(this.config);
-    this.registration = new Registration(name, () => schedulerFor(env, name, this.config.schedulerShards));
+    this.registration = new Registration(name, () => this.scheduler());
+    this.retention = new Retention(this.config.symbolRetentionMs, (at) => void ctx.storage.setAlarm(at));
     const { sql } = ctx.storage;
     const delayMs = this.config.auth.publicDelayMs;
-    this.ticks = new TickHistory(sql, this.config.historySize, delayMs);
-    const holders = (table: string, stream: StreamKind) =>
-      new Holders(sqlHolderStore(sql, table), name, this.config.fanoutDegree, (shape) =>
-        log("fanout_tree", { symbol: name, ...(stream === "ticker" ? {} : { stream }), ...shape }),
-      );
-    this.live = holders("holders", "ticker");
-    this.delayedHolders = holders("delayed_holders", "delayed");
-    this.watchers = holders("watchers", "viewers");
-    this.barHolders = holders("bar_holders", "bars");
-    this.delayedBarHolders = holders("delayed_bar_holders", "delayed-bars");
-    const deliver = deliverVia(env);
-    const barsOut = new FanOut(deliver);
-    const delayedBarsOut = new FanOut(deliver);
-    this.liveOut = new FanOut(deliver);
-    this.delayedOut = new FanOut(deliver);
-    const viewersOut = new FanOut(deliver);
+    this.ticks = new SymbolTicks(new TickHistory(sql, this.config.historySize, delayMs), this.freshness);
+    const history = this.ticks.history;
     this.delayed = new DelayedStream(
-      this.ticks,
+      history,
       delayMs,
-      () => this.epoch,
-      (frame) => this.delayedOut.send(this.delayedHolders.tree, frame),
+      () => this.ticks.epoch,
+      (frame) => this.streams.send(TICKS.delayed, frame),
     );
+    const bars = () => this.bars.watch(this.streams.held(BARS.live), this.streams.held(BARS.delayed));
+    const viewersChanged = () => this.viewerCounts.changed();
+    this.streams = new SourceStreams(sql, name, this.config.fanoutDegree, deliverVia(env), viewersChanged, {
+      [TICKS.live]: this.ticks,
+      [TICKS.delayed]: delayedBehaviour(this.delayed, history, () => this.releaseDelayed()),
+      [VIEWERS]: { snapshot: () => this.viewerCounts.frame, range: () => [] },
+      [BARS.live]: barStreamBehaviour(() => this.bars, false, bars),
+      [BARS.delayed]: barStreamBehaviour(() => this.bars, true, bars),
+    });
     this.viewerCounts = new ViewerCounts(
       name,
-      () => this.viewers(),
-      (frame) => viewersOut.send(this.watchers.tree, frame),
+      () => this.streams.viewers(),
+      (frame) => this.streams.send(VIEWERS, frame),
     );
     void ctx.blockConcurrencyWhile(async () => {
-      const stored = await ctx.storage.get<unknown>(["tick", "epoch", "publishedAt", "barsPartial"]);
-      this.barsPartial = stored.get("barsPartial") as string | undefined;
-      // "tick" is where older versions kept the latest tick.
-      this.latest = this.ticks.newest() ?? (stored.get("tick") as Tick | undefined);
-      this.freshness.publishedAt = (stored.get("publishedAt") as number | undefined) ?? 0;
-      this.epoch = (stored.get("epoch") as string | undefined) ?? "";
-      if (!this.epoch) {
-        // A new stream (or its state was lost): positions from another epoch do not apply.
-        this.epoch = crypto.randomUUID().slice(0, 8);
-        await ctx.storage.put("epoch", this.epoch);
-      }
-      if (this.latest) this.latestFrame = buildTickFrame(this.latest, this.epoch);
-      this.bars = new SourceBars(sql, name, this.config.barDays, () => this.latest);
-      this.barStream = new BarStream(sql, name, delayMs, {
-        epoch: () => this.epoch,
-        closeDue: (now) => this.bars.closeDue(now),
-        forming: (now) => this.bars.forming(now),
-        sendLive: (frame) => barsOut.send(this.barHolders.tree, frame),
-        sendDelayed: (frame) => delayedBarsOut.send(this.delayedBarHolders.tree, frame),
+      const stored = await restoreSource(ctx.storage, history.newest());
+      this.ticks.restore(stored.latest, stored.epoch);
+      this.freshness.publishedAt = stored.publishedAt;
+      this.bars = new SymbolBars(sql, name, this.config, {
+        epoch: () => this.ticks.epoch,
+        latest: () => this.ticks.latest,
+        sendLive: (frame) => this.streams.send(BARS.live, frame),
+        sendDelayed: (frame) => this.streams.send(BARS.delayed, frame),
+        minuteBars: (from, to) => this.scheduler().minuteBars(name, from, to),
+        storePartial: (partial) => ctx.storage.put("barsPartial", partial),
+        partial: stored.barsPartial,
       });
-      this.barStream.watch(this.barHolders.size > 0, this.delayedBarHolders.size > 0);
+      bars();
     });
   }
 
   // ---------------------------------------------------------------- hubs
 
   /**
-   * A hub holds `count` subscriptions of one of this symbol's streams; returns its latest
-   * frame (the snapshot), or nothing while no tick is old enough for the delayed stream.
+   * A hub holds `count` subscriptions of one of this symbol's streams: its snapshot (none while
+   * the delayed stream released nothing), or a typed refusal (never a thrown error). `by`: whom
+   * bringing the symbol in is charged to.
    */
   async attach(
     hub: string,
     count: number,
-    stream: StreamKind = "ticker",
-  ): Promise<StreamFrame | StreamFrame[] | undefined> {
-    if (stream === "viewers") {
-      this.watchers.set(hub, Math.max(1, count));
-      return this.viewerCounts.frame;
+    stream: StreamKind = TICKS.live,
+    by?: string,
+  ): Promise<StreamFrame | StreamFrame[] | undefined | Refusal> {
+    this.retention.used();
+    const activates = STREAMS[stream].activates;
+    // Polled: no price, no subscription (the hub turns the refusal into an ERROR). Streamed: held and
+    // registered first, so the symbol is subscribed upstream at once and its first price is
+    // whichever comes first, the stream's or the REST quote.
+    if (activates && !this.streamed) {
+      const frame = await this.ensureLatest();
+      if (isUnavailable(frame)) return refusalOf(frame);
     }
-    const holders = this.holdersOf(stream);
-    // Held and registered before the first price: a streamed symbol is subscribed upstream at
-    // once, and its first price is whichever comes first, the stream's or the REST quote.
-    this.setHolder(holders, hub, Math.max(1, count));
-    if (!(await this.registration.follow(this.active()))) {
-      this.setHolder(holders, hub, 0);
-      throw new Error(
-        `too many symbols are being watched right now (MAX_ACTIVE_SYMBOLS=${this.config.maxActiveSymbols})`,
-      );
+    this.streams.hold(stream, hub, Math.max(1, count));
+    const activation = activates ? await this.registration.follow(this.streams.active(), by) : "ok";
+    if (activation !== "ok") {
+      this.streams.hold(stream, hub, 0);
+      return noRoom(activation, this.config);
     }
-    const frame = await this.ensureLatest(this.streamed ? 0 : undefined);
-    // Streamed, and no room in the budget for its REST quote now: the subscription stands (its
-    // first trade, or the next round's poll, brings the price). Otherwise no price, no
-    // subscription: the hub turns this into an ERROR for its subscriber.
-    const waiting = isUnavailable(frame) && frame.unavailable === "busy" && this.streamed;
-    if (isUnavailable(frame) && !waiting) {
-      this.setHolder(holders, hub, 0);
-      await this.registration.follow(this.active());
-      throw new Error(frame.reason);
+    if (activates && this.streamed) {
+      const frame = await this.ensureLatest(0);
+      // No room in the budget for its REST quote now: the subscription stands (its first trade,
+      // or the next round's poll, brings the price). Any other refusal: no subscription.
+      if (isUnavailable(frame) && frame.unavailable !== "busy") {
+        this.streams.hold(stream, hub, 0);
+        await this.registration.follow(this.streams.active());
+        return refusalOf(frame);
+      }
     }
-    if (holders === this.live) return isUnavailable(frame) ? undefined : frame;
-    if (holders === this.barHolders || holders === this.delayedBarHolders) this.backfillOnce();
-    if (holders === this.barHolders) return this.barStream.snapshot();
-    if (holders === this.delayedBarHolders) return this.barStream.delayedSnapshot();
-    this.releaseDelayed();
-    return this.delayed.snapshot;
+    return this.streams.snapshot(stream);
   }
 
   /** A hub's subscription count of one of this symbol's streams changed (0: it holds none any more). */
-  async interest(hub: string, count: number, stream: StreamKind = "ticker"): Promise<void> {
-    if (stream === "viewers") {
-      this.watchers.set(hub, count);
-      return;
-    }
-    this.setHolder(this.holdersOf(stream), hub, count);
-    await this.registration.follow(this.active());
+  async interest(hub: string, count: number, stream: StreamKind = TICKS.live): Promise<void> {
+    this.retention.used();
+    this.streams.hold(stream, hub, count);
+    if (STREAMS[stream].activates) await this.registration.follow(this.streams.active());
   }
 
   /**
    * Frames with `after < seq < before`, oldest first, at most `limit`: a hub fills a gap, or
    * a client resumes. The delayed stream's stop at the first tick not yet old enough.
    */
-  range(after: number, before: number, limit = MAX_RANGE, stream: StreamKind = "ticker"): StreamFrame[] {
-    if (stream === "bars") return this.barStream.range(after, before, Math.min(limit, MAX_RANGE));
-    if (stream === "delayed-bars") return this.barStream.delayedRange(after, before, Math.min(limit, MAX_RANGE));
-    const rows = this.ticks.between(after, before, Math.min(limit, MAX_RANGE));
-    return stream === "delayed" ? this.delayed.framesOf(rows) : rows.map((r) => buildTickFrame(r.tick, this.epoch));
+  range(after: number, before: number, limit?: number, stream: StreamKind = TICKS.live): StreamFrame[] {
+    return this.streams.range(stream, after, before, limit);
   }
 
   /** Subscriptions across every hub. */
   viewers(): number {
-    return this.live.total() + this.delayedHolders.total();
+    return this.streams.viewers();
   }
 
   // ---------------------------------------------------------------- prices
@@ -215,45 +176,32 @@ export class SymbolSource extends DurableObject<Env> {
    * hubs holding the symbol, for the scheduler to deliver with the rest of the round.
    */
   async ingest(result: QuoteResult | undefined, updateIntervalMs = 0): Promise<Ingested> {
+    this.retention.used();
     this.releaseDelayed();
-    if (!this.active()) {
+    if (!this.streams.active()) {
       this.registration.dropped();
       return { active: false };
     }
     this.freshness.expectUpdatesEvery(updateIntervalMs);
     const now = Date.now();
-    let frame: StreamFrame | undefined;
-    // An out-of-order quote (a poll crossing the stream) moves no price but may bring the day's figures.
-    const quote =
-      result && "quote" in result
-        ? isOutOfOrder(this.latest, result.quote)
-          ? withDayFigures(this.latest!, result.quote)
-          : result.quote
-        : undefined;
-    if (quote && this.freshness.takeFeedQuote(now)) {
-      frame = this.commit(quote);
-      this.firstPrice.arrived(frame);
-    }
-    const latest = this.latest;
-    if (latest && !latest.stale && this.freshness.isStale(now)) {
-      // Never a made-up price: the last good one again, flagged (nothing traded in it).
-      const { size: _traded, ...again } = latest;
-      frame = this.record({ ...again, seq: latest.seq + 1, stale: true });
-    }
+    const quote = result && "quote" in result ? result.quote : undefined;
+    const frame = this.ticks.fromFeed(quote, now, (q) => this.commit(q, now));
+    this.releaseDelayed();
+    const tick = this.ticks.latest;
     return frame
-      ? { active: true, tick: this.latest, frame, hubs: this.live.names() }
-      : { active: true, tick: this.latest };
+      ? { active: true, tick, frame, hubs: this.streams.holders(TICKS.live).names() }
+      : { active: true, tick };
   }
 
   /** Applies published quotes in order: numbered, persisted and sent. */
   async publishQuotes(quotes: Quote[]): Promise<Tick[]> {
+    this.retention.used();
+    await this.registration.published();
     this.freshness.publishedAt = Date.now();
     void this.ctx.storage.put("publishedAt", this.freshness.publishedAt);
     return quotes.map((q) => {
-      const frame = this.commit(q);
-      this.liveOut.send(this.live.tree, frame);
-      this.firstPrice.arrived(frame);
-      return this.latest!;
+      this.streams.send(TICKS.live, this.commit(q, Date.now()));
+      return this.ticks.latest!;
     });
   }
 
@@ -264,14 +212,14 @@ export class SymbolSource extends DurableObject<Env> {
   async latestTick(delayMs = 0): Promise<{ tick: Tick | DelayedTick } | Unavailable> {
     const frame = await this.ensureLatest();
     if (isUnavailable(frame)) return frame;
-    if (delayMs === 0) return { tick: this.latest! };
+    if (delayMs === 0) return { tick: this.ticks.latest! };
     const [tick] = this.delayed.newest(1);
     return tick ? { tick } : notYetReleased(this.symbol, delayMs);
   }
 
   /** The latest tick if there is one; never asks the feed (the scheduler continues simulated paths from it). */
   latestKnown(): Tick | undefined {
-    return this.latest;
+    return this.ticks.latest;
   }
 
   /**
@@ -281,10 +229,7 @@ export class SymbolSource extends DurableObject<Env> {
   async history(limit: number, delayMs = 0): Promise<{ ticks: Array<Tick | DelayedTick> } | Unavailable> {
     const frame = await this.ensureLatest();
     if (isUnavailable(frame)) return frame;
-    if (delayMs > 0) return { ticks: this.delayed.newest(limit).reverse() };
-    const ticks = this.ticks.latest(limit).reverse();
-    // Ticks from before history was kept: at least the latest one.
-    return { ticks: ticks.length > 0 ? ticks : [this.latest!] };
+    return { ticks: delayMs > 0 ? this.delayed.newest(limit).reverse() : this.ticks.recent(limit) };
   }
 
   /**
@@ -300,22 +245,19 @@ export class SymbolSource extends DurableObject<Env> {
   ): Promise<BarRead | Unavailable> {
     const frame = await this.ensureLatest();
     if (isUnavailable(frame)) return frame;
-    this.backfillOnce();
     const now = Date.now();
-    const read = this.bars.read(interval, from, to, limit, now, now - delayMs);
-    return this.barsPartial ? { ...read, partial: this.barsPartial } : read;
+    return this.bars.read(interval, from, to, limit, now, now - delayMs);
   }
 
   /** Stream position and fan-out, for /healthz and tests. */
   status() {
     return {
       symbol: this.symbol,
-      epoch: this.epoch,
-      seq: this.latest?.seq ?? 0,
+      epoch: this.ticks.epoch,
+      seq: this.ticks.latest?.seq ?? 0,
       viewers: this.viewers(),
-      hubs: this.live.size,
-      tree: treeShape(this.live.tree),
-      delayed: { hubs: this.delayedHolders.size, seq: this.delayed.releasedSeq },
+      ...this.streams.fanout(TICKS.live),
+      delayed: { hubs: this.streams.fanout(TICKS.delayed).hubs, seq: this.delayed.releasedSeq },
     };
   }
 
@@ -324,169 +266,52 @@ export class SymbolSource extends DurableObject<Env> {
     this.ctx.abort("evicted by test hook");
   }
 
+  /** Retention: nobody used the symbol for SYMBOL_RETENTION_MS and no hub holds it: its stored state goes. */
+  override async alarm(): Promise<void> {
+    const due = this.retention.due(Date.now(), this.streams.active());
+    if ("rearmAt" in due) return this.ctx.storage.setAlarm(due.rearmAt);
+    await this.registration.retired();
+    await this.ctx.storage.deleteAll();
+    log("symbol_state_deleted", { symbol: this.symbol, idleMs: this.config.symbolRetentionMs });
+    // This instance's tables are gone with the rest: the next use starts a fresh one.
+    setTimeout(() => this.ctx.abort("state deleted"), 0);
+  }
+
   // ---------------------------------------------------------------- internals
 
-  private active(): boolean {
-    return (
-      this.live.size > 0 || this.delayedHolders.size > 0 || this.barHolders.size > 0 || this.delayedBarHolders.size > 0
-    );
-  }
-
-  private holdersOf(stream: StreamKind): Holders {
-    if (stream === "bars") return this.barHolders;
-    if (stream === "delayed-bars") return this.delayedBarHolders;
-    return stream === "delayed" ? this.delayedHolders : this.live;
-  }
-
-  private setHolder(holders: Holders, hub: string, count: number): void {
-    if (holders.set(hub, count)) this.viewerCounts.changed();
-    if (holders === this.delayedHolders && holders.size === 0) this.delayed.stop();
-    if (holders === this.barHolders || holders === this.delayedBarHolders)
-      this.barStream.watch(this.barHolders.size > 0, this.delayedBarHolders.size > 0);
+  private scheduler() {
+    return schedulerFor(this.env, this.symbol, this.config.schedulerShards);
   }
 
   /** The latest frame, or a cold symbol's first (waiting up to `budgetWaitMs` for the REST budget: the scheduler's default when unset). */
   private ensureLatest(budgetWaitMs?: number): Promise<StreamFrame | Unavailable> {
-    if (this.latestFrame) return Promise.resolve(this.latestFrame);
-    // The first quote of a cold symbol goes through the scheduler's request budget too; a streamed tick may beat it.
-    return this.firstPrice.wait(() =>
-      schedulerFor(this.env, this.symbol, this.config.schedulerShards)
-        .firstQuote(this.symbol, budgetWaitMs)
-        .then((result) => {
-          if (isUnavailable(result)) return this.latestFrame ?? result;
-          this.takeFirstQuote(result.quote);
-          return this.latestFrame!;
-        }),
-    );
+    this.retention.used();
+    if (this.ticks.latestFrame) return Promise.resolve(this.ticks.latestFrame);
+    // The first quote of a cold symbol goes through the scheduler's request budget; a streamed tick may beat it.
+    return this.firstPrice.wait(() => this.firstQuote(budgetWaitMs));
   }
 
-  /** A cold symbol's REST quote: its first price, or (a streamed tick came first) the day's figures it brings. */
-  private takeFirstQuote(quote: Quote): void {
-    const history = !this.barsChecked && this.config.feedProvider !== "sim";
-    this.barsChecked = true;
-    if (!this.latestFrame) {
-      const empty = this.bars.isEmpty();
-      this.liveOut.send(this.live.tree, this.commit(this.backfill(quote)));
-      if (history && empty) void this.providerBackfill();
-      return;
-    }
-    const taken = isOutOfOrder(this.latest, quote) ? withDayFigures(this.latest!, quote) : quote;
-    if (taken) this.liveOut.send(this.live.tree, this.commit(taken));
-    if (history) void this.providerBackfill();
-  }
-
-  /**
-   * A symbol's first quote, with its history when it has none: the simulator draws its
-   * BAR_DAYS trading days at once, ending on this price so live ticks continue them; the
-   * quote's day figures then come from those bars.
-   */
-  private backfill(quote: Quote): Quote {
-    if (this.config.feedProvider !== "sim" || !this.bars.isEmpty()) return quote;
-    const bars = this.simulatedHistory(quote.price);
-    const day = bars.length > 0 ? dayFigures(this.symbol, bars) : undefined;
-    return day ? { ...quote, ...day } : quote;
-  }
-
-  /** The simulator's BAR_DAYS trading days, drawn at once from its price function, ending on `price`. */
-  private simulatedHistory(price: number): Bar[] {
-    const now = Date.now();
-    const bars = simulatedBars(
-      this.symbol,
-      this.config.simSeed,
-      recentSessions(this.symbol, now, this.config.barDays),
-      now,
-      price,
-    );
-    if (bars.length === 0) return bars;
-    this.bars.put(bars);
-    this.barStream.seed(bars);
-    log("bars_backfilled", { symbol: this.symbol, source: "sim", bars: bars.length });
-    return bars;
-  }
-
-  /** A symbol with prices but no bars (it ticked before bars were kept): its history, once. */
-  private backfillOnce(): void {
-    if (this.barsChecked) return;
-    this.barsChecked = true;
-    const latest = this.latest;
-    // Only the feed's own symbols: a publisher's prices have no history anywhere else.
-    if (!latest || latest.source !== this.config.feedProvider || !this.bars.isEmpty()) return;
-    if (this.config.feedProvider === "sim") this.simulatedHistory(latest.price);
-    else void this.providerBackfill();
-  }
-
-  /**
-   * A real provider's history, fetched after the first price (never delaying it): the
-   * last BAR_DAYS trading days up to the first live bar, from its aggregates endpoint
-   * within the request budget. Marked partial when the provider gave less.
-   */
-  private async providerBackfill(): Promise<void> {
-    const firstLive = this.bars.newest()?.t ?? Math.floor(Date.now() / 60_000) * 60_000;
-    const [oldest] = recentSessions(this.symbol, firstLive, this.config.barDays);
-    if (!oldest || oldest.open >= firstLive) return;
-    let partial: string | undefined;
-    try {
-      const result = await schedulerFor(this.env, this.symbol, this.config.schedulerShards).minuteBars(
-        this.symbol,
-        oldest.open,
-        firstLive,
-      );
-      if ("error" in result) {
-        partial = `no history: ${result.error}`;
-      } else {
-        const bars = result.bars.filter((b) => b.t < firstLive && sessionAt(this.symbol, b.t));
-        this.bars.put(bars);
-        partial = result.partial;
-        log("bars_backfilled", {
-          symbol: this.symbol,
-          source: this.config.feedProvider,
-          bars: bars.length,
-          ...(partial ? { partial } : {}),
-        });
-      }
-    } catch (err) {
-      partial = `no history: ${String(err)}`;
-    }
-    this.barsPartial = partial;
-    if (partial) await this.ctx.storage.put("barsPartial", partial);
+  /** A cold symbol's REST quote: its first price with its history, or (a streamed tick came first) the day's figures it brings. */
+  private async firstQuote(budgetWaitMs: number | undefined): Promise<StreamFrame | Unavailable> {
+    const result = await this.scheduler().firstQuote(this.symbol, budgetWaitMs);
+    if (isUnavailable(result)) return this.ticks.latestFrame ?? result;
+    const send = (q: Quote) => this.streams.send(TICKS.live, this.commit(q, Date.now()));
+    if (!this.ticks.latestFrame) this.bars.first(result.quote, send);
+    else this.bars.firstAfterStream(this.ticks.inOrder(result.quote), send);
+    return this.ticks.latestFrame!;
   }
 
   /** Numbers a quote into the next tick, stores it, folds it into its bar, and returns its frame. */
-  private commit(quote: Quote): StreamFrame {
-    const now = Date.now();
-    // A price from the future would look newer than any that comes after it.
-    const ts = Math.min(quote.ts ?? now, now);
-    const staleAfterMs = this.freshness.staleAfterMs();
-    const frame = this.record({
-      // A day total's growth counts as traded here if the last observation is within two update intervals.
-      ...nextTick(this.latest, { ...quote, ts }, now, Math.max(VOLUME_ATTRIBUTION_MS, staleAfterMs)),
-      staleAfterMs,
-    });
-    this.barStream.changed(this.bars.fold(this.latest!, now), now);
+  private commit(quote: Quote, now: number): StreamFrame {
+    const frame = this.ticks.commit(quote, now);
+    this.releaseDelayed();
+    this.bars.fold(this.ticks.latest!, now);
+    this.firstPrice.arrived(frame);
     return frame;
   }
 
-  /**
-   * Stores one tick (arrived now) and makes its frame. The output gate holds every delivery
-   * until the write is durable, so a seq is never seen by a client and then lost.
-   */
-  private record(tick: Tick): StreamFrame {
-    this.latest = tick;
-    this.ticks.append(tick, Date.now());
-    this.latestFrame = buildTickFrame(tick, this.epoch);
-    this.releaseDelayed();
-    return this.latestFrame;
-  }
-
   private releaseDelayed(): void {
-    if (this.config.auth.publicDelayMs > 0 && this.delayedHolders.size > 0 && this.latest) this.delayed.release();
+    if (this.config.auth.publicDelayMs > 0 && this.streams.held(TICKS.delayed) && this.ticks.latest)
+      this.delayed.release();
   }
-}
-
-function notYetReleased(symbol: string, delayMs: number): Unavailable {
-  return {
-    unavailable: "busy",
-    reason: `no price of ${symbol} is ${delayMs / 1000} s old yet (prices are delayed for the public)`,
-    retryAfterMs: delayMs,
-  };
 }

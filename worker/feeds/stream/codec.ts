@@ -1,4 +1,7 @@
 import type { ConditionRule } from "../../market/trade-conditions";
+import type { ProviderStreamFaultKind } from "../fault";
+
+export type { StreamFault, StreamFaultKind } from "../fault";
 
 /**
  * What every provider's stream protocol turns into: typed events in our symbols, and the
@@ -6,22 +9,6 @@ import type { ConditionRule } from "../../market/trade-conditions";
  * connection (some keep per-connection state: Coinbase's sequence numbers, which of our
  * symbols each provider name stands for). Pure: no sockets here.
  */
-
-/** Why a provider refused something: what its protocol says. */
-export type ProviderFaultKind = "auth" | "connection-limit" | "symbol-limit" | "refused-symbol" | "protocol";
-
-/**
- * Why the stream cannot serve (some of) its symbols: the provider's refusals, and what we
- * observe ourselves (a close, a silent connection, a connect that failed, subscriptions never
- * confirmed). One union from the codec to /healthz; each is logged once and counted.
- */
-export type StreamFaultKind = ProviderFaultKind | "closed" | "silent" | "connect-failed" | "unconfirmed";
-
-export interface StreamFault {
-  kind: StreamFaultKind;
-  /** The provider's one-line reason (or ours). */
-  reason: string;
-}
 
 /**
  * What a refusal applies to: the whole connection (bad key, too many connections: it is of
@@ -47,7 +34,7 @@ export type StreamEvent =
   /** The provider confirmed these symbols (only codecs whose confirmations can be trusted say so). */
   | { kind: "subscribed"; symbols: string[] }
   /** Something the provider refused. */
-  | { kind: "fault"; fault: ProviderFaultKind; reason: string; scope: FaultScope }
+  | { kind: "fault"; fault: ProviderStreamFaultKind; reason: string; scope: FaultScope }
   /** Messages were lost on this connection (a sequence jump): every symbol needs catching up. */
   | { kind: "gap"; reason: string }
   /** Answer the provider's application-level ping with this message. */

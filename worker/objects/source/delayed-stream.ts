@@ -1,7 +1,9 @@
 import { buildDelayedFrame, type StreamFrame } from "../../broker/stream-frame";
+import type { Unavailable } from "../../feeds/unavailable";
 import { type DelayedTick, isReleased, markDelayed } from "../../market/delay";
 import type { Tick } from "../../market/tick";
 import type { StoredTick } from "./history";
+import type { StreamBehaviour } from "./streams";
 
 /** What the delayed stream reads of the symbol's history. */
 export interface DelayedHistory {
@@ -97,4 +99,31 @@ export class DelayedStream {
   private frameOf(tick: Tick): StreamFrame {
     return buildDelayedFrame(tick, this.epoch(), this.delayMs);
   }
+}
+
+/** Why a public (delayed) read has nothing yet: no tick is `delayMs` old. */
+export function notYetReleased(symbol: string, delayMs: number): Unavailable {
+  return {
+    unavailable: "busy",
+    reason: `no price of ${symbol} is ${delayMs / 1000} s old yet (prices are delayed for the public)`,
+    retryAfterMs: delayMs,
+  };
+}
+
+/** The delayed tick stream's behaviour in its source: what is due is released first (`release`), and it stops with its last holder. */
+export function delayedBehaviour(
+  delayed: DelayedStream,
+  history: DelayedHistory,
+  release: () => void,
+): StreamBehaviour {
+  return {
+    snapshot: () => {
+      release();
+      return delayed.snapshot;
+    },
+    range: (after, before, limit) => delayed.framesOf(history.between(after, before, limit)),
+    held: (holders) => {
+      if (holders.size === 0) delayed.stop();
+    },
+  };
 }

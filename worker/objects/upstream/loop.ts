@@ -1,5 +1,5 @@
-import { FaultLog } from "../../feeds/fault-log";
 import type { StreamCodec, StreamEvent, StreamFault } from "../../feeds/stream/codec";
+import { CurrentFault } from "../../feeds/stream/current-fault";
 import { Link, type LinkOptions } from "../../feeds/stream/link";
 import { LINGER_MS, SubscriptionSet, SYMBOL_SILENCE } from "../../feeds/stream/subscriptions";
 import { log } from "../../log";
@@ -28,7 +28,7 @@ export interface LoopPorts {
 export class UpstreamLoop {
   readonly link: Link;
   readonly subs: SubscriptionSet;
-  readonly faults = new FaultLog<StreamFault>();
+  readonly faults = new CurrentFault<StreamFault>();
   malformed = 0;
   gaps = 0;
   private conn: UpstreamConnection | undefined;

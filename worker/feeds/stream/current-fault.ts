@@ -1,8 +1,9 @@
 /**
- * The fault a feed is in now, noted so that each distinct kind is logged once (and its
- * clearing once), not once per retry or round. Pure: the caller logs what it is told to.
+ * The fault the upstream stream is in now, noted so that each distinct kind is logged once
+ * (and its clearing once), not once per retry. (A scheduler's per-symbol faults are
+ * `FaultLog`'s, in objects/scheduler/.) Pure: the caller logs what it is told to.
  */
-export class FaultLog<F extends { kind: string }> {
+export class CurrentFault<F extends { kind: string }> {
   private fault: F | undefined;
 
   get current(): F | undefined {

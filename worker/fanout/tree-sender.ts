@@ -12,7 +12,7 @@ export type Deliver = (node: FanoutNode, frames: StreamFrame[]) => Promise<void>
  * (or queued behind a call in flight) together, always in order. One way only: nothing
  * comes back; a hub that holds a stream no more tells that stream's source itself.
  */
-export class FanOut {
+export class TreeSender {
   private readonly queues: DeliveryQueues<FanoutNode, StreamFrame>;
 
   constructor(deliver: Deliver) {

@@ -1,7 +1,7 @@
 import type { StreamFrame } from "../broker/stream-frame";
 import type { Env } from "../env";
-import type { Deliver } from "../fanout/fan-out";
 import type { FanoutNode } from "../fanout/tree";
+import type { Deliver } from "../fanout/tree-sender";
 import { log } from "../log";
 import { hubStub, relayStub } from "./stubs";
 

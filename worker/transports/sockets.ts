@@ -1,5 +1,6 @@
-import { closeFrame, messageFrame, OPEN_FRAME } from "../../protocol/sockjs/frames";
-import type { Channel } from "./channel";
+/** Hibernatable WebSockets of a hub, both kinds: raw STOMP sockets and SockJS-framed ones. */
+import { closeFrame, messageFrame, OPEN_FRAME } from "../protocol/sockjs/frames";
+import type { Channel } from "./sockjs/channel";
 
 /** Tag that marks a hibernatable socket as SockJS-framed (untagged sockets carry raw frames). */
 export const SOCKJS_TAG = "sockjs";

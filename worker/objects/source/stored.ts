@@ -1,0 +1,29 @@
+import type { Tick } from "../../market/tick";
+
+/** What a source keeps in its key-value storage besides its SQLite tables. */
+export interface StoredSource {
+  latest: Tick | undefined;
+  /** When a publisher last sent a tick. */
+  publishedAt: number;
+  /** The stream's epoch: positions from another epoch do not apply. */
+  epoch: string;
+  /** Why the backfilled history covers less than BAR_DAYS, if it does. */
+  barsPartial: string | undefined;
+}
+
+/** Reads a source's stored state; a new stream (or one whose state was lost) gets a new epoch, stored at once. */
+export async function restoreSource(storage: DurableObjectStorage, newest: Tick | undefined): Promise<StoredSource> {
+  const stored = await storage.get<unknown>(["tick", "epoch", "publishedAt", "barsPartial"]);
+  let epoch = stored.get("epoch") as string | undefined;
+  if (!epoch) {
+    epoch = crypto.randomUUID().slice(0, 8);
+    await storage.put("epoch", epoch);
+  }
+  return {
+    // "tick" is where older versions kept the latest tick.
+    latest: newest ?? (stored.get("tick") as Tick | undefined),
+    publishedAt: (stored.get("publishedAt") as number | undefined) ?? 0,
+    epoch,
+    barsPartial: stored.get("barsPartial") as string | undefined,
+  };
+}
