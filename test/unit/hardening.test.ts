@@ -19,7 +19,7 @@ import { ActiveSet } from "../../worker/objects/scheduler/active-set";
 import { shardBudgets, updateIntervalMs } from "../../worker/objects/scheduler/budgets";
 import { FaultLog, mergeFaultReports } from "../../worker/objects/scheduler/fault-log";
 import { FirstQuotes } from "../../worker/objects/scheduler/first-quotes";
-import { SymbolBook } from "../../worker/objects/scheduler/symbol-book";
+import { BOOK_OPTIONS, SymbolBook } from "../../worker/objects/scheduler/symbol-book";
 import { SourceBars } from "../../worker/objects/source/bars";
 import { Retention } from "../../worker/objects/source/retention";
 import { addressFrom, keyOf, parseTrustedProxy } from "../../worker/transports/trusted-proxy";
@@ -97,7 +97,15 @@ describe("the known-symbol gate", () => {
 });
 
 describe("the scheduler's book of real symbols", () => {
-  const book = () => new SymbolBook({ unknownTtlMs: 1_000, maxUnknown: 2, stashTtlMs: 500, maxStash: 2 });
+  const book = () =>
+    new SymbolBook({
+      unknownTtlMs: 1_000,
+      maxUnknown: 2,
+      stashTtlMs: 500,
+      maxStash: 2,
+      maxTrusted: 2,
+      trustTtlMs: 1_000,
+    });
 
   it("remembers symbols the provider does not know for a while, at most maxUnknown of them", () => {
     const b = book();
@@ -131,9 +139,10 @@ describe("the scheduler's book of real symbols", () => {
 });
 
 describe("a shard's first quotes", () => {
-  const setup = (perMinute = 60) => {
+  const setup = (perMinute = 60, streamed = false) => {
     const asked: string[] = [];
     const known: string[] = [];
+    const retired: string[] = [];
     const logs: string[] = [];
     let now = 0;
     const feed = {
@@ -165,10 +174,12 @@ describe("a shard's first quotes", () => {
           now += ms;
         },
       },
+      streamed,
+      retire: async (symbol) => void retired.push(symbol),
       know: async (symbol) => void known.push(symbol),
       log: (event, fields) => void logs.push(`${event} ${String(fields.kind)}`),
     });
-    return { first, asked, known, logs };
+    return { first, asked, known, retired, logs };
   };
 
   it("admits a symbol the provider quotes, keeps that quote for its source's first ask, and marks it known", async () => {
@@ -201,6 +212,40 @@ describe("a shard's first quotes", () => {
     const busy = await first.admit("A2", false, true);
     expect(busy).toMatchObject({ unavailable: "busy" });
     expect((busy as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(5_000);
+  });
+
+  it("streamed: admits a viewer's symbol on trust when the budget is spent; a price makes it known, a refusal retires it", async () => {
+    const { first, asked, known, retired } = setup(1, true);
+    await first.admit("A1", false, true, true);
+    // No room: not a 5 s wait and a refusal, but a trusted admission (only for a viewer, only while streaming).
+    expect(await first.admit("A2", false, true, true)).toEqual({ known: true });
+    expect(await first.admit("QZ", false, true, true)).toEqual({ known: true });
+    expect(await first.admit("A3", false, true)).toMatchObject({ unavailable: "busy" });
+    expect(asked).toEqual(["A1"]);
+    // A round's news: A2 has a price (streamed), QZ's poll says no such symbol.
+    expect(await first.settle("A2", true, undefined)).toBe(false);
+    expect(known).toEqual(["A1", "A2"]);
+    expect(await first.settle("QZ", false, { kind: "timeout", reason: "slow" })).toBe(false);
+    expect(await first.settle("QZ", false, { kind: "unknown-symbol", reason: "no such ticker" })).toBe(true);
+    expect(retired).toEqual(["QZ"]);
+    expect(await first.admit("QZ", false, true, true)).toMatchObject({ unavailable: "unknown" });
+    // Settled symbols are trusted no more; symbols never trusted are not settled.
+    expect(await first.settle("A2", false, { kind: "unknown-symbol", reason: "no" })).toBe(false);
+    expect(await first.settle("A1", false, { kind: "unknown-symbol", reason: "no" })).toBe(false);
+  });
+});
+
+describe("symbols admitted on trust", () => {
+  it("are bounded (expired ones make room) and settled once", () => {
+    const b = new SymbolBook({ ...BOOK_OPTIONS, maxTrusted: 2, trustTtlMs: 1_000 });
+    expect(b.trust("A", 0)).toBe(true);
+    expect(b.trust("B", 500)).toBe(true);
+    expect(b.trust("C", 600)).toBe(false);
+    expect(b.trust("A", 600)).toBe(true);
+    expect(b.trust("C", 1_500)).toBe(true);
+    expect(b.isTrusted("B")).toBe(false);
+    expect(b.isTrusted("C", true)).toBe(true);
+    expect(b.isTrusted("C")).toBe(false);
   });
 });
 

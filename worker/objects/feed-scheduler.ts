@@ -15,14 +15,14 @@ import { handOver } from "./hand-over";
 import type { Ingested } from "./round";
 import { RoundSender } from "./round";
 import { type Activation, type ActiveEntry, ActiveSet } from "./scheduler/active-set";
-import { type ShardBudgets, shardBudgets, updateIntervalMs } from "./scheduler/budgets";
+import { catchUpPlan, type ShardBudgets, shardBudgets, updateIntervalMs } from "./scheduler/budgets";
 import { FaultLog } from "./scheduler/fault-log";
 import { FirstQuotes } from "./scheduler/first-quotes";
 import { Puller } from "./scheduler/puller";
 import type { FeedStatus } from "./scheduler/status";
 import { StreamLink } from "./scheduler/stream-link";
 import { SymbolBook } from "./scheduler/symbol-book";
-import { shardNumber, sourceStub, upstreamStream } from "./stubs";
+import { shardNumber, sourceStub, upstreamFor } from "./stubs";
 
 /** Sources handed their results at once per round (each answers once its tick is stored: slices add their waits up); more wait for the next slice. */
 const INGEST_CONCURRENCY = 256;
@@ -95,16 +95,8 @@ export class FeedScheduler extends DurableObject<Env> {
         ? writerFor(env.METRICS_DATASET, "scheduler", () => name, this.config.metricsWriteMs, log)
         : undefined;
     // The deployment's one upstream stream, asked about this shard's symbols.
-    const shard = shardNumber(ctx.id.name);
-    const stream = () => {
-      const upstream = upstreamStream(env);
-      return {
-        follow: (symbols: string[]) => upstream.follow(shard, symbols),
-        streamed: () => upstream.streamed(shard),
-      };
-    };
     this.stream = new StreamLink(
-      streamsPrices(this.config) ? stream : undefined,
+      streamsPrices(this.config) ? () => upstreamFor(env, shardNumber(ctx.id.name)) : undefined,
       () => this.active.symbols(),
       (err) => log("stream_follow_failed", { error: String(err) }),
     );
@@ -115,7 +107,12 @@ export class FeedScheduler extends DurableObject<Env> {
       faults: this.faults,
       counts: this.counts,
       waits: WAITS,
+      streamed: this.stream.streaming,
       know: (symbol) => this.know(symbol),
+      retire: async (symbol) => {
+        await this.deactivate(symbol);
+        await sourceStub(env, symbol).retire("unknown");
+      },
       log,
     });
     this.puller = new Puller({
@@ -136,11 +133,7 @@ export class FeedScheduler extends DurableObject<Env> {
    */
   async catchUp(symbols: string[]): Promise<QuoteResult[]> {
     const now = Date.now();
-    const plan = this.budgets.rounds.plan(symbols, now);
-    // The polls during the outage spent the rounds' share: what it cannot cover now may use the
-    // new symbols' share (a catch-up is owed once per outage; the stream asks again for the rest).
-    const left = symbols.filter((s) => !plan.symbols.includes(s));
-    const asked = [...plan.symbols, ...(left.length > 0 ? this.budgets.cold.plan(left, now).symbols : [])];
+    const asked = catchUpPlan(this.budgets, symbols, now);
     if (asked.length === 0) return [];
     const results = await this.feed.quotes(
       asked.map((symbol) => ({ symbol })),
@@ -177,8 +170,8 @@ export class FeedScheduler extends DurableObject<Env> {
    * first quotes' budget; the quote is kept for the source's first ask). A symbol the
    * provider does not know is remembered for a while and refused from memory.
    */
-  admit(symbol: string, ask: boolean): Promise<Admission> {
-    return this.newSymbols.admit(symbol, this.book.isKnown(symbol) || this.active.has(symbol), ask);
+  admit(symbol: string, ask: boolean, hold = false): Promise<Admission> {
+    return this.newSymbols.admit(symbol, this.book.isKnown(symbol) || this.active.has(symbol), ask, hold);
   }
 
   /** A publisher sent ticks of `symbol`: it is real from now on. */
@@ -191,11 +184,7 @@ export class FeedScheduler extends DurableObject<Env> {
     if (this.book.forget(symbol)) await this.ctx.storage.delete(`known:${symbol}`);
   }
 
-  /**
-   * A new symbol's first quote: the one taken to admit it, or one from the first quotes'
-   * budget, waiting up to `waitMs` for room (a streamed symbol does not wait: its first trade
-   * may come first).
-   */
+  /** A new symbol's first quote: the one taken to admit it, or one from the first quotes' budget (waiting up to `waitMs`). */
   firstQuote(symbol: string, waitMs?: number): Promise<{ quote: Quote } | Unavailable> {
     return this.newSymbols.first(symbol, waitMs);
   }
@@ -299,6 +288,11 @@ export class FeedScheduler extends DurableObject<Env> {
     const ingested = await handOver(this.env, symbol, result, updateIntervalMs);
     if (!ingested.active) await this.deactivate(symbol);
     else if (ingested.tick) this.puller.last.set(symbol, ingested.tick);
+    await this.newSymbols.settle(
+      symbol,
+      ingested.tick !== undefined,
+      result && "fault" in result ? result.fault : undefined,
+    );
     return ingested;
   }
 

@@ -43,6 +43,15 @@ export function upstreamStream(env: Env) {
   return env.STREAM.get(env.STREAM.idFromName("stream:0"));
 }
 
+/** The upstream stream as one scheduler shard talks to it: about its own symbols. */
+export function upstreamFor(env: Env, shard: number) {
+  const upstream = upstreamStream(env);
+  return {
+    follow: (symbols: string[]) => upstream.follow(shard, symbols),
+    streamed: () => upstream.streamed(shard),
+  };
+}
+
 /** Credential guards: failed checks are counted per address in one of these, by address hash. */
 const GUARD_SHARDS = 8;
 

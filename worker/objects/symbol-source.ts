@@ -48,9 +48,8 @@ export class SymbolSource extends DurableObject<Env> {
   private readonly viewerCounts: ViewerCounts;
   private readonly freshness: Freshness;
   private readonly registration: Registration;
-  /** A cold symbol's first price: the REST quote or the first streamed tick, whichever comes first. */
+  /** A cold symbol's first price: the REST quote or the first streamed tick (FEED_TRANSPORT), whichever comes first. */
   private readonly firstPrice = new FirstPrice<StreamFrame>();
-  /** Prices stream (FEED_TRANSPORT): a new viewer need not wait for the REST budget. */
   private readonly streamed: boolean;
   /** Deletes the stored state once nobody used the symbol for SYMBOL_RETENTION_MS (the alarm). */
   private readonly retention: Retention;
@@ -121,28 +120,22 @@ export class SymbolSource extends DurableObject<Env> {
   ): Promise<StreamFrame | StreamFrame[] | undefined | Refusal> {
     this.retention.used();
     const activates = STREAMS[stream].activates;
-    // Polled: no price, no subscription (the hub turns the refusal into an ERROR). Streamed: held and
-    // registered first, so the symbol is subscribed upstream at once and its first price is
-    // whichever comes first, the stream's or the REST quote.
-    if (activates && !this.streamed) {
-      const frame = await this.ensureLatest();
-      if (isUnavailable(frame)) return refusalOf(frame);
-    }
+    // Polled: no price, no subscription (the hub turns the refusal into an ERROR). Streamed: held
+    // and registered first, so the symbol is subscribed upstream at once.
+    const unpriced = activates && !this.streamed ? await this.priced(() => undefined) : undefined;
+    if (unpriced) return refusalOf(unpriced);
     this.streams.hold(stream, hub, Math.max(1, count));
     const activation = activates ? await this.registration.follow(this.streams.active(), by) : "ok";
     if (activation !== "ok") {
       this.streams.hold(stream, hub, 0);
       return noRoom(activation, this.config);
     }
-    if (activates && this.streamed) {
-      const frame = await this.ensureLatest(0);
-      // No room in the budget for its REST quote now: the subscription stands (its first trade,
-      // or the next round's poll, brings the price). Any other refusal: no subscription.
-      if (isUnavailable(frame) && frame.unavailable !== "busy") {
-        this.streams.hold(stream, hub, 0);
-        await this.registration.follow(this.streams.active());
-        return refusalOf(frame);
-      }
+    // No room in the budget for its REST quote now: the subscription stands (its first trade, or the next poll, brings it).
+    const frame = activates && this.streamed ? await this.ensureLatest(0) : undefined;
+    if (frame && isUnavailable(frame) && frame.unavailable !== "busy") {
+      this.streams.hold(stream, hub, 0);
+      await this.registration.follow(this.streams.active());
+      return refusalOf(frame);
     }
     return this.streams.snapshot(stream);
   }
@@ -209,12 +202,12 @@ export class SymbolSource extends DurableObject<Env> {
    * The latest tick, fetching the symbol's first one (through the request budget) if it
    * never ticked; with `delayMs`, the newest tick that arrived at least that long ago, marked delayed.
    */
-  async latestTick(delayMs = 0): Promise<{ tick: Tick | DelayedTick } | Unavailable> {
-    const frame = await this.ensureLatest();
-    if (isUnavailable(frame)) return frame;
-    if (delayMs === 0) return { tick: this.ticks.latest! };
-    const [tick] = this.delayed.newest(1);
-    return tick ? { tick } : notYetReleased(this.symbol, delayMs);
+  latestTick(delayMs = 0): Promise<{ tick: Tick | DelayedTick } | Unavailable> {
+    return this.priced(() => {
+      if (delayMs === 0) return { tick: this.ticks.latest! };
+      const [tick] = this.delayed.newest(1);
+      return tick ? { tick } : notYetReleased(this.symbol, delayMs);
+    });
   }
 
   /** The latest tick if there is one; never asks the feed (the scheduler continues simulated paths from it). */
@@ -226,10 +219,10 @@ export class SymbolSource extends DurableObject<Env> {
    * The last `limit` ticks, oldest first (charts fill from this before the first live
    * tick); with `delayMs`, the last `limit` that arrived at least that long ago, marked delayed.
    */
-  async history(limit: number, delayMs = 0): Promise<{ ticks: Array<Tick | DelayedTick> } | Unavailable> {
-    const frame = await this.ensureLatest();
-    if (isUnavailable(frame)) return frame;
-    return { ticks: delayMs > 0 ? this.delayed.newest(limit).reverse() : this.ticks.recent(limit) };
+  history(limit: number, delayMs = 0): Promise<{ ticks: Array<Tick | DelayedTick> } | Unavailable> {
+    return this.priced(() => ({
+      ticks: delayMs > 0 ? this.delayed.newest(limit).reverse() : this.ticks.recent(limit),
+    }));
   }
 
   /**
@@ -243,10 +236,8 @@ export class SymbolSource extends DurableObject<Env> {
     limit: number,
     delayMs = 0,
   ): Promise<BarRead | Unavailable> {
-    const frame = await this.ensureLatest();
-    if (isUnavailable(frame)) return frame;
     const now = Date.now();
-    return this.bars.read(interval, from, to, limit, now, now - delayMs);
+    return this.priced(() => this.bars.read(interval, from, to, limit, now, now - delayMs));
   }
 
   /** Stream position and fan-out, for /healthz and tests. */
@@ -270,9 +261,14 @@ export class SymbolSource extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const due = this.retention.due(Date.now(), this.streams.active());
     if ("rearmAt" in due) return this.ctx.storage.setAlarm(due.rearmAt);
+    await this.retire("retention");
+  }
+
+  /** Deletes the stored state: unused (retention), or admitted on trust and then refused by the provider (`unknown`). */
+  async retire(why: "retention" | "unknown"): Promise<void> {
     await this.registration.retired();
     await this.ctx.storage.deleteAll();
-    log("symbol_state_deleted", { symbol: this.symbol, idleMs: this.config.symbolRetentionMs });
+    log("symbol_state_deleted", { symbol: this.symbol, why, idleMs: this.config.symbolRetentionMs });
     // This instance's tables are gone with the rest: the next use starts a fresh one.
     setTimeout(() => this.ctx.abort("state deleted"), 0);
   }
@@ -283,12 +279,17 @@ export class SymbolSource extends DurableObject<Env> {
     return schedulerFor(this.env, this.symbol, this.config.schedulerShards);
   }
 
-  /** The latest frame, or a cold symbol's first (waiting up to `budgetWaitMs` for the REST budget: the scheduler's default when unset). */
+  /** `then()` once the symbol has a price (its first is fetched if it never ticked), or why it has none. */
+  private async priced<T>(then: () => T): Promise<T | Unavailable> {
+    const frame = await this.ensureLatest();
+    return isUnavailable(frame) ? frame : then();
+  }
+
+  /** The latest frame, or a cold symbol's first (waiting up to `budgetWaitMs` for the REST budget; a streamed tick may beat it). */
   private ensureLatest(budgetWaitMs?: number): Promise<StreamFrame | Unavailable> {
     this.retention.used();
-    if (this.ticks.latestFrame) return Promise.resolve(this.ticks.latestFrame);
-    // The first quote of a cold symbol goes through the scheduler's request budget; a streamed tick may beat it.
-    return this.firstPrice.wait(() => this.firstQuote(budgetWaitMs));
+    const latest = this.ticks.latestFrame;
+    return latest ? Promise.resolve(latest) : this.firstPrice.wait(() => this.firstQuote(budgetWaitMs));
   }
 
   /** A cold symbol's REST quote: its first price with its history, or (a streamed tick came first) the day's figures it brings. */

@@ -31,6 +31,17 @@ export function shardBudgets(total: number, shards: number, batchSize: number, n
 }
 
 /**
+ * What a catch-up after a stream outage may ask now: the rounds' share first; the polls during
+ * the outage spent it, so what it cannot cover may use the new symbols' share (a catch-up is
+ * owed once per outage; the stream asks again for the rest). Pure.
+ */
+export function catchUpPlan(budgets: ShardBudgets, symbols: readonly string[], now: number): string[] {
+  const plan = budgets.rounds.plan([...symbols], now);
+  const left = symbols.filter((s) => !plan.symbols.includes(s));
+  return [...plan.symbols, ...(left.length > 0 ? budgets.cold.plan(left, now).symbols : [])];
+}
+
+/**
  * How often each active symbol gets a quote: every round, or when the budget makes them
  * take turns, as often as the rounds' share covers them all. Pure.
  */
