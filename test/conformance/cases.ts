@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CASE_SYMBOLS } from "../fixtures/sessions";
@@ -121,7 +121,12 @@ export function runConformance(profileId: string): void {
       seen.wallMs = Date.now() - started;
       seen.viewerFaults = Object.fromEntries([...r.groups.keys()].map((g) => [g, dropped(r, g)]));
       const dir = process.env.CONFORMANCE_REPORT;
-      if (dir) writeFileSync(join(dir, `${profile.id}-${DEFAULT_RUNTIME}.json`), JSON.stringify(seen, null, 1));
+      if (dir) {
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(join(dir, `${profile.id}-${DEFAULT_RUNTIME}.json`), JSON.stringify(seen, null, 1));
+        // The server's log lines (one JSON object per state change) beside the observations, for diagnosis.
+        writeFileSync(join(dir, `${profile.id}-${DEFAULT_RUNTIME}.log`), r.srv.logs());
+      }
     }, 600_000);
     afterAll(async () => run?.stop());
 

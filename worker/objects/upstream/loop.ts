@@ -228,6 +228,8 @@ export class UpstreamLoop {
   private step(): void {
     const now = Date.now();
     const conn = this.conn;
+    // Messages waiting for the provider's rate go out as it allows (this step may be the timer for it).
+    conn?.drain(now);
     // Planned only once the last plan's messages are out: symbols wanted meanwhile go together in
     // the next batch, not one message (or three, on Coinbase) each past the provider's rate.
     if (this.link.state.state === "live" && conn && conn.nextSendAt(now) === undefined) {
