@@ -26,11 +26,7 @@ import { shardNumber, sourceStub, upstreamFor } from "./stubs";
 
 /** Sources handed their results at once per round (each answers once its tick is stored: slices add their waits up); more wait for the next slice. */
 const INGEST_CONCURRENCY = 256;
-/**
- * While a symbol streams, no newer trade means no newer price: its ticks say so by counting
- * as stale only this long after the last one (a stream that fails hands the symbol back to
- * polling within a round, whose ticks carry the usual figure).
- */
+/** A streamed symbol's ticks count as stale only this long after the last (no trade, no newer price; polled ones keep the usual figure). */
 const STREAMED_UPDATE_INTERVAL_MS = 30 * 60_000;
 const WAITS = { now: () => Date.now(), sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
 
@@ -63,7 +59,7 @@ export class FeedScheduler extends DurableObject<Env> {
   /** What this shard counts (METRICS=on), from 0 with the instance. */
   private readonly counts: FeedMetrics | undefined;
   private readonly analytics: AnalyticsWriter | undefined;
-  /** Prices stream from the provider's WebSocket (FEED_TRANSPORT), through this shard's UpstreamStream. */
+  /** Prices stream from the provider's WebSocket (FEED_TRANSPORT), through the deployment's UpstreamStream. */
   private readonly stream: StreamLink;
   private streamedCount = 0;
 
@@ -127,10 +123,7 @@ export class FeedScheduler extends DurableObject<Env> {
     });
   }
 
-  /**
-   * After the stream was down: one REST quote per symbol to bring it current, within the
-   * request budget (symbols it cannot cover now wait for the stream's next trade).
-   */
+  /** After the stream was down: one REST quote per symbol to bring it current, within the budget (`catchUpPlan`). */
   async catchUp(symbols: string[]): Promise<QuoteResult[]> {
     const now = Date.now();
     const asked = catchUpPlan(this.budgets, symbols, now);
@@ -164,12 +157,7 @@ export class FeedScheduler extends DurableObject<Env> {
     return "ok";
   }
 
-  /**
-   * Whether `symbol` is real here, before anything makes its object: known to this shard
-   * (published, quoted, active), or, when `ask`, the provider quotes it now (from the
-   * first quotes' budget; the quote is kept for the source's first ask). A symbol the
-   * provider does not know is remembered for a while and refused from memory.
-   */
+  /** Whether `symbol` is real here, before anything makes its object (see `FirstQuotes.admit`; `hold`: for a viewer). */
   admit(symbol: string, ask: boolean, hold = false): Promise<Admission> {
     return this.newSymbols.admit(symbol, this.book.isKnown(symbol) || this.active.has(symbol), ask, hold);
   }

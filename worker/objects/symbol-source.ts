@@ -28,14 +28,11 @@ import { ViewerCounts } from "./source/viewer-counts";
 import { schedulerFor } from "./stubs";
 
 /**
- * One object per symbol, the only owner of its streams: it numbers each price (`seq`, within
- * an `epoch` made when its state is created), stores it and sends it on. Prices come from its
- * feed-scheduler shard (within the request budget) or from publishers. It wires the parts in
- * `source/`: the ticker stream (`SymbolTicks`), one `SourceStreams` entry per row of the table
- * in broker/streams.ts (hubs holding it, fan-out), the delayed stream, viewer counts, the
- * one-minute bars (`SymbolBars`), registration and retention. A published tick leaves through
- * the live fan-out; a feed round's goes back to the scheduler, which sends the round to each
- * hub at once. Every accepted tick, either way, is folded into the bars.
+ * One object per symbol, the only owner of its streams: it numbers each price (`seq`, within an
+ * `epoch`), stores it and sends it on. Prices come from its feed-scheduler shard (rounds, or the
+ * upstream stream's windows) or from publishers. It wires the parts in `source/`: the ticker
+ * stream, one `SourceStreams` entry per row of broker/streams.ts, the delayed stream, viewer
+ * counts, the bars, the first price, registration and retention. Every accepted tick is folded into the bars.
  */
 export class SymbolSource extends DurableObject<Env> {
   private readonly config: Config;
@@ -107,11 +104,7 @@ export class SymbolSource extends DurableObject<Env> {
 
   // ---------------------------------------------------------------- hubs
 
-  /**
-   * A hub holds `count` subscriptions of one of this symbol's streams: its snapshot (none while
-   * the delayed stream released nothing), or a typed refusal (never a thrown error). `by`: whom
-   * bringing the symbol in is charged to.
-   */
+  /** A hub holds `count` of one of this symbol's streams: its snapshot (if any), or a typed refusal. `by`: who brought it in. */
   async attach(
     hub: string,
     count: number,
@@ -124,17 +117,12 @@ export class SymbolSource extends DurableObject<Env> {
     // and registered first, so the symbol is subscribed upstream at once.
     const unpriced = activates && !this.streamed ? await this.priced(() => undefined) : undefined;
     if (unpriced) return refusalOf(unpriced);
-    this.streams.hold(stream, hub, Math.max(1, count));
-    const activation = activates ? await this.registration.follow(this.streams.active(), by) : "ok";
-    if (activation !== "ok") {
-      this.streams.hold(stream, hub, 0);
-      return noRoom(activation, this.config);
-    }
+    const full = await this.registration.hold(this.streams, stream, hub, Math.max(1, count), by);
+    if (full) return noRoom(full, this.config);
     // No room in the budget for its REST quote now: the subscription stands (its first trade, or the next poll, brings it).
     const frame = activates && this.streamed ? await this.ensureLatest(0) : undefined;
     if (frame && isUnavailable(frame) && frame.unavailable !== "busy") {
-      this.streams.hold(stream, hub, 0);
-      await this.registration.follow(this.streams.active());
+      await this.registration.hold(this.streams, stream, hub, 0);
       return refusalOf(frame);
     }
     return this.streams.snapshot(stream);
@@ -242,14 +230,12 @@ export class SymbolSource extends DurableObject<Env> {
 
   /** Stream position and fan-out, for /healthz and tests. */
   status() {
-    return {
-      symbol: this.symbol,
-      epoch: this.ticks.epoch,
-      seq: this.ticks.latest?.seq ?? 0,
-      viewers: this.viewers(),
-      ...this.streams.fanout(TICKS.live),
-      delayed: { hubs: this.streams.fanout(TICKS.delayed).hubs, seq: this.delayed.releasedSeq },
+    const { symbol, ticks, streams, delayed } = this;
+    const fanout = {
+      ...streams.fanout(TICKS.live),
+      delayed: { hubs: streams.fanout(TICKS.delayed).hubs, seq: delayed.releasedSeq },
     };
+    return { symbol, epoch: ticks.epoch, seq: ticks.latest?.seq ?? 0, viewers: this.viewers(), ...fanout };
   }
 
   /** Test hook (TEST_HOOKS only): drop this instance as an eviction would; storage stays. */
