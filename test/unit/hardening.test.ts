@@ -179,7 +179,10 @@ describe("a shard's first quotes", () => {
       know: async (symbol) => void known.push(symbol),
       log: (event, fields) => void logs.push(`${event} ${String(fields.kind)}`),
     });
-    return { first, asked, known, retired, logs };
+    const advance = (ms: number) => {
+      now += ms;
+    };
+    return { first, asked, known, retired, logs, advance };
   };
 
   it("admits a symbol the provider quotes, keeps that quote for its source's first ask, and marks it known", async () => {
@@ -232,6 +235,25 @@ describe("a shard's first quotes", () => {
     // Settled symbols are trusted no more; symbols never trusted are not settled.
     expect(await first.settle("A2", false, { kind: "unknown-symbol", reason: "no" })).toBe(false);
     expect(await first.settle("A1", false, { kind: "unknown-symbol", reason: "no" })).toBe(false);
+  });
+
+  it("streamed: symbols on trust nothing priced or polled are looked up once the budget has room", async () => {
+    const { first, asked, known, retired, advance } = setup(1, true);
+    await first.admit("A1", false, true, true);
+    expect(await first.admit("B2", false, true, true)).toEqual({ known: true });
+    expect(await first.admit("QY", false, true, true)).toEqual({ known: true });
+    await first.lookUpTrusted();
+    expect(asked).toEqual(["A1"]); // no room yet
+    advance(60_000);
+    await first.lookUpTrusted(); // room for one look-up: B2 is quoted, so known
+    expect(asked).toEqual(["A1", "B2"]);
+    expect(known).toEqual(["A1", "B2"]);
+    advance(60_000);
+    await first.lookUpTrusted(); // QY: no such symbol, retired
+    expect(retired).toEqual(["QY"]);
+    advance(60_000);
+    await first.lookUpTrusted(); // nothing on trust any more
+    expect(asked).toEqual(["A1", "B2", "QY"]);
   });
 });
 

@@ -261,6 +261,7 @@ export class FeedScheduler extends DurableObject<Env> {
       ingested.push(...(await Promise.all(slice.map(each))));
     }
     const tree = treeShape(this.rounds.send(ingested));
+    await this.newSymbols.lookUpTrusted();
     this.lastRound = {
       at: started,
       served: plan.symbols.length,

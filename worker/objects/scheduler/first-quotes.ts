@@ -78,12 +78,31 @@ export class FirstQuotes {
       return false;
     }
     if (!f || !isUnknownSymbol(f)) return false;
-    book.isTrusted(symbol, true);
     const reason = `no price for ${symbol}: ${describeFault(f)}`;
     book.rememberUnknown(symbol, reason, waits.now());
+    await this.refuseTrusted(symbol, reason);
+    return true;
+  }
+
+  /**
+   * Symbols still on trust are looked up as the first quotes' budget has room (a closed market
+   * may never price or poll them): the provider's quote makes one known, its "no such symbol"
+   * retires it. Called once a round.
+   */
+  async lookUpTrusted(): Promise<void> {
+    const { book, coldBudget, waits } = this.parts;
+    for (const symbol of book.trustedSymbols()) {
+      if (coldBudget.waitFor(1, waits.now()) > 0) return;
+      const result = await this.quote(symbol, 0);
+      if ("quote" in result) book.isTrusted(symbol, true);
+      else if (result.unavailable === "unknown") await this.refuseTrusted(symbol, result.reason);
+    }
+  }
+
+  private async refuseTrusted(symbol: string, reason: string): Promise<void> {
+    this.parts.book.isTrusted(symbol, true);
     this.parts.log("symbol_refused_after_trust", { provider: this.parts.feed.id, symbol, reason });
     await this.parts.retire(symbol).catch((err) => this.parts.log("retire_failed", { symbol, error: String(err) }));
-    return true;
   }
 
   /** One-minute bars from the provider's aggregates endpoint: one request now, or not at all. */

@@ -95,6 +95,11 @@ export class SymbolBook {
     return trusted;
   }
 
+  /** The symbols on trust now, oldest first. */
+  trustedSymbols(): string[] {
+    return [...this.trusted.keys()];
+  }
+
   stash(quote: Quote, now: number): void {
     this.stashed.delete(quote.symbol);
     if (this.stashed.size >= this.options.maxStash) this.stashed.delete(this.stashed.keys().next().value!);
