@@ -15,10 +15,12 @@ import type { FeedProvider, QuoteResult } from "../../worker/feeds/provider";
 import type { Admission } from "../../worker/feeds/unavailable";
 import { type Bar, INTERVALS } from "../../worker/market/bars";
 import { knownByConfig, SymbolGate } from "../../worker/market/known-symbols";
+import type { Tick } from "../../worker/market/tick";
 import { ActiveSet } from "../../worker/objects/scheduler/active-set";
 import { shardBudgets, updateIntervalMs } from "../../worker/objects/scheduler/budgets";
 import { FaultLog, mergeFaultReports } from "../../worker/objects/scheduler/fault-log";
 import { FirstQuotes } from "../../worker/objects/scheduler/first-quotes";
+import { Puller } from "../../worker/objects/scheduler/puller";
 import { BOOK_OPTIONS, SymbolBook } from "../../worker/objects/scheduler/symbol-book";
 import { SourceBars } from "../../worker/objects/source/bars";
 import { Retention } from "../../worker/objects/source/retention";
@@ -254,6 +256,29 @@ describe("a shard's first quotes", () => {
     advance(60_000);
     await first.lookUpTrusted(); // nothing on trust any more
     expect(asked).toEqual(["A1", "B2", "QY"]);
+  });
+});
+
+describe("a round's polls", () => {
+  it("leave out streamed symbols once their day's figures came, and catch up or keep the rest", () => {
+    const feed = { id: "fake" } as FeedProvider;
+    const puller = new Puller({ feed, faults: new FaultLog(), latestKnown: async () => undefined, log: () => {} });
+    const tick = (symbol: string, figures: Pick<Tick, "open" | "dayVolume" | "size">) => ({
+      symbol,
+      price: 1,
+      ts: 0,
+      seq: 1,
+      change: 0,
+      changePercent: 0,
+      source: "x",
+      ...figures,
+    });
+    puller.last.set("OPEN", tick("OPEN", { open: 1 }));
+    puller.last.set("VOL", tick("VOL", { dayVolume: 10 }));
+    puller.last.set("TRADED", tick("TRADED", { size: 5 }));
+    const symbols = ["OPEN", "VOL", "TRADED", "NEW", "POLLED"];
+    expect(puller.toPoll(symbols, new Set(["OPEN", "VOL", "TRADED", "NEW"]))).toEqual(["TRADED", "NEW", "POLLED"]);
+    expect(puller.toPoll(symbols, new Set())).toEqual(symbols);
   });
 });
 

@@ -228,13 +228,10 @@ export class FeedScheduler extends DurableObject<Env> {
     const started = Date.now();
     const symbols = this.active.symbols();
     if (symbols.length === 0) return; // the next activate() restarts the loop
-    // Streamed symbols are not polled; the rest (or all, while the stream is down) are.
+    // Streamed symbols are not polled (once their day's figures came); the rest are.
     const streamed = await this.stream.streamed();
     this.streamedCount = streamed.size;
-    const plan = this.budgets.rounds.plan(
-      streamed.size === 0 ? symbols : symbols.filter((s) => !streamed.has(s)),
-      started,
-    );
+    const plan = this.budgets.rounds.plan(this.puller.toPoll(symbols, streamed), started);
     if (plan.limited !== (this.lastRound?.limited ?? false)) {
       log(plan.limited ? "feed_budget_limited" : "feed_budget_ok", {
         provider: this.feed.id,

@@ -1,5 +1,5 @@
 import type { FeedProvider, QuoteRequest, QuoteResult } from "../../feeds/provider";
-import type { Tick } from "../../market/tick";
+import { hasDayFigures, type Tick } from "../../market/tick";
 import type { FaultLog } from "./fault-log";
 
 export interface PullerParts {
@@ -30,6 +30,15 @@ export class Puller {
     const results = new Map((await this.parts.feed.quotes(requests, now)).map((r) => [r.symbol, r]));
     for (const result of results.values()) this.note(result, now);
     return results;
+  }
+
+  /**
+   * The symbols a round polls: those the stream does not serve (all of them while it is
+   * down), and streamed ones whose day's figures (open, previous close, day volume) never came:
+   * their first price was a trade, and only the provider's quote knows the day.
+   */
+  toPoll(symbols: readonly string[], streamed: ReadonlySet<string>): string[] {
+    return symbols.filter((s) => !streamed.has(s) || !hasDayFigures(this.last.get(s)));
   }
 
   /** A pulled symbol's result, into the fault log. */
