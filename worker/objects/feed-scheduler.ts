@@ -4,7 +4,7 @@ import type { Env } from "../env";
 import { treeShape } from "../fanout/tree";
 import { createFeed, streamsPrices } from "../feeds";
 import { RequestBudget, type RoundPlan } from "../feeds/budget";
-import type { BarHistory, FeedProvider, QuoteRequest, QuoteResult } from "../feeds/provider";
+import type { BarHistory, FeedProvider, HistoryFault, QuoteRequest, QuoteResult } from "../feeds/provider";
 import type { Unavailable } from "../feeds/unavailable";
 import { log } from "../log";
 import type { Quote, Tick } from "../market/tick";
@@ -25,6 +25,8 @@ const UNKNOWN_SYMBOL_TTL_MS = 600_000;
  * look-ups (unknown symbols, say) can use it up, but never the rounds of watched symbols.
  */
 const COLD_SHARE = 0.25;
+/** A history the budget had no room for is worth asking for again after this long. */
+const HISTORY_RETRY_MS = 60_000;
 
 export interface FeedStatus {
   provider: string;
@@ -228,10 +230,13 @@ export class FeedScheduler extends DurableObject<Env> {
    * one: one request from the new symbols' share of the budget, now or not at all (a
    * history is not worth delaying prices for).
    */
-  async minuteBars(symbol: string, from: number, to: number): Promise<BarHistory | { error: string }> {
+  async minuteBars(symbol: string, from: number, to: number): Promise<BarHistory | HistoryFault> {
     if (!this.feed.minuteBars) return { error: `${this.feed.id} has no intraday history endpoint` };
     if (!this.coldBudget.take(1, Date.now()))
-      return { error: `no room in the ${this.feed.id} request budget for a history just now` };
+      return {
+        error: `no room in the ${this.feed.id} request budget for a history just now`,
+        retryAt: Date.now() + HISTORY_RETRY_MS,
+      };
     return this.feed.minuteBars(symbol, from, to);
   }
 

@@ -101,8 +101,11 @@ export class SymbolSource extends DurableObject<Env> {
         sendLive: (frame) => this.streams.send(BARS.live, frame),
         sendDelayed: (frame) => this.streams.send(BARS.delayed, frame),
         minuteBars: (from, to) => scheduler.minuteBars(name, from, to),
-        storePartial: (partial) => ctx.storage.put("barsPartial", partial),
-        partial: stored.barsPartial,
+        storeGaps: async (gaps) => {
+          await ctx.storage.put("barGaps", gaps);
+          await ctx.storage.delete("barsPartial");
+        },
+        gaps: stored.barGaps,
       });
       bars();
     });
@@ -180,12 +183,18 @@ export class SymbolSource extends DurableObject<Env> {
       : { active: true, tick };
   }
 
-  /** Applies published quotes in order: numbered, persisted and sent. */
+  /**
+   * Applies published quotes in order: numbered, persisted and sent. As for a feed, a trade
+   * older than the newest of the same source never moves the price back: it only goes into
+   * its bar, by its own time.
+   */
   async publishQuotes(quotes: Quote[]): Promise<Tick[]> {
     this.freshness.publishedAt = Date.now();
     void this.ctx.storage.put("publishedAt", this.freshness.publishedAt);
     return quotes.map((q) => {
-      this.streams.send(TICKS.live, this.commit(q, Date.now()));
+      const now = Date.now();
+      if (this.ticks.behind(q)) this.bars.fold({ ts: Math.min(q.ts!, now), price: q.price }, now, false);
+      else this.streams.send(TICKS.live, this.commit(q, now));
       return this.ticks.latest!;
     });
   }
@@ -221,20 +230,21 @@ export class SymbolSource extends DurableObject<Env> {
   }
 
   /**
-   * Bars of `interval` starting in `[from, to)`, the newest `limit`, oldest first; with
-   * `delayMs`, only bars that ended at least that long ago (the forming bar is live only).
+   * Bars of `interval` starting in `[from, end)` (bar edges: see `barSpan`), the newest
+   * `limit`, oldest first; with `delayMs`, only bars that ended at least that long ago (the
+   * forming bar is live only).
    */
   async barsRange(
     interval: Interval,
     from: number,
-    to: number,
+    end: number,
     limit: number,
     delayMs = 0,
   ): Promise<BarRead | Unavailable> {
     const frame = await this.ensureLatest();
     if (isUnavailable(frame)) return frame;
     const now = Date.now();
-    return this.bars.read(interval, from, to, limit, now, now - delayMs);
+    return this.bars.read(interval, from, end, limit, now, now - delayMs);
   }
 
   /** Stream position and fan-out, for /healthz and tests. */

@@ -1,4 +1,5 @@
 import type { Tick } from "../../market/tick";
+import type { HistoryGap } from "./history-gaps";
 
 /** What a source keeps in its key-value storage besides its SQLite tables. */
 export interface StoredSource {
@@ -7,13 +8,13 @@ export interface StoredSource {
   publishedAt: number;
   /** The stream's epoch: positions from another epoch do not apply. */
   epoch: string;
-  /** Why the backfilled history covers less than BAR_DAYS, if it does. */
-  barsPartial: string | undefined;
+  /** What the bar history lacks. */
+  barGaps: HistoryGap[];
 }
 
 /** Reads a source's stored state; a new stream (or one whose state was lost) gets a new epoch, stored at once. */
 export async function restoreSource(storage: DurableObjectStorage, newest: Tick | undefined): Promise<StoredSource> {
-  const stored = await storage.get<unknown>(["tick", "epoch", "publishedAt", "barsPartial"]);
+  const stored = await storage.get<unknown>(["tick", "epoch", "publishedAt", "barGaps", "barsPartial"]);
   let epoch = stored.get("epoch") as string | undefined;
   if (!epoch) {
     epoch = crypto.randomUUID().slice(0, 8);
@@ -24,6 +25,14 @@ export async function restoreSource(storage: DurableObjectStorage, newest: Tick 
     latest: newest ?? (stored.get("tick") as Tick | undefined),
     publishedAt: (stored.get("publishedAt") as number | undefined) ?? 0,
     epoch,
-    barsPartial: stored.get("barsPartial") as string | undefined,
+    barGaps: (stored.get("barGaps") as HistoryGap[] | undefined) ?? legacyGaps(stored.get("barsPartial")),
   };
+}
+
+/**
+ * Older versions kept one reason for the whole history, never cleared: it counts for every
+ * bar stored until now, until those days are no longer kept.
+ */
+function legacyGaps(partial: unknown): HistoryGap[] {
+  return typeof partial === "string" ? [{ from: 0, to: Date.now(), reason: partial }] : [];
 }
