@@ -170,8 +170,8 @@ describe("live bars over STOMP", () => {
     ]);
     // A trade stamped at the end of that minute arrives now: the bar's new close.
     expect((await postTicks(srv.url, [{ symbol, price: 90, ts: minute + 59_000 }], TOKEN)).status).toBe(200);
-    await bars.until((b) => b.some((x) => x.correction), 5_000);
-    const correction = bars.bars.find((x) => x.correction)!;
+    await bars.until((b) => b.some((x) => x.t === minute && x.correction), 5_000);
+    const correction = bars.bars.find((x) => x.t === minute && x.correction)!;
     expect(correction).toEqual({
       symbol,
       interval: "1m",
@@ -191,7 +191,7 @@ describe("live bars over STOMP", () => {
     expect(after.headers.get("etag")).not.toBe(etag);
     expect(((await after.json()) as { bars: Bar[] }).bars[0]).toMatchObject({ c: 90, n: 2 });
     // The delayed stream: the final bar, then its correction, each once the bar ended DELAY_MS ago.
-    await delayed.until((b) => b.some((x) => x.correction), 15_000);
+    await delayed.until((b) => b.some((x) => x.t === minute && x.correction), 15_000);
     expect(delayed.bars.filter((x) => x.t === minute).map((x) => [x.c, x.correction === true])).toEqual([
       [100, false],
       [90, true],

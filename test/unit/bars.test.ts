@@ -114,7 +114,7 @@ describe("bar building", () => {
     });
     // A trade of a minute that had none: a bar of its own, final at once.
     expect(builder.add({ ts: FRI_OPEN + MIN + 1, price: 11, size: 1 }, FRI_OPEN + 3 * MIN)).toMatchObject({
-      kind: "corrected",
+      kind: "added",
       bar: { t: FRI_OPEN + MIN, o: 11, n: 1 },
     });
     // The window is over: refused, nothing changes.

@@ -117,7 +117,9 @@ export type BarChange =
   /** `bar` is the forming bar after the tick; `finalized` the bars that ended before it. */
   | { kind: "updated"; bar: Bar; finalized: Bar[] }
   /** A final bar took a late trade: `bar` is its new revision. */
-  | { kind: "corrected"; bar: Bar };
+  | { kind: "corrected"; bar: Bar }
+  /** A late trade in a minute that had none: its bar, final at once. */
+  | { kind: "added"; bar: Bar };
 
 /**
  * Folds trades into bars of one interval for one symbol, by each trade's own time whatever
@@ -175,9 +177,10 @@ export class BarBuilder {
     }
     // Its bar is final: closed when a later one started, or by the clock.
     if ((current && start < current.bar.t) || (!current && end <= clock)) {
-      const bar = withTrade(this.store.get(start), start, tick, traded);
+      const stored = this.store.get(start);
+      const bar = withTrade(stored, start, tick, traded);
       this.store.put(bar);
-      return { kind: "corrected", bar: plainBar(bar) };
+      return { kind: stored ? "corrected" : "added", bar: plainBar(bar) };
     }
     // A later bar: it forms now (the clock closes it if it has ended already), the one before is final.
     const finalized = current ? [plainBar(current.bar)] : [];

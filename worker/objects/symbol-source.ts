@@ -101,10 +101,7 @@ export class SymbolSource extends DurableObject<Env> {
         sendLive: (frame) => this.streams.send(BARS.live, frame),
         sendDelayed: (frame) => this.streams.send(BARS.delayed, frame),
         minuteBars: (from, to) => scheduler.minuteBars(name, from, to),
-        storeGaps: async (gaps) => {
-          await ctx.storage.put("barGaps", gaps);
-          await ctx.storage.delete("barsPartial");
-        },
+        storeGaps: (gaps) => ctx.storage.put("barGaps", gaps),
         gaps: stored.barGaps,
       });
       bars();

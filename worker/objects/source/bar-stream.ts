@@ -95,6 +95,9 @@ export class BarStream {
       case "corrected":
         this.pacer.correct(change.bar);
         break;
+      case "added":
+        this.pacer.push([change.bar]);
+        break;
     }
     this.pump(now);
   }

@@ -20,19 +20,20 @@ export async function restoreSource(storage: DurableObjectStorage, newest: Tick 
     epoch = crypto.randomUUID().slice(0, 8);
     await storage.put("epoch", epoch);
   }
+  let barGaps = stored.get("barGaps") as HistoryGap[] | undefined;
+  const partial = stored.get("barsPartial");
+  if (!barGaps && typeof partial === "string") {
+    // Older versions kept one reason for the whole history, never cleared: it counts for every
+    // bar stored until now, until those days are no longer kept.
+    barGaps = [{ from: 0, to: Date.now(), reason: partial }];
+    await storage.put("barGaps", barGaps);
+    await storage.delete("barsPartial");
+  }
   return {
     // "tick" is where older versions kept the latest tick.
     latest: newest ?? (stored.get("tick") as Tick | undefined),
     publishedAt: (stored.get("publishedAt") as number | undefined) ?? 0,
     epoch,
-    barGaps: (stored.get("barGaps") as HistoryGap[] | undefined) ?? legacyGaps(stored.get("barsPartial")),
+    barGaps: barGaps ?? [],
   };
-}
-
-/**
- * Older versions kept one reason for the whole history, never cleared: it counts for every
- * bar stored until now, until those days are no longer kept.
- */
-function legacyGaps(partial: unknown): HistoryGap[] {
-  return typeof partial === "string" ? [{ from: 0, to: Date.now(), reason: partial }] : [];
 }
