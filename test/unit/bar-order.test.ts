@@ -248,6 +248,24 @@ describe("a symbol's bars in its source", () => {
     expect(source.sent.filter((s) => s.final).map((s) => s.t)).toEqual([START, START + 4 * MINUTE_MS]);
   });
 
+  it("a delayed reader's day is the session of the newest bar it may see: the first minutes of a session are not empty", () => {
+    const DELAY = 15 * MINUTE_MS;
+    const friday = Date.parse("2026-12-04T20:58:00Z"); // 15:58 New York, Friday
+    const monday = Date.parse("2026-12-07T14:30:00Z"); // 09:30, Monday's open
+    vi.setSystemTime(friday);
+    const source = new Source("AAPL");
+    source.fold({ ts: friday, price: 10, size: 1 });
+    source.fold({ ts: friday + MINUTE_MS, price: 11, size: 1 });
+    vi.setSystemTime(monday + 5 * MINUTE_MS);
+    source.fold({ ts: monday + 5 * MINUTE_MS, price: 12, size: 1 });
+    const now = Date.now();
+    const live = source.bars.read("1m", 0, Number.MAX_SAFE_INTEGER, 100, now, now);
+    expect(live.session?.day).toBe("2026-12-07");
+    const delayed = source.bars.read("1m", 0, Number.MAX_SAFE_INTEGER, 100, now, now - DELAY);
+    expect(delayed.session?.day).toBe("2026-12-04");
+    expect(delayed.bars.filter((b) => b.t >= delayed.session!.open).map((b) => b.c)).toEqual([10, 11]);
+  });
+
   it("a provider-delayed feed's trades form their bars by their own time", () => {
     const DELAY = 900_000;
     const source = new Source("BTC-USD");
