@@ -81,8 +81,9 @@ async function insideMinute(): Promise<number> {
 describe("live bars over STOMP", () => {
   it("streams the forming bar at most once a second and the final bar, each matching that minute's ticks; resumes without a gap; the delayed stream waits", async () => {
     const symbol = "STRM-USD";
-    // The symbol exists (and its volume baseline is set) before anyone subscribes: a tick of a minute long ended makes no bar.
-    const res = await postTicks(srv.url, [{ symbol, price: 50, volume: 10, ts: Date.now() - 2 * MIN }], TOKEN);
+    // The symbol exists (and its volume baseline is set) before anyone subscribes: a trade later than the
+    // correction window (15 minutes) makes no bar.
+    const res = await postTicks(srv.url, [{ symbol, price: 50, volume: 10, ts: Date.now() - 20 * MIN }], TOKEN);
     expect(res.status).toBe(200);
     const live = await connectStomp(srv.url, undefined, { headers: rt });
     const pub = await connectStomp(srv.url);
