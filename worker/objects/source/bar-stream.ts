@@ -159,7 +159,8 @@ export class BarStream {
   }
 
   private send(update: PacedUpdate, now: number): void {
-    const frame = this.frameOf(this.log.append(update, now));
+    const { seq } = this.log.append(update, now);
+    const frame = buildBarFrame({ symbol: this.symbol, ...update }, seq, this.wiring.epoch());
     if (!update.final) this.forming = { frame, t: update.bar.t };
     else if (!update.correction && this.forming && update.bar.t >= this.forming.t) this.forming = undefined;
     this.wiring.sendLive(frame);
