@@ -7,6 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { StreamFrame } from "../../worker/broker/stream-frame";
 import { readConfig } from "../../worker/config";
+import { fault } from "../../worker/feeds/fault";
 import {
   aggregate,
   type Bar,
@@ -174,7 +175,7 @@ class Source {
       latest: () => this.latest as never,
       sendLive: (f) => this.sent.push(sentOf(f)),
       sendDelayed: () => {},
-      minuteBars: async () => ({ error: "none" }),
+      minuteBars: async () => ({ fault: fault("unsupported", "no history here") }),
       storeGaps: async () => {},
       gaps: [],
     });

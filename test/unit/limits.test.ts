@@ -6,6 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { FailureThrottle, Throttled } from "../../worker/auth/failure-throttle";
+import { type GuardPort, SharedThrottle } from "../../worker/auth/shared-throttle";
 import { TokenError } from "../../worker/auth/subscriber-token";
 import { newSessionState, type SessionState } from "../../worker/broker/session-state";
 import { Connection, type ConnectionCarrier } from "../../worker/connections/connection";
@@ -104,23 +105,73 @@ describe("symbol patterns", () => {
   });
 });
 
-describe("FailureThrottle", () => {
+describe("the shared failure throttle", () => {
   const bad = () => Promise.reject(new TokenError("Invalid token: bad signature"));
   const good = () => Promise.resolve("grant");
+  /** One guard for every check, as the credential guard object is. */
+  const shared = (limit = 3) => {
+    const throttle = new FailureThrottle(limit, 60_000);
+    let now = 0;
+    const calls: string[] = [];
+    const port: GuardPort = {
+      failed: async (address) => {
+        calls.push(`fail ${address}`);
+        return throttle.fail(address, now);
+      },
+      blockedFor: async (address) => {
+        calls.push(`ask ${address}`);
+        return throttle.blockedFor(address, now);
+      },
+    };
+    const at = (t: number) => {
+      now = t;
+    };
+    return { port, calls, at, throttle: () => new SharedThrottle(() => port) };
+  };
 
   it("refuses an address that failed too often, even with a valid credential, until the window ends", async () => {
-    const throttle = new FailureThrottle(3, 60_000);
-    for (let i = 0; i < 3; i++) await expect(throttle.attempt("1.2.3.4", 0, bad)).rejects.toBeInstanceOf(TokenError);
-    await expect(throttle.attempt("1.2.3.4", 1_000, good)).rejects.toBeInstanceOf(Throttled);
-    await expect(throttle.attempt("5.6.7.8", 1_000, good)).resolves.toBe("grant");
-    await expect(throttle.attempt("1.2.3.4", 60_001, good)).resolves.toBe("grant");
+    const s = shared();
+    const throttle = s.throttle();
+    for (let i = 0; i < 3; i++)
+      await expect(throttle.attempt("1.2.3.4", "guess", 0, bad)).rejects.toBeInstanceOf(TokenError);
+    s.at(1_000);
+    await expect(throttle.attempt("1.2.3.4", "right", 1_000, good)).rejects.toBeInstanceOf(Throttled);
+    await expect(throttle.attempt("5.6.7.8", "right", 1_000, good)).resolves.toBe("grant");
+    s.at(60_001);
+    await expect(throttle.attempt("1.2.3.4", "right", 60_001, good)).resolves.toBe("grant");
+  });
+
+  it("adds up failures from every place that checks (the worker, each hub): one limit per address", async () => {
+    const s = shared();
+    const worker = s.throttle();
+    const hubA = s.throttle();
+    const hubB = s.throttle();
+    await expect(worker.attempt("1.2.3.4", "g1", 0, bad)).rejects.toBeInstanceOf(TokenError);
+    await expect(hubA.attempt("1.2.3.4", "g2", 0, bad)).rejects.toBeInstanceOf(TokenError);
+    await expect(hubB.attempt("1.2.3.4", "g3", 0, bad)).rejects.toBeInstanceOf(TokenError);
+    await expect(hubB.attempt("1.2.3.4", "g4", 0, bad)).rejects.toBeInstanceOf(Throttled);
+    // A valid credential the others never saw is refused too: the answer tells a guesser nothing.
+    await expect(hubA.attempt("1.2.3.4", "right", 0, good)).rejects.toBeInstanceOf(Throttled);
+    await expect(worker.attempt("1.2.3.4", "right", 0, good)).rejects.toBeInstanceOf(Throttled);
+  });
+
+  it("asks the guard once per credential and address that passes, not on every check", async () => {
+    const s = shared();
+    const throttle = s.throttle();
+    for (let i = 0; i < 5; i++) await expect(throttle.attempt("1.2.3.4", "right", i, good)).resolves.toBe("grant");
+    expect(s.calls).toEqual(["ask 1.2.3.4"]);
+    await throttle.attempt("1.2.3.4", "other", 6, good);
+    await throttle.attempt("5.6.7.8", "right", 7, good);
+    expect(s.calls).toHaveLength(3);
   });
 
   it("with no client address never refuses a valid credential (strangers cannot lock out the publisher), and throttles failures", async () => {
-    const throttle = new FailureThrottle(3, 60_000);
-    for (let i = 0; i < 2; i++) await expect(throttle.attempt("", 0, bad)).rejects.toBeInstanceOf(TokenError);
-    for (let i = 0; i < 2; i++) await expect(throttle.attempt("", 1_000, bad)).rejects.toBeInstanceOf(Throttled);
-    await expect(throttle.attempt("", 1_000, good)).resolves.toBe("grant");
+    const s = shared();
+    const throttle = s.throttle();
+    for (let i = 0; i < 2; i++) await expect(throttle.attempt("", "g", 0, bad)).rejects.toBeInstanceOf(TokenError);
+    for (let i = 0; i < 2; i++) await expect(throttle.attempt("", "g", 1_000, bad)).rejects.toBeInstanceOf(Throttled);
+    await expect(throttle.attempt("", "right", 1_000, good)).resolves.toBe("grant");
+    expect(s.calls.filter((c) => c.startsWith("ask"))).toEqual([]);
   });
 });
 

@@ -1,17 +1,16 @@
 import { type Bar, MINUTE_MS } from "../../market/bars";
 import { assetClass } from "../../market/hours";
 import { sessionAt, sessionFrom } from "../../market/sessions";
+import { type Fault, fault } from "../fault";
 import { type BatchResult, HttpFeed, quoteOf } from "../http-feed";
 import { epochMs, num, price } from "../normalize";
-import type { BarHistory, HistoryFault, MissingBars } from "../provider";
+import type { BarHistory, MissingBars } from "../provider";
 import { FeedFault, getJson } from "../upstream";
 
 /** The most bars one aggregates request returns (Polygon's documented maximum `limit`). */
 const AGGS_LIMIT = 50_000;
 /** A plan with delayed data (`status: "DELAYED"`) lacks the newest 15 minutes. */
 const DELAYED_AGGS_MS = 15 * 60_000;
-/** When a failed history request is worth asking again. */
-const RETRY_MS = 60_000;
 
 /** Polygon full-market snapshot for chosen tickers: nanosecond trade times, `apiKey` as a bearer token. */
 export class PolygonFeed extends HttpFeed {
@@ -27,7 +26,7 @@ export class PolygonFeed extends HttpFeed {
   protected providerSymbol(symbol: string) {
     return assetClass(symbol) === "equity"
       ? symbol
-      : { unsupported: `polygon stock snapshots serve US equities only, not ${symbol}` };
+      : fault("unsupported", `polygon stock snapshots serve US equities only, not ${symbol}`);
   }
 
   protected async fetchBatch(symbols: string[]): Promise<BatchResult> {
@@ -43,7 +42,7 @@ export class PolygonFeed extends HttpFeed {
     };
     if (body.status === "ERROR" || body.status === "NOT_AUTHORIZED") {
       const kind = body.status === "NOT_AUTHORIZED" ? "auth" : "provider-error";
-      return new Map(symbols.map((s) => [s, `${kind}: ${body.error ?? body.message ?? body.status}`]));
+      return new Map(symbols.map((s) => [s, fault(kind, body.error ?? body.message ?? body.status ?? "error")]));
     }
     const out: BatchResult = new Map();
     for (const t of body.tickers ?? []) {
@@ -78,9 +77,9 @@ export class PolygonFeed extends HttpFeed {
    * (`next_url`) follow (asked for later), the newest 15 minutes on a delayed plan (asked
    * for once they are there).
    */
-  async minuteBars(symbol: string, from: number, to: number): Promise<BarHistory | HistoryFault> {
+  async minuteBars(symbol: string, from: number, to: number): Promise<BarHistory | { fault: Fault }> {
     const mapped = this.providerSymbol(symbol);
-    if (typeof mapped !== "string") return { error: mapped.unsupported };
+    if (typeof mapped !== "string") return { fault: mapped };
     let body: {
       status?: string;
       error?: string;
@@ -99,14 +98,11 @@ export class PolygonFeed extends HttpFeed {
         this.options,
       )) as typeof body;
     } catch (err) {
-      if (err instanceof FeedFault) return { error: `${err.kind}: ${err.message}`, retryAt: Date.now() + RETRY_MS };
+      if (err instanceof FeedFault) return { fault: err.toFault() };
       throw err;
     }
     if (body.status !== "OK" && body.status !== "DELAYED")
-      return {
-        error: `provider-error: ${body.error ?? body.message ?? body.status ?? "no status"}`,
-        retryAt: Date.now() + RETRY_MS,
-      };
+      return { fault: fault("provider-error", body.error ?? body.message ?? body.status ?? "no status") };
     const bars: Bar[] = [];
     for (const r of body.results ?? []) {
       const t = num(r.t);

@@ -9,7 +9,7 @@ import { recentSessions } from "../../market/sessions";
 import { sourceStub } from "../../objects/stubs";
 import { parseBarsQuery } from "../bars-query";
 import { apiCors } from "../cors";
-import { delayOrReject } from "../market-view";
+import { delayOrReject, unrealOrUndefined } from "../market-view";
 import { reject, symbolOrReject, unavailable } from "../reply";
 
 /** Final ranges never change: cached for a day (bars older than BAR_DAYS are dropped, so not forever). */
@@ -37,6 +37,8 @@ export const barsRoutes = new Hono<{ Bindings: Env }>().get("/api/bars/:symbol",
   if (typeof query === "string") return reject("invalid-parameter", query);
   const delayMs = await delayOrReject(c.env, c.req.raw, [symbol]);
   if (delayMs instanceof Response) return delayMs;
+  const unreal = await unrealOrUndefined(c.env, [symbol]);
+  if (unreal) return unreal;
   const now = Date.now();
   // Nothing older than the kept trading days is kept: a range starting before them starts with them.
   const keptFrom = recentSessions(symbol, now, config.barDays)[0]?.open ?? 0;

@@ -1,4 +1,5 @@
-import type { BarHistory, HistoryFault } from "../../feeds/provider";
+import { type Fault, fault, isUnknownSymbol } from "../../feeds/fault";
+import type { BarHistory } from "../../feeds/provider";
 import { simulatedBars } from "../../feeds/sim-history";
 import { log } from "../../log";
 import { type Bar, dayFigures } from "../../market/bars";
@@ -19,13 +20,16 @@ export interface BackfillWiring {
   barStream: BarStream;
   latest(): Tick | undefined;
   /** The provider's one-minute bars of `[from, to)`, through the scheduler's request budget. */
-  minuteBars(from: number, to: number): Promise<BarHistory | HistoryFault>;
+  minuteBars(from: number, to: number): Promise<BarHistory | { fault: Fault }>;
   /** Keeps what the history lacks (survives restarts). */
   storeGaps(gaps: HistoryGap[]): Promise<void>;
 }
 
-/** How long a fetch may be gone before a restarted source asks again (its answer was lost with the instance). */
-const IN_FLIGHT_RETRY_MS = 60_000;
+/**
+ * How long before a history that did not come is asked for again: a fetch gone with an
+ * evicted instance, a budget without room, a provider failing just now.
+ */
+const RETRY_MS = 60_000;
 
 /**
  * A symbol's BAR_DAYS of one-minute history: the simulator draws it at once, ending on the
@@ -112,17 +116,20 @@ export class Backfill {
     const { symbol, provider } = this.w;
     this.fetching = true;
     const reason = `the history is being fetched from ${provider}`;
-    this.gaps.add({ from, to, reason, retryAt: Date.now() + IN_FLIGHT_RETRY_MS });
+    this.gaps.add({ from, to, reason, retryAt: Date.now() + RETRY_MS });
     void this.w.storeGaps(this.gaps.list());
-    let result: BarHistory | HistoryFault;
+    let result: BarHistory | { fault: Fault };
     try {
       result = await this.w.minuteBars(from, to);
     } catch (err) {
-      result = { error: String(err), retryAt: Date.now() + IN_FLIGHT_RETRY_MS };
+      result = { fault: fault("upstream", String(err)) };
     }
     this.gaps.fill(from, to);
-    if ("error" in result) {
-      this.gaps.add({ from, to, reason: `no history: ${result.error}`, ...retry(result.retryAt) });
+    if ("fault" in result) {
+      const f = result.fault;
+      // A provider without this history will not have it later; a failure just now may pass.
+      const retryAt = isUnknownSymbol(f) ? undefined : Date.now() + Math.max(RETRY_MS, f.retryAfterMs ?? 0);
+      this.gaps.add({ from, to, reason: `no history: ${f.reason}`, ...retry(retryAt) });
     } else {
       const bars = result.bars.filter((b) => b.t >= from && b.t < to && sessionAt(symbol, b.t));
       this.w.bars.put(bars);

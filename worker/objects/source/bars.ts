@@ -15,6 +15,9 @@ import { recentSessions, type Session, sessionAt } from "../../market/sessions";
 import type { Tick } from "../../market/tick";
 import { addColumns } from "./sql";
 
+/** Most one-minute bars in one bar of each interval (a day session can be 25 h across a DST change). */
+const MINUTES_PER_BAR: Readonly<Record<Interval, number>> = { "1m": 1, "5m": 5, "15m": 15, "1h": 60, "1d": 1_500 };
+
 /** What a bar read answers: bars oldest first; the last one may be forming (not final). */
 export interface BarRead {
   bars: Bar[];
@@ -110,14 +113,27 @@ export class SourceBars {
    * clock) — or, for a live viewer (`visibleAt` = `now`), also the forming one.
    */
   read(interval: Interval, from: number, end: number, limit: number, now: number, visibleAt: number): BarRead {
-    const minutes = this.sql
-      .exec<Bar>(`SELECT ${COLUMNS} FROM bars WHERE t >= ? AND t < ? ORDER BY t`, from, end)
-      .toArray()
-      .map((r) => ({ ...r }));
-    let bars = aggregate(this.symbol, minutes, interval).filter((b) => b.t >= from);
     const clock = now - this.lag;
     // A delayed viewer sees final bars only: ended by its clock and by the feed's.
     const shownUntil = visibleAt >= now ? Number.POSITIVE_INFINITY : Math.min(visibleAt, clock);
+    // Only the newest minutes the answer can use, whatever the range holds: `limit` bars of
+    // `interval` span at most `limit` times its minutes. A delayed viewer's bars end by
+    // `shownUntil`, so no later minute is read; one more bar's worth covers the newest, which
+    // may end after it, and one more the oldest, which the row limit may cut short (dropped).
+    const rows = (limit + 2) * MINUTES_PER_BAR[interval];
+    const minutes = this.sql
+      .exec<Bar>(
+        `SELECT ${COLUMNS} FROM bars WHERE t >= ? AND t < ? ORDER BY t DESC LIMIT ?`,
+        from,
+        Math.min(end, shownUntil),
+        rows,
+      )
+      .toArray()
+      .reverse()
+      .map((r) => ({ ...r }));
+    let bars = aggregate(this.symbol, minutes, interval);
+    if (minutes.length === rows) bars = bars.slice(1);
+    bars = bars.filter((b) => b.t >= from);
     if (shownUntil !== Number.POSITIVE_INFINITY)
       bars = bars.filter((b) => barEnd(this.symbol, interval, b.t) <= shownUntil);
     bars = bars.slice(-limit);

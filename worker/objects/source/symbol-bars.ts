@@ -1,6 +1,7 @@
 import type { StreamFrame } from "../../broker/stream-frame";
 import type { Config } from "../../config";
-import type { BarHistory, HistoryFault } from "../../feeds/provider";
+import type { Fault } from "../../feeds/fault";
+import type { BarHistory } from "../../feeds/provider";
 import { log } from "../../log";
 import { type Interval, MINUTE_MS } from "../../market/bars";
 import type { Quote, Tick } from "../../market/tick";
@@ -17,7 +18,7 @@ export interface SymbolBarsWiring {
   latest(): Tick | undefined;
   sendLive(frame: StreamFrame): void;
   sendDelayed(frame: StreamFrame): void;
-  minuteBars(from: number, to: number): Promise<BarHistory | HistoryFault>;
+  minuteBars(from: number, to: number): Promise<BarHistory | { fault: Fault }>;
   storeGaps(gaps: HistoryGap[]): Promise<void>;
   /** What the stored history lacks, as last stored. */
   gaps: readonly HistoryGap[];
