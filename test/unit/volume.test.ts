@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { aggregate, BarBuilder } from "../../worker/market/bars";
+import { aggregate, BarBuilder, type TimedBar } from "../../worker/market/bars";
 import { volumeDay, volumeFigures, withDayVolume } from "../../worker/market/day-volume";
 import { nextTick, parseQuoteInput, type Quote, type Tick, withDayFigures } from "../../worker/market/tick";
 
@@ -10,7 +10,8 @@ const MIN = 60_000;
 function run(symbol: string, quotes: Array<Omit<Quote, "symbol" | "source">>) {
   let last: Tick | undefined;
   const ticks: Tick[] = [];
-  const builder = new BarBuilder(symbol, "1m");
+  const stored = new Map<number, TimedBar>();
+  const builder = new BarBuilder(symbol, "1m", { get: (t) => stored.get(t), put: (b) => void stored.set(b.t, b) });
   const bars = new Map<number, number>();
   for (const q of quotes) {
     last = nextTick(last, { symbol, source: "t", ...q }, q.ts!);

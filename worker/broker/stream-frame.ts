@@ -81,11 +81,25 @@ export function buildDelayedFrame(tick: Tick, epoch: string, delayMs: number): S
 /** Final bars a new subscriber gets before the forming one (the source's snapshot, the hub's kept frames). */
 export const BAR_SNAPSHOT = 30;
 
-/** One update of a symbol's one-minute bars: the forming bar as it stands, or a final bar. */
+/** One update of a symbol's one-minute bars: the forming bar as it stands, a final bar, or a final bar's correction. */
 export interface BarUpdate {
   symbol: string;
   bar: Bar;
   final: boolean;
+  /** A new revision of a bar already sent final (a late trade changed it). */
+  correction?: boolean;
+}
+
+/** The bar message's body: each message replaces the bar with the same `t`. */
+function barBody(symbol: string, bar: Bar, final: boolean, correction: boolean | undefined, delayMs?: number): string {
+  return JSON.stringify({
+    symbol,
+    interval: "1m",
+    ...bar,
+    final,
+    ...(correction ? { correction: true } : {}),
+    ...(delayMs === undefined ? {} : { delayed: true, delayMs }),
+  } satisfies BarMessage);
 }
 
 /** A bar MESSAGE's body (the client library types its bar updates with it). */
@@ -93,6 +107,8 @@ export interface BarMessage extends Bar {
   symbol: string;
   interval: "1m";
   final: boolean;
+  /** A new revision of a bar already sent final (a late trade changed it). */
+  correction?: true;
   delayed?: true;
   delayMs?: number;
 }
@@ -106,12 +122,7 @@ export interface ViewersMessage {
 
 /** A bar update at position `seq` of the symbol's bar stream (`x-seq`, `x-epoch`, as ticks). */
 export function buildBarFrame(update: BarUpdate, seq: number, epoch: string): StreamFrame {
-  const body = JSON.stringify({
-    symbol: update.symbol,
-    interval: "1m",
-    ...update.bar,
-    final: update.final,
-  } satisfies BarMessage);
+  const body = barBody(update.symbol, update.bar, update.final, update.correction);
   const f = frame(
     { kind: BARS.live, symbol: update.symbol },
     seq,
@@ -133,15 +144,9 @@ export function buildDelayedBarFrame(
   seq: number,
   epoch: string,
   delayMs: number,
+  correction?: boolean,
 ): StreamFrame {
-  const body = JSON.stringify({
-    symbol,
-    interval: "1m",
-    ...bar,
-    final: true,
-    delayed: true,
-    delayMs,
-  } satisfies BarMessage);
+  const body = barBody(symbol, bar, true, correction, delayMs);
   return {
     ...frame(
       { kind: BARS.delayed, symbol },
