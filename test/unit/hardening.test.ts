@@ -15,7 +15,6 @@ import type { FeedProvider, QuoteResult } from "../../worker/feeds/provider";
 import type { Admission } from "../../worker/feeds/unavailable";
 import { type Bar, INTERVALS } from "../../worker/market/bars";
 import { knownByConfig, SymbolGate } from "../../worker/market/known-symbols";
-import type { Tick } from "../../worker/market/tick";
 import { ActiveSet } from "../../worker/objects/scheduler/active-set";
 import { shardBudgets, updateIntervalMs } from "../../worker/objects/scheduler/budgets";
 import { FaultLog, mergeFaultReports } from "../../worker/objects/scheduler/fault-log";
@@ -260,25 +259,16 @@ describe("a shard's first quotes", () => {
 });
 
 describe("a round's polls", () => {
-  it("leave out streamed symbols once their day's figures came, and catch up or keep the rest", () => {
+  it("leave out streamed symbols once a provider quote answered them, and keep the rest", () => {
     const feed = { id: "fake" } as FeedProvider;
     const puller = new Puller({ feed, faults: new FaultLog(), latestKnown: async () => undefined, log: () => {} });
-    const tick = (symbol: string, figures: Pick<Tick, "open" | "dayVolume" | "size">) => ({
-      symbol,
-      price: 1,
-      ts: 0,
-      seq: 1,
-      change: 0,
-      changePercent: 0,
-      source: "x",
-      ...figures,
-    });
-    puller.last.set("OPEN", tick("OPEN", { open: 1 }));
-    puller.last.set("VOL", tick("VOL", { dayVolume: 10 }));
-    puller.last.set("TRADED", tick("TRADED", { size: 5 }));
-    const symbols = ["OPEN", "VOL", "TRADED", "NEW", "POLLED"];
-    expect(puller.toPoll(symbols, new Set(["OPEN", "VOL", "TRADED", "NEW"]))).toEqual(["TRADED", "NEW", "POLLED"]);
+    puller.note({ symbol: "QUOTED", quote: { symbol: "QUOTED", price: 1, source: "fake" } }, 0);
+    puller.note({ symbol: "FAILED", fault: { kind: "timeout", reason: "slow" } }, 0);
+    const symbols = ["QUOTED", "FAILED", "TRADED", "POLLED"];
+    expect(puller.toPoll(symbols, new Set(["QUOTED", "FAILED", "TRADED"]))).toEqual(["FAILED", "TRADED", "POLLED"]);
     expect(puller.toPoll(symbols, new Set())).toEqual(symbols);
+    puller.forget("QUOTED");
+    expect(puller.toPoll(["QUOTED"], new Set(["QUOTED"]))).toEqual(["QUOTED"]);
   });
 });
 

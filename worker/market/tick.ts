@@ -148,11 +148,6 @@ function nonNegative(value: unknown, field: string): number | undefined {
   return value;
 }
 
-/** Whether a tick knows its day's figures (a provider's quote brought them; a trade alone does not). */
-export function hasDayFigures(tick: Tick | undefined): boolean {
-  return tick?.open !== undefined || tick?.prevClose !== undefined || tick?.dayVolume !== undefined;
-}
-
 /**
  * A feed's quote observed before the newest tick of the same feed: a REST poll answered
  * after the stream had carried a newer trade (they cross when one hands over to the other).

@@ -1,5 +1,5 @@
 import type { FeedProvider, QuoteRequest, QuoteResult } from "../../feeds/provider";
-import { hasDayFigures, type Tick } from "../../market/tick";
+import type { Tick } from "../../market/tick";
 import type { FaultLog } from "./fault-log";
 
 export interface PullerParts {
@@ -32,19 +32,23 @@ export class Puller {
     return results;
   }
 
+  /** Symbols a provider's quote answered here (a poll, a catch-up): their day's figures are known. */
+  private readonly quoted = new Set<string>();
+
   /**
    * The symbols a round polls: those the stream does not serve (all of them while it is
-   * down), and streamed ones whose day's figures (open, previous close, day volume) never came:
-   * their first price was a trade, and only the provider's quote knows the day.
+   * down), and streamed ones no provider quote answered here yet: their first price may have
+   * been a trade, and only the provider's quote knows the day (open, previous close, day volume).
    */
   toPoll(symbols: readonly string[], streamed: ReadonlySet<string>): string[] {
-    return symbols.filter((s) => !streamed.has(s) || !hasDayFigures(this.last.get(s)));
+    return symbols.filter((s) => !streamed.has(s) || !this.quoted.has(s));
   }
 
   /** A pulled symbol's result, into the fault log. */
   note(result: QuoteResult, now: number): void {
     const { feed, faults, log } = this.parts;
     const f = "fault" in result ? result.fault : undefined;
+    if (!f) this.quoted.add(result.symbol);
     const change = faults.pulled(result.symbol, f, now);
     if (change === "cleared") log("feed_recovered", { provider: feed.id, symbol: result.symbol });
     if (change === "raised" && f)
@@ -54,6 +58,7 @@ export class Puller {
   /** The symbol is pulled no more. */
   forget(symbol: string): void {
     this.last.delete(symbol);
+    this.quoted.delete(symbol);
     this.parts.faults.forget(symbol);
   }
 
