@@ -69,8 +69,11 @@ describe("coalescer", () => {
     c.trade("A", 10, 1, T + 10);
     c.drain();
     c.hold(["A"]);
+    // Held, nothing since: only the price from before the outage is known (the catch-up waits for REST).
+    expect(c.priced("A")).toBe(false);
     // Messages before the REST answer (Alpaca's `authenticated`, trades) do not let the window out.
     c.trade("A", 10.5, 3, T + 12);
+    expect(c.priced("A")).toBe(true);
     expect(c.pending).toBe(false);
     expect(c.drain()).toEqual([]);
     c.catchUp({ symbol: "A", price: 11, ts: T + 20, bid: 10.9, ask: 11.1 });

@@ -96,9 +96,9 @@ export class Coalescer {
     for (const s of symbols) this.held.delete(s);
   }
 
-  /** Whether a price of `symbol` is known (streamed, or caught up): a held one can go out with it. */
-  knows(symbol: string): boolean {
-    return this.newest.has(symbol) || this.windows.get(symbol)?.price !== undefined;
+  /** Whether the symbol's open window has a price: a trade, or a catch-up quote, since it began. */
+  priced(symbol: string): boolean {
+    return this.windows.get(symbol)?.price !== undefined;
   }
 
   /** Whether anything may go out now. */

@@ -11,6 +11,8 @@ const PROVIDER_DELAY_MS = 900_000;
 /** A catch-up the request budget had no room for is asked again: 1, 2, 4, 8, 8… s later, this many times. */
 const CATCH_UP_RETRY_MS = 1_000;
 const CATCH_UP_RETRIES = 10;
+/** Tries while a symbol is still held for its catch-up (1 + 2 + 4 + 8 s): then it goes out with the newest price known. */
+const HELD_RETRIES = 4;
 
 /** Where a catch-up gets its prices. */
 export interface CatchUpPorts {
@@ -77,13 +79,25 @@ export class StreamWindows {
   async catchUp(symbols: string[], ports: CatchUpPorts): Promise<void> {
     if (symbols.length === 0) return;
     this.coalescer.hold(symbols);
+    let held = symbols;
     let missed = symbols;
     try {
       missed = this.take(symbols, await ports.rest(symbols).catch(() => []));
-      const unpriced = missed.filter((s) => !this.coalescer.knows(s));
-      if (unpriced.length > 0) for (const q of await ports.latest(unpriced).catch(() => [])) this.coalescer.catchUp(q);
+      // Neither a REST answer (the polls spent the budget) nor a trade since: held a while longer,
+      // asked again, so its one gap tick carries the provider's current price.
+      for (let attempt = 0; ; attempt++) {
+        const waiting = held.filter((s) => missed.includes(s) && !this.coalescer.priced(s) && ports.wanted(s));
+        this.coalescer.release(held.filter((s) => !waiting.includes(s)));
+        this.schedule();
+        held = waiting;
+        if (held.length === 0 || attempt >= HELD_RETRIES) break;
+        await new Promise((r) => setTimeout(r, CATCH_UP_RETRY_MS * 2 ** attempt));
+        const none = this.take(held, await ports.rest(held).catch(() => []));
+        missed = missed.filter((s) => !held.includes(s) || none.includes(s));
+      }
+      if (held.length > 0) for (const q of await ports.latest(held).catch(() => [])) this.coalescer.catchUp(q);
     } finally {
-      this.coalescer.release(symbols);
+      this.coalescer.release(held);
       this.schedule();
     }
     for (let attempt = 0; missed.length > 0 && attempt < CATCH_UP_RETRIES; attempt++) {
