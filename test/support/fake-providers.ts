@@ -114,9 +114,13 @@ function alpaca(q: URLSearchParams, headers: IncomingMessage["headers"], booms: 
   for (const s of symbols) {
     if (scenario(s) === "NOPE") continue; // unknown symbols are simply absent
     body[s] = {
-      latestTrade: { t: "2026-11-20T15:30:00.123456789Z", p: priceFor(s), s: 100 },
+      // ODDLOT: the newest print is an odd lot (UTP letter I), which sets no last price.
+      latestTrade:
+        scenario(s) === "ODDLOT"
+          ? { t: "2026-11-20T15:30:00.123456789Z", p: 99, s: 7, c: ["@", "I"], z: "C" }
+          : { t: "2026-11-20T15:30:00.123456789Z", p: priceFor(s), s: 100 },
       latestQuote: { t: "2026-11-20T15:30:00.1Z", bp: 123.4, ap: 123.5 },
-      dailyBar: { t: "2026-11-20T05:00:00Z", o: 122, h: 124, l: 121.5, c: 123.45, v: 1000 },
+      dailyBar: { t: "2026-11-20T05:00:00Z", o: 122, h: 124, l: 121.5, c: PRICE, v: 1000 },
       prevDailyBar: { t: "2026-11-19T05:00:00Z", o: 121, h: 123, l: 120, c: 122, v: 900 },
     };
   }
@@ -136,7 +140,12 @@ function polygon(q: URLSearchParams, key: string, booms: Set<string>): Answer {
       ticker: s,
       day: { o: 122, h: 124, l: 121.5, c: priceFor(s), v: 1000 },
       // biome-ignore lint/correctness/noPrecisionLoss: Polygon sends nanosecond integers; JSON.parse rounds them as here
-      lastTrade: { p: priceFor(s), t: 1_795_000_000_123_456_789 },
+      // ODDLOT: the newest print is an odd lot (condition 37), which sets no last price.
+      lastTrade: {
+        p: scenario(s) === "ODDLOT" ? 99 : priceFor(s),
+        t: 1_795_000_000_123_456_789,
+        ...(scenario(s) === "ODDLOT" ? { c: [37] } : {}),
+      },
       lastQuote: { p: 123.4, P: 123.5, t: 1_795_000_000_100_000_000 },
       prevDay: { c: 122 },
       todaysChange: 1.45,

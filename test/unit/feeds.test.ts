@@ -114,6 +114,13 @@ describe.each(CASES)("$provider", (c) => {
     expect(good).toEqual(expect.objectContaining({ quote: expect.objectContaining({ price: PRICE }) }));
   });
 
+  if (c.provider === "alpaca" || c.provider === "polygon") {
+    it("takes the day's close, not a newest print that sets no last price (an odd lot)", async () => {
+      const [result] = await ask(feed(c.provider), [c.sym("ODDLOT")]);
+      expect(result).toEqual(expect.objectContaining({ quote: expect.objectContaining({ price: PRICE }) }));
+    });
+  }
+
   if (c.keyed) {
     it("classifies a refused key as auth", async () => {
       const [result] = await ask(feed(c.provider, { FEED_API_KEY: "bad-key" }), [c.sym("OK")]);

@@ -5,6 +5,7 @@ import { type Fault, fault } from "../fault";
 import { type BatchResult, HttpFeed, quoteOf } from "../http-feed";
 import { epochMs, num, price } from "../normalize";
 import type { BarHistory, MissingBars } from "../provider";
+import { polygonRule } from "../stream/conditions";
 import { FeedFault, getJson } from "../upstream";
 
 /** The most bars one aggregates request returns (Polygon's documented maximum `limit`). */
@@ -55,7 +56,8 @@ export class PolygonFeed extends HttpFeed {
       out.set(
         ticker,
         quoteOf({
-          price: price(trade?.p) ?? price(day?.c),
+          // The newest print may set no last price (odd lot, average price, out of sequence): the day's close then.
+          price: (polygonRule(trade?.c).last === "yes" ? price(trade?.p) : price(day?.c)) ?? price(trade?.p),
           ts: epochMs(trade?.t, "ns") ?? epochMs(t.updated, "ns"),
           open: price(day?.o),
           high: price(day?.h),
