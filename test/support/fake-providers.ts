@@ -139,10 +139,10 @@ function polygon(q: URLSearchParams, key: string, booms: Set<string>): Answer {
     .map((s) => ({
       ticker: s,
       day: { o: 122, h: 124, l: 121.5, c: priceFor(s), v: 1000 },
-      // biome-ignore lint/correctness/noPrecisionLoss: Polygon sends nanosecond integers; JSON.parse rounds them as here
       // ODDLOT: the newest print is an odd lot (condition 37), which sets no last price.
       lastTrade: {
         p: scenario(s) === "ODDLOT" ? 99 : priceFor(s),
+        // biome-ignore lint/correctness/noPrecisionLoss: Polygon sends nanosecond integers; JSON.parse rounds them as here
         t: 1_795_000_000_123_456_789,
         ...(scenario(s) === "ODDLOT" ? { c: [37] } : {}),
       },

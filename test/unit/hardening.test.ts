@@ -16,7 +16,7 @@ import type { Admission } from "../../worker/feeds/unavailable";
 import { type Bar, INTERVALS } from "../../worker/market/bars";
 import { knownByConfig, SymbolGate } from "../../worker/market/known-symbols";
 import { ActiveSet } from "../../worker/objects/scheduler/active-set";
-import { shardBudgets, updateIntervalMs } from "../../worker/objects/scheduler/budgets";
+import { firstThen, shardBudgets, updateIntervalMs } from "../../worker/objects/scheduler/budgets";
 import { FaultLog, mergeFaultReports } from "../../worker/objects/scheduler/fault-log";
 import { FirstQuotes } from "../../worker/objects/scheduler/first-quotes";
 import { Puller } from "../../worker/objects/scheduler/puller";
@@ -265,10 +265,19 @@ describe("a round's polls", () => {
     puller.note({ symbol: "QUOTED", quote: { symbol: "QUOTED", price: 1, source: "fake" } }, 0);
     puller.note({ symbol: "FAILED", fault: { kind: "timeout", reason: "slow" } }, 0);
     const symbols = ["QUOTED", "FAILED", "TRADED", "POLLED"];
-    expect(puller.toPoll(symbols, new Set(["QUOTED", "FAILED", "TRADED"]))).toEqual(["FAILED", "TRADED", "POLLED"]);
-    expect(puller.toPoll(symbols, new Set())).toEqual(symbols);
+    expect(puller.toPoll(symbols, new Set(["QUOTED", "FAILED", "TRADED"]))).toEqual({
+      unquoted: ["FAILED", "TRADED"],
+      polled: ["POLLED"],
+    });
+    expect(puller.toPoll(symbols, new Set())).toEqual({ unquoted: [], polled: symbols });
     puller.forget("QUOTED");
-    expect(puller.toPoll(["QUOTED"], new Set(["QUOTED"]))).toEqual(["QUOTED"]);
+    expect(puller.toPoll(["QUOTED"], new Set(["QUOTED"]))).toEqual({ unquoted: ["QUOTED"], polled: [] });
+  });
+
+  it("serve streamed newcomers before the polled symbols' turns", () => {
+    const budget = new RequestBudget(60, 1, 0, 1);
+    expect(firstThen(budget, ["NEW"], ["P1", "P2"], 0)).toEqual({ symbols: ["NEW"], requests: 1, limited: true });
+    expect(firstThen(budget, [], ["P1", "P2"], 1_000)).toEqual({ symbols: ["P1"], requests: 1, limited: true });
   });
 });
 

@@ -15,7 +15,7 @@ import { handOver } from "./hand-over";
 import type { Ingested } from "./round";
 import { RoundSender } from "./round";
 import { type Activation, type ActiveEntry, ActiveSet } from "./scheduler/active-set";
-import { catchUpPlan, type ShardBudgets, shardBudgets, updateIntervalMs } from "./scheduler/budgets";
+import { catchUpPlan, firstThen, type ShardBudgets, shardBudgets, updateIntervalMs } from "./scheduler/budgets";
 import { FaultLog } from "./scheduler/fault-log";
 import { FirstQuotes } from "./scheduler/first-quotes";
 import { Puller } from "./scheduler/puller";
@@ -231,7 +231,8 @@ export class FeedScheduler extends DurableObject<Env> {
     // Streamed symbols are not polled (once their day's figures came); the rest are.
     const streamed = await this.stream.streamed();
     this.streamedCount = streamed.size;
-    const plan = this.budgets.rounds.plan(this.puller.toPoll(symbols, streamed), started);
+    const { unquoted, polled } = this.puller.toPoll(symbols, streamed);
+    const plan = firstThen(this.budgets.rounds, unquoted, polled, started);
     if (plan.limited !== (this.lastRound?.limited ?? false)) {
       log(plan.limited ? "feed_budget_limited" : "feed_budget_ok", {
         provider: this.feed.id,

@@ -1,4 +1,4 @@
-import { RequestBudget } from "../../feeds/budget";
+import { RequestBudget, type RoundPlan } from "../../feeds/budget";
 
 /**
  * The share of the request budget kept for first quotes of new symbols: a flood of
@@ -39,6 +39,18 @@ export function catchUpPlan(budgets: ShardBudgets, symbols: readonly string[], n
   const plan = budgets.rounds.plan([...symbols], now);
   const left = symbols.filter((s) => !plan.symbols.includes(s));
   return [...plan.symbols, ...(left.length > 0 ? budgets.cold.plan(left, now).symbols : [])];
+}
+
+/** A round's plan with `first` served before the rest (streamed newcomers' one quote: they are few, and then done). */
+export function firstThen(
+  budget: RequestBudget,
+  first: readonly string[],
+  rest: readonly string[],
+  now: number,
+): RoundPlan {
+  const a = budget.plan(first, now);
+  const b = budget.plan(rest, now);
+  return { symbols: [...a.symbols, ...b.symbols], requests: a.requests + b.requests, limited: a.limited || b.limited };
 }
 
 /**

@@ -36,12 +36,15 @@ export class Puller {
   private readonly quoted = new Set<string>();
 
   /**
-   * The symbols a round polls: those the stream does not serve (all of them while it is
-   * down), and streamed ones no provider quote answered here yet: their first price may have
-   * been a trade, and only the provider's quote knows the day (open, previous close, day volume).
+   * The symbols a round polls: streamed ones no provider quote answered here yet (`unquoted`:
+   * their first price may have been a trade, and only the provider's quote knows the day's
+   * open, previous close and volume), and those the stream does not serve (all while it is down).
    */
-  toPoll(symbols: readonly string[], streamed: ReadonlySet<string>): string[] {
-    return symbols.filter((s) => !streamed.has(s) || !this.quoted.has(s));
+  toPoll(symbols: readonly string[], streamed: ReadonlySet<string>): { unquoted: string[]; polled: string[] } {
+    return {
+      unquoted: symbols.filter((s) => streamed.has(s) && !this.quoted.has(s)),
+      polled: symbols.filter((s) => !streamed.has(s)),
+    };
   }
 
   /** A pulled symbol's result, into the fault log. */
