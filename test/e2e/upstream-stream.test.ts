@@ -265,6 +265,20 @@ describe("coinbase stream", () => {
   });
 
   it("garbage, truncated JSON and old sequence numbers never become a price", async () => {
+    // The replacement connection has carried a numbered message (the last price may have come
+    // from a REST poll meanwhile): a sequence number below it is old to that connection.
+    const delivered = t.fake.stream.truth.delivered.length;
+    t.fake.market.trade("BTC-USD", 130.5, 1);
+    await until(
+      "a trade over the replacement connection",
+      () => t.fake.stream.truth.delivered.length,
+      (n) => n > delivered,
+    );
+    await until(
+      "that trade shown",
+      () => btc.ticks.at(-1)?.price,
+      (p) => p === 130.5,
+    );
     const before = btc.messages.length;
     t.fake.stream.raw("not json at all");
     t.fake.stream.raw(
