@@ -81,7 +81,7 @@ export class HubBroker implements SessionBroker {
   }
 
   async unsubscribe(session: StompSession, sub: Subscription): Promise<void> {
-    this.index.remove(session, sub.id);
+    this.index.remove(session, sub);
     this.countChanged(streamOf(sub));
   }
 
@@ -204,12 +204,11 @@ export class HubBroker implements SessionBroker {
   private sendResume(delivery: Delivery, resume: Resume): void {
     if ("frames" in resume) {
       this.options.meter?.replayed(resume.frames.length);
-      for (const frame of resume.frames) this.index.sendTo(delivery, frame, "x-replay:true\n");
+      for (const frame of resume.frames) this.index.sendTo(delivery, frame, { kind: "replay" });
       return;
     }
     this.options.meter?.gap();
-    const count = resume.missed === undefined ? "" : `x-gap-count:${resume.missed}\n`;
-    this.index.sendTo(delivery, resume.gap, `x-gap:true\n${count}`);
+    this.index.sendTo(delivery, resume.gap, { kind: "gap", missed: resume.missed });
   }
 
   /** A stream's snapshot (its newest frame; a bar stream's recent ones too): local while attached, else from its source (which then delivers here). */

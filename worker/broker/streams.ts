@@ -1,4 +1,5 @@
 import { normalizeSymbol, SymbolError } from "../market/symbol";
+import { BARS_KIND, type MessageKind, TICKS_KIND } from "../protocol/compact/fields";
 import { echo } from "../protocol/echo";
 
 /**
@@ -42,6 +43,8 @@ export interface StreamSpec {
   countsViewers: boolean;
   /** The source's SQLite table of the hubs holding it. */
   holdersTable: string;
+  /** Its messages in the compact form (`x-format:compact`); none: the same frames either way. */
+  compact?: MessageKind;
 }
 
 const TICKER_DESTINATION: Destination = { prefix: "/topic/ticker.", suffix: "" };
@@ -63,6 +66,7 @@ export const STREAMS: Readonly<Record<StreamKind, StreamSpec>> = {
     delayed: false,
     countsViewers: true,
     holdersTable: "holders",
+    compact: TICKS_KIND,
   },
   [TICKS.delayed]: {
     ...MARKET,
@@ -70,6 +74,7 @@ export const STREAMS: Readonly<Record<StreamKind, StreamSpec>> = {
     delayed: true,
     countsViewers: true,
     holdersTable: "delayed_holders",
+    compact: TICKS_KIND,
   },
   [VIEWERS]: {
     destination: { prefix: "/topic/viewers.", suffix: "" },
@@ -89,6 +94,7 @@ export const STREAMS: Readonly<Record<StreamKind, StreamSpec>> = {
     delayed: false,
     countsViewers: false,
     holdersTable: "bar_holders",
+    compact: BARS_KIND,
   },
   [BARS.delayed]: {
     ...MARKET,
@@ -96,10 +102,17 @@ export const STREAMS: Readonly<Record<StreamKind, StreamSpec>> = {
     delayed: true,
     countsViewers: false,
     holdersTable: "delayed_bar_holders",
+    compact: BARS_KIND,
   },
 };
 
 export const STREAM_KINDS = Object.keys(STREAMS) as StreamKind[];
+
+/**
+ * Batch destinations: one subscription to a kind's streams of many symbols (named in
+ * `x-symbols`), each delivery round of them in one MESSAGE of compact entries.
+ */
+export const BATCHES: Readonly<Record<string, StreamKind>> = { "/topic/tickers": TICKS.live };
 
 export interface Stream {
   kind: StreamKind;

@@ -83,6 +83,8 @@ export class BarStream {
   private seq: number;
   private fseq: number;
   private latest: StreamFrame | undefined;
+  /** The update at `seq` sent last by this instance (the base of the next frame's compact delta). */
+  private sent: PacedUpdate | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   /** The delayed stream's last released position (undefined: stopped, nobody holds it). */
@@ -187,7 +189,7 @@ export class BarStream {
         limit,
       )
       .toArray()
-      .map((r) => this.frameOf(r));
+      .map((r, i, rows) => this.frameOf(r, rows[i - 1]));
   }
 
   /** Delayed final bars with `after < fseq < before` that ended `delayMs` ago, oldest first. */
@@ -254,11 +256,9 @@ export class BarStream {
         now - this.delayMs - 2 * 3_600_000,
       );
     }
-    this.latest = buildBarFrame(
-      { symbol: this.symbol, bar: update.bar, final: update.final },
-      seq,
-      this.wiring.epoch(),
-    );
+    const previous = this.sent && { symbol: this.symbol, ...this.sent };
+    this.sent = update;
+    this.latest = buildBarFrame({ symbol: this.symbol, ...update }, seq, this.wiring.epoch(), previous);
     this.wiring.sendLive(this.latest);
     if (update.final) this.releaseDelayed(now);
   }
@@ -300,12 +300,17 @@ export class BarStream {
     this.released = undefined;
   }
 
-  private frameOf(row: LogRow): StreamFrame {
+  private frameOf(row: LogRow, previous?: LogRow): StreamFrame {
     return buildBarFrame(
-      { symbol: this.symbol, bar: JSON.parse(row.bar) as Bar, final: row.final === 1 },
+      this.updateOf(row),
       row.seq,
       this.wiring.epoch(),
+      previous?.seq === row.seq - 1 ? this.updateOf(previous) : undefined,
     );
+  }
+
+  private updateOf(row: LogRow) {
+    return { symbol: this.symbol, bar: JSON.parse(row.bar) as Bar, final: row.final === 1 };
   }
 
   private delayedFrameOf(row: LogRow): StreamFrame {
