@@ -154,8 +154,11 @@ describe("compact codec, property-style", () => {
       { symbol: "AAPL", price: 100.5, prevClose: 99, change: 1.5, changePercent: 1.5152, ts: 2000, seq: 8 },
     ].map((t) => ({ ...t, size: 10, volume: t.dayVolume }));
     expect(encodeWhole(TICKS_KIND, a!)).toBe('"s":"AAPL","p":100,"c":99,"t":1000,"v":50,"z":10');
-    // dayVolume gone: said with null (volume, its alias, follows it).
-    expect(encodeDelta(TICKS_KIND, a!, b!)).toBe('"p":100.5,"t":1000,"v":null');
+    // dayVolume gone: said with null, and for volume, its alias (which a reader would otherwise keep).
+    expect(encodeDelta(TICKS_KIND, a!, b!)).toBe('"p":100.5,"t":1000,"vo":null,"v":null');
+    // A volume without a day volume (before feeds report one) is not repeated while it stays.
+    const { dayVolume: _d, ...old } = a!;
+    expect(encodeDelta(TICKS_KIND, old, { ...old, seq: 8, ts: 2000 })).toBe('"t":1000');
     const c = { ...a!, seq: 8, ts: 2000, dayVolume: 60, volume: 60 };
     expect(encodeDelta(TICKS_KIND, a!, c)).toBe('"t":1000');
     // The same figures again, but 10 more traded by `size`: the day volume is said, as it did not grow.

@@ -9,7 +9,8 @@ import { CONTROL_KEYS, type FieldRule, type MessageKind, type Rec } from "./fiel
  * A whole message carries every field, except derived ones equal to what a reader works out.
  * A delta carries only fields whose value changed: the new value, the difference for a
  * relative field, `null` for a field that is gone; a derived field only when the reader would
- * work out something else. Decoding either gives back the plain body field by field.
+ * work out something else (where it cannot work one out: the previous value). Decoding either
+ * gives back the plain body field by field.
  */
 
 interface Compiled {
@@ -83,7 +84,7 @@ export function encodeDelta(kind: MessageKind, base: Rec, next: Rec): string | u
     const value = next[name];
     const rule = c.byName.get(name)?.rule;
     if (rule?.derive) {
-      if (!same(rule.derive(next, base), value)) out.push(pair(c, name, value));
+      if (!same(rule.derive(next, base) ?? base[name], value)) out.push(pair(c, name, value));
       return true;
     }
     const was = base[name];
@@ -127,7 +128,7 @@ export function decodeFields(kind: MessageKind, entry: Rec, base: Rec | undefine
     else rec[name] = value;
   }
   for (const { name, rule } of c.derived) {
-    const value = explicit.has(name) ? explicit.get(name) : rule.derive(rec, base);
+    const value = explicit.has(name) ? explicit.get(name) : (rule.derive(rec, base) ?? base?.[name]);
     if (value === null || value === undefined) delete rec[name];
     // As JSON carries it: a computed -0 is the plain body's 0.
     else rec[name] = value === 0 ? 0 : value;

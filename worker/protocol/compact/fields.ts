@@ -19,7 +19,8 @@ export interface FieldRule {
   /**
    * The value a reader works out from the message decoded so far (`rec`: every field not
    * derived, and the derived ones above this one) and the previous message (`base`, none in
-   * a whole entry). Sent only when the value differs from this; `undefined`: absent.
+   * a whole entry); `undefined` when it cannot, and then the value is the previous message's
+   * (a whole entry: absent). Sent only when the value differs from that.
    */
   derive?: (rec: Rec, base: Rec | undefined) => unknown;
 }
