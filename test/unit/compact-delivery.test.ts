@@ -9,12 +9,19 @@ import { HubBroker } from "../../worker/broker/hub-broker";
 import type { Sources } from "../../worker/broker/hub-ports";
 import { newSessionState } from "../../worker/broker/session-state";
 import { StompSession } from "../../worker/broker/stomp-session";
-import { buildTickFrame, type StreamFrame } from "../../worker/broker/stream-frame";
+import {
+  type BarUpdate,
+  buildBarFrame,
+  buildDelayedFrame,
+  buildTickFrame,
+  type StreamFrame,
+} from "../../worker/broker/stream-frame";
 import type { Stream } from "../../worker/broker/streams";
 import { Connection } from "../../worker/connections/connection";
 import { WriteBatcher } from "../../worker/connections/write-batcher";
+import { markDelayed } from "../../worker/market/delay";
 import type { Tick } from "../../worker/market/tick";
-import { TICKS_KIND } from "../../worker/protocol/compact/fields";
+import { BARS_KIND, TICKS_KIND } from "../../worker/protocol/compact/fields";
 import { CompactReader, type DecodedEntry } from "../../worker/protocol/compact/reader";
 import { FrameDecoder } from "../../worker/protocol/stomp/decoder";
 import { type Frame, header, type StompVersion } from "../../worker/protocol/stomp/frame";
@@ -176,6 +183,49 @@ describe("compact subscriptions", () => {
     // Skips: deltas that say their seq; none of them whole again.
     const bodies = got.map((f) => JSON.parse(bodyOf(f)));
     expect(bodies.slice(1).every((b) => b.e === undefined && typeof b.q === "number")).toBe(true);
+  });
+});
+
+describe("compact delayed ticks and bars", () => {
+  it("read back as the plain bodies: delayed ticks with their marks, bar updates forming and final", async () => {
+    const { sources, broker, client } = hub();
+    const delayed = ticks("DLY", 6);
+    const delayedFrames = delayed.map((t, i) => buildDelayedFrame(t, EPOCH, 900_000, delayed[i - 1]));
+    const updates: BarUpdate[] = Array.from({ length: 8 }, (_, i) => ({
+      symbol: "BAR",
+      bar: {
+        t: 1_795_263_600_000 + Math.floor(i / 3) * 60_000,
+        o: 10,
+        h: 10 + i,
+        l: 9,
+        c: 10 + i / 2,
+        v: 100 * i,
+        n: i + 1,
+      },
+      final: i % 3 === 2,
+    }));
+    const barFrames = updates.map((u, i) => buildBarFrame(u, i + 1, EPOCH, updates[i - 1]));
+    sources.frames.set("DLY", delayedFrames.slice(0, 1));
+    sources.frames.set("BAR", barFrames.slice(0, 1));
+    const c = await client();
+    // The delayed stream as a connection without rt gets it: its frames under the ticker destination.
+    await c.send("SUBSCRIBE\nid:b\ndestination:/topic/bars.BAR.1m\nx-format:compact\n\n\0");
+    await broker.subscribe(c.conn.session!, {
+      id: "d",
+      stream: "delayed",
+      symbol: "DLY",
+      ack: "auto",
+      form: "compact",
+    });
+    for (const f of [...delayedFrames.slice(1), ...barFrames.slice(1)]) await broker.deliver([f]);
+    await settle();
+    const got = c.frames();
+    const d = readAll(got, "d", new CompactReader(TICKS_KIND, "DLY"), false);
+    expect(d.map((e) => e.value)).toEqual(delayed.map((t) => plain(markDelayed(t, 900_000))));
+    const b = readAll(got, "b", new CompactReader(BARS_KIND, "BAR"), false);
+    expect(b.map((e) => e.value)).toEqual(
+      barFrames.map((f) => JSON.parse(f.tail.slice(f.tail.indexOf("\n\n") + 2, -1))),
+    );
   });
 });
 
