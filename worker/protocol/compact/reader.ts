@@ -21,6 +21,9 @@ export interface DecodedEntry {
 /** A body that does not follow the compact form (a delta with nothing before it, a malformed entry). */
 export class CompactError extends Error {}
 
+/** The one stream of a single-symbol subscription. */
+const SINGLE = "";
+
 interface Last {
   epoch: string;
   seq: number;
@@ -31,7 +34,7 @@ export class CompactReader {
   private readonly last = new Map<string, Last>();
   private readonly symbolKey: string;
 
-  /** `symbol`: the subscription's own (single-symbol subscriptions); batches name it in each entry. */
+  /** `symbol`: a single-symbol subscription's own (else read from its whole entries); batches name it in each entry. */
   constructor(
     private readonly kind: MessageKind,
     private readonly symbol?: string,
@@ -41,8 +44,9 @@ export class CompactReader {
 
   /** The body of one MESSAGE of a single-symbol subscription: one entry. */
   single(body: string): DecodedEntry {
-    if (this.symbol === undefined) throw new CompactError("a batch subscription's bodies are arrays: use batch()");
-    return this.entry(parse(body), this.symbol);
+    const decoded = this.entry(parse(body), SINGLE);
+    const symbol = this.symbol ?? decoded.value.symbol;
+    return typeof symbol === "string" ? { ...decoded, symbol } : decoded;
   }
 
   /** The body of one MESSAGE of a batch subscription (`/topic/tickers`): its entries, in order. */
@@ -74,7 +78,8 @@ export class CompactReader {
       last = { epoch, seq, value: decodeFields(this.kind, entry, undefined, seq) };
     } else {
       const base = this.last.get(symbol);
-      if (!base) throw new CompactError(`a delta entry of ${symbol} without a whole one before it`);
+      if (!base)
+        throw new CompactError(`a delta entry of ${symbol || "the subscription"} without a whole one before it`);
       if (seq !== undefined && typeof seq !== "number") throw new CompactError("q is a number");
       const at = seq ?? base.seq + 1;
       last = { epoch: base.epoch, seq: at, value: decodeFields(this.kind, entry, base.value, at) };
