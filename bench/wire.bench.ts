@@ -11,6 +11,10 @@
  *    then the trivial Durable Object broadcaster fed the same rounds by the bench (the
  *    runtime's floor, bench/fixtures): server CPU (utime+stime from /proc) per delivered tick,
  *    delivered ticks, p50 / p99 latency from the tick's time, bytes per tick.
+ *  - hub: the hub's own JavaScript per delivered tick in each form, the same load in one process
+ *    without the runtime (bench/lib/wire-hub.ts), alternating forms BENCH_HUB_ROUNDS times:
+ *    what the forms cost where they differ, without the machine's noise; and what a source
+ *    spends rendering a tick's frame, compact fields included.
  * Prints one table with each figure's goal; CPU ratios are to plain frames in the same run.
  *
  *   flock /tmp/heavy.lock npm run bench:wire
@@ -25,11 +29,13 @@ import { envNumber, runMain } from "./lib/cli";
 import { percentile, usage } from "./lib/proc";
 import { edgeTicker, type Target, trivialBroadcaster } from "./lib/targets";
 import { type Form, openWireClient, openWireClients, WireTally } from "./lib/wire-clients";
+import { hubCost, simulatedRounds, sourceCost } from "./lib/wire-hub";
 
 const VIEWER_SECONDS = envNumber("BENCH_VIEWER_SECONDS", 60, 600);
 const SECONDS = envNumber("BENCH_SECONDS", 15, 120);
 const CLIENTS = envNumber("BENCH_WL_CLIENTS", 1_000, 5_000);
 const REPEAT = envNumber("BENCH_REPEAT", 1, 5);
+const HUB_ROUNDS = envNumber("BENCH_HUB_ROUNDS", 3, 20);
 const FORMS = (process.env.BENCH_WIRE_FORMS ?? "plain,compact,batched,trivial").split(",");
 const WATCHLIST = 20;
 const UNIVERSE = Array.from({ length: 100 }, (_, i) => `X${String(i).padStart(3, "0")}-USD`);
@@ -158,7 +164,42 @@ function table(viewer: Map<Form, Figures>, loads: Array<[string, Figures]>): voi
     console.log(`| ${name} | ${goal} | ${loads.map(([n, f]) => cell(f, n)).join(" | ")} |`);
 }
 
+/** The hub's JavaScript per delivered tick, each form HUB_ROUNDS times, alternating; medians. */
+async function hubJs(): Promise<void> {
+  const rounds = simulatedRounds(UNIVERSE, 31);
+  const forms: Form[] = ["plain", "compact", "batched"];
+  const runs = new Map<Form, Array<{ usPerTick: number; bytesPerTick: number }>>(forms.map((f) => [f, []]));
+  for (const f of forms) await hubCost(f, rounds, CLIENTS, watchlist); // warm up
+  for (let r = 0; r < HUB_ROUNDS; r++)
+    for (const f of forms) runs.get(f)!.push(await hubCost(f, rounds, CLIENTS, watchlist));
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const us = new Map(forms.map((f) => [f, median(runs.get(f)!.map((x) => x.usPerTick))]));
+  const source = sourceCost(rounds);
+  console.log(
+    `\nhub: its JavaScript per delivered tick, ${CLIENTS} clients × ${WATCHLIST} of ${UNIVERSE.length}, 30 rounds, no runtime (medians of ${HUB_ROUNDS})`,
+  );
+  console.log("| | goal | plain | compact | batched |\n|---|---|---|---|---|");
+  const cell = (f: Form) => `${(us.get(f)! * 1000).toFixed(0)} ns (${(us.get(f)! / us.get("plain")!).toFixed(2)}×)`;
+  console.log(`| hub CPU per delivered tick | ≤ 1.2× plain | ${forms.map(cell).join(" | ")} |`);
+  console.log(`| bytes per tick | | ${forms.map((f) => runs.get(f)![0]!.bytesPerTick.toFixed(1)).join(" | ")} |`);
+  console.log(
+    `| per round: | | ${forms
+      .map((f) =>
+        runs
+          .get(f)!
+          .map((x) => (x.usPerTick * 1000).toFixed(0))
+          .join(", "),
+      )
+      .join(" | ")} |`,
+  );
+  console.log(
+    `\nsource: rendering a tick's frame ${(source.frame * 1000).toFixed(0)} ns, of which the compact fields (whole and delta) ${(source.compact * 1000).toFixed(0)} ns; once per tick for every hub and subscriber`,
+  );
+}
+
 async function main(): Promise<void> {
+  if (process.env.BENCH_HUB_ONLY) return hubJs();
+  await hubJs();
   const viewer = await viewers();
   const loads: Array<[string, Figures]> = [];
   for (let r = 0; r < REPEAT; r++) {

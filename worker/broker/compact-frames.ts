@@ -31,10 +31,12 @@ export function compactState(batch: boolean, ack: AckMode, version: StompVersion
 }
 
 interface Memo {
-  /** The whole entry, unmarked. */
+  /** The whole entry, unmarked, and a single-symbol MESSAGE's text after its head. */
   whole?: string;
-  /** The delta entry after the frame at seq - 1, unmarked: single and batch. */
+  wholeBody?: string;
+  /** The delta entry after the frame at seq - 1, unmarked: single (and its text after the head) and batch. */
   next?: string;
+  nextBody?: string;
   nextInBatch?: string;
   /** The plain body, decoded from the whole fields (for deltas from older frames). */
   rec?: Rec;
@@ -44,36 +46,65 @@ interface Memo {
 
 const memos = new WeakMap<StreamFrame, Memo>();
 
+/** The frame looked up last: a fan-out asks for one frame's memo once per subscription in a row. */
+let lastFrame: StreamFrame | undefined;
+let lastMemo: Memo = {};
+
 function memoOf(frame: StreamFrame): Memo {
+  if (frame === lastFrame) return lastMemo;
   let memo = memos.get(frame);
   if (!memo) {
     memo = {};
     memos.set(frame, memo);
   }
+  lastFrame = frame;
+  lastMemo = memo;
   return memo;
 }
 
 /**
- * The entry `frame` is for a subscription in `state`, which then counts it as received. Whole
- * for its first frame, after a frame of another epoch, and for a gap; otherwise a delta.
+ * What a subscription in `state` is sent for `frame`, which it then counts as received: a
+ * batch's entry, or a single-symbol subscription's MESSAGE (`head`, the entry). The entry is
+ * whole for its first frame, after a frame of another epoch, and for a gap; otherwise a delta.
  */
-export function compactEntry(frame: StreamFrame, state: CompactState, marker?: Marker): string {
+export function compactText(frame: StreamFrame, state: CompactState, head: string, marker?: Marker): string {
+  const memo = memoOf(frame);
+  const entry = compactEntry(frame, memo, state, marker);
+  if (state.batch) return entry;
+  if (state.ackHeader) return `${head}${state.ackHeader}:${frame.messageId}\n\n${entry}\0`;
+  // The common entries are shared by every subscription: so is the text after the head.
+  if (entry === memo.next) {
+    memo.nextBody ??= `\n${entry}\0`;
+    return head + memo.nextBody;
+  }
+  if (entry === memo.whole) {
+    memo.wholeBody ??= `\n${entry}\0`;
+    return head + memo.wholeBody;
+  }
+  return `${head}\n${entry}\0`;
+}
+
+function compactEntry(frame: StreamFrame, memo: Memo, state: CompactState, marker: Marker | undefined): string {
   const base = state.last;
   state.last = frame;
-  const memo = memoOf(frame);
   if (!base || base.epoch !== frame.epoch || base.seq >= frame.seq || marker?.kind === "gap")
     return whole(frame, memo, marker);
   const adjacent = base.seq === frame.seq - 1;
   const fields = adjacent && frame.compact!.delta !== undefined ? frame.compact!.delta : deltaSince(frame, memo, base);
   if (fields === undefined) return whole(frame, memo, marker);
-  const symbol = state.batch ? symbolPair(streamOfKey(frame.key).symbol) : undefined;
-  if (!adjacent || marker) return deltaEntry(fields, symbol, adjacent ? undefined : frame.seq, marker);
+  if (!adjacent || marker)
+    return deltaEntry(fields, state.batch ? symbolOf(frame) : undefined, adjacent ? undefined : frame.seq, marker);
   if (state.batch) {
-    memo.nextInBatch ??= deltaEntry(fields, symbol);
+    memo.nextInBatch ??= deltaEntry(fields, symbolOf(frame));
     return memo.nextInBatch;
   }
   memo.next ??= deltaEntry(fields);
   return memo.next;
+}
+
+/** A batch entry's `"s":"AAPL"`. */
+function symbolOf(frame: StreamFrame): string {
+  return symbolPair(streamOfKey(frame.key).symbol);
 }
 
 function whole(frame: StreamFrame, memo: Memo, marker: Marker | undefined): string {
@@ -101,12 +132,6 @@ function recOf(frame: StreamFrame): Rec {
     memo.rec = decodeFields(kind, JSON.parse(`{${frame.compact!.whole}}`) as Rec, undefined, frame.seq);
   }
   return memo.rec;
-}
-
-/** A single-symbol subscription's compact MESSAGE: its head, the ack header if asked for, the entry. */
-export function compactMessage(head: string, state: CompactState, frame: StreamFrame, entry: string): string {
-  const ack = state.ackHeader ? `${state.ackHeader}:${frame.messageId}\n` : "";
-  return `${head}${ack}\n${entry}\0`;
 }
 
 /** A batch's MESSAGE: one per delivery round, every entry of it in one JSON array. */

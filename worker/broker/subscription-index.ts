@@ -1,6 +1,6 @@
 import { entryOf } from "../multimap";
 import type { Marker } from "../protocol/compact/entry";
-import { batchMessage, type CompactState, compactEntry, compactMessage, compactState } from "./compact-frames";
+import { batchMessage, type CompactState, compactState, compactText } from "./compact-frames";
 import { type Batch, type Conflation, conflationKey, type Subscription } from "./session-state";
 import type { StompSession } from "./stomp-session";
 import { messageHead, renderMessage, type StreamFrame } from "./stream-frame";
@@ -13,7 +13,19 @@ export interface Delivery {
   /** What the connection's write path knows of the subscription (made once, not per frame); `everyMs`: `x-throttle-ms`, the newest MESSAGE per this many ms. */
   pacing: Conflation;
   /** A compact subscription, or a batch's symbol: what its next entry depends on. */
-  compact?: CompactState;
+  compact?: Compact;
+}
+
+/**
+ * A compact delivery in the write path: the frame it was last queued (with its marker) and
+ * one render function made once, so queueing allocates nothing. Conflation keeps only the
+ * newest queued MESSAGE of a subscription, so rendering the newest queued frame is rendering
+ * the one that leaves.
+ */
+interface Compact extends CompactState {
+  pending?: StreamFrame;
+  marker?: Marker;
+  render: () => string;
 }
 
 /** The subscriptions held by one hub, indexed by stream for fan-out. In memory only: rebuilt from session state on wake. */
@@ -25,19 +37,20 @@ export class SubscriptionIndex {
 
   add(session: StompSession, sub: Subscription): Delivery {
     const head = messageHead(session.version, sub.id);
-    const compact =
-      sub.form && STREAMS[sub.stream].compact
-        ? compactState(sub.form === "batch", sub.ack, session.version)
-        : undefined;
     const pacing: Conflation = { key: conflationKey(sub), everyMs: sub.throttleMs };
     if (sub.form === "batch") pacing.batch = this.batchOf(session, sub.id, head);
-    const delivery: Delivery = {
-      session,
-      head,
-      needsAck: session.version === "1.2" && sub.ack !== "auto",
-      pacing,
-      ...(compact ? { compact } : {}),
-    };
+    const delivery: Delivery = { session, head, needsAck: session.version === "1.2" && sub.ack !== "auto", pacing };
+    if (sub.form && STREAMS[sub.stream].compact) {
+      const compact: Compact = {
+        ...compactState(sub.form === "batch", sub.ack, session.version),
+        render: () => {
+          const text = compactText(compact.pending!, compact, head, compact.marker);
+          compact.pending = compact.marker = undefined;
+          return text;
+        },
+      };
+      delivery.compact = compact;
+    }
     const key = streamKey({ kind: sub.stream, symbol: sub.symbol });
     entryOf(this.byStream, key, () => new Set()).add(delivery);
     entryOf(this.bySession, session, () => new Map()).set(pacing.key, { key, delivery });
@@ -70,9 +83,13 @@ export class SubscriptionIndex {
 
   /** Sends `frame` to one subscription (its snapshot or replay); `marker` says it is replayed or follows a gap. */
   sendTo(delivery: Delivery, frame: StreamFrame, marker?: Marker): void {
-    const { session, pacing } = delivery;
-    if (delivery.compact && frame.compact) session.transport.queue(() => this.compact(delivery, frame, marker), pacing);
-    else session.transport.queue(renderMessage(delivery.head, delivery.needsAck, frame, markerHeaders(marker)), pacing);
+    const { session, pacing, compact } = delivery;
+    if (compact && frame.compact) {
+      compact.pending = frame;
+      compact.marker = marker;
+      session.transport.queue(compact.render, pacing);
+    } else
+      session.transport.queue(renderMessage(delivery.head, delivery.needsAck, frame, markerHeaders(marker)), pacing);
   }
 
   /** Sends `frame` to every subscription of its stream (throttled ones through conflation); returns how many. */
@@ -81,18 +98,17 @@ export class SubscriptionIndex {
     if (!set) return 0;
     for (const d of set) {
       // A compact entry depends on what the subscription received last: rendered as it leaves.
-      if (d.compact && frame.compact) d.session.transport.queue(() => this.compact(d, frame), d.pacing);
-      else if (d.pacing.everyMs === undefined)
+      const compact = d.compact;
+      if (compact && frame.compact) {
+        compact.pending = frame;
+        compact.marker = undefined;
+        d.session.transport.queue(compact.render, d.pacing);
+      } else if (d.pacing.everyMs === undefined)
         d.session.transport.queue(renderMessage(d.head, d.needsAck, frame), d.pacing);
       // Most ticks of a throttled subscription are replaced before they are sent: render only the one that is.
       else d.session.transport.queue(() => renderMessage(d.head, d.needsAck, frame), d.pacing);
     }
     return set.size;
-  }
-
-  private compact(d: Delivery, frame: StreamFrame, marker?: Marker): string {
-    const entry = compactEntry(frame, d.compact!, marker);
-    return d.pacing.batch ? entry : compactMessage(d.head, d.compact!, frame, entry);
   }
 
   private batchOf(session: StompSession, id: string, head: string): Batch {
