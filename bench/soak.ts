@@ -15,10 +15,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import WebSocket from "ws";
+import { FIRST_RETRY_MAX_MS, FIRST_RETRY_MIN_MS, reconnectDelay } from "../client/src/backoff";
 import { type DevServer, freePort, startDevServer } from "../test/support/dev-server";
 import { healthDetails } from "../test/support/health";
 import { sleep } from "../test/support/stomp";
-import { FIRST_RETRY_MAX_MS, FIRST_RETRY_MIN_MS, reconnectDelay } from "../web/src/lib/backoff";
 import { envNumber, runMain } from "./lib/cli";
 import { type InspectorSend, inspectWorker } from "./lib/inspector";
 import { mib, usage } from "./lib/proc";
@@ -114,7 +114,7 @@ class SoakClient {
     this.last.set(symbol, { epoch, seq });
   }
 
-  /** The web client's own backoff (web/src/lib/backoff.ts). */
+  /** The web client's own backoff (client/src/backoff.ts). */
   private retry(): void {
     const delay = reconnectDelay(this.failures);
     this.failures++;

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 // `npm start`: Edge Ticker on one bare workerd process through the Miniflare API: no dev
 // proxy, no file watching, durable state in a directory. The way to self-host without
@@ -10,10 +9,12 @@ import { resolve } from "node:path";
 //   npm start -- --port 8787 --ip 127.0.0.1 --var TICK_INTERVAL_MS:500 --persist-to .state
 //
 // Bindings, vars, migrations and assets come from wrangler.toml (read by wrangler's own
-// config reader, offline); secrets from .dev.vars (created from the example if missing).
+// config reader, offline); secrets from .start.vars (--secrets-file), made with random
+// values on the first run. It never runs with the published example secrets.
 import { build } from "esbuild";
 import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { exampleSecrets, readVars, SECRETS, writeRandomSecrets } from "./vars-file.mjs";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const args = process.argv.slice(2);
@@ -35,20 +36,28 @@ const persist = resolve(ROOT, flag("--persist-to", ".wrangler/start-state"));
 // The V8 inspector (DevTools protocol) of the worker, for profiling: off unless asked for.
 const inspectorPort = flag("--inspector-port", undefined);
 
-/** KEY=VALUE lines, as wrangler reads .dev.vars. */
-function readDevVars() {
-  const path = resolve(ROOT, ".dev.vars");
-  if (!existsSync(path)) {
-    copyFileSync(resolve(ROOT, ".dev.vars.example"), path);
-    console.log("Created .dev.vars from .dev.vars.example (local publish token).");
+const secretsFile = resolve(ROOT, flag("--secrets-file", ".start.vars"));
+
+/**
+ * The secrets: the file's (made with random values on the first run: a fresh clone never
+ * shares its secrets with anyone), then --var flags. The published example values are
+ * refused whatever the address: a reverse proxy in front reaches a loopback address too.
+ */
+function readSecrets() {
+  if (writeRandomSecrets(secretsFile, "# Made by npm start on its first run. Never commit this file.")) {
+    console.log(`Generated random ${SECRETS.join(", ")} in ${secretsFile} (read them there; keep the file private).`);
   }
-  const out = {};
-  for (const line of readFileSync(path, "utf8").split(/\r?\n/)) {
-    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
-    if (m) out[m[1]] = m[2].replace(/^"(.*)"$/, "$1");
+  const secrets = readVars(secretsFile);
+  const known = exampleSecrets({ ...secrets, ...vars }, resolve(ROOT, ".dev.vars.example"));
+  if (known.length > 0) {
+    console.error(
+      `npm start will not run with the published example value of ${known.join(", ")} (.dev.vars.example): put your own in ${secretsFile}, or delete that file to have new ones made.`,
+    );
+    process.exit(1);
   }
-  return out;
+  return secrets;
 }
+const secrets = readSecrets();
 
 execFileSync(process.execPath, [resolve(ROOT, "web/build.mjs")], { stdio: "inherit", cwd: ROOT });
 const scriptPath = resolve(ROOT, "dist/worker/index.js");
@@ -81,7 +90,14 @@ const mf = new Miniflare(
         modules: true,
         scriptPath,
         modulesRules: undefined,
-        bindings: { ...workerOptions.bindings, ...readDevVars(), ...vars, CRON_TRIGGER_TOKEN: cronToken },
+        // SELF_HOSTED: not Cloudflare's edge, so the worker trusts no client header for addresses.
+        bindings: {
+          ...workerOptions.bindings,
+          ...secrets,
+          ...vars,
+          CRON_TRIGGER_TOKEN: cronToken,
+          SELF_HOSTED: "true",
+        },
         // Clients reach the worker itself on a direct socket, and it hands what it has no route
         // for to the static files (ASSETS). Miniflare's own entry and asset proxy (on a spare
         // port, used for the cron below) would otherwise sit in front and negotiate WebSocket

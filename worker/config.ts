@@ -4,6 +4,7 @@ import type { OutboundLimits } from "./connections/connection";
 import type { InboundLimits } from "./connections/inbound-limit";
 import type { Env } from "./env";
 import { parseSymbolPolicy, type SymbolPolicy } from "./market/symbol-policy";
+import { type AddressRule, parseTrustedProxy } from "./transports/trusted-proxy";
 
 /** Typed, validated view of the string vars in `Env`. A bad value fails loudly, naming the var. */
 export interface Config {
@@ -69,6 +70,14 @@ export interface Config {
   symbols: SymbolPolicy;
   /** Symbols with subscribers at once, across scheduler shards; more are refused. */
   maxActiveSymbols: number;
+  /** Of those, how many one client address (one connection when no address is known) may bring in. */
+  maxActiveSymbolsPerAddress: number;
+  /** A symbol nobody used for this long deletes its stored state (and is unknown again until real). */
+  symbolRetentionMs: number;
+  /** Market-data HTTP requests (quotes, history, bars, viewers, symbols) one address may make per second (burst: 3 s worth). */
+  apiRequestsPerSecond: number;
+  /** Where a client's address is read from (TRUSTED_PROXY; SELF_HOSTED: `npm start` knows none without a proxy). */
+  clientAddress: AddressRule;
   /** Sockets one client address may hold in one hub. */
   maxConnectionsPerAddress: number;
   /** What one connection may send: messages, bytes and STOMP frames per second, and bursts above them. */
@@ -157,6 +166,10 @@ function parseConfig(env: Env): Config {
     metricsWriteMs: int(env, "METRICS_WRITE_MS", 60_000, 1_000, 3_600_000),
     symbols: parseSymbolPolicy(env.SYMBOLS ?? ""),
     maxActiveSymbols: int(env, "MAX_ACTIVE_SYMBOLS", 1_000, 1, 1_000_000),
+    maxActiveSymbolsPerAddress: int(env, "MAX_ACTIVE_SYMBOLS_PER_ADDRESS", 100, 1, 1_000_000),
+    symbolRetentionMs: int(env, "SYMBOL_RETENTION_MS", 2_592_000_000, 1_000, 315_360_000_000),
+    apiRequestsPerSecond: int(env, "API_REQUESTS_PER_SECOND", 20, 1, 100_000),
+    clientAddress: parseTrustedProxy(env.TRUSTED_PROXY, bool(env, "SELF_HOSTED", false)),
     maxConnectionsPerAddress: int(env, "MAX_CONNECTIONS_PER_ADDRESS", 500, 1, 32_768),
     inbound: inboundLimits(env),
     replayBudget: int(env, "REPLAY_BUDGET", 1_000, 1, 1_000_000),

@@ -30,6 +30,14 @@ export interface Env extends Cloudflare.Env {
   /** Symbols carried: exact ones and `*` patterns, comma-separated; empty = any. */
   SYMBOLS?: string;
   MAX_ACTIVE_SYMBOLS?: string;
+  /** Of MAX_ACTIVE_SYMBOLS, how many one client address may bring in. */
+  MAX_ACTIVE_SYMBOLS_PER_ADDRESS?: string;
+  /** A symbol nobody used for this long deletes its stored state (ms; 30 days). */
+  SYMBOL_RETENTION_MS?: string;
+  /** Market-data HTTP requests per second one client address may make. */
+  API_REQUESTS_PER_SECOND?: string;
+  /** The header a reverse proxy in front sets to the client's address, and its own address ranges (self-hosting). */
+  TRUSTED_PROXY?: string;
   MAX_CONNECTIONS_PER_ADDRESS?: string;
   /** Required `aud` / `iss` of subscriber tokens, when set. */
   AUTH_AUDIENCE?: string;
@@ -47,10 +55,12 @@ export interface Env extends Cloudflare.Env {
   FEED_API_SECRET?: string;
   /** Set by `npm start` (a fresh random value each run): lets it run the cron job through POST /__cron. */
   CRON_TRIGGER_TOKEN?: string;
+  /** Set by `npm start`: bare workerd, not Cloudflare's edge (client headers such as CF-Connecting-IP are the client's own). */
+  SELF_HOSTED?: string;
   /** Secret. Unset means publishing is disabled (except by tokens with `pub`). */
   PUBLISH_TOKEN?: string;
   /** Secret: the HS256 key of subscriber tokens (shared with the site's token endpoint). */
   AUTH_JWT_SECRET?: string;
-  /** Secret: the bearer token of GET /metrics and /status (the publish token when unset). */
+  /** Secret: the read-only bearer token of GET /metrics and /status (unset: they are off). */
   METRICS_TOKEN?: string;
 }

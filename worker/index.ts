@@ -3,6 +3,7 @@ import { app } from "./http/app";
 import { sweepSchedulers } from "./objects/sweep";
 
 export { ConnectionHub } from "./objects/connection-hub";
+export { CredentialGuard } from "./objects/credential-guard";
 export { FanoutRelay } from "./objects/fanout-relay";
 export { FeedScheduler } from "./objects/feed-scheduler";
 export { SockJSTestObject } from "./objects/sockjs-test-object";

@@ -11,7 +11,8 @@ import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Browser, launchChromium } from "../support/chromium";
-import { type DevServer, startDevServer } from "../support/dev-server";
+import { type DevServer, freePort, startDevServer } from "../support/dev-server";
+import { freshClone, runNpm } from "../support/fresh-clone";
 import { startStaticServer } from "../support/static-server";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -34,12 +35,27 @@ let srv: DevServer;
 let site: Awaited<ReturnType<typeof startStaticServer>>;
 let browser: Browser;
 
-/** A README snippet pointed at the test server. */
-function snippet(name: string): string {
+/** A README snippet pointed at the test server (or `host`). */
+function snippet(name: string, host = new URL(srv.url).host): string {
   const code = blocks.get(name);
   if (code === undefined) throw new Error(`the README has no \`test:${name}\` snippet`);
   expect(code, name).toContain(README_HOST);
-  return code.replaceAll(README_HOST, new URL(srv.url).host);
+  return code.replaceAll(README_HOST, host);
+}
+
+/** Runs the curl snippet against `host`: its two JSON answers, the quotes and the publish. */
+async function runCurl(host: string): Promise<Array<Record<string, unknown>>> {
+  const { stdout } = await promisify(execFile)("bash", ["-euo", "pipefail", "-c", snippet("curl", host)], {
+    timeout: 20_000,
+  });
+  // Two JSON bodies back to back (neither ends in a newline); an error answer is a line of text.
+  return stdout.split(/(?<=\})(?=\{)/).map((body) => {
+    try {
+      return JSON.parse(body) as Record<string, unknown>;
+    } catch {
+      throw new Error(`not JSON: ${stdout}`);
+    }
+  });
 }
 
 beforeAll(async () => {
@@ -73,13 +89,7 @@ describe("README snippets", () => {
   });
 
   it("curl: quotes, then a publish; stompjs in Node: AAPL held at the published price while MSFT ticks", async () => {
-    const { stdout } = await promisify(execFile)("bash", ["-euo", "pipefail", "-c", snippet("curl")], {
-      timeout: 20_000,
-    });
-    // Two JSON bodies back to back (neither ends in a newline).
-    const [quotes, published] = stdout
-      .split(/(?<=\})(?=\{)/)
-      .map((body) => JSON.parse(body) as Record<string, unknown>);
+    const [quotes, published] = await runCurl(new URL(srv.url).host);
     expect((quotes!.quotes as { symbol: string }[]).map((q) => q.symbol)).toEqual(["AAPL", "BTC-USD"]);
     expect(published!.published).toBe(1);
 
@@ -149,4 +159,28 @@ describe("README snippets", () => {
     const built = gzipSync(readFileSync(join(ROOT, "dist/web/widget.js"))).length / 1024;
     expect(Math.abs(Number(stated![1]) - built)).toBeLessThanOrEqual(1);
   });
+});
+
+describe('README "Try it" on `npm run dev` itself', () => {
+  it("publishes with the local token `npm run dev` writes to .dev.vars on a fresh clone", async () => {
+    const clone = freshClone();
+    const port = await freePort();
+    // As a user runs it, on another port than 8787 only (other servers may be using it).
+    const dev = runNpm(clone.dir, ["run", "dev", "--", "--port", String(port)]);
+    try {
+      await dev.waitForLog(new RegExp(`Ready on http://127\\.0\\.0\\.1:${port}`), 90_000);
+      expect(dev.logs()).toContain("Created .dev.vars from .dev.vars.example");
+      const [quotes, published] = await runCurl(`127.0.0.1:${port}`);
+      expect((quotes!.quotes as { symbol: string }[]).map((q) => q.symbol)).toEqual(["AAPL", "BTC-USD"]);
+      expect(published, dev.logs().slice(-2000)).toMatchObject({
+        published: 1,
+        ticks: [{ symbol: "AAPL", price: 231.5 }],
+      });
+      // The secrets reach wrangler in its own process, not on a command line anyone can read.
+      expect(dev.logs()).not.toContain("dev-publish-token");
+    } finally {
+      await dev.stop();
+      clone.remove();
+    }
+  }, 150_000);
 });

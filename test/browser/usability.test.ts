@@ -20,7 +20,7 @@ import { startStaticServer } from "../support/static-server";
 const SCREENSHOTS = resolve(import.meta.dirname, "../../docs/screenshots");
 const FIXTURES = resolve(import.meta.dirname, "fixtures");
 const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-/** The web client's heart-beat (web/src/lib/connection.ts), which the server echoes. */
+/** The client library's default heart-beat (client/src/client.ts), which the server echoes. */
 const HEARTBEAT_MS = 10_000;
 const persistDir = mkdtempSync(join(tmpdir(), "edge-ticker-usability-"));
 let browser: Browser;

@@ -33,6 +33,8 @@ beforeAll(async () => {
       AUTH_JWT_SECRET: TEST_SECRET,
       REPLAY_BUDGET: String(REPLAY_BUDGET),
       MAX_CONNECTIONS_PER_ADDRESS: "3",
+      // A proxy in front sets CF-Connecting-IP for the clients it knows (the test plays it).
+      TRUSTED_PROXY: "CF-Connecting-IP",
     },
   });
 });

@@ -227,6 +227,16 @@ describe("AUTH_MODE=token", () => {
     expect(inside.status).toBe(200);
     const [quote] = ((await inside.json()) as { quotes: Received["tick"][] }).quotes;
     expect(quote!.delayed).toBeUndefined();
+    // /api/symbols tells a client what its token covers before it subscribes.
+    const checks = await fetch(`${tokenMode.url}/api/symbols?symbols=AUQ,AUR`, {
+      headers: { authorization: `Bearer ${limited}` },
+    });
+    expect(checks.status).toBe(200);
+    expect(((await checks.json()) as { symbols: unknown[] }).symbols).toEqual([
+      { symbol: "AUQ", status: "known" },
+      { symbol: "AUR", status: "not-entitled", reason: "your token does not cover AUR" },
+    ]);
+    expect((await fetch(`${tokenMode.url}/api/symbols?symbols=AUQ`)).status).toBe(401);
   });
 });
 

@@ -89,7 +89,10 @@ it("keeps the last good price, marks it stale while the upstream fails, logs onc
   expect(other.ticks.slice(others).every((t) => t.stale === undefined && t.price === PRICE)).toBe(true);
   expect(col.ticks.every((t) => t.price === PRICE)).toBe(true);
   const health = await healthDetails(srv.url);
-  expect(health.feedStatus.faults.KO).toMatch(/^upstream: provider error \(HTTP 503\)/);
+  expect(health.feedStatus.faults.recent.find((f) => f.symbol === "KO")).toMatchObject({
+    kind: "upstream",
+    reason: expect.stringMatching(/^provider error \(HTTP 503\)/),
+  });
   await sleep(1_500);
   expect(
     srv

@@ -17,6 +17,8 @@ import { postTicks } from "../support/publish";
 import { Collector, type Connected, connectStomp, sleep } from "../support/stomp";
 
 const TOKEN = "test-publish-token";
+/** The read-only metrics token (never the publish token). */
+const METRICS = "test-metrics-token";
 const VARS = {
   HUB_SHARDS: "1",
   HUB_MAX_CONNECTIONS: "7",
@@ -70,7 +72,7 @@ beforeAll(async () => {
   });
   expect(refused).toBe(503);
   await sleep(300);
-  workload = await scrape(srv.url, TOKEN);
+  workload = await scrape(srv.url, METRICS);
 }, 120_000);
 
 afterAll(async () => {
@@ -162,7 +164,7 @@ describe("GET /metrics after a known workload", () => {
   });
 
   it("is scraped by a real Prometheus, whose PromQL answers the connection count", async () => {
-    const prom = await startPrometheus(`127.0.0.1:${srv.port}`, TOKEN);
+    const prom = await startPrometheus(`127.0.0.1:${srv.port}`, METRICS);
     try {
       let connections: number | undefined;
       for (let i = 0; i < 60 && connections !== CONNECTIONS; i++) {
@@ -186,7 +188,7 @@ describe("GET /metrics after a known workload", () => {
     const c = await connectStomp(srv.url);
     clients.push(c);
     await new Collector(c.client, "/topic/ticker.MTRA").waitFor(1);
-    const after = await scrape(srv.url, TOKEN);
+    const after = await scrape(srv.url, METRICS);
     expect(after.sum("edge_ticker_start_time_seconds", HUB)).toBeGreaterThan(before);
     // A reset, as Prometheus reads it: the counter is below its last value, and counts only what came after.
     expect(after.sum("edge_ticker_connections_opened_total", HUB)).toBe(1);

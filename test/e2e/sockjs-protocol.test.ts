@@ -4,9 +4,10 @@
  * which run the product's own SockJS code with an echo/close application.
  */
 import { randomUUID } from "node:crypto";
+import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { type DevServer, startDevServer } from "../support/dev-server";
+import { DEFAULT_RUNTIME, type DevServer, startDevServer } from "../support/dev-server";
 import { rawChunks, TextStream } from "../support/http-stream";
 
 let srv: DevServer;
@@ -519,6 +520,36 @@ describe("websocket", () => {
     expect(wrong.headers.get("content-type")).toBeNull();
     expect(await wrong.text()).toBe("");
     expect((await fetch(`${base}/disabled_websocket_echo/0/0/websocket`)).status).toBe(404);
+  });
+
+  it("refuses an upgrade whose Connection header a proxy rewrote with 400 (on bare workerd)", async () => {
+    // The suite's test_invalidConnectionHeader. On bare workerd (npm start) the worker sees the
+    // client's Connection header; `wrangler dev`'s proxy re-sends the request with
+    // `Connection: Upgrade`, and the runtime then answers the 101 it cannot complete with 426
+    // before the worker can say anything, so this runs on npm start whatever E2E_RUNTIME says.
+    const bare =
+      DEFAULT_RUNTIME === "workerd"
+        ? undefined
+        : await startDevServer({ runtime: "workerd", vars: { SOCKJS_TEST_SERVICES: "true" } });
+    const url = bare ? `${bare.url}/sockjs-test` : base;
+    // fetch cannot send Connection, node:http can.
+    const { status, body } = await new Promise<{ status: number; body: string }>((res, rej) => {
+      const req = httpRequest(
+        `${url}/echo/0/0/websocket`,
+        { headers: { Upgrade: "WebSocket", Connection: "close" } },
+        (r) => {
+          let text = "";
+          r.on("data", (d: Buffer) => (text += d.toString()));
+          r.on("end", () => res({ status: r.statusCode ?? 0, body: text }));
+        },
+      );
+      req.on("upgrade", () => rej(new Error("upgraded")));
+      req.on("error", rej);
+      req.end();
+    });
+    await bare?.stop();
+    expect(status).toBe(400);
+    expect(body).toContain('"Connection" must be "Upgrade".');
   });
 
   it("frames messages, ignores empty ones, and allows reusing a session id", async () => {

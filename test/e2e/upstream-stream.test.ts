@@ -153,7 +153,7 @@ describe("finnhub stream", () => {
     expect(status!.state).toBe("live");
     // GET /metrics carries the stream object's figures too.
     const metrics = await (
-      await fetch(`${t.srv.url}/metrics`, { headers: { Authorization: "Bearer test-publish-token" } })
+      await fetch(`${t.srv.url}/metrics`, { headers: { Authorization: "Bearer test-metrics-token" } })
     ).text();
     const value = (name: string) =>
       Number(new RegExp(`^${name}\\{[^}]*object="stream:0"[^}]*\\} (\\S+)$`, "m").exec(metrics)?.[1]);

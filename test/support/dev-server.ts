@@ -13,6 +13,8 @@ export interface DevServer {
   pid: number;
   /** Everything wrangler and the worker printed so far. */
   logs(): string;
+  /** The lines of the server's output that say an exception went uncaught (none expected: errors are typed). */
+  uncaught(): string[];
   /** Runs the worker's scheduled (cron) handler now. */
   triggerCron(): Promise<void>;
   /** Waits until `pattern` appears in the logs after `from` (an offset into logs()). */
@@ -39,7 +41,12 @@ export interface DevServerOptions {
   /** Where the fresh persistence directory goes: the OS temp dir by default (`/dev/shm` puts the state on tmpfs). */
   stateIn?: string;
   port?: number;
+  /** `stop()` fails when the log shows an uncaught exception, unless this is false (a test that provokes one on purpose). */
+  failOnUncaught?: boolean;
 }
+
+/** A log line of an exception nobody caught: the runtime's "Uncaught" (an object's crash, an error thrown across RPC). */
+const UNCAUGHT = /^.*\bUncaught\b.*$/gm;
 
 export async function freePort(): Promise<number> {
   return new Promise((res, rej) => {
@@ -58,8 +65,15 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const inspector = await freePort();
   const ownPersist = options.persistDir === undefined;
   const persistDir = options.persistDir ?? mkdtempSync(join(options.stateIn ?? tmpdir(), "edge-ticker-"));
-  // Tests keep apart by inventing symbols (HIBA, RESB, ...): the simulator prices any, unless a test asks for its built-in universe.
-  const vars = { PUBLISH_TOKEN: "test-publish-token", SIM_UNIVERSE: "any", ...options.vars };
+  // Tests keep apart by inventing symbols (HIBA, RESB, ...): the simulator prices any, unless a test asks for its
+  // built-in universe. Every test talks from one address: the market-data API's per-address rate is raised.
+  const vars = {
+    PUBLISH_TOKEN: "test-publish-token",
+    METRICS_TOKEN: "test-metrics-token",
+    SIM_UNIVERSE: "any",
+    API_REQUESTS_PER_SECOND: "10000",
+    ...options.vars,
+  };
   const varArgs = Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
   const runtime = options.runtime ?? DEFAULT_RUNTIME;
   const [command, args] =
@@ -152,6 +166,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     port,
     pid: child.pid!,
     logs: () => output,
+    uncaught: () => output.match(UNCAUGHT) ?? [],
     waitForLog,
     async triggerCron() {
       if (runtime === "workerd") {
@@ -180,6 +195,11 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
         }
       }
       if (ownPersist) rmSync(persistDir, { recursive: true, force: true });
+      const uncaught = output.match(UNCAUGHT) ?? [];
+      if (options.failOnUncaught !== false && uncaught.length > 0)
+        throw new Error(
+          `${runtime} logged ${uncaught.length} uncaught exception(s):\n${uncaught.slice(0, 5).join("\n")}`,
+        );
     },
   };
 }

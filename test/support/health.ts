@@ -1,14 +1,16 @@
-/** `/healthz` with the operator's details (the publish token unlocks them). */
+import type { FaultReport } from "../../worker/feeds/fault";
+
+/** `/healthz` with the operator's details (the metrics token, or a publishing credential, unlocks them). */
 export async function healthDetails(
   baseUrl: string,
-  token = "test-publish-token",
+  token = "test-metrics-token",
 ): Promise<{
   activeSymbols: string[];
   feedStatus: {
     provider: string;
     requestsPerMinute: number;
     lastRound: { limited: boolean; hubs: number; relays: number };
-    faults: Record<string, string>;
+    faults: FaultReport;
   };
 }> {
   const res = await fetch(`${baseUrl}/healthz`, { headers: { Authorization: `Bearer ${token}` } });

@@ -60,9 +60,9 @@ describe("Analytics Engine writer", () => {
       coldBudgetLeft: () => 3,
       requestsPerMinute: () => 60,
     });
-    m.round(1, true, [undefined, "timeout: slow"]);
+    m.round(1, true, [undefined, { kind: "timeout", reason: "slow" }]);
     new AnalyticsWriter(dataset, "scheduler", "feed:0", FEED_COLUMNS, 0, 1_000).write(1_000, () =>
-      m.snapshot(new Map()),
+      m.snapshot({ recent: [], counts: {} }),
     );
     const values = Object.fromEntries(FEED_COLUMNS.map((c, i) => [c.name, dataset.points[0]!.doubles![i]]));
     expect(values).toEqual({

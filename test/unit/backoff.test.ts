@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { reconnectDelay } from "../../web/src/lib/backoff";
+import { reconnectDelay } from "../../client/src/backoff";
 import { prng } from "../support/stomp-fuzz";
 
 describe("reconnect backoff", () => {

@@ -92,9 +92,17 @@ function hub() {
   const sources = new FakeSources();
   const broker = new HubBroker(sources, { later: () => {} }, { debounceMs: 100, maxReplay: 50 });
   const batcher = new WriteBatcher(0);
-  async function client(version = "1.2") {
+  /** `outbound`: the connection's budget (bytes per second, and its burst), if any. */
+  async function client(version = "1.2", outbound?: number) {
     const writes: string[][] = [];
-    const conn = new Connection("stomp-socket", { write: (f) => writes.push([...f]), close() {}, save() {} }, batcher);
+    const limits = outbound
+      ? {
+          inbound: { messagesPerSecond: 100, bytesPerSecond: 1 << 20, messageBurst: 100, byteBurst: 1 << 20 },
+          outbound: { bytesPerSecond: outbound, byteBurst: outbound },
+        }
+      : undefined;
+    const carrier = { write: (f: readonly string[]) => writes.push([...f]), close() {}, save() {} };
+    const conn = new Connection("stomp-socket", carrier, batcher, undefined, limits);
     conn.session = new StompSession(newSessionState("s"), conn, broker, LIMITS, authenticateSecret);
     await conn.receive(`CONNECT\naccept-version:${version}\nhost:x\n\n\0`);
     return {
@@ -183,6 +191,50 @@ describe("compact subscriptions", () => {
     // Skips: deltas that say their seq; none of them whole again.
     const bodies = got.map((f) => JSON.parse(bodyOf(f)));
     expect(bodies.slice(1).every((b) => b.e === undefined && typeof b.q === "number")).toBe(true);
+  });
+});
+
+describe("gaps in the compact form", () => {
+  it("mark what the history could not fill and what the outbound budget replaced: whole, with the count", async () => {
+    const { sources, broker, client } = hub();
+    const all = ticks("AAPL", 40);
+    const frames = framesOf(all);
+    sources.frames.set("AAPL", frames.slice(0, 1));
+    const c = await client("1.2", 2_000);
+    await c.send("SUBSCRIBE\nid:p\ndestination:/topic/ticker.AAPL\n\n\0");
+    await c.send("SUBSCRIBE\nid:c\ndestination:/topic/ticker.AAPL\nx-format:compact\n\n\0");
+    await c.send("SUBSCRIBE\nid:w\ndestination:/topic/tickers\nx-symbols:AAPL\n\n\0");
+    await vi.advanceTimersByTimeAsync(5_000);
+    // Seqs 2–4 never reach the hub, and the source's history no longer has them.
+    for (const f of frames.slice(4, 10)) {
+      await broker.deliver([f]);
+      await vi.advanceTimersByTimeAsync(5_000);
+    }
+    // Then a burst past the budget: the connection keeps only the newest of each subscription.
+    for (const f of frames.slice(10)) await broker.deliver([f]);
+    await vi.advanceTimersByTimeAsync(10_000);
+    const got = c.frames();
+    const plainGaps = got
+      .filter((f) => header(f, "subscription") === "p" && header(f, "x-gap") === "true")
+      .map((f) => [Number(header(f, "x-seq")), Number(header(f, "x-gap-count"))]);
+    expect(plainGaps.length).toBeGreaterThanOrEqual(2);
+    expect(plainGaps[0]).toEqual([5, 3]);
+    for (const [sub, batch] of [
+      ["c", false],
+      ["w", true],
+    ] as const) {
+      const decoded = readAll(got, sub, new CompactReader(TICKS_KIND, "AAPL"), batch);
+      for (const d of decoded) expect(d.value).toEqual(plain(all[d.position.seq - 1]!));
+      expect(decoded.at(-1)!.position.seq).toBe(40);
+      const gaps = decoded.filter((d) => d.arrival.kind === "gap");
+      expect(gaps[0]).toMatchObject({ position: { seq: 5 }, arrival: { kind: "gap", missed: 3 } });
+      // Every jump in seq is a gap that says how many it missed, never a silent one.
+      for (let i = 1; i < decoded.length; i++) {
+        const missed = decoded[i]!.position.seq - decoded[i - 1]!.position.seq - 1;
+        expect(decoded[i]!.arrival).toEqual(missed > 0 ? { kind: "gap", missed } : { kind: "live" });
+      }
+      expect(gaps.length).toBeGreaterThanOrEqual(2);
+    }
   });
 });
 

@@ -72,7 +72,9 @@ const ask = (f: ReturnType<typeof feed>, symbols: string[]) =>
     symbols.map((symbol) => ({ symbol })),
     Date.now(),
   );
-const errorOf = (r: QuoteResult | undefined) => (r && "error" in r ? r.error : `no error: ${JSON.stringify(r)}`);
+/** A result's fault as `kind: reason` (its typed parts: the tests read both). */
+const errorOf = (r: QuoteResult | undefined) =>
+  r && "fault" in r ? `${r.fault.kind}: ${r.fault.reason}` : `no error: ${JSON.stringify(r)}`;
 
 describe.each(CASES)("$provider", (c) => {
   it("normalizes a quote: price, epoch-ms time, session fields, source", async () => {
@@ -90,7 +92,7 @@ describe.each(CASES)("$provider", (c) => {
   it(`batches up to ${c.batchSize} symbols per request`, async () => {
     const before = fake.requests.length;
     const results = await ask(feed(c.provider), [c.sym("OK"), c.sym("OK2")]);
-    expect(results.map((r) => ("quote" in r ? r.quote.price : r.error))).toEqual([PRICE, PRICE]);
+    expect(results.map((r) => ("quote" in r ? r.quote.price : errorOf(r)))).toEqual([PRICE, PRICE]);
     expect(fake.requests.length - before).toBe(c.batchSize >= 2 ? 1 : 2);
   });
 

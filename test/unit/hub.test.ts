@@ -390,6 +390,33 @@ describe("HubBroker", () => {
     expect(messages(c.t).map((m) => m.seq)).toEqual([2, 3, 4, 5, 6, 7]);
   });
 
+  it("marks what the source's history cannot fill as a gap with its count, never a silent jump", async () => {
+    const { upstream, broker } = hub();
+    upstream.ticks("IBM", 3);
+    const c = await connected(broker);
+    await c.s.receive("SUBSCRIBE\nid:i\ndestination:/topic/ticker.IBM\n\n\0");
+    upstream.ticks("IBM", 9);
+    // The history lost 5 and 6 (trimmed, or restored short after a restart): 4 fills, 7 says two are gone.
+    upstream.history.set(
+      "IBM",
+      upstream.history.get("IBM")!.filter((f) => f.seq !== 5 && f.seq !== 6),
+    );
+    await broker.deliver([frame("IBM", 7)]);
+    // The source unreachable: the next jump is a gap too.
+    upstream.range = () => Promise.reject(new Error("source gone"));
+    await broker.deliver([frame("IBM", 9)]);
+    const gaps = c.t
+      .frames()
+      .filter((f) => f.command === "MESSAGE")
+      .map((f) => [Number(header(f, "x-seq")), header(f, "x-gap-count") ?? null]);
+    expect(gaps).toEqual([
+      [3, null],
+      [4, null],
+      [7, "2"],
+      [9, "1"],
+    ]);
+  });
+
   it("takes a feed round's frames of many streams in one delivery (in order per stream), and tells the source of a stream held by nobody here", async () => {
     const { upstream, timers, broker } = hub();
     upstream.ticks("IBM", 1);

@@ -6,6 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { FailureThrottle, Throttled } from "../../worker/auth/failure-throttle";
+import { type GuardPort, SharedThrottle } from "../../worker/auth/shared-throttle";
 import { TokenError } from "../../worker/auth/subscriber-token";
 import { newSessionState, type SessionState } from "../../worker/broker/session-state";
 import { Connection, type ConnectionCarrier } from "../../worker/connections/connection";
@@ -46,7 +47,8 @@ describe("the outbound budget", () => {
     };
     return { conn: new Connection("stomp-socket", carrier, new WriteBatcher(0), undefined, limits), writes };
   }
-  const tick = (sub: string, n: number) => `MESSAGE ${sub}#${n}`.padEnd(100, ".");
+  const tick = (sub: string, n: number) => `MESSAGE\nsubscription:${sub}\nx-seq:${n}\n\n`.padEnd(100, ".");
+  const skipped = (frame: string, count: number) => frame.replace("\n", `\nx-gap:true\nx-gap-count:${count}\n`);
 
   it("sends everything while within it", async () => {
     const { conn, writes } = connection(10_000, 10_000);
@@ -55,7 +57,7 @@ describe("the outbound budget", () => {
     expect(writes.flat()).toHaveLength(50);
   });
 
-  it("past it keeps only the newest MESSAGE per subscription, sends each subscription's newest as the budget refills, and drops nothing else", async () => {
+  it("past it keeps only the newest MESSAGE per subscription, marked with how many it replaced, sends each subscription's newest as the budget refills, and drops nothing else", async () => {
     const { conn, writes } = connection(1_000, 1_000); // ten 100-byte frames a second
     for (let n = 1; n <= 200; n++) for (const sub of ["a", "b", "c"]) conn.queue(tick(sub, n), { key: sub });
     await vi.advanceTimersByTimeAsync(0);
@@ -64,7 +66,10 @@ describe("the outbound budget", () => {
     // Held back: one frame per subscription, the newest.
     await vi.advanceTimersByTimeAsync(2_000);
     const later = writes.flat().slice(first.length);
-    expect(later.sort()).toEqual([tick("a", 200), tick("b", 200), tick("c", 200)].sort());
+    // The burst took a1–a4, b1–b3, c1–c3: each later one held replaced all but the newest.
+    expect(later.sort()).toEqual(
+      [skipped(tick("a", 200), 195), skipped(tick("b", 200), 196), skipped(tick("c", 200), 196)].sort(),
+    );
     // Within the budget again: frames flow as they come.
     await vi.advanceTimersByTimeAsync(5_000);
     conn.queue(tick("a", 201), { key: "a" });
@@ -104,23 +109,73 @@ describe("symbol patterns", () => {
   });
 });
 
-describe("FailureThrottle", () => {
+describe("the shared failure throttle", () => {
   const bad = () => Promise.reject(new TokenError("Invalid token: bad signature"));
   const good = () => Promise.resolve("grant");
+  /** One guard for every check, as the credential guard object is. */
+  const shared = (limit = 3) => {
+    const throttle = new FailureThrottle(limit, 60_000);
+    let now = 0;
+    const calls: string[] = [];
+    const port: GuardPort = {
+      failed: async (address) => {
+        calls.push(`fail ${address}`);
+        return throttle.fail(address, now);
+      },
+      blockedFor: async (address) => {
+        calls.push(`ask ${address}`);
+        return throttle.blockedFor(address, now);
+      },
+    };
+    const at = (t: number) => {
+      now = t;
+    };
+    return { port, calls, at, throttle: () => new SharedThrottle(() => port) };
+  };
 
   it("refuses an address that failed too often, even with a valid credential, until the window ends", async () => {
-    const throttle = new FailureThrottle(3, 60_000);
-    for (let i = 0; i < 3; i++) await expect(throttle.attempt("1.2.3.4", 0, bad)).rejects.toBeInstanceOf(TokenError);
-    await expect(throttle.attempt("1.2.3.4", 1_000, good)).rejects.toBeInstanceOf(Throttled);
-    await expect(throttle.attempt("5.6.7.8", 1_000, good)).resolves.toBe("grant");
-    await expect(throttle.attempt("1.2.3.4", 60_001, good)).resolves.toBe("grant");
+    const s = shared();
+    const throttle = s.throttle();
+    for (let i = 0; i < 3; i++)
+      await expect(throttle.attempt("1.2.3.4", "guess", 0, bad)).rejects.toBeInstanceOf(TokenError);
+    s.at(1_000);
+    await expect(throttle.attempt("1.2.3.4", "right", 1_000, good)).rejects.toBeInstanceOf(Throttled);
+    await expect(throttle.attempt("5.6.7.8", "right", 1_000, good)).resolves.toBe("grant");
+    s.at(60_001);
+    await expect(throttle.attempt("1.2.3.4", "right", 60_001, good)).resolves.toBe("grant");
+  });
+
+  it("adds up failures from every place that checks (the worker, each hub): one limit per address", async () => {
+    const s = shared();
+    const worker = s.throttle();
+    const hubA = s.throttle();
+    const hubB = s.throttle();
+    await expect(worker.attempt("1.2.3.4", "g1", 0, bad)).rejects.toBeInstanceOf(TokenError);
+    await expect(hubA.attempt("1.2.3.4", "g2", 0, bad)).rejects.toBeInstanceOf(TokenError);
+    await expect(hubB.attempt("1.2.3.4", "g3", 0, bad)).rejects.toBeInstanceOf(TokenError);
+    await expect(hubB.attempt("1.2.3.4", "g4", 0, bad)).rejects.toBeInstanceOf(Throttled);
+    // A valid credential the others never saw is refused too: the answer tells a guesser nothing.
+    await expect(hubA.attempt("1.2.3.4", "right", 0, good)).rejects.toBeInstanceOf(Throttled);
+    await expect(worker.attempt("1.2.3.4", "right", 0, good)).rejects.toBeInstanceOf(Throttled);
+  });
+
+  it("asks the guard once per credential and address that passes, not on every check", async () => {
+    const s = shared();
+    const throttle = s.throttle();
+    for (let i = 0; i < 5; i++) await expect(throttle.attempt("1.2.3.4", "right", i, good)).resolves.toBe("grant");
+    expect(s.calls).toEqual(["ask 1.2.3.4"]);
+    await throttle.attempt("1.2.3.4", "other", 6, good);
+    await throttle.attempt("5.6.7.8", "right", 7, good);
+    expect(s.calls).toHaveLength(3);
   });
 
   it("with no client address never refuses a valid credential (strangers cannot lock out the publisher), and throttles failures", async () => {
-    const throttle = new FailureThrottle(3, 60_000);
-    for (let i = 0; i < 2; i++) await expect(throttle.attempt("", 0, bad)).rejects.toBeInstanceOf(TokenError);
-    for (let i = 0; i < 2; i++) await expect(throttle.attempt("", 1_000, bad)).rejects.toBeInstanceOf(Throttled);
-    await expect(throttle.attempt("", 1_000, good)).resolves.toBe("grant");
+    const s = shared();
+    const throttle = s.throttle();
+    for (let i = 0; i < 2; i++) await expect(throttle.attempt("", "g", 0, bad)).rejects.toBeInstanceOf(TokenError);
+    for (let i = 0; i < 2; i++) await expect(throttle.attempt("", "g", 1_000, bad)).rejects.toBeInstanceOf(Throttled);
+    await expect(throttle.attempt("", "right", 1_000, good)).resolves.toBe("grant");
+    expect(s.calls.filter((c) => c.startsWith("ask"))).toEqual([]);
   });
 });
 

@@ -162,26 +162,37 @@ describe("feed metrics", () => {
       coldBudgetLeft: () => 2,
       requestsPerMinute: () => 60,
     });
-    m.round(2, false, [undefined, "timeout: no answer in 5000 ms", "weird"]);
+    m.round(2, false, [
+      undefined,
+      { kind: "timeout", reason: "no answer in 5000 ms" },
+      { kind: "unsupported", reason: "not a stock" },
+    ]);
     m.round(0, true, []);
     m.firstQuote(true, "ok");
     m.firstQuote(false, "busy");
     const text = renderExposition([
-      { object: "feed:0", kind: "scheduler", snapshot: m.snapshot(new Map([["AAPL", "timeout: x"]])) },
+      {
+        object: "feed:0",
+        kind: "scheduler",
+        snapshot: m.snapshot({
+          recent: [{ symbol: "AAPL", kind: "timeout", reason: "x", at: 0 }],
+          counts: { timeout: 1 },
+        }),
+      },
     ]);
     expect(text).toContain('edge_ticker_feed_requests_total{object="feed:0",provider="finnhub",purpose="round"} 2');
     expect(text).toContain(
       'edge_ticker_feed_requests_total{object="feed:0",provider="finnhub",purpose="first-quote"} 1',
     );
     expect(text).toContain('edge_ticker_feed_quotes_total{object="feed:0",provider="finnhub",outcome="timeout"} 1');
-    expect(text).toContain('edge_ticker_feed_quotes_total{object="feed:0",provider="finnhub",outcome="other"} 1');
+    expect(text).toContain('edge_ticker_feed_quotes_total{object="feed:0",provider="finnhub",outcome="unsupported"} 1');
     expect(text).toContain('edge_ticker_feed_rounds_total{object="feed:0",provider="finnhub",limited="true"} 1');
     expect(text).toContain('edge_ticker_feed_budget_requests{object="feed:0",provider="finnhub",pool="rounds"} 7');
     expect(text).toContain('edge_ticker_active_symbols{object="feed:0",provider="finnhub"} 3');
     left = Number.POSITIVE_INFINITY;
-    expect(renderExposition([{ object: "f", kind: "scheduler", snapshot: m.snapshot(new Map()) }])).not.toContain(
-      'pool="rounds"',
-    );
+    expect(
+      renderExposition([{ object: "f", kind: "scheduler", snapshot: m.snapshot({ recent: [], counts: {} }) }]),
+    ).not.toContain('pool="rounds"');
     expect(quoteOutcome(undefined)).toBe("ok");
   });
 });
@@ -216,7 +227,16 @@ describe("status view", () => {
         { object: "hub:enam:2", kind: "hub", error: "no answer within 2000 ms" },
         { object: "hub:weur:0", kind: "hub", snapshot: { ...hub().snapshot(), streams: [] } },
       ],
-      [{ object: "feed:0", kind: "scheduler", snapshot: feed.snapshot(new Map([["MSFT", "timeout: slow"]])) }],
+      [
+        {
+          object: "feed:0",
+          kind: "scheduler",
+          snapshot: feed.snapshot({
+            recent: [{ symbol: "MSFT", kind: "timeout", reason: "slow", at: 1 }],
+            counts: { timeout: 1 },
+          }),
+        },
+      ],
       100,
       [{ object: "stream:x", kind: "stream", error: "no answer within 2000 ms" }],
     );

@@ -53,7 +53,10 @@ describe("SimulatorFeed", () => {
     expect(known).toMatchObject({ symbol: "SPY", quote: { price: expect.any(Number) } });
     expect(unknown).toEqual({
       symbol: "NOTAREALSYM",
-      error: expect.stringMatching(/^unknown-symbol: NOTAREALSYM is not a symbol the simulator knows/),
+      fault: {
+        kind: "unknown-symbol",
+        reason: expect.stringMatching(/^NOTAREALSYM is not a symbol the simulator knows/),
+      },
     });
     // A published symbol has a last tick: its path continues from it.
     const last = nextTick(undefined, { symbol: "NOTAREALSYM", price: 12.5, ts: regular, source: "publish" }, regular);

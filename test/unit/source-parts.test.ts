@@ -194,17 +194,34 @@ describe("Registration", () => {
     const registration = new Registration("AAPL", () => ({
       activate: async (s) => {
         calls.push(`+${s}`);
-        return room;
+        return room ? "ok" : "full";
       },
       deactivate: async (s) => void calls.push(`-${s}`),
+      remember: async (s) => void calls.push(`!${s}`),
+      forget: async (s) => void calls.push(`?${s}`),
     }));
-    expect(await registration.follow(true)).toBe(true);
-    expect(await registration.follow(true)).toBe(true);
-    expect(await registration.follow(false)).toBe(true);
-    expect(await registration.follow(false)).toBe(true);
+    expect(await registration.follow(true)).toBe("ok");
+    expect(await registration.follow(true)).toBe("ok");
+    expect(await registration.follow(false)).toBe("ok");
+    expect(await registration.follow(false)).toBe("ok");
     room = false;
-    expect(await registration.follow(true)).toBe(false);
+    expect(await registration.follow(true)).toBe("full");
     registration.dropped();
     expect(calls).toEqual(["+AAPL", "-AAPL", "+AAPL"]);
+  });
+
+  it("tells the scheduler once per instance that a publisher made the symbol real, and forgets it on retirement", async () => {
+    const calls: string[] = [];
+    const registration = new Registration("PUB", () => ({
+      activate: async () => "ok",
+      deactivate: async () => {},
+      remember: async (s) => void calls.push(`!${s}`),
+      forget: async (s) => void calls.push(`?${s}`),
+    }));
+    await registration.published();
+    await registration.published();
+    await registration.retired();
+    await registration.published();
+    expect(calls).toEqual(["!PUB", "?PUB", "!PUB"]);
   });
 });

@@ -1,5 +1,3 @@
-import { TokenError } from "./subscriber-token";
-
 /** Refused because the address failed too often: try again in `retryAfterMs`. */
 export class Throttled extends Error {
   constructor(readonly retryAfterMs: number) {
@@ -7,15 +5,17 @@ export class Throttled extends Error {
   }
 }
 
+/** How long an address was blocked before a failure, and is after it (ms; 0: not). */
+export interface Blocked {
+  before: number;
+  after: number;
+}
+
 /**
  * Counts failed credential checks per client address in a fixed window; past the limit the
- * address is refused until the window ends, so tokens cannot be guessed at line rate.
- * In memory (per isolate or object): a bound on guessing speed, not an account lockout.
- *
- * With no known address (bare workerd without a proxy setting CF-Connecting-IP, where
- * every client looks the same) a block would shut out everyone, the real publisher too:
- * there a valid credential always passes, and only failed ones are refused once the shared
- * count is over the limit.
+ * address is blocked until the window ends, so tokens cannot be guessed at line rate. In
+ * memory (the shared credential guard object keeps one): a bound on guessing speed, not an
+ * account lockout. Bounded: the oldest address is forgotten first. Pure.
  */
 export class FailureThrottle {
   private readonly failures = new Map<string, { count: number; until: number }>();
@@ -23,23 +23,21 @@ export class FailureThrottle {
   constructor(
     private readonly limit = 10,
     private readonly windowMs = 60_000,
+    private readonly maxAddresses = 10_000,
   ) {}
 
-  /**
-   * Runs `verify` for a credential from `address`: its result, a TokenError (counted as a
-   * failure), or Throttled when the address has failed too often.
-   */
-  async attempt<T>(address: string, now: number, verify: () => Promise<T>): Promise<T> {
-    const known = address !== "";
-    if (known) this.check(address, now);
-    try {
-      return await verify();
-    } catch (err) {
-      if (!(err instanceof TokenError)) throw err;
-      this.fail(address, now);
-      if (!known) this.check(address, now);
-      throw err;
+  /** Counts a failure of `address`; how long it was blocked before it (0: not) and is now. */
+  fail(address: string, now: number): Blocked {
+    const before = this.blockedFor(address, now);
+    const entry = this.failures.get(address);
+    if (!entry || entry.until <= now) {
+      this.failures.delete(address);
+      if (this.failures.size >= this.maxAddresses) this.failures.delete(this.failures.keys().next().value!);
+      this.failures.set(address, { count: 1, until: now + this.windowMs });
+    } else {
+      entry.count++;
     }
+    return { before, after: this.blockedFor(address, now) };
   }
 
   /** Milliseconds until `address` may try again; 0 if it may now. */
@@ -47,20 +45,5 @@ export class FailureThrottle {
     const entry = this.failures.get(address);
     if (!entry || entry.until <= now) return 0;
     return entry.count >= this.limit ? entry.until - now : 0;
-  }
-
-  private check(address: string, now: number): void {
-    const wait = this.blockedFor(address, now);
-    if (wait > 0) throw new Throttled(wait);
-  }
-
-  private fail(address: string, now: number): void {
-    const entry = this.failures.get(address);
-    if (!entry || entry.until <= now) {
-      if (this.failures.size >= 10_000) this.failures.delete(this.failures.keys().next().value!);
-      this.failures.set(address, { count: 1, until: now + this.windowMs });
-    } else {
-      entry.count++;
-    }
   }
 }

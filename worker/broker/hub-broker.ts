@@ -3,6 +3,7 @@ import { appendTo, entryOf } from "../multimap";
 import { StompError } from "../protocol/stomp/errors";
 import { type HeldStream, keepRecent, mergeRecent, snapshotFrames } from "./held-stream";
 import type { HubOptions, HubTimers, Sources } from "./hub-ports";
+import { isRefusal, refusalError, shareKeyOf } from "./refusal";
 import type { StreamPosition, Subscription } from "./session-state";
 import type { SessionBroker, StompSession } from "./stomp-session";
 import type { StreamFrame } from "./stream-frame";
@@ -61,7 +62,7 @@ export class HubBroker implements SessionBroker {
 
   async subscribe(session: StompSession, sub: Subscription, since?: StreamPosition): Promise<void> {
     const stream = streamOf(sub);
-    const snapshot = await this.snapshotOf(stream);
+    const snapshot = await this.snapshotOf(stream, shareKeyOf(session.state));
     if (session.closed) return;
     const held = this.held(stream);
     if (!since) {
@@ -130,10 +131,13 @@ export class HubBroker implements SessionBroker {
     }
     const meter = this.options.meter;
     const now = meter ? Date.now() : 0;
+    const positioned = STREAMS[held.stream.kind].positioned;
     for (const frame of frames) {
+      // What the history could not fill (trimmed, or the source unreachable) is a gap, never a silent jump.
+      const lost = positioned && held.latest ? frame.seq - held.latest.seq - 1 : 0;
       held.latest = frame;
       if (frame.keep) keepRecent(held, frame);
-      if (this.index.fanOut(frame) > 0 && meter)
+      if (this.index.fanOut(frame, lost > 0 ? { kind: "gap", missed: lost } : undefined) > 0 && meter)
         meter.delivered(held.stream.kind, frame.at === undefined ? undefined : now - frame.at);
     }
     if (this.count(key) === 0 && !held.attaching) this.countChanged(held.stream);
@@ -212,13 +216,14 @@ export class HubBroker implements SessionBroker {
   }
 
   /** A stream's snapshot (its newest frame; a bar stream's recent ones too): local while attached, else from its source (which then delivers here). */
-  private async snapshotOf(stream: Stream): Promise<StreamFrame[]> {
+  private async snapshotOf(stream: Stream, by?: string): Promise<StreamFrame[]> {
     const held = this.held(stream);
     if (held.latest && held.attached) return [held.latest];
     held.waiting++;
     try {
       if (!held.attaching) {
-        const attach = this.sources.attach(stream, this.count(held.key)).then((answer) => {
+        const attach = this.sources.attach(stream, this.count(held.key), by).then((answer) => {
+          if (isRefusal(answer)) throw refusalError(stream.symbol, answer);
           held.attached = true;
           const frames = answer === undefined ? [] : Array.isArray(answer) ? answer : [answer];
           // Deliveries may have come first (the source sends as soon as it holds this hub): merge by position.
@@ -232,6 +237,7 @@ export class HubBroker implements SessionBroker {
       }
       return await held.attaching;
     } catch (err) {
+      if (err instanceof StompError) throw err;
       throw new StompError("no-price", String(err instanceof Error ? err.message : err).slice(0, 300), {
         message: `No price for ${stream.symbol}`,
       });

@@ -95,7 +95,7 @@ export interface SessionTransport {
    * the last of a burst always follows; the text may then be given as a function, rendered
    * only if the MESSAGE is actually sent.
    */
-  queue(text: string | (() => string), sub: Conflation): void;
+  queue(text: string | Render, sub: Conflation): void;
   /** Drops a MESSAGE still held back for `sub` (the subscription ended), and its batch's gathered entries. */
   discard(sub: Conflation): void;
   close(code: number, reason: string): void;
@@ -104,6 +104,13 @@ export interface SessionTransport {
   /** The session ends with an ERROR frame of this catalogue code (metrics). */
   failed?(code: string): void;
 }
+
+/**
+ * A MESSAGE (or a batch's entry) rendered as it leaves. `skipped`: how many earlier ones of
+ * its subscription the connection's outbound budget replaced (never a throttled
+ * subscription's): the text marks that gap in its own form.
+ */
+export type Render = (skipped: number) => string;
 
 /** Which subscription a MESSAGE belongs to, and its `x-throttle-ms` if any. */
 export interface Conflation {

@@ -121,7 +121,23 @@ export interface BarUpdate {
   final: boolean;
 }
 
-function barBody(update: BarUpdate) {
+/** A bar MESSAGE's body (the client library types its bar updates with it). */
+export interface BarMessage extends Bar {
+  symbol: string;
+  interval: "1m";
+  final: boolean;
+  delayed?: true;
+  delayMs?: number;
+}
+
+/** A viewer-count MESSAGE's body. */
+export interface ViewersMessage {
+  symbol: string;
+  viewers: number;
+  ts: number;
+}
+
+function barBody(update: BarUpdate): BarMessage {
   return { symbol: update.symbol, interval: "1m", ...update.bar, final: update.final };
 }
 
@@ -156,7 +172,7 @@ export function buildDelayedBarFrame(
   epoch: string,
   delayMs: number,
 ): StreamFrame {
-  const body = { symbol, interval: "1m", ...bar, final: true, delayed: true, delayMs };
+  const body: BarMessage = { symbol, interval: "1m", ...bar, final: true, delayed: true, delayMs };
   return {
     ...frame(
       { kind: BARS.delayed, symbol },
@@ -178,7 +194,7 @@ export function buildViewersFrame(symbol: string, viewers: number, at: number): 
     at,
     "",
     `${symbol}-viewers-${at}`,
-    JSON.stringify({ symbol, viewers, ts: at }),
+    JSON.stringify({ symbol, viewers, ts: at } satisfies ViewersMessage),
   );
 }
 
@@ -193,4 +209,13 @@ export function messageHead(version: StompVersion, subscriptionId: string): stri
  */
 export function renderMessage(head: string, needsAck: boolean, frame: StreamFrame, extra = ""): string {
   return `${head}${needsAck ? `ack:${frame.messageId}\n` : ""}${extra}${frame.tail}`;
+}
+
+/**
+ * A rendered MESSAGE that stands for `skipped` earlier ones the connection never sent (its
+ * outbound budget conflated them): marked as a gap with their count, never a silent jump.
+ */
+export function markSkipped(message: string, skipped: number): string {
+  const headEnd = message.indexOf("\n") + 1;
+  return `${message.slice(0, headEnd)}x-gap:true\nx-gap-count:${skipped}\n${message.slice(headEnd)}`;
 }

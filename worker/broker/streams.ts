@@ -1,6 +1,7 @@
 import { normalizeSymbol, SymbolError } from "../market/symbol";
 import { BARS_KIND, type MessageKind, TICKS_KIND } from "../protocol/compact/fields";
 import { echo } from "../protocol/echo";
+import { BARS_DESTINATION, type Destination, nameOf, TICKER_DESTINATION, VIEWERS_DESTINATION } from "./destinations";
 
 /**
  * The kinds of stream a symbol has, in one table: what subscribers name, what a connection
@@ -16,13 +17,6 @@ export const TICKS = { live: "ticker", delayed: "delayed" } as const satisfies R
 export const BARS = { live: "bars", delayed: "delayed-bars" } as const satisfies Record<string, StreamKind>;
 /** How many subscriptions a symbol has across every hub. */
 export const VIEWERS = "viewers" satisfies StreamKind;
-
-export interface Destination {
-  prefix: string;
-  suffix: string;
-  /** Why a destination with this prefix and another suffix is refused (how to name it instead). */
-  otherwise?: string;
-}
 
 export interface StreamSpec {
   /** What subscribers name (a delayed kind shares its live kind's). */
@@ -47,14 +41,6 @@ export interface StreamSpec {
   compact?: MessageKind;
 }
 
-const TICKER_DESTINATION: Destination = { prefix: "/topic/ticker.", suffix: "" };
-/** The one bar interval streamed; coarser ones are derived by clients or read from /api/bars. */
-const BARS_DESTINATION: Destination = {
-  prefix: "/topic/bars.",
-  suffix: ".1m",
-  otherwise: "bars stream as /topic/bars.{SYMBOL}.1m (coarser intervals: GET /api/bars)",
-};
-
 const MARKET = { named: false, licensed: true, positioned: true, activates: true } as const;
 
 export const STREAMS: Readonly<Record<StreamKind, StreamSpec>> = {
@@ -77,7 +63,7 @@ export const STREAMS: Readonly<Record<StreamKind, StreamSpec>> = {
     compact: TICKS_KIND,
   },
   [VIEWERS]: {
-    destination: { prefix: "/topic/viewers.", suffix: "" },
+    destination: VIEWERS_DESTINATION,
     named: true,
     licensed: false,
     delayed: false,
@@ -106,7 +92,8 @@ export const STREAMS: Readonly<Record<StreamKind, StreamSpec>> = {
   },
 };
 
-export const STREAM_KINDS = Object.keys(STREAMS) as StreamKind[];
+// Pure: a bundle that only names destinations (the client, the widget) leaves the lists out.
+export const STREAM_KINDS = /* @__PURE__ */ Object.keys(STREAMS) as StreamKind[];
 
 /**
  * Batch destinations: one subscription to a kind's streams of many symbols (named in
@@ -119,7 +106,7 @@ export interface Stream {
   symbol: string;
 }
 
-const NAMED = STREAM_KINDS.filter((k) => STREAMS[k].named);
+const NAMED = /* @__PURE__ */ STREAM_KINDS.filter((k) => STREAMS[k].named);
 
 /** `/topic/ticker.AAPL` → the ticker stream of AAPL; `/topic/viewers.AAPL` → its viewer count; `/topic/bars.AAPL.1m` → its bars. */
 export function streamFromDestination(destination: string): Stream {
@@ -139,8 +126,7 @@ export function streamFromDestination(destination: string): Stream {
 
 /** How subscribers name a kind: `/topic/bars.{SYMBOL}.1m`. */
 export function destinationForm(kind: StreamKind): string {
-  const { prefix, suffix } = STREAMS[kind].destination;
-  return `${prefix}{SYMBOL}${suffix}`;
+  return nameOf(STREAMS[kind].destination, "{SYMBOL}");
 }
 
 /** The stream a connection gets for `named`: its delayed kind without a real-time entitlement. */
@@ -161,8 +147,7 @@ export function streamOfKey(key: string): Stream {
 
 /** The destination a stream's MESSAGE frames carry: the one its subscribers named. */
 export function destinationOf(stream: Stream): string {
-  const { prefix, suffix } = STREAMS[stream.kind].destination;
-  return `${prefix}${stream.symbol}${suffix}`;
+  return nameOf(STREAMS[stream.kind].destination, stream.symbol);
 }
 
 /** The destination of a symbol's ticks. */

@@ -1,7 +1,7 @@
 import { entryOf } from "../multimap";
 import type { Marker } from "../protocol/compact/entry";
 import { batchMessage, type CompactState, compactState, compactText } from "./compact-frames";
-import { type Batch, type Conflation, conflationKey, type Subscription } from "./session-state";
+import { type Batch, type Conflation, conflationKey, type Render, type Subscription } from "./session-state";
 import type { StompSession } from "./stomp-session";
 import { messageHead, renderMessage, type StreamFrame } from "./stream-frame";
 import { STREAMS, streamKey } from "./streams";
@@ -20,12 +20,12 @@ export interface Delivery {
  * A compact delivery in the write path: the frame it was last queued (with its marker) and
  * one render function made once, so queueing allocates nothing. Conflation keeps only the
  * newest queued MESSAGE of a subscription, so rendering the newest queued frame is rendering
- * the one that leaves.
+ * the one that leaves. A gap it stands for is marked in the entry (`g`, whole).
  */
 interface Compact extends CompactState {
   pending?: StreamFrame;
   marker?: Marker;
-  render: () => string;
+  render: Render;
 }
 
 /** The subscriptions held by one hub, indexed by stream for fan-out. In memory only: rebuilt from session state on wake. */
@@ -43,10 +43,11 @@ export class SubscriptionIndex {
     if (sub.form && STREAMS[sub.stream].compact) {
       const compact: Compact = {
         ...compactState(sub.form === "batch", sub.ack, session.version),
-        render: () => {
-          const text = compactText(compact.pending!, compact, head, compact.marker);
+        render: (skipped) => {
+          const frame = compact.pending!;
+          const marker = skipped > 0 ? skippedGap(frame, compact.last) : compact.marker;
           compact.pending = compact.marker = undefined;
-          return text;
+          return compactText(frame, compact, head, marker);
         },
       };
       delivery.compact = compact;
@@ -85,28 +86,27 @@ export class SubscriptionIndex {
   sendTo(delivery: Delivery, frame: StreamFrame, marker?: Marker): void {
     const { session, pacing, compact } = delivery;
     if (compact && frame.compact) {
-      compact.pending = frame;
-      compact.marker = marker;
+      hold(compact, frame, marker);
       session.transport.queue(compact.render, pacing);
     } else
       session.transport.queue(renderMessage(delivery.head, delivery.needsAck, frame, markerHeaders(marker)), pacing);
   }
 
-  /** Sends `frame` to every subscription of its stream (throttled ones through conflation); returns how many. */
-  fanOut(frame: StreamFrame): number {
+  /** Sends `frame` to every subscription of its stream (throttled ones through conflation); `marker`: it follows a gap. Returns how many. */
+  fanOut(frame: StreamFrame, marker?: Marker): number {
     const set = this.byStream.get(frame.key);
     if (!set) return 0;
+    const extra = markerHeaders(marker);
     for (const d of set) {
       // A compact entry depends on what the subscription received last: rendered as it leaves.
       const compact = d.compact;
       if (compact && frame.compact) {
-        compact.pending = frame;
-        compact.marker = undefined;
+        hold(compact, frame, marker);
         d.session.transport.queue(compact.render, d.pacing);
       } else if (d.pacing.everyMs === undefined)
-        d.session.transport.queue(renderMessage(d.head, d.needsAck, frame), d.pacing);
+        d.session.transport.queue(renderMessage(d.head, d.needsAck, frame, extra), d.pacing);
       // Most ticks of a throttled subscription are replaced before they are sent: render only the one that is.
-      else d.session.transport.queue(() => renderMessage(d.head, d.needsAck, frame), d.pacing);
+      else d.session.transport.queue(() => renderMessage(d.head, d.needsAck, frame, extra), d.pacing);
     }
     return set.size;
   }
@@ -122,6 +122,20 @@ export class SubscriptionIndex {
     set.delete(delivery);
     if (set.size === 0) this.byStream.delete(key);
   }
+}
+
+/** `frame` is the one `c` sends next; a gap in one it replaces before that is still a gap. */
+function hold(c: Compact, frame: StreamFrame, marker: Marker | undefined): void {
+  if (!(c.pending && c.marker?.kind === "gap")) c.marker = marker;
+  c.pending = frame;
+}
+
+/**
+ * The gap a compact MESSAGE stands for when the connection's outbound budget replaced earlier
+ * ones: whole, with the count of messages between the last one sent and it (in one epoch).
+ */
+function skippedGap(frame: StreamFrame, last: StreamFrame | undefined): Marker {
+  return last && last.epoch === frame.epoch ? { kind: "gap", missed: frame.seq - last.seq - 1 } : { kind: "gap" };
 }
 
 /** A plain MESSAGE's marker headers (`x-replay`, `x-gap`, `x-gap-count`). */

@@ -1,5 +1,6 @@
-import type { Batch, Conflation, SessionState, SessionTransport } from "../broker/session-state";
+import type { Batch, Conflation, Render, SessionState, SessionTransport } from "../broker/session-state";
 import type { StompSession } from "../broker/stomp-session";
+import { markSkipped } from "../broker/stream-frame";
 import type { ConnectionMeter } from "../metrics/hub-metrics";
 import { entryOf } from "../multimap";
 import { decodeSocketMessage } from "../protocol/sockjs/frames";
@@ -39,9 +40,11 @@ interface Paced {
   /** When its last MESSAGE left. */
   sentAt: number;
   /** The newest MESSAGE not yet sent (an older one is replaced, never sent after it). */
-  held?: () => string;
+  held?: Render;
   /** The batch its entries go into (a batch's symbol). */
   batch?: Batch;
+  /** How many held MESSAGEs of an unthrottled subscription were replaced: the one sent says so. */
+  skipped?: number;
 }
 
 /**
@@ -90,11 +93,11 @@ export class Connection implements SessionTransport, Flushable {
     this.allowance = this.outbound ? this.outbound.burst : Number.POSITIVE_INFINITY;
   }
 
-  queue(text: string | (() => string), sub: Conflation): void {
+  queue(text: string | Render, sub: Conflation): void {
     if (this.closed) return;
     // The common case reads no clock: an unthrottled subscription, nothing held, within the allowance.
     if (sub.everyMs === undefined && this.unpaid < this.allowance && !this.paced.has(sub.key)) {
-      this.pushMessage(typeof text === "string" ? text : text(), sub.batch);
+      this.pushMessage(typeof text === "string" ? text : text(0), sub.batch);
       this.batcher.mark(this);
       return;
     }
@@ -103,13 +106,15 @@ export class Connection implements SessionTransport, Flushable {
     const waiting = entry !== undefined && (entry.held !== undefined || now < entry.sentAt + entry.everyMs);
     if (waiting || this.overBudget(now)) {
       entry ??= entryOf(this.paced, sub.key, () => ({ everyMs: sub.everyMs ?? 0, sentAt: Number.NEGATIVE_INFINITY }));
-      entry.held = typeof text === "string" ? () => text : text;
+      // A throttled subscription asked for the newest only; any other was promised every MESSAGE.
+      if (entry.held !== undefined && entry.everyMs === 0) entry.skipped = (entry.skipped ?? 0) + 1;
+      entry.held = typeof text === "string" ? (skipped) => (skipped ? markSkipped(text, skipped) : text) : text;
       entry.batch = sub.batch;
       this.batcher.markAt(this, this.dueAt(entry, now));
       return;
     }
     if (sub.everyMs !== undefined) this.paced.set(sub.key, { everyMs: sub.everyMs, sentAt: now });
-    this.pushMessage(typeof text === "string" ? text : text(), sub.batch);
+    this.pushMessage(typeof text === "string" ? text : text(0), sub.batch);
     this.batcher.mark(this);
   }
 
@@ -214,7 +219,7 @@ export class Connection implements SessionTransport, Flushable {
         next = Math.min(next, due);
         continue;
       }
-      this.pushMessage(entry.held(), entry.batch);
+      this.pushMessage(entry.held(entry.skipped ?? 0), entry.batch);
       // To the back of the line: when the budget is short, every subscription gets its turn.
       this.paced.delete(key);
       if (entry.everyMs > 0) this.paced.set(key, { everyMs: entry.everyMs, sentAt: now, batch: entry.batch });

@@ -1,4 +1,5 @@
 import type { Quote } from "../market/tick";
+import { type Fault, fault } from "./fault";
 import { defined } from "./normalize";
 import type { FeedCapabilities, FeedProvider, QuoteRequest, QuoteResult } from "./provider";
 import { FeedFault, type UpstreamOptions } from "./upstream";
@@ -11,12 +12,12 @@ export interface HttpFeedOptions extends UpstreamOptions {
 
 type Fields = Omit<Quote, "symbol" | "source">;
 
-/** A provider's answer for one of its symbols: a quote (without symbol/source) or a one-line reason. */
-export type BatchResult = Map<string, Fields | string>;
+/** A provider's answer for one of its symbols: a quote (without symbol/source) or its fault. */
+export type BatchResult = Map<string, Fields | Fault>;
 
 /** The quote, when the provider gave a valid price; the fault otherwise (never a made-up price). */
-export function quoteOf(fields: Omit<Fields, "price"> & { price: number | undefined }): Fields | string {
-  if (fields.price === undefined) return "malformed: no valid price";
+export function quoteOf(fields: Omit<Fields, "price"> & { price: number | undefined }): Fields | Fault {
+  if (fields.price === undefined) return fault("malformed", "no valid price");
   return defined(fields as Fields);
 }
 
@@ -37,7 +38,7 @@ export abstract class HttpFeed implements FeedProvider {
   }
 
   /** The provider's name for `symbol`, or why it cannot serve it. */
-  protected abstract providerSymbol(symbol: string): string | { unsupported: string };
+  protected abstract providerSymbol(symbol: string): string | Fault;
 
   /** One request for up to maxSymbolsPerRequest provider symbols. Throws FeedFault. */
   protected abstract fetchBatch(symbols: string[]): Promise<BatchResult>;
@@ -47,15 +48,16 @@ export abstract class HttpFeed implements FeedProvider {
     const wanted = new Map<string, string[]>(); // provider symbol → our symbols
     for (const { symbol } of requests) {
       const mapped = this.providerSymbol(symbol);
-      if (typeof mapped !== "string") results.push({ symbol, error: mapped.unsupported });
+      if (typeof mapped !== "string") results.push({ symbol, fault: mapped });
       else wanted.set(mapped, [...(wanted.get(mapped) ?? []), symbol]);
     }
     const names = [...wanted.keys()];
-    const fail = (batch: string[], error: string) => {
-      for (const p of batch) for (const symbol of wanted.get(p)!) results.push({ symbol, error });
+    const fail = (batch: string[], f: Fault) => {
+      for (const p of batch) for (const symbol of wanted.get(p)!) results.push({ symbol, fault: f });
     };
     if (now < this.cooldownUntil) {
-      fail(names, `rate-limit: waiting ${Math.ceil((this.cooldownUntil - now) / 1000)} s as the provider asked`);
+      const wait = this.cooldownUntil - now;
+      fail(names, fault("rate-limit", `waiting ${Math.ceil(wait / 1000)} s as the provider asked`, wait));
       return results;
     }
     const size = this.capabilities.maxSymbolsPerRequest;
@@ -64,12 +66,10 @@ export abstract class HttpFeed implements FeedProvider {
       try {
         const answers = await this.fetchBatch(batch);
         for (const p of batch) {
-          const answer = answers.get(p) ?? "unknown-symbol: the provider returned nothing for it";
+          const answer = answers.get(p) ?? fault("unknown-symbol", "the provider returned nothing for it");
           for (const symbol of wanted.get(p)!) {
             results.push(
-              typeof answer === "string"
-                ? { symbol, error: answer }
-                : { symbol, quote: { ...answer, symbol, source: this.id } },
+              isFault(answer) ? { symbol, fault: answer } : { symbol, quote: { ...answer, symbol, source: this.id } },
             );
           }
         }
@@ -77,10 +77,10 @@ export abstract class HttpFeed implements FeedProvider {
         if (!(err instanceof FeedFault)) throw err;
         if (err.kind === "rate-limit") {
           this.cooldownUntil = Date.now() + (err.retryAfterMs ?? DEFAULT_COOLDOWN_MS);
-          fail(names.slice(i), `${err.kind}: ${err.message}`);
+          fail(names.slice(i), err.toFault());
           return results;
         }
-        fail(batch, `${err.kind}: ${err.message}`);
+        fail(batch, err.toFault());
       }
     }
     return results;
@@ -94,4 +94,8 @@ export abstract class HttpFeed implements FeedProvider {
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
     return url.toString();
   }
+}
+
+function isFault(answer: Fields | Fault): answer is Fault {
+  return "kind" in answer;
 }

@@ -1,6 +1,7 @@
 import type { Bar } from "../market/bars";
 import type { AssetClass } from "../market/hours";
 import type { Quote, Tick } from "../market/tick";
+import type { Fault } from "./fault";
 
 /** What a symbol's object asks a feed for: a symbol and, for models that evolve it, its last tick. */
 export interface QuoteRequest {
@@ -8,7 +9,7 @@ export interface QuoteRequest {
   last?: Tick;
 }
 
-export type QuoteResult = { symbol: string; quote: Quote } | { symbol: string; error: string };
+export type QuoteResult = { symbol: string; quote: Quote } | { symbol: string; fault: Fault };
 
 export interface FeedCapabilities {
   maxSymbolsPerRequest: number;
@@ -25,7 +26,7 @@ export interface FeedCapabilities {
 /**
  * A price source. The broker only calls `quotes`; adapters for real providers add
  * their transport, batching and fault handling behind this interface. A failed symbol
- * comes back as `{ error }` with a one-line reason; `quotes` itself does not throw.
+ * comes back as `{ fault }` (its kind and a one-line reason); `quotes` itself does not throw.
  */
 export interface FeedProvider {
   readonly id: string;
@@ -35,7 +36,7 @@ export interface FeedProvider {
    * One-minute bars of `symbol` starting in `[from, to)`, in one request (providers with a
    * REST aggregates endpoint); `partial` says why they cover less than asked.
    */
-  minuteBars?(symbol: string, from: number, to: number): Promise<BarHistory | { error: string }>;
+  minuteBars?(symbol: string, from: number, to: number): Promise<BarHistory | { fault: Fault }>;
 }
 
 /** A provider's intraday history: bars oldest first, and why it is short of the range asked, if it is. */

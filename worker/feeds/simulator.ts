@@ -1,5 +1,6 @@
 import { type AssetClass, assetClass, type MarketState, marketState, tradingDay } from "../market/hours";
 import { type Quote, round } from "../market/tick";
+import { fault } from "./fault";
 import { normal, uniform } from "./prng";
 import type { FeedProvider, QuoteRequest, QuoteResult } from "./provider";
 import { SIM_START_PRICES } from "./sim-universe";
@@ -61,7 +62,10 @@ export class SimulatorFeed implements FeedProvider {
       r.last === undefined && !this.anySymbol && !simulatorKnows(r.symbol)
         ? {
             symbol: r.symbol,
-            error: `unknown-symbol: ${r.symbol} is not a symbol the simulator knows (large US stocks and ETFs, US indices, major crypto pairs and FX crosses such as AAPL, SPY, BTC-USD, EURUSD=X)`,
+            fault: fault(
+              "unknown-symbol",
+              `${r.symbol} is not a symbol the simulator knows (large US stocks and ETFs, US indices, major crypto pairs and FX crosses such as AAPL, SPY, BTC-USD, EURUSD=X)`,
+            ),
           }
         : { symbol: r.symbol, quote: this.quote(r, now) },
     );

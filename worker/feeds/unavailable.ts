@@ -13,3 +13,6 @@ export interface Unavailable {
 export function isUnavailable(value: unknown): value is Unavailable {
   return typeof value === "object" && value !== null && "unavailable" in value;
 }
+
+/** Whether a symbol may have an object: it is known (the feed, the config or a publisher says so), or why not. */
+export type Admission = { known: true } | Unavailable;

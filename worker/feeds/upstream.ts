@@ -1,19 +1,10 @@
+import { type Fault, type FaultKind, fault } from "./fault";
+
 /**
  * HTTP to a price provider: a timeout per attempt, bounded retries with backoff for
- * transient failures, Retry-After honoured, and every failure classified into a
- * one-line fault (providers often answer errors with 200, so callers classify bodies too).
+ * transient failures, Retry-After honoured, and every failure classified into a typed
+ * fault (providers often answer errors with 200, so callers classify bodies too).
  */
-export type FaultKind =
-  | "auth"
-  | "rate-limit"
-  | "upstream"
-  | "timeout"
-  | "network"
-  | "html"
-  | "malformed"
-  | "unknown-symbol"
-  | "provider-error";
-
 export class FeedFault extends Error {
   constructor(
     readonly kind: FaultKind,
@@ -24,6 +15,11 @@ export class FeedFault extends Error {
     readonly body?: unknown,
   ) {
     super(message);
+  }
+
+  /** The fault as data (RPC-safe), as results carry it. */
+  toFault(): Fault {
+    return fault(this.kind, this.message, this.retryAfterMs);
   }
 }
 

@@ -3,6 +3,7 @@ import type { Env } from "../env";
 import { log } from "../log";
 import { compressAsset } from "./compress";
 import { apiPreflight } from "./cors";
+import { apiRateLimit } from "./rate-limit";
 import { reject } from "./reply";
 import { barsRoutes } from "./routes/bars";
 import { cronRoutes } from "./routes/cron";
@@ -19,6 +20,11 @@ import { tickRoutes } from "./routes/ticks";
 import { viewerRoutes } from "./routes/viewers";
 
 export const app = new Hono<{ Bindings: Env }>()
+  .use("/api/quotes", apiRateLimit)
+  .use("/api/history/*", apiRateLimit)
+  .use("/api/bars/*", apiRateLimit)
+  .use("/api/viewers", apiRateLimit)
+  .use("/api/symbols", apiRateLimit)
   .route("/", streamRoutes)
   .route("/", sockjsRoutes)
   .route("/", tickRoutes)

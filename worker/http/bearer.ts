@@ -1,14 +1,12 @@
 import { bearerCredential, grantFor } from "../auth/credentials";
-import { FailureThrottle, Throttled } from "../auth/failure-throttle";
+import { Throttled } from "../auth/failure-throttle";
 import type { Grant } from "../auth/grant";
 import { TokenError } from "../auth/subscriber-token";
 import { readConfig } from "../config";
 import type { Env } from "../env";
-import { clientAddress } from "../transports/client-address";
+import { credentialThrottle } from "../objects/credential-guard";
+import { edgeAddress } from "../transports/client-address";
 import { reject } from "./reply";
-
-/** Failed credentials per client address, in this isolate. */
-const failures = new FailureThrottle();
 
 /**
  * The grant of a request's `Authorization: Bearer <credential>` (a subscriber token or
@@ -21,21 +19,24 @@ export async function bearerGrant(env: Env, request: Request): Promise<Grant | u
   const credential = bearerCredential(auth);
   if (!credential) return unauthorized("invalid-token", "expected Authorization: Bearer <token>");
   const now = Date.now();
-  return throttledCheck(failures, request, now, () => grantFor(env, readConfig(env).auth.keys, credential, now));
+  return throttledCheck(env, request, credential, now, () => grantFor(env, readConfig(env).auth.keys, credential, now));
 }
 
 /**
- * Runs a credential check under a per-address failure throttle: its result, or the answer
- * when it failed (401 with the TokenError's reason, 429 after repeated failures).
+ * Runs a credential check under the shared failure throttle (one count per client address
+ * for every check in the service): its result, or the answer when it failed (401 with the
+ * TokenError's reason, 429 after repeated failures).
  */
 export async function throttledCheck<T>(
-  throttle: FailureThrottle,
+  env: Env,
   request: Request,
+  credential: string,
   now: number,
   check: () => Promise<T>,
 ): Promise<T | Response> {
+  const address = edgeAddress(request, readConfig(env).clientAddress);
   try {
-    return await throttle.attempt(clientAddress(request), now, check);
+    return await credentialThrottle(env).attempt(address, credential, now, check);
   } catch (err) {
     if (err instanceof Throttled) {
       return reject("too-many-failures", "too many failed attempts: try again later", {

@@ -27,6 +27,7 @@ export const HTTP_ERRORS = {
   "upgrade-required": 426,
   "too-many-failures": 429,
   "too-many-connections": 429,
+  "too-many-requests": 429,
   internal: 500,
   "feed-failed": 502,
   "feed-busy": 503,

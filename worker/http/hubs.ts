@@ -2,6 +2,7 @@ import type { Config } from "../config";
 import type { Env } from "../env";
 import { hubStub } from "../objects/stubs";
 import { hubName, probeOrder, type RequestGeo, regionOf, shardOf } from "../routing/placement";
+import { edgeAddress } from "../transports/client-address";
 import { type ForwardedRoute, forwardRequest, HUB_FULL_HEADER } from "../transports/sockjs/forwarding";
 import { reject } from "./reply";
 
@@ -29,10 +30,11 @@ export async function toHub(
     body = await request.arrayBuffer();
     if (body.byteLength > MAX_BODY_BYTES) return reject("body-too-large", `request body over ${MAX_BODY_BYTES} bytes`);
   }
+  const address = edgeAddress(request, config.clientAddress);
   const region = regionOf(request.cf as RequestGeo | undefined);
   const first = key === undefined ? Math.floor(Math.random() * config.hubShards) : shardOf(key, config.hubShards);
   for (const shard of probeOrder(first, config.hubShards)) {
-    const response = await hubStub(env, hubName(region, shard)).fetch(forwardRequest(request, route, body));
+    const response = await hubStub(env, hubName(region, shard)).fetch(forwardRequest(request, route, address, body));
     if (!response.headers.has(HUB_FULL_HEADER)) return response;
   }
   return reject("hubs-full", "every connection hub in this region is full: try again shortly", { "Retry-After": "5" });

@@ -1,7 +1,9 @@
+import { bearerCredential } from "../auth/credentials";
+import { tokensMatch } from "../auth/publish-token";
 import { hasTokenKeys } from "../auth/subscriber-token";
 import { readConfig } from "../config";
 import type { Env } from "../env";
-import { bearerGrant, unauthorized } from "./bearer";
+import { bearerGrant, throttledCheck, unauthorized } from "./bearer";
 import { reject } from "./reply";
 
 /**
@@ -18,4 +20,17 @@ export async function checkPublishToken(env: Env, request: Request): Promise<Res
   if (grant instanceof Response) return grant;
   if (!grant) return unauthorized("auth-required", "missing Authorization: Bearer <publish token>");
   return grant.publisher ? undefined : reject("not-publisher", "this token does not grant publishing (pub)");
+}
+
+/**
+ * An operator's read access (`/healthz` details): the read-only METRICS_TOKEN, or anything
+ * that may publish. Undefined when granted, else the answer, as checkPublishToken's.
+ */
+export async function checkOperator(env: Env, request: Request): Promise<Response | undefined> {
+  const credential = bearerCredential(request.headers.get("Authorization") ?? "");
+  if (credential && env.METRICS_TOKEN && (await tokensMatch(credential, env.METRICS_TOKEN))) {
+    const passed = await throttledCheck(env, request, credential, Date.now(), async () => true);
+    return passed instanceof Response ? passed : undefined;
+  }
+  return checkPublishToken(env, request);
 }

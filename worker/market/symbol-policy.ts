@@ -1,7 +1,8 @@
 /**
  * Which symbols this service carries (SYMBOLS): exact symbols and `*` patterns such as
- * `*-USD` or `^*`, comma-separated; empty carries any valid symbol. Every symbol is a
- * persistent object once used, so a public deployment should say which it serves. Pure.
+ * `*-USD` or `^*`, comma-separated; empty carries any valid symbol. It only narrows what
+ * the feed knows and publishers send: a symbol gets an object once one of those says it is
+ * real (market/known-symbols.ts). Pure.
  */
 export interface SymbolPolicy {
   allows(symbol: string): boolean;
@@ -56,9 +57,10 @@ export function notCarried(symbol: string): string {
 
 /**
  * Whether a symbol can be subscribed to here (`GET /api/symbols`): it has prices, it is not
- * carried (SYMBOLS) or unknown to the feed (a subscription would end in an ERROR), or it has
- * no price just now (the request budget, a failing provider: it may come).
+ * carried (SYMBOLS), the caller's token does not cover it (`sym`), or it is unknown to the
+ * feed (a subscription would end in an ERROR), or it has no price just now (the request
+ * budget, a failing provider: it may come).
  */
 export type SymbolCheck =
   | { symbol: string; status: "known" }
-  | { symbol: string; status: "not-carried" | "unknown" | "unavailable"; reason: string };
+  | { symbol: string; status: "not-carried" | "not-entitled" | "unknown" | "unavailable"; reason: string };

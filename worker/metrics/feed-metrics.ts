@@ -1,22 +1,9 @@
+import type { Fault, FaultEntry, FaultKind, FaultReport } from "../feeds/fault";
 import { type Counter, type MetricsSnapshot, Registry } from "./registry";
 
-/** Outcome labels of a pulled quote: `ok`, or the fault class (upstream.ts's FaultKind); anything else is `other`. */
-const OUTCOMES: ReadonlySet<string> = new Set([
-  "auth",
-  "rate-limit",
-  "upstream",
-  "timeout",
-  "network",
-  "html",
-  "malformed",
-  "unknown-symbol",
-  "provider-error",
-]);
-
-export function quoteOutcome(error: string | undefined): string {
-  if (error === undefined) return "ok";
-  const kind = error.split(":")[0]!.trim();
-  return OUTCOMES.has(kind) ? kind : "other";
+/** Outcome label of a pulled quote: `ok`, or its fault's kind (a closed list: the label set stays bounded). */
+export function quoteOutcome(fault: Fault | undefined): "ok" | FaultKind {
+  return fault === undefined ? "ok" : fault.kind;
 }
 
 /** What a scheduler shard knows at snapshot time. */
@@ -87,12 +74,12 @@ export class FeedMetrics {
     );
   }
 
-  /** A round: `requests` upstream requests, limited or not, with each symbol's error (undefined: ok). */
-  round(requests: number, limited: boolean, errors: Iterable<string | undefined>): void {
+  /** A round: `requests` upstream requests, limited or not, with each symbol's fault (undefined: ok). */
+  round(requests: number, limited: boolean, faults: Iterable<Fault | undefined>): void {
     const provider = this.provider;
     this.rounds.inc({ provider, limited: String(limited) });
     this.requests.inc({ provider, purpose: "round" }, requests);
-    for (const error of errors) this.quotes.inc({ provider, outcome: quoteOutcome(error) });
+    for (const f of faults) this.quotes.inc({ provider, outcome: quoteOutcome(f) });
   }
 
   /** A first quote: `asked` when it reached the provider; its outcome. */
@@ -102,7 +89,8 @@ export class FeedMetrics {
     this.firstQuotes.inc({ provider, outcome });
   }
 
-  snapshot(faults: ReadonlyMap<string, string>): MetricsSnapshot & { faults: Record<string, string> } {
-    return { ...this.registry.snapshot(), faults: Object.fromEntries([...faults].slice(0, MAX_FAULTS)) };
+  /** The figures, with the newest faults (at most MAX_FAULTS) and how many of each kind the shard saw. */
+  snapshot(faults: FaultReport): MetricsSnapshot & { faults: FaultEntry[]; faultCounts: FaultReport["counts"] } {
+    return { ...this.registry.snapshot(), faults: faults.recent.slice(0, MAX_FAULTS), faultCounts: faults.counts };
   }
 }

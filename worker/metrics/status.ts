@@ -1,3 +1,4 @@
+import type { FaultEntry } from "../feeds/fault";
 import { type ObjectReport, total } from "./exposition";
 import type { Family, MetricsSnapshot } from "./registry";
 
@@ -57,7 +58,7 @@ export interface StatusView {
 }
 
 export type HubSnapshot = MetricsSnapshot & { streams?: StreamFigure[] };
-export type FeedSnapshot = MetricsSnapshot & { faults?: Record<string, string> };
+export type FeedSnapshot = MetricsSnapshot & { faults?: FaultEntry[] };
 
 export function buildStatus(
   hubs: ReadonlyArray<ObjectReport & { snapshot?: HubSnapshot }>,
@@ -85,8 +86,8 @@ export function buildStatus(
       };
     });
   const faults = new Map<string, string>();
-  for (const f of feeds)
-    for (const [symbol, what] of Object.entries(f.snapshot?.faults ?? {})) faults.set(symbol, what);
+  for (const entry of feeds.flatMap((f) => f.snapshot?.faults ?? []).sort((a, b) => b.at - a.at))
+    if (!faults.has(entry.symbol)) faults.set(entry.symbol, `${entry.kind}: ${entry.reason}`);
   const streams = new Map<string, { key: string; symbol: string; viewers: number; lastAt?: number }>();
   for (const h of hubs) {
     for (const s of h.snapshot?.streams ?? []) {

@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { grantFor } from "../auth/credentials";
-import { FailureThrottle, Throttled } from "../auth/failure-throttle";
+import { Throttled } from "../auth/failure-throttle";
 import { TokenError } from "../auth/subscriber-token";
 import { HubBroker } from "../broker/hub-broker";
 import type { Authenticate } from "../broker/session-state";
@@ -24,6 +24,7 @@ import { acceptSocket, completeClose, isSockJSSocket, socketChannel } from "../t
 import type { Channel } from "../transports/sockjs/channel";
 import { forwardedRoute, refusal } from "../transports/sockjs/forwarding";
 import { SessionServer } from "../transports/sockjs/session-server";
+import { credentialThrottle } from "./credential-guard";
 import { LivenessAlarm } from "./hub/liveness-alarm";
 import { symbolSources } from "./hub/sources";
 import { ownName } from "./own-name";
@@ -46,8 +47,8 @@ export class ConnectionHub extends DurableObject<Env> {
   /** Sockets (rebuilt from their attachments on wake) and SockJS HTTP sessions (memory only). */
   private readonly connections: Connections<WebSocket | Channel>;
   private readonly httpSessions: SessionServer;
-  /** Failed credentials per client address, for this hub's STOMP connections. */
-  private readonly failures = new FailureThrottle();
+  /** Failed credentials per client address, counted with every other check in the service. */
+  private readonly failures = credentialThrottle(this.env);
   private readonly liveness: LivenessAlarm;
   private warnedNoAddress = false;
   /** What this hub counts (METRICS=on); starts at 0 with the instance, as a restarted process's counters do. */
@@ -91,7 +92,10 @@ export class ConnectionHub extends DurableObject<Env> {
     // the echo doubles as the server's heart-beat.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("\n", "\n"));
     for (const ws of ctx.getWebSockets()) this.restore(ws);
-    void this.liveness.arm();
+    void ctx.blockConcurrencyWhile(async () => {
+      await this.liveness.load();
+      this.liveness.arm();
+    });
   }
 
   // ---------------------------------------------------------------- connections
@@ -125,7 +129,7 @@ export class ConnectionHub extends DurableObject<Env> {
     const state: SessionState = { ...newSessionState(crypto.randomUUID(), address || undefined), seenAt: Date.now() };
     socket.serializeAttachment(state);
     this.openSocket(socket, state);
-    void this.liveness.arm();
+    this.liveness.arm();
     return response;
   }
 
@@ -158,7 +162,7 @@ export class ConnectionHub extends DurableObject<Env> {
   /** The liveness sweep (see LivenessAlarm). */
   override async alarm(): Promise<void> {
     this.writeFigures();
-    await this.liveness.fired();
+    this.liveness.fired();
   }
 
   // ---------------------------------------------------------------- registry
@@ -227,7 +231,7 @@ export class ConnectionHub extends DurableObject<Env> {
       close: (code, reason) => channel.close(code, reason),
       save: (s) => {
         persist(s);
-        void this.liveness.arm(s.grant?.expiresAt);
+        this.liveness.arm(s.grant?.expiresAt);
       },
     };
     // A socket restored after a wake was opened before: it is held, not opened again.
@@ -255,7 +259,7 @@ export class ConnectionHub extends DurableObject<Env> {
   /** What a CONNECT's (or a refresh's) credential allows, throttled per client address. */
   private readonly authenticate: Authenticate = async (credential, address) => {
     try {
-      return await this.failures.attempt(address, Date.now(), () =>
+      return await this.failures.attempt(address, credential, Date.now(), () =>
         grantFor(this.env, this.config.auth.keys, credential, Date.now()),
       );
     } catch (err) {

@@ -39,3 +39,10 @@ export function shardNumber(name: string | undefined): number {
 export function streamShard(env: Env, shard: number) {
   return env.STREAM.get(env.STREAM.idFromName(`stream:${shard}`));
 }
+
+/** Credential guards: failed checks are counted per address in one of these, by address hash. */
+const GUARD_SHARDS = 8;
+
+export function guardStub(env: Env, address: string) {
+  return env.GUARD.get(env.GUARD.idFromName(`guard:${shardOf(address, GUARD_SHARDS)}`));
+}

@@ -1,21 +1,23 @@
 import { DurableObject } from "cloudflare:workers";
+import { type Refusal, refusalOf } from "../broker/refusal";
 import type { StreamFrame } from "../broker/stream-frame";
 import { BARS, STREAMS, type StreamKind, TICKS, VIEWERS } from "../broker/streams";
 import { type Config, readConfig } from "../config";
 import type { Env } from "../env";
-import { treeShape } from "../fanout/tree";
 import type { QuoteResult } from "../feeds/provider";
 import { isUnavailable, type Unavailable } from "../feeds/unavailable";
+import { log } from "../log";
 import type { Interval } from "../market/bars";
 import type { DelayedTick } from "../market/delay";
 import type { Quote, Tick } from "../market/tick";
 import { deliverVia } from "./deliver";
 import type { Ingested } from "./round";
 import type { BarRead } from "./source/bars";
-import { DelayedStream, notYetReleased } from "./source/delayed-stream";
+import { DelayedStream, delayedBehaviour, notYetReleased } from "./source/delayed-stream";
 import { Freshness } from "./source/freshness";
 import { TickHistory } from "./source/history";
-import { Registration } from "./source/registration";
+import { noRoom, Registration } from "./source/registration";
+import { Retention } from "./source/retention";
 import { restoreSource } from "./source/stored";
 import { SourceStreams } from "./source/streams";
 import { barStreamBehaviour, SymbolBars } from "./source/symbol-bars";
@@ -24,17 +26,14 @@ import { ViewerCounts } from "./source/viewer-counts";
 import { schedulerFor } from "./stubs";
 
 /**
- * One object per symbol, the only owner of its streams: it numbers each price (`seq`,
- * within an `epoch` made once, when the stored state is created), stores it, and sends it
- * on. Prices come from its feed-scheduler shard (within the request budget) or from
- * publishers. It wires small parts: the tick history, its streams (live and delayed ticks,
- * viewer counts, live and delayed one-minute bars: `SourceStreams`, one per kind of the
- * table in broker/streams.ts, each with the hubs holding it and its fan-out), the delayed
- * stream's releases, the viewer count's reports, the bars and their backfill. A published
- * tick leaves through the live fan-out; a feed round's tick goes back to the scheduler,
- * which sends the whole round to each hub at once. Every tick it accepts, either way, is
- * also folded into its one-minute bars, whose paced updates leave through the bar streams.
- * It is registered with the scheduler while any hub holds a stream that needs prices.
+ * One object per symbol, the only owner of its streams: it numbers each price (`seq`, within
+ * an `epoch` made when its state is created), stores it and sends it on. Prices come from its
+ * feed-scheduler shard (within the request budget) or from publishers. It wires the parts in
+ * `source/`: the ticker stream (`SymbolTicks`), one `SourceStreams` entry per row of the table
+ * in broker/streams.ts (hubs holding it, fan-out), the delayed stream, viewer counts, the
+ * one-minute bars (`SymbolBars`), registration and retention. A published tick leaves through
+ * the live fan-out; a feed round's goes back to the scheduler, which sends the round to each
+ * hub at once. Every accepted tick, either way, is folded into the bars.
  */
 export class SymbolSource extends DurableObject<Env> {
   private readonly config: Config;
@@ -48,6 +47,8 @@ export class SymbolSource extends DurableObject<Env> {
   private readonly freshness: Freshness;
   private readonly registration: Registration;
   private firstQuote: Promise<StreamFrame | Unavailable> | undefined;
+  /** Deletes the stored state once nobody used the symbol for SYMBOL_RETENTION_MS (the alarm). */
+  private readonly retention: Retention;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -56,35 +57,27 @@ export class SymbolSource extends DurableObject<Env> {
     if (!name) throw new Error("SymbolSource must be addressed by name (idFromName(symbol))");
     this.symbol = name;
     this.freshness = new Freshness(this.config, 0, Date.now());
-    this.registration = new Registration(name, () => schedulerFor(env, name, this.config.schedulerShards));
+    this.registration = new Registration(name, () => this.scheduler());
+    this.retention = new Retention(this.config.symbolRetentionMs, (at) => void ctx.storage.setAlarm(at));
     const { sql } = ctx.storage;
     const delayMs = this.config.auth.publicDelayMs;
     this.ticks = new SymbolTicks(new TickHistory(sql, this.config.historySize, delayMs), this.freshness);
     const history = this.ticks.history;
-    const bars = () => this.bars.watch(this.held(BARS.live), this.held(BARS.delayed));
-    this.streams = new SourceStreams(sql, name, this.config.fanoutDegree, deliverVia(env), {
-      [TICKS.live]: {
-        snapshot: () => this.ticks.latestFrame,
-        range: (after, before, limit) => this.ticks.range(after, before, limit),
-      },
-      [TICKS.delayed]: {
-        snapshot: () => {
-          this.releaseDelayed();
-          return this.delayed.snapshot;
-        },
-        range: (after, before, limit) => this.delayed.framesOf(history.between(after, before, limit)),
-        held: (holders) => holders.size === 0 && this.delayed.stop(),
-      },
-      [VIEWERS]: { snapshot: () => this.viewerCounts.frame, range: () => [] },
-      [BARS.live]: barStreamBehaviour(() => this.bars, false, bars),
-      [BARS.delayed]: barStreamBehaviour(() => this.bars, true, bars),
-    });
     this.delayed = new DelayedStream(
       history,
       delayMs,
       () => this.ticks.epoch,
       (frame) => this.streams.send(TICKS.delayed, frame),
     );
+    const bars = () => this.bars.watch(this.streams.held(BARS.live), this.streams.held(BARS.delayed));
+    const viewersChanged = () => this.viewerCounts.changed();
+    this.streams = new SourceStreams(sql, name, this.config.fanoutDegree, deliverVia(env), viewersChanged, {
+      [TICKS.live]: this.ticks,
+      [TICKS.delayed]: delayedBehaviour(this.delayed, history, () => this.releaseDelayed()),
+      [VIEWERS]: { snapshot: () => this.viewerCounts.frame, range: () => [] },
+      [BARS.live]: barStreamBehaviour(() => this.bars, false, bars),
+      [BARS.delayed]: barStreamBehaviour(() => this.bars, true, bars),
+    });
     this.viewerCounts = new ViewerCounts(
       name,
       () => this.streams.viewers(),
@@ -94,13 +87,12 @@ export class SymbolSource extends DurableObject<Env> {
       const stored = await restoreSource(ctx.storage, history.newest());
       this.ticks.restore(stored.latest, stored.epoch);
       this.freshness.publishedAt = stored.publishedAt;
-      const scheduler = schedulerFor(env, name, this.config.schedulerShards);
       this.bars = new SymbolBars(sql, name, this.config, {
         epoch: () => this.ticks.epoch,
         latest: () => this.ticks.latest,
         sendLive: (frame) => this.streams.send(BARS.live, frame),
         sendDelayed: (frame) => this.streams.send(BARS.delayed, frame),
-        minuteBars: (from, to) => scheduler.minuteBars(name, from, to),
+        minuteBars: (from, to) => this.scheduler().minuteBars(name, from, to),
         storePartial: (partial) => ctx.storage.put("barsPartial", partial),
         partial: stored.barsPartial,
       });
@@ -111,33 +103,36 @@ export class SymbolSource extends DurableObject<Env> {
   // ---------------------------------------------------------------- hubs
 
   /**
-   * A hub holds `count` subscriptions of one of this symbol's streams; returns its snapshot
-   * (the latest frame; a bar stream's recent ones), or nothing while no tick is old enough
-   * for the delayed stream.
+   * A hub holds `count` subscriptions of one of this symbol's streams: its snapshot (none while
+   * the delayed stream released nothing), or a typed refusal (never a thrown error). `by`: whom
+   * bringing the symbol in is charged to.
    */
   async attach(
     hub: string,
     count: number,
     stream: StreamKind = TICKS.live,
-  ): Promise<StreamFrame | StreamFrame[] | undefined> {
-    if (STREAMS[stream].activates) {
+    by?: string,
+  ): Promise<StreamFrame | StreamFrame[] | undefined | Refusal> {
+    this.retention.used();
+    const activates = STREAMS[stream].activates;
+    if (activates) {
       const frame = await this.ensureLatest();
       // No price, no subscription: the hub turns this into an ERROR for its subscriber.
-      if (isUnavailable(frame)) throw new Error(frame.reason);
+      if (isUnavailable(frame)) return refusalOf(frame);
     }
-    this.hold(stream, hub, Math.max(1, count));
-    if (STREAMS[stream].activates && !(await this.registration.follow(this.streams.active()))) {
-      this.hold(stream, hub, 0);
-      throw new Error(
-        `too many symbols are being watched right now (MAX_ACTIVE_SYMBOLS=${this.config.maxActiveSymbols})`,
-      );
+    this.streams.hold(stream, hub, Math.max(1, count));
+    const activation = activates ? await this.registration.follow(this.streams.active(), by) : "ok";
+    if (activation !== "ok") {
+      this.streams.hold(stream, hub, 0);
+      return noRoom(activation, this.config);
     }
     return this.streams.snapshot(stream);
   }
 
   /** A hub's subscription count of one of this symbol's streams changed (0: it holds none any more). */
   async interest(hub: string, count: number, stream: StreamKind = TICKS.live): Promise<void> {
-    this.hold(stream, hub, count);
+    this.retention.used();
+    this.streams.hold(stream, hub, count);
     if (STREAMS[stream].activates) await this.registration.follow(this.streams.active());
   }
 
@@ -163,6 +158,7 @@ export class SymbolSource extends DurableObject<Env> {
    * hubs holding the symbol, for the scheduler to deliver with the rest of the round.
    */
   async ingest(result: QuoteResult | undefined, updateIntervalMs = 0): Promise<Ingested> {
+    this.retention.used();
     this.releaseDelayed();
     if (!this.streams.active()) {
       this.registration.dropped();
@@ -170,9 +166,8 @@ export class SymbolSource extends DurableObject<Env> {
     }
     this.freshness.expectUpdatesEvery(updateIntervalMs);
     const now = Date.now();
-    const quote = result && "quote" in result && this.ticks.takes(result.quote, now) ? result.quote : undefined;
-    let frame = quote && this.commit(quote, now);
-    frame = this.ticks.staleAgain(now) ?? frame;
+    const quote = result && "quote" in result ? result.quote : undefined;
+    const frame = this.ticks.fromFeed(quote, now, (q) => this.commit(q, now));
     this.releaseDelayed();
     const tick = this.ticks.latest;
     return frame
@@ -182,6 +177,8 @@ export class SymbolSource extends DurableObject<Env> {
 
   /** Applies published quotes in order: numbered, persisted and sent. */
   async publishQuotes(quotes: Quote[]): Promise<Tick[]> {
+    this.retention.used();
+    await this.registration.published();
     this.freshness.publishedAt = Date.now();
     void this.ctx.storage.put("publishedAt", this.freshness.publishedAt);
     return quotes.map((q) => {
@@ -214,10 +211,7 @@ export class SymbolSource extends DurableObject<Env> {
   async history(limit: number, delayMs = 0): Promise<{ ticks: Array<Tick | DelayedTick> } | Unavailable> {
     const frame = await this.ensureLatest();
     if (isUnavailable(frame)) return frame;
-    if (delayMs > 0) return { ticks: this.delayed.newest(limit).reverse() };
-    const ticks = this.ticks.history.latest(limit).reverse();
-    // Ticks from before history was kept: at least the latest one.
-    return { ticks: ticks.length > 0 ? ticks : [this.ticks.latest!] };
+    return { ticks: delayMs > 0 ? this.delayed.newest(limit).reverse() : this.ticks.recent(limit) };
   }
 
   /**
@@ -244,9 +238,8 @@ export class SymbolSource extends DurableObject<Env> {
       epoch: this.ticks.epoch,
       seq: this.ticks.latest?.seq ?? 0,
       viewers: this.viewers(),
-      hubs: this.streams.holders(TICKS.live).size,
-      tree: treeShape(this.streams.holders(TICKS.live).tree),
-      delayed: { hubs: this.streams.holders(TICKS.delayed).size, seq: this.delayed.releasedSeq },
+      ...this.streams.fanout(TICKS.live),
+      delayed: { hubs: this.streams.fanout(TICKS.delayed).hubs, seq: this.delayed.releasedSeq },
     };
   }
 
@@ -255,32 +248,41 @@ export class SymbolSource extends DurableObject<Env> {
     this.ctx.abort("evicted by test hook");
   }
 
-  // ---------------------------------------------------------------- internals
-
-  private held(kind: StreamKind): boolean {
-    return this.streams.holders(kind).size > 0;
+  /** Retention: nobody used the symbol for SYMBOL_RETENTION_MS and no hub holds it: its stored state goes. */
+  override async alarm(): Promise<void> {
+    const due = this.retention.due(Date.now(), this.streams.active());
+    if ("rearmAt" in due) return this.ctx.storage.setAlarm(due.rearmAt);
+    await this.registration.retired();
+    await this.ctx.storage.deleteAll();
+    log("symbol_state_deleted", { symbol: this.symbol, idleMs: this.config.symbolRetentionMs });
+    // This instance's tables are gone with the rest: the next use starts a fresh one.
+    setTimeout(() => this.ctx.abort("state deleted"), 0);
   }
 
-  private hold(kind: StreamKind, hub: string, count: number): void {
-    if (this.streams.hold(kind, hub, count)) this.viewerCounts.changed();
+  // ---------------------------------------------------------------- internals
+
+  private scheduler() {
+    return schedulerFor(this.env, this.symbol, this.config.schedulerShards);
   }
 
   private ensureLatest(): Promise<StreamFrame | Unavailable> {
+    this.retention.used();
     if (this.ticks.latestFrame) return Promise.resolve(this.ticks.latestFrame);
-    // The first quote of a cold symbol goes through the scheduler's request budget too.
-    this.firstQuote ??= schedulerFor(this.env, this.symbol, this.config.schedulerShards)
-      .firstQuote(this.symbol)
-      .then((result) => {
-        if (isUnavailable(result)) return result;
-        if (!this.ticks.latestFrame) {
-          this.bars.first(result.quote, (q) => this.streams.send(TICKS.live, this.commit(q, Date.now())));
-        }
-        return this.ticks.latestFrame!;
-      })
-      .finally(() => {
-        this.firstQuote = undefined;
-      });
+    this.firstQuote ??= this.firstPrice();
     return this.firstQuote;
+  }
+
+  /** A cold symbol's first quote, through the scheduler's request budget too, with its history. */
+  private async firstPrice(): Promise<StreamFrame | Unavailable> {
+    try {
+      const result = await this.scheduler().firstQuote(this.symbol);
+      if (isUnavailable(result)) return result;
+      const send = (q: Quote) => this.streams.send(TICKS.live, this.commit(q, Date.now()));
+      if (!this.ticks.latestFrame) this.bars.first(result.quote, send);
+      return this.ticks.latestFrame!;
+    } finally {
+      this.firstQuote = undefined;
+    }
   }
 
   /** Numbers a quote into the next tick, stores it, folds it into its bar, and returns its frame. */
@@ -292,6 +294,7 @@ export class SymbolSource extends DurableObject<Env> {
   }
 
   private releaseDelayed(): void {
-    if (this.config.auth.publicDelayMs > 0 && this.held(TICKS.delayed) && this.ticks.latest) this.delayed.release();
+    if (this.config.auth.publicDelayMs > 0 && this.streams.held(TICKS.delayed) && this.ticks.latest)
+      this.delayed.release();
   }
 }

@@ -1,35 +1,7 @@
-import type { Bar } from "../../../worker/market/bars";
-import type { Session } from "../../../worker/market/sessions";
+import type { Bar, BarsAnswer } from "../../../client/src/types";
 import type { Tick } from "./tick";
 
 export type { Bar };
-
-/** What GET /api/bars answers (the broker's own types: the page and the worker cannot drift apart). */
-export interface BarsAnswer {
-  symbol: string;
-  bars: Bar[];
-  /** The start of the forming bar when the last bar is it. */
-  forming?: number;
-  /** The session of the newest bar: "the day" starts at its open. */
-  session?: Session;
-  delayed?: boolean;
-  partial?: string;
-}
-
-/** The bars of `symbol` (`query` as /api/bars takes it), or undefined (not allowed, offline). */
-export async function fetchBars(
-  host: string,
-  symbol: string,
-  query: string,
-  headers: Record<string, string> = {},
-): Promise<BarsAnswer | undefined> {
-  try {
-    const res = await fetch(`${host}/api/bars/${encodeURIComponent(symbol)}?${query}`, { headers });
-    return res.ok ? ((await res.json()) as BarsAnswer) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** The bars of the answer's newest session, from its open (all of them when it names no session). */
 export function sinceOpen(answer: BarsAnswer): Bar[] {
@@ -44,24 +16,28 @@ export function sinceOpen(answer: BarsAnswer): Bar[] {
  */
 export class LiveCandles {
   bars: Bar[] = [];
-  private lastVolume: number | undefined;
+  #lastVolume: number | undefined;
 
-  constructor(private readonly bucketMs: number) {}
+  readonly #bucketMs: number;
+
+  constructor(bucketMs: number) {
+    this.#bucketMs = bucketMs;
+  }
 
   reset(bars: Bar[], volume?: number): void {
     this.bars = bars.map((b) => ({ ...b }));
-    this.lastVolume = volume;
+    this.#lastVolume = volume;
   }
 
   /** Folds `tick` in: "moved" (the last candle), "added" (a new one), or nothing (outside a session, or older than the last candle). */
   add(tick: Tick): "moved" | "added" | undefined {
     const traded =
-      tick.volume !== undefined && this.lastVolume !== undefined && tick.volume >= this.lastVolume
-        ? tick.volume - this.lastVolume
+      tick.volume !== undefined && this.#lastVolume !== undefined && tick.volume >= this.#lastVolume
+        ? tick.volume - this.#lastVolume
         : 0;
-    if (tick.volume !== undefined) this.lastVolume = tick.volume;
+    if (tick.volume !== undefined) this.#lastVolume = tick.volume;
     if (tick.marketState !== "REGULAR" || tick.stale) return undefined;
-    const t = Math.floor(tick.ts / this.bucketMs) * this.bucketMs;
+    const t = Math.floor(tick.ts / this.#bucketMs) * this.#bucketMs;
     const last = this.bars.at(-1);
     if (last && t < last.t) return undefined;
     if (last && t === last.t) {

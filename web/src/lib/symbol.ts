@@ -1,5 +1,5 @@
+import type { Refusal } from "../../../client/src/checks";
 import { normalizeSymbol } from "../../../worker/market/symbol";
-import type { Refusal } from "./connection";
 
 /** What a person typed, as a symbol the broker accepts; undefined if it cannot be one. */
 export function parseSymbol(input: string): string | undefined {
@@ -12,7 +12,7 @@ export function parseSymbol(input: string): string | undefined {
 
 /** What a person is told about a symbol the host refused: briefly, what to do is theirs. */
 export function refusalText(symbol: string, refusal: Refusal): string {
-  return refusal.status === "unknown" ? `${symbol} is not a known symbol` : `${symbol} is not carried here`;
+  return refusal.code === "unknown-symbol" ? `${symbol} is not a known symbol` : `${symbol} is not carried here`;
 }
 
 /** The rule a typed symbol broke. */

@@ -1,11 +1,7 @@
-import type { DelayedTick } from "../../../worker/market/delay";
-import type { Tick as LiveTick } from "../../../worker/market/tick";
+import type { Tick } from "../../../client/src/types";
 
-/**
- * The MESSAGE body: the broker's own types, so the page and the worker cannot drift apart.
- * A connection without a real-time entitlement gets ticks marked delayed.
- */
-export type Tick = LiveTick | DelayedTick;
+/** A tick as the client library types it (the broker's own type: live, or delayed without a real-time entitlement). */
+export type { Tick };
 
 /** The marker the display rules ask for wherever a delayed price is shown ("Delayed 15 min"), or undefined for a live one. */
 export function delayLabel(tick: Tick): string | undefined {

@@ -13,13 +13,12 @@ export const WIDGET_CSS = `
   box-sizing: border-box; height: 100%; overflow: auto; container-type: inline-size; }
 ul { list-style: none; margin: 0; padding: 0; }
 .sym { font-weight: 600; }
-.up { color: var(--up); } .down { color: var(--down); } .note, .status { color: var(--muted); }
-svg.up { color: var(--up); } svg.down { color: var(--down); } svg .ref { opacity: .45; }
+.up { color: var(--up); } .down { color: var(--down); } svg .ref { opacity: .45; }
 /* Stale, or the connection is down: the price is the last one known, and looks it. */
 .stale .price, .offline .price { color: var(--muted); text-decoration: line-through dotted; }
 .delay { font-size: 10px; color: var(--muted); border: 1px solid var(--line); border-radius: 3px; padding: 0 3px; white-space: nowrap; }
 .card .delay { display: inline-block; margin-top: 2px; }
-.note, .status { font-size: 12px; margin: 4px 0 0; }
+.note, .status { color: var(--muted); font-size: 12px; margin: 4px 0 0; }
 .note:first-child { margin-top: 0; }
 .status:empty { margin: 0; }
 .tape-wrap { position: relative; }

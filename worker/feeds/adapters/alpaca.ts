@@ -1,4 +1,5 @@
 import { assetClass } from "../../market/hours";
+import { fault } from "../fault";
 import { type BatchResult, HttpFeed, type HttpFeedOptions, quoteOf } from "../http-feed";
 import { epochMs, num, price } from "../normalize";
 import { getJson } from "../upstream";
@@ -24,7 +25,7 @@ export class AlpacaFeed extends HttpFeed {
   protected providerSymbol(symbol: string) {
     return assetClass(symbol) === "equity"
       ? symbol
-      : { unsupported: `alpaca stock snapshots serve US equities only, not ${symbol}` };
+      : fault("unsupported", `alpaca stock snapshots serve US equities only, not ${symbol}`);
   }
 
   protected async fetchBatch(symbols: string[]): Promise<BatchResult> {
@@ -37,7 +38,7 @@ export class AlpacaFeed extends HttpFeed {
     for (const s of symbols) {
       const snap = body[s];
       if (!snap) {
-        out.set(s, "unknown-symbol: alpaca has no snapshot for it");
+        out.set(s, fault("unknown-symbol", "alpaca has no snapshot for it"));
         continue;
       }
       const trade = snap.latestTrade;

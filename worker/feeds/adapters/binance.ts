@@ -1,4 +1,5 @@
 import { assetClass } from "../../market/hours";
+import { fault } from "../fault";
 import { type BatchResult, HttpFeed, quoteOf } from "../http-feed";
 import { epochMs, num, price } from "../normalize";
 import { FeedFault, getJson } from "../upstream";
@@ -16,7 +17,7 @@ export class BinanceFeed extends HttpFeed {
 
   protected providerSymbol(symbol: string) {
     if (assetClass(symbol) !== "crypto")
-      return { unsupported: `binance serves crypto pairs like BTC-USD, not ${symbol}` };
+      return fault("unsupported", `binance serves crypto pairs like BTC-USD, not ${symbol}`);
     const [base, quote] = symbol.split("-");
     // Binance quotes against the USDT stablecoin where others use USD.
     return `${base}${quote === "USD" ? "USDT" : quote}`;
@@ -39,9 +40,7 @@ export class BinanceFeed extends HttpFeed {
         return new Map(singles.flatMap((m) => [...m]));
       }
       const reason = typeof msg === "string" ? msg : "unexpected response";
-      return new Map(
-        symbols.map((s) => [s, code === -1121 ? `unknown-symbol: ${reason}` : `provider-error: ${reason}`]),
-      );
+      return new Map(symbols.map((s) => [s, fault(code === -1121 ? "unknown-symbol" : "provider-error", reason)]));
     }
     const out: BatchResult = new Map();
     for (const t of body as Array<Record<string, unknown>>) {

@@ -1,4 +1,5 @@
 import { assetClass } from "../../market/hours";
+import { fault } from "../fault";
 import { type BatchResult, HttpFeed, quoteOf } from "../http-feed";
 import { epochMs, num, price } from "../normalize";
 import { getJson } from "../upstream";
@@ -17,7 +18,7 @@ export class CoinbaseFeed extends HttpFeed {
   protected providerSymbol(symbol: string) {
     return assetClass(symbol) === "crypto"
       ? symbol
-      : { unsupported: `coinbase serves crypto pairs like BTC-USD, not ${symbol}` };
+      : fault("unsupported", `coinbase serves crypto pairs like BTC-USD, not ${symbol}`);
   }
 
   protected async fetchBatch([product]: string[]): Promise<BatchResult> {
@@ -27,7 +28,7 @@ export class CoinbaseFeed extends HttpFeed {
       this.options,
     )) as Record<string, unknown>;
     if (price(body.price) === undefined && typeof body.message === "string")
-      return new Map([[product!, `provider-error: ${body.message}`]]);
+      return new Map([[product!, fault("provider-error", body.message)]]);
     const quoteCurrency = product!.split("-")[1];
     return new Map([
       [

@@ -1,4 +1,5 @@
 import { assetClass } from "../../market/hours";
+import { fault } from "../fault";
 import { type BatchResult, HttpFeed, quoteOf } from "../http-feed";
 import { epochMs, num, price } from "../normalize";
 import { getJson } from "../upstream";
@@ -17,7 +18,7 @@ export class FinnhubFeed extends HttpFeed {
   protected providerSymbol(symbol: string) {
     return assetClass(symbol) === "equity"
       ? symbol
-      : { unsupported: `finnhub quotes serve US equities only, not ${symbol}` };
+      : fault("unsupported", `finnhub quotes serve US equities only, not ${symbol}`);
   }
 
   protected async fetchBatch([symbol]: string[]): Promise<BatchResult> {
@@ -26,10 +27,10 @@ export class FinnhubFeed extends HttpFeed {
       { "X-Finnhub-Token": this.options.key ?? "" },
       this.options,
     )) as Record<string, unknown>;
-    if (typeof body.error === "string") return new Map([[symbol!, `provider-error: ${body.error}`]]);
+    if (typeof body.error === "string") return new Map([[symbol!, fault("provider-error", body.error)]]);
     // Unknown symbols come back as HTTP 200 with every field zero.
     if (num(body.c) === 0 && num(body.t) === 0)
-      return new Map([[symbol!, "unknown-symbol: finnhub has no quote for it"]]);
+      return new Map([[symbol!, fault("unknown-symbol", "finnhub has no quote for it")]]);
     return new Map([
       [
         symbol!,

@@ -1,5 +1,6 @@
 import type { Bar } from "../../market/bars";
 import { assetClass } from "../../market/hours";
+import { type Fault, fault } from "../fault";
 import { type BatchResult, HttpFeed, quoteOf } from "../http-feed";
 import { epochMs, num, price } from "../normalize";
 import type { BarHistory } from "../provider";
@@ -22,7 +23,7 @@ export class PolygonFeed extends HttpFeed {
   protected providerSymbol(symbol: string) {
     return assetClass(symbol) === "equity"
       ? symbol
-      : { unsupported: `polygon stock snapshots serve US equities only, not ${symbol}` };
+      : fault("unsupported", `polygon stock snapshots serve US equities only, not ${symbol}`);
   }
 
   protected async fetchBatch(symbols: string[]): Promise<BatchResult> {
@@ -38,7 +39,7 @@ export class PolygonFeed extends HttpFeed {
     };
     if (body.status === "ERROR" || body.status === "NOT_AUTHORIZED") {
       const kind = body.status === "NOT_AUTHORIZED" ? "auth" : "provider-error";
-      return new Map(symbols.map((s) => [s, `${kind}: ${body.error ?? body.message ?? body.status}`]));
+      return new Map(symbols.map((s) => [s, fault(kind, body.error ?? body.message ?? body.status ?? "error")]));
     }
     const out: BatchResult = new Map();
     for (const t of body.tickers ?? []) {
@@ -71,9 +72,9 @@ export class PolygonFeed extends HttpFeed {
    * AGGS_LIMIT bars. More pages (`next_url`) or a history starting later than asked (the
    * plan keeps less) make it partial; the pages after the first are not fetched.
    */
-  async minuteBars(symbol: string, from: number, to: number): Promise<BarHistory | { error: string }> {
+  async minuteBars(symbol: string, from: number, to: number): Promise<BarHistory | { fault: Fault }> {
     const mapped = this.providerSymbol(symbol);
-    if (typeof mapped !== "string") return { error: mapped.unsupported };
+    if (typeof mapped !== "string") return { fault: mapped };
     let body: {
       status?: string;
       error?: string;
@@ -92,11 +93,11 @@ export class PolygonFeed extends HttpFeed {
         this.options,
       )) as typeof body;
     } catch (err) {
-      if (err instanceof FeedFault) return { error: `${err.kind}: ${err.message}` };
+      if (err instanceof FeedFault) return { fault: err.toFault() };
       throw err;
     }
     if (body.status !== "OK" && body.status !== "DELAYED")
-      return { error: `provider-error: ${body.error ?? body.message ?? body.status ?? "no status"}` };
+      return { fault: fault("provider-error", body.error ?? body.message ?? body.status ?? "no status") };
     const bars: Bar[] = [];
     for (const r of body.results ?? []) {
       const t = num(r.t);

@@ -1,4 +1,5 @@
 import { assetClass } from "../../market/hours";
+import { fault } from "../fault";
 import { type BatchResult, HttpFeed, quoteOf } from "../http-feed";
 import { epochMs, num, price } from "../normalize";
 import { getJson } from "../upstream";
@@ -26,7 +27,7 @@ export class TwelveDataFeed extends HttpFeed {
       case "crypto": // BTC-USD → BTC/USD
         return symbol.replace("-", "/");
       default:
-        return { unsupported: `twelvedata does not serve index ${symbol}` };
+        return fault("unsupported", `twelvedata does not serve index ${symbol}`);
     }
   }
 
@@ -40,7 +41,7 @@ export class TwelveDataFeed extends HttpFeed {
       // A top-level error covers the whole request (bad key, out of credits, ...).
       const code = num(body.code);
       const kind = code === 401 || code === 403 ? "auth" : code === 429 ? "rate-limit" : "provider-error";
-      return new Map(symbols.map((s) => [s, `${kind}: ${String(body.message ?? "error")}`]));
+      return new Map(symbols.map((s) => [s, fault(kind, String(body.message ?? "error"))]));
     }
     // One symbol: the quote itself; several: keyed by symbol.
     const entries: Record<string, unknown> = symbols.length === 1 ? { [symbols[0]!]: body } : body;
@@ -48,7 +49,7 @@ export class TwelveDataFeed extends HttpFeed {
     for (const s of symbols) {
       const q = entries[s] as Record<string, unknown> | undefined;
       if (!q || q.status === "error") {
-        out.set(s, `unknown-symbol: ${String(q?.message ?? "twelvedata has no quote for it")}`);
+        out.set(s, fault("unknown-symbol", String(q?.message ?? "twelvedata has no quote for it")));
         continue;
       }
       out.set(

@@ -6,7 +6,7 @@ import { hash32 } from "../../hash";
 import { sourceStub } from "../../objects/stubs";
 import { isClosedRange, parseBarsQuery } from "../bars-query";
 import { apiCors } from "../cors";
-import { delayOrReject } from "../market-view";
+import { delayOrReject, unrealOrUndefined } from "../market-view";
 import { reject, symbolOrReject, unavailable } from "../reply";
 
 /** Closed ranges never change: cached for a day (bars older than BAR_DAYS are dropped, so not forever). */
@@ -27,6 +27,8 @@ export const barsRoutes = new Hono<{ Bindings: Env }>().get("/api/bars/:symbol",
   if (typeof query === "string") return reject("invalid-parameter", query);
   const delayMs = await delayOrReject(c.env, c.req.raw, [symbol]);
   if (delayMs instanceof Response) return delayMs;
+  const unreal = await unrealOrUndefined(c.env, [symbol]);
+  if (unreal) return unreal;
   const closed = isClosedRange(query, Date.now() - delayMs);
   const cors = apiCors(c);
   // The key names the range only: a closed range is the same for every viewer allowed to see it.

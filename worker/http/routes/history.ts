@@ -4,7 +4,7 @@ import type { Env } from "../../env";
 import { isUnavailable } from "../../feeds/unavailable";
 import { sourceStub } from "../../objects/stubs";
 import { apiCors } from "../cors";
-import { delayOrReject } from "../market-view";
+import { delayOrReject, unrealOrUndefined } from "../market-view";
 import { reject, symbolOrReject, unavailable } from "../reply";
 
 const DEFAULT_LIMIT = 100;
@@ -21,6 +21,8 @@ export const historyRoutes = new Hono<{ Bindings: Env }>().get("/api/history/:sy
     return reject("invalid-parameter", `limit must be an integer from 1 to ${max}`);
   const delayMs = await delayOrReject(c.env, c.req.raw, [symbol]);
   if (delayMs instanceof Response) return delayMs;
+  const unreal = await unrealOrUndefined(c.env, [symbol]);
+  if (unreal) return unreal;
   const result = await sourceStub(c.env, symbol).history(limit, delayMs);
   if (isUnavailable(result)) return unavailable(result);
   return c.json({ symbol, ticks: result.ticks }, 200, { "cache-control": "no-store", ...apiCors(c) });

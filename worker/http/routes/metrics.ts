@@ -1,6 +1,5 @@
 import { Hono } from "hono";
 import { bearerCredential } from "../../auth/credentials";
-import { FailureThrottle } from "../../auth/failure-throttle";
 import { tokensMatch } from "../../auth/publish-token";
 import { TokenError } from "../../auth/subscriber-token";
 import { readConfig } from "../../config";
@@ -12,12 +11,10 @@ import { throttledCheck, unauthorized } from "../bearer";
 import { gather, metricsTargets } from "../metrics-targets";
 import { reject } from "../reply";
 
-/** Failed metrics tokens per client address, in this isolate: the token cannot be guessed at line rate. */
-const failures = new FailureThrottle();
-
 /**
- * The operator's view (docs/operating.md), behind `Authorization: Bearer` with
- * METRICS_TOKEN (the publish token when unset):
+ * The operator's view (docs/operating.md), behind `Authorization: Bearer` with the
+ * read-only METRICS_TOKEN (never the publish token: Prometheus' config and the /status
+ * page must not hold a write credential; unset, these routes are off):
  *  - `GET /metrics`: the Prometheus text exposition of every hub and scheduler shard;
  *  - `GET /api/status`: the same figures shaped for the /status page.
  */
@@ -46,12 +43,12 @@ export const metricsRoutes = new Hono<{ Bindings: Env }>()
 
 async function guard(c: { env: Env; req: { raw: Request } }, next: () => Promise<void>): Promise<Response | undefined> {
   if (!readConfig(c.env).metrics) return reject("feature-off", "metrics are off (METRICS=false)");
-  const expected = c.env.METRICS_TOKEN || c.env.PUBLISH_TOKEN;
-  if (!expected) return reject("feature-off", "metrics need a token: set METRICS_TOKEN (or PUBLISH_TOKEN)");
+  const expected = c.env.METRICS_TOKEN;
+  if (!expected) return reject("feature-off", "metrics need their own token: set the METRICS_TOKEN secret");
   const auth = c.req.raw.headers.get("Authorization");
   if (!auth) return unauthorized("auth-required", "missing Authorization: Bearer <metrics token>");
   const presented = bearerCredential(auth) ?? "";
-  const refused = await throttledCheck(failures, c.req.raw, Date.now(), async () => {
+  const refused = await throttledCheck(c.env, c.req.raw, presented, Date.now(), async () => {
     if (!(await tokensMatch(presented, expected))) throw new TokenError("not the metrics token");
   });
   if (refused instanceof Response) return refused;

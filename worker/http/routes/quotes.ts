@@ -4,7 +4,7 @@ import type { Env } from "../../env";
 import { isUnavailable } from "../../feeds/unavailable";
 import { sourceStub } from "../../objects/stubs";
 import { apiCors } from "../cors";
-import { delayOrReject } from "../market-view";
+import { delayOrReject, unrealOrUndefined } from "../market-view";
 import { symbolsOrReject, unavailable } from "../reply";
 
 /**
@@ -16,6 +16,8 @@ export const quoteRoutes = new Hono<{ Bindings: Env }>().get("/api/quotes", asyn
   if (symbols instanceof Response) return symbols;
   const delayMs = await delayOrReject(c.env, c.req.raw, symbols);
   if (delayMs instanceof Response) return delayMs;
+  const unreal = await unrealOrUndefined(c.env, symbols);
+  if (unreal) return unreal;
   const results = await Promise.all(symbols.map((s) => sourceStub(c.env, s).latestTick(delayMs)));
   // One symbol without a price answers for the request, with its reason (never a 500).
   const quotes = [];

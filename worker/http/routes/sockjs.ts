@@ -49,7 +49,7 @@ export const sockjsRoutes = new Hono<{ Bindings: Env }>()
       allowsOrigin: () => true,
       restricted: false,
       frameAncestors: "*",
-      forward: (request, route) => sockjsTestStub(c.env, name).fetch(forwardRequest(request, route)),
+      forward: (request, route) => sockjsTestStub(c.env, name).fetch(forwardRequest(request, route, "")),
     });
   });
 

@@ -5,6 +5,7 @@ import { notCarried } from "../../market/symbol-policy";
 import { parseQuoteInput, type Quote, QuoteError } from "../../market/tick";
 import { appendTo } from "../../multimap";
 import { sourceStub } from "../../objects/stubs";
+import { symbolGate } from "../../objects/symbol-gate";
 import { checkPublishToken } from "../publish-auth";
 import { reject } from "../reply";
 
@@ -46,5 +47,7 @@ export const tickRoutes = new Hono<{ Bindings: Env }>().post("/api/ticks", async
   const published = await Promise.all(
     [...bySymbol].map(([symbol, quotes]) => sourceStub(c.env, symbol).publishQuotes(quotes)),
   );
+  // A publisher makes a symbol real: this isolate need not ask again.
+  for (const symbol of bySymbol.keys()) symbolGate(c.env).known(symbol);
   return c.json({ published: items.length, ticks: published.flat() });
 });

@@ -18,7 +18,7 @@ export interface LivenessPeriods {
  * Re-arms while any socket needs it or a token will expire; a hub with neither sleeps without one.
  */
 export class LivenessAlarm {
-  /** When the alarm is set for, as far as this instance knows. */
+  /** When the stored alarm is set for (read once at start; this instance is its only writer). */
   private alarmAt: number | undefined;
   private lastSockJSHeartbeat = Date.now();
 
@@ -31,7 +31,7 @@ export class LivenessAlarm {
   ) {}
 
   /** The alarm fired: one sweep over every connection, then the next alarm. */
-  async fired(now = Date.now()): Promise<void> {
+  fired(now = Date.now()): void {
     this.alarmAt = undefined;
     let nextExpiry = Number.POSITIVE_INFINITY;
     const sockjsDue = now - this.lastSockJSHeartbeat >= this.periods.sockjsHeartbeatMs - 500;
@@ -49,21 +49,26 @@ export class LivenessAlarm {
       }
     }
     this.connections.sweep(now);
-    await this.arm(nextExpiry);
+    this.arm(nextExpiry);
+  }
+
+  /** Reads the stored alarm: call once, before anything can arm (the hub's constructor blocks on it). */
+  async load(): Promise<void> {
+    this.alarmAt = (await this.ctx.storage.getAlarm()) ?? undefined;
   }
 
   /**
    * Arms the alarm for the next sweep while a socket needs one (heart-beats negotiated, or
    * SockJS `h` frames), or for `expiresAt` (a token's end) if that is sooner. An alarm
-   * already set as early stays.
+   * already set as early stays. The write is issued at once, not after a read, so the
+   * runtime's output gate holds whatever the caller sends next (CONNECTED) until it is stored:
+   * a hub that dies just after a client connected still wakes to sweep.
    */
-  async arm(expiresAt = Number.POSITIVE_INFINITY): Promise<void> {
+  arm(expiresAt = Number.POSITIVE_INFINITY): void {
     const at = Math.min(expiresAt, nextSweepAt(this.connections.values(), this.periods, Date.now()));
     if (at === Number.POSITIVE_INFINITY || (this.alarmAt !== undefined && this.alarmAt <= at)) return;
     this.alarmAt = at;
-    const current = await this.ctx.storage.getAlarm();
-    if (current !== null && current <= at) return;
-    await this.ctx.storage.setAlarm(at);
+    void this.ctx.storage.setAlarm(at);
   }
 }
 

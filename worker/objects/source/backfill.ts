@@ -1,3 +1,4 @@
+import type { Fault } from "../../feeds/fault";
 import type { BarHistory } from "../../feeds/provider";
 import { simulatedBars } from "../../feeds/sim-history";
 import { log } from "../../log";
@@ -18,7 +19,7 @@ export interface BackfillWiring {
   barStream: BarStream;
   latest(): Tick | undefined;
   /** The provider's one-minute bars of `[from, to)`, through the scheduler's request budget. */
-  minuteBars(from: number, to: number): Promise<BarHistory | { error: string }>;
+  minuteBars(from: number, to: number): Promise<BarHistory | { fault: Fault }>;
   /** Keeps why the history is short (survives restarts). */
   storePartial(partial: string): Promise<void>;
 }
@@ -87,8 +88,8 @@ export class Backfill {
     let partial: string | undefined;
     try {
       const result = await this.w.minuteBars(oldest.open, firstLive);
-      if ("error" in result) {
-        partial = `no history: ${result.error}`;
+      if ("fault" in result) {
+        partial = `no history: ${result.fault.reason}`;
       } else {
         const bars = result.bars.filter((b) => b.t < firstLive && sessionAt(symbol, b.t));
         this.w.bars.put(bars);

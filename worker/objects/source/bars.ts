@@ -2,6 +2,9 @@ import { aggregate, type Bar, BarBuilder, type BarChange, barEnd, type Interval 
 import { recentSessions, type Session, sessionAt } from "../../market/sessions";
 import type { Tick } from "../../market/tick";
 
+/** Most one-minute bars in one bar of each interval (a day session can be 25 h across a DST change). */
+const MINUTES_PER_BAR: Readonly<Record<Interval, number>> = { "1m": 1, "5m": 5, "15m": 15, "1h": 60, "1d": 1_500 };
+
 /** What a bar read answers: bars oldest first; the last one may be forming (not final). */
 export interface BarRead {
   bars: Bar[];
@@ -89,13 +92,26 @@ export class SourceBars {
    * also the forming one.
    */
   read(interval: Interval, from: number, to: number, limit: number, now: number, visibleAt: number): BarRead {
-    // Whole coarser bars: read from the start of the bucket `from` falls in.
-    const minutes = this.sql
-      .exec<Bar>("SELECT t, o, h, l, c, v, n FROM bars WHERE t >= ? AND t < ? ORDER BY t", from, to)
-      .toArray()
-      .map((r) => ({ ...r }));
-    let bars = aggregate(this.symbol, minutes, interval).filter((b) => b.t >= from);
+    // Only the newest minutes the answer can use, whatever the range holds: `limit` bars of
+    // `interval` span at most `limit` times its minutes. A delayed viewer's bars end by
+    // `visibleAt`, so no later minute is read; one more bar's worth covers the newest, which
+    // may end after it, and one more the oldest, which the row limit may cut short (dropped).
     const live = visibleAt >= now;
+    const rows = (limit + 2) * MINUTES_PER_BAR[interval];
+    const before = live ? to : Math.min(to, visibleAt);
+    const minutes = this.sql
+      .exec<Bar>(
+        "SELECT t, o, h, l, c, v, n FROM bars WHERE t >= ? AND t < ? ORDER BY t DESC LIMIT ?",
+        from,
+        before,
+        rows,
+      )
+      .toArray()
+      .reverse()
+      .map((r) => ({ ...r }));
+    let bars = aggregate(this.symbol, minutes, interval);
+    if (minutes.length === rows) bars = bars.slice(1);
+    bars = bars.filter((b) => b.t >= from);
     bars = bars.filter((b) => (live ? true : barEnd(this.symbol, interval, b.t) <= visibleAt));
     bars = bars.slice(-limit);
     const last = bars.at(-1);

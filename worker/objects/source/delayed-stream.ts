@@ -3,6 +3,7 @@ import type { Unavailable } from "../../feeds/unavailable";
 import { type DelayedTick, isReleased, markDelayed } from "../../market/delay";
 import type { Tick } from "../../market/tick";
 import type { StoredTick } from "./history";
+import type { StreamBehaviour } from "./streams";
 
 /** What the delayed stream reads of the symbol's history. */
 export interface DelayedHistory {
@@ -120,5 +121,23 @@ export function notYetReleased(symbol: string, delayMs: number): Unavailable {
     unavailable: "busy",
     reason: `no price of ${symbol} is ${delayMs / 1000} s old yet (prices are delayed for the public)`,
     retryAfterMs: delayMs,
+  };
+}
+
+/** The delayed tick stream's behaviour in its source: what is due is released first (`release`), and it stops with its last holder. */
+export function delayedBehaviour(
+  delayed: DelayedStream,
+  history: DelayedHistory,
+  release: () => void,
+): StreamBehaviour {
+  return {
+    snapshot: () => {
+      release();
+      return delayed.snapshot;
+    },
+    range: (after, before, limit) => delayed.framesOf(history.between(after, before, limit)),
+    held: (holders) => {
+      if (holders.size === 0) delayed.stop();
+    },
   };
 }

@@ -1,6 +1,7 @@
 import type { StreamFrame } from "../../broker/stream-frame";
 import { STREAM_KINDS, STREAMS, type StreamKind, TICKS } from "../../broker/streams";
 import { Holders, sqlHolderStore } from "../../fanout/holders";
+import { treeShape } from "../../fanout/tree";
 import { type Deliver, TreeSender } from "../../fanout/tree-sender";
 import { log } from "../../log";
 
@@ -36,6 +37,8 @@ export class SourceStreams {
     symbol: string,
     degree: number,
     deliver: Deliver,
+    /** A stream's subscription total changed (viewer counts follow). */
+    private readonly onCount: () => void,
     behaviours: Readonly<Record<StreamKind, StreamBehaviour>>,
   ) {
     const stream = (kind: StreamKind): SourceStream => ({
@@ -52,11 +55,25 @@ export class SourceStreams {
     return this.streams[kind].holders;
   }
 
+  /** How many hubs hold a stream, and its fan-out tree's shape (for /healthz and tests). */
+  fanout(kind: StreamKind): { hubs: number; tree: ReturnType<typeof treeShape> } {
+    const holders = this.streams[kind].holders;
+    return { hubs: holders.size, tree: treeShape(holders.tree) };
+  }
+
+  /** Whether any hub holds the stream. */
+  held(kind: StreamKind): boolean {
+    return this.streams[kind].holders.size > 0;
+  }
+
   /** Sets `hub`'s subscription count of a stream (0: it holds it no more); true when the total changed. */
   hold(kind: StreamKind, hub: string, count: number): boolean {
     const { holders, behaviour } = this.streams[kind];
     const changed = holders.set(hub, count);
-    if (changed) behaviour.held?.(holders);
+    if (changed) {
+      behaviour.held?.(holders);
+      this.onCount();
+    }
     return changed;
   }
 

@@ -1,5 +1,6 @@
 import type { StreamFrame } from "../../broker/stream-frame";
 import type { Config } from "../../config";
+import type { Fault } from "../../feeds/fault";
 import type { BarHistory } from "../../feeds/provider";
 import type { Interval } from "../../market/bars";
 import type { Quote, Tick } from "../../market/tick";
@@ -14,7 +15,7 @@ export interface SymbolBarsWiring {
   latest(): Tick | undefined;
   sendLive(frame: StreamFrame): void;
   sendDelayed(frame: StreamFrame): void;
-  minuteBars(from: number, to: number): Promise<BarHistory | { error: string }>;
+  minuteBars(from: number, to: number): Promise<BarHistory | { fault: Fault }>;
   storePartial(partial: string): Promise<void>;
   /** Why the stored history is short, as last stored. */
   partial: string | undefined;

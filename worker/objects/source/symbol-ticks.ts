@@ -2,13 +2,14 @@ import { buildTickFrame, type StreamFrame } from "../../broker/stream-frame";
 import { isOutOfOrder, nextTick, type Quote, type Tick } from "../../market/tick";
 import type { Freshness } from "./freshness";
 import type { TickHistory } from "./history";
+import type { StreamBehaviour } from "./streams";
 
 /**
  * A symbol's ticker stream in its source: numbers each accepted quote into the next tick
  * (`seq`, within the stream's `epoch`), stores it in the history and renders its frame once.
  * Its latest tick is the snapshot for new subscribers; its history answers gap fills.
  */
-export class SymbolTicks {
+export class SymbolTicks implements StreamBehaviour {
   latest: Tick | undefined;
   latestFrame: StreamFrame | undefined;
   epoch = "";
@@ -25,9 +26,15 @@ export class SymbolTicks {
     if (latest) this.latestFrame = buildTickFrame(latest, epoch);
   }
 
-  /** Whether a feed's quote may move the price: never backwards against the same feed, never over a publisher's hold. */
-  takes(quote: Quote, now: number): boolean {
-    return !isOutOfOrder(this.latest, quote) && this.freshness.takeFeedQuote(now);
+  /**
+   * A feed round's quote, committed if the feed may move the price now (never backwards
+   * against the same feed, never over a publisher's hold); without a fresh one, the last good
+   * price again, flagged, once it is stale (never a made-up price). The frame to deliver, if any.
+   */
+  fromFeed(quote: Quote | undefined, now: number, commit: (quote: Quote) => StreamFrame): StreamFrame | undefined {
+    const committed =
+      quote && !isOutOfOrder(this.latest, quote) && this.freshness.takeFeedQuote(now) ? commit(quote) : undefined;
+    return this.staleAgain(now) ?? committed;
   }
 
   /** Numbers a quote into the next tick (arrived at `now`), stores it and returns its frame. */
@@ -40,11 +47,22 @@ export class SymbolTicks {
     });
   }
 
-  /** The last good price again, flagged stale, once it is (never a made-up price); nothing otherwise. */
-  staleAgain(now: number): StreamFrame | undefined {
+  /** The last good price again, flagged stale, once it is; nothing otherwise. */
+  private staleAgain(now: number): StreamFrame | undefined {
     const latest = this.latest;
     if (!latest || latest.stale || !this.freshness.isStale(now)) return undefined;
     return this.record({ ...latest, seq: latest.seq + 1, stale: true });
+  }
+
+  /** The snapshot for a hub that starts holding the stream: the latest tick. */
+  snapshot(): StreamFrame | undefined {
+    return this.latestFrame;
+  }
+
+  /** The last `limit` ticks, oldest first; at least the latest one (ticks from before history was kept). */
+  recent(limit: number): Tick[] {
+    const ticks = this.history.latest(limit).reverse();
+    return ticks.length > 0 || !this.latest ? ticks : [this.latest];
   }
 
   /** Frames with `after < seq < before`, oldest first, at most `limit`. */

@@ -43,6 +43,7 @@ export const STOMP_ERRORS = {
   "no-price": { message: "No price", closeCode: 1002 },
   // Limits.
   "too-many-subscriptions": { message: "Too many subscriptions", closeCode: 1008 },
+  "too-many-active-symbols": { message: "Too many active symbols", closeCode: 1008 },
   "too-much-input": { message: "Too much input", closeCode: 1008 },
   "too-many-frames": { message: "Too many frames", closeCode: 1008 },
   "session-too-large": { message: "Session too large", closeCode: 1008 },

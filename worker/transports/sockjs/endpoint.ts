@@ -93,10 +93,15 @@ function forwardSession(request: Request, route: ForwardedRoute, service: SockJS
   const isWebSocket = route.kind === "raw-websocket" || route.transport === "websocket";
   if (isWebSocket) {
     if (!service.options.websocket) return sockjsError(404, "WebSocket transport is disabled.");
-    // The spec also wants 400 for a Connection header without "upgrade"; workerd answers
-    // such upgrades itself before the worker runs, so that check lives in the runtime.
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
       return sockjsError(400, 'Can "Upgrade" only to "WebSocket".');
+    }
+    // A proxy that rewrote Connection (to close, say) breaks the upgrade: 400, as the spec
+    // asks (the runtime would answer the 101 it cannot complete with 426). `wrangler dev`'s
+    // own proxy re-sends every upgrade with Connection: Upgrade, so there this cannot be seen.
+    const connection = (request.headers.get("Connection") ?? "").toLowerCase().split(",");
+    if (!connection.some((token) => token.trim() === "upgrade")) {
+      return sockjsError(400, '"Connection" must be "Upgrade".');
     }
   }
   return service.forward(request, route);

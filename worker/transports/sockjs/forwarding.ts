@@ -1,5 +1,6 @@
 import { reject } from "../../http/reply";
 import type { SockJSRoute, SockJSTransportName } from "../../protocol/sockjs/paths";
+import { CLIENT_ADDRESS_HEADER } from "../client-address";
 
 /**
  * How the worker hands a connection request to the object that holds it: the request is
@@ -19,7 +20,8 @@ export type ForwardedRoute = Extract<SockJSRoute, { kind: "raw-websocket" | "ses
 /** `/ws` and SockJS `/websocket` are the same thing to a hub: plain STOMP over a WebSocket. */
 export const RAW_WEBSOCKET: ForwardedRoute = { kind: "raw-websocket" };
 
-export function forwardRequest(request: Request, route: ForwardedRoute, body?: ArrayBuffer): Request {
+/** `address`: the client's address as the worker found it ("" when none is known). */
+export function forwardRequest(request: Request, route: ForwardedRoute, address: string, body?: ArrayBuffer): Request {
   const path = route.kind === "session" ? `/${route.transport}/${route.sessionId}` : "/websocket";
   const original = new URL(request.url);
   const url = `${OBJECT_ORIGIN}${path}${original.search}`;
@@ -28,6 +30,7 @@ export function forwardRequest(request: Request, route: ForwardedRoute, body?: A
       ? new Request(url, request)
       : new Request(url, { method: request.method, headers: request.headers, body });
   forwarded.headers.set(FORWARDED_PROTO, original.protocol.slice(0, -1));
+  forwarded.headers.set(CLIENT_ADDRESS_HEADER, address);
   return forwarded;
 }
 

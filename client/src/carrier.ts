@@ -1,16 +1,8 @@
 /** How a STOMP connection reaches the host: a plain WebSocket, or SockJS (HTTP transports, or its own WebSocket). */
 export type Carrier = "websocket" | "sockjs";
 
-export const TRANSPORTS = [
-  "auto",
-  "websocket",
-  "xhr-streaming",
-  "xhr-polling",
-  "eventsource",
-  "iframe-eventsource",
-  "jsonp-polling",
-] as const;
-export type TransportChoice = (typeof TRANSPORTS)[number];
+/** What the caller asks for: WebSocket with a SockJS fallback, or one of them only. */
+export type TransportChoice = "auto" | Carrier;
 
 /** What the last attempt showed. `httpWorks`: whether the host answered HTTP after a WebSocket that never opened. */
 export interface AttemptOutcome {
@@ -26,8 +18,7 @@ export interface AttemptOutcome {
  * to SockJS lasts one connection: every later reconnect tries WebSocket first again. Pure.
  */
 export function nextCarrier(choice: TransportChoice, last: AttemptOutcome | undefined, hasWebSocket: boolean): Carrier {
-  if (choice !== "auto" && choice !== "websocket") return "sockjs";
-  if (!hasWebSocket) return "sockjs";
+  if (choice === "sockjs" || !hasWebSocket) return "sockjs";
   if (choice === "websocket") return "websocket";
   return last?.carrier === "websocket" && !last.opened && last.httpWorks === true ? "sockjs" : "websocket";
 }

@@ -1,0 +1,39 @@
+import { RequestBudget } from "../../feeds/budget";
+
+/**
+ * The share of the request budget kept for first quotes of new symbols: a flood of
+ * look-ups (unknown symbols, say) can use it up, but never the rounds of watched symbols.
+ */
+const COLD_SHARE = 0.25;
+
+export interface ShardBudgets {
+  /** The shard's share of the provider's budget (Infinity: no limit). */
+  requestsPerMinute: number;
+  /** Symbols the rounds may quote a minute: the shard's share less the part kept for new symbols, times the batch size. */
+  symbolsPerMinute: number;
+  rounds: RequestBudget;
+  /** First quotes and histories of new symbols. */
+  cold: RequestBudget;
+}
+
+/** Splits the provider's budget (`total` per minute) into a shard's rounds and its new symbols' share. Pure. */
+export function shardBudgets(total: number, shards: number, batchSize: number, now: number): ShardBudgets {
+  const requestsPerMinute = total / shards;
+  const coldPerMinute = Math.max(1, requestsPerMinute * COLD_SHARE);
+  const roundsPerMinute = Number.isFinite(requestsPerMinute) ? requestsPerMinute - coldPerMinute : requestsPerMinute;
+  return {
+    requestsPerMinute,
+    symbolsPerMinute: roundsPerMinute * batchSize,
+    rounds: new RequestBudget(roundsPerMinute, batchSize, now),
+    // Its whole minute's worth at once: a page opening with a watchlist of new symbols.
+    cold: new RequestBudget(coldPerMinute, 1, now, coldPerMinute),
+  };
+}
+
+/**
+ * How often each active symbol gets a quote: every round, or when the budget makes them
+ * take turns, as often as the rounds' share covers them all. Pure.
+ */
+export function updateIntervalMs(roundIntervalMs: number, limited: boolean, active: number, perMinute: number): number {
+  return Math.max(roundIntervalMs, limited ? (active * 60_000) / perMinute : 0);
+}
