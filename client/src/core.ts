@@ -36,7 +36,7 @@ export interface ConnectOptions {
   throttleMs?: number;
   /** Ask `/api/origin` whether this site may connect, and stop if not (for embeds on other sites). */
   checkOrigin?: boolean;
-  /** How messages are encoded on the wire (default `json`). */
+  /** How messages are encoded on the wire: `json` (the default), or `compact` (short keys, only what changed; ~5× fewer bytes a tick). */
   format?: WireFormatName;
 }
 
@@ -247,12 +247,12 @@ export class TickerCore {
   }
 
   #receive(stream: Stream, decode: FrameDecoder<unknown>, message: IMessage): void {
-    const { value, position } = decode(message);
-    let arrival: Arrival = { kind: "live" };
+    const { value, position, arrival: marked } = decode(message);
+    let arrival: Arrival = marked;
     if (position) {
       // Unthrottled ticks carry every position: a jump is a loss. (Throttled ones and bars skip by design.)
       const complete = stream.name === "ticks" && this.#throttleOf(stream) === undefined;
-      const verdict = this.#positions.accept(stream.key, position, message.headers, complete);
+      const verdict = this.#positions.accept(stream.key, position, marked, complete);
       if (verdict.kind === "duplicate") return;
       arrival = verdict.arrival;
     }
