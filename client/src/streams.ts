@@ -67,12 +67,15 @@ export type FrameDecoder<T> = (frame: WireFrame) => Decoded<T>;
  */
 export interface WireFormat {
   readonly subscribeHeaders: Readonly<Record<string, string>>;
+  /** Ticks subscriptions share watchlist batches (`/topic/tickers`, the compact form only). */
+  readonly batches: boolean;
   decoder<N extends StreamName>(name: N): FrameDecoder<Messages[N]>;
 }
 
 /** Today's frames: a JSON body, the position in `x-seq` and `x-epoch`, marks in `x-replay` and `x-gap`. */
 const JSON_FORMAT: WireFormat = {
   subscribeHeaders: {},
+  batches: false,
   decoder: <N extends StreamName>() => {
     return (frame: WireFrame): Decoded<Messages[N]> => ({
       value: JSON.parse(frame.body) as Messages[N],
@@ -86,9 +89,11 @@ const JSON_FORMAT: WireFormat = {
  * The compact form (docs/protocol.md): one entry per MESSAGE, whole first, then only what
  * changed, read back into the plain body by the server's own reader; the position and the
  * marks are in the entry. Kinds without a compact form (viewer counts) keep JSON frames.
+ * Ticks go in watchlist batches (batches.ts), one MESSAGE a round for all of them.
  */
 const COMPACT_FORMAT: WireFormat = {
   subscribeHeaders: { "x-format": "compact" },
+  batches: true,
   decoder: <N extends StreamName>(name: N): FrameDecoder<Messages[N]> => {
     const kind = STREAMS[name].compact;
     if (!kind) return JSON_FORMAT.decoder(name);

@@ -1,14 +1,15 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { TickBatches } from "../../client/src/batches";
 import { type ServerErrorCode, stompError } from "../../client/src/errors";
 import { arrivalOf, Positions } from "../../client/src/positions";
-import { destinationFor, WIRE_FORMATS } from "../../client/src/streams";
+import { type Decoded, destinationFor, WIRE_FORMATS } from "../../client/src/streams";
 import { feed } from "../../client/src/subscription";
 import { expiryOf, TokenKeeper } from "../../client/src/token-keeper";
 import type { Tick } from "../../client/src/types";
 import { buildBarFrame, buildTickFrame, type StreamFrame } from "../../worker/broker/stream-frame";
 import { HTTP_ERRORS } from "../../worker/http/errors";
 import { encodeDelta } from "../../worker/protocol/compact/codec";
-import { deltaEntry, wholeEntry } from "../../worker/protocol/compact/entry";
+import { deltaEntry, symbolPair, wholeEntry } from "../../worker/protocol/compact/entry";
 import { type Rec, TICKS_KIND } from "../../worker/protocol/compact/fields";
 import { CompactError } from "../../worker/protocol/compact/reader";
 import { STOMP_ERRORS } from "../../worker/protocol/stomp/errors";
@@ -152,40 +153,41 @@ describe("typed errors", () => {
   });
 });
 
+/** Ticks as a source numbers them: price, size, day volume, bid and ask moving; the rest still. */
+function ticks(count: number): Tick[] {
+  let price = 228.5;
+  let dayVolume = 80_000;
+  return Array.from({ length: count }, (_, i) => {
+    const seq = 101 + i;
+    price = Math.round((price + ((seq % 3) - 1) * 0.01) * 100) / 100;
+    const size = 100 * (seq % 4);
+    dayVolume += size;
+    const change = Math.round((price - 226.69) * 1e6) / 1e6;
+    return {
+      symbol: "AAPL",
+      price,
+      ts: 1_795_263_600_000 + seq * 997,
+      seq,
+      source: "sim",
+      change,
+      changePercent: Math.round((change / 226.69) * 100 * 1e4) / 1e4,
+      prevClose: 226.69,
+      open: 228.5,
+      high: 229,
+      low: 228,
+      volume: dayVolume,
+      bid: price - 0.02,
+      ask: price + 0.02,
+      currency: "USD",
+      marketState: "REGULAR",
+      staleAfterMs: 30_000,
+      ...({ size, dayVolume } as object),
+    };
+  });
+}
+
 describe("the compact wire format", () => {
   const EPOCH = "3f2a9c1e";
-  /** Ticks as a source numbers them: price, size, day volume, bid and ask moving; the rest still. */
-  function ticks(count: number): Tick[] {
-    let price = 228.5;
-    let dayVolume = 80_000;
-    return Array.from({ length: count }, (_, i) => {
-      const seq = 101 + i;
-      price = Math.round((price + ((seq % 3) - 1) * 0.01) * 100) / 100;
-      const size = 100 * (seq % 4);
-      dayVolume += size;
-      const change = Math.round((price - 226.69) * 1e6) / 1e6;
-      return {
-        symbol: "AAPL",
-        price,
-        ts: 1_795_263_600_000 + seq * 997,
-        seq,
-        source: "sim",
-        change,
-        changePercent: Math.round((change / 226.69) * 100 * 1e4) / 1e4,
-        prevClose: 226.69,
-        open: 228.5,
-        high: 229,
-        low: 228,
-        volume: dayVolume,
-        bid: price - 0.02,
-        ask: price + 0.02,
-        currency: "USD",
-        marketState: "REGULAR",
-        staleAfterMs: 30_000,
-        ...({ size, dayVolume } as object),
-      };
-    });
-  }
   const frame = (body: string) => ({ headers: { subscription: "0" }, body });
   const plainOf = (f: StreamFrame) => ({
     headers: Object.fromEntries(
@@ -247,5 +249,90 @@ describe("the compact wire format", () => {
     expect(compact(frame(deltaEntry(b.compact!.delta!)))).toEqual(json(plainOf(b)));
     const viewers = { headers: {}, body: JSON.stringify({ symbol: "AAPL", viewers: 3, ts: 5 }) };
     expect(WIRE_FORMATS.compact.decoder("viewers")(viewers)).toEqual(WIRE_FORMATS.json.decoder("viewers")(viewers));
+  });
+});
+
+describe("watchlist batches", () => {
+  interface M {
+    symbol: string;
+    throttleMs?: number;
+    since?: string;
+  }
+  function batches() {
+    const log: string[] = [];
+    const subs: Array<{ headers: Record<string, string>; onBody: (body: string) => void }> = [];
+    const got: Array<[string, unknown]> = [];
+    let connected = true;
+    const b = new TickBatches<M>({
+      connected: () => connected,
+      throttleOf: (m) => m.throttleMs,
+      since: (m) => m.since,
+      subscribe: (destination, headers, onBody) => {
+        const h = headers as Record<string, string>;
+        log.push(
+          `SUBSCRIBE ${destination} ${h.id} ${h["x-symbols"]} ${h["x-since"] ?? "-"} ${h["x-throttle-ms"] ?? "-"}`,
+        );
+        subs.push({ headers: h, onBody });
+        return { id: h.id!, unsubscribe: () => log.push(`UNSUBSCRIBE ${h.id}`) };
+      },
+      deliver: (m, d) => got.push([m.symbol, d]),
+    });
+    const disconnect = () => {
+      connected = false;
+    };
+    return { b, log, subs, got, disconnect };
+  }
+  const turn = () => new Promise<void>((resolve) => queueMicrotask(resolve));
+
+  it("subscribe a turn's symbols in one batch per throttle, each resumed from its position", async () => {
+    const { b, log } = batches();
+    const aapl = { symbol: "AAPL", since: "e1:7" };
+    b.add({ symbol: "MSFT" });
+    b.add(aapl);
+    b.add({ symbol: "BTC-USD", throttleMs: 1000 });
+    await turn();
+    expect(log).toEqual([
+      "SUBSCRIBE /topic/tickers batch-1 AAPL,MSFT AAPL:e1:7 -",
+      "SUBSCRIBE /topic/tickers batch-2 BTC-USD - 1000",
+    ]);
+    // A change: the new batch first (from every member's position), then the old one ends.
+    b.remove(aapl);
+    b.add({ symbol: "NVDA", since: "e2:3" });
+    await turn();
+    expect(log.slice(2)).toEqual(["SUBSCRIBE /topic/tickers batch-3 MSFT,NVDA NVDA:e2:3 -", "UNSUBSCRIBE batch-1"]);
+    expect(b.owns("batch-3")).toBe(true);
+    expect(b.owns("batch-1")).toBe(false);
+  });
+
+  it("read each batch's entries with its own reader and hand them to their members", async () => {
+    const { b, subs, got } = batches();
+    const bbb = { symbol: "BBB" };
+    b.add({ symbol: "AAA" });
+    b.add(bbb);
+    await turn();
+    const whole = (symbol: string) => buildTickFrame({ ...ticks(1)[0]!, symbol, seq: 4 }, "e1").compact!.whole;
+    const body = (entries: string[]) => `[${entries.join(",")}]`;
+    subs[0]!.onBody(body([wholeEntry(4, "e1", whole("AAA"), { kind: "replay" })]));
+    b.remove(bbb);
+    // The old batch still carries BBB until it ends: no member hears it.
+    subs[0]!.onBody(body([wholeEntry(4, "e1", whole("BBB")), deltaEntry('"p":1.5', symbolPair("AAA"))]));
+    expect(got.map(([s, d]) => [s, (d as Decoded<Tick>).position, (d as Decoded<Tick>).arrival.kind])).toEqual([
+      ["AAA", { epoch: "e1", seq: 4 }, "replayed"],
+      ["AAA", { epoch: "e1", seq: 5 }, "live"],
+    ]);
+    expect((got[1]![1] as Decoded<Tick>).value.price).toBe(1.5);
+  });
+
+  it("leave the connection alone while it is down, and forget their batches when it goes", async () => {
+    const { b, log, disconnect } = batches();
+    const m = { symbol: "AAA" };
+    b.add(m);
+    await turn();
+    b.reset();
+    disconnect();
+    b.remove(m);
+    b.add({ symbol: "BBB" });
+    await turn();
+    expect(log).toEqual(["SUBSCRIBE /topic/tickers batch-1 AAA - -"]);
   });
 });
