@@ -33,9 +33,11 @@ interface Group<M extends Member> {
 /**
  * Watchlist batches (the compact form's `/topic/tickers`): the ticks subscriptions of one
  * connection, one batch per throttle, so a watchlist pays the STOMP header once a round, not
- * once a symbol. A change of members (several in one turn are one change) subscribes a new
- * batch resuming every member from its position (`x-since`), then ends the old one: nothing
- * is missed between them, and what both deliver the client's positions drop as duplicates.
+ * once a symbol. A change of members (several in one turn are one change) ends the old batch
+ * and subscribes a new one resuming every member from its position (`x-since`): nothing is
+ * missed between them (the server replays it), and what the old one still had on the way the
+ * client's positions drop as duplicates. Ending the old one first keeps the connection's
+ * subscriptions (each symbol counts toward `MAX_SUBSCRIPTIONS`) from doubling meanwhile.
  * Each batch reads its entries with a reader of its own (the server starts each batch whole).
  */
 export class TickBatches<M extends Member> {
@@ -93,8 +95,8 @@ export class TickBatches<M extends Member> {
   #resubscribe(key: string, group: Group<M>): void {
     const members = [...group.members.values()].sort((a, b) => (a.symbol < b.symbol ? -1 : 1));
     const symbols = members.map((m) => m.symbol).join(",");
-    const old = group.live;
-    if (old?.symbols === symbols) return;
+    if (group.live?.symbols === symbols) return;
+    group.live?.stomp.unsubscribe();
     group.live = undefined;
     if (members.length > 0) {
       const id = `batch-${++this.#count}`;
@@ -115,6 +117,5 @@ export class TickBatches<M extends Member> {
       });
       group.live = { stomp, id, symbols };
     } else this.#groups.delete(key);
-    old?.stomp.unsubscribe();
   }
 }

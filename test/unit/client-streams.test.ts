@@ -295,11 +295,11 @@ describe("watchlist batches", () => {
       "SUBSCRIBE /topic/tickers batch-1 AAPL,MSFT AAPL:e1:7 -",
       "SUBSCRIBE /topic/tickers batch-2 BTC-USD - 1000",
     ]);
-    // A change: the new batch first (from every member's position), then the old one ends.
+    // A change: the old batch ends, the new one resumes every member from its position.
     b.remove(aapl);
     b.add({ symbol: "NVDA", since: "e2:3" });
     await turn();
-    expect(log.slice(2)).toEqual(["SUBSCRIBE /topic/tickers batch-3 MSFT,NVDA NVDA:e2:3 -", "UNSUBSCRIBE batch-1"]);
+    expect(log.slice(2)).toEqual(["UNSUBSCRIBE batch-1", "SUBSCRIBE /topic/tickers batch-3 MSFT,NVDA NVDA:e2:3 -"]);
     expect(b.owns("batch-3")).toBe(true);
     expect(b.owns("batch-1")).toBe(false);
   });
