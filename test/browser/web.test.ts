@@ -236,8 +236,10 @@ it("shows reconnecting while the server is down, then resumes the page and the w
   // Offline, so neither reconnects before the ticks below are published.
   await browser.context.setOffline(true);
   await srv.stop();
+  // Offline emulation may keep the socket's close from the page: the liveness watch (a 10 s
+  // beat and its grace) then notices the silence.
   await expect
-    .poll(() => page.locator("#link-state").textContent(), { timeout: 10_000 })
+    .poll(() => page.locator("#link-state").textContent(), { timeout: 20_000 })
     .toMatch(/Reconnecting…|Connection failed/);
   srv = await startDevServer({ runtime: "workerd", vars, port, persistDir });
   const seqBefore = Number(await page.locator('#watchlist tr[data-symbol="AAPL"]').getAttribute("data-seq"));

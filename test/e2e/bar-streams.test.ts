@@ -20,6 +20,7 @@ interface BarBody extends Bar {
   symbol: string;
   interval: string;
   final: boolean;
+  correction?: boolean;
   delayed?: boolean;
 }
 
@@ -80,8 +81,9 @@ async function insideMinute(): Promise<number> {
 describe("live bars over STOMP", () => {
   it("streams the forming bar at most once a second and the final bar, each matching that minute's ticks; resumes without a gap; the delayed stream waits", async () => {
     const symbol = "STRM-USD";
-    // The symbol exists (and its volume baseline is set) before anyone subscribes: a tick of a minute long ended makes no bar.
-    const res = await postTicks(srv.url, [{ symbol, price: 50, volume: 10, ts: Date.now() - 2 * MIN }], TOKEN);
+    // The symbol exists (and its volume baseline is set) before anyone subscribes: a trade later than the
+    // correction window (15 minutes) makes no bar.
+    const res = await postTicks(srv.url, [{ symbol, price: 50, volume: 10, ts: Date.now() - 20 * MIN }], TOKEN);
     expect(res.status).toBe(200);
     const live = await connectStomp(srv.url, undefined, { headers: rt });
     const pub = await connectStomp(srv.url);
@@ -145,6 +147,57 @@ describe("live bars over STOMP", () => {
       expect(delayed.at[k]! - (b.t + MIN)).toBeGreaterThanOrEqual(DELAY_MS);
     });
     await again.disconnect();
+    await pub.disconnect();
+  }, 120_000);
+
+  it("sends a late trade's change to a final bar as a correction; /api/bars answers holding it change their ETag", async () => {
+    const symbol = "CORR-USD";
+    expect((await postTicks(srv.url, [{ symbol, price: 50, ts: Date.now() - 2 * MIN }], TOKEN)).status).toBe(200);
+    const live = await connectStomp(srv.url, undefined, { headers: rt });
+    const pub = await connectStomp(srv.url);
+    const bars = new Timed(live.client, `/topic/bars.${symbol}.1m`);
+    const delayed = new Timed(pub.client, `/topic/bars.${symbol}.1m`);
+    await sleep(500);
+    const minute = await insideMinute();
+    expect((await postTicks(srv.url, [{ symbol, price: 100, ts: Date.now() }], TOKEN)).status).toBe(200);
+    // The clock ends the minute: its bar goes out final.
+    await bars.until((b) => b.some((x) => x.t === minute && x.final), MIN + 5_000);
+    const path = `/api/bars/${symbol}?interval=1m&from=${minute}&to=${minute + MIN}`;
+    const before = await fetch(`${srv.url}${path}`, { headers: rt });
+    expect(before.headers.get("cache-control")).toBe("no-cache");
+    const etag = before.headers.get("etag")!;
+    expect(((await before.json()) as { bars: Bar[] }).bars).toEqual([
+      { t: minute, o: 100, h: 100, l: 100, c: 100, v: 0, n: 1 },
+    ]);
+    // A trade stamped at the end of that minute arrives now: the bar's new close.
+    expect((await postTicks(srv.url, [{ symbol, price: 90, ts: minute + 59_000 }], TOKEN)).status).toBe(200);
+    await bars.until((b) => b.some((x) => x.t === minute && x.correction), 5_000);
+    const correction = bars.bars.find((x) => x.t === minute && x.correction)!;
+    expect(correction).toEqual({
+      symbol,
+      interval: "1m",
+      t: minute,
+      o: 100,
+      h: 100,
+      l: 90,
+      c: 90,
+      v: 0,
+      n: 2,
+      final: true,
+      correction: true,
+    });
+    expect(bars.bars.filter((x) => x.t === minute && x.final && !x.correction)).toHaveLength(1);
+    const after = await fetch(`${srv.url}${path}`, { headers: { ...rt, "if-none-match": etag } });
+    expect(after.status).toBe(200);
+    expect(after.headers.get("etag")).not.toBe(etag);
+    expect(((await after.json()) as { bars: Bar[] }).bars[0]).toMatchObject({ c: 90, n: 2 });
+    // The delayed stream: the final bar, then its correction, each once the bar ended DELAY_MS ago.
+    await delayed.until((b) => b.some((x) => x.t === minute && x.correction), 15_000);
+    expect(delayed.bars.filter((x) => x.t === minute).map((x) => [x.c, x.correction === true])).toEqual([
+      [100, false],
+      [90, true],
+    ]);
+    await live.disconnect();
     await pub.disconnect();
   }, 120_000);
 

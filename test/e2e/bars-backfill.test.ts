@@ -50,7 +50,8 @@ async function barsOnce(symbol: string): Promise<BarsBody> {
 async function history(symbol: string): Promise<BarsBody> {
   for (let i = 0; i < 50; i++) {
     const body = await barsOnce(symbol);
-    if (body.bars.length > 0 || body.partial) return body;
+    // While it is being fetched, the answer says so.
+    if (!body.partial?.includes("being fetched")) return body;
     await sleep(100);
   }
   throw new Error(`no history for ${symbol}`);

@@ -107,7 +107,7 @@ describe("the simulated default", () => {
 });
 
 describe("live bars", () => {
-  it("the forming bar holds exactly the ticks sent in its minute: open, high, low, close, volume", async () => {
+  it("the forming bar holds the trades of its minute by their own time; a late one corrects its bar, a later one is refused", async () => {
     // Publish well inside a minute, so all ticks land in the same bar.
     while (Date.now() % MIN > 45_000 || Date.now() % MIN < 2_000) await sleep(500);
     const minute = Math.floor(Date.now() / MIN) * MIN;
@@ -115,18 +115,30 @@ describe("live bars", () => {
       { symbol: "LBAR-USD", price: 100, volume: 1_000, ts: minute + 1 },
       { symbol: "LBAR-USD", price: 104, volume: 1_040, ts: minute + 500 },
       { symbol: "LBAR-USD", price: 98, volume: 1_100, ts: minute + 1_000 },
-      { symbol: "LBAR-USD", price: 101, volume: 1_125, ts: minute + 1_500 },
+      { symbol: "LBAR-USD", price: 105, volume: 1_125, ts: minute + 1_500 },
     ];
     expect((await postTicks(srv.url, ticks, "test-publish-token")).status).toBe(200);
     const live = await bars("/api/bars/LBAR-USD?interval=1m");
     expect(live.forming).toBe(minute);
     // The first tick sets the volume baseline.
-    expect(live.bars).toEqual([{ t: minute, o: 100, h: 104, l: 98, c: 101, v: 125, n: 4 }]);
-    // A tick stamped in a minute that has ended is too late for its (final) bar.
-    expect(
-      (await postTicks(srv.url, [{ symbol: "LBAR-USD", price: 500, ts: minute - 1 }], "test-publish-token")).status,
-    ).toBe(200);
-    expect((await bars("/api/bars/LBAR-USD?interval=1m")).bars).toEqual(live.bars);
+    expect(live.bars).toEqual([{ t: minute, o: 100, h: 105, l: 98, c: 105, v: 125, n: 4 }]);
+    // Out of order: earlier than the newest trade, so not the close, and not the price either (as for a feed).
+    const late = [
+      { symbol: "LBAR-USD", price: 101, volume: 1_110, ts: minute + 1_200 },
+      // The minute before (final already): a correction, a bar of its own.
+      { symbol: "LBAR-USD", price: 500, ts: minute - 1 },
+      // Later than the correction window: refused.
+      { symbol: "LBAR-USD", price: 400, ts: minute - 20 * MIN },
+    ];
+    expect((await postTicks(srv.url, late, "test-publish-token")).status).toBe(200);
+    expect((await bars("/api/bars/LBAR-USD?interval=1m")).bars).toEqual([
+      { t: minute - MIN, o: 500, h: 500, l: 500, c: 500, v: 0, n: 1 },
+      { t: minute, o: 100, h: 105, l: 98, c: 105, v: 125, n: 5 },
+    ]);
+    const history = (await (await fetch(`${srv.url}/api/history/LBAR-USD?limit=1`, { headers: rt })).json()) as {
+      ticks: TickBody[];
+    };
+    expect(history.ticks.at(-1)!.price).toBe(105);
     // The delayed public sees no bar that ended less than PUBLIC_DELAY_MS ago.
     const pub = await bars("/api/bars/LBAR-USD?interval=1m", {});
     expect(pub).toMatchObject({ delayed: true, bars: [] });
@@ -149,31 +161,83 @@ describe("live bars", () => {
 });
 
 describe("GET /api/bars", () => {
-  it("answers a closed range with a long-lived Cache-Control and an ETag, from the cache on the second request", async () => {
-    const to = Math.floor(Date.now() / MIN) * MIN - 10 * MIN;
+  it("answers a final range with a long-lived Cache-Control and an ETag, from the cache on the second request", async () => {
+    const to = Math.floor(Date.now() / MIN) * MIN - 30 * MIN;
     const path = `/api/bars/SPY?interval=5m&from=${new Date(to - 3 * 86_400_000).toISOString()}&to=${to}`;
     const first = await fetch(`${srv.url}${path}`, { headers: rt });
     expect(first.status).toBe(200);
     expect(first.headers.get("x-cache")).toBe("MISS");
-    expect(first.headers.get("cache-control")).toMatch(/public, max-age=\d+, immutable/);
+    // Asked with a token: a shared cache must not keep it for others.
+    expect(first.headers.get("cache-control")).toMatch(/^private, max-age=\d+, immutable$/);
+    expect(first.headers.get("vary")).toBe("Authorization");
     const etag = first.headers.get("etag")!;
     expect(etag).toMatch(/^".+"$/);
     const body = await first.text();
     const second = await fetch(`${srv.url}${path}`);
-    // The public (delayed) gets the same closed range, from the cache.
+    // The public (delayed) gets the same final range, from the cache, and may share it.
     expect(second.headers.get("x-cache")).toBe("HIT");
+    expect(second.headers.get("cache-control")).toMatch(/^public, max-age=\d+, immutable$/);
+    expect(second.headers.get("vary")).toBe("Authorization");
     expect(second.headers.get("etag")).toBe(etag);
     expect(await second.text()).toBe(body);
     const revalidated = await fetch(`${srv.url}${path}`, { headers: { "if-none-match": etag } });
     expect(revalidated.status).toBe(304);
   });
 
-  it("never caches a range that may hold the forming bar", async () => {
+  it("never caches a range that may hold the forming bar; one whose bars may still be corrected is revalidated", async () => {
     const open = await fetch(`${srv.url}/api/bars/SPY?interval=1m&limit=5`, { headers: rt });
     expect(open.headers.get("cache-control")).toBe("no-store");
     expect(open.headers.get("x-cache")).toBe("BYPASS");
-    const recent = await fetch(`${srv.url}/api/bars/SPY?interval=1m&to=${Date.now() + MIN}`, { headers: rt });
+    // (A 24/7 market: a stock's range up to a minute from now has ended at its last close when the market is closed.)
+    const recent = await fetch(`${srv.url}/api/bars/BTC-USD?interval=1m&to=${Date.now() + MIN}`, { headers: rt });
     expect(recent.headers.get("cache-control")).toBe("no-store");
+    // Ended two minutes ago: a late trade may still correct it.
+    const to = Math.floor(Date.now() / MIN) * MIN - 2 * MIN;
+    const path = `/api/bars/BTC-USD?interval=1m&from=${to - 10 * MIN}&to=${to}`;
+    const ended = await fetch(`${srv.url}${path}`, { headers: rt });
+    expect(ended.headers.get("cache-control")).toBe("no-cache");
+    expect(ended.headers.get("x-cache")).toBe("BYPASS");
+    expect(((await ended.json()) as BarsBody).bars.length).toBe(10);
+    const again = await fetch(`${srv.url}${path}`, { headers: { ...rt, "if-none-match": ended.headers.get("etag")! } });
+    expect(again.status).toBe(304);
+  });
+
+  it("answers every bar whole: a `to` inside a bucket takes the whole bucket, and names the same cache entry", async () => {
+    const minutesOf = async (symbol: string, from: number, to: number) =>
+      (await bars(`/api/bars/${symbol}?interval=1m&from=${from}&to=${to}`)).bars;
+    const whole = (t: number, inside: Bar[]) => ({
+      t,
+      o: inside[0]!.o,
+      h: Math.max(...inside.map((b) => b.h)),
+      l: Math.min(...inside.map((b) => b.l)),
+      c: inside.at(-1)!.c,
+      v: inside.reduce((s, b) => s + b.v, 0),
+      n: inside.reduce((s, b) => s + b.n, 0),
+    });
+    // Five-minute bars: `to` two minutes into a bucket.
+    const t0 = Math.floor((Date.now() - 2 * 3_600_000) / (5 * MIN)) * 5 * MIN;
+    const first = await fetch(`${srv.url}/api/bars/BTC-USD?interval=5m&from=${t0 - 10 * MIN}&to=${t0 + 2 * MIN}`, {
+      headers: rt,
+    });
+    const fives = ((await first.json()) as BarsBody).bars;
+    expect(fives.map((b) => b.t)).toEqual([t0 - 10 * MIN, t0 - 5 * MIN, t0]);
+    expect(fives.at(-1)).toEqual(whole(t0, await minutesOf("BTC-USD", t0, t0 + 5 * MIN)));
+    const same = await fetch(`${srv.url}/api/bars/BTC-USD?interval=5m&from=${t0 - 12 * MIN}&to=${t0 + 4 * MIN}`, {
+      headers: rt,
+    });
+    expect(same.headers.get("x-cache")).toBe("HIT");
+    expect(same.headers.get("etag")).toBe(first.headers.get("etag"));
+    // A day: `to` at 17:00Z, inside the session, takes the whole session.
+    const session = [...reference.values()].filter((s) => s.close < Date.now() - 2 * 3_600_000).at(-1)!;
+    const day = newYork(session.open).date;
+    const daily = await bars(`/api/bars/AAPL?interval=1d&from=${day}&to=${day}T17:00:00Z`);
+    expect(daily.bars).toEqual([whole(session.open, await minutesOf("AAPL", session.open, session.close))]);
+    // FX: the day that starts in the range (17:00 New York the evening before), whole.
+    const before = new Date(Date.parse(`${day}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+    const fx = await bars(`/api/bars/EURUSD=X?interval=1d&from=${before}&to=${day}`);
+    const fxOpen = session.open - (16 * 60 + 30) * MIN; // 17:00 New York the day before, 09:30 + 7.5 h earlier
+    expect(fx.bars).toEqual([whole(fxOpen, await minutesOf("EURUSD=X", fxOpen, fxOpen + 1_440 * MIN))]);
+    expect(fx.bars[0]!.n).toBe(1_440 * 60);
   });
 
   it("rejects bad queries with 400 and a one-line reason", async () => {

@@ -80,7 +80,8 @@ describe("10,000 random symbol names", () => {
     expect((await fetch(`${srv.url}/api/bars/AAPL?limit=1`)).status).toBe(200);
     expect((await postTicks(srv.url, { symbol: "PUBLISHED1", price: 12.5 }, "test-publish-token")).status).toBe(200);
     // A connection lands on a random shard: connect until both hubs exist (or fail the test).
-    const hubFiles = () => [...storedObjects(persistDir)].filter((f) => f.includes("ConnectionHub")).length;
+    const hubFiles = () =>
+      [...storedObjects(persistDir)].filter((f) => /ConnectionHub\/[0-9a-f]{64}\.sqlite$/.test(f)).length;
     for (let tries = 0; hubFiles() < HUB_SHARDS; tries++) {
       expect(tries, "connections reaching every hub shard").toBeLessThan(40);
       const c = await connectStomp(srv.url);

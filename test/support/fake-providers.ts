@@ -7,7 +7,8 @@ import { freePort } from "./dev-server";
  * scenario: any symbol is a good quote except these bases, which misbehave:
  *   NOPE unknown symbol · RATE 429 + Retry-After · SLOW answers after 3 s · HTML a
  *   challenge page · TRUNC cut-off JSON · NAN a non-numeric price · NEG a negative price ·
- *   NOTE an Alpha Vantage-style `{"Note": …}` throttle message with HTTP 200 · BOOM 500 once, then fine.
+ *   NOTE an Alpha Vantage-style `{"Note": …}` throttle message with HTTP 200 · BOOM 500 once, then fine ·
+ *   LAGGY quotes at once, Polygon's minute aggregates after 3 s (a slow history).
  * A key of "bad-key" is refused the provider's way. Every request is recorded.
  */
 export const GOOD_KEY = "good-key";
@@ -177,7 +178,7 @@ function polygonAggs(
   const results = [];
   for (let t = Math.ceil(from / 60_000) * 60_000; t <= to && results.length < limit; t += 60_000)
     results.push(polygonMinuteBar(t));
-  return json(200, {
+  const answer = json(200, {
     ticker,
     queryCount: results.length,
     resultsCount: results.length,
@@ -187,6 +188,7 @@ function polygonAggs(
     request_id: "fake",
     count: results.length,
   });
+  return scenario(ticker) === "LAGGY" ? { ...answer, delayMs: 3_000 } : answer;
 }
 
 function coinbase(product: string, booms: Set<string>): Answer {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { simulatedBars } from "../../worker/feeds/sim-history";
-import { isClosedRange, MAX_BARS, parseBarsQuery } from "../../worker/http/bars-query";
+import { MAX_BARS, parseBarsQuery } from "../../worker/http/bars-query";
 import { aggregate, dayFigures } from "../../worker/market/bars";
 import { recentSessions } from "../../worker/market/sessions";
 
@@ -49,16 +49,6 @@ describe("/api/bars query", () => {
     for (const limit of ["0", "10001", "1.5", "x", "0x10", "1e3", " 5", "+5", "5.0", "", "100000000"])
       expect(parseBarsQuery({ limit }), limit).toBe("limit must be a decimal integer from 1 to 10000");
     expect(parseBarsQuery({ limit: "010" })).toMatchObject({ limit: 10 });
-  });
-  it("calls a range closed only once every bar that can start in it has ended", () => {
-    const to = 1_796_000_000_000;
-    const q = parseBarsQuery({ interval: "5m", to: String(to) });
-    if (typeof q === "string") throw new Error(q);
-    expect(isClosedRange(q, to + 299_999)).toBe(false);
-    expect(isClosedRange(q, to + 300_000)).toBe(true);
-    const open = parseBarsQuery({ interval: "1m" });
-    if (typeof open === "string") throw new Error(open);
-    expect(isClosedRange(open, Number.MAX_SAFE_INTEGER)).toBe(false);
   });
 });
 

@@ -1,23 +1,28 @@
 import { describe, expect, it } from "vitest";
-import { aggregate, type Bar, BarBuilder, type BarTick, type Interval } from "../../worker/market/bars";
+import {
+  aggregate,
+  type Bar,
+  BarBuilder,
+  type BarTick,
+  CORRECTION_MS,
+  type Interval,
+  plainBar,
+} from "../../worker/market/bars";
 import { marketState } from "../../worker/market/hours";
 import { recentSessions, sessionAt } from "../../worker/market/sessions";
-import { BarPacer } from "../../worker/objects/source/bar-stream";
+import { BarPacer } from "../../worker/objects/source/bar-pacer";
+import { memoryBars } from "../support/memory-bars";
 
 const MIN = 60_000;
 /** 2026-12-04 (a Friday, EST) 09:30 New York = 14:30 UTC. */
 const FRI_OPEN = Date.parse("2026-12-04T14:30:00Z");
 
-/** Feeds ticks in order, each arriving at its own time (the fake clock); returns every final bar and the forming one. */
-function build(symbol: string, interval: Interval, ticks: BarTick[], endAt?: number): Bar[] {
-  const builder = new BarBuilder(symbol, interval);
-  const out: Bar[] = [];
-  for (const tick of ticks) {
-    const change = builder.add(tick, tick.ts);
-    if (change.kind === "updated") out.push(...change.finalized);
-  }
-  out.push(...builder.close(endAt ?? Number.POSITIVE_INFINITY));
-  return out;
+/** Feeds ticks in order, each arriving at its own time (the fake clock); returns every bar, oldest first. */
+function build(symbol: string, interval: Interval, ticks: BarTick[]): Bar[] {
+  const store = memoryBars();
+  const builder = new BarBuilder(symbol, interval, store);
+  for (const tick of ticks) builder.add(tick, tick.ts);
+  return store.all();
 }
 
 describe("sessions", () => {
@@ -83,7 +88,7 @@ describe("bar building", () => {
     ]);
   });
   it("makes no bars outside the session", () => {
-    const builder = new BarBuilder("AAPL", "1m");
+    const builder = new BarBuilder("AAPL", "1m", memoryBars());
     expect(builder.add({ ts: FRI_OPEN - 1, price: 10 }, FRI_OPEN - 1)).toEqual({
       kind: "ignored",
       reason: "outside-session",
@@ -93,25 +98,42 @@ describe("bar building", () => {
       reason: "outside-session",
     });
   });
-  it("a late tick corrects the forming bar until its minute ends, never after", () => {
-    const builder = new BarBuilder("AAPL", "1m");
-    builder.add({ ts: FRI_OPEN + 30_000, price: 10 }, FRI_OPEN + 30_000);
-    // Stamped earlier, arriving later within the minute: still this bar.
-    const corrected = builder.add({ ts: FRI_OPEN + 5_000, price: 9 }, FRI_OPEN + 59_999);
-    expect(corrected).toMatchObject({ kind: "updated", bar: { t: FRI_OPEN, l: 9, c: 9, n: 2 } });
-    // The minute has ended: the bar is final.
-    expect(builder.add({ ts: FRI_OPEN + 6_000, price: 8 }, FRI_OPEN + MIN)).toEqual({
-      kind: "ignored",
-      reason: "late",
-    });
+  it("a late trade corrects its bar within the correction window, by its own time; later it is refused", () => {
+    const store = memoryBars();
+    const builder = new BarBuilder("AAPL", "1m", store);
+    builder.add({ ts: FRI_OPEN + 30_000, price: 10, size: 1 }, FRI_OPEN + 30_000);
+    // Stamped earlier, arriving later within the minute: the new open, not the close.
+    const early = builder.add({ ts: FRI_OPEN + 5_000, price: 9, size: 2 }, FRI_OPEN + 59_999);
+    expect(early).toMatchObject({ kind: "updated", bar: { t: FRI_OPEN, o: 9, l: 9, c: 10, v: 3, n: 2 } });
     expect(builder.forming(FRI_OPEN + MIN)).toBeUndefined();
-    expect(builder.close(FRI_OPEN + MIN)).toEqual([{ t: FRI_OPEN, o: 10, h: 10, l: 9, c: 9, v: 0, n: 2 }]);
-    // A tick of a bar before the forming one is late too.
-    builder.add({ ts: FRI_OPEN + 3 * MIN, price: 10 }, FRI_OPEN + 3 * MIN);
-    expect(builder.add({ ts: FRI_OPEN + 2 * MIN + 59_000, price: 10 }, FRI_OPEN + 3 * MIN + 1)).toEqual({
-      kind: "ignored",
-      reason: "late",
+    expect(builder.close(FRI_OPEN + MIN)).toEqual([{ t: FRI_OPEN, o: 9, h: 10, l: 9, c: 10, v: 3, n: 2 }]);
+    // The minute has ended: a trade stamped in it is a correction of the final bar.
+    expect(builder.add({ ts: FRI_OPEN + 59_000, price: 8, size: 4 }, FRI_OPEN + 2 * MIN)).toEqual({
+      kind: "corrected",
+      bar: { t: FRI_OPEN, o: 9, h: 10, l: 8, c: 8, v: 7, n: 3 },
     });
+    // A trade of a minute that had none: a bar of its own, final at once.
+    expect(builder.add({ ts: FRI_OPEN + MIN + 1, price: 11, size: 1 }, FRI_OPEN + 3 * MIN)).toMatchObject({
+      kind: "added",
+      bar: { t: FRI_OPEN + MIN, o: 11, n: 1 },
+    });
+    // The window is over: refused, nothing changes.
+    expect(builder.add({ ts: FRI_OPEN + 1, price: 1, size: 9 }, FRI_OPEN + MIN + CORRECTION_MS)).toEqual({
+      kind: "ignored",
+      reason: "too-late",
+    });
+    expect(store.all().map((b) => b.v)).toEqual([7, 1]);
+  });
+  it("the close is the latest trade in time, the open the earliest, whatever the order they arrive in", () => {
+    const ticks: BarTick[] = [
+      { ts: FRI_OPEN + 1_000, price: 100, size: 1 },
+      { ts: FRI_OPEN + 50_000, price: 105, size: 1 },
+      { ts: FRI_OPEN + 20_000, price: 101, size: 1 },
+    ];
+    const builder = new BarBuilder("AAPL", "1m", memoryBars());
+    let change: ReturnType<BarBuilder["add"]> | undefined;
+    for (const tick of ticks) change = builder.add(tick, FRI_OPEN + 55_000);
+    expect(change).toMatchObject({ bar: { o: 100, h: 105, l: 100, c: 105, v: 3, n: 3 } });
   });
   it("sums volume from the cumulative day volume; a smaller figure is a new day's count", () => {
     const bars = build("BTC-USD", "1m", [
@@ -124,20 +146,29 @@ describe("bar building", () => {
     expect(bars.map((b) => b.v)).toEqual([300, 440]);
   });
   it("finalizes the forming bar when the next one starts, and on the clock", () => {
-    const builder = new BarBuilder("AAPL", "1m");
+    const builder = new BarBuilder("AAPL", "1m", memoryBars());
     builder.add({ ts: FRI_OPEN, price: 1 }, FRI_OPEN);
     expect(builder.close(FRI_OPEN + MIN - 1)).toEqual([]);
     const next = builder.add({ ts: FRI_OPEN + 5 * MIN, price: 2 }, FRI_OPEN + 5 * MIN);
     expect(next).toMatchObject({ kind: "updated", finalized: [{ t: FRI_OPEN, c: 1 }], bar: { t: FRI_OPEN + 5 * MIN } });
   });
   it("resumes a stored forming bar and volume baseline after a restart", () => {
-    const builder = new BarBuilder("AAPL", "1m", {
-      forming: { t: FRI_OPEN, o: 1, h: 2, l: 1, c: 2, v: 10, n: 3 },
-      lastVolume: 100,
-    });
+    const forming = { t: FRI_OPEN, o: 1, h: 2, l: 1, c: 2, v: 10, n: 3, ot: FRI_OPEN, ct: FRI_OPEN + 5_000 };
+    const builder = new BarBuilder("AAPL", "1m", memoryBars([forming]), { forming, lastVolume: 100 });
     expect(builder.add({ ts: FRI_OPEN + 10_000, price: 3, volume: 150 }, FRI_OPEN + 10_000)).toMatchObject({
       bar: { h: 3, c: 3, v: 60, n: 4 },
     });
+  });
+  it("sums the sizes of trades; an out-of-order tick's cumulative volume adds nothing", () => {
+    const bars = build("BTC-USD", "1m", [
+      { ts: FRI_OPEN, price: 1, size: 10 },
+      { ts: FRI_OPEN + 1_000, price: 1, size: 5 },
+      { ts: FRI_OPEN + MIN, price: 1, volume: 100 }, // a feed's day total: the baseline
+      { ts: FRI_OPEN + MIN + 2_000, price: 1, volume: 130 },
+      { ts: FRI_OPEN + MIN + 1_000, price: 1, volume: 120 }, // older than the newest: counted already
+    ]);
+    expect(bars.map((b) => b.v)).toEqual([15, 30]);
+    expect(plainBar({ ...bars[0]!, ot: 1, ct: 2 } as Bar)).toEqual(bars[0]);
   });
 });
 
@@ -208,9 +239,20 @@ describe("bar pacing", () => {
     expect(pacer.take(2_000)).toEqual({ update: { bar: bar(MIN, 6), final: true } });
     expect(pacer.take(9_000)).toEqual({});
   });
+  it("sends a correction of a final bar after it, marked; one not sent yet just changes the queued final", () => {
+    const pacer = new BarPacer(1_000);
+    pacer.push([bar(0, 2)]);
+    expect(pacer.take(0)).toEqual({ update: { bar: bar(0, 2), final: true } });
+    pacer.push([bar(MIN, 3)]);
+    pacer.correct(bar(MIN, 4)); // its final has not gone out: it goes out once, corrected
+    pacer.correct(bar(0, 5));
+    pacer.correct(bar(0, 6)); // conflated with the queued correction
+    expect(pacer.take(1_000)).toEqual({ update: { bar: bar(MIN, 4), final: true }, next: 2_000 });
+    expect(pacer.take(2_000)).toEqual({ update: { bar: bar(0, 6), final: true, correction: true } });
+  });
   it("over a minute of ticks every 100 ms sends at most one update a second, the final bar included", () => {
     const pacer = new BarPacer(1_000);
-    const builder = new BarBuilder("BTC-USD", "1m");
+    const builder = new BarBuilder("BTC-USD", "1m", memoryBars());
     const sent: number[] = [];
     let due: number | undefined;
     for (let now = FRI_OPEN; now < FRI_OPEN + 3 * MIN; now += 100) {

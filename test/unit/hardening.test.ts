@@ -389,7 +389,7 @@ function countingSql(): { sql: SqlStorage; rowsRead: () => number } {
   const sql = {
     exec(query: string, ...bindings: Array<string | number>) {
       const statement = db.prepare(query);
-      if (!/^\s*SELECT/i.test(query)) {
+      if (!/^\s*(SELECT|PRAGMA)/i.test(query)) {
         statement.run(...bindings);
         return { toArray: () => [] };
       }
@@ -414,11 +414,11 @@ describe("a bar read", () => {
 
   it("reads about `limit` bars' worth of rows, whatever the range holds, and answers as a full read would", () => {
     const { sql, rowsRead } = countingSql();
-    const bars = new SourceBars(sql, "BTC-USD", DAYS, undefined);
+    const bars = new SourceBars(sql, "BTC-USD", DAYS, undefined, undefined);
     bars.put(minutes(END));
     const full = (() => {
       const { sql: s2 } = countingSql();
-      const all = new SourceBars(s2, "BTC-USD", DAYS, undefined);
+      const all = new SourceBars(s2, "BTC-USD", DAYS, undefined, undefined);
       all.put(minutes(END));
       return all;
     })();

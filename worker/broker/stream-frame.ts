@@ -114,11 +114,35 @@ export function buildDelayedFrame(tick: Tick, epoch: string, delayMs: number, pr
 /** Final bars a new subscriber gets before the forming one (the source's snapshot, the hub's kept frames). */
 export const BAR_SNAPSHOT = 30;
 
-/** One update of a symbol's one-minute bars: the forming bar as it stands, or a final bar. */
+/** One update of a symbol's one-minute bars: the forming bar as it stands, a final bar, or a final bar's correction. */
 export interface BarUpdate {
   symbol: string;
   bar: Bar;
   final: boolean;
+  /** A new revision of a bar already sent final (a late trade changed it). */
+  correction?: boolean;
+}
+
+/** The bar message's body: each message replaces the bar with the same `t`. */
+function barBody(
+  symbol: string,
+  bar: Bar,
+  final: boolean,
+  correction: boolean | undefined,
+  delayMs?: number,
+): BarMessage {
+  return {
+    symbol,
+    interval: "1m",
+    ...bar,
+    final,
+    ...(correction ? { correction: true } : {}),
+    ...(delayMs === undefined ? {} : { delayed: true, delayMs }),
+  };
+}
+
+function updateBody(update: BarUpdate): BarMessage {
+  return barBody(update.symbol, update.bar, update.final, update.correction);
 }
 
 /** A bar MESSAGE's body (the client library types its bar updates with it). */
@@ -126,6 +150,8 @@ export interface BarMessage extends Bar {
   symbol: string;
   interval: "1m";
   final: boolean;
+  /** A new revision of a bar already sent final (a late trade changed it). */
+  correction?: true;
   delayed?: true;
   delayMs?: number;
 }
@@ -137,16 +163,12 @@ export interface ViewersMessage {
   ts: number;
 }
 
-function barBody(update: BarUpdate): BarMessage {
-  return { symbol: update.symbol, interval: "1m", ...update.bar, final: update.final };
-}
-
 /**
  * A bar update at position `seq` of the symbol's bar stream (`x-seq`, `x-epoch`, as ticks);
  * `previous`, the update at `seq - 1` if at hand, for the compact delta.
  */
 export function buildBarFrame(update: BarUpdate, seq: number, epoch: string, previous?: BarUpdate): StreamFrame {
-  const body = barBody(update);
+  const body = updateBody(update);
   const f = {
     ...frame(
       { kind: BARS.live, symbol: update.symbol },
@@ -156,7 +178,7 @@ export function buildBarFrame(update: BarUpdate, seq: number, epoch: string, pre
       JSON.stringify(body),
       `x-seq:${seq}\nx-epoch:${epoch}\n`,
     ),
-    compact: compactOf(BARS_KIND, body, previous && barBody(previous)),
+    compact: compactOf(BARS_KIND, body, previous && updateBody(previous)),
   };
   return update.final ? { ...f, keep: true } : f;
 }
@@ -171,8 +193,9 @@ export function buildDelayedBarFrame(
   seq: number,
   epoch: string,
   delayMs: number,
+  correction?: boolean,
 ): StreamFrame {
-  const body: BarMessage = { symbol, interval: "1m", ...bar, final: true, delayed: true, delayMs };
+  const body = barBody(symbol, bar, true, correction, delayMs);
   return {
     ...frame(
       { kind: BARS.delayed, symbol },

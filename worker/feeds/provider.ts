@@ -34,13 +34,22 @@ export interface FeedProvider {
   quotes(requests: readonly QuoteRequest[], now: number): Promise<QuoteResult[]>;
   /**
    * One-minute bars of `symbol` starting in `[from, to)`, in one request (providers with a
-   * REST aggregates endpoint); `partial` says why they cover less than asked.
+   * REST aggregates endpoint); `missing` says which parts of the range they lack, and why.
    */
   minuteBars?(symbol: string, from: number, to: number): Promise<BarHistory | { fault: Fault }>;
 }
 
-/** A provider's intraday history: bars oldest first, and why it is short of the range asked, if it is. */
+/** A part of a history asked for that the answer lacks. */
+export interface MissingBars {
+  from: number;
+  to: number;
+  reason: string;
+  /** From when asking again may fill it (absent: it will not be there). */
+  retryAt?: number;
+}
+
+/** A provider's intraday history: bars oldest first, and the parts of the range asked that it lacks, if any. */
 export interface BarHistory {
   bars: Bar[];
-  partial?: string;
+  missing?: MissingBars[];
 }

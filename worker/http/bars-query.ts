@@ -1,4 +1,4 @@
-import { INTERVAL_MS, INTERVALS, type Interval, isInterval } from "../market/bars";
+import { INTERVALS, type Interval, isInterval } from "../market/bars";
 
 /** Most bars one `/api/bars` answer holds (and its default). */
 export const MAX_BARS = 10_000;
@@ -61,12 +61,4 @@ export function parseBarsQuery(q: Record<string, string | undefined>): BarsQuery
   const limit = q.limit === undefined ? MAX_BARS : /^\d{1,5}$/.test(q.limit) ? Number(q.limit) : Number.NaN;
   if (!(limit >= 1 && limit <= MAX_BARS)) return `limit must be a decimal integer from 1 to ${MAX_BARS}`;
   return to === undefined ? { interval, from, limit } : { interval, from, to, limit };
-}
-
-/**
- * Whether every bar such a query can return had ended, and was visible, by `visibleAt`:
- * final bars never change, so the answer can be cached for good.
- */
-export function isClosedRange(query: BarsQuery, visibleAt: number): boolean {
-  return query.to !== undefined && query.to + INTERVAL_MS[query.interval] <= visibleAt;
 }

@@ -1,10 +1,10 @@
 import { type Session, sessionAt } from "./sessions";
 
 /**
- * OHLCV bars (pure). Ticks are folded into one-minute bars within each market's sessions
- * (`sessions.ts`); coarser intervals are derived from those on read. A bar is final when
- * its interval ends on the clock: a late tick (its time inside an earlier bar) still
- * corrects the forming bar, never a final one.
+ * OHLCV bars (pure). Trades are folded into one-minute bars within each market's sessions
+ * (`sessions.ts`) by their own time; coarser intervals are derived from those on read. A bar
+ * is final when its interval ends on the feed's clock; a late trade within CORRECTION_MS of
+ * its minute's end corrects it (a new revision), a later one is refused.
  */
 
 export const INTERVALS = ["1m", "5m", "15m", "1h", "1d"] as const;
@@ -40,10 +40,57 @@ export type Bar = {
 
 /** The part of a tick bars use. */
 export interface BarTick {
+  /** The trade's own time (epoch ms): the bar it belongs to. */
   ts: number;
   price: number;
-  /** Cumulative volume of the day so far, as feeds report it. */
+  /** What traded in the tick. */
+  size?: number;
+  /** Cumulative volume of the day so far, as feeds report it (used while a tick carries no `size`). */
   volume?: number;
+}
+
+/**
+ * How long after its minute ends, on the feed's clock, a bar still takes a late trade (a
+ * correction): 15 minutes, as Massive (Polygon) holds its minute aggregates open for late
+ * reports. A trade later than that is refused by the bars (`ignored`, `too-late`).
+ */
+export const CORRECTION_MS = 15 * 60_000;
+
+/**
+ * A stored bar with the times of its first and last trade, which a late trade needs: it
+ * becomes the open when it is earlier than the first, the close when it is not earlier than
+ * the last (trades with the same time: the later arrival is the later trade).
+ */
+export type TimedBar = Bar & { ot: number; ct: number };
+
+/** Where the builder keeps its bars: a forming bar is written after every tick, a corrected one when corrected. */
+export interface BarStore {
+  get(t: number): TimedBar | undefined;
+  put(bar: TimedBar): void;
+}
+
+/** The bar's OHLCV fields only (what is sent and served). */
+export function plainBar({ t, o, h, l, c, v, n }: Bar): Bar {
+  return { t, o, h, l, c, v, n };
+}
+
+/** `bar` (starting at `t`; none yet: a new one) with one more trade. */
+export function withTrade(bar: TimedBar | undefined, t: number, tick: BarTick, size: number): TimedBar {
+  const p = tick.price;
+  if (!bar) return { t, o: p, h: p, l: p, c: p, v: size, n: 1, ot: tick.ts, ct: tick.ts };
+  const first = tick.ts < bar.ot;
+  const last = tick.ts >= bar.ct;
+  return {
+    t,
+    o: first ? p : bar.o,
+    h: Math.max(bar.h, p),
+    l: Math.min(bar.l, p),
+    c: last ? p : bar.c,
+    v: bar.v + size,
+    n: bar.n + 1,
+    ot: first ? tick.ts : bar.ot,
+    ct: last ? tick.ts : bar.ct,
+  };
 }
 
 /**
@@ -66,74 +113,91 @@ export function barEnd(symbol: string, interval: Interval, t: number): number {
 
 /** What adding a tick did. */
 export type BarChange =
-  | { kind: "ignored"; reason: "outside-session" | "late" }
+  | { kind: "ignored"; reason: "outside-session" | "too-late" }
   /** `bar` is the forming bar after the tick; `finalized` the bars that ended before it. */
-  | { kind: "updated"; bar: Bar; finalized: Bar[] };
+  | { kind: "updated"; bar: Bar; finalized: Bar[] }
+  /** A final bar took a late trade: `bar` is its new revision. */
+  | { kind: "corrected"; bar: Bar }
+  /** A late trade in a minute that had none: its bar, final at once. */
+  | { kind: "added"; bar: Bar };
 
 /**
- * Folds ticks into bars of one interval for one symbol. The volume of a tick is what the
- * cumulative day volume grew by since the previous tick (a smaller figure means the
- * feed's day rolled over: it all counts); the very first tick sets the baseline.
+ * Folds trades into bars of one interval for one symbol, by each trade's own time whatever
+ * the order they arrive in: the open is the earliest trade, the close the latest, so a
+ * coarser interval derived from one-minute bars equals building it directly. `clock` is the
+ * feed's clock (a provider-delayed feed's is behind this server's): a bar is final once its
+ * interval has ended on it, and a trade whose minute ended more than `windowMs` before it is
+ * refused. Every interval judges lateness by the trade's minute, so every interval takes or
+ * refuses the same trades.
  */
 export class BarBuilder {
-  private current: { bar: Bar; end: number } | undefined;
+  private current: { bar: TimedBar; end: number } | undefined;
+  private lastVolume: number | undefined;
+  /** The newest trade time seen: an older tick's cumulative volume is already counted. */
+  private newestTs = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly symbol: string,
     private readonly interval: Interval,
+    private readonly store: BarStore,
     /** The forming bar as stored (after a restart) and the last cumulative volume seen. */
-    resume: { forming?: Bar; lastVolume?: number } = {},
+    resume: { forming?: TimedBar; lastVolume?: number } = {},
+    private readonly windowMs = CORRECTION_MS,
   ) {
     if (resume.forming) this.current = { bar: { ...resume.forming }, end: barEnd(symbol, interval, resume.forming.t) };
     this.lastVolume = resume.lastVolume;
   }
 
-  private lastVolume: number | undefined;
-
-  /** The bar being formed and when it ends, if it has not ended by `now` (the builder's own: copy before keeping). */
-  forming(now: number): { readonly bar: Bar; readonly end: number } | undefined {
-    return this.current && now < this.current.end ? this.current : undefined;
+  /** The bar being formed and when it ends, if it has not ended by `clock` (the builder's own: copy before keeping). */
+  forming(clock: number): { readonly bar: TimedBar; readonly end: number } | undefined {
+    return this.current && clock < this.current.end ? this.current : undefined;
   }
 
   /** Closes the forming bar once its interval has ended; returns it then (final). */
-  close(now: number): Bar[] {
-    if (!this.current || now < this.current.end) return [];
+  close(clock: number): Bar[] {
+    if (!this.current || clock < this.current.end) return [];
     const { bar } = this.current;
     this.current = undefined;
-    return [bar];
+    return [plainBar(bar)];
   }
 
-  /** Folds `tick` in at `now` (the tick's time is never after `now`). */
-  add(tick: BarTick, now: number): BarChange {
-    const traded = this.traded(tick.volume);
+  /** Folds `tick` in, arriving at `clock` on its feed's clock. */
+  add(tick: BarTick, clock: number): BarChange {
+    const traded = this.traded(tick);
     const session = sessionAt(this.symbol, tick.ts);
     if (!session) return { kind: "ignored", reason: "outside-session" };
+    if (Math.floor(tick.ts / MINUTE_MS) * MINUTE_MS + MINUTE_MS + this.windowMs <= clock)
+      return { kind: "ignored", reason: "too-late" };
     const { start, end } = bucketOf(this.interval, session, tick.ts);
-    // Its bar ended already (by the clock, or a later bar is forming): that bar is final.
-    if (now >= end || (this.current && start < this.current.bar.t)) return { kind: "ignored", reason: "late" };
-    const finalized = this.current && this.current.bar.t !== start ? this.close(Math.max(now, this.current.end)) : [];
-    if (!this.current) {
-      this.current = {
-        bar: { t: start, o: tick.price, h: tick.price, l: tick.price, c: tick.price, v: traded, n: 1 },
-        end,
-      };
-    } else {
-      const bar = this.current.bar;
-      bar.h = Math.max(bar.h, tick.price);
-      bar.l = Math.min(bar.l, tick.price);
-      bar.c = tick.price;
-      bar.v += traded;
-      bar.n += 1;
+    const current = this.current;
+    if (current && current.bar.t === start) {
+      current.bar = withTrade(current.bar, start, tick, traded);
+      this.store.put(current.bar);
+      return { kind: "updated", bar: plainBar(current.bar), finalized: [] };
     }
-    return { kind: "updated", bar: { ...this.current.bar }, finalized };
+    // Its bar is final: closed when a later one started, or by the clock.
+    if ((current && start < current.bar.t) || (!current && end <= clock)) {
+      const stored = this.store.get(start);
+      const bar = withTrade(stored, start, tick, traded);
+      this.store.put(bar);
+      return { kind: stored ? "corrected" : "added", bar: plainBar(bar) };
+    }
+    // A later bar: it forms now (the clock closes it if it has ended already), the one before is final.
+    const finalized = current ? [plainBar(current.bar)] : [];
+    this.current = { bar: withTrade(this.store.get(start), start, tick, traded), end };
+    this.store.put(this.current.bar);
+    return { kind: "updated", bar: plainBar(this.current.bar), finalized };
   }
 
-  private traded(volume: number | undefined): number {
-    if (volume === undefined) return 0;
+  private traded(tick: BarTick): number {
+    if (tick.size !== undefined) return tick.size;
+    // A feed's cumulative day volume: what it grew by since the newest tick (a smaller figure is a new day's count).
+    if (tick.volume === undefined || tick.ts < this.newestTs) return 0;
+    this.newestTs = tick.ts;
     const last = this.lastVolume;
-    this.lastVolume = volume;
+    this.lastVolume = tick.volume;
     if (last === undefined) return 0;
-    return volume >= last ? volume - last : volume;
+    return tick.volume >= last ? tick.volume - last : tick.volume;
   }
 }
 

@@ -83,3 +83,15 @@ export function recentSessions(symbol: string, ts: number, count: number): Sessi
   }
   return out.reverse();
 }
+
+/** The first session that opens at or after `ts`, if one does within a fortnight. */
+export function sessionFrom(symbol: string, ts: number): Session | undefined {
+  const cls = assetClass(symbol);
+  // From the day before (a crypto day is named by its UTC date, which may be New York's next one).
+  let day = addDays(tradingDay(ts), -1);
+  for (let guard = 0; guard < 16; guard++, day = addDays(day, 1)) {
+    const s = sessionOfDay(cls, day);
+    if (s && s.open >= ts) return s;
+  }
+  return undefined;
+}

@@ -93,8 +93,8 @@ export class SymbolSource extends DurableObject<Env> {
         sendLive: (frame) => this.streams.send(BARS.live, frame),
         sendDelayed: (frame) => this.streams.send(BARS.delayed, frame),
         minuteBars: (from, to) => this.scheduler().minuteBars(name, from, to),
-        storePartial: (partial) => ctx.storage.put("barsPartial", partial),
-        partial: stored.barsPartial,
+        storeGaps: (gaps) => ctx.storage.put("barGaps", gaps),
+        gaps: stored.barGaps,
       });
       bars();
     });
@@ -175,14 +175,16 @@ export class SymbolSource extends DurableObject<Env> {
       : { active: true, tick };
   }
 
-  /** Applies published quotes in order: numbered, persisted and sent. */
+  /** Applies published quotes in order: numbered, persisted, sent (an older trade of its source only goes into its bar). */
   async publishQuotes(quotes: Quote[]): Promise<Tick[]> {
     this.retention.used();
     await this.registration.published();
     this.freshness.publishedAt = Date.now();
     void this.ctx.storage.put("publishedAt", this.freshness.publishedAt);
     return quotes.map((q) => {
-      this.streams.send(TICKS.live, this.commit(q, Date.now()));
+      const now = Date.now();
+      if (!this.ticks.behind(q)) this.streams.send(TICKS.live, this.commit(q, now));
+      else this.bars.fold({ ts: Math.min(q.ts!, now), price: q.price }, now, false);
       return this.ticks.latest!;
     });
   }
@@ -214,21 +216,18 @@ export class SymbolSource extends DurableObject<Env> {
     return { ticks: delayMs > 0 ? this.delayed.newest(limit).reverse() : this.ticks.recent(limit) };
   }
 
-  /**
-   * Bars of `interval` starting in `[from, to)`, the newest `limit`, oldest first; with
-   * `delayMs`, only bars that ended at least that long ago (the forming bar is live only).
-   */
+  /** Bars of `interval` in `[from, end)` (bar edges), the newest `limit`; with `delayMs`, those ended that long ago. */
   async barsRange(
     interval: Interval,
     from: number,
-    to: number,
+    end: number,
     limit: number,
     delayMs = 0,
   ): Promise<BarRead | Unavailable> {
     const frame = await this.ensureLatest();
     if (isUnavailable(frame)) return frame;
     const now = Date.now();
-    return this.bars.read(interval, from, to, limit, now, now - delayMs);
+    return this.bars.read(interval, from, end, limit, now, now - delayMs);
   }
 
   /** Stream position and fan-out, for /healthz and tests. */

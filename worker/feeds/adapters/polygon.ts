@@ -1,13 +1,16 @@
-import type { Bar } from "../../market/bars";
+import { type Bar, MINUTE_MS } from "../../market/bars";
 import { assetClass } from "../../market/hours";
+import { sessionAt, sessionFrom } from "../../market/sessions";
 import { type Fault, fault } from "../fault";
 import { type BatchResult, HttpFeed, quoteOf } from "../http-feed";
 import { epochMs, num, price } from "../normalize";
-import type { BarHistory } from "../provider";
+import type { BarHistory, MissingBars } from "../provider";
 import { FeedFault, getJson } from "../upstream";
 
 /** The most bars one aggregates request returns (Polygon's documented maximum `limit`). */
 const AGGS_LIMIT = 50_000;
+/** A plan with delayed data (`status: "DELAYED"`) lacks the newest 15 minutes. */
+const DELAYED_AGGS_MS = 15 * 60_000;
 
 /** Polygon full-market snapshot for chosen tickers: nanosecond trade times, `apiKey` as a bearer token. */
 export class PolygonFeed extends HttpFeed {
@@ -69,8 +72,10 @@ export class PolygonFeed extends HttpFeed {
 
   /**
    * `/v2/aggs/ticker/{T}/range/1/minute/{from}/{to}`: one request, ascending, at most
-   * AGGS_LIMIT bars. More pages (`next_url`) or a history starting later than asked (the
-   * plan keeps less) make it partial; the pages after the first are not fetched.
+   * AGGS_LIMIT bars. What it lacks is said part by part: the sessions before its first bar
+   * when the plan keeps less history than asked, the bars after its last when more pages
+   * (`next_url`) follow (asked for later), the newest 15 minutes on a delayed plan (asked
+   * for once they are there).
    */
   async minuteBars(symbol: string, from: number, to: number): Promise<BarHistory | { fault: Fault }> {
     const mapped = this.providerSymbol(symbol);
@@ -114,12 +119,41 @@ export class PolygonFeed extends HttpFeed {
         continue;
       bars.push({ t, o, h, l, c, v: num(r.v) ?? 0, n: num(r.n) ?? 0 });
     }
-    const reasons: string[] = [];
-    if (body.next_url) reasons.push("more bars than one request returns");
-    if (bars.length > 0 && bars[0]!.t > from + 86_400_000)
-      reasons.push(`history starts ${new Date(bars[0]!.t).toISOString()}, the plan keeps less`);
-    if (bars.length === 0) reasons.push("the provider returned no bars");
-    if (body.status === "DELAYED") reasons.push("delayed data: the newest minutes are missing");
-    return reasons.length > 0 ? { bars, partial: reasons.join("; ") } : { bars };
+    const missing = missingOf(symbol, bars, from, to, body.next_url !== undefined, body.status === "DELAYED");
+    return missing.length > 0 ? { bars, missing } : { bars };
   }
+}
+
+/** The parts of `[from, to)` an aggregates answer lacks. */
+export function missingOf(
+  symbol: string,
+  bars: readonly Bar[],
+  from: number,
+  to: number,
+  morePages: boolean,
+  delayed: boolean,
+): MissingBars[] {
+  const first = bars[0];
+  const last = bars.at(-1);
+  if (!first || !last) return [{ from, to, reason: "the provider returned no bars" }];
+  const missing: MissingBars[] = [];
+  // No bar in the first session asked for: the plan keeps less (a session without one trade is not a thing).
+  const firstSession = sessionAt(symbol, from) ?? sessionFrom(symbol, from);
+  if (firstSession && first.t >= firstSession.close) {
+    const kept = sessionAt(symbol, first.t)?.open ?? first.t;
+    missing.push({ from, to: kept, reason: `history starts ${new Date(first.t).toISOString()}, the plan keeps less` });
+  }
+  const now = Date.now();
+  if (morePages)
+    missing.push({ from: last.t + MINUTE_MS, to, reason: "more bars than one request returns", retryAt: now });
+  else if (delayed && now - DELAYED_AGGS_MS < to) {
+    const gapFrom = Math.max(from, now - DELAYED_AGGS_MS);
+    missing.push({
+      from: gapFrom,
+      to,
+      reason: "delayed data: the newest minutes are missing",
+      retryAt: to + DELAYED_AGGS_MS,
+    });
+  }
+  return missing;
 }

@@ -1,4 +1,4 @@
-import type { Fault } from "../../feeds/fault";
+import { type Fault, fault, isUnknownSymbol } from "../../feeds/fault";
 import type { BarHistory } from "../../feeds/provider";
 import { simulatedBars } from "../../feeds/sim-history";
 import { log } from "../../log";
@@ -7,6 +7,7 @@ import { recentSessions, sessionAt } from "../../market/sessions";
 import type { Quote, Tick } from "../../market/tick";
 import type { BarStream } from "./bar-stream";
 import type { SourceBars } from "./bars";
+import type { HistoryGap, HistoryGaps } from "./history-gaps";
 
 /** What a symbol's history backfill needs from its source. */
 export interface BackfillWiring {
@@ -20,23 +21,31 @@ export interface BackfillWiring {
   latest(): Tick | undefined;
   /** The provider's one-minute bars of `[from, to)`, through the scheduler's request budget. */
   minuteBars(from: number, to: number): Promise<BarHistory | { fault: Fault }>;
-  /** Keeps why the history is short (survives restarts). */
-  storePartial(partial: string): Promise<void>;
+  /** Keeps what the history lacks (survives restarts). */
+  storeGaps(gaps: HistoryGap[]): Promise<void>;
 }
+
+/**
+ * How long before a history that did not come is asked for again: a fetch gone with an
+ * evicted instance, a budget without room, a provider failing just now.
+ */
+const RETRY_MS = 60_000;
 
 /**
  * A symbol's BAR_DAYS of one-minute history: the simulator draws it at once, ending on the
  * first price so live ticks continue it; a real provider's comes from its aggregates
- * endpoint after the first price (never delaying it), marked partial when it gave less.
+ * endpoint after the first price (never delaying it). What the provider lacks, or has not
+ * answered yet, is kept as gaps; a gap it may fill later is asked for again when bars are
+ * read, so a history that was short clears itself once the data is there.
  */
 export class Backfill {
   /** A source that had prices before it kept bars is backfilled once per instance, when its bars are first asked for. */
   private checked = false;
+  private fetching = false;
 
   constructor(
     private readonly w: BackfillWiring,
-    /** Why the backfilled history covers less than BAR_DAYS, if it does. */
-    public partial: string | undefined,
+    private readonly gaps: HistoryGaps,
   ) {}
 
   /**
@@ -48,7 +57,7 @@ export class Backfill {
     this.checked = true;
     if (this.w.provider !== "sim" || !empty) {
       commit(quote);
-      if (empty) void this.fromProvider();
+      if (empty) this.fromProvider();
       return;
     }
     const bars = this.simulated(quote.price);
@@ -56,15 +65,30 @@ export class Backfill {
     commit(day ? { ...quote, ...day } : quote);
   }
 
-  /** A symbol with prices but no bars (it ticked before bars were kept): its history, once. */
-  once(): void {
-    if (this.checked) return;
-    this.checked = true;
-    const latest = this.w.latest();
-    // Only the feed's own symbols: a publisher's prices have no history anywhere else.
-    if (!latest || latest.source !== this.w.provider || !this.w.bars.isEmpty()) return;
-    if (this.w.provider === "sim") this.simulated(latest.price);
-    else void this.fromProvider();
+  /**
+   * Before bars are read: a symbol with prices but no bars (it ticked before bars were kept)
+   * gets its history, once; a gap worth asking for again is asked for.
+   */
+  maintain(now: number): void {
+    if (!this.checked) {
+      this.checked = true;
+      const latest = this.w.latest();
+      // Only the feed's own symbols: a publisher's prices have no history anywhere else.
+      if (latest && latest.source === this.w.provider && this.w.bars.isEmpty()) {
+        if (this.w.provider === "sim") this.simulated(latest.price);
+        else this.fromProvider();
+        return;
+      }
+    }
+    if (this.fetching) return;
+    if (this.gaps.trim(this.w.bars.keptFrom(now))) void this.w.storeGaps(this.gaps.list());
+    const due = this.gaps.due(now);
+    if (due) void this.fetch(due.from, due.to);
+  }
+
+  /** Why `[from, to)` is short of history, if it is. */
+  partial(from: number, to: number): string | undefined {
+    return this.gaps.reasons(from, to);
   }
 
   /** The simulator's BAR_DAYS trading days, drawn at once from its price function, ending on `price`. */
@@ -80,26 +104,45 @@ export class Backfill {
   }
 
   /** The last BAR_DAYS trading days up to the first live bar, from the provider within the request budget. */
-  private async fromProvider(): Promise<void> {
-    const { symbol, provider, barDays } = this.w;
+  private fromProvider(): void {
+    const { symbol, barDays } = this.w;
     const firstLive = this.w.bars.newest()?.t ?? Math.floor(Date.now() / 60_000) * 60_000;
     const [oldest] = recentSessions(symbol, firstLive, barDays);
-    if (!oldest || oldest.open >= firstLive) return;
-    let partial: string | undefined;
-    try {
-      const result = await this.w.minuteBars(oldest.open, firstLive);
-      if ("fault" in result) {
-        partial = `no history: ${result.fault.reason}`;
-      } else {
-        const bars = result.bars.filter((b) => b.t < firstLive && sessionAt(symbol, b.t));
-        this.w.bars.put(bars);
-        partial = result.partial;
-        log("bars_backfilled", { symbol, source: provider, bars: bars.length, ...(partial ? { partial } : {}) });
-      }
-    } catch (err) {
-      partial = `no history: ${String(err)}`;
-    }
-    this.partial = partial;
-    if (partial) await this.w.storePartial(partial);
+    if (oldest && oldest.open < firstLive) void this.fetch(oldest.open, firstLive);
   }
+
+  /** Asks the provider for `[from, to)`; until it answers, that stretch is a gap (reads of it are partial). */
+  private async fetch(from: number, to: number): Promise<void> {
+    const { symbol, provider } = this.w;
+    this.fetching = true;
+    const reason = `the history is being fetched from ${provider}`;
+    this.gaps.add({ from, to, reason, retryAt: Date.now() + RETRY_MS });
+    void this.w.storeGaps(this.gaps.list());
+    let result: BarHistory | { fault: Fault };
+    try {
+      result = await this.w.minuteBars(from, to);
+    } catch (err) {
+      result = { fault: fault("upstream", String(err)) };
+    }
+    this.gaps.fill(from, to);
+    if ("fault" in result) {
+      const f = result.fault;
+      // A provider without this history will not have it later; a failure just now may pass.
+      const retryAt = isUnknownSymbol(f) ? undefined : Date.now() + Math.max(RETRY_MS, f.retryAfterMs ?? 0);
+      this.gaps.add({ from, to, reason: `no history: ${f.reason}`, ...retry(retryAt) });
+    } else {
+      const bars = result.bars.filter((b) => b.t >= from && b.t < to && sessionAt(symbol, b.t));
+      this.w.bars.put(bars);
+      for (const m of result.missing ?? [])
+        this.gaps.add({ from: m.from, to: m.to, reason: m.reason, ...retry(m.retryAt) });
+      const partial = this.gaps.reasons(from, to);
+      log("bars_backfilled", { symbol, source: provider, bars: bars.length, ...(partial ? { partial } : {}) });
+    }
+    this.fetching = false;
+    await this.w.storeGaps(this.gaps.list());
+  }
+}
+
+function retry(at: number | undefined): { retryAt?: number } {
+  return at === undefined ? {} : { retryAt: at };
 }

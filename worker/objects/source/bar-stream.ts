@@ -1,64 +1,13 @@
-import { BAR_SNAPSHOT, buildBarFrame, buildDelayedBarFrame, type StreamFrame } from "../../broker/stream-frame";
-import { type Bar, type BarChange, MINUTE_MS } from "../../market/bars";
-
-/** At most one bar update per this many ms per symbol (the forming bar is conflated to its newest state). */
-export const BAR_UPDATE_MS = 1_000;
-/** Updates kept for resuming and gap filling (final bars are also kept while the delayed stream needs them). */
-const LOG_SIZE = 2_000;
-const TRIM_EVERY = 64;
-
-/** One update to send: a final bar, or the forming bar as it stands. */
-export interface PacedUpdate {
-  bar: Bar;
-  final: boolean;
-}
-
-/**
- * Paces a symbol's bar updates (pure; the caller owns time): at most one every `gapMs`.
- * Every final bar is sent, in order; the forming bar is conflated to its newest state
- * and dropped once a final bar of the same minute or later supersedes it.
- */
-export class BarPacer {
-  private readonly finals: Bar[] = [];
-  private forming: Bar | undefined;
-  private lastSent = Number.NEGATIVE_INFINITY;
-
-  constructor(private readonly gapMs: number) {}
-
-  /** Bars that became final, and the forming bar now (none: unchanged, or nobody watches it). */
-  push(finalized: readonly Bar[], forming?: Bar): void {
-    this.finals.push(...finalized.map((b) => ({ ...b })));
-    if (forming) this.forming = { ...forming };
-    else if (this.forming && finalized.some((f) => f.t >= this.forming!.t)) this.forming = undefined;
-  }
-
-  /** The update due at `now`, if one is, and when to ask again (nothing pending: never). */
-  take(now: number): { update?: PacedUpdate; next?: number } {
-    const pending = this.finals.length > 0 || this.forming !== undefined;
-    if (!pending) return {};
-    if (now < this.lastSent + this.gapMs) return { next: this.lastSent + this.gapMs };
-    let update: PacedUpdate;
-    const final = this.finals.shift();
-    if (final) {
-      update = { bar: final, final: true };
-      if (this.forming && this.forming.t <= final.t) this.forming = undefined;
-    } else {
-      update = { bar: this.forming!, final: false };
-      this.forming = undefined;
-    }
-    this.lastSent = now;
-    const more = this.finals.length > 0 || this.forming !== undefined;
-    return more ? { update, next: now + this.gapMs } : { update };
-  }
-}
-
-interface LogRow {
-  seq: number;
-  fseq: number | null;
-  bar: string;
-  final: number;
-  [k: string]: SqlStorageValue;
-}
+import {
+  BAR_SNAPSHOT,
+  type BarUpdate,
+  buildBarFrame,
+  buildDelayedBarFrame,
+  type StreamFrame,
+} from "../../broker/stream-frame";
+import type { Bar, BarChange } from "../../market/bars";
+import { BarLog, barOf, type LogRow } from "./bar-log";
+import { BAR_UPDATE_MS, BarPacer, type PacedUpdate } from "./bar-pacer";
 
 /** What the bar stream needs from the symbol's source. */
 export interface BarStreamWiring {
@@ -72,19 +21,20 @@ export interface BarStreamWiring {
 }
 
 /**
- * A symbol's bar streams, in its source: `bars` (every final bar and the forming bar at
- * most once a second) and `delayed-bars` (each final bar once it ended PUBLIC_DELAY_MS
- * ago). Every update sent is logged with its position (`seq`; final bars also `fseq`, the
- * delayed stream's position) so hubs fill gaps and clients resume exactly as for ticks.
- * The forming bar is sent only while a hub holds the live stream; final bars always.
+ * A symbol's bar streams, in its source: `bars` (every final bar, every correction of one,
+ * and the forming bar at most once a second) and `delayed-bars` (each final bar and
+ * correction once its bar ended PUBLIC_DELAY_MS ago, in order). Every update sent is logged
+ * with its position (`seq`; final bars and corrections also `fseq`, the delayed stream's
+ * position) so hubs fill gaps and clients resume exactly as for ticks. The forming bar is
+ * sent only while a hub holds the live stream; final bars always.
  */
 export class BarStream {
   private readonly pacer = new BarPacer(BAR_UPDATE_MS);
-  private seq: number;
-  private fseq: number;
-  private latest: StreamFrame | undefined;
-  /** The update at `seq` sent last by this instance (the base of the next frame's compact delta). */
-  private sent: PacedUpdate | undefined;
+  private readonly log: BarLog;
+  /** The forming bar as last sent, until a final bar of its minute or later goes out. */
+  private forming: { frame: StreamFrame; t: number } | undefined;
+  /** The update this instance sent last, at its position: the base of the next one's compact delta. */
+  private sent: { update: PacedUpdate; seq: number } | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   /** The delayed stream's last released position (undefined: stopped, nobody holds it). */
@@ -94,21 +44,19 @@ export class BarStream {
   private watched = { live: false, delayed: false };
 
   constructor(
-    private readonly sql: SqlStorage,
+    sql: SqlStorage,
     private readonly symbol: string,
     private readonly delayMs: number,
     private readonly wiring: BarStreamWiring,
   ) {
-    sql.exec(
-      "CREATE TABLE IF NOT EXISTS bar_log (seq INTEGER PRIMARY KEY, fseq INTEGER, final INTEGER NOT NULL, t INTEGER NOT NULL, bar TEXT NOT NULL)",
-    );
-    const [row] = sql
-      .exec<{ seq: number | null; fseq: number | null }>("SELECT MAX(seq) AS seq, MAX(fseq) AS fseq FROM bar_log")
-      .toArray();
-    this.seq = row?.seq ?? 0;
-    this.fseq = row?.fseq ?? 0;
-    const [last] = sql.exec<LogRow>("SELECT seq, fseq, final, bar FROM bar_log ORDER BY seq DESC LIMIT 1").toArray();
-    if (last) this.latest = this.frameOf(last);
+    this.log = new BarLog(sql, delayMs);
+    const last = this.log.newest();
+    if (last?.final === 0) this.forming = { frame: this.frameOf(last), t: barOf(last).t };
+  }
+
+  /** The start of the newest bar sent final: after a restart it is not forming any more. */
+  newestFinal(): number | undefined {
+    return this.log.newestFinal();
   }
 
   /**
@@ -116,19 +64,9 @@ export class BarStream {
    * so the first subscribers' snapshot already shows them.
    */
   seed(bars: readonly Bar[]): void {
-    if (this.seq > 0) return;
-    for (const bar of bars.slice(-BAR_SNAPSHOT)) {
-      const seq = ++this.seq;
-      const fseq = ++this.fseq;
-      this.sql.exec(
-        "INSERT INTO bar_log (seq, fseq, final, t, bar) VALUES (?, ?, 1, ?, ?)",
-        seq,
-        fseq,
-        bar.t,
-        JSON.stringify(bar),
-      );
-      this.latest = buildBarFrame({ symbol: this.symbol, bar, final: true }, seq, this.wiring.epoch());
-    }
+    if (this.log.seq > 0) return;
+    const now = Date.now();
+    for (const bar of bars.slice(-BAR_SNAPSHOT)) this.log.append({ bar, final: true }, now);
   }
 
   /** Which of the streams hubs hold now. */
@@ -147,63 +85,54 @@ export class BarStream {
     else this.releaseDelayed();
   }
 
+  /** Final bars that were due before a restart and never went out: they go out now, once. */
+  resume(finals: readonly Bar[]): void {
+    if (finals.length === 0) return;
+    this.pacer.push(finals);
+    this.pump();
+  }
+
   /** A tick changed the bars. */
   changed(change: BarChange, now: number): void {
-    if (change.kind !== "updated") return;
-    this.pacer.push(change.finalized, this.watched.live ? change.bar : undefined);
+    switch (change.kind) {
+      case "ignored":
+        return;
+      case "updated":
+        this.pacer.push(change.finalized, this.watched.live ? change.bar : undefined);
+        break;
+      case "corrected":
+        this.pacer.correct(change.bar);
+        break;
+      case "added":
+        this.pacer.push([change.bar]);
+        break;
+    }
     this.pump(now);
   }
 
-  /** The live stream's snapshot: the last BAR_SNAPSHOT final bars and, newer, the forming one; oldest first. */
+  /**
+   * The live stream's snapshot: the newest revision of each of the last BAR_SNAPSHOT final
+   * bars and, newer, the forming one; in stream order.
+   */
   snapshot(): StreamFrame[] {
-    const finals = this.sql
-      .exec<LogRow>("SELECT seq, fseq, final, bar FROM bar_log WHERE final = 1 ORDER BY seq DESC LIMIT ?", BAR_SNAPSHOT)
-      .toArray()
-      .reverse()
-      .map((r) => this.frameOf(r));
-    const latest = this.latest;
-    if (latest && (finals.length === 0 || latest.seq > finals.at(-1)!.seq)) finals.push(latest);
-    return finals;
+    const frames = this.log.newestRevisions(Number.MAX_SAFE_INTEGER).map((r) => this.frameOf(r));
+    if (this.forming) frames.push(this.forming.frame);
+    return frames.sort((a, b) => a.seq - b.seq);
   }
 
-  /** The delayed stream's snapshot: the last BAR_SNAPSHOT final bars that ended `delayMs` ago. */
+  /** The delayed stream's snapshot: as the live one's final bars, up to where the delayed stream has got to. */
   delayedSnapshot(now = Date.now()): StreamFrame[] {
-    return this.sql
-      .exec<LogRow>(
-        "SELECT seq, fseq, final, bar FROM bar_log WHERE final = 1 AND t <= ? ORDER BY seq DESC LIMIT ?",
-        now - this.delayMs - MINUTE_MS,
-        BAR_SNAPSHOT,
-      )
-      .toArray()
-      .reverse()
-      .map((r) => this.delayedFrameOf(r));
+    return this.log.newestRevisions(this.log.releasable(now)).map((r) => this.delayedFrameOf(r));
   }
 
   /** Live updates with `after < seq < before`, oldest first, at most `limit`. */
   range(after: number, before: number, limit: number): StreamFrame[] {
-    return this.sql
-      .exec<LogRow>(
-        "SELECT seq, fseq, final, bar FROM bar_log WHERE seq > ? AND seq < ? ORDER BY seq LIMIT ?",
-        after,
-        before,
-        limit,
-      )
-      .toArray()
-      .map((r, i, rows) => this.frameOf(r, rows[i - 1]));
+    return this.log.range(after, before, limit).map((r, i, rows) => this.frameOf(r, rows[i - 1]));
   }
 
-  /** Delayed final bars with `after < fseq < before` that ended `delayMs` ago, oldest first. */
+  /** Delayed final bars and corrections with `after < fseq < before`, released by `now`, oldest first. */
   delayedRange(after: number, before: number, limit: number, now = Date.now()): StreamFrame[] {
-    return this.sql
-      .exec<LogRow>(
-        "SELECT seq, fseq, final, bar FROM bar_log WHERE final = 1 AND fseq > ? AND fseq < ? AND t <= ? ORDER BY fseq LIMIT ?",
-        after,
-        before,
-        now - this.delayMs - MINUTE_MS,
-        limit,
-      )
-      .toArray()
-      .map((r) => this.delayedFrameOf(r));
+    return this.log.delayedRange(after, before, limit, now).map((r) => this.delayedFrameOf(r));
   }
 
   // ---------------------------------------------------------------- internals
@@ -238,58 +167,37 @@ export class BarStream {
   }
 
   private send(update: PacedUpdate, now: number): void {
-    const seq = ++this.seq;
-    const fseq = update.final ? ++this.fseq : null;
-    const bar = JSON.stringify(update.bar);
-    this.sql.exec(
-      "INSERT INTO bar_log (seq, fseq, final, t, bar) VALUES (?, ?, ?, ?, ?)",
-      seq,
-      fseq,
-      update.final ? 1 : 0,
-      update.bar.t,
-      bar,
-    );
-    if (seq % TRIM_EVERY === 0) {
-      this.sql.exec(
-        "DELETE FROM bar_log WHERE seq <= ? AND (final = 0 OR t < ?)",
-        seq - LOG_SIZE,
-        now - this.delayMs - 2 * 3_600_000,
-      );
-    }
-    const previous = this.sent && { symbol: this.symbol, ...this.sent };
-    this.sent = update;
-    this.latest = buildBarFrame({ symbol: this.symbol, ...update }, seq, this.wiring.epoch(), previous);
-    this.wiring.sendLive(this.latest);
-    if (update.final) this.releaseDelayed(now);
+    const { seq } = this.log.append(update, now);
+    const before = this.sent?.seq === seq - 1 ? { symbol: this.symbol, ...this.sent.update } : undefined;
+    this.sent = { update, seq };
+    const frame = buildBarFrame({ symbol: this.symbol, ...update }, seq, this.wiring.epoch(), before);
+    if (!update.final) this.forming = { frame, t: update.bar.t };
+    else if (!update.correction && this.forming && update.bar.t >= this.forming.t) this.forming = undefined;
+    this.wiring.sendLive(frame);
+    if (!update.final) return;
+    this.releaseDelayed(now);
+    // Hubs hand the newest frame to new subscribers: after a correction, the forming bar is that again.
+    const forming = update.correction && this.watched.live ? this.wiring.forming(now) : undefined;
+    if (forming) this.pacer.push([], forming.bar);
   }
 
-  /** Sends every final bar that has now ended `delayMs` ago, and sets one timer for the next. */
+  /** Sends every final bar and correction that is now due, in order, and sets one timer for the next. */
   private releaseDelayed(now = Date.now()): void {
     if (!this.watched.delayed || this.delayMs === 0) return;
-    if (this.released === undefined) {
-      // Starting: from the newest bar already old enough (the snapshot has it).
-      const [row] = this.sql
-        .exec<{ fseq: number | null }>(
-          "SELECT MAX(fseq) AS fseq FROM bar_log WHERE final = 1 AND t <= ?",
-          now - this.delayMs - MINUTE_MS,
-        )
-        .toArray();
-      this.released = row?.fseq ?? 0;
-    }
+    // Starting: from where the stream has got to (the snapshot has it).
+    this.released ??= this.log.releasable(now);
     for (const frame of this.delayedRange(this.released, Number.MAX_SAFE_INTEGER, 256, now)) {
       this.released = frame.seq;
       this.wiring.sendDelayed(frame);
     }
-    const [next] = this.sql
-      .exec<{ t: number }>("SELECT t FROM bar_log WHERE final = 1 AND fseq > ? ORDER BY fseq LIMIT 1", this.released)
-      .toArray();
-    if (next && this.delayedTimer === undefined) {
+    const due = this.log.dueAfter(this.released);
+    if (due !== undefined && this.delayedTimer === undefined) {
       this.delayedTimer = setTimeout(
         () => {
           this.delayedTimer = undefined;
           this.releaseDelayed();
         },
-        Math.max(0, next.t + MINUTE_MS + this.delayMs - now),
+        Math.max(0, due - now),
       );
     }
   }
@@ -300,20 +208,18 @@ export class BarStream {
     this.released = undefined;
   }
 
+  /** `previous`: the row before it in a range, the base of its compact delta when at `seq - 1`. */
   private frameOf(row: LogRow, previous?: LogRow): StreamFrame {
-    return buildBarFrame(
-      this.updateOf(row),
-      row.seq,
-      this.wiring.epoch(),
-      previous?.seq === row.seq - 1 ? this.updateOf(previous) : undefined,
-    );
+    const base = previous?.seq === row.seq - 1 ? this.updateOf(previous) : undefined;
+    return buildBarFrame(this.updateOf(row), row.seq, this.wiring.epoch(), base);
   }
 
-  private updateOf(row: LogRow) {
-    return { symbol: this.symbol, bar: JSON.parse(row.bar) as Bar, final: row.final === 1 };
+  private updateOf(row: LogRow): BarUpdate {
+    return { symbol: this.symbol, bar: barOf(row), final: row.final === 1, correction: row.correction === 1 };
   }
 
   private delayedFrameOf(row: LogRow): StreamFrame {
-    return buildDelayedBarFrame(this.symbol, JSON.parse(row.bar) as Bar, row.fseq!, this.wiring.epoch(), this.delayMs);
+    const correction = row.correction === 1;
+    return buildDelayedBarFrame(this.symbol, barOf(row), row.fseq!, this.wiring.epoch(), this.delayMs, correction);
   }
 }

@@ -37,6 +37,11 @@ export class SymbolTicks implements StreamBehaviour {
     return this.staleAgain(now) ?? committed;
   }
 
+  /** Whether a quote is older than the newest tick of the same source (it must not move the price back). */
+  behind(quote: Quote): boolean {
+    return isOutOfOrder(this.latest, quote);
+  }
+
   /** Numbers a quote into the next tick (arrived at `now`), stores it and returns its frame. */
   commit(quote: Quote, now: number): StreamFrame {
     // A price from the future would look newer than any that comes after it.
