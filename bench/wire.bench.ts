@@ -17,7 +17,7 @@
  *    spends rendering a tick's frame, compact fields included.
  * Prints one table with each figure's goal; CPU ratios are to plain frames in the same run.
  *
- *   flock /tmp/heavy.lock npm run bench:wire
+ *   npm run bench:wire                                                             # alone on the machine
  *   BENCH_VIEWER_SECONDS=20 BENCH_SECONDS=10 BENCH_WL_CLIENTS=300 npm run bench:wire   # quicker
  *   BENCH_WIRE_FORMS=plain,batched BENCH_REPEAT=3 npm run bench:wire                   # noise: alternate pairs
  *
