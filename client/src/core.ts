@@ -68,7 +68,7 @@ export class TickerCore {
     const tokens = source ? new TokenKeeper(source, (token) => this.#link.handOver(token)) : undefined;
     const fixedToken = typeof options.token === "string" ? options.token : undefined;
     this.#throttleMs = options.throttleMs;
-    this.#format = options.format ?? "json";
+    this.#format = options.format ?? "compact";
     this.#batching = WIRE_FORMATS[this.#format].batches;
     this.#batches = new TickBatches<Stream>({
       connected: () => this.#link.connected,

@@ -28,7 +28,7 @@ export interface ConnectOptions {
   throttleMs?: number;
   /** Ask `/api/origin` whether this site may connect, and stop if not (for embeds on other sites). */
   checkOrigin?: boolean;
-  /** How messages are encoded on the wire: `json` (the default), or `compact` (short keys, only what changed; ~5× fewer bytes a tick). */
+  /** How messages are encoded on the wire: `compact` (the default: short keys, only what changed; ~5× fewer bytes a tick), or `json` (what any STOMP client reads). */
   format?: WireFormatName;
 }
 

@@ -150,7 +150,7 @@ describe("a client of 20 symbols at 10 ticks a second", () => {
   });
 
   it("in the compact form, sees the ticks a JSON client sees, field by field, across a dropped socket", async () => {
-    const plain = new Seen(connect({ url: srv.url, heartbeatMs: HEARTBEAT_MS }));
+    const plain = new Seen(connect({ url: srv.url, heartbeatMs: HEARTBEAT_MS, format: "json" }));
     clients.push(plain.client);
     await plain.more(5);
     const seen = client({ format: "compact" });

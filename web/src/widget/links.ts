@@ -56,7 +56,6 @@ export function join(viewer: Viewer): TickerCore {
       checkOrigin: true,
       throttleMs: DEFAULT_THROTTLE_MS,
       tokenUrl,
-      format: "compact",
     });
     shared.set(viewer.tokenUrl, client);
   }
