@@ -1,13 +1,16 @@
 import type { IMessage, StompSubscription } from "@stomp/stompjs";
 import { CoreApi } from "./api";
+import { TickBatches } from "./batches";
 import type { TransportChoice } from "./carrier";
 import { type Clearance, type Refusal, SymbolChecks } from "./checks";
 import type { EdgeTickerError } from "./errors";
 import { Link } from "./link";
-import { type Arrival, type Position, Positions } from "./positions";
-import { fromHost, type SockJSConstructor, type SockJSLoader } from "./sockjs";
+import type { ClientEvents, ConnectOptions, Delivery, Gap, Listener, SubscribeOptions } from "./options";
+import { type Arrival, Positions } from "./positions";
+import { fromHost, type SockJSLoader } from "./sockjs";
 import type { ConnectionState } from "./state";
 import {
+  type Decoded,
   destinationFor,
   type FrameDecoder,
   type Messages,
@@ -15,60 +18,9 @@ import {
   WIRE_FORMATS,
   type WireFormatName,
 } from "./streams";
-import { TokenKeeper, type TokenSource, tokenFromUrl } from "./token-keeper";
+import { TokenKeeper, tokenFromUrl } from "./token-keeper";
 
-export interface ConnectOptions {
-  /** The Edge Ticker host, e.g. `https://ticker.example.com` (its `/ws` and `/sockjs` are used). */
-  url: string;
-  /** A subscriber token, or a function that answers a fresh one (called before each connect and before expiry). */
-  token?: string | TokenSource;
-  /** A URL answering a fresh token (text, or JSON `{"token": "..."}`), fetched with the page's cookies. */
-  tokenUrl?: string;
-  /** `auto` (default): WebSocket, SockJS when a WebSocket is blocked; or one of them only. */
-  transport?: TransportChoice;
-  /** The SockJS transports to use (default: every HTTP transport). */
-  sockjsTransports?: string[];
-  /** sockjs-client's constructor, if you bring your own (default: loaded when first needed). */
-  sockjs?: SockJSConstructor;
-  /** The heart-beat period asked for (default 10,000 ms; the server may ask for a longer one). */
-  heartbeatMs?: number;
-  /** Default `x-throttle-ms` of `ticks()` subscriptions that set none (default: every tick). */
-  throttleMs?: number;
-  /** Ask `/api/origin` whether this site may connect, and stop if not (for embeds on other sites). */
-  checkOrigin?: boolean;
-  /** How messages are encoded on the wire (default `json`). */
-  format?: WireFormatName;
-}
-
-/** How a message was delivered: live, replayed after a reconnect, or after a gap; and its stream position. */
-export interface Delivery {
-  arrival: Arrival;
-  position: Position | undefined;
-}
-export type Listener<T> = (value: T, delivery: Delivery) => void;
-
-/** Messages of a stream that could not be recovered after a reconnect (`missed`: how many, when known). */
-export interface Gap {
-  stream: StreamName;
-  symbol: string;
-  missed: number | undefined;
-}
-
-export interface ClientEvents {
-  state: ConnectionState;
-  gap: Gap;
-  refused: Refusal;
-  error: EdgeTickerError;
-}
-
-export interface SubscribeOptions {
-  /** At most one message per this many ms, always the newest (100 to 60,000; ticks only). */
-  throttleMs?: number;
-  /** The host has no stream of this symbol (it does not know it, does not carry it, or refused it): the subscription ends. */
-  onRefused?: (refusal: Refusal) => void;
-  /** The subscription ended from the client's side (`close()`). */
-  onClosed?: () => void;
-}
+export type { ClientEvents, ConnectOptions, Delivery, Gap, Listener, SubscribeOptions };
 
 interface Sink extends SubscribeOptions {
   listener: Listener<never>;
@@ -83,6 +35,8 @@ interface Stream {
   throttleMs: number | undefined;
   sinks: Set<Sink>;
   stomp?: StompSubscription;
+  /** In a watchlist batch (batches.ts) instead of a STOMP subscription of its own. */
+  batched?: boolean;
 }
 
 /**
@@ -99,6 +53,9 @@ export class TickerCore {
   readonly #listeners = new Map<keyof ClientEvents, Set<(e: never) => void>>();
   #throttleMs: number | undefined;
   readonly #format: WireFormatName;
+  readonly #batches: TickBatches<Stream>;
+  /** Ticks go in batches (the format has them, and no batch was refused on this client). */
+  #batching: boolean;
 
   /**
    * `loadSockJS`: how sockjs-client is loaded when no `sockjs` option brings it (the core:
@@ -111,7 +68,15 @@ export class TickerCore {
     const tokens = source ? new TokenKeeper(source, (token) => this.#link.handOver(token)) : undefined;
     const fixedToken = typeof options.token === "string" ? options.token : undefined;
     this.#throttleMs = options.throttleMs;
-    this.#format = options.format ?? "json";
+    this.#format = options.format ?? "compact";
+    this.#batching = WIRE_FORMATS[this.#format].batches;
+    this.#batches = new TickBatches<Stream>({
+      connected: () => this.#link.connected,
+      throttleOf: (s) => this.#throttleOf(s),
+      subscribe: (destination, headers, onBody) => this.#link.subscribe(destination, headers, (m) => onBody(m.body)),
+      since: (s) => this.#positions.since(s.key),
+      deliver: (s, decoded) => this.#deliver(s, decoded),
+    });
     this.api = this.newApi(url, async (): Promise<Record<string, string>> => {
       const token = fixedToken ?? (await tokens?.current().catch(() => undefined));
       return token ? { Authorization: `Bearer ${token}` } : {};
@@ -212,15 +177,23 @@ export class TickerCore {
   #drop(stream: Stream, sink: Sink): void {
     if (!stream.sinks.delete(sink) || stream.sinks.size > 0) return;
     if (this.#link.connected) stream.stomp?.unsubscribe();
+    if (stream.batched) this.#batches.remove(stream);
     stream.stomp = undefined;
+    stream.batched = false;
     this.#streams.delete(stream.key);
     this.#positions.forget(stream.key);
   }
 
   /** Subscribes a stream that is wanted, cleared and not yet subscribed, once the connection is up. */
   #subscribe(stream: Stream): void {
-    if (stream.stomp || !this.#link.connected || this.#checks.clearance(stream.symbol).kind !== "cleared") return;
+    if (stream.stomp || stream.batched || !this.#link.connected) return;
+    if (this.#checks.clearance(stream.symbol).kind !== "cleared") return;
     const format = WIRE_FORMATS[this.#format];
+    if (stream.name === "ticks" && this.#batching) {
+      stream.batched = true;
+      this.#batches.add(stream);
+      return;
+    }
     // The receipt names the stream, so that an ERROR refusing the SUBSCRIBE (its `receipt-id`) names it too.
     const headers: Record<string, string> = { ...format.subscribeHeaders, receipt: stream.key };
     // Only streams whose messages carry positions ever have one to resume from.
@@ -240,19 +213,24 @@ export class TickerCore {
   }
 
   #renew(stream: Stream): void {
-    if (!stream.stomp || !this.#link.connected) return;
-    stream.stomp.unsubscribe();
+    if ((!stream.stomp && !stream.batched) || !this.#link.connected) return;
+    stream.stomp?.unsubscribe();
+    if (stream.batched) this.#batches.remove(stream);
     stream.stomp = undefined;
+    stream.batched = false;
     this.#subscribe(stream);
   }
 
   #receive(stream: Stream, decode: FrameDecoder<unknown>, message: IMessage): void {
-    const { value, position } = decode(message);
-    let arrival: Arrival = { kind: "live" };
+    this.#deliver(stream, decode(message));
+  }
+
+  #deliver(stream: Stream, { value, position, arrival: marked }: Decoded<unknown>): void {
+    let arrival: Arrival = marked;
     if (position) {
       // Unthrottled ticks carry every position: a jump is a loss. (Throttled ones and bars skip by design.)
       const complete = stream.name === "ticks" && this.#throttleOf(stream) === undefined;
-      const verdict = this.#positions.accept(stream.key, position, message.headers, complete);
+      const verdict = this.#positions.accept(stream.key, position, marked, complete);
       if (verdict.kind === "duplicate") return;
       arrival = verdict.arrival;
     }
@@ -264,8 +242,10 @@ export class TickerCore {
 
   #opened(): void {
     this.#checks.retry();
+    this.#batches.reset();
     for (const s of this.#streams.values()) {
       s.stomp = undefined;
+      s.batched = false;
       this.#subscribe(s);
     }
   }
@@ -287,6 +267,11 @@ export class TickerCore {
   /** An ERROR answering a SUBSCRIBE refuses that symbol (the rest resume on the reconnect); any other is the connection's. */
   #serverError(error: EdgeTickerError, receipt: string | undefined): boolean {
     this.#emit("error", error);
+    if (receipt !== undefined && this.#batches.owns(receipt)) {
+      // A batch refused (a symbol the token may not have): which symbol, subscriptions of their own will say.
+      this.#batching = false;
+      return true;
+    }
     const stream = receipt === undefined ? undefined : this.#streams.get(receipt);
     if (!stream) return false;
     this.#checks.refuse({ symbol: stream.symbol, code: error.code, reason: error.details ?? error.message });

@@ -51,18 +51,18 @@ export class Positions {
   }
 
   /**
-   * Judges a message of `stream` at `position` and, when new, records it as delivered. On a
+   * Judges a message of `stream` at `position` (that came as `arrival` says: the server's
+   * marks) and, when new, records it as delivered. On a
    * `complete` stream (every position is sent: not throttled) a jump past the next position
    * that the server did not mark is reported as the gap it is, with its count: never a
    * silent one, whatever happened on the way.
    */
-  accept(stream: string, position: Position, headers: PositionHeaders, complete = false): Verdict {
+  accept(stream: string, position: Position, arrival: Arrival, complete = false): Verdict {
     const last = this.#last.get(stream);
     // The position that should come next, when the last one is of the same epoch.
     const next = last?.epoch === position.epoch ? last.seq + 1 : undefined;
     if (next !== undefined && position.seq < next) return { kind: "duplicate" };
     this.#last.set(stream, position);
-    const arrival = arrivalOf(headers);
     const unmarked = complete && next !== undefined && position.seq > next && arrival.kind !== "gap";
     return { kind: "deliver", arrival: unmarked ? { kind: "gap", missed: position.seq - next } : arrival };
   }

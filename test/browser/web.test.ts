@@ -164,11 +164,16 @@ describe("the widget", () => {
        };`,
     );
     await expect.poll(() => widgetPrice(page, "#a", "AAPL").textContent(), { timeout: 15_000 }).toMatch(NUMBER);
+    // Symbols subscribed at `throttle`: the widget's ticks go in one watchlist batch (the compact form).
     const subscribes = async (throttle: number) =>
-      ((await page.evaluate("window.__sent")) as string[]).filter(
-        (f) => f.startsWith("SUBSCRIBE") && f.includes(`x-throttle-ms:${throttle}\n`),
-      ).length;
+      ((await page.evaluate("window.__sent")) as string[])
+        .filter((f) => f.startsWith("SUBSCRIBE") && f.includes(`x-throttle-ms:${throttle}\n`))
+        .reduce((n, f) => n + (/\nx-symbols:([^\n]*)\n/.exec(f)?.[1]?.split(",").length ?? 1), 0);
     expect(await subscribes(1000)).toBeGreaterThanOrEqual(3); // AAPL, MSFT, BTC-USD
+    const batches = ((await page.evaluate("window.__sent")) as string[]).filter((f) =>
+      f.includes("destination:/topic/tickers\n"),
+    );
+    expect(batches.length).toBeGreaterThanOrEqual(1);
     // Headless Chromium never hides a tab, so the page is told it is hidden, as a tab switch would.
     const setHidden = (hidden: boolean) =>
       page.evaluate(`Object.defineProperty(document, "hidden", { configurable: true, get: () => ${hidden} });

@@ -2,13 +2,14 @@
  * The client library (client/) in Node against the real runtime: 20 symbols ticking 10
  * times a second, every `x-seq` seen once and in order across a dropped socket, SockJS, a
  * frozen server (SIGSTOP: noticed within heart-beat + grace) and a restart of the server;
- * a `gap` with the right count when the history no longer reaches back.
+ * a `gap` with the right count when the history no longer reaches back; the compact form
+ * (`format: "compact"`) read back into exactly the ticks a JSON client gets.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { connect, type Gap, type TickerClient } from "../../client/src/index";
+import { connect, type Gap, type Tick, type TickerClient } from "../../client/src/index";
 import type { ConnectionState } from "../../client/src/state";
 import { type DevServer, startDevServer } from "../support/dev-server";
 import { workerdOf } from "../support/processes";
@@ -30,6 +31,8 @@ class Seen {
   readonly mismatches: string[] = [];
   /** Ticks that came as a resume's replay (`x-replay`). */
   replayed = 0;
+  /** Each tick as it arrived, by symbol and seq: what the compact form is compared on, field by field. */
+  readonly ticks = new Map<string, Map<number, Tick>>(SYMBOLS.map((s) => [s, new Map()]));
   /** Each symbol's arrivals as `seq` + l(ive), r(eplayed) or g(ap), with the time: what a failure shows. */
   readonly arrivals = new Map<string, string[]>(SYMBOLS.map((s) => [s, []]));
 
@@ -43,6 +46,7 @@ class Seen {
         // The body's seq is the header's x-seq.
         if (position?.seq !== tick.seq || tick.symbol !== symbol) this.mismatches.push(`${symbol} ${tick.seq}`);
         this.seqs.get(symbol)!.push(tick.seq);
+        this.ticks.get(symbol)!.set(tick.seq, tick);
       });
     }
   }
@@ -143,6 +147,29 @@ describe("a client of 20 symbols at 10 ticks a second", () => {
     seen.expectEveryTickOnce();
     expect(seen.gaps).toEqual([]);
     expect(seen.replayed).toBeGreaterThan(0);
+  });
+
+  it("in the compact form, sees the ticks a JSON client sees, field by field, across a dropped socket", async () => {
+    const plain = new Seen(connect({ url: srv.url, heartbeatMs: HEARTBEAT_MS, format: "json" }));
+    clients.push(plain.client);
+    await plain.more(5);
+    const seen = client({ format: "compact" });
+    await seen.more(10);
+    const before = seen.states.length;
+    proxy.cut();
+    expect((await seen.state("open", 10_000, before)).state).toMatchObject({ resumed: true });
+    await seen.more(20);
+    seen.expectEveryTickOnce();
+    expect(seen.gaps).toEqual([]);
+    expect(seen.replayed).toBeGreaterThan(0);
+    await plain.more(2); // the plain client has every tick the compact one has
+    let compared = 0;
+    for (const symbol of SYMBOLS)
+      for (const [seq, tick] of seen.ticks.get(symbol)!) {
+        expect(tick, `${symbol} ${seq}`).toEqual(plain.ticks.get(symbol)!.get(seq));
+        compared++;
+      }
+    expect(compared).toBeGreaterThan(SYMBOLS.length * 30);
   });
 
   it("does the same over SockJS", async () => {

@@ -3,6 +3,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { StreamFrame } from "../../worker/broker/stream-frame";
 import { type Bar, type BarChange, MINUTE_MS } from "../../worker/market/bars";
 import { BarStream } from "../../worker/objects/source/bar-stream";
+import { deltaEntry, wholeEntry } from "../../worker/protocol/compact/entry";
+import { BARS_KIND } from "../../worker/protocol/compact/fields";
+import { CompactReader } from "../../worker/protocol/compact/reader";
 import { memorySql } from "../support/memory-sql";
 
 const T0 = Date.parse("2026-12-05T10:00:00Z");
@@ -67,5 +70,31 @@ describe("bar streams", () => {
       [2, 2, undefined],
       [3, 9, true],
     ]);
+  });
+
+  it("carry compact deltas from the update before, live and read back from the log, corrections included", () => {
+    const { s, live, change } = stream();
+    change({ kind: "updated", bar: bar(T0, 2), finalized: [bar(T0 - MINUTE_MS, 1)] });
+    for (let i = 1; i <= 3; i++) {
+      vi.advanceTimersByTime(1_000);
+      change({ kind: "updated", bar: bar(T0, 2 + i), finalized: [] });
+    }
+    vi.advanceTimersByTime(1_000);
+    change({ kind: "corrected", bar: bar(T0 - MINUTE_MS, 7) });
+    vi.advanceTimersByTime(2_000);
+    change({ kind: "updated", bar: bar(T0 + MINUTE_MS, 4), finalized: [bar(T0, 6)] });
+    vi.advanceTimersByTime(2_000);
+    const ranged = s.range(0, Number.MAX_SAFE_INTEGER, 100);
+    expect(ranged.map((f) => f.seq)).toEqual(live.map((f) => f.seq));
+    for (const frames of [live, ranged]) {
+      // Every update after the first has its delta; read as a subscriber would, each is the plain body.
+      expect(frames.slice(1).every((f) => f.compact?.delta !== undefined)).toBe(true);
+      const reader = new CompactReader(BARS_KIND, "BTC-USD");
+      const read = frames.map((f, i) =>
+        reader.single(i === 0 ? wholeEntry(f.seq, f.epoch, f.compact!.whole) : deltaEntry(f.compact!.delta!)),
+      );
+      expect(read.map((r) => r.value)).toEqual(frames.map(body));
+    }
+    expect(live.some((f) => body(f).correction === true)).toBe(true);
   });
 });

@@ -203,7 +203,7 @@ describe("Connection write path", () => {
     await vi.advanceTimersByTimeAsync(120);
     expect(writes).toEqual([["M1\0"], ["OTHER\0"], ["M4\0"]]);
     conn.queue("M5\0", throttle);
-    conn.discard("sub"); // unsubscribed: what was held back is dropped
+    conn.discard(throttle); // unsubscribed: what was held back is dropped
     await vi.advanceTimersByTimeAsync(120);
     expect(writes.flat()).not.toContain("M5\0");
   });

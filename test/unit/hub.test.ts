@@ -324,7 +324,7 @@ describe("SubscriptionIndex", () => {
     expect(header(x!, "subscription")).toBe("x");
     expect(header(x!, "ack")).toBeUndefined();
     expect(header(y!, "ack")).toBe("AAPL-7");
-    index.remove(s, "y");
+    index.remove(s, { id: "y", stream: "ticker", symbol: "AAPL", ack: "client" });
     expect(index.count("ticker.AAPL")).toBe(1);
     index.removeSession(s);
     expect(index.count("ticker.AAPL") + index.count("ticker.MSFT")).toBe(0);

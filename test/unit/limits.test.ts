@@ -81,7 +81,7 @@ describe("the outbound budget", () => {
     const { conn, writes } = connection(1_000, 100);
     conn.queue(tick("a", 1), { key: "a" });
     conn.queue(tick("a", 2), { key: "a" });
-    conn.discard("a");
+    conn.discard({ key: "a" });
     await vi.advanceTimersByTimeAsync(5_000);
     expect(writes.flat()).toEqual([tick("a", 1)]);
   });

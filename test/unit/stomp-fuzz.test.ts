@@ -41,7 +41,7 @@ describe(`STOMP mutation fuzzing (${CASES} cases, seed ${SEED})`, () => {
       };
       const transport: SessionTransport = {
         send: write,
-        queue: (t) => write(typeof t === "string" ? t : t()),
+        queue: (t) => write(typeof t === "string" ? t : t(0)),
         discard: () => {},
         close: () => void closes++,
         save: () => {},

@@ -1,5 +1,5 @@
 import { bearerCredential } from "../auth/credentials";
-import { SymbolError } from "../market/symbol";
+import { normalizeSymbol, SymbolError } from "../market/symbol";
 import { echo } from "../protocol/echo";
 import { StompError } from "../protocol/stomp/errors";
 import { type Frame, header } from "../protocol/stomp/frame";
@@ -54,10 +54,12 @@ const POSITIONED = STREAM_KINDS.filter((k) => STREAMS[k].named && STREAMS[k].pos
   .map(destinationForm)
   .join(" and ");
 
+const POSITION = /^([A-Za-z0-9-]{1,36}):(\d{1,15})$/;
+
 /** `x-since:<epoch>:<seq>`: where a resuming client left a ticker or bar stream. */
 export function parseSince(value: string | undefined, stream: Stream): StreamPosition | undefined {
   if (value === undefined) return undefined;
-  const match = /^([A-Za-z0-9-]{1,36}):(\d{1,15})$/.exec(value.trim());
+  const match = POSITION.exec(value.trim());
   if (!match)
     throw invalidHeader(
       "x-since",
@@ -66,6 +68,55 @@ export function parseSince(value: string | undefined, stream: Stream): StreamPos
   if (!STREAMS[stream.kind].positioned)
     throw invalidHeader("x-since", `x-since applies to ${POSITIONED} subscriptions.`);
   return { epoch: match[1]!, seq: Number(match[2]) };
+}
+
+/** `x-format`: `json` (the default) or `compact`; a batch's entries are always compact. */
+export function parseFormat(value: string | undefined, batch: boolean): "compact" | undefined {
+  const format = value?.trim();
+  if (format === "compact" || (format === undefined && batch)) return "compact";
+  if (format === undefined || (format === "json" && !batch)) return undefined;
+  throw invalidHeader(
+    "x-format",
+    batch
+      ? `A batch's entries are compact, got x-format "${echo(value!)}".`
+      : `x-format is json or compact, got "${echo(value!)}".`,
+  );
+}
+
+/** A batch's `x-symbols:AAPL,MSFT,…`: distinct symbols, at most `max`. */
+export function parseSymbols(value: string | undefined, max: number): string[] {
+  if (value === undefined) throw missingHeader("SUBSCRIBE", "x-symbols", " (a batch names its symbols)");
+  const symbols = value.split(",").map((s) => s.trim());
+  try {
+    const normal = symbols.map(normalizeSymbol);
+    if (new Set(normal).size !== normal.length) throw new SymbolError("a symbol is named twice");
+    if (normal.length > max) throw new SymbolError(`at most ${max} symbols`);
+    return normal;
+  } catch (err) {
+    if (err instanceof SymbolError) throw invalidHeader("x-symbols", `x-symbols: ${err.message}.`);
+    throw err;
+  }
+}
+
+/**
+ * A batch's `x-since:AAPL:<epoch>:<seq>,MSFT:<epoch>:<seq>`: where a resuming client left
+ * each of its symbols (those not named start afresh).
+ */
+export function parseBatchSince(value: string | undefined, symbols: readonly string[]): Map<string, StreamPosition> {
+  const since = new Map<string, StreamPosition>();
+  if (value === undefined) return since;
+  for (const part of value.split(",")) {
+    const colon = part.indexOf(":");
+    const match = POSITION.exec(part.slice(colon + 1).trim());
+    const symbol = part.slice(0, colon).trim().toUpperCase();
+    if (colon < 0 || !match || !symbols.includes(symbol) || since.has(symbol))
+      throw invalidHeader(
+        "x-since",
+        `Expected "<SYMBOL>:<epoch>:<seq>,…" for symbols of x-symbols, got "${echo(part, 60)}".`,
+      );
+    since.set(symbol, { epoch: match[1]!, seq: Number(match[2]) });
+  }
+  return since;
 }
 
 export function parseThrottle(value: string | undefined): number | undefined {

@@ -82,7 +82,7 @@ export class HubBroker implements SessionBroker {
   }
 
   async unsubscribe(session: StompSession, sub: Subscription): Promise<void> {
-    this.index.remove(session, sub.id);
+    this.index.remove(session, sub);
     this.countChanged(streamOf(sub));
   }
 
@@ -137,7 +137,7 @@ export class HubBroker implements SessionBroker {
       const lost = positioned && held.latest ? frame.seq - held.latest.seq - 1 : 0;
       held.latest = frame;
       if (frame.keep) keepRecent(held, frame);
-      if (this.index.fanOut(frame, lost > 0 ? `x-gap:true\nx-gap-count:${lost}\n` : "") > 0 && meter)
+      if (this.index.fanOut(frame, lost > 0 ? { kind: "gap", missed: lost } : undefined) > 0 && meter)
         meter.delivered(held.stream.kind, frame.at === undefined ? undefined : now - frame.at);
     }
     if (this.count(key) === 0 && !held.attaching) this.countChanged(held.stream);
@@ -208,12 +208,11 @@ export class HubBroker implements SessionBroker {
   private sendResume(delivery: Delivery, resume: Resume): void {
     if ("frames" in resume) {
       this.options.meter?.replayed(resume.frames.length);
-      for (const frame of resume.frames) this.index.sendTo(delivery, frame, "x-replay:true\n");
+      for (const frame of resume.frames) this.index.sendTo(delivery, frame, { kind: "replay" });
       return;
     }
     this.options.meter?.gap();
-    const count = resume.missed === undefined ? "" : `x-gap-count:${resume.missed}\n`;
-    this.index.sendTo(delivery, resume.gap, `x-gap:true\n${count}`);
+    this.index.sendTo(delivery, resume.gap, { kind: "gap", missed: resume.missed });
   }
 
   /** A stream's snapshot (its newest frame; a bar stream's recent ones too): local while attached, else from its source (which then delivers here). */

@@ -5,9 +5,19 @@ import { echo } from "../protocol/echo";
 import { encodeFrame, type HeaderList } from "../protocol/stomp/encoder";
 import { StompError } from "../protocol/stomp/errors";
 import { type Frame, header, type StompVersion, SUPPORTED_VERSIONS } from "../protocol/stomp/frame";
-import { missingHeader, parseDestination, parseHeartBeat, parseSince, parseThrottle, required } from "./frame-headers";
+import {
+  missingHeader,
+  parseBatchSince,
+  parseDestination,
+  parseFormat,
+  parseHeartBeat,
+  parseSince,
+  parseSymbols,
+  parseThrottle,
+  required,
+} from "./frame-headers";
 import type { AckMode, SessionLimits, SessionState, StreamPosition, Subscription } from "./session-state";
-import { entitledKind, streamFromDestination } from "./streams";
+import { BATCHES, entitledKind, type StreamKind, streamFromDestination } from "./streams";
 
 /**
  * The session's whole-frame work, free of its state machine: negotiating a CONNECT, reading
@@ -58,21 +68,71 @@ export function checkCarried(limits: SessionLimits, symbol: string): void {
   }
 }
 
+/** One subscription a SUBSCRIBE makes (a batch makes one per symbol), and where a resuming client left it. */
+export interface Subscribed {
+  sub: Subscription;
+  since?: StreamPosition;
+}
+
 /**
- * A SUBSCRIBE as the subscription the session holds (the stream its grant entitles it to)
- * and where a resuming client left off; or the ERROR that says why not.
+ * A SUBSCRIBE as the subscriptions the session holds (the streams its grant entitles it to:
+ * one, or a batch's one per symbol) and where a resuming client left off; or the ERROR that
+ * says why not.
  */
-export function readSubscription(
+export function readSubscription(frame: Frame, state: SessionState, limits: SessionLimits): Subscribed[] {
+  const destination = required(frame, "destination");
+  const batch = Object.hasOwn(BATCHES, destination) ? BATCHES[destination] : undefined;
+  if (batch !== undefined) return readBatch(frame, state, limits, destination, batch);
+  const stream = parseDestination(streamFromDestination, destination);
+  checkEntitled(limits, state, stream.symbol);
+  const { id, ack, throttleMs } = readCommon(frame, state, limits, destination, 1);
+  const since = parseSince(header(frame, "x-since"), stream);
+  const form = parseFormat(header(frame, "x-format"), false);
+  // Without a real-time entitlement the ticker and bar streams are the delayed ones, under the same destination.
+  const kind = entitledKind(stream.kind, seesRealtime(state.grant, limits.auth.publicDelayMs));
+  const sub: Subscription = { id, stream: kind, symbol: stream.symbol, ack };
+  if (throttleMs !== undefined) sub.throttleMs = throttleMs;
+  if (form) sub.form = form;
+  return [since ? { sub, since } : { sub }];
+}
+
+/** A batch (`/topic/tickers`): one subscription per symbol of `x-symbols`, all under the frame's id. */
+function readBatch(
   frame: Frame,
   state: SessionState,
   limits: SessionLimits,
-): { sub: Subscription; since?: StreamPosition } {
-  const destination = required(frame, "destination");
-  const stream = parseDestination(streamFromDestination, destination);
-  checkCarried(limits, stream.symbol);
-  if (!grantsSymbol(state.grant, stream.symbol)) {
-    throw new StompError("not-entitled", `Your token does not cover ${stream.symbol}.`);
-  }
+  destination: string,
+  named: StreamKind,
+): Subscribed[] {
+  const symbols = parseSymbols(header(frame, "x-symbols"), limits.maxSubscriptions);
+  for (const symbol of symbols) checkEntitled(limits, state, symbol);
+  const { id, ack, throttleMs } = readCommon(frame, state, limits, destination, symbols.length);
+  if (ack !== "auto") throw new StompError("invalid-ack-mode", `A batch (${destination}) is ack:auto.`);
+  parseFormat(header(frame, "x-format"), true);
+  const since = parseBatchSince(header(frame, "x-since"), symbols);
+  const kind = entitledKind(named, seesRealtime(state.grant, limits.auth.publicDelayMs));
+  return symbols.map((symbol) => {
+    const sub: Subscription = { id, stream: kind, symbol, ack, form: "batch" };
+    if (throttleMs !== undefined) sub.throttleMs = throttleMs;
+    const at = since.get(symbol);
+    return at ? { sub, since: at } : { sub };
+  });
+}
+
+/** A symbol outside SYMBOLS or the token's `sym`, refused. */
+function checkEntitled(limits: SessionLimits, state: SessionState, symbol: string): void {
+  checkCarried(limits, symbol);
+  if (!grantsSymbol(state.grant, symbol)) throw new StompError("not-entitled", `Your token does not cover ${symbol}.`);
+}
+
+/** What every SUBSCRIBE carries: its id (new on this connection), its ack mode and throttle; and room for `count` more. */
+function readCommon(
+  frame: Frame,
+  state: SessionState,
+  limits: SessionLimits,
+  destination: string,
+  count: number,
+): { id: string; ack: AckMode; throttleMs: number | undefined } {
   const id = header(frame, "id") ?? ((state.version ?? "1.2") === "1.0" ? destination : undefined);
   if (id === undefined) throw missingHeader("SUBSCRIBE", "id", " (STOMP 1.1+)");
   if (id.length === 0 || id.length > MAX_SUBSCRIPTION_ID) {
@@ -84,19 +144,13 @@ export function readSubscription(
       `Subscription id "${echo(id)}" is already in use on this connection.`,
     );
   }
-  if (state.subs.length >= limits.maxSubscriptions) {
+  if (state.subs.length + count > limits.maxSubscriptions) {
     const max = limits.maxSubscriptions;
     throw new StompError("too-many-subscriptions", `A connection may hold at most ${max} subscriptions.`);
   }
   const ack = header(frame, "ack") ?? "auto";
   if (!ACK_MODES.has(ack)) throw new StompError("invalid-ack-mode", `ack must be auto, client or client-individual.`);
-  const since = parseSince(header(frame, "x-since"), stream);
-  const throttleMs = parseThrottle(header(frame, "x-throttle-ms"));
-  // Without a real-time entitlement the ticker and bar streams are the delayed ones, under the same destination.
-  const kind = entitledKind(stream.kind, seesRealtime(state.grant, limits.auth.publicDelayMs));
-  const sub: Subscription = { id, stream: kind, symbol: stream.symbol, ack: ack as AckMode };
-  if (throttleMs !== undefined) sub.throttleMs = throttleMs;
-  return since ? { sub, since } : { sub };
+  return { id, ack: ack as AckMode, throttleMs: parseThrottle(header(frame, "x-throttle-ms")) };
 }
 
 /** A SEND body as the tick it publishes for `symbol`. */

@@ -21,6 +21,21 @@ export interface Subscription {
   ack: AckMode;
   /** `x-throttle-ms`: at most one MESSAGE per this many ms, always the newest (conflation). */
   throttleMs?: number;
+  /** How its MESSAGEs are written; absent: plain (the JSON body, every header). */
+  form?: WireForm;
+}
+
+/**
+ * `compact`: `x-format:compact`, short-key entries, a delta after the first. `batch`: one
+ * symbol of a batch subscription (`/topic/tickers`, every symbol under the subscription's
+ * one id): compact entries, a delivery round's in one MESSAGE.
+ */
+export type WireForm = "compact" | "batch";
+
+/** What names a subscription in the write path: its id, and a batch's symbol too. */
+export function conflationKey(sub: Subscription): string {
+  // NUL never occurs in a STOMP header, so no id can look like another's symbol key.
+  return sub.form === "batch" ? `${sub.id}\0${sub.symbol}` : sub.id;
 }
 
 /** A client's last position in a ticker stream (`x-since:<epoch>:<seq>`). */
@@ -80,9 +95,9 @@ export interface SessionTransport {
    * the last of a burst always follows; the text may then be given as a function, rendered
    * only if the MESSAGE is actually sent.
    */
-  queue(text: string | (() => string), sub: Conflation): void;
-  /** Drops a MESSAGE still held back for `key` (the subscription ended). */
-  discard(key: string): void;
+  queue(text: string | Render, sub: Conflation): void;
+  /** Drops a MESSAGE still held back for `sub` (the subscription ended), and its batch's gathered entries. */
+  discard(sub: Conflation): void;
   close(code: number, reason: string): void;
   /** Persist `state` so the session survives the object being evicted. */
   save(state: SessionState): void;
@@ -90,10 +105,24 @@ export interface SessionTransport {
   failed?(code: string): void;
 }
 
+/**
+ * A MESSAGE (or a batch's entry) rendered as it leaves. `skipped`: how many earlier ones of
+ * its subscription the connection's outbound budget replaced (never a throttled
+ * subscription's): the text marks that gap in its own form.
+ */
+export type Render = (skipped: number) => string;
+
 /** Which subscription a MESSAGE belongs to, and its `x-throttle-ms` if any. */
 export interface Conflation {
   key: string;
   everyMs?: number;
+  /** A batch's symbol: what is queued is an entry, gathered with the round's others into one MESSAGE. */
+  batch?: Batch;
+}
+
+/** One batch subscription in the write path: makes the MESSAGE of a round's entries. */
+export interface Batch {
+  close(entries: readonly string[]): string;
 }
 
 /**

@@ -171,21 +171,22 @@ export class StompSession {
   }
 
   private async subscribe(frame: Frame): Promise<void> {
-    const { sub, since } = readSubscription(frame, this.state, this.limits);
-    this.state.subs.push(sub);
+    const subscribed = readSubscription(frame, this.state, this.limits);
+    this.state.subs.push(...subscribed.map((s) => s.sub));
     this.transport.save(this.state);
-    await this.broker.subscribe(this, sub, since);
+    // A batch's symbols attach side by side; the first refusal ends the session.
+    await Promise.all(subscribed.map(({ sub, since }) => this.broker.subscribe(this, sub, since)));
   }
 
   private async unsubscribe(frame: Frame): Promise<void> {
     const id = header(frame, "id") ?? (this.version === "1.0" ? header(frame, "destination") : undefined);
     if (id === undefined) throw missingHeader("UNSUBSCRIBE", "id");
-    const index = this.state.subs.findIndex((s) => s.id === id);
+    const gone = this.state.subs.filter((s) => s.id === id);
     // Unsubscribing twice is harmless: the end state is what the client asked for.
-    if (index < 0) return;
-    const [sub] = this.state.subs.splice(index, 1);
+    if (gone.length === 0) return;
+    this.state.subs = this.state.subs.filter((s) => s.id !== id);
     this.transport.save(this.state);
-    await this.broker.unsubscribe(this, sub!);
+    await Promise.all(gone.map((sub) => this.broker.unsubscribe(this, sub)));
   }
 
   private async send(frame: Frame): Promise<void> {

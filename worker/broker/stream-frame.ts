@@ -1,6 +1,8 @@
 import type { Bar } from "../market/bars";
 import { markDelayed } from "../market/delay";
 import type { Tick } from "../market/tick";
+import { encodeDelta, encodeWhole } from "../protocol/compact/codec";
+import { BARS_KIND, type MessageKind, type Rec, TICKS_KIND } from "../protocol/compact/fields";
 import { byteLength } from "../protocol/stomp/encoder";
 import { escapeHeader } from "../protocol/stomp/escape";
 import type { StompVersion } from "../protocol/stomp/frame";
@@ -25,6 +27,22 @@ export interface StreamFrame {
   at?: number;
   /** Part of the stream's snapshot for later subscribers, not only its newest frame (a final bar). */
   keep?: true;
+  /** The message in the compact form (`x-format:compact`), rendered once like `tail`; positioned streams only. */
+  compact?: CompactFrame;
+}
+
+/** A message's compact fields (protocol/compact): whole, and what changed since the stream's previous message. */
+export interface CompactFrame {
+  whole: string;
+  /** Since the message at `seq - 1` (absent: that one was not at hand, or a delta cannot say it). */
+  delta?: string;
+}
+
+/** The compact fields of `body`, with the delta from `previous` (the stream's message at seq - 1) when given. */
+function compactOf(kind: MessageKind, body: object, previous?: object): CompactFrame {
+  const whole = encodeWhole(kind, body as Rec);
+  const delta = previous && encodeDelta(kind, previous as Rec, body as Rec);
+  return delta === undefined ? { whole } : { whole, delta };
 }
 
 function frame(
@@ -48,34 +66,49 @@ function frame(
   };
 }
 
-/** A tick, with its stream position in `x-seq` and `x-epoch` (clients resume from them). */
-export function buildTickFrame(tick: Tick, epoch: string): StreamFrame {
-  return frame(
-    { kind: TICKS.live, symbol: tick.symbol },
-    tick.seq,
-    epoch,
-    `${tick.symbol}-${tick.seq}`,
-    JSON.stringify(tick),
-    `x-seq:${tick.seq}\nx-epoch:${epoch}\n`,
-    tick.ts,
-  );
+/** The previous tick, if it is the one right before `tick` (a delta from it is worth rendering). */
+function before(tick: Tick, previous: Tick | undefined): Tick | undefined {
+  return previous && previous.seq === tick.seq - 1 ? previous : undefined;
+}
+
+/**
+ * A tick, with its stream position in `x-seq` and `x-epoch` (clients resume from them);
+ * `previous`, the stream's tick before it, if at hand, for the compact delta.
+ */
+export function buildTickFrame(tick: Tick, epoch: string, previous?: Tick): StreamFrame {
+  return {
+    ...frame(
+      { kind: TICKS.live, symbol: tick.symbol },
+      tick.seq,
+      epoch,
+      `${tick.symbol}-${tick.seq}`,
+      JSON.stringify(tick),
+      `x-seq:${tick.seq}\nx-epoch:${epoch}\n`,
+      tick.ts,
+    ),
+    compact: compactOf(TICKS_KIND, tick, before(tick, previous)),
+  };
 }
 
 /**
  * A tick of the delayed stream: the same position (`x-seq`, `x-epoch`), marked delayed in
  * the body and in `x-delay-ms`, under the ticker destination its subscribers named.
  */
-export function buildDelayedFrame(tick: Tick, epoch: string, delayMs: number): StreamFrame {
-  const body = JSON.stringify(markDelayed(tick, delayMs));
-  return frame(
-    { kind: TICKS.delayed, symbol: tick.symbol },
-    tick.seq,
-    epoch,
-    `${tick.symbol}-${tick.seq}-delayed`,
-    body,
-    `x-seq:${tick.seq}\nx-epoch:${epoch}\nx-delay-ms:${delayMs}\n`,
-    tick.ts,
-  );
+export function buildDelayedFrame(tick: Tick, epoch: string, delayMs: number, previous?: Tick): StreamFrame {
+  const delayed = markDelayed(tick, delayMs);
+  const prior = before(tick, previous);
+  return {
+    ...frame(
+      { kind: TICKS.delayed, symbol: tick.symbol },
+      tick.seq,
+      epoch,
+      `${tick.symbol}-${tick.seq}-delayed`,
+      JSON.stringify(delayed),
+      `x-seq:${tick.seq}\nx-epoch:${epoch}\nx-delay-ms:${delayMs}\n`,
+      tick.ts,
+    ),
+    compact: compactOf(TICKS_KIND, delayed, prior && markDelayed(prior, delayMs)),
+  };
 }
 
 /** Final bars a new subscriber gets before the forming one (the source's snapshot, the hub's kept frames). */
@@ -91,15 +124,25 @@ export interface BarUpdate {
 }
 
 /** The bar message's body: each message replaces the bar with the same `t`. */
-function barBody(symbol: string, bar: Bar, final: boolean, correction: boolean | undefined, delayMs?: number): string {
-  return JSON.stringify({
+function barBody(
+  symbol: string,
+  bar: Bar,
+  final: boolean,
+  correction: boolean | undefined,
+  delayMs?: number,
+): BarMessage {
+  return {
     symbol,
     interval: "1m",
     ...bar,
     final,
     ...(correction ? { correction: true } : {}),
     ...(delayMs === undefined ? {} : { delayed: true, delayMs }),
-  } satisfies BarMessage);
+  };
+}
+
+function updateBody(update: BarUpdate): BarMessage {
+  return barBody(update.symbol, update.bar, update.final, update.correction);
 }
 
 /** A bar MESSAGE's body (the client library types its bar updates with it). */
@@ -120,17 +163,23 @@ export interface ViewersMessage {
   ts: number;
 }
 
-/** A bar update at position `seq` of the symbol's bar stream (`x-seq`, `x-epoch`, as ticks). */
-export function buildBarFrame(update: BarUpdate, seq: number, epoch: string): StreamFrame {
-  const body = barBody(update.symbol, update.bar, update.final, update.correction);
-  const f = frame(
-    { kind: BARS.live, symbol: update.symbol },
-    seq,
-    epoch,
-    `${update.symbol}-bar-${seq}`,
-    body,
-    `x-seq:${seq}\nx-epoch:${epoch}\n`,
-  );
+/**
+ * A bar update at position `seq` of the symbol's bar stream (`x-seq`, `x-epoch`, as ticks);
+ * `previous`, the update at `seq - 1` if at hand, for the compact delta.
+ */
+export function buildBarFrame(update: BarUpdate, seq: number, epoch: string, previous?: BarUpdate): StreamFrame {
+  const body = updateBody(update);
+  const f = {
+    ...frame(
+      { kind: BARS.live, symbol: update.symbol },
+      seq,
+      epoch,
+      `${update.symbol}-bar-${seq}`,
+      JSON.stringify(body),
+      `x-seq:${seq}\nx-epoch:${epoch}\n`,
+    ),
+    compact: compactOf(BARS_KIND, body, previous && updateBody(previous)),
+  };
   return update.final ? { ...f, keep: true } : f;
 }
 
@@ -153,10 +202,11 @@ export function buildDelayedBarFrame(
       seq,
       epoch,
       `${symbol}-bar-${seq}-delayed`,
-      body,
+      JSON.stringify(body),
       `x-seq:${seq}\nx-epoch:${epoch}\nx-delay-ms:${delayMs}\n`,
     ),
     keep: true,
+    compact: compactOf(BARS_KIND, body),
   };
 }
 

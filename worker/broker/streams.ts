@@ -1,4 +1,5 @@
 import { normalizeSymbol, SymbolError } from "../market/symbol";
+import { BARS_KIND, type MessageKind, TICKS_KIND } from "../protocol/compact/fields";
 import { echo } from "../protocol/echo";
 import { BARS_DESTINATION, type Destination, nameOf, TICKER_DESTINATION, VIEWERS_DESTINATION } from "./destinations";
 
@@ -36,6 +37,8 @@ export interface StreamSpec {
   countsViewers: boolean;
   /** The source's SQLite table of the hubs holding it. */
   holdersTable: string;
+  /** Its messages in the compact form (`x-format:compact`); none: the same frames either way. */
+  compact?: MessageKind;
 }
 
 const MARKET = { named: false, licensed: true, positioned: true, activates: true } as const;
@@ -49,6 +52,7 @@ export const STREAMS: Readonly<Record<StreamKind, StreamSpec>> = {
     delayed: false,
     countsViewers: true,
     holdersTable: "holders",
+    compact: TICKS_KIND,
   },
   [TICKS.delayed]: {
     ...MARKET,
@@ -56,6 +60,7 @@ export const STREAMS: Readonly<Record<StreamKind, StreamSpec>> = {
     delayed: true,
     countsViewers: true,
     holdersTable: "delayed_holders",
+    compact: TICKS_KIND,
   },
   [VIEWERS]: {
     destination: VIEWERS_DESTINATION,
@@ -75,6 +80,7 @@ export const STREAMS: Readonly<Record<StreamKind, StreamSpec>> = {
     delayed: false,
     countsViewers: false,
     holdersTable: "bar_holders",
+    compact: BARS_KIND,
   },
   [BARS.delayed]: {
     ...MARKET,
@@ -82,11 +88,18 @@ export const STREAMS: Readonly<Record<StreamKind, StreamSpec>> = {
     delayed: true,
     countsViewers: false,
     holdersTable: "delayed_bar_holders",
+    compact: BARS_KIND,
   },
 };
 
 // Pure: a bundle that only names destinations (the client, the widget) leaves the lists out.
 export const STREAM_KINDS = /* @__PURE__ */ Object.keys(STREAMS) as StreamKind[];
+
+/**
+ * Batch destinations: one subscription to a kind's streams of many symbols (named in
+ * `x-symbols`), each delivery round of them in one MESSAGE of compact entries.
+ */
+export const BATCHES: Readonly<Record<string, StreamKind>> = { "/topic/tickers": TICKS.live };
 
 export interface Stream {
   kind: StreamKind;

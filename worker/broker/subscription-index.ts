@@ -1,8 +1,10 @@
 import { entryOf } from "../multimap";
-import type { Conflation, Subscription } from "./session-state";
+import type { Marker } from "../protocol/compact/entry";
+import { batchMessage, type CompactState, compactState, compactText } from "./compact-frames";
+import { type Batch, type Conflation, conflationKey, type Render, type Subscription } from "./session-state";
 import type { StompSession } from "./stomp-session";
 import { messageHead, renderMessage, type StreamFrame } from "./stream-frame";
-import { streamKey } from "./streams";
+import { STREAMS, streamKey } from "./streams";
 
 export interface Delivery {
   session: StompSession;
@@ -10,33 +12,61 @@ export interface Delivery {
   needsAck: boolean;
   /** What the connection's write path knows of the subscription (made once, not per frame); `everyMs`: `x-throttle-ms`, the newest MESSAGE per this many ms. */
   pacing: Conflation;
+  /** A compact subscription, or a batch's symbol: what its next entry depends on. */
+  compact?: Compact;
+}
+
+/**
+ * A compact delivery in the write path: the frame it was last queued (with its marker) and
+ * one render function made once, so queueing allocates nothing. Conflation keeps only the
+ * newest queued MESSAGE of a subscription, so rendering the newest queued frame is rendering
+ * the one that leaves. A gap it stands for is marked in the entry (`g`, whole).
+ */
+interface Compact extends CompactState {
+  pending?: StreamFrame;
+  marker?: Marker;
+  render: Render;
 }
 
 /** The subscriptions held by one hub, indexed by stream for fan-out. In memory only: rebuilt from session state on wake. */
 export class SubscriptionIndex {
   private readonly byStream = new Map<string, Set<Delivery>>();
   private readonly bySession = new Map<StompSession, Map<string, { key: string; delivery: Delivery }>>();
+  /** Each session's batch subscriptions by id: their symbols share one MESSAGE per round. */
+  private readonly batches = new Map<StompSession, Map<string, Batch>>();
 
   add(session: StompSession, sub: Subscription): Delivery {
-    const delivery: Delivery = {
-      session,
-      head: messageHead(session.version, sub.id),
-      needsAck: session.version === "1.2" && sub.ack !== "auto",
-      pacing: { key: sub.id, everyMs: sub.throttleMs },
-    };
+    const head = messageHead(session.version, sub.id);
+    const pacing: Conflation = { key: conflationKey(sub), everyMs: sub.throttleMs };
+    if (sub.form === "batch") pacing.batch = this.batchOf(session, sub.id, head);
+    const delivery: Delivery = { session, head, needsAck: session.version === "1.2" && sub.ack !== "auto", pacing };
+    if (sub.form && STREAMS[sub.stream].compact) {
+      const compact: Compact = {
+        ...compactState(sub.form === "batch", sub.ack, session.version),
+        render: (skipped) => {
+          const frame = compact.pending!;
+          const marker = skipped > 0 ? skippedGap(frame, compact.last) : compact.marker;
+          compact.pending = compact.marker = undefined;
+          return compactText(frame, compact, head, marker);
+        },
+      };
+      delivery.compact = compact;
+    }
     const key = streamKey({ kind: sub.stream, symbol: sub.symbol });
     entryOf(this.byStream, key, () => new Set()).add(delivery);
-    entryOf(this.bySession, session, () => new Map()).set(sub.id, { key, delivery });
+    entryOf(this.bySession, session, () => new Map()).set(pacing.key, { key, delivery });
     return delivery;
   }
 
-  remove(session: StompSession, subId: string): void {
+  remove(session: StompSession, sub: Subscription): void {
     const own = this.bySession.get(session);
-    const entry = own?.get(subId);
+    const entry = own?.get(conflationKey(sub));
     if (!own || !entry) return;
-    own.delete(subId);
+    own.delete(conflationKey(sub));
     // A MESSAGE held back by conflation must not follow an UNSUBSCRIBE.
-    session.transport.discard(subId);
+    session.transport.discard(entry.delivery.pacing);
+    if (sub.form === "batch" && ![...own.values()].some((e) => e.delivery.pacing.batch === entry.delivery.pacing.batch))
+      this.batches.get(session)?.delete(sub.id);
     this.unlink(entry.key, entry.delivery);
   }
 
@@ -45,23 +75,35 @@ export class SubscriptionIndex {
     if (!own) return;
     for (const { key, delivery } of own.values()) this.unlink(key, delivery);
     this.bySession.delete(session);
+    this.batches.delete(session);
   }
 
   count(key: string): number {
     return this.byStream.get(key)?.size ?? 0;
   }
 
-  /** Sends `frame` to one subscription (its snapshot or replay); `extra` adds headers such as `x-gap`. */
-  sendTo(delivery: Delivery, frame: StreamFrame, extra = ""): void {
-    delivery.session.transport.queue(renderMessage(delivery.head, delivery.needsAck, frame, extra), delivery.pacing);
+  /** Sends `frame` to one subscription (its snapshot or replay); `marker` says it is replayed or follows a gap. */
+  sendTo(delivery: Delivery, frame: StreamFrame, marker?: Marker): void {
+    const { session, pacing, compact } = delivery;
+    if (compact && frame.compact) {
+      hold(compact, frame, marker);
+      session.transport.queue(compact.render, pacing);
+    } else
+      session.transport.queue(renderMessage(delivery.head, delivery.needsAck, frame, markerHeaders(marker)), pacing);
   }
 
-  /** Sends `frame` (with `extra` headers) to every subscription of its stream (throttled ones through conflation); returns how many. */
-  fanOut(frame: StreamFrame, extra = ""): number {
+  /** Sends `frame` to every subscription of its stream (throttled ones through conflation); `marker`: it follows a gap. Returns how many. */
+  fanOut(frame: StreamFrame, marker?: Marker): number {
     const set = this.byStream.get(frame.key);
     if (!set) return 0;
+    const extra = markerHeaders(marker);
     for (const d of set) {
-      if (d.pacing.everyMs === undefined)
+      // A compact entry depends on what the subscription received last: rendered as it leaves.
+      const compact = d.compact;
+      if (compact && frame.compact) {
+        hold(compact, frame, marker);
+        d.session.transport.queue(compact.render, d.pacing);
+      } else if (d.pacing.everyMs === undefined)
         d.session.transport.queue(renderMessage(d.head, d.needsAck, frame, extra), d.pacing);
       // Most ticks of a throttled subscription are replaced before they are sent: render only the one that is.
       else d.session.transport.queue(() => renderMessage(d.head, d.needsAck, frame, extra), d.pacing);
@@ -69,10 +111,40 @@ export class SubscriptionIndex {
     return set.size;
   }
 
+  private batchOf(session: StompSession, id: string, head: string): Batch {
+    const own = entryOf(this.batches, session, () => new Map<string, Batch>());
+    return entryOf(own, id, () => ({ close: (entries) => batchMessage(head, entries) }));
+  }
+
   private unlink(key: string, delivery: Delivery): void {
     const set = this.byStream.get(key);
     if (!set) return;
     set.delete(delivery);
     if (set.size === 0) this.byStream.delete(key);
+  }
+}
+
+/** `frame` is the one `c` sends next; a gap in one it replaces before that is still a gap. */
+function hold(c: Compact, frame: StreamFrame, marker: Marker | undefined): void {
+  if (!(c.pending && c.marker?.kind === "gap")) c.marker = marker;
+  c.pending = frame;
+}
+
+/**
+ * The gap a compact MESSAGE stands for when the connection's outbound budget replaced earlier
+ * ones: whole, with the count of messages between the last one sent and it (in one epoch).
+ */
+function skippedGap(frame: StreamFrame, last: StreamFrame | undefined): Marker {
+  return last && last.epoch === frame.epoch ? { kind: "gap", missed: frame.seq - last.seq - 1 } : { kind: "gap" };
+}
+
+/** A plain MESSAGE's marker headers (`x-replay`, `x-gap`, `x-gap-count`). */
+function markerHeaders(marker: Marker | undefined): string {
+  if (!marker) return "";
+  switch (marker.kind) {
+    case "replay":
+      return "x-replay:true\n";
+    case "gap":
+      return `x-gap:true\n${marker.missed === undefined ? "" : `x-gap-count:${marker.missed}\n`}`;
   }
 }

@@ -1,4 +1,4 @@
-import type { Conflation, SessionState, SessionTransport } from "../broker/session-state";
+import type { Batch, Conflation, Render, SessionState, SessionTransport } from "../broker/session-state";
 import type { StompSession } from "../broker/stomp-session";
 import { markSkipped } from "../broker/stream-frame";
 import type { ConnectionMeter } from "../metrics/hub-metrics";
@@ -40,7 +40,9 @@ interface Paced {
   /** When its last MESSAGE left. */
   sentAt: number;
   /** The newest MESSAGE not yet sent (an older one is replaced, never sent after it). */
-  held?: () => string;
+  held?: Render;
+  /** The batch its entries go into (a batch's symbol). */
+  batch?: Batch;
   /** How many held MESSAGEs of an unthrottled subscription were replaced: the one sent says so. */
   skipped?: number;
 }
@@ -51,7 +53,9 @@ interface Paced {
  * path. MESSAGE frames are queued and leave together (one WebSocket message, or one
  * SockJS `a[...]` frame, per flush); control frames flush the queue at once, in order.
  * Throttled subscriptions are conflated here: at most one MESSAGE per interval, always
- * the newest, and the last of a burst leaves when the interval is over. The outbound
+ * the newest, and the last of a burst leaves when the interval is over. A batch
+ * subscription's symbols queue entries instead, and each batch leaves as one MESSAGE of the
+ * flush's entries (conflated per symbol like any subscription). The outbound
  * budget conflates every subscription the same way once the connection has been sent more
  * than its rate: the runtime reports no send buffer (workerd has no `bufferedAmount`), so a
  * client that stops reading can only be bounded by what it is sent, and that stays one
@@ -60,6 +64,8 @@ interface Paced {
 export class Connection implements SessionTransport, Flushable {
   session: StompSession | undefined;
   private out: string[] = [];
+  /** Entries of batch subscriptions gathered for the next flush. */
+  private readonly gathered = new Map<Batch, string[]>();
   private readonly paced = new Map<string, Paced>();
   private readonly inbound: InboundLimiter | undefined;
   private readonly outbound: TokenBucket | undefined;
@@ -87,11 +93,11 @@ export class Connection implements SessionTransport, Flushable {
     this.allowance = this.outbound ? this.outbound.burst : Number.POSITIVE_INFINITY;
   }
 
-  queue(text: string | (() => string), sub: Conflation): void {
+  queue(text: string | Render, sub: Conflation): void {
     if (this.closed) return;
     // The common case reads no clock: an unthrottled subscription, nothing held, within the allowance.
     if (sub.everyMs === undefined && this.unpaid < this.allowance && !this.paced.has(sub.key)) {
-      this.pushMessage(typeof text === "string" ? text : text());
+      this.pushMessage(typeof text === "string" ? text : text(0), sub.batch);
       this.batcher.mark(this);
       return;
     }
@@ -102,21 +108,25 @@ export class Connection implements SessionTransport, Flushable {
       entry ??= entryOf(this.paced, sub.key, () => ({ everyMs: sub.everyMs ?? 0, sentAt: Number.NEGATIVE_INFINITY }));
       // A throttled subscription asked for the newest only; any other was promised every MESSAGE.
       if (entry.held !== undefined && entry.everyMs === 0) entry.skipped = (entry.skipped ?? 0) + 1;
-      entry.held = typeof text === "string" ? () => text : text;
+      entry.held = typeof text === "string" ? (skipped) => (skipped ? markSkipped(text, skipped) : text) : text;
+      entry.batch = sub.batch;
       this.batcher.markAt(this, this.dueAt(entry, now));
       return;
     }
     if (sub.everyMs !== undefined) this.paced.set(sub.key, { everyMs: sub.everyMs, sentAt: now });
-    this.pushMessage(typeof text === "string" ? text : text());
+    this.pushMessage(typeof text === "string" ? text : text(0), sub.batch);
     this.batcher.mark(this);
   }
 
-  discard(key: string): void {
-    this.paced.delete(key);
+  discard(sub: Conflation): void {
+    this.paced.delete(sub.key);
+    if (sub.batch) this.gathered.delete(sub.batch);
   }
 
   send(text: string): void {
     if (this.closed) return;
+    // What was queued before a control frame leaves before it.
+    this.closeBatches();
     this.push(text);
     if (this.meter) this.meter.controlFrames.value++;
     this.flush();
@@ -124,6 +134,7 @@ export class Connection implements SessionTransport, Flushable {
 
   flush(): void {
     this.releasePaced();
+    this.closeBatches();
     if (this.out.length === 0 || this.closed) return;
     const frames = this.out;
     this.out = [];
@@ -147,10 +158,33 @@ export class Connection implements SessionTransport, Flushable {
     if (meter) meter.bytes.value += text.length;
   }
 
-  /** A MESSAGE frame into the queue. */
-  private pushMessage(text: string): void {
-    this.push(text);
-    if (this.meter) this.meter.messageFrames.value++;
+  /** A MESSAGE frame into the queue, or an entry into its batch. */
+  private pushMessage(text: string, batch?: Batch): void {
+    if (!batch) {
+      this.push(text);
+      if (this.meter) this.meter.messageFrames.value++;
+      return;
+    }
+    entryOf(this.gathered, batch, () => []).push(text);
+    this.unpaid += text.length;
+    if (this.meter) this.meter.bytes.value += text.length;
+  }
+
+  /** Each batch's gathered entries as its one MESSAGE. */
+  private closeBatches(): void {
+    if (this.gathered.size === 0) return;
+    for (const [batch, entries] of this.gathered) {
+      const text = batch.close(entries);
+      this.out.push(text);
+      // The entries were counted as they came: the frame around them now.
+      const framing = text.length - entries.reduce((n, e) => n + e.length, 0);
+      this.unpaid += framing;
+      if (this.meter) {
+        this.meter.bytes.value += framing;
+        this.meter.messageFrames.value++;
+      }
+    }
+    this.gathered.clear();
   }
 
   /** The session ended with an ERROR frame of catalogue code `code`. */
@@ -185,10 +219,10 @@ export class Connection implements SessionTransport, Flushable {
         next = Math.min(next, due);
         continue;
       }
-      this.pushMessage(entry.skipped ? markSkipped(entry.held(), entry.skipped) : entry.held());
+      this.pushMessage(entry.held(entry.skipped ?? 0), entry.batch);
       // To the back of the line: when the budget is short, every subscription gets its turn.
       this.paced.delete(key);
-      if (entry.everyMs > 0) this.paced.set(key, { everyMs: entry.everyMs, sentAt: now });
+      if (entry.everyMs > 0) this.paced.set(key, { everyMs: entry.everyMs, sentAt: now, batch: entry.batch });
     }
     if (Number.isFinite(next)) this.batcher.markAt(this, next);
   }

@@ -5,6 +5,7 @@ import { Watchlist } from "./watchlist";
 
 /** The ticker page: one client of the host it is served from, a watchlist, the selected symbol's chart, the connection panel. */
 const picked = savedTransport();
+// The compact form: a phone watching the page downloads a fifth of the bytes (docs/protocol.md).
 const client = connect({ url: location.origin, ...transportOptions(picked) });
 const details = new Details(client, (symbol) => watchlist.latest(symbol));
 const watchlist = new Watchlist(

@@ -1,4 +1,10 @@
-import { BAR_SNAPSHOT, buildBarFrame, buildDelayedBarFrame, type StreamFrame } from "../../broker/stream-frame";
+import {
+  BAR_SNAPSHOT,
+  type BarUpdate,
+  buildBarFrame,
+  buildDelayedBarFrame,
+  type StreamFrame,
+} from "../../broker/stream-frame";
 import type { Bar, BarChange } from "../../market/bars";
 import { BarLog, barOf, type LogRow } from "./bar-log";
 import { BAR_UPDATE_MS, BarPacer, type PacedUpdate } from "./bar-pacer";
@@ -27,6 +33,8 @@ export class BarStream {
   private readonly log: BarLog;
   /** The forming bar as last sent, until a final bar of its minute or later goes out. */
   private forming: { frame: StreamFrame; t: number } | undefined;
+  /** The update this instance sent last, at its position: the base of the next one's compact delta. */
+  private sent: { update: PacedUpdate; seq: number } | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   /** The delayed stream's last released position (undefined: stopped, nobody holds it). */
@@ -119,7 +127,7 @@ export class BarStream {
 
   /** Live updates with `after < seq < before`, oldest first, at most `limit`. */
   range(after: number, before: number, limit: number): StreamFrame[] {
-    return this.log.range(after, before, limit).map((r) => this.frameOf(r));
+    return this.log.range(after, before, limit).map((r, i, rows) => this.frameOf(r, rows[i - 1]));
   }
 
   /** Delayed final bars and corrections with `after < fseq < before`, released by `now`, oldest first. */
@@ -160,7 +168,9 @@ export class BarStream {
 
   private send(update: PacedUpdate, now: number): void {
     const { seq } = this.log.append(update, now);
-    const frame = buildBarFrame({ symbol: this.symbol, ...update }, seq, this.wiring.epoch());
+    const before = this.sent?.seq === seq - 1 ? { symbol: this.symbol, ...this.sent.update } : undefined;
+    this.sent = { update, seq };
+    const frame = buildBarFrame({ symbol: this.symbol, ...update }, seq, this.wiring.epoch(), before);
     if (!update.final) this.forming = { frame, t: update.bar.t };
     else if (!update.correction && this.forming && update.bar.t >= this.forming.t) this.forming = undefined;
     this.wiring.sendLive(frame);
@@ -198,9 +208,14 @@ export class BarStream {
     this.released = undefined;
   }
 
-  private frameOf(row: LogRow): StreamFrame {
-    const update = { symbol: this.symbol, bar: barOf(row), final: row.final === 1, correction: row.correction === 1 };
-    return buildBarFrame(update, row.seq, this.wiring.epoch());
+  /** `previous`: the row before it in a range, the base of its compact delta when at `seq - 1`. */
+  private frameOf(row: LogRow, previous?: LogRow): StreamFrame {
+    const base = previous?.seq === row.seq - 1 ? this.updateOf(previous) : undefined;
+    return buildBarFrame(this.updateOf(row), row.seq, this.wiring.epoch(), base);
+  }
+
+  private updateOf(row: LogRow): BarUpdate {
+    return { symbol: this.symbol, bar: barOf(row), final: row.final === 1, correction: row.correction === 1 };
   }
 
   private delayedFrameOf(row: LogRow): StreamFrame {

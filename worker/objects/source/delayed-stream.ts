@@ -18,7 +18,14 @@ type State =
   /** No delayed subscriber: nothing released, no timer. */
   | { kind: "stopped" }
   /** Releasing: the last seq released and its frame (the snapshot); a timer while the next tick is not yet due. */
-  | { kind: "running"; seq: number; frame: StreamFrame | undefined; timer: ReturnType<typeof setTimeout> | undefined };
+  | {
+      kind: "running";
+      seq: number;
+      frame: StreamFrame | undefined;
+      /** The last tick released (the base of the next frame's compact delta). */
+      tick: Tick | undefined;
+      timer: ReturnType<typeof setTimeout> | undefined;
+    };
 
 /**
  * The delayed stream of a symbol, for connections without a real-time entitlement: the
@@ -54,7 +61,13 @@ export class DelayedStream {
   release(now = Date.now()): void {
     if (this.state.kind === "stopped") {
       const [newest] = this.history.arrivedBy(now - this.delayMs, 1);
-      this.state = { kind: "running", seq: newest?.seq ?? 0, frame: newest && this.frameOf(newest), timer: undefined };
+      this.state = {
+        kind: "running",
+        seq: newest?.seq ?? 0,
+        frame: newest && this.frameOf(newest),
+        tick: newest,
+        timer: undefined,
+      };
     }
     const state = this.state;
     if (state.timer !== undefined) return;
@@ -72,7 +85,8 @@ export class DelayedStream {
           return;
         }
         state.seq = tick.seq;
-        state.frame = this.frameOf(tick);
+        state.frame = this.frameOf(tick, state.tick);
+        state.tick = tick;
         this.emit(state.frame);
       }
       if (rows.length < RELEASE_BATCH) return;
@@ -82,7 +96,7 @@ export class DelayedStream {
   /** The frames of `rows` (oldest first) the public may see at `now`: up to the first not yet old enough. */
   framesOf(rows: readonly StoredTick[], now = Date.now()): StreamFrame[] {
     const due = rows.findIndex((r) => !isReleased(r.arrived, this.delayMs, now));
-    return rows.slice(0, due < 0 ? rows.length : due).map((r) => this.frameOf(r.tick));
+    return rows.slice(0, due < 0 ? rows.length : due).map((r, i) => this.frameOf(r.tick, rows[i - 1]?.tick));
   }
 
   /** The newest `limit` ticks the public may see at `now`, newest first, marked delayed. */
@@ -96,8 +110,8 @@ export class DelayedStream {
     this.state = { kind: "stopped" };
   }
 
-  private frameOf(tick: Tick): StreamFrame {
-    return buildDelayedFrame(tick, this.epoch(), this.delayMs);
+  private frameOf(tick: Tick, previous?: Tick): StreamFrame {
+    return buildDelayedFrame(tick, this.epoch(), this.delayMs, previous);
   }
 }
 

@@ -84,7 +84,8 @@ export class SymbolTicks implements StreamBehaviour {
 
   /** Frames with `after < seq < before`, oldest first, at most `limit`. */
   range(after: number, before: number, limit: number): StreamFrame[] {
-    return this.history.between(after, before, limit).map((r) => buildTickFrame(r.tick, this.epoch));
+    const rows = this.history.between(after, before, limit);
+    return rows.map((r, i) => buildTickFrame(r.tick, this.epoch, rows[i - 1]?.tick));
   }
 
   /**
@@ -92,9 +93,10 @@ export class SymbolTicks implements StreamBehaviour {
    * until the write is durable, so a seq is never seen by a client and then lost.
    */
   private record(tick: Tick): StreamFrame {
+    const previous = this.latest;
     this.latest = tick;
     this.history.append(tick, Date.now());
-    this.latestFrame = buildTickFrame(tick, this.epoch);
+    this.latestFrame = buildTickFrame(tick, this.epoch, previous);
     return this.latestFrame;
   }
 }
