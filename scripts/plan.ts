@@ -24,7 +24,7 @@ const { values } = parseArgs({
     "us-per-frame": { type: "string", default: "5" },
     // Share of one core a hub may use for fan-out (headroom for subscribes, bursts and GC).
     "hub-cpu": { type: "string", default: "0.5" },
-    // Streaming: upstream connections (UpstreamStream objects, one per scheduler shard; 0 = polled only), and messages each receives per second.
+    // Streaming: upstream connections (UpstreamStream objects: one per deployment, as providers allow one per key; 0 = polled only), and messages each receives per second.
     upstream: { type: "string" },
     "upstream-msgs": { type: "string", default: "100" },
   },
@@ -43,7 +43,7 @@ const R = num("regions");
 const D = num("degree");
 const G = num("scheduler-shards");
 const usPerFrame = num("us-per-frame");
-const U = values.upstream === undefined ? G : Number(values.upstream);
+const U = values.upstream === undefined ? 1 : Number(values.upstream);
 if (!Number.isInteger(U) || U < 0) throw new Error("--upstream must be a whole number (0: polled only)");
 const upstreamMsgs = num("upstream-msgs");
 
@@ -152,7 +152,7 @@ if (U > 0) {
   const upstreamDuration = ((U * PRICE.objectGb * SECONDS_PER_MONTH) / 1e6) * PRICE.perMillionGbSeconds;
   const upstreamMessages = (upstreamRequests / 1e6) * PRICE.perMillionRequests;
   console.log(
-    `\nStreaming: ${U} upstream object${U === 1 ? "" : "s"} (--upstream, one per scheduler shard) always awake while symbols are watched: ` +
+    `\nStreaming: ${U} upstream object${U === 1 ? "" : "s"} (--upstream, one per deployment) always awake while symbols are watched: ` +
       `${fmt((U * PRICE.objectGb * SECONDS_PER_MONTH) / 1e6, 2)} M GB-s (USD ${fmt(upstreamDuration, 2)}) and ${fmt(upstreamRequests / 1e6, 1)} M requests for ` +
       `${fmt(upstreamMsgs)} messages/s each (--upstream-msgs; USD ${fmt(upstreamMessages, 2)}): about USD ${fmt(upstreamDuration + upstreamMessages, 2)} a month, included above. Idle (no viewers): closed, nothing.`,
   );

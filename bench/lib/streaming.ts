@@ -135,14 +135,18 @@ function edgeVars(exchange: Exchange, transport: "auto" | "poll"): Record<string
   };
 }
 
-/** Waits until the upstream stream carries every symbol (/healthz). */
+/**
+ * Waits until the upstream stream has subscribed every symbol (/healthz). (Finnhub confirms
+ * nothing: a symbol counts as streamed once it trades, which a 0.1 trades/s one may not do
+ * for a while.)
+ */
 async function streamingAll(target: Target): Promise<void> {
   const base = target.wsUrl.replace(/^ws/, "http").replace(/\/ws$/, "");
   for (const deadline = Date.now() + 30_000; Date.now() < deadline; await sleep(250)) {
-    const body = (await (await fetch(`${base}/healthz`)).json()) as { streams?: Array<{ streamed: number }> };
-    if ((body.streams ?? []).reduce((n, s) => n + s.streamed, 0) >= UNIVERSE.length) return;
+    const body = (await (await fetch(`${base}/healthz`)).json()) as { streams?: Array<{ subscribed: number }> };
+    if ((body.streams ?? []).reduce((n, s) => n + s.subscribed, 0) >= UNIVERSE.length) return;
   }
-  throw new Error("the stream never carried every symbol");
+  throw new Error("the stream never subscribed every symbol");
 }
 
 async function streamedRun(exchange: Exchange, label: string, stateIn?: string): Promise<Streamed> {

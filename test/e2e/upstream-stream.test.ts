@@ -1,7 +1,8 @@
 /**
  * Streaming ingestion end to end: the worker (FEED_TRANSPORT=auto) opens the provider's
- * WebSocket (a fake on 127.0.0.1 speaking Finnhub's, then Coinbase's documented protocol,
- * reached through FEED_STREAM_URL; REST goes to the fake providers through FEED_BASE_URL),
+ * WebSocket (a fake on 127.0.0.1 speaking Finnhub's, Coinbase's, Alpaca's or Binance's
+ * documented protocol, reached through FEED_STREAM_URL; REST goes to the same fake through
+ * FEED_BASE_URL; test/support/fakes),
  * and unmodified stompjs clients get its trades. Covers: subscribe on the first viewer and
  * unsubscribe soon after the last, order, a forced close (reconnect, resubscribe, a REST
  * quote, a tick marked as following a gap), bad credentials (a fault in /healthz, polling
@@ -9,12 +10,12 @@
  * burst coalesced to at most 1000/STREAM_BATCH_MS ticks a second, ending on the last trade.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { SIM_START_PRICES } from "../../worker/feeds/sim-universe";
 import { simTradeRate } from "../../worker/feeds/stream/sim-stream";
 import type { StreamStatus } from "../../worker/objects/upstream-stream";
 import { type DevServer, startDevServer } from "../support/dev-server";
-import { type FakeProviders, GOOD_KEY, PRICE, startFakeProviders } from "../support/fake-providers";
-import { type FakeStream, GOOD_SECRET, type StreamProvider, startFakeStream } from "../support/fake-streams";
+import { type FakeProvider, GOOD_KEY, GOOD_SECRET, type ProviderName, startFakeProvider } from "../support/fakes";
 import { Collector, type Connected, connectStomp, sleep } from "../support/stomp";
 
 const BATCH_MS = 50;
@@ -39,25 +40,42 @@ async function until<T>(
   }
 }
 
+/** What a streamed tick traded: `size`, or `volume` where a tick has no size (its older meaning on streamed ticks). */
+const sizeOf = (t: { size?: number; volume?: number }) => t.size ?? t.volume;
+
+/** The price every listed symbol last traded at before the test. */
+const PRICE = 123.45;
+
 interface Upstream {
-  rest: FakeProviders;
-  stream: FakeStream;
+  fake: FakeProvider;
   srv: DevServer;
   client: Connected;
+  /** The provider's symbols subscribed on its open connections. */
+  subscribed(): Set<string>;
+  /** Every message the worker sent the provider, parsed. */
+  sent(since?: number): unknown[];
+  /** REST requests so far. */
+  requests(): FakeProvider["rest"]["requests"];
 }
 
-/** For one describe block: a fake provider (REST and stream) on 127.0.0.1, Edge Ticker on it, a connected client. */
-function withUpstream(provider: StreamProvider, extra: Record<string, string> = {}): Upstream {
+/** For one describe block: a fake provider (REST and stream) on 127.0.0.1 listing `symbols`, Edge Ticker on it, a connected client. */
+function withUpstream(
+  provider: ProviderName,
+  symbols: string[],
+  extra: Record<string, string> = {},
+  options: { delayed?: boolean } = {},
+): Upstream {
   const t = {} as Upstream;
   beforeAll(async () => {
-    t.rest = await startFakeProviders();
-    t.stream = await startFakeStream(provider);
+    t.fake = await startFakeProvider(provider, { stream: { appPingMs: 500 }, delayed: options.delayed });
+    for (const s of symbols) t.fake.market.list(s, { last: PRICE, prevClose: 122, volume: 1_000 });
+    t.subscribed = () => t.fake.stream.subscribed();
+    t.sent = (since = 0) =>
+      t.fake.stream.truth.received.filter((m) => m.at >= since).map((m) => JSON.parse(m.text) as unknown);
+    t.requests = () => t.fake.rest.requests;
     t.srv = await startDevServer({
       vars: {
-        FEED_PROVIDER: provider,
-        FEED_BASE_URL: t.rest.url,
-        FEED_STREAM_URL: t.stream.url,
-        FEED_API_KEY: GOOD_KEY,
+        ...t.fake.vars,
         FEED_TIMEOUT_MS: "1000",
         FEED_RETRIES: "0",
         TICK_INTERVAL_MS: "250",
@@ -70,14 +88,13 @@ function withUpstream(provider: StreamProvider, extra: Record<string, string> = 
   afterAll(async () => {
     await t.client?.disconnect();
     await t.srv?.stop();
-    await t.stream?.close();
-    await t.rest?.close();
+    await t.fake?.close();
   });
   return t;
 }
 
 describe("finnhub stream", () => {
-  const t = withUpstream("finnhub");
+  const t = withUpstream("finnhub", ["AAPL", "MSFT"]);
 
   let aapl: Collector;
   let price = PRICE;
@@ -87,17 +104,17 @@ describe("finnhub stream", () => {
     await aapl.waitFor(1); // the snapshot: the first quote over REST
     await until(
       "AAPL subscribed upstream",
-      () => t.stream.subscribed(),
+      () => t.subscribed(),
       (s) => s.has("AAPL"),
     );
-    expect(t.stream.received.map((m) => JSON.parse(m.text))).toContainEqual({ type: "subscribe", symbol: "AAPL" });
+    expect(t.sent()).toContainEqual({ type: "subscribe", symbol: "AAPL" });
     const before = aapl.messages.length;
     const started = Date.now();
     const sent: number[] = [];
     for (let i = 0; i < 30; i++) {
       price = Math.round((PRICE + 1 + i / 100) * 100) / 100;
       sent.push(price);
-      t.stream.trade("AAPL", price, 10, Date.now());
+      t.fake.market.trade("AAPL", price, 10);
       await sleep(10);
     }
     await until(
@@ -115,29 +132,30 @@ describe("finnhub stream", () => {
     expect(streamed[0]).toEqual(expect.objectContaining({ symbol: "AAPL", source: "finnhub" }));
     // 30 trades over ~0.4 s: coalesced into windows, not one tick each.
     expect(streamed.length).toBeLessThanOrEqual(Math.ceil(elapsed / BATCH_MS) + 2);
-    expect(streamed.reduce((n, t) => n + (t.volume ?? 0), 0)).toBeGreaterThan(0);
+    // The sizes traded in each window (`size`; `volume` where a tick has no size).
+    expect(streamed.reduce((n, t) => n + (sizeOf(t) ?? 0), 0)).toBe(300);
     const [status] = await streams(t.srv.url);
     expect(status).toEqual(expect.objectContaining({ provider: "finnhub", state: "live", subscribed: 1, streamed: 1 }));
   });
 
   it("a forced close: reconnects, resubscribes, takes one REST quote, and says the next tick follows a gap", async () => {
-    const restBefore = t.rest.requests.filter((r) => r.query.get("symbol") === "AAPL").length;
-    const connectionsBefore = t.stream.connections;
+    const restBefore = t.requests().filter((r) => r.query.get("symbol") === "AAPL").length;
+    const connectionsBefore = t.fake.stream.truth.connections.length;
     const ticksBefore = aapl.messages.length;
-    t.stream.kill();
+    t.fake.stream.closeAll();
     await until(
       "a new connection with AAPL",
-      () => t.stream.connections > connectionsBefore && t.stream.subscribed().has("AAPL"),
+      () => t.fake.stream.truth.connections.length > connectionsBefore && t.subscribed().has("AAPL"),
       (v) => v,
       15_000,
     );
     await until(
       "a REST quote of AAPL",
-      () => t.rest.requests.filter((r) => r.query.get("symbol") === "AAPL").length,
+      () => t.requests().filter((r) => r.query.get("symbol") === "AAPL").length,
       (n) => n > restBefore,
     );
     price = Math.round((price + 1) * 100) / 100;
-    t.stream.trade("AAPL", price, 5, Date.now());
+    t.fake.market.trade("AAPL", price, 5);
     await until(
       "the trade after reconnecting",
       () => aapl.ticks.at(-1)?.price,
@@ -167,7 +185,7 @@ describe("finnhub stream", () => {
     const left = Date.now();
     const msg = await until(
       "UNSUBSCRIBE upstream",
-      () => t.stream.received.find((m) => m.at >= left && JSON.parse(m.text).type === "unsubscribe"),
+      () => t.fake.stream.truth.received.find((m) => m.at >= left && JSON.parse(m.text).type === "unsubscribe"),
       (m) => m !== undefined,
       5_000,
     );
@@ -176,8 +194,9 @@ describe("finnhub stream", () => {
   });
 
   it("bad credentials: a fault in /healthz, and polling takes over", async () => {
-    t.stream.rejectKey = true;
-    t.stream.kill();
+    // The key is revoked on the stream (REST still answers: polling takes over).
+    t.fake.stream.credentials.delete(GOOD_KEY);
+    t.fake.stream.closeAll();
     const msft = new Collector(t.client.client, "/topic/ticker.MSFT");
     await msft.waitFor(1);
     const status = await until(
@@ -193,16 +212,16 @@ describe("finnhub stream", () => {
     };
     expect(open.streams[0]).toEqual(expect.objectContaining({ state: "failed", fault: "auth" }));
     // Polled within the budget: fresh REST ticks keep coming.
-    const polled = t.rest.requests.filter((r) => r.query.get("symbol") === "MSFT").length;
+    const polled = t.requests().filter((r) => r.query.get("symbol") === "MSFT").length;
     await msft.waitFor(3, 15_000);
-    expect(t.rest.requests.filter((r) => r.query.get("symbol") === "MSFT").length).toBeGreaterThan(polled);
+    expect(t.requests().filter((r) => r.query.get("symbol") === "MSFT").length).toBeGreaterThan(polled);
     expect(msft.ticks.at(-1)).toEqual(expect.objectContaining({ symbol: "MSFT", price: PRICE, source: "finnhub" }));
     msft.subscription.unsubscribe();
   });
 });
 
 describe("coinbase stream", () => {
-  const t = withUpstream("coinbase", { STREAM_SILENCE_MS: "2000" });
+  const t = withUpstream("coinbase", ["BTC-USD"], { STREAM_SILENCE_MS: "2000" });
 
   let btc: Collector;
 
@@ -211,23 +230,24 @@ describe("coinbase stream", () => {
     await btc.waitFor(1);
     await until(
       "BTC-USD subscribed upstream",
-      () => t.stream.subscribed(),
+      () => t.subscribed(),
       (s) => s.has("BTC-USD"),
     );
-    const connections = t.stream.connections;
-    t.stream.silence(true);
+    const connections = t.fake.stream.truth.connections.length;
+    // Mute: no trades, no heartbeats, the socket stays open.
+    t.fake.stream.behaviour.muted = true;
     const silentAt = Date.now();
     await until(
       "a new connection",
-      () => t.stream.connections,
+      () => t.fake.stream.truth.connections.length,
       (n) => n > connections,
       10_000,
     );
-    t.stream.silence(false);
+    t.fake.stream.behaviour.muted = false;
     expect(Date.now() - silentAt).toBeGreaterThanOrEqual(1_500);
     await until(
       "BTC-USD subscribed again",
-      () => t.stream.subscribed(),
+      () => t.subscribed(),
       (s) => s.has("BTC-USD"),
     );
     const status = await until(
@@ -236,7 +256,7 @@ describe("coinbase stream", () => {
       (s) => s[0]?.state === "live",
     );
     expect(status[0]!.reconnects).toBeGreaterThanOrEqual(1);
-    t.stream.trade("BTC-USD", 130, 1, Date.now());
+    t.fake.market.trade("BTC-USD", 130, 1);
     await until(
       "a trade after the replacement",
       () => btc.ticks.at(-1)?.price,
@@ -245,12 +265,26 @@ describe("coinbase stream", () => {
   });
 
   it("garbage, truncated JSON and old sequence numbers never become a price", async () => {
+    // The replacement connection has carried a numbered message (the last price may have come
+    // from a REST poll meanwhile): a sequence number below it is old to that connection.
+    const delivered = t.fake.stream.truth.delivered.length;
+    t.fake.market.trade("BTC-USD", 130.5, 1);
+    await until(
+      "a trade over the replacement connection",
+      () => t.fake.stream.truth.delivered.length,
+      (n) => n > delivered,
+    );
+    await until(
+      "that trade shown",
+      () => btc.ticks.at(-1)?.price,
+      (p) => p === 130.5,
+    );
     const before = btc.messages.length;
-    t.stream.raw("not json at all");
-    t.stream.raw(
+    t.fake.stream.raw("not json at all");
+    t.fake.stream.raw(
       '{"channel":"market_trades","sequence_num":99999,"events":[{"type":"update","trades":[{"product_id":"BTC-USD","price":"1',
     );
-    t.stream.raw(
+    t.fake.stream.raw(
       JSON.stringify({
         channel: "market_trades",
         sequence_num: 0,
@@ -262,7 +296,7 @@ describe("coinbase stream", () => {
         ],
       }),
     );
-    t.stream.trade("BTC-USD", 131, 1, Date.now());
+    t.fake.market.trade("BTC-USD", 131, 1);
     await until(
       "the next good trade",
       () => btc.ticks.at(-1)?.price,
@@ -282,7 +316,7 @@ describe("coinbase stream", () => {
     for (let i = 0; i < 200; i++) {
       for (let j = 0; j < 5; j++) {
         last = Math.round((140 + (i * 5 + j) / 1000) * 1000) / 1000;
-        t.stream.trade("BTC-USD", last, 0.01, Date.now());
+        t.fake.market.trade("BTC-USD", last, 0.01);
       }
       await sleep(10);
     }
@@ -300,28 +334,29 @@ describe("coinbase stream", () => {
     expect(prices.length).toBeLessThanOrEqual(Math.ceil(sentFor / BATCH_MS) + 2);
     // Not one tick for the whole burst either: windows keep flowing while it lasts.
     expect(prices.length).toBeGreaterThanOrEqual(5);
-    const volume = arrived.reduce((n, m) => n + ((JSON.parse(m.body) as { volume?: number }).volume ?? 0), 0);
-    expect(volume).toBeCloseTo(10, 5);
+    // Every trade's size is in exactly one tick.
+    const sizes = arrived.reduce((n, m) => n + (sizeOf(JSON.parse(m.body)) ?? 0), 0);
+    expect(sizes).toBeCloseTo(10, 5);
   });
 });
 
 describe("alpaca delayed_sip stream", () => {
-  const t = withUpstream("alpaca", { FEED_API_SECRET: GOOD_SECRET, ALPACA_DATA_FEED: "delayed_sip" });
+  const t = withUpstream("alpaca", ["AAPL"], {}, { delayed: true });
 
   it("authenticates, subscribes trades and quotes, and marks the provider's delayed ticks delayed", async () => {
     const aapl = new Collector(t.client.client, "/topic/ticker.AAPL");
     await aapl.waitFor(1);
     await until(
       "AAPL subscribed upstream",
-      () => t.stream.subscribed(),
+      () => t.subscribed(),
       (s) => s.has("AAPL"),
     );
-    const sent = t.stream.received.map((m) => JSON.parse(m.text));
+    const sent = t.sent();
     expect(sent[0]).toEqual({ action: "auth", key: GOOD_KEY, secret: GOOD_SECRET });
     expect(sent).toContainEqual({ action: "subscribe", trades: ["AAPL"], quotes: ["AAPL"] });
-    const ts = Date.now() - 900_000;
-    t.stream.quote("AAPL", 125.1, 125.3, ts);
-    t.stream.trade("AAPL", 125.2, 7, ts);
+    t.fake.stream.quote("AAPL", 125.1, 125.3);
+    const { ts } = t.fake.market.trade("AAPL", 125.2, 7);
+    expect(Date.now() - ts).toBeGreaterThanOrEqual(900_000);
     const tick = (await until(
       "the trade",
       () => aapl.ticks.at(-1),
@@ -333,18 +368,28 @@ describe("alpaca delayed_sip stream", () => {
         ts,
         bid: 125.1,
         ask: 125.3,
-        volume: 7,
         delayed: true,
         delayMs: 900_000,
       }),
     );
+    expect(sizeOf(tick)).toBe(7);
     const [status] = await streams(t.srv.url);
     expect(status).toEqual(expect.objectContaining({ provider: "alpaca", state: "live", delayed: true }));
   });
 
   it("Alpaca's connection-limit error: a fault in /healthz, and polling takes over", async () => {
-    t.stream.connectionLimit = true;
-    t.stream.kill();
+    // Another connection takes the key (Alpaca allows one) as soon as the worker's drops: the worker's next one is refused with 406.
+    t.fake.stream.closeAll();
+    const holder = new WebSocket(t.fake.vars.FEED_STREAM_URL!.replace("{feed}", "delayed_sip"));
+    const answers: string[] = [];
+    holder.on("message", (m) => answers.push(String(m)));
+    await new Promise((r) => holder.once("open", r));
+    holder.send(JSON.stringify({ action: "auth", key: GOOD_KEY, secret: GOOD_SECRET }));
+    await until(
+      "the other connection authenticated",
+      () => answers,
+      (a) => a.some((m) => m.includes("authenticated")),
+    );
     const status = await until(
       "a connection-limit fault",
       () => streams(t.srv.url),
@@ -352,48 +397,50 @@ describe("alpaca delayed_sip stream", () => {
       15_000,
     );
     expect(status[0]!.fault).toEqual({ kind: "connection-limit", reason: "406 connection limit exceeded" });
-    const polled = t.rest.requests.filter((r) => r.path === "/v2/stocks/snapshots").length;
+    const polled = t.requests().filter((r) => r.path === "/v2/stocks/snapshots").length;
     await until(
       "REST snapshots",
-      () => t.rest.requests.filter((r) => r.path === "/v2/stocks/snapshots").length,
+      () => t.requests().filter((r) => r.path === "/v2/stocks/snapshots").length,
       (n) => n > polled,
       10_000,
     );
+    holder.terminate();
   });
 });
 
 describe("binance combined stream", () => {
-  const t = withUpstream("binance");
+  const t = withUpstream("binance", [
+    "ETHUSDT",
+    ...["BTC", "SOL", "XRP", "ADA", "DOGE", "DOT", "LINK", "LTC", "BCH", "TRX", "XLM", "ATOM"].map((b) => `${b}USDT`),
+  ]);
 
   it("subscribes the pair's trade and bookTicker streams and carries trades as USD", async () => {
     const eth = new Collector(t.client.client, "/topic/ticker.ETH-USD");
     await eth.waitFor(1);
     await until(
       "ETHUSDT subscribed upstream",
-      () => t.stream.subscribed(),
+      () => t.subscribed(),
       (s) => s.has("ETHUSDT"),
     );
-    expect(t.stream.received.map((m) => JSON.parse(m.text))).toContainEqual({
+    expect(t.sent()).toContainEqual({
       method: "SUBSCRIBE",
       params: ["ethusdt@trade", "ethusdt@bookTicker"],
       id: 1,
     });
-    const ts = Date.now();
-    t.stream.quote("ETHUSDT", 3000.5, 3001, ts);
-    t.stream.trade("ETHUSDT", 3000.75, 0.5, ts);
+    t.fake.stream.quote("ETHUSDT", 3000.5, 3001);
+    const { ts } = t.fake.market.trade("ETHUSDT", 3000.75, 0.5);
     const tick = (await until(
       "the trade",
       () => eth.ticks.at(-1),
       (t) => t?.price === 3000.75,
     ))!;
-    expect(tick).toEqual(
-      expect.objectContaining({ symbol: "ETH-USD", source: "binance", ts, bid: 3000.5, ask: 3001, volume: 0.5 }),
-    );
+    expect(tick).toEqual(expect.objectContaining({ symbol: "ETH-USD", source: "binance", ts, bid: 3000.5, ask: 3001 }));
+    expect(sizeOf(tick)).toBe(0.5);
     eth.subscription.unsubscribe();
     const left = Date.now();
     const msg = await until(
       "UNSUBSCRIBE",
-      () => t.stream.received.find((m) => m.at >= left && JSON.parse(m.text).method === "UNSUBSCRIBE"),
+      () => t.fake.stream.truth.received.find((m) => m.at >= left && JSON.parse(m.text).method === "UNSUBSCRIBE"),
       (m) => m !== undefined,
       5_000,
     );
@@ -420,11 +467,11 @@ describe("binance combined stream", () => {
     await Promise.all(cols.map((c) => c.waitFor(1)));
     await until(
       "every pair subscribed upstream",
-      () => t.stream.subscribed().size,
+      () => t.subscribed().size,
       (n) => n === pairs.length,
       15_000,
     );
-    const sent = t.stream.received.filter((m) => m.at >= started).map((m) => m.at);
+    const sent = t.fake.stream.truth.received.filter((m) => m.at >= started).map((m) => m.at);
     expect(sent.length).toBeGreaterThan(0);
     // Any one-second window: at most 5 messages (the connection's first second included).
     for (const at of sent)

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { clockEnv, type ShiftedClock } from "./clock";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
@@ -41,6 +42,8 @@ export interface DevServerOptions {
   /** Where the fresh persistence directory goes: the OS temp dir by default (`/dev/shm` puts the state on tmpfs). */
   stateIn?: string;
   port?: number;
+  /** The worker's wall clock (a shifted one puts it inside a trading session whatever the date); the real one by default. */
+  clock?: ShiftedClock;
   /** `stop()` fails when the log shows an uncaught exception, unless this is false (a test that provokes one on purpose). */
   failOnUncaught?: boolean;
 }
@@ -118,6 +121,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       WRANGLER_SEND_METRICS: "false",
       NO_COLOR: "1",
       CI: "1",
+      ...(options.clock ? clockEnv(options.clock) : {}),
     },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,

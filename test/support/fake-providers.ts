@@ -114,9 +114,13 @@ function alpaca(q: URLSearchParams, headers: IncomingMessage["headers"], booms: 
   for (const s of symbols) {
     if (scenario(s) === "NOPE") continue; // unknown symbols are simply absent
     body[s] = {
-      latestTrade: { t: "2026-11-20T15:30:00.123456789Z", p: priceFor(s), s: 100 },
+      // ODDLOT: the newest print is an odd lot (UTP letter I), which sets no last price.
+      latestTrade:
+        scenario(s) === "ODDLOT"
+          ? { t: "2026-11-20T15:30:00.123456789Z", p: 99, s: 7, c: ["@", "I"], z: "C" }
+          : { t: "2026-11-20T15:30:00.123456789Z", p: priceFor(s), s: 100 },
       latestQuote: { t: "2026-11-20T15:30:00.1Z", bp: 123.4, ap: 123.5 },
-      dailyBar: { t: "2026-11-20T05:00:00Z", o: 122, h: 124, l: 121.5, c: 123.45, v: 1000 },
+      dailyBar: { t: "2026-11-20T05:00:00Z", o: 122, h: 124, l: 121.5, c: PRICE, v: 1000 },
       prevDailyBar: { t: "2026-11-19T05:00:00Z", o: 121, h: 123, l: 120, c: 122, v: 900 },
     };
   }
@@ -135,8 +139,13 @@ function polygon(q: URLSearchParams, key: string, booms: Set<string>): Answer {
     .map((s) => ({
       ticker: s,
       day: { o: 122, h: 124, l: 121.5, c: priceFor(s), v: 1000 },
-      // biome-ignore lint/correctness/noPrecisionLoss: Polygon sends nanosecond integers; JSON.parse rounds them as here
-      lastTrade: { p: priceFor(s), t: 1_795_000_000_123_456_789 },
+      // ODDLOT: the newest print is an odd lot (condition 37), which sets no last price.
+      lastTrade: {
+        p: scenario(s) === "ODDLOT" ? 99 : priceFor(s),
+        // biome-ignore lint/correctness/noPrecisionLoss: Polygon sends nanosecond integers; JSON.parse rounds them as here
+        t: 1_795_000_000_123_456_789,
+        ...(scenario(s) === "ODDLOT" ? { c: [37] } : {}),
+      },
       lastQuote: { p: 123.4, P: 123.5, t: 1_795_000_000_100_000_000 },
       prevDay: { c: 122 },
       todaysChange: 1.45,
@@ -206,6 +215,14 @@ function coinbase(product: string, booms: Set<string>): Answer {
   });
 }
 
+/** Coinbase's daily candles from `start` (the UTC day's, newest first: `[time, low, high, open, close, volume]`). */
+function coinbaseDay(product: string, q: URLSearchParams): Answer {
+  if (scenario(product) === "NOPE") return json(404, { message: "NotFound" });
+  const day = Date.parse(q.get("start") ?? "") / 1000;
+  return json(200, Number.isFinite(day) ? [[day, 121.5, 124, 122, PRICE, 5000.25]] : []);
+}
+
+/** Binance's UTC trading-day ticker (`ticker/tradingDay`): the day's figures, no book. */
 function binance(q: URLSearchParams, booms: Set<string>): Answer {
   let symbols: string[];
   try {
@@ -224,10 +241,7 @@ function binance(q: URLSearchParams, booms: Set<string>): Answer {
       symbol: s,
       priceChange: "1.45",
       priceChangePercent: "1.189",
-      prevClosePrice: "122.00",
       lastPrice: String(priceFor(s)),
-      bidPrice: "123.40",
-      askPrice: "123.50",
       openPrice: "122.00",
       highPrice: "124.00",
       lowPrice: "121.50",
@@ -248,6 +262,7 @@ export async function startFakeProviders(): Promise<FakeProviders> {
     const q = url.searchParams;
     let answer: Answer;
     const product = /^\/products\/([^/]+)\/ticker$/.exec(url.pathname);
+    const candles = /^\/products\/([^/]+)\/candles$/.exec(url.pathname);
     const aggs = /^\/v2\/aggs\/ticker\/([^/]+)\/range\/([^/]+)\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
     if (url.pathname === "/api/v1/quote") answer = finnhub(q, String(req.headers["x-finnhub-token"] ?? ""), booms);
     else if (url.pathname === "/quote") answer = twelvedata(q, String(req.headers.authorization ?? ""), booms);
@@ -266,7 +281,8 @@ export async function startFakeProviders(): Promise<FakeProviders> {
         booms,
       );
     else if (product) answer = coinbase(decodeURIComponent(product[1]!), booms);
-    else if (url.pathname === "/api/v3/ticker/24hr") answer = binance(q, booms);
+    else if (candles) answer = coinbaseDay(decodeURIComponent(candles[1]!), q);
+    else if (url.pathname === "/api/v3/ticker/tradingDay") answer = binance(q, booms);
     else answer = json(404, { error: "no such endpoint" });
     const send = () => {
       if (res.destroyed) return;

@@ -76,7 +76,7 @@ describe("the simulator's history", () => {
       open: day[1]!.o,
       high: day[1]!.h,
       low: day[1]!.l,
-      volume: day[1]!.v,
+      dayVolume: day[1]!.v,
       prevClose: day[0]!.c,
     });
   });

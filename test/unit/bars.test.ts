@@ -135,15 +135,15 @@ describe("bar building", () => {
     for (const tick of ticks) change = builder.add(tick, FRI_OPEN + 55_000);
     expect(change).toMatchObject({ bar: { o: 100, h: 105, l: 100, c: 105, v: 3, n: 3 } });
   });
-  it("sums volume from the cumulative day volume; a smaller figure is a new day's count", () => {
+  it("sums the ticks' sizes; a tick without a size adds nothing", () => {
     const bars = build("BTC-USD", "1m", [
-      { ts: FRI_OPEN, price: 1, volume: 1_000 }, // the baseline
-      { ts: FRI_OPEN + 1_000, price: 1, volume: 1_250 },
-      { ts: FRI_OPEN + 2_000, price: 1, volume: 1_300 },
-      { ts: FRI_OPEN + MIN, price: 1, volume: 1_700 },
-      { ts: FRI_OPEN + MIN + 1, price: 1, volume: 40 }, // the feed's day rolled over
+      { ts: FRI_OPEN, price: 1, size: 100 },
+      { ts: FRI_OPEN + 1_000, price: 1, size: 250 },
+      { ts: FRI_OPEN + 2_000, price: 1 },
+      { ts: FRI_OPEN + MIN, price: 1, size: 400 },
+      { ts: FRI_OPEN + MIN + 1, price: 1, size: 40 },
     ]);
-    expect(bars.map((b) => b.v)).toEqual([300, 440]);
+    expect(bars.map((b) => b.v)).toEqual([350, 440]);
   });
   it("finalizes the forming bar when the next one starts, and on the clock", () => {
     const builder = new BarBuilder("AAPL", "1m", memoryBars());
@@ -152,20 +152,19 @@ describe("bar building", () => {
     const next = builder.add({ ts: FRI_OPEN + 5 * MIN, price: 2 }, FRI_OPEN + 5 * MIN);
     expect(next).toMatchObject({ kind: "updated", finalized: [{ t: FRI_OPEN, c: 1 }], bar: { t: FRI_OPEN + 5 * MIN } });
   });
-  it("resumes a stored forming bar and volume baseline after a restart", () => {
+  it("resumes a stored forming bar after a restart", () => {
     const forming = { t: FRI_OPEN, o: 1, h: 2, l: 1, c: 2, v: 10, n: 3, ot: FRI_OPEN, ct: FRI_OPEN + 5_000 };
-    const builder = new BarBuilder("AAPL", "1m", memoryBars([forming]), { forming, lastVolume: 100 });
-    expect(builder.add({ ts: FRI_OPEN + 10_000, price: 3, volume: 150 }, FRI_OPEN + 10_000)).toMatchObject({
+    const builder = new BarBuilder("AAPL", "1m", memoryBars([forming]), { forming });
+    expect(builder.add({ ts: FRI_OPEN + 10_000, price: 3, size: 50 }, FRI_OPEN + 10_000)).toMatchObject({
       bar: { h: 3, c: 3, v: 60, n: 4 },
     });
   });
-  it("sums the sizes of trades; an out-of-order tick's cumulative volume adds nothing", () => {
+  it("sums the sizes of trades; a tick without a size adds nothing", () => {
     const bars = build("BTC-USD", "1m", [
       { ts: FRI_OPEN, price: 1, size: 10 },
       { ts: FRI_OPEN + 1_000, price: 1, size: 5 },
-      { ts: FRI_OPEN + MIN, price: 1, volume: 100 }, // a feed's day total: the baseline
-      { ts: FRI_OPEN + MIN + 2_000, price: 1, volume: 130 },
-      { ts: FRI_OPEN + MIN + 1_000, price: 1, volume: 120 }, // older than the newest: counted already
+      { ts: FRI_OPEN + MIN, price: 1 },
+      { ts: FRI_OPEN + MIN + 2_000, price: 1, size: 30 },
     ]);
     expect(bars.map((b) => b.v)).toEqual([15, 30]);
     expect(plainBar({ ...bars[0]!, ot: 1, ct: 2 } as Bar)).toEqual(bars[0]);
@@ -177,12 +176,10 @@ describe("derived intervals", () => {
   function ticks(symbol: string, from: number, count: number): BarTick[] {
     const out: BarTick[] = [];
     let price = 100;
-    let volume = 0;
     for (let i = 0; i < count; i++) {
       price = Math.round((price + Math.sin(i * 1.7) * 0.3) * 100) / 100;
-      volume += (i * 37) % 500;
       const ts = from + i * 7_000;
-      if (sessionAt(symbol, ts)) out.push({ ts, price, volume });
+      if (sessionAt(symbol, ts)) out.push({ ts, price, size: (i * 37) % 500 });
     }
     return out;
   }

@@ -25,6 +25,8 @@ interface Case {
   batchSize: number;
   keyed: boolean;
   unsupported: string;
+  /** HTTP requests per batch (Coinbase adds the day's candle to each ticker). */
+  requests?: number;
 }
 
 const stock = (base: string) => (base === "OK" ? "AAPL" : base === "OK2" ? "MSFT" : base);
@@ -49,6 +51,7 @@ const CASES: Case[] = [
     batchSize: 1,
     keyed: false,
     unsupported: "AAPL",
+    requests: 2,
   },
   { provider: "binance", sym: crypto, ts: 1_795_000_000_123, batchSize: 100, keyed: false, unsupported: "AAPL" },
 ];
@@ -86,14 +89,14 @@ describe.each(CASES)("$provider", (c) => {
     });
     const quote = (result as unknown as { quote: Record<string, unknown> }).quote;
     for (const value of Object.values(quote)) expect(value).not.toBeUndefined();
-    expect(fake.requests.length - before).toBe(1);
+    expect(fake.requests.length - before).toBe(c.requests ?? 1);
   });
 
   it(`batches up to ${c.batchSize} symbols per request`, async () => {
     const before = fake.requests.length;
     const results = await ask(feed(c.provider), [c.sym("OK"), c.sym("OK2")]);
     expect(results.map((r) => ("quote" in r ? r.quote.price : errorOf(r)))).toEqual([PRICE, PRICE]);
-    expect(fake.requests.length - before).toBe(c.batchSize >= 2 ? 1 : 2);
+    expect(fake.requests.length - before).toBe((c.batchSize >= 2 ? 1 : 2) * (c.requests ?? 1));
   });
 
   it("refuses symbols it cannot serve with a reason, without a request", async () => {
@@ -110,6 +113,13 @@ describe.each(CASES)("$provider", (c) => {
     expect(errorOf(bad)).toMatch(/^unknown-symbol/);
     expect(good).toEqual(expect.objectContaining({ quote: expect.objectContaining({ price: PRICE }) }));
   });
+
+  if (c.provider === "alpaca" || c.provider === "polygon") {
+    it("takes the day's close, not a newest print that sets no last price (an odd lot)", async () => {
+      const [result] = await ask(feed(c.provider), [c.sym("ODDLOT")]);
+      expect(result).toEqual(expect.objectContaining({ quote: expect.objectContaining({ price: PRICE }) }));
+    });
+  }
 
   if (c.keyed) {
     it("classifies a refused key as auth", async () => {
@@ -163,4 +173,20 @@ it("fails loudly when a provider needs a key that is missing, or the provider is
   expect(() => feed("nasdaq-direct")).toThrow(
     /not a known provider \(available: sim, finnhub, twelvedata, alpaca, polygon, coinbase, binance\)/,
   );
+});
+
+describe("day volume from REST", () => {
+  it("snapshots give the day's volume; crypto exchanges' rolling 24-hour figures are never one", async () => {
+    const quoteOf = async (provider: string, symbol: string) => {
+      const [r] = await ask(feed(provider), [symbol]);
+      return (r as unknown as { quote: Record<string, unknown> }).quote;
+    };
+    // Coinbase: the ticker's volume is 24 hours; the UTC day's candle says the day's.
+    expect(await quoteOf("coinbase", "BTC-USD")).toMatchObject({ volume24h: 1000.5, dayVolume: 5000.25, open: 122 });
+    // Binance: the trading-day ticker, not the rolling one.
+    const binance = await quoteOf("binance", "BTC-USD");
+    expect(binance).toMatchObject({ dayVolume: 1000.5, prevClose: 122 });
+    expect(fake.requests.at(-1)!.path).toBe("/api/v3/ticker/tradingDay");
+    for (const q of [await quoteOf("coinbase", "BTC-USD"), binance]) expect(q.volume).toBeUndefined();
+  });
 });

@@ -16,10 +16,11 @@ import type { Admission } from "../../worker/feeds/unavailable";
 import { type Bar, INTERVALS } from "../../worker/market/bars";
 import { knownByConfig, SymbolGate } from "../../worker/market/known-symbols";
 import { ActiveSet } from "../../worker/objects/scheduler/active-set";
-import { shardBudgets, updateIntervalMs } from "../../worker/objects/scheduler/budgets";
+import { firstThen, shardBudgets, updateIntervalMs } from "../../worker/objects/scheduler/budgets";
 import { FaultLog, mergeFaultReports } from "../../worker/objects/scheduler/fault-log";
 import { FirstQuotes } from "../../worker/objects/scheduler/first-quotes";
-import { SymbolBook } from "../../worker/objects/scheduler/symbol-book";
+import { Puller } from "../../worker/objects/scheduler/puller";
+import { BOOK_OPTIONS, SymbolBook } from "../../worker/objects/scheduler/symbol-book";
 import { SourceBars } from "../../worker/objects/source/bars";
 import { Retention } from "../../worker/objects/source/retention";
 import { addressFrom, keyOf, parseTrustedProxy } from "../../worker/transports/trusted-proxy";
@@ -97,7 +98,15 @@ describe("the known-symbol gate", () => {
 });
 
 describe("the scheduler's book of real symbols", () => {
-  const book = () => new SymbolBook({ unknownTtlMs: 1_000, maxUnknown: 2, stashTtlMs: 500, maxStash: 2 });
+  const book = () =>
+    new SymbolBook({
+      unknownTtlMs: 1_000,
+      maxUnknown: 2,
+      stashTtlMs: 500,
+      maxStash: 2,
+      maxTrusted: 2,
+      trustTtlMs: 1_000,
+    });
 
   it("remembers symbols the provider does not know for a while, at most maxUnknown of them", () => {
     const b = book();
@@ -131,9 +140,10 @@ describe("the scheduler's book of real symbols", () => {
 });
 
 describe("a shard's first quotes", () => {
-  const setup = (perMinute = 60) => {
+  const setup = (perMinute = 60, streamed = false) => {
     const asked: string[] = [];
     const known: string[] = [];
+    const retired: string[] = [];
     const logs: string[] = [];
     let now = 0;
     const feed = {
@@ -165,10 +175,15 @@ describe("a shard's first quotes", () => {
           now += ms;
         },
       },
+      streamed,
+      retire: async (symbol) => void retired.push(symbol),
       know: async (symbol) => void known.push(symbol),
       log: (event, fields) => void logs.push(`${event} ${String(fields.kind)}`),
     });
-    return { first, asked, known, logs };
+    const advance = (ms: number) => {
+      now += ms;
+    };
+    return { first, asked, known, retired, logs, advance };
   };
 
   it("admits a symbol the provider quotes, keeps that quote for its source's first ask, and marks it known", async () => {
@@ -201,6 +216,82 @@ describe("a shard's first quotes", () => {
     const busy = await first.admit("A2", false, true);
     expect(busy).toMatchObject({ unavailable: "busy" });
     expect((busy as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(5_000);
+  });
+
+  it("streamed: admits a viewer's symbol on trust when the budget is spent; a price makes it known, a refusal retires it", async () => {
+    const { first, asked, known, retired } = setup(1, true);
+    await first.admit("A1", false, true, true);
+    // No room: not a 5 s wait and a refusal, but a trusted admission (only for a viewer, only while streaming).
+    expect(await first.admit("A2", false, true, true)).toEqual({ known: true });
+    expect(await first.admit("QZ", false, true, true)).toEqual({ known: true });
+    expect(await first.admit("A3", false, true)).toMatchObject({ unavailable: "busy" });
+    expect(asked).toEqual(["A1"]);
+    // A round's news: A2 has a price (streamed), QZ's poll says no such symbol.
+    expect(await first.settle("A2", true, undefined)).toBe(false);
+    expect(known).toEqual(["A1", "A2"]);
+    expect(await first.settle("QZ", false, { kind: "timeout", reason: "slow" })).toBe(false);
+    expect(await first.settle("QZ", false, { kind: "unknown-symbol", reason: "no such ticker" })).toBe(true);
+    expect(retired).toEqual(["QZ"]);
+    expect(await first.admit("QZ", false, true, true)).toMatchObject({ unavailable: "unknown" });
+    // Settled symbols are trusted no more; symbols never trusted are not settled.
+    expect(await first.settle("A2", false, { kind: "unknown-symbol", reason: "no" })).toBe(false);
+    expect(await first.settle("A1", false, { kind: "unknown-symbol", reason: "no" })).toBe(false);
+  });
+
+  it("streamed: symbols on trust nothing priced or polled are looked up once the budget has room", async () => {
+    const { first, asked, known, retired, advance } = setup(1, true);
+    await first.admit("A1", false, true, true);
+    expect(await first.admit("B2", false, true, true)).toEqual({ known: true });
+    expect(await first.admit("QY", false, true, true)).toEqual({ known: true });
+    await first.lookUpTrusted();
+    expect(asked).toEqual(["A1"]); // no room yet
+    advance(60_000);
+    await first.lookUpTrusted(); // room for one look-up: B2 is quoted, so known
+    expect(asked).toEqual(["A1", "B2"]);
+    expect(known).toEqual(["A1", "B2"]);
+    advance(60_000);
+    await first.lookUpTrusted(); // QY: no such symbol, retired
+    expect(retired).toEqual(["QY"]);
+    advance(60_000);
+    await first.lookUpTrusted(); // nothing on trust any more
+    expect(asked).toEqual(["A1", "B2", "QY"]);
+  });
+});
+
+describe("a round's polls", () => {
+  it("leave out streamed symbols once a provider quote answered them, and keep the rest", () => {
+    const feed = { id: "fake" } as FeedProvider;
+    const puller = new Puller({ feed, faults: new FaultLog(), latestKnown: async () => undefined, log: () => {} });
+    puller.note({ symbol: "QUOTED", quote: { symbol: "QUOTED", price: 1, source: "fake" } }, 0);
+    puller.note({ symbol: "FAILED", fault: { kind: "timeout", reason: "slow" } }, 0);
+    const symbols = ["QUOTED", "FAILED", "TRADED", "POLLED"];
+    expect(puller.toPoll(symbols, new Set(["QUOTED", "FAILED", "TRADED"]))).toEqual({
+      unquoted: ["FAILED", "TRADED"],
+      polled: ["POLLED"],
+    });
+    expect(puller.toPoll(symbols, new Set())).toEqual({ unquoted: [], polled: symbols });
+    puller.forget("QUOTED");
+    expect(puller.toPoll(["QUOTED"], new Set(["QUOTED"]))).toEqual({ unquoted: ["QUOTED"], polled: [] });
+  });
+
+  it("serve streamed newcomers before the polled symbols' turns", () => {
+    const budget = new RequestBudget(60, 1, 0, 1);
+    expect(firstThen(budget, ["NEW"], ["P1", "P2"], 0)).toEqual({ symbols: ["NEW"], requests: 1, limited: true });
+    expect(firstThen(budget, [], ["P1", "P2"], 1_000)).toEqual({ symbols: ["P1"], requests: 1, limited: true });
+  });
+});
+
+describe("symbols admitted on trust", () => {
+  it("are bounded (expired ones make room) and settled once", () => {
+    const b = new SymbolBook({ ...BOOK_OPTIONS, maxTrusted: 2, trustTtlMs: 1_000 });
+    expect(b.trust("A", 0)).toBe(true);
+    expect(b.trust("B", 500)).toBe(true);
+    expect(b.trust("C", 600)).toBe(false);
+    expect(b.trust("A", 600)).toBe(true);
+    expect(b.trust("C", 1_500)).toBe(true);
+    expect(b.isTrusted("B")).toBe(false);
+    expect(b.isTrusted("C", true)).toBe(true);
+    expect(b.isTrusted("C")).toBe(false);
   });
 });
 
@@ -414,11 +505,11 @@ describe("a bar read", () => {
 
   it("reads about `limit` bars' worth of rows, whatever the range holds, and answers as a full read would", () => {
     const { sql, rowsRead } = countingSql();
-    const bars = new SourceBars(sql, "BTC-USD", DAYS, undefined, undefined);
+    const bars = new SourceBars(sql, "BTC-USD", DAYS, () => undefined, undefined);
     bars.put(minutes(END));
     const full = (() => {
       const { sql: s2 } = countingSql();
-      const all = new SourceBars(s2, "BTC-USD", DAYS, undefined, undefined);
+      const all = new SourceBars(s2, "BTC-USD", DAYS, () => undefined, undefined);
       all.put(minutes(END));
       return all;
     })();

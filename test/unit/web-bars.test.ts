@@ -20,10 +20,12 @@ const tick = (ts: number, price: number, extra: Partial<Tick> = {}): Tick =>
 describe("the page's live candles", () => {
   it("moves the last candle within its bucket and starts the next one after it", () => {
     const c = new LiveCandles(60_000);
-    c.reset([{ t: T0, o: 10, h: 11, l: 9, c: 10, v: 100, n: 5 }], 1_000);
-    expect(c.add(tick(T0 + 30_000, 12, { volume: 1_050 }))).toBe("moved");
-    expect(c.bars.at(-1)).toEqual({ t: T0, o: 10, h: 12, l: 9, c: 12, v: 150, n: 6 });
-    expect(c.add(tick(T0 + 60_000, 11, { volume: 1_060 }))).toBe("added");
+    c.reset([{ t: T0, o: 10, h: 11, l: 9, c: 10, v: 100, n: 5 }], 4);
+    // The tick the bars were read with is in them already: its size counts once.
+    expect(c.add(tick(T0 + 20_000, 10, { seq: 4, size: 7 }))).toBe("moved");
+    expect(c.add(tick(T0 + 30_000, 12, { seq: 5, size: 50 }))).toBe("moved");
+    expect(c.bars.at(-1)).toEqual({ t: T0, o: 10, h: 12, l: 9, c: 12, v: 150, n: 7 });
+    expect(c.add(tick(T0 + 60_000, 11, { seq: 6, size: 10 }))).toBe("added");
     expect(c.bars.at(-1)).toEqual({ t: T0 + 60_000, o: 11, h: 11, l: 11, c: 11, v: 10, n: 1 });
   });
   it("ignores ticks of a closed market, stale re-sends and ticks older than the last candle", () => {

@@ -1,4 +1,5 @@
-import { type AssetClass, assetClass, type MarketState, marketState, tradingDay } from "../market/hours";
+import { volumeDay } from "../market/day-volume";
+import { type AssetClass, assetClass, type MarketState, marketState } from "../market/hours";
 import { type Quote, round } from "../market/tick";
 import { fault } from "./fault";
 import { normal, uniform } from "./prng";
@@ -91,7 +92,7 @@ export class SimulatorFeed implements FeedProvider {
     if (last === undefined)
       prevClose = round(price * Math.exp(0.015 * normal(`${this.seed}:${symbol}:prevClose`)), decimals);
     const spread = Math.max(round(price * 0.0002, decimals), 10 ** -decimals);
-    const sameDay = last !== undefined && tradingDay(last.ts) === tradingDay(now);
+    const sameDay = last !== undefined && volumeDay(symbol, last.ts) === volumeDay(symbol, now);
     const traded = state === "REGULAR" ? Math.floor(uniform(`${this.seed}:${symbol}:${step}:vol`) * 5_000) : 0;
     return {
       symbol,
@@ -100,7 +101,8 @@ export class SimulatorFeed implements FeedProvider {
       source: this.id,
       bid: round(price - spread / 2, decimals),
       ask: round(price + spread / 2, decimals),
-      volume: cls === "fx" ? undefined : (sameDay ? (last.volume ?? 0) : 0) + traded,
+      // It knows what traded since the last quote, and the day's total (FX has no volume).
+      ...(cls === "fx" ? {} : { size: traded, dayVolume: (sameDay ? (last.dayVolume ?? 0) : 0) + traded }),
       currency: "USD",
       marketState: state,
       prevClose,

@@ -4,7 +4,7 @@ import { streamsPrices } from "../feeds";
 import type { ObjectReport } from "../metrics/exposition";
 import type { MetricsSnapshot } from "../metrics/registry";
 import type { FeedSnapshot, HubSnapshot } from "../metrics/status";
-import { hubStub, schedulerShard, streamShard } from "../objects/stubs";
+import { hubStub, schedulerShard, upstreamStream } from "../objects/stubs";
 import { hubName, REGIONS } from "../routing/placement";
 
 /** How long one object may take to answer a scrape before it is reported down. */
@@ -42,13 +42,15 @@ export function metricsTargets(env: Env): {
     kind: "scheduler",
     read: async () => (await schedulerShard(env, shard).metrics()) as FeedSnapshot | undefined,
   }));
-  // One upstream stream per scheduler shard, when prices stream (FEED_TRANSPORT).
+  // The deployment's one upstream stream, when prices stream (FEED_TRANSPORT).
   const upstreams: Target[] = streamsPrices(config)
-    ? Array.from({ length: config.schedulerShards }, (_, shard) => ({
-        object: `stream:${shard}`,
-        kind: "stream",
-        read: async () => (await streamShard(env, shard).metrics()) as MetricsSnapshot | undefined,
-      }))
+    ? [
+        {
+          object: "stream:0",
+          kind: "stream",
+          read: async () => (await upstreamStream(env).metrics()) as MetricsSnapshot | undefined,
+        },
+      ]
     : [];
   return { hubs, schedulers, upstreams };
 }

@@ -32,7 +32,7 @@ export type Bar = {
   h: number;
   l: number;
   c: number;
-  /** Volume traded within the bar (from the ticks' cumulative day volume). */
+  /** Volume traded within the bar (its ticks' sizes). */
   v: number;
   /** Ticks folded into it. */
   n: number;
@@ -43,10 +43,8 @@ export interface BarTick {
   /** The trade's own time (epoch ms): the bar it belongs to. */
   ts: number;
   price: number;
-  /** What traded in the tick. */
+  /** What traded in the tick (a stream window's sizes, or what a polled day total grew by). */
   size?: number;
-  /** Cumulative volume of the day so far, as feeds report it (used while a tick carries no `size`). */
-  volume?: number;
 }
 
 /**
@@ -132,20 +130,16 @@ export type BarChange =
  */
 export class BarBuilder {
   private current: { bar: TimedBar; end: number } | undefined;
-  private lastVolume: number | undefined;
-  /** The newest trade time seen: an older tick's cumulative volume is already counted. */
-  private newestTs = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly symbol: string,
     private readonly interval: Interval,
     private readonly store: BarStore,
-    /** The forming bar as stored (after a restart) and the last cumulative volume seen. */
-    resume: { forming?: TimedBar; lastVolume?: number } = {},
+    /** The forming bar as stored (after a restart). */
+    resume: { forming?: TimedBar } = {},
     private readonly windowMs = CORRECTION_MS,
   ) {
     if (resume.forming) this.current = { bar: { ...resume.forming }, end: barEnd(symbol, interval, resume.forming.t) };
-    this.lastVolume = resume.lastVolume;
   }
 
   /** The bar being formed and when it ends, if it has not ended by `clock` (the builder's own: copy before keeping). */
@@ -163,7 +157,7 @@ export class BarBuilder {
 
   /** Folds `tick` in, arriving at `clock` on its feed's clock. */
   add(tick: BarTick, clock: number): BarChange {
-    const traded = this.traded(tick);
+    const traded = tick.size ?? 0;
     const session = sessionAt(this.symbol, tick.ts);
     if (!session) return { kind: "ignored", reason: "outside-session" };
     if (Math.floor(tick.ts / MINUTE_MS) * MINUTE_MS + MINUTE_MS + this.windowMs <= clock)
@@ -187,17 +181,6 @@ export class BarBuilder {
     this.current = { bar: withTrade(this.store.get(start), start, tick, traded), end };
     this.store.put(this.current.bar);
     return { kind: "updated", bar: plainBar(this.current.bar), finalized };
-  }
-
-  private traded(tick: BarTick): number {
-    if (tick.size !== undefined) return tick.size;
-    // A feed's cumulative day volume: what it grew by since the newest tick (a smaller figure is a new day's count).
-    if (tick.volume === undefined || tick.ts < this.newestTs) return 0;
-    this.newestTs = tick.ts;
-    const last = this.lastVolume;
-    this.lastVolume = tick.volume;
-    if (last === undefined) return 0;
-    return tick.volume >= last ? tick.volume - last : tick.volume;
   }
 }
 
@@ -232,7 +215,8 @@ export interface DayFigures {
   open: number;
   high: number;
   low: number;
-  volume: number;
+  /** What the session's one-minute bars add up to. */
+  dayVolume: number;
   /** The previous session's last close. */
   prevClose?: number;
 }
@@ -246,5 +230,5 @@ export function dayFigures(symbol: string, minuteBars: readonly Bar[]): DayFigur
   const today = minuteBars.slice(first);
   const day = aggregate(symbol, today, "1d")[0]!;
   const prevClose = first > 0 ? minuteBars[first - 1]!.c : undefined;
-  return { open: day.o, high: day.h, low: day.l, volume: day.v, ...(prevClose === undefined ? {} : { prevClose }) };
+  return { open: day.o, high: day.h, low: day.l, dayVolume: day.v, ...(prevClose === undefined ? {} : { prevClose }) };
 }

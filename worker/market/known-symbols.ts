@@ -20,8 +20,11 @@ export function knownByConfig(symbol: string, u: Universe): boolean {
   return u.feedProvider === "sim" && (u.simAnySymbol || simulatorKnows(symbol));
 }
 
-/** A symbol's scheduler shard: whether it knows the symbol, asking the provider if `ask`. */
-export type AdmissionPort = (symbol: string, ask: boolean) => Promise<Admission>;
+/**
+ * A symbol's scheduler shard: whether it knows the symbol, asking the provider if `ask`;
+ * `hold`: a viewer is subscribing (a streamed deployment may admit it on trust).
+ */
+export type AdmissionPort = (symbol: string, ask: boolean, hold: boolean) => Promise<Admission>;
 
 export interface GateOptions {
   /** Most answers remembered (the oldest is forgotten first). */
@@ -50,13 +53,16 @@ export class SymbolGate {
     private readonly options: GateOptions = GATE_OPTIONS,
   ) {}
 
-  /** Whether `symbol` is real; `ask` lets its shard ask the provider (otherwise unknown until something else made it real). */
-  async admit(symbol: string, ask = true): Promise<Admission> {
+  /**
+   * Whether `symbol` is real; `ask` lets its shard ask the provider (otherwise unknown until
+   * something else made it real); `hold`: a viewer subscribes to it (see FirstQuotes.admit).
+   */
+  async admit(symbol: string, ask = true, hold = false): Promise<Admission> {
     if (knownByConfig(symbol, this.universe)) return { known: true };
     const now = this.now();
     const cached = this.answers.get(symbol);
     if (cached && cached.until > now) return cached.admission;
-    const admission = await this.shard(symbol, ask);
+    const admission = await this.shard(symbol, ask, hold);
     const ttl =
       "known" in admission
         ? this.options.knownTtlMs

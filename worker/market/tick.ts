@@ -1,3 +1,4 @@
+import { VOLUME_ATTRIBUTION_MS, volumeFigures } from "./day-volume";
 import { type MarketState, marketState, tradingDay } from "./hours";
 import { normalizeSymbol, SymbolError } from "./symbol";
 
@@ -12,7 +13,23 @@ export interface Quote {
   high?: number;
   low?: number;
   prevClose?: number;
+  /**
+   * Shares (coins) traded in this observation: a stream window's trades that count toward
+   * volume, summed. On a tick: what traded in it (0 when nothing did).
+   */
+  size?: number;
+  /**
+   * The session's running volume (the provider's day figure, or the previous total plus
+   * `size`), reset when the symbol's trading day changes; absent until a day figure is known.
+   */
+  dayVolume?: number;
+  /**
+   * Deprecated, kept for old clients: on a tick always the same as `dayVolume`. On input
+   * (a publisher's tick, a feed's quote) it means the day's cumulative volume, as it always did.
+   */
   volume?: number;
+  /** A provider's rolling 24-hour volume (crypto exchanges' REST tickers): never a day volume. */
+  volume24h?: number;
   bid?: number;
   ask?: number;
   currency?: string;
@@ -42,7 +59,9 @@ export interface Tick extends Quote {
 export class QuoteError extends Error {}
 
 const MARKET_STATES: ReadonlySet<string> = new Set(["PRE", "REGULAR", "POST", "CLOSED"]);
-const OPTIONAL_NUMBERS = ["open", "high", "low", "prevClose", "volume", "bid", "ask"] as const;
+const OPTIONAL_NUMBERS = ["open", "high", "low", "prevClose", "bid", "ask"] as const;
+/** Published volume fields: `volume` (the day's cumulative, as before), `dayVolume` (the same), `size`, `volume24h`. */
+const VOLUME_FIELDS = ["volume", "dayVolume", "size", "volume24h"] as const;
 /**
  * Prices outside this range are a mistake or an attack (BRK.A is under 1e6, the smallest
  * crypto quotes near 1e-8); within it, change and changePercent stay finite.
@@ -79,7 +98,11 @@ export function parseQuoteInput(raw: unknown, symbolFromRoute?: string): Quote {
   if (symbol === undefined) throw new QuoteError("symbol is required");
   const quote: Quote = { symbol, price: positive(input.price, "price", true)!, source: "publish" };
   for (const field of OPTIONAL_NUMBERS) {
-    const value = field === "volume" ? nonNegative(input[field], field) : positive(input[field], field, false);
+    const value = positive(input[field], field, false);
+    if (value !== undefined) quote[field] = value;
+  }
+  for (const field of VOLUME_FIELDS) {
+    const value = nonNegative(input[field], field);
     if (value !== undefined) quote[field] = value;
   }
   if (input.ts !== undefined) {
@@ -126,11 +149,6 @@ function nonNegative(value: unknown, field: string): number | undefined {
 }
 
 /**
- * Numbers a quote into the next tick of its symbol. Session fields (open, high, low,
- * prevClose) carry over within a trading day and roll over at a new one, so change
- * and changePercent are always against the previous close.
- */
-/**
  * A feed's quote observed before the newest tick of the same feed: a REST poll answered
  * after the stream had carried a newer trade (they cross when one hands over to the other).
  * Taking it would move the price backwards.
@@ -139,7 +157,54 @@ export function isOutOfOrder(latest: Tick | undefined, quote: Quote): boolean {
   return latest !== undefined && quote.ts !== undefined && latest.source === quote.source && quote.ts < latest.ts;
 }
 
-export function nextTick(previous: Tick | undefined, quote: Quote, now: number): Tick {
+/**
+ * A feed quote older than the newest tick still brings the day's figures: a REST snapshot
+ * answered after the stream's first trade knows the previous close, the open and the day's
+ * volume. The newest price and time with those figures (and a gap mark), or undefined when they change nothing.
+ */
+export function withDayFigures(latest: Tick, quote: Quote): Quote | undefined {
+  if (quote.ts === undefined || tradingDay(quote.ts) !== tradingDay(latest.ts)) return undefined;
+  const dayVolume = quote.dayVolume ?? quote.volume;
+  const changes =
+    (quote.prevClose !== undefined && quote.prevClose !== latest.prevClose) ||
+    (quote.open !== undefined && quote.open !== latest.open) ||
+    (quote.high !== undefined && quote.high > (latest.high ?? Number.NEGATIVE_INFINITY)) ||
+    (quote.low !== undefined && quote.low < (latest.low ?? Number.POSITIVE_INFINITY)) ||
+    (dayVolume !== undefined && dayVolume > (latest.dayVolume ?? -1));
+  // A gap mark is news too: the viewer learns trades were missed, at the newest price.
+  if (!changes && !quote.gap) return undefined;
+  const { symbol, price, ts, source, bid, ask, currency, delayed, delayMs } = latest;
+  return {
+    symbol,
+    price,
+    ts,
+    source,
+    ...(bid !== undefined ? { bid } : {}),
+    ...(ask !== undefined ? { ask } : {}),
+    ...(currency !== undefined ? { currency } : {}),
+    ...(delayed ? { delayed, delayMs } : {}),
+    ...(quote.prevClose !== undefined ? { prevClose: quote.prevClose } : {}),
+    ...(quote.open !== undefined ? { open: quote.open } : {}),
+    ...(quote.high !== undefined ? { high: quote.high } : {}),
+    ...(quote.low !== undefined ? { low: quote.low } : {}),
+    ...(dayVolume !== undefined ? { dayVolume } : {}),
+    ...(quote.volume24h !== undefined ? { volume24h: quote.volume24h } : {}),
+    ...(quote.gap ? { gap: true as const } : {}),
+  };
+}
+
+/**
+ * Numbers a quote into the next tick of its symbol. Session fields (open, high, low,
+ * prevClose) carry over within a trading day and roll over at a new one, so change
+ * and changePercent are always against the previous close.
+ */
+export function nextTick(
+  previous: Tick | undefined,
+  quote: Quote,
+  now: number,
+  /** How old the previous observation may be for a day total's growth to count as traded in this tick. */
+  volumeAttributionMs = VOLUME_ATTRIBUTION_MS,
+): Tick {
   const ts = quote.ts ?? now;
   const sameDay = previous !== undefined && tradingDay(previous.ts) === tradingDay(ts);
   const prevClose = quote.prevClose ?? (sameDay ? previous.prevClose : previous?.price) ?? quote.price;
@@ -147,8 +212,18 @@ export function nextTick(previous: Tick | undefined, quote: Quote, now: number):
   const high = Math.max(quote.high ?? quote.price, sameDay ? (previous.high ?? quote.price) : quote.price);
   const low = Math.min(quote.low ?? quote.price, sameDay ? (previous.low ?? quote.price) : quote.price);
   const change = round(quote.price - prevClose, 6);
+  const { size, dayVolume } = volumeFigures(
+    quote.symbol,
+    previous,
+    { size: quote.size, dayVolume: quote.dayVolume ?? quote.volume },
+    ts,
+    volumeAttributionMs,
+  );
+  const { size: _size, dayVolume: _day, volume: _volume, ...rest } = quote;
   const tick: Tick = {
-    ...quote,
+    ...rest,
+    ...(size !== undefined ? { size } : {}),
+    ...(dayVolume !== undefined ? { dayVolume, volume: dayVolume } : {}),
     ts,
     seq: (previous?.seq ?? 0) + 1,
     change,

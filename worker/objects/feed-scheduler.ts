@@ -11,25 +11,22 @@ import { knownByConfig } from "../market/known-symbols";
 import type { Quote } from "../market/tick";
 import { type AnalyticsWriter, writerFor } from "../metrics/analytics";
 import { FeedMetrics } from "../metrics/feed-metrics";
+import { handOver } from "./hand-over";
 import type { Ingested } from "./round";
 import { RoundSender } from "./round";
 import { type Activation, type ActiveEntry, ActiveSet } from "./scheduler/active-set";
-import { type ShardBudgets, shardBudgets, updateIntervalMs } from "./scheduler/budgets";
+import { catchUpPlan, firstThen, type ShardBudgets, shardBudgets, updateIntervalMs } from "./scheduler/budgets";
 import { FaultLog } from "./scheduler/fault-log";
 import { FirstQuotes } from "./scheduler/first-quotes";
 import { Puller } from "./scheduler/puller";
 import type { FeedStatus } from "./scheduler/status";
 import { StreamLink } from "./scheduler/stream-link";
 import { SymbolBook } from "./scheduler/symbol-book";
-import { shardNumber, sourceStub, streamShard } from "./stubs";
+import { shardNumber, sourceStub, upstreamFor } from "./stubs";
 
 /** Sources handed their results at once per round (each answers once its tick is stored: slices add their waits up); more wait for the next slice. */
 const INGEST_CONCURRENCY = 256;
-/**
- * While a symbol streams, no newer trade means no newer price: its ticks say so by counting
- * as stale only this long after the last one (a stream that fails hands the symbol back to
- * polling within a round, whose ticks carry the usual figure).
- */
+/** A streamed symbol's ticks count as stale only this long after the last (no trade, no newer price; polled ones keep the usual figure). */
 const STREAMED_UPDATE_INTERVAL_MS = 30 * 60_000;
 const WAITS = { now: () => Date.now(), sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
 
@@ -62,7 +59,7 @@ export class FeedScheduler extends DurableObject<Env> {
   /** What this shard counts (METRICS=on), from 0 with the instance. */
   private readonly counts: FeedMetrics | undefined;
   private readonly analytics: AnalyticsWriter | undefined;
-  /** Prices stream from the provider's WebSocket (FEED_TRANSPORT), through this shard's UpstreamStream. */
+  /** Prices stream from the provider's WebSocket (FEED_TRANSPORT), through the deployment's UpstreamStream. */
   private readonly stream: StreamLink;
   private streamedCount = 0;
 
@@ -93,9 +90,9 @@ export class FeedScheduler extends DurableObject<Env> {
       this.counts && env.METRICS_DATASET
         ? writerFor(env.METRICS_DATASET, "scheduler", () => name, this.config.metricsWriteMs, log)
         : undefined;
-    const stream = () => streamShard(env, shardNumber(ctx.id.name));
+    // The deployment's one upstream stream, asked about this shard's symbols.
     this.stream = new StreamLink(
-      streamsPrices(this.config) ? stream : undefined,
+      streamsPrices(this.config) ? () => upstreamFor(env, shardNumber(ctx.id.name)) : undefined,
       () => this.active.symbols(),
       (err) => log("stream_follow_failed", { error: String(err) }),
     );
@@ -106,7 +103,12 @@ export class FeedScheduler extends DurableObject<Env> {
       faults: this.faults,
       counts: this.counts,
       waits: WAITS,
+      streamed: this.stream.streaming,
       know: (symbol) => this.know(symbol),
+      retire: async (symbol) => {
+        await this.deactivate(symbol);
+        await sourceStub(env, symbol).retire("unknown");
+      },
       log,
     });
     this.puller = new Puller({
@@ -121,13 +123,13 @@ export class FeedScheduler extends DurableObject<Env> {
     });
   }
 
-  /** After the stream was down: one REST quote per symbol to bring it current, within the request budget. */
+  /** After the stream was down: one REST quote per symbol to bring it current, within the budget (`catchUpPlan`). */
   async catchUp(symbols: string[]): Promise<QuoteResult[]> {
     const now = Date.now();
-    const plan = this.budgets.rounds.plan(symbols, now);
-    if (plan.symbols.length === 0) return [];
+    const asked = catchUpPlan(this.budgets, symbols, now);
+    if (asked.length === 0) return [];
     const results = await this.feed.quotes(
-      plan.symbols.map((symbol) => ({ symbol })),
+      asked.map((symbol) => ({ symbol })),
       now,
     );
     for (const r of results) this.puller.note(r, now);
@@ -155,14 +157,9 @@ export class FeedScheduler extends DurableObject<Env> {
     return "ok";
   }
 
-  /**
-   * Whether `symbol` is real here, before anything makes its object: known to this shard
-   * (published, quoted, active), or, when `ask`, the provider quotes it now (from the
-   * first quotes' budget; the quote is kept for the source's first ask). A symbol the
-   * provider does not know is remembered for a while and refused from memory.
-   */
-  admit(symbol: string, ask: boolean): Promise<Admission> {
-    return this.newSymbols.admit(symbol, this.book.isKnown(symbol) || this.active.has(symbol), ask);
+  /** Whether `symbol` is real here, before anything makes its object (see `FirstQuotes.admit`; `hold`: for a viewer). */
+  admit(symbol: string, ask: boolean, hold = false): Promise<Admission> {
+    return this.newSymbols.admit(symbol, this.book.isKnown(symbol) || this.active.has(symbol), ask, hold);
   }
 
   /** A publisher sent ticks of `symbol`: it is real from now on. */
@@ -175,9 +172,9 @@ export class FeedScheduler extends DurableObject<Env> {
     if (this.book.forget(symbol)) await this.ctx.storage.delete(`known:${symbol}`);
   }
 
-  /** A new symbol's first quote: the one taken to admit it, or one from the first quotes' budget. */
-  firstQuote(symbol: string): Promise<{ quote: Quote } | Unavailable> {
-    return this.newSymbols.first(symbol);
+  /** A new symbol's first quote: the one taken to admit it, or one from the first quotes' budget (waiting up to `waitMs`). */
+  firstQuote(symbol: string, waitMs?: number): Promise<{ quote: Quote } | Unavailable> {
+    return this.newSymbols.first(symbol, waitMs);
   }
 
   /** A new symbol's intraday history (aggregates endpoint): one request now, or not at all (never delaying prices). */
@@ -221,8 +218,8 @@ export class FeedScheduler extends DurableObject<Env> {
       await this.ctx.storage.setAlarm(Date.now());
       rearmed = true;
     }
-    // A lost stream (evicted object, failed connection) is re-armed as the loop is.
-    if (active > 0) await this.stream.follow(true);
+    // A stream that lost its memory (evicted) learns the active set again; a failed one keeps its own wait.
+    if (active > 0) await this.stream.follow();
     log("sweep", { active, rearmed });
     return active;
   }
@@ -231,13 +228,11 @@ export class FeedScheduler extends DurableObject<Env> {
     const started = Date.now();
     const symbols = this.active.symbols();
     if (symbols.length === 0) return; // the next activate() restarts the loop
-    // Streamed symbols are not polled; the rest (or all, while the stream is down) are.
+    // Streamed symbols are not polled (once their day's figures came); the rest are.
     const streamed = await this.stream.streamed();
     this.streamedCount = streamed.size;
-    const plan = this.budgets.rounds.plan(
-      streamed.size === 0 ? symbols : symbols.filter((s) => !streamed.has(s)),
-      started,
-    );
+    const { unquoted, polled } = this.puller.toPoll(symbols, streamed);
+    const plan = firstThen(this.budgets.rounds, unquoted, polled, started);
     if (plan.limited !== (this.lastRound?.limited ?? false)) {
       log(plan.limited ? "feed_budget_limited" : "feed_budget_ok", {
         provider: this.feed.id,
@@ -264,6 +259,7 @@ export class FeedScheduler extends DurableObject<Env> {
       ingested.push(...(await Promise.all(slice.map(each))));
     }
     const tree = treeShape(this.rounds.send(ingested));
+    await this.newSymbols.lookUpTrusted();
     this.lastRound = {
       at: started,
       served: plan.symbols.length,
@@ -276,15 +272,15 @@ export class FeedScheduler extends DurableObject<Env> {
   }
 
   private async handOver(symbol: string, result: QuoteResult | undefined, updateIntervalMs: number): Promise<Ingested> {
-    try {
-      const ingested = await sourceStub(this.env, symbol).ingest(result, updateIntervalMs);
-      if (!ingested.active) await this.deactivate(symbol);
-      else if (ingested.tick) this.puller.last.set(symbol, ingested.tick);
-      return ingested;
-    } catch (err) {
-      log("ingest_failed", { symbol, error: String(err) });
-      return { active: true };
-    }
+    const ingested = await handOver(this.env, symbol, result, updateIntervalMs);
+    if (!ingested.active) await this.deactivate(symbol);
+    else if (ingested.tick) this.puller.last.set(symbol, ingested.tick);
+    await this.newSymbols.settle(
+      symbol,
+      ingested.tick !== undefined,
+      result && "fault" in result ? result.fault : undefined,
+    );
+    return ingested;
   }
 
   /** Marks a symbol real and stores it, unless the config says so already. */

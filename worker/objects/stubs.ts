@@ -30,14 +30,26 @@ export function sockjsTestStub(env: Env, service: string) {
   return env.SOCKJS_TEST.get(env.SOCKJS_TEST.idFromName(service));
 }
 
-/** The shard number in a scheduler's or stream's name (`feed:N`, `stream:N`); 0 when unnamed. */
+/** The shard number in a scheduler's name (`feed:N`); 0 when unnamed. */
 export function shardNumber(name: string | undefined): number {
   return Number(name?.split(":")[1] ?? 0);
 }
 
-/** The upstream stream of a scheduler shard (one outbound WebSocket). */
-export function streamShard(env: Env, shard: number) {
-  return env.STREAM.get(env.STREAM.idFromName(`stream:${shard}`));
+/**
+ * The deployment's one upstream stream (`stream:0`): providers allow one connection per key,
+ * so every scheduler shard shares it, whatever SCHEDULER_SHARDS is.
+ */
+export function upstreamStream(env: Env) {
+  return env.STREAM.get(env.STREAM.idFromName("stream:0"));
+}
+
+/** The upstream stream as one scheduler shard talks to it: about its own symbols. */
+export function upstreamFor(env: Env, shard: number) {
+  const upstream = upstreamStream(env);
+  return {
+    follow: (symbols: string[]) => upstream.follow(shard, symbols),
+    streamed: () => upstream.streamed(shard),
+  };
 }
 
 /** Credential guards: failed checks are counted per address in one of these, by address hash. */

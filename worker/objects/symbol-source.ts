@@ -4,6 +4,7 @@ import type { StreamFrame } from "../broker/stream-frame";
 import { BARS, STREAMS, type StreamKind, TICKS, VIEWERS } from "../broker/streams";
 import { type Config, readConfig } from "../config";
 import type { Env } from "../env";
+import { streamsPrices } from "../feeds";
 import type { QuoteResult } from "../feeds/provider";
 import { isUnavailable, type Unavailable } from "../feeds/unavailable";
 import { log } from "../log";
@@ -14,6 +15,7 @@ import { deliverVia } from "./deliver";
 import type { Ingested } from "./round";
 import type { BarRead } from "./source/bars";
 import { DelayedStream, delayedBehaviour, notYetReleased } from "./source/delayed-stream";
+import { FirstPrice } from "./source/first-price";
 import { Freshness } from "./source/freshness";
 import { TickHistory } from "./source/history";
 import { noRoom, Registration } from "./source/registration";
@@ -26,14 +28,11 @@ import { ViewerCounts } from "./source/viewer-counts";
 import { schedulerFor } from "./stubs";
 
 /**
- * One object per symbol, the only owner of its streams: it numbers each price (`seq`, within
- * an `epoch` made when its state is created), stores it and sends it on. Prices come from its
- * feed-scheduler shard (within the request budget) or from publishers. It wires the parts in
- * `source/`: the ticker stream (`SymbolTicks`), one `SourceStreams` entry per row of the table
- * in broker/streams.ts (hubs holding it, fan-out), the delayed stream, viewer counts, the
- * one-minute bars (`SymbolBars`), registration and retention. A published tick leaves through
- * the live fan-out; a feed round's goes back to the scheduler, which sends the round to each
- * hub at once. Every accepted tick, either way, is folded into the bars.
+ * One object per symbol, the only owner of its streams: it numbers each price (`seq`, within an
+ * `epoch`), stores it and sends it on. Prices come from its feed-scheduler shard (rounds, or the
+ * upstream stream's windows) or from publishers. It wires the parts in `source/`: the ticker
+ * stream, one `SourceStreams` entry per row of broker/streams.ts, the delayed stream, viewer
+ * counts, the bars, the first price, registration and retention. Every accepted tick is folded into the bars.
  */
 export class SymbolSource extends DurableObject<Env> {
   private readonly config: Config;
@@ -46,7 +45,9 @@ export class SymbolSource extends DurableObject<Env> {
   private readonly viewerCounts: ViewerCounts;
   private readonly freshness: Freshness;
   private readonly registration: Registration;
-  private firstQuote: Promise<StreamFrame | Unavailable> | undefined;
+  /** A cold symbol's first price: the REST quote or the first streamed tick (FEED_TRANSPORT), whichever comes first. */
+  private readonly firstPrice = new FirstPrice<StreamFrame>();
+  private readonly streamed: boolean;
   /** Deletes the stored state once nobody used the symbol for SYMBOL_RETENTION_MS (the alarm). */
   private readonly retention: Retention;
 
@@ -57,6 +58,7 @@ export class SymbolSource extends DurableObject<Env> {
     if (!name) throw new Error("SymbolSource must be addressed by name (idFromName(symbol))");
     this.symbol = name;
     this.freshness = new Freshness(this.config, 0, Date.now());
+    this.streamed = streamsPrices(this.config);
     this.registration = new Registration(name, () => this.scheduler());
     this.retention = new Retention(this.config.symbolRetentionMs, (at) => void ctx.storage.setAlarm(at));
     const { sql } = ctx.storage;
@@ -102,11 +104,7 @@ export class SymbolSource extends DurableObject<Env> {
 
   // ---------------------------------------------------------------- hubs
 
-  /**
-   * A hub holds `count` subscriptions of one of this symbol's streams: its snapshot (none while
-   * the delayed stream released nothing), or a typed refusal (never a thrown error). `by`: whom
-   * bringing the symbol in is charged to.
-   */
+  /** A hub holds `count` of one of this symbol's streams: its snapshot (if any), or a typed refusal. `by`: who brought it in. */
   async attach(
     hub: string,
     count: number,
@@ -115,16 +113,17 @@ export class SymbolSource extends DurableObject<Env> {
   ): Promise<StreamFrame | StreamFrame[] | undefined | Refusal> {
     this.retention.used();
     const activates = STREAMS[stream].activates;
-    if (activates) {
-      const frame = await this.ensureLatest();
-      // No price, no subscription: the hub turns this into an ERROR for its subscriber.
-      if (isUnavailable(frame)) return refusalOf(frame);
-    }
-    this.streams.hold(stream, hub, Math.max(1, count));
-    const activation = activates ? await this.registration.follow(this.streams.active(), by) : "ok";
-    if (activation !== "ok") {
-      this.streams.hold(stream, hub, 0);
-      return noRoom(activation, this.config);
+    // Polled: no price, no subscription (the hub turns the refusal into an ERROR). Streamed: held
+    // and registered first, so the symbol is subscribed upstream at once.
+    const unpriced = activates && !this.streamed ? await this.priced(() => undefined) : undefined;
+    if (unpriced) return refusalOf(unpriced);
+    const full = await this.registration.hold(this.streams, stream, hub, Math.max(1, count), by);
+    if (full) return noRoom(full, this.config);
+    // No room in the budget for its REST quote now: the subscription stands (its first trade, or the next poll, brings it).
+    const frame = activates && this.streamed ? await this.ensureLatest(0) : undefined;
+    if (frame && isUnavailable(frame) && frame.unavailable !== "busy") {
+      await this.registration.hold(this.streams, stream, hub, 0);
+      return refusalOf(frame);
     }
     return this.streams.snapshot(stream);
   }
@@ -184,7 +183,7 @@ export class SymbolSource extends DurableObject<Env> {
     return quotes.map((q) => {
       const now = Date.now();
       if (!this.ticks.behind(q)) this.streams.send(TICKS.live, this.commit(q, now));
-      else this.bars.fold({ ts: Math.min(q.ts!, now), price: q.price }, now, false);
+      else this.bars.fold({ ts: Math.min(q.ts!, now), price: q.price, size: q.size }, now, false);
       return this.ticks.latest!;
     });
   }
@@ -193,12 +192,12 @@ export class SymbolSource extends DurableObject<Env> {
    * The latest tick, fetching the symbol's first one (through the request budget) if it
    * never ticked; with `delayMs`, the newest tick that arrived at least that long ago, marked delayed.
    */
-  async latestTick(delayMs = 0): Promise<{ tick: Tick | DelayedTick } | Unavailable> {
-    const frame = await this.ensureLatest();
-    if (isUnavailable(frame)) return frame;
-    if (delayMs === 0) return { tick: this.ticks.latest! };
-    const [tick] = this.delayed.newest(1);
-    return tick ? { tick } : notYetReleased(this.symbol, delayMs);
+  latestTick(delayMs = 0): Promise<{ tick: Tick | DelayedTick } | Unavailable> {
+    return this.priced(() => {
+      if (delayMs === 0) return { tick: this.ticks.latest! };
+      const [tick] = this.delayed.newest(1);
+      return tick ? { tick } : notYetReleased(this.symbol, delayMs);
+    });
   }
 
   /** The latest tick if there is one; never asks the feed (the scheduler continues simulated paths from it). */
@@ -210,10 +209,10 @@ export class SymbolSource extends DurableObject<Env> {
    * The last `limit` ticks, oldest first (charts fill from this before the first live
    * tick); with `delayMs`, the last `limit` that arrived at least that long ago, marked delayed.
    */
-  async history(limit: number, delayMs = 0): Promise<{ ticks: Array<Tick | DelayedTick> } | Unavailable> {
-    const frame = await this.ensureLatest();
-    if (isUnavailable(frame)) return frame;
-    return { ticks: delayMs > 0 ? this.delayed.newest(limit).reverse() : this.ticks.recent(limit) };
+  history(limit: number, delayMs = 0): Promise<{ ticks: Array<Tick | DelayedTick> } | Unavailable> {
+    return this.priced(() => ({
+      ticks: delayMs > 0 ? this.delayed.newest(limit).reverse() : this.ticks.recent(limit),
+    }));
   }
 
   /** Bars of `interval` in `[from, end)` (bar edges), the newest `limit`; with `delayMs`, those ended that long ago. */
@@ -224,22 +223,18 @@ export class SymbolSource extends DurableObject<Env> {
     limit: number,
     delayMs = 0,
   ): Promise<BarRead | Unavailable> {
-    const frame = await this.ensureLatest();
-    if (isUnavailable(frame)) return frame;
     const now = Date.now();
-    return this.bars.read(interval, from, end, limit, now, now - delayMs);
+    return this.priced(() => this.bars.read(interval, from, end, limit, now, now - delayMs));
   }
 
   /** Stream position and fan-out, for /healthz and tests. */
   status() {
-    return {
-      symbol: this.symbol,
-      epoch: this.ticks.epoch,
-      seq: this.ticks.latest?.seq ?? 0,
-      viewers: this.viewers(),
-      ...this.streams.fanout(TICKS.live),
-      delayed: { hubs: this.streams.fanout(TICKS.delayed).hubs, seq: this.delayed.releasedSeq },
+    const { symbol, ticks, streams, delayed } = this;
+    const fanout = {
+      ...streams.fanout(TICKS.live),
+      delayed: { hubs: streams.fanout(TICKS.delayed).hubs, seq: delayed.releasedSeq },
     };
+    return { symbol, epoch: ticks.epoch, seq: ticks.latest?.seq ?? 0, viewers: this.viewers(), ...fanout };
   }
 
   /** Test hook (TEST_HOOKS only): drop this instance as an eviction would; storage stays. */
@@ -251,9 +246,14 @@ export class SymbolSource extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const due = this.retention.due(Date.now(), this.streams.active());
     if ("rearmAt" in due) return this.ctx.storage.setAlarm(due.rearmAt);
+    await this.retire("retention");
+  }
+
+  /** Deletes the stored state: unused (retention), or admitted on trust and then refused by the provider (`unknown`). */
+  async retire(why: "retention" | "unknown"): Promise<void> {
     await this.registration.retired();
     await this.ctx.storage.deleteAll();
-    log("symbol_state_deleted", { symbol: this.symbol, idleMs: this.config.symbolRetentionMs });
+    log("symbol_state_deleted", { symbol: this.symbol, why, idleMs: this.config.symbolRetentionMs });
     // This instance's tables are gone with the rest: the next use starts a fresh one.
     setTimeout(() => this.ctx.abort("state deleted"), 0);
   }
@@ -264,24 +264,27 @@ export class SymbolSource extends DurableObject<Env> {
     return schedulerFor(this.env, this.symbol, this.config.schedulerShards);
   }
 
-  private ensureLatest(): Promise<StreamFrame | Unavailable> {
-    this.retention.used();
-    if (this.ticks.latestFrame) return Promise.resolve(this.ticks.latestFrame);
-    this.firstQuote ??= this.firstPrice();
-    return this.firstQuote;
+  /** `then()` once the symbol has a price (its first is fetched if it never ticked), or why it has none. */
+  private async priced<T>(then: () => T): Promise<T | Unavailable> {
+    const frame = await this.ensureLatest();
+    return isUnavailable(frame) ? frame : then();
   }
 
-  /** A cold symbol's first quote, through the scheduler's request budget too, with its history. */
-  private async firstPrice(): Promise<StreamFrame | Unavailable> {
-    try {
-      const result = await this.scheduler().firstQuote(this.symbol);
-      if (isUnavailable(result)) return result;
-      const send = (q: Quote) => this.streams.send(TICKS.live, this.commit(q, Date.now()));
-      if (!this.ticks.latestFrame) this.bars.first(result.quote, send);
-      return this.ticks.latestFrame!;
-    } finally {
-      this.firstQuote = undefined;
-    }
+  /** The latest frame, or a cold symbol's first (waiting up to `budgetWaitMs` for the REST budget; a streamed tick may beat it). */
+  private ensureLatest(budgetWaitMs?: number): Promise<StreamFrame | Unavailable> {
+    this.retention.used();
+    const latest = this.ticks.latestFrame;
+    return latest ? Promise.resolve(latest) : this.firstPrice.wait(() => this.firstQuote(budgetWaitMs));
+  }
+
+  /** A cold symbol's REST quote: its first price with its history, or (a streamed tick came first) the day's figures it brings. */
+  private async firstQuote(budgetWaitMs: number | undefined): Promise<StreamFrame | Unavailable> {
+    const result = await this.scheduler().firstQuote(this.symbol, budgetWaitMs);
+    if (isUnavailable(result)) return this.ticks.latestFrame ?? result;
+    const send = (q: Quote) => this.streams.send(TICKS.live, this.commit(q, Date.now()));
+    if (!this.ticks.latestFrame) this.bars.first(result.quote, send);
+    else this.bars.firstAfterStream(this.ticks.inOrder(result.quote), send);
+    return this.ticks.latestFrame!;
   }
 
   /** Numbers a quote into the next tick, stores it, folds it into its bar, and returns its frame. */
@@ -289,6 +292,7 @@ export class SymbolSource extends DurableObject<Env> {
     const frame = this.ticks.commit(quote, now);
     this.releaseDelayed();
     this.bars.fold(this.ticks.latest!, now);
+    this.firstPrice.arrived(frame);
     return frame;
   }
 

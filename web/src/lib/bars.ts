@@ -12,11 +12,12 @@ export function sinceOpen(answer: BarsAnswer): Bar[] {
 /**
  * Candles of `bucketMs` kept up to date by live ticks (pure): a tick in the last candle's
  * bucket moves it, a later one starts the next. Only ticks in a session count (a closed
- * market's drift makes no candle); volume is what the day's cumulative volume grew by.
+ * market's drift makes no candle); a candle's volume grows by each tick's `size`.
  */
 export class LiveCandles {
   bars: Bar[] = [];
-  #lastVolume: number | undefined;
+  /** Ticks up to this position are in the bars already (their sizes count once). */
+  #countedSeq = 0;
 
   readonly #bucketMs: number;
 
@@ -24,18 +25,14 @@ export class LiveCandles {
     this.#bucketMs = bucketMs;
   }
 
-  reset(bars: Bar[], volume?: number): void {
+  reset(bars: Bar[], countedSeq = 0): void {
     this.bars = bars.map((b) => ({ ...b }));
-    this.#lastVolume = volume;
+    this.#countedSeq = countedSeq;
   }
 
   /** Folds `tick` in: "moved" (the last candle), "added" (a new one), or nothing (outside a session, or older than the last candle). */
   add(tick: Tick): "moved" | "added" | undefined {
-    const traded =
-      tick.volume !== undefined && this.#lastVolume !== undefined && tick.volume >= this.#lastVolume
-        ? tick.volume - this.#lastVolume
-        : 0;
-    if (tick.volume !== undefined) this.#lastVolume = tick.volume;
+    const traded = tick.seq > this.#countedSeq ? (tick.size ?? 0) : 0;
     if (tick.marketState !== "REGULAR" || tick.stale) return undefined;
     const t = Math.floor(tick.ts / this.#bucketMs) * this.#bucketMs;
     const last = this.bars.at(-1);

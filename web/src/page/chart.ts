@@ -61,10 +61,10 @@ export class CandleChart {
     this.chart.priceScale("volume").applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
   }
 
-  /** Replaces the candles (oldest first) for `range`; `volume` is the day's cumulative volume the live ticks continue from. */
-  reset(bars: Bar[], range: Range, volume?: number): void {
+  /** Replaces the candles (oldest first) for `range`; ticks up to `countedSeq` are in them already. */
+  reset(bars: Bar[], range: Range, countedSeq?: number): void {
     this.live = new LiveCandles(RANGES[range].bucketMs);
-    this.live.reset(bars, volume);
+    this.live.reset(bars, countedSeq);
     this.candles.setData(bars.map((b) => ({ time: sec(b.t), open: b.o, high: b.h, low: b.l, close: b.c })));
     this.volume.setData(bars.map((b) => this.volumePoint(b)));
     this.container.dataset.range = range;

@@ -82,7 +82,7 @@ export class Details {
     if (!answer || this.selected !== symbol || this.range !== shown) return;
     const bars = shown === "1D" ? sinceOpen(answer) : answer.bars;
     const live = this.latest(symbol);
-    this.chart.reset(bars, shown, live?.volume);
+    this.chart.reset(bars, shown, live?.seq);
     if (live) this.chart.add(live);
   }
 
@@ -103,7 +103,7 @@ function showDay(tick: Tick | undefined): void {
     high: price(tick?.high),
     low: price(tick?.low),
     prevClose: price(tick?.prevClose),
-    volume: tick?.volume === undefined ? "–" : compact.format(tick.volume),
+    volume: dayVolumeText(tick),
     session: tick?.marketState ? SESSION_TEXT[tick.marketState] : "–",
   };
   for (const dd of dayEl.querySelectorAll<HTMLElement>("dd")) dd.textContent = fields[dd.dataset.field!] ?? "–";
@@ -116,4 +116,10 @@ function showDelay(tick: Tick | undefined): void {
   const delay = tick && delayLabel(tick);
   chartDelay.textContent = delay ?? "";
   chartDelay.hidden = delay === undefined;
+}
+
+/** The session's running volume (older servers sent it as `volume`). */
+function dayVolumeText(tick: Tick | undefined): string {
+  const day = tick?.dayVolume ?? tick?.volume;
+  return day === undefined ? "–" : compact.format(day);
 }

@@ -2,6 +2,7 @@ import { assetClass } from "../../market/hours";
 import { fault } from "../fault";
 import { type BatchResult, HttpFeed, type HttpFeedOptions, quoteOf } from "../http-feed";
 import { epochMs, num, price } from "../normalize";
+import { alpacaRule } from "../stream/conditions";
 import { getJson } from "../upstream";
 
 /** Alpaca `/v2/stocks/snapshots?symbols=…`: key id + secret headers, RFC 3339 (ns) times, IEX feed by default. */
@@ -46,12 +47,13 @@ export class AlpacaFeed extends HttpFeed {
       out.set(
         s,
         quoteOf({
-          price: price(trade?.p),
+          // The newest print may set no last price (odd lot, average price, out of sequence): the day's close then.
+          price: (alpacaRule(trade?.c, trade?.z).last === "yes" ? price(trade?.p) : price(day?.c)) ?? price(trade?.p),
           ts: epochMs(trade?.t),
           open: price(day?.o),
           high: price(day?.h),
           low: price(day?.l),
-          volume: num(day?.v),
+          dayVolume: num(day?.v),
           prevClose: price(snap.prevDailyBar?.c),
           bid: price(snap.latestQuote?.bp),
           ask: price(snap.latestQuote?.ap),

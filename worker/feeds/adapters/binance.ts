@@ -4,7 +4,11 @@ import { type BatchResult, HttpFeed, quoteOf } from "../http-feed";
 import { epochMs, num, price } from "../normalize";
 import { FeedFault, getJson } from "../upstream";
 
-/** Binance `/api/v3/ticker/24hr?symbols=[…]`: up to 100 per call, no key, ms times; BTC-USD ↔ BTCUSDT. */
+/**
+ * Binance `/api/v3/ticker/tradingDay?symbols=[…]`: the UTC day's figures (its `volume` is the
+ * day's, where `ticker/24hr`'s is a rolling window that falls), up to 100 per call, no key;
+ * BTC-USD ↔ BTCUSDT. It names no trade time or book: the answer's time, and the stream's bid/ask.
+ */
 export class BinanceFeed extends HttpFeed {
   readonly id = "binance";
   readonly capabilities = {
@@ -26,7 +30,11 @@ export class BinanceFeed extends HttpFeed {
   protected async fetchBatch(symbols: string[]): Promise<BatchResult> {
     let body: unknown;
     try {
-      body = await getJson(this.url("/api/v3/ticker/24hr", { symbols: JSON.stringify(symbols) }), {}, this.options);
+      body = await getJson(
+        this.url("/api/v3/ticker/tradingDay", { symbols: JSON.stringify(symbols), timeZone: "0" }),
+        {},
+        this.options,
+      );
     } catch (err) {
       // Binance answers an invalid symbol with HTTP 400 and code -1121.
       if (!(err instanceof FeedFault) || (err.body as { code?: unknown } | undefined)?.code !== -1121) throw err;
@@ -50,14 +58,14 @@ export class BinanceFeed extends HttpFeed {
         symbol,
         quoteOf({
           price: price(t.lastPrice),
-          ts: epochMs(t.closeTime),
+          // The day's close time is the end of the day: the answer is as of now.
+          ts: Math.min(epochMs(t.closeTime) ?? Date.now(), Date.now()),
           open: price(t.openPrice),
           high: price(t.highPrice),
           low: price(t.lowPrice),
-          prevClose: price(t.prevClosePrice),
-          volume: num(t.volume),
-          bid: price(t.bidPrice),
-          ask: price(t.askPrice),
+          // A market that never closes: the previous day's close is this day's open.
+          prevClose: price(t.openPrice),
+          dayVolume: num(t.volume),
           currency: "USD",
         }),
       );

@@ -5,6 +5,7 @@ import { type Fault, fault } from "../fault";
 import { type BatchResult, HttpFeed, quoteOf } from "../http-feed";
 import { epochMs, num, price } from "../normalize";
 import type { BarHistory, MissingBars } from "../provider";
+import { polygonRule } from "../stream/conditions";
 import { FeedFault, getJson } from "../upstream";
 
 /** The most bars one aggregates request returns (Polygon's documented maximum `limit`). */
@@ -19,7 +20,8 @@ export class PolygonFeed extends HttpFeed {
     maxSymbolsPerRequest: 100,
     needsKey: true,
     assetClasses: ["equity"],
-    minIntervalMs: 12_000,
+    // Its snapshots are current; the budget (5 a minute on the free tier) spaces the rounds, not a fixed period.
+    minIntervalMs: 1_000,
     requestsPerMinute: 5,
   } as const;
 
@@ -54,12 +56,13 @@ export class PolygonFeed extends HttpFeed {
       out.set(
         ticker,
         quoteOf({
-          price: price(trade?.p) ?? price(day?.c),
+          // The newest print may set no last price (odd lot, average price, out of sequence): the day's close then.
+          price: (polygonRule(trade?.c).last === "yes" ? price(trade?.p) : price(day?.c)) ?? price(trade?.p),
           ts: epochMs(trade?.t, "ns") ?? epochMs(t.updated, "ns"),
           open: price(day?.o),
           high: price(day?.h),
           low: price(day?.l),
-          volume: num(day?.v),
+          dayVolume: num(day?.v),
           prevClose: price((t.prevDay as Record<string, unknown> | undefined)?.c),
           bid: price(quote?.p),
           ask: price(quote?.P),

@@ -61,7 +61,7 @@ export class TwelveDataFeed extends HttpFeed {
           high: price(q.high),
           low: price(q.low),
           prevClose: price(q.previous_close),
-          volume: num(q.volume),
+          dayVolume: num(q.volume),
           currency: typeof q.currency === "string" && /^[A-Z]{3}$/.test(q.currency) ? q.currency : undefined,
         }),
       );

@@ -1,16 +1,17 @@
 import type { Quote } from "../../market/tick";
+import { type ConditionRule, REGULAR } from "../../market/trade-conditions";
 import { entryOf } from "../../multimap";
 
 /** What one symbol did within a window: becomes one tick. */
 export interface WindowQuote {
   symbol: string;
-  /** The last trade's price (or, with quotes only, the last known price). */
+  /** The last price: the newest last-eligible trade's (or, with none in the window, the newest known). */
   price: number;
-  /** The last trade's exchange time. */
+  /** That price's exchange time. */
   ts?: number;
-  /** Sum of the window's trade sizes (absent when no trade said its size). */
-  volume?: number;
-  /** The window's highest and lowest trade. */
+  /** Sizes of the window's trades that count toward volume (absent when none said its size). */
+  size?: number;
+  /** The window's highest and lowest trade that may move them. */
   high?: number;
   low?: number;
   bid?: number;
@@ -18,6 +19,8 @@ export interface WindowQuote {
   trades: number;
   /** The first tick after an outage of the stream: prices in between were not seen. */
   gap?: true;
+  /** The provider's day volume, from a catch-up quote (trades nobody streamed during the outage are in it). */
+  dayVolume?: number;
 }
 
 /** A symbol's window while it fills (no price yet when only quotes came). */
@@ -25,21 +28,29 @@ type Window = Omit<WindowQuote, "symbol" | "price"> & { price?: number };
 
 /**
  * Trades and quotes of each symbol within one STREAM_BATCH_MS window become one tick: the
- * last price, summed volume, the window's high and low; quotes update bid/ask. A trade older
- * than the newest one already taken (out of order, or replayed after a reconnect) still
- * counts toward volume, high and low, but never moves the price backwards. Pure.
+ * last price, summed size, the window's high and low; quotes update bid/ask. Each trade
+ * counts as its conditions allow (the tape's rule table): an odd lot adds to the size but
+ * sets no price, an out-of-sequence print moves the high/low but not the price. A trade older than the newest one taken (out of order, or replayed after a
+ * reconnect) never moves the price backwards. After an outage a symbol is held: its window
+ * fills but does not go out until its catch-up quote is in, so its one gap-marked tick
+ * carries the caught-up price. Pure.
  */
 export class Coalescer {
   private windows = new Map<string, Window>();
-  /** Per symbol: the newest trade taken (exchange time) and its price, across windows. */
+  /** Per symbol: the newest last-eligible trade taken (exchange time) and its price, across windows. */
   private readonly newest = new Map<string, { ts: number; price: number }>();
+  /** Symbols waiting for their catch-up quote. */
+  private readonly held = new Set<string>();
 
-  trade(symbol: string, price: number, size: number | undefined, ts: number | undefined): void {
+  trade(symbol: string, price: number, size: number | undefined, ts: number | undefined, rule = REGULAR): void {
     const w = this.window(symbol);
     w.trades++;
-    if (size !== undefined) w.volume = (w.volume ?? 0) + size;
-    w.high = Math.max(w.high ?? price, price);
-    w.low = Math.min(w.low ?? price, price);
+    if (size !== undefined && rule.volume) w.size = (w.size ?? 0) + size;
+    if (rule.highLow) {
+      w.high = Math.max(w.high ?? price, price);
+      w.low = Math.min(w.low ?? price, price);
+    }
+    if (!this.setsLast(rule)) return;
     const newest = this.newest.get(symbol);
     if (newest !== undefined && ts !== undefined && ts < newest.ts) return;
     w.price = price;
@@ -55,32 +66,48 @@ export class Coalescer {
     if (ask !== undefined) w.ask = ask;
   }
 
+  /** The stream was lost: `symbols` wait for their catch-up (their next tick says it follows a gap). */
+  hold(symbols: Iterable<string>): void {
+    for (const s of symbols) {
+      this.window(s).gap = true;
+      this.held.add(s);
+    }
+  }
+
   /**
-   * A price fetched over REST to bring the symbol current (after a reconnect): taken like a
-   * trade when it is not older than what the stream already brought. (The gap is marked
-   * once, by `markGap`, on whichever tick goes out first.)
+   * A price fetched over REST to bring the symbol current (after an outage): taken like a
+   * trade when it is not older than what the stream already brought.
    */
-  catchUp(quote: Pick<Quote, "symbol" | "price" | "ts" | "bid" | "ask">): void {
+  catchUp(quote: Pick<Quote, "symbol" | "price" | "ts" | "bid" | "ask" | "dayVolume" | "volume">): void {
     const newest = this.newest.get(quote.symbol);
     const w = this.window(quote.symbol);
     if (quote.bid !== undefined || quote.ask !== undefined) this.quote(quote.symbol, quote.bid, quote.ask);
+    // Its day figure counts whatever the age of its price.
+    const day = quote.dayVolume ?? quote.volume;
+    if (day !== undefined) w.dayVolume = Math.max(w.dayVolume ?? 0, day);
     if (newest !== undefined && (quote.ts === undefined || quote.ts < newest.ts)) return;
     w.price = quote.price;
     if (quote.ts !== undefined) w.ts = quote.ts;
     this.newest.set(quote.symbol, { ts: quote.ts ?? newest?.ts ?? 0, price: quote.price });
   }
 
-  /** The next tick of `symbol` says it follows an outage. */
-  markGap(symbol: string): void {
-    this.window(symbol).gap = true;
+  /** The catch-up answered (with a quote or without): the held symbols' windows may go out. */
+  release(symbols: Iterable<string>): void {
+    for (const s of symbols) this.held.delete(s);
   }
 
-  /** Whether anything waits to go out. */
+  /** Whether the symbol's open window has a price: a trade, or a catch-up quote, since it began. */
+  priced(symbol: string): boolean {
+    return this.windows.get(symbol)?.price !== undefined;
+  }
+
+  /** Whether anything may go out now. */
   get pending(): boolean {
-    return this.windows.size > 0;
+    for (const s of this.windows.keys()) if (!this.held.has(s)) return true;
+    return false;
   }
 
-  /** The window's symbols, one entry each; a symbol with nothing to say (no price known yet) waits. */
+  /** The window's symbols, one entry each; a held symbol, or one with nothing to say (no price known yet), waits. */
   drain(): WindowQuote[] {
     const out: WindowQuote[] = [];
     const keep = new Map<string, Window>();
@@ -89,8 +116,8 @@ export class Coalescer {
       // No newer trade in the window: the newest price stands, with its own time.
       const price = w.price ?? newest?.price;
       const ts = w.price !== undefined ? w.ts : newest?.ts || undefined;
-      if (price === undefined) {
-        // Quotes before any trade: hold them until a price is known.
+      if (price === undefined || this.held.has(symbol)) {
+        // Quotes before any trade, or a symbol catching up: hold them.
         keep.set(symbol, w);
         continue;
       }
@@ -99,11 +126,12 @@ export class Coalescer {
         price,
         trades: w.trades,
         ...(ts !== undefined ? { ts } : {}),
-        ...(w.volume !== undefined ? { volume: w.volume } : {}),
+        ...(w.size !== undefined ? { size: w.size } : {}),
         ...(w.high !== undefined ? { high: w.high, low: w.low } : {}),
         ...(w.bid !== undefined ? { bid: w.bid } : {}),
         ...(w.ask !== undefined ? { ask: w.ask } : {}),
         ...(w.gap ? { gap: true as const } : {}),
+        ...(w.dayVolume !== undefined ? { dayVolume: w.dayVolume } : {}),
       });
     }
     this.windows = keep;
@@ -114,6 +142,22 @@ export class Coalescer {
   forget(symbol: string): void {
     this.windows.delete(symbol);
     this.newest.delete(symbol);
+    this.held.delete(symbol);
+  }
+
+  /**
+   * Whether a trade under `rule` sets the last price. The tape lets a "first" print (out of
+   * sequence, prior reference price…) do so only as the day's first last-eligible trade; one
+   * connection cannot know that (the day's first price may have come over REST), so it never does.
+   */
+  private setsLast(rule: ConditionRule): boolean {
+    switch (rule.last) {
+      case "yes":
+        return true;
+      case "first":
+      case "no":
+        return false;
+    }
   }
 
   private window(symbol: string): Window {

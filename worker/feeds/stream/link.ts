@@ -1,38 +1,31 @@
-/** Why the upstream connection is in its state: what /healthz shows (count these, not strings). */
-export type StreamFault = {
-  kind:
-    | "auth"
-    | "connection-limit"
-    | "symbol-limit"
-    | "refused-symbol"
-    | "protocol"
-    | "closed"
-    | "silent"
-    | "connect-failed";
-  reason: string;
-};
+import type { StreamFault } from "./codec";
 
 /**
  * The upstream connection's state, one at a time:
- * idle (nothing to stream) → connecting → authenticating → live → (closed, silent, failed
- * connect) backoff → connecting …; a fault the provider will not get over by itself (bad
- * key, too many connections) → failed, retried rarely (the cron sweep, or `failedRetryMs`).
+ * idle (nothing to stream) → connecting → authenticating → live → (closed, silent, a connect
+ * or authentication that took too long) backoff → connecting …; a fault the provider will
+ * not get over by itself (bad key, too many connections) → failed, retried after a long wait.
+ * `attempt`: connections in a row that failed or did not stay healthy.
  */
-export type LinkState =
+export type UpstreamState =
   | { state: "idle" }
   | { state: "connecting"; since: number; attempt: number }
   | { state: "authenticating"; since: number; attempt: number }
-  | { state: "live"; since: number; lastMessageAt: number }
+  | { state: "live"; since: number; attempt: number; lastMessageAt: number; probedAt?: number; quietUntil?: number }
   | { state: "backoff"; until: number; attempt: number; fault: StreamFault }
   | { state: "failed"; since: number; retryAt: number; fault: StreamFault };
 
 export interface LinkOptions {
-  /** First retry after this long; doubled per failed attempt up to `maxBackoffMs`. */
+  /** First retry after up to this long; doubled per failed attempt up to `maxBackoffMs`. */
   baseBackoffMs: number;
   maxBackoffMs: number;
-  /** A live connection silent this long (while its market is open) is replaced. */
+  /** A live connection that stayed up this long was healthy: the next failure starts the backoff over. */
+  healthyAfterMs: number;
+  /** A live connection quiet this long is probed (or, when it cannot be, replaced while its market is open). */
   silenceMs: number;
-  /** How long to wait for an open (and authentication) before giving up. */
+  /** A probed connection that says nothing for this long is replaced. */
+  probeTimeoutMs: number;
+  /** How long to wait for an open (and authentication) before counting the attempt as failed. */
   connectTimeoutMs: number;
   /** How long a fatal fault keeps the stream down before it is tried again. */
   failedRetryMs: number;
@@ -42,15 +35,34 @@ export interface LinkOptions {
   onReconnect?: () => void;
 }
 
-/** What the owner should do with the socket now. */
-export type LinkAction = "connect" | "reconnect" | "none";
+/**
+ * What the owner should do now: open a connection (a wait is over), give the attempt up
+ * (it took too long: `lost` it), probe a quiet connection, replace one (silent, or about to
+ * be cut by the provider: `lost` it), or nothing.
+ */
+export type LinkAction =
+  | { do: "connect" }
+  | { do: "give-up"; fault: StreamFault }
+  | { do: "probe" }
+  | { do: "replace"; fault: StreamFault }
+  | { do: "none" };
+
+/** Whether the live connection can be probed, and whether a silence would be unexpected (a market is open). */
+export interface Liveness {
+  canProbe: boolean;
+  marketOpen: boolean;
+}
+
+const NONE: LinkAction = { do: "none" };
 
 /**
- * Reconnection with exponential backoff and full jitter, and a watchdog for a connection
- * that stays open but goes silent. `random` is injected (tests pass a fixed one). Pure.
+ * Reconnection with exponential backoff and full jitter (reset only once a connection stayed
+ * healthy), and liveness for a connection that stays open but may have died: protocol pings
+ * never reach us, so a quiet one is asked something it must answer; it is replaced only when
+ * it does not, never merely for being quiet. `random` is injected (tests pass a fixed one). Pure.
  */
 export class Link {
-  private current: LinkState = { state: "idle" };
+  private current: UpstreamState = { state: "idle" };
   /** Connections that came live again after the first one (for /healthz). */
   reconnects = 0;
   private everLive = false;
@@ -60,7 +72,7 @@ export class Link {
     private readonly random: () => number = Math.random,
   ) {}
 
-  get state(): LinkState {
+  get state(): UpstreamState {
     return this.current;
   }
 
@@ -73,24 +85,47 @@ export class Link {
   /** The socket opened; providers that authenticate come to `live` on `ready`. */
   opened(now: number, readyOnOpen: boolean): void {
     if (this.current.state !== "connecting") return;
-    this.current = readyOnOpen
-      ? this.live(now)
-      : { state: "authenticating", since: now, attempt: this.current.attempt };
+    const { attempt } = this.current;
+    this.current = readyOnOpen ? this.live(now, attempt) : { state: "authenticating", since: now, attempt };
   }
 
   ready(now: number): void {
-    if (this.current.state === "authenticating" || this.current.state === "connecting") this.current = this.live(now);
+    if (this.current.state === "authenticating" || this.current.state === "connecting")
+      this.current = this.live(now, this.current.attempt);
   }
 
-  heard(now: number): void {
-    if (this.current.state === "live") this.current.lastMessageAt = now;
+  /** A message arrived; true when it answered a probe (the next check moves: re-arm the timer). */
+  heard(now: number): boolean {
+    if (this.current.state !== "live") return false;
+    const answered = this.current.probedAt !== undefined;
+    this.current.lastMessageAt = now;
+    this.current.probedAt = undefined;
+    this.current.quietUntil = undefined;
+    return answered;
   }
 
-  /** The connection ended or could not be made: retry after a jittered, growing wait. */
+  /** A probe went out. */
+  probed(now: number): void {
+    if (this.current.state === "live") this.current.probedAt = now;
+  }
+
+  /** The connection ended, failed or was given up: retry after a jittered, growing wait. */
   lost(fault: StreamFault, now: number): void {
-    if (this.current.state === "idle" || this.current.state === "failed") return;
-    // Failed attempts in a row: a connection that was live starts over.
-    const failures = this.current.state === "live" || this.current.state === "backoff" ? 0 : this.current.attempt;
+    const s = this.current;
+    let failures: number;
+    switch (s.state) {
+      case "idle":
+      case "failed":
+      case "backoff":
+        return;
+      case "live":
+        failures = now - s.since >= this.options.healthyAfterMs ? 0 : s.attempt;
+        break;
+      case "connecting":
+      case "authenticating":
+        failures = s.attempt;
+        break;
+    }
     const ceiling = Math.min(this.options.maxBackoffMs, this.options.baseBackoffMs * 2 ** failures);
     // Jitter over the upper half: connections cut together do not come back together, and a flapping provider is not hammered.
     const wait = Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
@@ -107,36 +142,35 @@ export class Link {
     this.current = { state: "idle" };
   }
 
-  /** The cron sweep: a failed stream may try again now. */
-  rearm(now: number): void {
-    if (this.current.state === "failed") this.current.retryAt = now;
-  }
-
-  /** What to do at `now`: connect (a wait is over), reconnect (silent, stuck, or about to be cut), or nothing. */
-  check(now: number, marketOpen: boolean): LinkAction {
+  /** What to do at `now`. */
+  check(now: number, liveness: Liveness): LinkAction {
     const s = this.current;
     switch (s.state) {
+      case "idle":
+        return NONE;
       case "backoff":
-        return now >= s.until ? "connect" : "none";
+        return now >= s.until ? { do: "connect" } : NONE;
       case "failed":
-        return now >= s.retryAt ? "connect" : "none";
+        return now >= s.retryAt ? { do: "connect" } : NONE;
       case "connecting":
       case "authenticating":
-        return now - s.since >= this.options.connectTimeoutMs ? "reconnect" : "none";
+        return now - s.since >= this.options.connectTimeoutMs
+          ? {
+              do: "give-up",
+              fault: { kind: "connect-failed", reason: `no answer in ${now - s.since} ms (${s.state})` },
+            }
+          : NONE;
       case "live":
-        if (marketOpen && now - s.lastMessageAt >= this.options.silenceMs) return "reconnect";
-        if (this.options.maxConnectionMs !== undefined && now - s.since >= this.options.maxConnectionMs - 60_000)
-          return "reconnect";
-        return "none";
-      default:
-        return "none";
+        return this.checkLive(s, now, liveness);
     }
   }
 
-  /** When `check` next has something to do. */
+  /** When `check` next has something to do (never in the past while nothing is due). */
   nextCheckAt(): number | undefined {
     const s = this.current;
     switch (s.state) {
+      case "idle":
+        return undefined;
       case "backoff":
         return s.until;
       case "failed":
@@ -144,22 +178,45 @@ export class Link {
       case "connecting":
       case "authenticating":
         return s.since + this.options.connectTimeoutMs;
-      case "live":
-        return Math.min(
-          s.lastMessageAt + this.options.silenceMs,
-          this.options.maxConnectionMs !== undefined ? s.since + this.options.maxConnectionMs - 60_000 : Infinity,
-        );
-      default:
-        return undefined;
+      case "live": {
+        const quiet =
+          s.probedAt !== undefined
+            ? s.probedAt + this.options.probeTimeoutMs
+            : Math.max(s.lastMessageAt + this.options.silenceMs, s.quietUntil ?? 0);
+        return Math.min(quiet, this.scheduledCut(s) ?? Infinity);
+      }
     }
   }
 
-  private live(now: number): LinkState {
+  private checkLive(s: Extract<UpstreamState, { state: "live" }>, now: number, liveness: Liveness): LinkAction {
+    const cut = this.scheduledCut(s);
+    if (cut !== undefined && now >= cut)
+      return { do: "replace", fault: { kind: "closed", reason: "the provider's connection lifetime is nearly over" } };
+    if (s.probedAt !== undefined) {
+      return now - s.probedAt >= this.options.probeTimeoutMs
+        ? { do: "replace", fault: { kind: "silent", reason: `no answer to a probe in ${now - s.probedAt} ms` } }
+        : NONE;
+    }
+    if (now - s.lastMessageAt < this.options.silenceMs || now < (s.quietUntil ?? 0)) return NONE;
+    if (liveness.canProbe) return { do: "probe" };
+    if (liveness.marketOpen)
+      return { do: "replace", fault: { kind: "silent", reason: `no message for ${now - s.lastMessageAt} ms` } };
+    // Quiet, nothing to ask, and no market open to expect trades from: look again a silence later.
+    s.quietUntil = now + this.options.silenceMs;
+    return NONE;
+  }
+
+  /** When to replace the connection before the provider cuts it. */
+  private scheduledCut(s: Extract<UpstreamState, { state: "live" }>): number | undefined {
+    return this.options.maxConnectionMs === undefined ? undefined : s.since + this.options.maxConnectionMs - 60_000;
+  }
+
+  private live(now: number, attempt: number): UpstreamState {
     if (this.everLive) {
       this.reconnects++;
       this.options.onReconnect?.();
     }
     this.everLive = true;
-    return { state: "live", since: now, lastMessageAt: now };
+    return { state: "live", since: now, attempt, lastMessageAt: now };
   }
 }

@@ -1,5 +1,6 @@
 import { assetClass, type MarketState, marketState } from "../../market/hours";
 import { round } from "../../market/tick";
+import { REGULAR } from "../../market/trade-conditions";
 import { normal, uniform } from "../prng";
 import {
   decimalsFor,
@@ -70,10 +71,13 @@ export function simTradePrice(seed: string, symbol: string, price: number, trade
 /**
  * The simulator's "stream protocol": what `SimExchange` sends in-process, in the shape of a
  * provider's (subscribe messages out, trade batches and heartbeats in), so the simulated
- * demo exercises the same codec → coalescer → ingest path as a real provider's stream.
+ * demo exercises the same codec → coalescer → ingest path as a real provider's stream. It
+ * confirms each subscription and sends a heartbeat every period, so it is never probed.
  */
 export class SimStream implements StreamCodec {
   readonly provider = "sim";
+  readonly confirms = true;
+  readonly probes = false;
   readonly delayed = false;
   readonly readyOnOpen = true;
   readonly limits = { symbolsPerConnection: 1_000, messagesPerSecond: 1_000, connections: 1 };
@@ -93,14 +97,19 @@ export class SimStream implements StreamCodec {
   unsubscribe(symbols: readonly string[]): string[] {
     return symbols.length > 0 ? [JSON.stringify({ unsubscribe: symbols })] : [];
   }
+  probe(): undefined {
+    return undefined;
+  }
   decode(text: string): StreamEvent[] {
     const m = parseJson(text);
     if (!isRecord(m)) return [{ kind: "malformed", reason: "sim message" }];
+    if (Array.isArray(m.subscribed))
+      return [{ kind: "subscribed", symbols: m.subscribed.filter((s): s is string => typeof s === "string") }];
     if (!Array.isArray(m.trades)) return [{ kind: "heartbeat" }];
     return m.trades.map((t: unknown): StreamEvent => {
       const [symbol, price, size, ts] = Array.isArray(t) ? t : [];
       return typeof symbol === "string" && typeof price === "number" && price > 0
-        ? { kind: "trade", symbol, price, size: Number(size), ts: Number(ts) }
+        ? { kind: "trade", symbol, price, size: Number(size), ts: Number(ts), rule: REGULAR }
         : { kind: "malformed", reason: "sim trade" };
     });
   }
@@ -134,6 +143,13 @@ export class SimExchange {
   send(text: string): void {
     const m = parseJson(text);
     if (!isRecord(m)) return;
+    const subscribed = (Array.isArray(m.subscribe) ? m.subscribe : []).filter((s) => typeof s === "string");
+    // Confirmed as a provider would, after the current message has been handled.
+    if (subscribed.length > 0)
+      queueMicrotask(() => {
+        const text = JSON.stringify({ subscribed });
+        for (const l of this.listeners) l({ data: text });
+      });
     for (const s of Array.isArray(m.subscribe) ? m.subscribe : []) {
       if (typeof s !== "string" || this.symbols.has(s)) continue;
       this.symbols.set(s, undefined);

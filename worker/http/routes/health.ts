@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { readConfig } from "../../config";
 import type { Env } from "../../env";
 import { mergeStatus } from "../../objects/scheduler/status";
-import { schedulerShard, streamShard } from "../../objects/stubs";
+import { schedulerShard, upstreamStream } from "../../objects/stubs";
 import type { StreamStatus } from "../../objects/upstream-stream";
 import { checkOperator } from "../publish-auth";
 
@@ -26,18 +26,13 @@ export const healthRoutes = new Hono<{ Bindings: Env }>().get("/healthz", async 
   ]);
   const active = lists.flat().sort();
   const streaming = statuses.some((s) => s?.transport === "stream");
-  // The upstream streams (one per scheduler shard): state, fault kind and counts for anyone, the provider's reason for operators.
-  const streams = streaming
-    ? (
-        await Promise.all(
-          shards.map((_, i) =>
-            streamShard(c.env, i)
-              .status()
-              .catch(() => undefined),
-          ),
-        )
-      ).flatMap((s) => (s ? [detailed ? s : publicStream(s)] : []))
+  // The upstream stream (one per deployment): state, fault kind and counts for anyone, the provider's reason for operators.
+  const stream = streaming
+    ? await upstreamStream(c.env)
+        .status()
+        .catch(() => undefined)
     : undefined;
+  const streams = streaming ? (stream ? [detailed ? stream : publicStream(stream)] : []) : undefined;
   const summary = {
     status: "ok",
     feed: config.feedProvider,

@@ -8,8 +8,11 @@ export function symbolSources(env: Env, hub: () => string): Sources {
   return {
     // Only a real symbol gets an object (a refusal otherwise, which the broker turns into an ERROR).
     attach: (stream, count, by) =>
-      admitted<AttachAnswer>(symbolGate(env), stream.symbol, () =>
-        sourceStub(env, stream.symbol).attach(hub(), count, stream.kind, by),
+      admitted<AttachAnswer>(
+        symbolGate(env),
+        stream.symbol,
+        () => sourceStub(env, stream.symbol).attach(hub(), count, stream.kind, by),
+        true,
       ),
     interest: (stream, count) => sourceStub(env, stream.symbol).interest(hub(), count, stream.kind),
     range: (stream, after, before, limit) => sourceStub(env, stream.symbol).range(after, before, limit, stream.kind),

@@ -1,4 +1,4 @@
-import { RequestBudget } from "../../feeds/budget";
+import { RequestBudget, type RoundPlan } from "../../feeds/budget";
 
 /**
  * The share of the request budget kept for first quotes of new symbols: a flood of
@@ -28,6 +28,29 @@ export function shardBudgets(total: number, shards: number, batchSize: number, n
     // Its whole minute's worth at once: a page opening with a watchlist of new symbols.
     cold: new RequestBudget(coldPerMinute, 1, now, coldPerMinute),
   };
+}
+
+/**
+ * What a catch-up after a stream outage may ask now: the rounds' share first; the polls during
+ * the outage spent it, so what it cannot cover may use the new symbols' share (a catch-up is
+ * owed once per outage; the stream asks again for the rest). Pure.
+ */
+export function catchUpPlan(budgets: ShardBudgets, symbols: readonly string[], now: number): string[] {
+  const plan = budgets.rounds.plan([...symbols], now);
+  const left = symbols.filter((s) => !plan.symbols.includes(s));
+  return [...plan.symbols, ...(left.length > 0 ? budgets.cold.plan(left, now).symbols : [])];
+}
+
+/** A round's plan with `first` served before the rest (streamed newcomers' one quote: they are few, and then done). */
+export function firstThen(
+  budget: RequestBudget,
+  first: readonly string[],
+  rest: readonly string[],
+  now: number,
+): RoundPlan {
+  const a = budget.plan(first, now);
+  const b = budget.plan(rest, now);
+  return { symbols: [...a.symbols, ...b.symbols], requests: a.requests + b.requests, limited: a.limited || b.limited };
 }
 
 /**

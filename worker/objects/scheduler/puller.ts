@@ -32,10 +32,26 @@ export class Puller {
     return results;
   }
 
+  /** Symbols a provider's quote answered here (a poll, a catch-up): their day's figures are known. */
+  private readonly quoted = new Set<string>();
+
+  /**
+   * The symbols a round polls: streamed ones no provider quote answered here yet (`unquoted`:
+   * their first price may have been a trade, and only the provider's quote knows the day's
+   * open, previous close and volume), and those the stream does not serve (all while it is down).
+   */
+  toPoll(symbols: readonly string[], streamed: ReadonlySet<string>): { unquoted: string[]; polled: string[] } {
+    return {
+      unquoted: symbols.filter((s) => streamed.has(s) && !this.quoted.has(s)),
+      polled: symbols.filter((s) => !streamed.has(s)),
+    };
+  }
+
   /** A pulled symbol's result, into the fault log. */
   note(result: QuoteResult, now: number): void {
     const { feed, faults, log } = this.parts;
     const f = "fault" in result ? result.fault : undefined;
+    if (!f) this.quoted.add(result.symbol);
     const change = faults.pulled(result.symbol, f, now);
     if (change === "cleared") log("feed_recovered", { provider: feed.id, symbol: result.symbol });
     if (change === "raised" && f)
@@ -45,6 +61,7 @@ export class Puller {
   /** The symbol is pulled no more. */
   forget(symbol: string): void {
     this.last.delete(symbol);
+    this.quoted.delete(symbol);
     this.parts.faults.forget(symbol);
   }
 

@@ -1,12 +1,12 @@
-/** What a scheduler shard asks of its upstream stream object. */
+/** What a scheduler shard asks of the deployment's upstream stream object, about its own symbols. */
 export interface StreamPort {
-  follow(symbols: string[], rearm: boolean): Promise<unknown>;
-  /** The symbols it serves just now; null when it lost its memory (evicted, redeployed). */
+  follow(symbols: string[]): Promise<unknown>;
+  /** This shard's symbols it serves just now; null when it lost its memory (evicted, redeployed). */
   streamed(): Promise<string[] | null>;
 }
 
 /**
- * A scheduler shard's side of its upstream stream (FEED_TRANSPORT): tells it the active
+ * A scheduler shard's side of the upstream stream (FEED_TRANSPORT): tells it the active
  * set, one report at a time in order, and asks which symbols it serves (those are not
  * polled). Without a stream every symbol is polled. The port does the I/O.
  */
@@ -14,7 +14,7 @@ export class StreamLink {
   private following: Promise<void> = Promise.resolve();
 
   constructor(
-    /** The shard's stream object; undefined when prices are polled only. */
+    /** The stream object (one per deployment); undefined when prices are polled only. */
     private readonly stream: (() => StreamPort) | undefined,
     private readonly activeSymbols: () => string[],
     private readonly onError: (err: unknown) => void,
@@ -24,13 +24,13 @@ export class StreamLink {
     return this.stream !== undefined;
   }
 
-  /** Tells the stream the active set (`rearm`: the cron sweep, also retry a failed stream). */
-  follow(rearm = false): Promise<void> {
+  /** Tells the stream the active set (a failed stream keeps its own wait: telling it again does not shorten it). */
+  follow(): Promise<void> {
     const stream = this.stream;
     if (!stream) return Promise.resolve();
     this.following = this.following.then(async () => {
       await stream()
-        .follow(this.activeSymbols(), rearm)
+        .follow(this.activeSymbols())
         .catch((err) => this.onError(err));
     });
     return this.following;

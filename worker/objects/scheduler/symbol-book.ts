@@ -10,6 +10,9 @@ export interface SymbolBookOptions {
   stashTtlMs: number;
   /** Most such quotes kept. */
   maxStash: number;
+  /** Most symbols admitted on trust at once, and for how long each stays so unless settled. */
+  maxTrusted: number;
+  trustTtlMs: number;
 }
 
 /** Unknown symbols answered from memory for 10 minutes; an admitting quote kept 30 s for its source. */
@@ -18,6 +21,8 @@ export const BOOK_OPTIONS: SymbolBookOptions = {
   maxUnknown: 10_000,
   stashTtlMs: 30_000,
   maxStash: 1_000,
+  maxTrusted: 200,
+  trustTtlMs: 600_000,
 };
 
 /**
@@ -32,6 +37,8 @@ export class SymbolBook {
   private readonly known = new Set<string>();
   private readonly unknown = new Map<string, { until: number; reason: string }>();
   private readonly stashed = new Map<string, { quote: Quote; until: number }>();
+  /** Symbols admitted on trust (a streamed deployment's budget had no room to look them up), until when. */
+  private readonly trusted = new Map<string, number>();
 
   constructor(private readonly options: SymbolBookOptions = BOOK_OPTIONS) {}
 
@@ -71,6 +78,26 @@ export class SymbolBook {
     this.unknown.delete(symbol);
     if (this.unknown.size >= this.options.maxUnknown) this.unknown.delete(this.unknown.keys().next().value!);
     this.unknown.set(symbol, { until: now + this.options.unknownTtlMs, reason });
+  }
+
+  /** Admits `symbol` on trust for a while; false when the bound is reached (the oldest expired ones go first). */
+  trust(symbol: string, now: number): boolean {
+    for (const [s, until] of this.trusted) if (until <= now) this.trusted.delete(s);
+    if (!this.trusted.has(symbol) && this.trusted.size >= this.options.maxTrusted) return false;
+    this.trusted.set(symbol, now + this.options.trustTtlMs);
+    return true;
+  }
+
+  /** Whether `symbol` was admitted on trust and not settled yet; `settle` ends it. */
+  isTrusted(symbol: string, settle = false): boolean {
+    const trusted = this.trusted.has(symbol);
+    if (settle) this.trusted.delete(symbol);
+    return trusted;
+  }
+
+  /** The symbols on trust now, oldest first. */
+  trustedSymbols(): string[] {
+    return [...this.trusted.keys()];
   }
 
   stash(quote: Quote, now: number): void {

@@ -65,6 +65,13 @@ export class Backfill {
     commit(day ? { ...quote, ...day } : quote);
   }
 
+  /** The first quote came after streamed ticks (bars hold them already): a real provider's history up to them, once. */
+  afterStream(): void {
+    if (this.checked) return;
+    this.checked = true;
+    if (this.w.provider !== "sim") this.fromProvider();
+  }
+
   /**
    * Before bars are read: a symbol with prices but no bars (it ticked before bars were kept)
    * gets its history, once; a gap worth asking for again is asked for.

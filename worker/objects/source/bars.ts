@@ -11,6 +11,7 @@ import {
   MINUTE_MS,
   type TimedBar,
 } from "../../market/bars";
+import { withDayVolume } from "../../market/day-volume";
 import { recentSessions, type Session, sessionAt } from "../../market/sessions";
 import type { Tick } from "../../market/tick";
 import { addColumns } from "./sql";
@@ -55,7 +56,8 @@ export class SourceBars {
     private readonly sql: SqlStorage,
     private readonly symbol: string,
     private readonly days: number,
-    latest: Tick | undefined,
+    /** The newest tick: its feed's delay, and its day volume for the current day bar. */
+    private readonly latest: () => Tick | undefined,
     /** The start of the newest bar already sent final: it is not forming any more, whatever the clock says. */
     sentFinal: number | undefined,
   ) {
@@ -64,7 +66,7 @@ export class SourceBars {
     );
     // Bars stored before trade times were kept: their close follows arrivals, as it did.
     addColumns(sql, "bars", { ot: "INTEGER", ct: "INTEGER" });
-    this.lag = lagOf(latest);
+    this.lag = lagOf(latest());
     const newest = this.newest();
     this.session = newest ? sessionAt(symbol, newest.t) : undefined;
     const forming = newest && (sentFinal === undefined || newest.t > sentFinal) ? this.get(newest.t) : undefined;
@@ -76,7 +78,7 @@ export class SourceBars {
             .map((r) => ({ ...r }))
         : [];
     const store: BarStore = { get: (t) => this.get(t), put: (bar) => this.putTimed(bar) };
-    this.builder = new BarBuilder(symbol, "1m", store, { forming, lastVolume: latest?.volume });
+    this.builder = new BarBuilder(symbol, "1m", store, { forming });
   }
 
   isEmpty(): boolean {
@@ -134,6 +136,7 @@ export class SourceBars {
     let bars = aggregate(this.symbol, minutes, interval);
     if (minutes.length === rows) bars = bars.slice(1);
     bars = bars.filter((b) => b.t >= from);
+    if (interval === "1d") bars = withDayVolume(this.symbol, bars, this.latest());
     if (shownUntil !== Number.POSITIVE_INFINITY)
       bars = bars.filter((b) => barEnd(this.symbol, interval, b.t) <= shownUntil);
     bars = bars.slice(-limit);

@@ -1,5 +1,7 @@
 import type { Refusal } from "../../broker/refusal";
+import { STREAMS, type StreamKind } from "../../broker/streams";
 import type { Activation } from "../scheduler/active-set";
+import type { SourceStreams } from "./streams";
 
 /** What a source asks of its feed-scheduler shard. */
 export interface SchedulerPort {
@@ -37,6 +39,24 @@ export class Registration {
     }
     this.registered = active;
     return "ok";
+  }
+
+  /**
+   * `hub` holds `count` of a stream; one that needs prices registers the symbol (`by`: whom it
+   * is charged to). The scheduler's refusal undoes the hold and is returned.
+   */
+  async hold(
+    streams: Pick<SourceStreams, "hold" | "active">,
+    kind: StreamKind,
+    hub: string,
+    count: number,
+    by?: string,
+  ): Promise<Exclude<Activation, "ok"> | undefined> {
+    streams.hold(kind, hub, count);
+    const activation = STREAMS[kind].activates ? await this.follow(streams.active(), by) : "ok";
+    if (activation === "ok") return undefined;
+    streams.hold(kind, hub, 0);
+    return activation;
   }
 
   /** The scheduler dropped the symbol on its own (a round found it without holders). */

@@ -49,7 +49,7 @@ export class SymbolBars {
       sendDelayed: w.sendDelayed,
     });
     // A bar the stream sent final before a restart is not resumed as forming (it would go out final again).
-    this.bars = new SourceBars(sql, symbol, config.barDays, w.latest(), this.stream.newestFinal());
+    this.bars = new SourceBars(sql, symbol, config.barDays, w.latest, this.stream.newestFinal());
     this.stream.resume(this.bars.unsent);
     const { feedProvider: provider, simSeed, barDays } = config;
     const wiring = { ...w, symbol, provider, simSeed, barDays, bars: this.bars, barStream: this.stream };
@@ -69,6 +69,15 @@ export class SymbolBars {
       if (report) log("bars_late_refused", { symbol: this.symbol, ...report });
     }
     this.stream.changed(change, now);
+  }
+
+  /**
+   * A cold symbol's REST quote that came after its first streamed tick: the day's figures it
+   * brings (`inOrder`: the quote as it may be committed, if at all), and its history, once.
+   */
+  firstAfterStream(inOrder: Quote | undefined, commit: (quote: Quote) => void): void {
+    if (inOrder) commit(inOrder);
+    this.backfill.afterStream();
   }
 
   /** The symbol's first quote, with its history (see `Backfill.first`). */

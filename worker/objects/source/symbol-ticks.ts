@@ -1,5 +1,6 @@
 import { buildTickFrame, type StreamFrame } from "../../broker/stream-frame";
-import { isOutOfOrder, nextTick, type Quote, type Tick } from "../../market/tick";
+import { VOLUME_ATTRIBUTION_MS } from "../../market/day-volume";
+import { isOutOfOrder, nextTick, type Quote, type Tick, withDayFigures } from "../../market/tick";
 import type { Freshness } from "./freshness";
 import type { TickHistory } from "./history";
 import type { StreamBehaviour } from "./streams";
@@ -32,9 +33,17 @@ export class SymbolTicks implements StreamBehaviour {
    * price again, flagged, once it is stale (never a made-up price). The frame to deliver, if any.
    */
   fromFeed(quote: Quote | undefined, now: number, commit: (quote: Quote) => StreamFrame): StreamFrame | undefined {
-    const committed =
-      quote && !isOutOfOrder(this.latest, quote) && this.freshness.takeFeedQuote(now) ? commit(quote) : undefined;
+    const taken = quote ? this.inOrder(quote) : undefined;
+    const committed = taken && this.freshness.takeFeedQuote(now) ? commit(taken) : undefined;
     return this.staleAgain(now) ?? committed;
+  }
+
+  /**
+   * A feed quote as it may be committed: itself, or, observed before the newest tick (a poll
+   * crossing the stream), no price move but the day's figures it brings (if any are news).
+   */
+  inOrder(quote: Quote): Quote | undefined {
+    return this.latest && isOutOfOrder(this.latest, quote) ? withDayFigures(this.latest, quote) : quote;
   }
 
   /** Whether a quote is older than the newest tick of the same source (it must not move the price back). */
@@ -46,17 +55,20 @@ export class SymbolTicks implements StreamBehaviour {
   commit(quote: Quote, now: number): StreamFrame {
     // A price from the future would look newer than any that comes after it.
     const ts = Math.min(quote.ts ?? now, now);
+    const staleAfterMs = this.freshness.staleAfterMs();
     return this.record({
-      ...nextTick(this.latest, { ...quote, ts }, now),
-      staleAfterMs: this.freshness.staleAfterMs(),
+      // A day total's growth counts as traded here if the last observation is within two update intervals.
+      ...nextTick(this.latest, { ...quote, ts }, now, Math.max(VOLUME_ATTRIBUTION_MS, staleAfterMs)),
+      staleAfterMs,
     });
   }
 
-  /** The last good price again, flagged stale, once it is; nothing otherwise. */
+  /** The last good price again, flagged stale, once it is (nothing traded in it); nothing otherwise. */
   private staleAgain(now: number): StreamFrame | undefined {
     const latest = this.latest;
     if (!latest || latest.stale || !this.freshness.isStale(now)) return undefined;
-    return this.record({ ...latest, seq: latest.seq + 1, stale: true });
+    const { size: _traded, ...again } = latest;
+    return this.record({ ...again, seq: latest.seq + 1, stale: true });
   }
 
   /** The snapshot for a hub that starts holding the stream: the latest tick. */
