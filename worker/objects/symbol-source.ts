@@ -230,11 +230,9 @@ export class SymbolSource extends DurableObject<Env> {
   /** Stream position and fan-out, for /healthz and tests. */
   status() {
     const { symbol, ticks, streams, delayed } = this;
-    const fanout = {
-      ...streams.fanout(TICKS.live),
-      delayed: { hubs: streams.fanout(TICKS.delayed).hubs, seq: delayed.releasedSeq },
-    };
-    return { symbol, epoch: ticks.epoch, seq: ticks.latest?.seq ?? 0, viewers: this.viewers(), ...fanout };
+    const position = { symbol, epoch: ticks.epoch, seq: ticks.latest?.seq ?? 0, viewers: this.viewers() };
+    const delayedFanout = { hubs: streams.fanout(TICKS.delayed).hubs, seq: delayed.releasedSeq };
+    return { ...position, ...streams.fanout(TICKS.live), delayed: delayedFanout };
   }
 
   /** Test hook (TEST_HOOKS only): drop this instance as an eviction would; storage stays. */
@@ -257,8 +255,6 @@ export class SymbolSource extends DurableObject<Env> {
     // This instance's tables are gone with the rest: the next use starts a fresh one.
     setTimeout(() => this.ctx.abort("state deleted"), 0);
   }
-
-  // ---------------------------------------------------------------- internals
 
   private scheduler() {
     return schedulerFor(this.env, this.symbol, this.config.schedulerShards);
