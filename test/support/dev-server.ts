@@ -64,7 +64,18 @@ export async function freePort(): Promise<number> {
 
 /** Starts the worker on 127.0.0.1 in the real workerd runtime (`wrangler dev` or `npm start`), fully offline. */
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
-  const port = options.port ?? (await freePort());
+  // A port found free can be taken by another file's server before ours binds it: pick again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOn(options.port ?? (await freePort()), options);
+    } catch (err) {
+      const taken = err instanceof Error && err.message.includes("Address already in use");
+      if (!taken || options.port !== undefined || attempt === 3) throw err;
+    }
+  }
+}
+
+async function startOn(port: number, options: DevServerOptions): Promise<DevServer> {
   const inspector = await freePort();
   const ownPersist = options.persistDir === undefined;
   const persistDir = options.persistDir ?? mkdtempSync(join(options.stateIn ?? tmpdir(), "edge-ticker-"));
