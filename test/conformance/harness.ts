@@ -1,4 +1,5 @@
 import type { IMessage, StompSubscription } from "@stomp/stompjs";
+import type { Bar } from "../../worker/market/bars";
 import type { Tick } from "../../worker/market/tick";
 import { clockStartingAt, type ShiftedClock } from "../support/clock";
 import { type DevServer, startDevServer } from "../support/dev-server";
@@ -190,20 +191,10 @@ export async function quotes(run: Run, symbols: string[]): Promise<QuoteBody[]> 
   return ((await res.json()) as { quotes: QuoteBody[] }).quotes;
 }
 
-export interface BarBody {
-  t: number;
-  o: number;
-  h: number;
-  l: number;
-  c: number;
-  v: number;
-  n: number;
-}
-
-export async function minuteBars(run: Run, symbol: string, from: number): Promise<BarBody[]> {
+export async function minuteBars(run: Run, symbol: string, from: number): Promise<Bar[]> {
   const res = await fetch(`${run.srv.url}/api/bars/${symbol}?interval=1m&from=${from}`);
   if (res.status !== 200) return [];
-  return ((await res.json()) as { bars: BarBody[] }).bars;
+  return ((await res.json()) as { bars: Bar[] }).bars;
 }
 
 /** A tick's day volume: `dayVolume` where the worker says it, else `volume` (the field's older meaning). */

@@ -6,6 +6,7 @@
  */
 import type { IMessage } from "@stomp/stompjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { BarMessage } from "../../worker/broker/stream-frame";
 import type { Bar } from "../../worker/market/bars";
 import { type DevServer, startDevServer } from "../support/dev-server";
 import { postTicks } from "../support/publish";
@@ -15,14 +16,6 @@ import { signToken, TEST_SECRET } from "../support/tokens";
 const MIN = 60_000;
 const DELAY_MS = 4_000;
 const TOKEN = "test-publish-token";
-
-interface BarBody extends Bar {
-  symbol: string;
-  interval: string;
-  final: boolean;
-  correction?: boolean;
-  delayed?: boolean;
-}
 
 let srv: DevServer;
 let rt: Record<string, string>;
@@ -51,10 +44,10 @@ class Timed extends Collector {
       return push(...m);
     };
   }
-  get bars(): BarBody[] {
-    return this.messages.map((m) => JSON.parse(m.body) as BarBody);
+  get bars(): BarMessage[] {
+    return this.messages.map((m) => JSON.parse(m.body) as BarMessage);
   }
-  async until(pred: (bars: BarBody[]) => boolean, timeoutMs: number): Promise<void> {
+  async until(pred: (bars: BarMessage[]) => boolean, timeoutMs: number): Promise<void> {
     const end = Date.now() + timeoutMs;
     while (!pred(this.bars)) {
       if (Date.now() > end) throw new Error(`timed out; got ${JSON.stringify(this.bars.slice(-3))}`);
@@ -213,7 +206,7 @@ describe("live bars over STOMP", () => {
       await fetch(`${srv.url}/api/bars/SNAP-USD?interval=1m&from=${snapshot[0]!.t}&to=${snapshot.at(-1)!.t + 1}`, {
         headers: rt,
       })
-    ).json()) as { bars: BarBody[] };
+    ).json()) as { bars: Bar[] };
     expect(snapshot.map(({ t, o, h, l, c: close, v, n }) => ({ t, o, h, l, c: close, v, n }))).toEqual(api.bars);
     // A delayed subscriber's snapshot holds only bars that ended DELAY_MS ago.
     const p = await connectStomp(srv.url);
