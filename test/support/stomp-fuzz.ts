@@ -3,6 +3,7 @@
  * insertions of the characters that matter to the codec, deletions, truncation,
  * duplicated spans, broken content-length). The same seed gives the same cases.
  */
+import { prng } from "./prng";
 
 const SEEDS = [
   "SUBSCRIBE\nid:s1\ndestination:/topic/ticker.AAPL\nack:client\nreceipt:r1\n\n\0",
@@ -37,18 +38,6 @@ const SPECIAL = [
   " ",
   "\t",
 ];
-
-/** mulberry32: a small, seedable PRNG. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function mutate(frame: string, random: () => number): string {
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;

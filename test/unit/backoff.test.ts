@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { reconnectDelay } from "../../client/src/backoff";
-import { prng } from "../support/stomp-fuzz";
+import { prng } from "../support/prng";
 
 describe("reconnect backoff", () => {
   it("spreads the first retries after a drop over 0.5–3 s, evenly, so a restart brings no thundering herd", () => {

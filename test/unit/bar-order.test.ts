@@ -23,18 +23,7 @@ import type { FoldedTick } from "../../worker/objects/source/bars";
 import { SymbolBars } from "../../worker/objects/source/symbol-bars";
 import { memoryBars } from "../support/memory-bars";
 import { memorySql } from "../support/memory-sql";
-
-/** A seeded generator (mulberry32): the same seed, the same stream. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+import { prng } from "../support/prng";
 
 /** 2026-12-03 12:00 UTC: a Thursday, two NYSE sessions and an FX day roll ahead. */
 const START = Date.parse("2026-12-03T12:00:00Z");
@@ -49,7 +38,7 @@ interface Arrival {
  * minutes late, a few later than the correction window; in order of arrival.
  */
 function trades(seed: number, count: number, lateness: "any" | "within-window", distinct = false): Arrival[] {
-  const rnd = random(seed);
+  const rnd = prng(seed);
   const out: Arrival[] = [];
   let ts = START;
   let price = 100;
@@ -205,7 +194,7 @@ describe("a symbol's bars in its source", () => {
       for (let seed = 1; seed <= 4; seed++) {
         vi.setSystemTime(START);
         const arrivals = trades(seed, 1_200, "any");
-        const rnd = random(seed * 31);
+        const rnd = prng(seed * 31);
         const restarts = new Set(Array.from({ length: 12 }, () => Math.floor(rnd() * arrivals.length)));
         const source = new Source(symbol);
         play(source, arrivals, restarts);

@@ -17,18 +17,7 @@ import {
   TICKS_KIND,
 } from "../../worker/protocol/compact/fields";
 import { CompactError, CompactReader } from "../../worker/protocol/compact/reader";
-
-/** A small seeded generator (mulberry32): the same sequences on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from "../support/prng";
 
 const round = (v: number, d: number) => Math.round(v * 10 ** d) / 10 ** d;
 
