@@ -130,15 +130,14 @@ export function runConformance(profileId: string): void {
     }, 600_000);
     afterAll(async () => run?.stop());
 
+    // A case that does not apply is not a test: its reason stands in the profile's table (profiles.ts).
     const test = (id: CaseId, body: () => void) => {
-      const why = profile.applies[id];
-      if (why === true)
-        it(`${id}: ${CASES[id]}`, () => {
-          // A case watches through its viewers: one the server dropped makes its observations meaningless.
-          expect(seen.viewerFaults?.[GROUP[id]] ?? [], "viewers the server disconnected").toEqual([]);
-          body();
-        });
-      else it.skip(`${id}: not applicable: ${why}`, () => {});
+      if (profile.applies[id] !== true) return;
+      it(`${id}: ${CASES[id]}`, () => {
+        // A case watches through its viewers: one the server dropped makes its observations meaningless.
+        expect(seen.viewerFaults?.[GROUP[id]] ?? [], "viewers the server disconnected").toEqual([]);
+        body();
+      });
     };
 
     test("first-price", () => {

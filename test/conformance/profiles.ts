@@ -2,8 +2,8 @@ import type { ProviderName } from "../support/fakes";
 
 /**
  * The conformance suite's two tables: the cases (from issue 34's "Done when") and, per
- * provider profile, which cases apply. A case that does not apply says why here; the
- * suite lists it as skipped with that reason.
+ * provider profile, which cases apply. A case that does not apply says why here, and the
+ * suite does not run it.
  */
 export const CASES = {
   "first-price":
