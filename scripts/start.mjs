@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { resolve } from "node:path";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 // `npm start`: Edge Ticker on one bare workerd process through the Miniflare API: no dev
 // proxy, no file watching, durable state in a directory. The way to self-host without
 // Cloudflare, and what benchmarks measure.
@@ -61,9 +62,10 @@ const secrets = readSecrets();
 
 execFileSync(process.execPath, [resolve(ROOT, "web/build.mjs")], { stdio: "inherit", cwd: ROOT });
 const scriptPath = resolve(ROOT, "dist/worker/index.js");
-await build({
+const bundle = await build({
   entryPoints: [resolve(ROOT, "worker/index.ts")],
   outfile: scriptPath,
+  write: false,
   bundle: true,
   format: "esm",
   platform: "neutral",
@@ -74,6 +76,11 @@ await build({
   loader: { ".min.js": "text" },
   logLevel: "warning",
 });
+// Written beside its place and renamed over it: atomic, so a second `npm start` starting at
+// the same moment (parallel tests do) never loads a bundle this one is half-way through writing.
+mkdirSync(dirname(scriptPath), { recursive: true });
+writeFileSync(`${scriptPath}.${process.pid}`, bundle.outputFiles[0].contents);
+renameSync(`${scriptPath}.${process.pid}`, scriptPath);
 
 const { workerOptions } = unstable_getMiniflareWorkerOptions(resolve(ROOT, "wrangler.toml"));
 const { assets, ...edgeOptions } = workerOptions;
