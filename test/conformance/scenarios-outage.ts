@@ -109,6 +109,22 @@ export async function outage(run: Run, barsTrading: BarsTrading | undefined): Pr
     (ok) => ok,
     15_000,
   );
+  // The catch-up brings what traded unseen into the day volume once the request budget has
+  // room (the polls during the outage may have spent it): the first viewer's day volume then
+  // holds every trade up to its tick's time. Finnhub reports no volume to catch up with.
+  if (run.profile.provider !== "finnhub") {
+    const unseen = (t: Arrival["tick"] | undefined) =>
+      t === undefined
+        ? Number.POSITIVE_INFINITY
+        : m.dayVolume(bars.theirs) -
+          m.trades(bars.theirs).reduce((n, x) => n + (x.ts > t.ts ? x.size : 0), 0) -
+          (dayVolumeOf(t) ?? 0);
+    await waitFor(
+      () => unseen(run.viewers[0]!.latest(bars.ours)),
+      (u) => u < tradedDuringOutage / 2,
+      30_000,
+    );
+  }
   // A few more seconds of trading on the stream, then the bars.
   await sleep(4_000);
   await barsTrading?.stop();

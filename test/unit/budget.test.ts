@@ -35,6 +35,20 @@ describe("request budget", () => {
     expect(plan.symbols.length).toBe(plan.requests === 3 ? 20 : plan.requests * 8);
   });
 
+  it("keeps reserved tokens from ordinary plans until they expire; a priority plan spends them, in its own order", () => {
+    const budget = new RequestBudget(60, 1, 0, 0);
+    budget.reserve(2, 0, 20_000);
+    // Two tokens gather over 2 s; the rounds may not spend them.
+    expect(budget.plan(["A", "B", "C"], 2_000)).toMatchObject({ symbols: [], requests: 0, limited: true });
+    expect(budget.plan(["X", "Y", "Z"], 2_000, true)).toEqual({ symbols: ["X", "Y"], requests: 2, limited: true });
+    // Spent: the rounds have the next token again.
+    expect(budget.plan(["A", "B", "C"], 3_000).symbols).toEqual(["A"]);
+    // An unclaimed reservation lapses.
+    budget.reserve(5, 3_000, 2_000);
+    expect(budget.plan(["A", "B", "C"], 4_000).requests).toBe(0);
+    expect(budget.plan(["A", "B", "C"], 5_000).symbols).toEqual(["B", "C"]);
+  });
+
   it("has no limit for the simulator", () => {
     const budget = new RequestBudget(Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, 0);
     expect(budget.plan(["A", "B", "C"], 1)).toEqual({ symbols: ["A", "B", "C"], requests: 1, limited: false });

@@ -16,7 +16,7 @@ import type { Admission } from "../../worker/feeds/unavailable";
 import { type Bar, INTERVALS } from "../../worker/market/bars";
 import { knownByConfig, SymbolGate } from "../../worker/market/known-symbols";
 import { ActiveSet } from "../../worker/objects/scheduler/active-set";
-import { firstThen, shardBudgets, updateIntervalMs } from "../../worker/objects/scheduler/budgets";
+import { catchUpPlan, firstThen, shardBudgets, updateIntervalMs } from "../../worker/objects/scheduler/budgets";
 import { FaultLog, mergeFaultReports } from "../../worker/objects/scheduler/fault-log";
 import { FirstQuotes } from "../../worker/objects/scheduler/first-quotes";
 import { Puller } from "../../worker/objects/scheduler/puller";
@@ -470,6 +470,18 @@ describe("budgets", () => {
     expect(b.symbolsPerMinute).toBe(45);
     expect(updateIntervalMs(1_000, false, 90, b.symbolsPerMinute)).toBe(1_000);
     expect(updateIntervalMs(1_000, true, 90, b.symbolsPerMinute)).toBe(120_000);
+  });
+
+  it("serve a catch-up before the rounds: what they cannot cover now is kept for when it asks again", () => {
+    const b = shardBudgets(60, 1, 1, 0);
+    // The rounds spent the minute's share, the new symbols' share is spent too.
+    while (b.rounds.plan(["P"], 0).requests > 0);
+    while (b.cold.take(1, 0));
+    expect(catchUpPlan(b, ["A", "B"], 0)).toEqual([]);
+    // Tokens come back (45 a minute): the rounds leave them to the catch-up.
+    expect(b.rounds.plan(["P"], 3_000).requests).toBe(0);
+    expect(catchUpPlan(b, ["A", "B"], 3_000)).toEqual(["A", "B"]);
+    expect(b.rounds.plan(["P"], 4_500).symbols).toEqual(["P"]);
   });
 });
 

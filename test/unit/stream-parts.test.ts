@@ -3,6 +3,7 @@ import { Coalescer } from "../../worker/feeds/stream/coalescer";
 import type { StreamFault } from "../../worker/feeds/stream/codec";
 import { CurrentFault } from "../../worker/feeds/stream/current-fault";
 import { Link, type LinkOptions } from "../../worker/feeds/stream/link";
+import { OwedCatchUps } from "../../worker/feeds/stream/owed-catch-ups";
 import { ShardWants, SubscriptionSet } from "../../worker/feeds/stream/subscriptions";
 import type { Unavailable } from "../../worker/feeds/unavailable";
 import { CONDITION_RULES, REPLAYED } from "../../worker/market/trade-conditions";
@@ -78,6 +79,7 @@ describe("coalescer", () => {
     expect(c.drain()).toEqual([]);
     c.catchUp({ symbol: "A", price: 11, ts: T + 20, bid: 10.9, ask: 11.1 });
     c.release(["A"]);
+    c.settle(["A"]);
     expect(c.drain()).toEqual([
       {
         symbol: "A",
@@ -99,6 +101,7 @@ describe("coalescer", () => {
     c.hold(["A"]);
     c.catchUp({ symbol: "A", price: 9, ts: T + 5 });
     c.release(["A"]);
+    c.settle(["A"]);
     expect(c.drain()).toEqual([{ symbol: "A", price: 12, ts: T + 30, trades: 0, gap: true }]);
     c.hold(["B"]);
     c.release(["B"]);
@@ -108,6 +111,33 @@ describe("coalescer", () => {
     c.catchUp({ symbol: "A", price: 9, ts: T + 5, dayVolume: 5_000 });
     c.release(["A"]);
     expect(c.drain()).toEqual([{ symbol: "A", price: 12, ts: T + 30, trades: 0, gap: true, dayVolume: 5_000 }]);
+  });
+
+  it("a catch-up's day figure counts trades up to its own time: the ones streamed after it are added, before and after it arrives", () => {
+    const c = new Coalescer();
+    c.trade("A", 10, 1, T);
+    expect(c.drain()).toMatchObject([{ size: 1 }]);
+    c.hold(["A"]);
+    // Streamed since the outage: one the provider's figure counts (T + 10), one it predates (T + 20).
+    c.trade("A", 11, 5, T + 10);
+    c.trade("A", 12, 7, T + 20);
+    expect(c.drain()).toEqual([]);
+    c.catchUp({ symbol: "A", price: 11, ts: T + 10, dayVolume: 1_000 });
+    c.trade("A", 13, 3, T + 30);
+    c.release(["A"]);
+    expect(c.drain()).toMatchObject([{ symbol: "A", price: 13, size: 15, dayVolume: 1_010, gap: true }]);
+    // Its catch-up taken: the next window counts its sizes alone, a later figure adds nothing twice.
+    c.trade("A", 14, 2, T + 40);
+    c.catchUp({ symbol: "A", price: 14, ts: T + 40, dayVolume: 1_012 });
+    expect(c.drain()).toMatchObject([{ size: 2, dayVolume: 1_012 }]);
+  });
+
+  it("orders a catch-up the most recently traded first; symbols never traded last", () => {
+    const c = new Coalescer();
+    c.trade("OLD", 1, 1, T);
+    c.trade("NEW", 1, 1, T + 500);
+    c.trade("MID", 1, 1, T + 100);
+    expect(c.newestFirst(["QUIET", "OLD", "MID", "NEW"])).toEqual(["NEW", "MID", "OLD", "QUIET"]);
   });
 
   it("500 trades a second in 50 ms windows become 20 ticks a second, ending on the last trade", () => {
@@ -121,6 +151,31 @@ describe("coalescer", () => {
     expect(ticks.length).toBeLessThanOrEqual(20);
     expect(ticks.at(-1)).toBe(104.99);
     expect([...ticks].sort((a, b) => a - b)).toEqual(ticks);
+  });
+});
+
+describe("owed catch-ups", () => {
+  it("asks each symbol's once the new connection serves it, the rest after the grace; nothing before it is live", () => {
+    const asked: string[][] = [];
+    const owed = new OwedCatchUps((symbols) => asked.push(symbols));
+    owed.lost(["A", "B", "C"]);
+    // Not live yet: a trade on the old connection (or none at all) asks nothing.
+    owed.served(["A"]);
+    owed.check(T + 60_000);
+    expect(asked).toEqual([]);
+    owed.live(T, true);
+    owed.served(["A", "X"]);
+    owed.served(["A"]);
+    expect(asked).toEqual([["A"]]);
+    expect(owed.nextDueAt()).toBe(T + 10_000);
+    owed.check(T + 9_999);
+    owed.check(T + 10_000);
+    expect(asked).toEqual([["A"], ["B", "C"]]);
+    expect(owed.nextDueAt()).toBeUndefined();
+    // A provider that confirms nothing (its data is the confirmation): a second's grace.
+    owed.lost(["D"]);
+    owed.live(T, false);
+    expect(owed.nextDueAt()).toBe(T + 1_000);
   });
 });
 

@@ -15,6 +15,9 @@ export class RequestBudget {
   private tokens: number;
   private updatedAt: number;
   private cursor = 0;
+  /** Tokens kept for a priority request until `reservedUntil`: ordinary plans leave them. */
+  private reserved = 0;
+  private reservedUntil = 0;
 
   constructor(
     private readonly requestsPerMinute: number,
@@ -50,18 +53,32 @@ export class RequestBudget {
     return this.tokens;
   }
 
-  plan(active: readonly string[], now: number): RoundPlan {
+  /**
+   * Keeps the tokens for `symbols` symbols' requests for a priority plan (a catch-up the budget
+   * could not cover yet) for `forMs`: ordinary plans leave them, so the tokens gather for it
+   * instead of being spent as they come. A new reservation replaces the last.
+   */
+  reserve(symbols: number, now: number, forMs: number): void {
+    this.reserved = Math.ceil(symbols / this.batchSize);
+    this.reservedUntil = now + forMs;
+  }
+
+  /** `priority`: may spend the reserved tokens (it is what they are kept for), and serves `active` in order. */
+  plan(active: readonly string[], now: number, priority = false): RoundPlan {
     if (active.length === 0) return { symbols: [], requests: 0, limited: false };
     const needed = Math.max(1, Math.ceil(active.length / this.batchSize));
     if (!Number.isFinite(this.requestsPerMinute)) return { symbols: [...active], requests: needed, limited: false };
     this.refill(now);
-    const requests = Math.min(needed, Math.floor(this.tokens));
+    const kept = priority || now >= this.reservedUntil ? 0 : this.reserved;
+    const requests = Math.max(0, Math.min(needed, Math.floor(this.tokens - kept)));
     this.tokens -= requests;
+    if (priority) this.reserved = Math.max(0, this.reserved - requests);
     if (requests === needed) return { symbols: [...active], requests, limited: false };
     const count = requests * this.batchSize;
-    const start = this.cursor % active.length;
+    // A priority plan serves in the caller's order; rounds take turns from where the last stopped.
+    const start = priority ? 0 : this.cursor % active.length;
     const symbols = Array.from({ length: count }, (_, i) => active[(start + i) % active.length]!);
-    this.cursor = (start + count) % active.length;
+    if (!priority) this.cursor = (start + count) % active.length;
     return { symbols, requests, limited: true };
   }
 

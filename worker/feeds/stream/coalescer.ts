@@ -19,9 +19,15 @@ export interface WindowQuote {
   trades: number;
   /** The first tick after an outage of the stream: prices in between were not seen. */
   gap?: true;
-  /** The provider's day volume, from a catch-up quote (trades nobody streamed during the outage are in it). */
+  /**
+   * The provider's day volume as of the window's last trade: a catch-up quote's figure (trades
+   * nobody streamed during the outage are in it) plus the streamed trades it predates.
+   */
   dayVolume?: number;
 }
+
+/** Streamed trades remembered per symbol while its catch-up is owed: enough for minutes of a busy symbol. */
+const MAX_OWED_TRADES = 10_000;
 
 /** A symbol's window while it fills (no price yet when only quotes came). */
 type Window = Omit<WindowQuote, "symbol" | "price"> & { price?: number };
@@ -41,11 +47,21 @@ export class Coalescer {
   private readonly newest = new Map<string, { ts: number; price: number }>();
   /** Symbols waiting for their catch-up quote. */
   private readonly held = new Set<string>();
+  /**
+   * Per symbol whose catch-up is owed: the sizes streamed since the outage, with their exchange
+   * times. A REST day figure counts the trades up to its own time; the ones after it are added.
+   */
+  private readonly owed = new Map<string, Array<{ ts: number; size: number }>>();
 
   trade(symbol: string, price: number, size: number | undefined, ts: number | undefined, rule = REGULAR): void {
     const w = this.window(symbol);
     w.trades++;
-    if (size !== undefined && rule.volume) w.size = (w.size ?? 0) + size;
+    if (size !== undefined && rule.volume) {
+      w.size = (w.size ?? 0) + size;
+      if (w.dayVolume !== undefined) w.dayVolume += size;
+      const owed = this.owed.get(symbol);
+      if (owed && ts !== undefined && owed.push({ ts, size }) > MAX_OWED_TRADES) owed.shift();
+    }
     if (rule.highLow) {
       w.high = Math.max(w.high ?? price, price);
       w.low = Math.min(w.low ?? price, price);
@@ -71,7 +87,13 @@ export class Coalescer {
     for (const s of symbols) {
       this.window(s).gap = true;
       this.held.add(s);
+      if (!this.owed.has(s)) this.owed.set(s, []);
     }
+  }
+
+  /** `symbols`' catch-ups are over (taken, or given up): their streamed trades are no longer kept. */
+  settle(symbols: Iterable<string>): void {
+    for (const s of symbols) this.owed.delete(s);
   }
 
   /**
@@ -82,13 +104,27 @@ export class Coalescer {
     const newest = this.newest.get(quote.symbol);
     const w = this.window(quote.symbol);
     if (quote.bid !== undefined || quote.ask !== undefined) this.quote(quote.symbol, quote.bid, quote.ask);
-    // Its day figure counts whatever the age of its price.
+    // Its day figure counts whatever the age of its price, with the trades streamed after its time.
     const day = quote.dayVolume ?? quote.volume;
-    if (day !== undefined) w.dayVolume = Math.max(w.dayVolume ?? 0, day);
+    if (day !== undefined) {
+      const since = quote.ts === undefined ? [] : (this.owed.get(quote.symbol) ?? []);
+      const after = since.reduce((n, t) => (t.ts > quote.ts! ? n + t.size : n), 0);
+      w.dayVolume = Math.max(w.dayVolume ?? 0, day + after);
+      this.owed.delete(quote.symbol);
+    }
     if (newest !== undefined && (quote.ts === undefined || quote.ts < newest.ts)) return;
     w.price = quote.price;
     if (quote.ts !== undefined) w.ts = quote.ts;
     this.newest.set(quote.symbol, { ts: quote.ts ?? newest?.ts ?? 0, price: quote.price });
+  }
+
+  /**
+   * `symbols`, the most recently traded first: the ones most likely to have traded unseen
+   * during an outage come first when the budget cannot catch every symbol up at once.
+   */
+  newestFirst(symbols: readonly string[]): string[] {
+    const at = (s: string) => this.newest.get(s)?.ts ?? Number.NEGATIVE_INFINITY;
+    return [...symbols].sort((a, b) => at(b) - at(a));
   }
 
   /** The catch-up answered (with a quote or without): the held symbols' windows may go out. */
@@ -143,6 +179,7 @@ export class Coalescer {
     this.windows.delete(symbol);
     this.newest.delete(symbol);
     this.held.delete(symbol);
+    this.owed.delete(symbol);
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { StreamCodec, StreamEvent, StreamFault } from "../../feeds/stream/codec";
 import { CurrentFault } from "../../feeds/stream/current-fault";
 import { Link, type LinkOptions } from "../../feeds/stream/link";
+import { OwedCatchUps } from "../../feeds/stream/owed-catch-ups";
 import { LINGER_MS, SubscriptionSet, SYMBOL_SILENCE } from "../../feeds/stream/subscriptions";
 import { log } from "../../log";
 import { marketState } from "../../market/hours";
@@ -22,8 +23,8 @@ export interface LoopPorts {
  * the connection of the moment, made fresh per socket. It keeps the provider's subscriptions
  * following the wanted symbols within the connection's limit and message rate, hands trades
  * and quotes to the windows, refuses what the provider refuses, and after an outage asks for
- * a catch-up once the next connection is live. It sleeps until the next thing is due: a quiet
- * connection costs a probe per silence, nothing more.
+ * each symbol's catch-up once the next connection serves it again. It sleeps until the next
+ * thing is due: a quiet connection costs a probe per silence, nothing more.
  */
 export class UpstreamLoop {
   readonly link: Link;
@@ -35,8 +36,8 @@ export class UpstreamLoop {
   /** Bumped per attempt: a dial answered after its attempt was given up is closed unused. */
   private attempt = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
-  /** Set when a live stream was lost: the next live connection catches every symbol up. */
-  private outage = false;
+  /** The symbols a lost live stream carried: caught up once the next connection serves them. */
+  private readonly owed: OwedCatchUps;
 
   constructor(
     private readonly provider: string,
@@ -47,6 +48,7 @@ export class UpstreamLoop {
   ) {
     this.link = new Link(link);
     this.subs = new SubscriptionSet(symbolLimit, LINGER_MS, SYMBOL_SILENCE);
+    this.owed = new OwedCatchUps((symbols) => ports.catchUp(symbols));
   }
 
   /** The wanted symbols changed (the union of every shard's). */
@@ -77,8 +79,7 @@ export class UpstreamLoop {
       return;
     }
     if ("fault" in dialed) {
-      if (dialed.fatal) this.fail(dialed.fault);
-      else this.lose(dialed.fault);
+      this.lose(dialed.fault, dialed.fatal);
       return;
     }
     const conn: UpstreamConnection = new UpstreamConnection(codec, dialed.socket, {
@@ -103,30 +104,22 @@ export class UpstreamLoop {
     this.conn = undefined;
   }
 
-  /** The connection ended, failed or was given up: back off and retry; the schedulers poll meanwhile. */
-  private lose(fault: StreamFault): void {
-    if (this.link.state.state === "live") this.outage = true;
+  /** The connection ended, failed or was given up: back off and retry, longer when `fatal` (bad
+   * credentials, too many connections: retrying soon will not help); the schedulers poll meanwhile. */
+  private lose(fault: StreamFault, fatal = false): void {
+    if (this.link.state.state === "live") this.owed.lost(this.subs.current());
     this.drop();
     this.noteFault(fault);
-    this.link.lost(fault, Date.now());
-    this.step();
-  }
-
-  /** Bad credentials or too many connections: retrying soon will not help; poll meanwhile. */
-  private fail(fault: StreamFault): void {
-    if (this.link.state.state === "live") this.outage = true;
-    this.drop();
-    this.noteFault(fault);
-    this.link.failed(fault, Date.now());
+    if (fatal) this.link.failed(fault, Date.now());
+    else this.link.lost(fault, Date.now());
     this.step();
   }
 
   private onLive(): void {
     const recovered = this.faults.clear();
     if (recovered) log("stream_recovered", { provider: this.provider, after: recovered.kind });
+    this.owed.live(Date.now(), this.conn?.codec.confirms ?? false);
     this.step();
-    if (this.outage) this.ports.catchUp([...this.subs.current()]);
-    this.outage = false;
   }
 
   // ---------------------------------------------------------------- messages
@@ -145,6 +138,8 @@ export class UpstreamLoop {
       case "trade":
         // Its data confirms the symbol (the only confirmation Finnhub and Binance give).
         this.subs.traded(event.symbol, now);
+        // Before the trade: a catch-up holds the symbol, and its trades from here count after the snapshot.
+        this.owed.served([event.symbol]);
         this.windows.trade(
           event.symbol,
           event.price,
@@ -161,7 +156,10 @@ export class UpstreamLoop {
         if (this.link.state.state === "live") this.onLive();
         return;
       case "subscribed":
-        if (conn.codec.confirms) this.subs.confirm(event.symbols, now);
+        if (conn.codec.confirms) {
+          this.subs.confirm(event.symbols, now);
+          this.owed.served(event.symbols);
+        }
         return;
       case "reply":
         conn.send([event.text], now);
@@ -186,7 +184,7 @@ export class UpstreamLoop {
     const { scope } = event;
     switch (scope.of) {
       case "connection":
-        this.fail(fault);
+        this.lose(fault, true);
         return;
       case "symbols":
         this.refuse(conn, scope.symbols);
@@ -228,6 +226,7 @@ export class UpstreamLoop {
   private step(): void {
     const now = Date.now();
     const conn = this.conn;
+    this.owed.check(now);
     // Messages waiting for the provider's rate go out as it allows (this step may be the timer for it).
     conn?.drain(now);
     // Planned only once the last plan's messages are out: symbols wanted meanwhile go together in
@@ -279,6 +278,7 @@ export class UpstreamLoop {
     const next = Math.min(
       this.link.nextCheckAt() ?? Infinity,
       this.subs.nextDueAt() ?? Infinity,
+      this.owed.nextDueAt() ?? Infinity,
       this.conn?.nextSendAt(now) ?? Infinity,
     );
     if (!Number.isFinite(next)) return;

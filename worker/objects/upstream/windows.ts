@@ -69,15 +69,16 @@ export class StreamWindows {
   }
 
   /**
-   * After an outage: `symbols` are held until `rest` brings their REST quotes (within the
-   * request budget); then each goes out once, marked as following a gap, with the newer of the
+   * After an outage: `all` are held until `rest` brings their REST quotes (within the
+   * request budget, the most recently traded asked first); then each goes out once, marked as following a gap, with the newer of the
    * caught-up price and what the stream brought meanwhile (or, when the budget had no room and
    * the stream brought nothing, the source's newest price: the polls kept it current). Those
    * the budget skipped are asked again later, until each has had its REST quote: the trades
    * nobody streamed during the outage are in its day volume, and no bar may lose them.
    */
-  async catchUp(symbols: string[], ports: CatchUpPorts): Promise<void> {
-    if (symbols.length === 0) return;
+  async catchUp(all: string[], ports: CatchUpPorts): Promise<void> {
+    if (all.length === 0) return;
+    const symbols = this.coalescer.newestFirst(all);
     this.coalescer.hold(symbols);
     let held = symbols;
     let missed = symbols;
@@ -100,12 +101,16 @@ export class StreamWindows {
       this.coalescer.release(held);
       this.schedule();
     }
-    for (let attempt = 0; missed.length > 0 && attempt < CATCH_UP_RETRIES; attempt++) {
-      await new Promise((r) => setTimeout(r, CATCH_UP_RETRY_MS * 2 ** Math.min(attempt, 3)));
-      const wanted = missed.filter(ports.wanted);
-      if (wanted.length === 0) return;
-      missed = this.take(wanted, await ports.rest(wanted).catch(() => []));
-      this.schedule();
+    try {
+      for (let attempt = 0; missed.length > 0 && attempt < CATCH_UP_RETRIES; attempt++) {
+        await new Promise((r) => setTimeout(r, CATCH_UP_RETRY_MS * 2 ** Math.min(attempt, 3)));
+        missed = missed.filter(ports.wanted);
+        if (missed.length === 0) return;
+        missed = this.take(missed, await ports.rest(missed).catch(() => []));
+        this.schedule();
+      }
+    } finally {
+      this.coalescer.settle(all);
     }
   }
 
