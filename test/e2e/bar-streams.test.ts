@@ -72,7 +72,8 @@ async function insideMinute(): Promise<number> {
 }
 
 describe("live bars over STOMP", () => {
-  it("streams the forming bar at most once a second and the final bar, each matching that minute's ticks; resumes without a gap; the delayed stream waits", async () => {
+  // The two tests that wait for a minute to end run side by side (their own symbols): one wait, not two.
+  it.concurrent("streams the forming bar at most once a second and the final bar, each matching that minute's ticks; resumes without a gap; the delayed stream waits", async () => {
     const symbol = "STRM-USD";
     // The symbol exists (and its volume baseline is set) before anyone subscribes: a trade later than the
     // correction window (15 minutes) makes no bar.
@@ -143,7 +144,7 @@ describe("live bars over STOMP", () => {
     await pub.disconnect();
   }, 120_000);
 
-  it("sends a late trade's change to a final bar as a correction; /api/bars answers holding it change their ETag", async () => {
+  it.concurrent("sends a late trade's change to a final bar as a correction; /api/bars answers holding it change their ETag", async () => {
     const symbol = "CORR-USD";
     expect((await postTicks(srv.url, [{ symbol, price: 50, ts: Date.now() - 2 * MIN }], TOKEN)).status).toBe(200);
     const live = await connectStomp(srv.url, undefined, { headers: rt });
