@@ -104,7 +104,7 @@ describe("alpaca", () => {
     d.ws.send(JSON.stringify({ action: "subscribe", trades: ["AAPL"] }));
     await until(() => d.got.length === 3);
     const t = f.market.trade("AAPL", 191, 100);
-    expect(f.market.now() - t.ts).toBe(900_000);
+    expect(t.publishedAt - t.ts).toBe(900_000);
     await until(() => d.got.length === 4);
     expect(Date.parse((d.got[3] as Array<{ t: string }>)[0]!.t)).toBe(t.ts);
     const res = await fetch(`${f.rest.url}/v2/stocks/snapshots?symbols=AAPL,NOPE&feed=delayed_sip`, {
