@@ -26,8 +26,8 @@ const ALONE = ["test/e2e/abuse.test.ts", "test/e2e/streams.test.ts", "test/e2e/h
  * started last they would end the run alone.
  */
 const CONFORMANCE = `${E2E}/conformance-*.test.ts`;
-/** Files waiting side by side: the servers they start mostly wait too (CPU ~40% of 2 cores at 3). */
-const PARALLEL = Number(process.env.E2E_PARALLEL ?? 4);
+/** Files waiting side by side: the servers they start mostly wait too (CPU about 25% of 2 cores at 4). */
+const PARALLEL = Number(process.env.E2E_PARALLEL ?? 5);
 
 const e2e = { environment: "node", testTimeout: 60_000, hookTimeout: 90_000 } as const;
 

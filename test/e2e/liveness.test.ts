@@ -34,7 +34,8 @@ const hubStarts = (logs: string) =>
   [...logs.matchAll(/\{"event":"hub_started"[^\n]*\}/g)].map((m) => (JSON.parse(m[0]) as { hub: string }).hub);
 
 describe("liveness across hibernation", () => {
-  it("closes a socket whose heart-beats stopped within two periods plus the grace (and one sweep), though the hub was evicted between sweeps", async () => {
+  // Each test has its own server: they wait side by side.
+  it.concurrent("closes a socket whose heart-beats stopped within two periods plus the grace (and one sweep), though the hub was evicted between sweeps", async () => {
     const srv = await startDevServer({ runtime: "workerd", vars: VARS });
     servers.push(srv);
     const client = await RawStomp.open(srv.url);
@@ -54,7 +55,7 @@ describe("liveness across hibernation", () => {
     expect(hubStarts(srv.logs()).length).toBeGreaterThanOrEqual(2);
   }, 90_000);
 
-  it("a hub woken by its alarm after a restart (the runtime gives it no name) knows its name and does its work", async () => {
+  it.concurrent("a hub woken by its alarm after a restart (the runtime gives it no name) knows its name and does its work", async () => {
     const first = await startDevServer({ runtime: "workerd", vars: VARS, persistDir });
     servers.push(first);
     const client = await RawStomp.open(first.url);
