@@ -1,7 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { aggregate, BarBuilder, type TimedBar } from "../../worker/market/bars";
 import { volumeDay, volumeFigures, withDayVolume } from "../../worker/market/day-volume";
-import { nextTick, parseQuoteInput, type Quote, type Tick, withDayFigures } from "../../worker/market/tick";
+import {
+  countedOnce,
+  type FigureThrough,
+  figureThrough,
+  nextTick,
+  parseQuoteInput,
+  type Quote,
+  type Tick,
+  withDayFigures,
+} from "../../worker/market/tick";
 
 const NY_10 = Date.parse("2026-12-04T15:00:00Z"); // Friday 10:00 New York
 const MIN = 60_000;
@@ -177,6 +186,33 @@ describe("an out-of-order feed quote", () => {
     expect(withDayFigures(next, rest)).toBeUndefined();
     // A gap mark is news: the newest price again, marked.
     expect(withDayFigures(next, { ...rest, gap: true })).toMatchObject({ price: 190.5, ts: NY_10 + 300, gap: true });
+  });
+});
+
+describe("a poll crossing the stream", () => {
+  it("counts a streamed trade once when the poll's day figure already had it (same trade time), and later ones as streamed", () => {
+    const T = NY_10;
+    let figure: FigureThrough | undefined;
+    let last: Tick | undefined;
+    const take = (q: Omit<Quote, "symbol">) => {
+      const quote = countedOnce({ symbol: "AAPL", ...q }, figure);
+      last = nextTick(last, quote, q.ts!);
+      figure = figureThrough({ ...quote, ts: q.ts! }) ?? figure;
+      return last;
+    };
+    take({ source: "alpaca", price: 190, ts: T, size: 100, dayVolume: 10_100 });
+    // The poll saw the 600-share trade at T + 1 s before the stream brought it.
+    expect(take({ source: "alpaca", price: 191, ts: T + 1_000, dayVolume: 10_700 })).toMatchObject({ size: 600 });
+    expect(take({ source: "alpaca", price: 191, ts: T + 1_000, size: 600 })).toMatchObject({
+      size: 0,
+      dayVolume: 10_700,
+    });
+    expect(take({ source: "alpaca", price: 192, ts: T + 1_200, size: 700 })).toMatchObject({
+      size: 700,
+      dayVolume: 11_400,
+    });
+    // Another source's trades are not in that figure.
+    expect(countedOnce({ symbol: "AAPL", source: "pub", price: 1, ts: T, size: 5 }, figure).size).toBe(5);
   });
 });
 

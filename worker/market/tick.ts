@@ -157,6 +157,29 @@ export function isOutOfOrder(latest: Tick | undefined, quote: Quote): boolean {
   return latest !== undefined && quote.ts !== undefined && latest.source === quote.source && quote.ts < latest.ts;
 }
 
+/** Where a provider's day figure (a REST poll's, without sizes) counted trades through: its source's newest trade time. */
+export interface FigureThrough {
+  source: string;
+  ts: number;
+}
+
+/** What a committed quote's day figure counts trades through, if it is a figure without sizes (a poll). */
+export function figureThrough(quote: Quote & { ts: number }): FigureThrough | undefined {
+  const figure = quote.size === undefined && (quote.dayVolume ?? quote.volume) !== undefined;
+  return figure ? { source: quote.source, ts: quote.ts } : undefined;
+}
+
+/**
+ * A streamed window (it says its size) of the figure's source, stamped no later than the trade
+ * that figure counted through: the poll crossed the stream and the figure has the window's
+ * trades already, so its size is 0; its price stands. A different trade in the same
+ * millisecond is then missing from the bars: rarer than a poll crossing the stream.
+ */
+export function countedOnce(quote: Quote, figure: FigureThrough | undefined): Quote {
+  const covered = figure?.source === quote.source && quote.ts !== undefined && quote.ts <= figure.ts;
+  return covered && quote.size !== undefined && quote.size > 0 ? { ...quote, size: 0 } : quote;
+}
+
 /**
  * A feed quote older than the newest tick still brings the day's figures: a REST snapshot
  * answered after the stream's first trade knows the previous close, the open and the day's

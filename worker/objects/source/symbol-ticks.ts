@@ -1,6 +1,15 @@
 import { buildTickFrame, type StreamFrame } from "../../broker/stream-frame";
 import { VOLUME_ATTRIBUTION_MS } from "../../market/day-volume";
-import { isOutOfOrder, nextTick, type Quote, type Tick, withDayFigures } from "../../market/tick";
+import {
+  countedOnce,
+  type FigureThrough,
+  figureThrough,
+  isOutOfOrder,
+  nextTick,
+  type Quote,
+  type Tick,
+  withDayFigures,
+} from "../../market/tick";
 import type { Freshness } from "./freshness";
 import type { TickHistory } from "./history";
 import type { StreamBehaviour } from "./streams";
@@ -14,6 +23,8 @@ export class SymbolTicks implements StreamBehaviour {
   latest: Tick | undefined;
   latestFrame: StreamFrame | undefined;
   epoch = "";
+  /** What the newest committed REST day figure counted trades through (`countedOnce`). */
+  private figure: FigureThrough | undefined;
 
   constructor(
     readonly history: TickHistory,
@@ -39,11 +50,13 @@ export class SymbolTicks implements StreamBehaviour {
   }
 
   /**
-   * A feed quote as it may be committed: itself, or, observed before the newest tick (a poll
-   * crossing the stream), no price move but the day's figures it brings (if any are news).
+   * A feed quote as it may be committed: itself (its size counted once), or, observed before
+   * the newest tick (a poll crossing the stream), no price move but the day's figures it
+   * brings (if any are news).
    */
   inOrder(quote: Quote): Quote | undefined {
-    return this.latest && isOutOfOrder(this.latest, quote) ? withDayFigures(this.latest, quote) : quote;
+    if (this.latest && isOutOfOrder(this.latest, quote)) return withDayFigures(this.latest, quote);
+    return countedOnce(quote, this.figure);
   }
 
   /** Whether a quote is older than the newest tick of the same source (it must not move the price back). */
@@ -56,6 +69,7 @@ export class SymbolTicks implements StreamBehaviour {
     // A price from the future would look newer than any that comes after it.
     const ts = Math.min(quote.ts ?? now, now);
     const staleAfterMs = this.freshness.staleAfterMs();
+    this.figure = figureThrough({ ...quote, ts }) ?? this.figure;
     return this.record({
       // A day total's growth counts as traded here if the last observation is within two update intervals.
       ...nextTick(this.latest, { ...quote, ts }, now, Math.max(VOLUME_ATTRIBUTION_MS, staleAfterMs)),
