@@ -184,6 +184,7 @@ describe("compact subscriptions and batches", () => {
     // The plain reference: stompjs, one subscription per symbol, resumed with x-since itself.
     const plain = new Map<string, Map<number, unknown>>(symbols.map((s) => [s, new Map()]));
     const positions = new Map<string, string>();
+    const gaps: string[] = [];
     const openPlain = async () => {
       const c = new Client({
         webSocketFactory: () => new WebSocket(`${srv.url.replace(/^http/, "ws")}/ws`, ["v12.stomp"]),
@@ -201,6 +202,7 @@ describe("compact subscriptions and batches", () => {
           `/topic/ticker.${s}`,
           (m) => {
             const tick = JSON.parse(m.body) as { seq: number };
+            if (m.headers["x-gap"]) gaps.push(`${s} ${tick.seq} after ${m.headers["x-gap-count"] ?? "?"}`);
             plain.get(s)!.set(tick.seq, tick);
             positions.set(s, `${m.headers["x-epoch"]}:${m.headers["x-seq"]}`);
           },
@@ -213,6 +215,15 @@ describe("compact subscriptions and batches", () => {
     const single = new CompactClient(["CMPB"], false);
     const batch = new CompactClient(symbols, true);
     await Promise.all([single.open(), batch.open()]);
+    // Each reader starts from the first round's tick (one published before a snapshot reached its
+    // reader would be that reader's first instead: a fresh subscription starts at the newest).
+    await expect
+      .poll(() => {
+        single.take();
+        batch.take();
+        return [single.decoded.length, batch.decoded.length, [...plain.values()].filter((m) => m.size > 0).length];
+      })
+      .toEqual([1, 3, 3]);
     const rounds = async (n: number) => {
       for (let i = 0; i < n; i++) {
         await publishRound(symbols);
@@ -238,16 +249,22 @@ describe("compact subscriptions and batches", () => {
     await sleep(500);
     await rounds(4);
     const last = 17; // the first round and 16 more
+    // What each reader still lacks (ticks per symbol, then the batch's entries): none, within 15 s.
     await expect
       .poll(
         () => {
           single.take();
           batch.take();
-          return [...plain.values()].every((m) => m.size >= last) && batch.decoded.length >= 3 * last;
+          const short = [...plain].map(([s, m]) => `${s} ${Math.max(0, last - m.size)}`);
+          const unread = symbols.map((s) => {
+            const got = new Set(batch.decoded.filter((d) => d.symbol === s).map((d) => d.position.seq));
+            return `${s} ${[...plain.get(s)!.keys()].filter((q) => !got.has(q)).join(",")}`;
+          });
+          return { plain: short, batch: Math.max(0, 3 * last - batch.decoded.length), unread, gaps };
         },
         { timeout: 15_000 },
       )
-      .toBe(true);
+      .toEqual({ plain: symbols.map((s) => `${s} 0`), batch: 0, unread: symbols.map((s) => `${s} `), gaps: [] });
     await reference.deactivate();
 
     for (const s of symbols) {
