@@ -1,17 +1,17 @@
 /**
- * After an outage every symbol the stream carried owes a catch-up: one REST quote, whose day
- * figure brings the trades nobody streamed into the day volume. A symbol's is asked once its
- * new subscription is in effect (the provider confirmed it, or its first trade arrived), or
- * after a grace for one never confirmed: a snapshot taken before the provider streams the
- * symbol again would count neither the trades in between nor let the stream bring them. Pure.
- */
-/**
  * How long after a reconnect an owed catch-up waits for its symbol to be served again: a
  * provider that confirms subscriptions does so within seconds; one that does not (its data is
  * the confirmation) has had the subscription for a second by then, quiet symbols included.
  */
 const GRACE_MS = { confirmed: 10_000, unconfirmed: 1_000 } as const;
 
+/**
+ * After an outage every symbol the stream carried owes a catch-up: one REST quote, whose day
+ * figure brings the trades nobody streamed into the day volume. A symbol's is asked once its
+ * new subscription is in effect (the provider confirmed it, or its first trade arrived), or
+ * after a grace for one never confirmed: a snapshot taken before the provider streams the
+ * symbol again would count neither the trades in between nor let the stream bring them. Pure.
+ */
 export class OwedCatchUps {
   private readonly owed = new Set<string>();
   /** When the owed symbols not served by then are asked anyway; undefined until the stream is live again. */

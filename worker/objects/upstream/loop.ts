@@ -104,8 +104,9 @@ export class UpstreamLoop {
     this.conn = undefined;
   }
 
-  /** The connection ended, failed or was given up: back off and retry, longer when `fatal` (bad
-   * credentials, too many connections: retrying soon will not help); the schedulers poll meanwhile. */
+  /**
+   * Lost, failed or given up: back off and retry, longer when `fatal` (bad credentials, too many
+   * connections: retrying soon will not help); the schedulers poll meanwhile. */
   private lose(fault: StreamFault, fatal = false): void {
     if (this.link.state.state === "live") this.owed.lost(this.subs.current());
     this.drop();
