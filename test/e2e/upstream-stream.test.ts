@@ -302,7 +302,14 @@ describe("coinbase stream", () => {
       () => btc.ticks.at(-1)?.price,
       (p) => p === 131,
     );
-    expect(btc.ticks.slice(before).map((t) => t.price)).toEqual([131]);
+    // Only good prices: the next trade's, and the last one's again if the replacement's catch-up
+    // (its day figure, once the request budget has room) comes in meanwhile.
+    expect(
+      btc.ticks
+        .slice(before)
+        .map((t) => t.price)
+        .filter((p) => p !== 130.5),
+    ).toEqual([131]);
     const [status] = await streams(t.srv.url);
     expect(status!.malformed).toBeGreaterThanOrEqual(2);
     expect(status!.state).toBe("live");
