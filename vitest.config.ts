@@ -17,7 +17,12 @@ const chooseTheirRuntime = readdirSync(E2E)
  * bars), so files run side by side; the few that measure latency or memory under load run
  * alone afterwards (`*.alone.test.ts`-style list below), so nothing else skews their figures.
  */
-const ALONE = ["test/e2e/abuse.test.ts", "test/e2e/streams.test.ts", "test/e2e/hubs.test.ts"];
+const ALONE = [
+  "test/e2e/abuse.test.ts",
+  "test/e2e/streams.test.ts",
+  "test/e2e/hubs.test.ts",
+  "test/e2e/bars-flood.test.ts",
+];
 /**
  * The provider conformance suite judges the worker's logic against fake providers, which is the
  * same on both runtimes; it runs once, on bare workerd (`npm start`), and most of its time is

@@ -10,6 +10,7 @@ import {
   delayedBars,
   type Outage,
   outage,
+  STORM_MS,
   type Storm,
   startBarsTrading,
   storm,
@@ -252,7 +253,7 @@ export function runConformance(profileId: string): void {
     });
 
     test("reconnect-storm", () => {
-      expect(seen.storm!.attempts, "connection attempts in 30 s").toBeLessThanOrEqual(8);
+      expect(seen.storm!.attempts, `connection attempts in ${STORM_MS / 1000} s`).toBeLessThanOrEqual(6);
     });
   });
 }

@@ -20,7 +20,7 @@ export const CASES = {
   "delayed-bars": "a delayed feed's trades (stamped 15 minutes early) form their bars",
   "one-connection": "with SCHEDULER_SHARDS=4 the provider never sees two authenticated connections for one key",
   "reconnect-storm":
-    "an upstream that closes every connection right after it authenticates sees at most 8 connection attempts in 30 s",
+    "an upstream that closes every connection right after it authenticates sees at most 6 connection attempts in 15 s",
 } as const;
 
 export type CaseId = keyof typeof CASES;
