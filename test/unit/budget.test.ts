@@ -35,18 +35,19 @@ describe("request budget", () => {
     expect(plan.symbols.length).toBe(plan.requests === 3 ? 20 : plan.requests * 8);
   });
 
-  it("keeps reserved tokens from ordinary plans until they expire; a priority plan spends them, in its own order", () => {
+  it("keeps a reserved request from ordinary plans until it lapses; a priority plan spends it, in its own order", () => {
     const budget = new RequestBudget(60, 1, 0, 0);
-    budget.reserve(2, 0, 20_000);
-    // Two tokens gather over 2 s; the rounds may not spend them.
-    expect(budget.plan(["A", "B", "C"], 2_000)).toMatchObject({ symbols: [], requests: 0, limited: true });
-    expect(budget.plan(["X", "Y", "Z"], 2_000, true)).toEqual({ symbols: ["X", "Y"], requests: 2, limited: true });
+    budget.reserve(0, 20_000);
+    // One token gathers in a second; the rounds may not spend it, the next one they may.
+    expect(budget.plan(["A", "B", "C"], 1_000)).toMatchObject({ symbols: [], requests: 0, limited: true });
+    expect(budget.plan(["A", "B", "C"], 2_000).symbols).toEqual(["A"]);
+    expect(budget.plan(["X", "Y", "Z"], 2_000, true)).toEqual({ symbols: ["X"], requests: 1, limited: true });
     // Spent: the rounds have the next token again.
-    expect(budget.plan(["A", "B", "C"], 3_000).symbols).toEqual(["A"]);
+    expect(budget.plan(["A", "B", "C"], 3_000).symbols).toEqual(["B"]);
     // An unclaimed reservation lapses.
-    budget.reserve(5, 3_000, 2_000);
+    budget.reserve(3_000, 2_000);
     expect(budget.plan(["A", "B", "C"], 4_000).requests).toBe(0);
-    expect(budget.plan(["A", "B", "C"], 5_000).symbols).toEqual(["B", "C"]);
+    expect(budget.plan(["A", "B", "C"], 5_000).symbols).toEqual(["C", "A"]);
   });
 
   it("has no limit for the simulator", () => {

@@ -472,15 +472,17 @@ describe("budgets", () => {
     expect(updateIntervalMs(1_000, true, 90, b.symbolsPerMinute)).toBe(120_000);
   });
 
-  it("serve a catch-up before the rounds: what they cannot cover now is kept for when it asks again", () => {
+  it("serve a catch-up before the rounds: the rounds keep one request for it until it asks again", () => {
     const b = shardBudgets(60, 1, 1, 0);
     // The rounds spent the minute's share, the new symbols' share is spent too.
     while (b.rounds.plan(["P"], 0).requests > 0);
     while (b.cold.take(1, 0));
     expect(catchUpPlan(b, ["A", "B"], 0)).toEqual([]);
-    // Tokens come back (45 a minute): the rounds leave them to the catch-up.
-    expect(b.rounds.plan(["P"], 3_000).requests).toBe(0);
-    expect(catchUpPlan(b, ["A", "B"], 3_000)).toEqual(["A", "B"]);
+    // Tokens come back (45 a minute): the rounds leave the first to the catch-up, in its order.
+    expect(b.rounds.plan(["P"], 1_500).requests).toBe(0);
+    expect(catchUpPlan(b, ["A", "B"], 1_500)).toEqual(["A"]);
+    expect(b.rounds.plan(["P"], 2_000).requests).toBe(0);
+    expect(catchUpPlan(b, ["B"], 3_000)).toEqual(["B"]);
     expect(b.rounds.plan(["P"], 4_500).symbols).toEqual(["P"]);
   });
 });

@@ -15,7 +15,7 @@ export class RequestBudget {
   private tokens: number;
   private updatedAt: number;
   private cursor = 0;
-  /** Tokens kept for a priority request until `reservedUntil`: ordinary plans leave them. */
+  /** Tokens kept for a priority plan until `reservedUntil` (`reserve`): ordinary plans leave them. */
   private reserved = 0;
   private reservedUntil = 0;
 
@@ -54,12 +54,12 @@ export class RequestBudget {
   }
 
   /**
-   * Keeps the tokens for `symbols` symbols' requests for a priority plan (a catch-up the budget
-   * could not cover yet) for `forMs`: ordinary plans leave them, so the tokens gather for it
-   * instead of being spent as they come. A new reservation replaces the last.
+   * Keeps one request's token for a priority plan (a catch-up the budget could not cover yet)
+   * for `forMs`: ordinary plans leave it, so it gathers for the priority plan instead of being
+   * spent as it comes. One at a time: the rounds keep the rest of their pace.
    */
-  reserve(symbols: number, now: number, forMs: number): void {
-    this.reserved = Math.ceil(symbols / this.batchSize);
+  reserve(now: number, forMs: number): void {
+    this.reserved = 1;
     this.reservedUntil = now + forMs;
   }
 

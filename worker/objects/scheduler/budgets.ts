@@ -31,24 +31,23 @@ export function shardBudgets(total: number, shards: number, batchSize: number, n
 }
 
 /**
- * How long the rounds keep tokens for a catch-up the budget could not cover: longer than the
+ * How long the rounds keep a request for a catch-up the budget could not cover: longer than the
  * stream waits between asking again (8 s at most), so a catch-up still asking keeps its place.
  */
 const CATCH_UP_RESERVE_MS = 20_000;
 
 /**
- * What a catch-up after a stream outage may ask now: the rounds' share first, ahead of the
- * rounds; the polls during the outage spent it, so what it cannot cover may use the new
- * symbols' share. A catch-up is owed once per outage and the stream asks again for the rest:
- * the rounds keep the tokens for it meanwhile, or a shard whose polls use its whole share
- * would never catch up and the day's volume would lose what traded during the outage. Pure.
+ * What a catch-up after a stream outage may ask now, in its order: the rounds' share first,
+ * ahead of the rounds; the polls during the outage spent it, so what it cannot cover may use
+ * the new symbols' share. A catch-up is owed once per outage and the stream asks again for
+ * the rest: the rounds keep one request for it meanwhile, or a shard whose polls use its whole
+ * share would never catch up, and the day's volume would lose what traded during the outage. Pure.
  */
 export function catchUpPlan(budgets: ShardBudgets, symbols: readonly string[], now: number): string[] {
   const plan = budgets.rounds.plan([...symbols], now, true);
-  let left = symbols.filter((s) => !plan.symbols.includes(s));
+  const left = symbols.filter((s) => !plan.symbols.includes(s));
   const cold = left.length > 0 ? budgets.cold.plan(left, now, true).symbols : [];
-  left = left.filter((s) => !cold.includes(s));
-  budgets.rounds.reserve(left.length, now, CATCH_UP_RESERVE_MS);
+  if (cold.length < left.length) budgets.rounds.reserve(now, CATCH_UP_RESERVE_MS);
   return [...plan.symbols, ...cold];
 }
 
