@@ -95,6 +95,15 @@ export async function dayVolume(run: Run): Promise<DayVolume> {
   const lastPrice = m.last(theirs).price;
   const shown = (await shownEverywhere(run, ours, lastPrice, 5_000)) !== undefined;
   await sleep(1_500);
+  // A streamed symbol's day figures come with its first REST quote, which waits for the request
+  // budget (the first-price phase may have spent the new symbols' share): up to 20 s more.
+  // Finnhub reports no volume to wait for.
+  if (run.profile.provider !== "finnhub")
+    await waitFor(
+      () => run.viewers.map((v) => dayVolumeOf(v.latest(ours))),
+      (seen) => seen.every((x) => x !== undefined && x >= m.dayVolume(theirs) * 0.99),
+      20_000,
+    );
   return readDayVolume(run, ours, theirs, from, shown);
 }
 
