@@ -18,7 +18,7 @@ import type WebSocket from "ws";
 import { sleep } from "../test/support/stomp";
 import { envNumber, runMain } from "./lib/cli";
 import { percentile, usage } from "./lib/proc";
-import { openClients, Tally, WATCHLIST_SIZE } from "./lib/stomp-clients";
+import { openClients, spreadWatchlist, Tally, WATCHLIST_SIZE } from "./lib/stomp-clients";
 import { edgeTicker, type Target } from "./lib/targets";
 
 const SECONDS = envNumber("BENCH_SECONDS", 15, 120);
@@ -27,7 +27,7 @@ const TICK_MS = envNumber("BENCH_TICK_MS", 250, 1_000);
 const REPEATS = 20;
 /** 100 crypto symbols the simulator prices (SIM_UNIVERSE=any): bars form around the clock. */
 const UNIVERSE = Array.from({ length: 100 }, (_, i) => `B${String(i).padStart(3, "0")}-USD`);
-const watchlist = (i: number) => Array.from({ length: WATCHLIST_SIZE }, (_, j) => UNIVERSE[(i * 7 + j * 13) % 100]!);
+const watchlist = spreadWatchlist(UNIVERSE);
 
 interface StreamRun {
   framesPerSubPerSecond: number;

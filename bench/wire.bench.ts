@@ -27,6 +27,7 @@ import type WebSocket from "ws";
 import { sleep } from "../test/support/stomp";
 import { envNumber, runMain } from "./lib/cli";
 import { percentile, usage } from "./lib/proc";
+import { spreadWatchlist } from "./lib/stomp-clients";
 import { edgeTicker, type Target, trivialBroadcaster } from "./lib/targets";
 import { type Form, openWireClient, openWireClients, WireTally } from "./lib/wire-clients";
 import { hubCost, simulatedRounds, sourceCost } from "./lib/wire-hub";
@@ -39,8 +40,7 @@ const HUB_ROUNDS = envNumber("BENCH_HUB_ROUNDS", 3, 20);
 const FORMS = (process.env.BENCH_WIRE_FORMS ?? "plain,compact,batched,trivial").split(",");
 const WATCHLIST = 20;
 const UNIVERSE = Array.from({ length: 100 }, (_, i) => `X${String(i).padStart(3, "0")}-USD`);
-/** Client i's watchlist: 20 distinct symbols, every symbol watched about equally. */
-const watchlist = (i: number) => Array.from({ length: WATCHLIST }, (_, j) => UNIVERSE[(i * 7 + j * 13) % 100]!);
+const watchlist = spreadWatchlist(UNIVERSE, WATCHLIST);
 const VARS = { TICK_INTERVAL_MS: "1000", HUB_SHARDS: "8" };
 
 interface Figures {

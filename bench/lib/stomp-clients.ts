@@ -4,9 +4,17 @@ import WebSocket from "ws";
 export const WATCHLIST_UNIVERSE = Array.from({ length: 100 }, (_, i) => `W${String(i).padStart(3, "0")}`);
 export const WATCHLIST_SIZE = 20;
 
-/** Client i's watchlist: 20 distinct symbols, spread so every symbol is watched about equally. */
-export const watchlist = (i: number) =>
-  Array.from({ length: WATCHLIST_SIZE }, (_, j) => WATCHLIST_UNIVERSE[(i * 7 + j * 13) % 100]!);
+/**
+ * Client i's watchlist of `size` distinct symbols of a 100-symbol `universe`, spread so every
+ * symbol is watched about equally.
+ */
+export const spreadWatchlist =
+  (universe: readonly string[], size = WATCHLIST_SIZE) =>
+  (i: number): string[] =>
+    Array.from({ length: size }, (_, j) => universe[(i * 7 + j * 13) % universe.length]!);
+
+/** Client i's watchlist of the workload's universe. */
+export const watchlist = spreadWatchlist(WATCHLIST_UNIVERSE);
 
 /** What the bench's clients received, counted while a measuring window is open. */
 export class Tally {
@@ -100,14 +108,21 @@ export async function openClients(
     onMessage?: (text: string) => void;
   } = {},
 ): Promise<WebSocket[]> {
-  const clients: WebSocket[] = [];
-  const batch = options.batch ?? 250;
   const offset = options.offset ?? 0;
+  return openInBatches(count, options.batch ?? 250, (i) =>
+    openClient(url, symbolsOf(offset + i), tally, options.throttleMs, options.destination, options.onMessage),
+  );
+}
+
+/** Opens client 0 … count - 1 with `open`, `batch` at a time (a server is not sent thousands of upgrades at once). */
+export async function openInBatches(
+  count: number,
+  batch: number,
+  open: (i: number) => Promise<WebSocket>,
+): Promise<WebSocket[]> {
+  const clients: WebSocket[] = [];
   for (let i = 0; i < count; i += batch) {
-    const opening = Array.from({ length: Math.min(batch, count - i) }, (_, j) =>
-      openClient(url, symbolsOf(offset + i + j), tally, options.throttleMs, options.destination, options.onMessage),
-    );
-    clients.push(...(await Promise.all(opening)));
+    clients.push(...(await Promise.all(Array.from({ length: Math.min(batch, count - i) }, (_, j) => open(i + j)))));
   }
   return clients;
 }

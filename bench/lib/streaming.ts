@@ -6,7 +6,7 @@ import { entryOf } from "../../worker/multimap";
 import { envNumber } from "./cli";
 import { type Exchange, startExchange } from "./exchange";
 import { percentile, usage } from "./proc";
-import { openClients, Tally } from "./stomp-clients";
+import { openClients, spreadWatchlist, Tally } from "./stomp-clients";
 import { edgeTicker, type Target, trivialBroadcaster } from "./targets";
 
 /**
@@ -26,7 +26,7 @@ const POLL_SECONDS = envNumber("BENCH_POLL_SECONDS", 60, 600);
 const SAMPLED = 100;
 const BATCH_MS = 50;
 const UNIVERSE = Array.from({ length: 100 }, (_, i) => `X${String(i).padStart(3, "0")}`);
-const watchlistOf = (i: number) => Array.from({ length: 20 }, (_, j) => UNIVERSE[(i * 7 + j * 13) % 100]!);
+const watchlistOf = spreadWatchlist(UNIVERSE);
 
 /** Counts frames and latencies (Tally) and, per symbol, the ticks anyone saw; for sampled viewers, what they display. */
 class StreamTally extends Tally {

@@ -1,4 +1,5 @@
 import WebSocket from "ws";
+import { openInBatches } from "./stomp-clients";
 
 /**
  * Watchlist clients of `npm run bench:wire`, one per wire form, and what they count: bytes
@@ -140,19 +141,12 @@ export function openWireClient(
 }
 
 /** Opens `count` clients, 250 at a time; `symbolsOf(i)` is client i's watchlist. */
-export async function openWireClients(
+export function openWireClients(
   url: string,
   form: Form,
   count: number,
   symbolsOf: (i: number) => readonly string[],
   tally: WireTally,
 ): Promise<WebSocket[]> {
-  const clients: WebSocket[] = [];
-  for (let i = 0; i < count; i += 250) {
-    const batch = Array.from({ length: Math.min(250, count - i) }, (_, j) =>
-      openWireClient(url, form, symbolsOf(i + j), tally),
-    );
-    clients.push(...(await Promise.all(batch)));
-  }
-  return clients;
+  return openInBatches(count, 250, (i) => openWireClient(url, form, symbolsOf(i), tally));
 }
