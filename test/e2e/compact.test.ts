@@ -17,7 +17,7 @@ import { header } from "../../worker/protocol/stomp/frame";
 import { type DevServer, startDevServer } from "../support/dev-server";
 import { postTicks } from "../support/publish";
 import { bodyOf, RawStomp } from "../support/raw-stomp";
-import { sleep } from "../support/stomp";
+import { connectStomp, sleep } from "../support/stomp";
 
 const TOKEN = "test-publish-token";
 const VARS = { TICK_INTERVAL_MS: "3600000", PUBLISH_HOLD_MS: "3600000", HEARTBEAT_MS: "0", HUB_SHARDS: "2" };
@@ -186,16 +186,7 @@ describe("compact subscriptions and batches", () => {
     const positions = new Map<string, string>();
     const gaps: string[] = [];
     const openPlain = async () => {
-      const c = new Client({
-        webSocketFactory: () => new WebSocket(`${srv.url.replace(/^http/, "ws")}/ws`, ["v12.stomp"]),
-        reconnectDelay: 0,
-        heartbeatIncoming: 0,
-        heartbeatOutgoing: 0,
-      });
-      await new Promise<void>((res) => {
-        c.onConnect = () => res();
-        c.activate();
-      });
+      const { client: c } = await connectStomp(srv.url);
       for (const s of symbols) {
         const since = positions.get(s);
         c.subscribe(

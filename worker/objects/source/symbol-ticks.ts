@@ -67,12 +67,12 @@ export class SymbolTicks implements StreamBehaviour {
   /** Numbers a quote into the next tick (arrived at `now`), stores it and returns its frame. */
   commit(quote: Quote, now: number): StreamFrame {
     // A price from the future would look newer than any that comes after it.
-    const ts = Math.min(quote.ts ?? now, now);
+    const timed = { ...quote, ts: Math.min(quote.ts ?? now, now) };
     const staleAfterMs = this.freshness.staleAfterMs();
-    this.figure = figureThrough({ ...quote, ts }) ?? this.figure;
+    this.figure = figureThrough(timed) ?? this.figure;
     return this.record({
       // A day total's growth counts as traded here if the last observation is within two update intervals.
-      ...nextTick(this.latest, { ...quote, ts }, now, Math.max(VOLUME_ATTRIBUTION_MS, staleAfterMs)),
+      ...nextTick(this.latest, timed, now, Math.max(VOLUME_ATTRIBUTION_MS, staleAfterMs)),
       staleAfterMs,
     });
   }
