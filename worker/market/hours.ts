@@ -26,11 +26,24 @@ export function assetClass(symbol: string): AssetClass {
  * of October.
  */
 export function newYorkOffsetHours(ts: number): number {
-  const year = new Date(ts).getUTCFullYear();
-  const [startMonth, startN, endMonth, endN] = year >= 2007 ? [2, 2, 10, 1] : [3, 1, 9, -1];
-  const dstStart = Date.UTC(year, startMonth, nthSunday(year, startMonth, startN), 7); // 02:00 EST
-  const dstEnd = Date.UTC(year, endMonth, nthSunday(year, endMonth, endN), 6); // 02:00 EDT
+  const [dstStart, dstEnd] = dstOf(new Date(ts).getUTCFullYear());
   return ts >= dstStart && ts < dstEnd ? -4 : -5;
+}
+
+/** Each year's DST bounds once: every tick's session look-up asks for them (a few years at most). */
+const dstBounds = new Map<number, readonly [number, number]>();
+
+function dstOf(year: number): readonly [number, number] {
+  const known = dstBounds.get(year);
+  if (known) return known;
+  const [startMonth, startN, endMonth, endN] = year >= 2007 ? [2, 2, 10, 1] : [3, 1, 9, -1];
+  const bounds = [
+    Date.UTC(year, startMonth, nthSunday(year, startMonth, startN), 7), // 02:00 EST
+    Date.UTC(year, endMonth, nthSunday(year, endMonth, endN), 6), // 02:00 EDT
+  ] as const;
+  if (dstBounds.size >= 64) dstBounds.clear();
+  dstBounds.set(year, bounds);
+  return bounds;
 }
 
 /** The day of month of the `n`th Sunday of `month` (0-11; n = -1: the last). */

@@ -12,10 +12,10 @@ import { XNYS_OPEN, xnysDay } from "./xnys";
  */
 export interface Session {
   /** The trading day's name, `YYYY-MM-DD`. */
-  day: string;
+  readonly day: string;
   /** Epoch ms of its open (inclusive) and close (exclusive). */
-  open: number;
-  close: number;
+  readonly open: number;
+  readonly close: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -33,8 +33,22 @@ function isoDate(ts: number): string {
   return new Date(ts).toISOString().slice(0, 10);
 }
 
+/** Sessions by class and day once worked out (`null`: none that day); bounded, cleared when full. */
+const sessionsByDay = new Map<string, Session | null>();
+
 /** The session named `day` for an asset class, or nothing when that date has none. */
 export function sessionOfDay(cls: AssetClass, day: string): Session | undefined {
+  const key = `${cls} ${day}`;
+  let session = sessionsByDay.get(key);
+  if (session === undefined) {
+    session = workOut(cls, day) ?? null;
+    if (sessionsByDay.size >= 4_096) sessionsByDay.clear();
+    sessionsByDay.set(key, session);
+  }
+  return session ?? undefined;
+}
+
+function workOut(cls: AssetClass, day: string): Session | undefined {
   switch (cls) {
     case "crypto": {
       const open = Date.parse(`${day}T00:00:00Z`);
@@ -54,15 +68,26 @@ export function sessionOfDay(cls: AssetClass, day: string): Session | undefined 
   }
 }
 
+/**
+ * The session each asset class last answered: ticks come in runs within one session, and a
+ * class's sessions never overlap, so a tick inside it needs no calendar work.
+ */
+const lastSession = new Map<AssetClass, Session>();
+
 /** The session `ts` falls in, or nothing (outside trading hours). */
 export function sessionAt(symbol: string, ts: number): Session | undefined {
   const cls = assetClass(symbol);
+  const last = lastSession.get(cls);
+  if (last && ts >= last.open && ts < last.close) return last;
   // The candidate days: the New York date and the next one (an FX day starts the evening before).
   const nyDate = tradingDay(ts);
   const candidates = cls === "crypto" ? [isoDate(ts)] : [nyDate, addDays(nyDate, 1)];
   for (const day of candidates) {
     const s = sessionOfDay(cls, day);
-    if (s && ts >= s.open && ts < s.close) return s;
+    if (s && ts >= s.open && ts < s.close) {
+      lastSession.set(cls, s);
+      return s;
+    }
   }
   return undefined;
 }
