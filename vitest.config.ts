@@ -40,12 +40,15 @@ export default defineConfig({
   test: {
     projects: [
       {
-        // Pure and CPU-bound: every core (vitest's default leaves one idle, half of a 2-core machine).
+        // Pure and CPU-bound: every core (vitest's default leaves one idle, half of a 2-core machine),
+        // and one module graph per worker; the setup file puts back what a file changes globally.
         test: {
           name: "unit",
           include: ["test/unit/**/*.test.ts"],
           environment: "node",
           maxWorkers: availableParallelism(),
+          isolate: false,
+          setupFiles: ["test/support/unit-isolation.ts"],
           sequence: { groupOrder: 0 },
         },
       },
