@@ -8,6 +8,7 @@ import type { IMessage } from "@stomp/stompjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BarMessage } from "../../worker/broker/stream-frame";
 import type { Bar } from "../../worker/market/bars";
+import { clockStartingAt } from "../support/clock";
 import { type DevServer, startDevServer } from "../support/dev-server";
 import { postTicks } from "../support/publish";
 import { Collector, connectStomp, sleep } from "../support/stomp";
@@ -16,11 +17,19 @@ import { signToken, TEST_SECRET } from "../support/tokens";
 const MIN = 60_000;
 const DELAY_MS = 4_000;
 const TOKEN = "test-publish-token";
+/**
+ * The worker's clock starts 28 s into a minute (less than 90 s ahead of the real one), and the
+ * tests read the same clock: a server up within 20 s has them reach their minute in its second
+ * half, so they wait a quarter of a minute or so for its end instead of a random 20 to 60 s.
+ */
+const clock = clockStartingAt(Math.ceil(Date.now() / MIN) * MIN + 28_000);
+const now = () => clock.now();
 
 let srv: DevServer;
 let rt: Record<string, string>;
 beforeAll(async () => {
   srv = await startDevServer({
+    clock,
     vars: {
       PUBLIC_DELAY_MS: String(DELAY_MS),
       AUTH_JWT_SECRET: TEST_SECRET,
@@ -40,7 +49,7 @@ class Timed extends Collector {
     super(args[0], args[1], args[2]);
     const push = this.messages.push.bind(this.messages);
     this.messages.push = (...m: IMessage[]) => {
-      for (const _ of m) this.at.push(Date.now());
+      for (const _ of m) this.at.push(now());
       return push(...m);
     };
   }
@@ -65,10 +74,10 @@ async function publish(symbol: string, prices: Array<[number, number]>): Promise
   expect(res.status, await res.clone().text()).toBe(200);
 }
 
-/** Waits until the clock is well inside a minute (so a test's ticks share one). */
+/** Waits until the clock is inside a minute, 12 s before its end at the latest (so a test's ticks share one). */
 async function insideMinute(): Promise<number> {
-  while (Date.now() % MIN > 40_000 || Date.now() % MIN < 1_000) await sleep(250);
-  return Math.floor(Date.now() / MIN) * MIN;
+  while (now() % MIN > 48_000 || now() % MIN < 1_000) await sleep(250);
+  return Math.floor(now() / MIN) * MIN;
 }
 
 describe("live bars over STOMP", () => {
@@ -77,7 +86,7 @@ describe("live bars over STOMP", () => {
     const symbol = "STRM-USD";
     // The symbol exists (and its volume baseline is set) before anyone subscribes: a trade later than the
     // correction window (15 minutes) makes no bar.
-    const res = await postTicks(srv.url, [{ symbol, price: 50, volume: 10, ts: Date.now() - 20 * MIN }], TOKEN);
+    const res = await postTicks(srv.url, [{ symbol, price: 50, volume: 10, ts: now() - 20 * MIN }], TOKEN);
     expect(res.status).toBe(200);
     const live = await connectStomp(srv.url, undefined, { headers: rt });
     const pub = await connectStomp(srv.url);
@@ -119,7 +128,7 @@ describe("live bars over STOMP", () => {
     const since = `${last.headers["x-epoch"]}:${last.headers["x-seq"]}`;
     await live.disconnect();
     await publish(symbol, [[105, 300]]);
-    while (Date.now() < minute + MIN + 200) await sleep(200);
+    while (now() < minute + MIN + 200) await sleep(200);
     await publish(symbol, [[106, 310]]); // the next minute: the bar of `minute` is final
     const again = await connectStomp(srv.url, undefined, { headers: rt });
     const resumed = new Timed(again.client, `/topic/bars.${symbol}.1m`, { "x-since": since });
@@ -146,14 +155,14 @@ describe("live bars over STOMP", () => {
 
   it.concurrent("sends a late trade's change to a final bar as a correction; /api/bars answers holding it change their ETag", async () => {
     const symbol = "CORR-USD";
-    expect((await postTicks(srv.url, [{ symbol, price: 50, ts: Date.now() - 2 * MIN }], TOKEN)).status).toBe(200);
+    expect((await postTicks(srv.url, [{ symbol, price: 50, ts: now() - 2 * MIN }], TOKEN)).status).toBe(200);
     const live = await connectStomp(srv.url, undefined, { headers: rt });
     const pub = await connectStomp(srv.url);
     const bars = new Timed(live.client, `/topic/bars.${symbol}.1m`);
     const delayed = new Timed(pub.client, `/topic/bars.${symbol}.1m`);
     await sleep(500);
     const minute = await insideMinute();
-    expect((await postTicks(srv.url, [{ symbol, price: 100, ts: Date.now() }], TOKEN)).status).toBe(200);
+    expect((await postTicks(srv.url, [{ symbol, price: 100, ts: now() }], TOKEN)).status).toBe(200);
     // The clock ends the minute: its bar goes out final.
     await bars.until((b) => b.some((x) => x.t === minute && x.final), MIN + 5_000);
     const path = `/api/bars/${symbol}?interval=1m&from=${minute}&to=${minute + MIN}`;
