@@ -3,6 +3,7 @@ import { simulatedBars } from "../../worker/feeds/sim-history";
 import { marketState, newYorkOffsetHours } from "../../worker/market/hours";
 import { recentSessions, sessionAt, sessionOfDay } from "../../worker/market/sessions";
 import { easterSunday, xnysDay } from "../../worker/market/xnys";
+import { prng } from "../support/prng";
 import { newYork, newYorkInstant, xnysReference } from "../support/xnys-reference";
 
 const MIN = 60_000;
@@ -29,6 +30,25 @@ describe("NYSE's calendar against exchange_calendars' XNYS sessions, 2000-2030",
     expect(differences).toEqual([]);
     expect(sessions).toBe(reference.size);
     expect(sessions).toBeGreaterThan(31 * 250);
+  });
+
+  it("finds the session of any instant, in any order of asking, at the reference's edges too", () => {
+    // sessionAt remembers sessions (the last one per class, each day's): answers must not depend on what came before.
+    const rnd = prng(11);
+    const span = Date.parse("2031-01-01T00:00:00Z") - Date.parse("2000-01-01T00:00:00Z");
+    const instants = Array.from({ length: 4_000 }, () => Date.parse("2000-01-01T00:00:00Z") + Math.floor(rnd() * span));
+    for (const s of [...reference.values()].filter(() => rnd() < 0.05))
+      instants.push(s.open - 1, s.open, s.close - 1, s.close);
+    const wrong: string[] = [];
+    for (const order of [instants, [...instants].sort((a, b) => a - b)])
+      for (const ts of order) {
+        const want = reference.get(newYork(ts).date);
+        const expected = want && ts >= want.open && ts < want.close ? want : undefined;
+        const got = sessionAt("AAPL", ts);
+        if (got?.open !== expected?.open || got?.close !== expected?.close)
+          wrong.push(`${new Date(ts).toISOString()}: ${JSON.stringify(got)}`);
+      }
+    expect(wrong).toEqual([]);
   });
 
   it("says REGULAR at noon of every session and CLOSED at noon of every other day; POST after every close", () => {
