@@ -1,6 +1,6 @@
 /** The fan-out tree, ordered batching delivery, placement and the connection write path: pure code. */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { newSessionState } from "../../worker/broker/session-state";
+import { newSessionState, type Render } from "../../worker/broker/session-state";
 import { type SessionBroker, StompSession } from "../../worker/broker/stomp-session";
 import { Connection, type ConnectionCarrier } from "../../worker/connections/connection";
 import { WriteBatcher } from "../../worker/connections/write-batcher";
@@ -133,6 +133,12 @@ describe("Connection write path", () => {
     publish: async () => {},
   };
 
+  /** A MESSAGE that is always this text. */
+  const text =
+    (frame: string): Render =>
+    () =>
+      frame;
+
   function connection(kind: "stomp-socket" | "sockjs-socket", batcher = new WriteBatcher(0)) {
     const writes: string[][] = [];
     const closes: Array<[number, string]> = [];
@@ -150,7 +156,7 @@ describe("Connection write path", () => {
     const batcher = new WriteBatcher(0);
     const a = connection("stomp-socket", batcher);
     const b = connection("stomp-socket", batcher);
-    for (const c of [a, b]) for (const m of ["M1\0", "M2\0", "M3\0"]) c.conn.queue(m, { key: "s1" });
+    for (const c of [a, b]) for (const m of ["M1\0", "M2\0", "M3\0"]) c.conn.queue(text(m), { key: "s1" });
     expect(a.writes).toEqual([]);
     await Promise.resolve();
     expect(a.writes).toEqual([["M1\0", "M2\0", "M3\0"]]);
@@ -160,24 +166,24 @@ describe("Connection write path", () => {
   it("writes a calm stream at once and spaces a fast one: at most one write per connection per spacing, nothing lost", async () => {
     const batcher = new WriteBatcher(40);
     const { conn, writes } = connection("stomp-socket", batcher);
-    conn.queue("T1\0", { key: "s1" });
+    conn.queue(text("T1\0"), { key: "s1" });
     await Promise.resolve();
     expect(writes).toEqual([["T1\0"]]); // the first at the end of the turn
-    conn.queue("T2\0", { key: "s1" });
+    conn.queue(text("T2\0"), { key: "s1" });
     await vi.advanceTimersByTimeAsync(10);
-    conn.queue("T3\0", { key: "s1" });
+    conn.queue(text("T3\0"), { key: "s1" });
     expect(writes).toEqual([["T1\0"]]); // 10 ms after a write: held back
     await vi.advanceTimersByTimeAsync(50);
     expect(writes).toEqual([["T1\0"], ["T2\0", "T3\0"]]);
     await vi.advanceTimersByTimeAsync(60);
-    conn.queue("T4\0", { key: "s1" }); // calm again: written in the same turn
+    conn.queue(text("T4\0"), { key: "s1" }); // calm again: written in the same turn
     await Promise.resolve();
     expect(writes).toEqual([["T1\0"], ["T2\0", "T3\0"], ["T4\0"]]);
   });
 
   it("sends a control frame at once, after what was queued before it", () => {
     const { conn, writes } = connection("stomp-socket");
-    conn.queue("MESSAGE\0", { key: "s1" });
+    conn.queue(text("MESSAGE\0"), { key: "s1" });
     conn.send("RECEIPT\0");
     expect(writes).toEqual([["MESSAGE\0", "RECEIPT\0"]]);
   });
@@ -194,15 +200,15 @@ describe("Connection write path", () => {
   it("conflates a throttled subscription: the first at once, then only the newest per interval, the last always", async () => {
     const { conn, writes } = connection("stomp-socket");
     const throttle = { key: "sub", everyMs: 80 };
-    conn.queue("M1\0", throttle);
+    conn.queue(text("M1\0"), throttle);
     await Promise.resolve();
-    for (const m of ["M2\0", "M3\0", "M4\0"]) conn.queue(m, throttle);
-    conn.queue("OTHER\0", { key: "other" }); // an unthrottled subscription is not held back
+    for (const m of ["M2\0", "M3\0", "M4\0"]) conn.queue(text(m), throttle);
+    conn.queue(text("OTHER\0"), { key: "other" }); // an unthrottled subscription is not held back
     await Promise.resolve();
     expect(writes).toEqual([["M1\0"], ["OTHER\0"]]);
     await vi.advanceTimersByTimeAsync(120);
     expect(writes).toEqual([["M1\0"], ["OTHER\0"], ["M4\0"]]);
-    conn.queue("M5\0", throttle);
+    conn.queue(text("M5\0"), throttle);
     conn.discard(throttle); // unsubscribed: what was held back is dropped
     await vi.advanceTimersByTimeAsync(120);
     expect(writes.flat()).not.toContain("M5\0");

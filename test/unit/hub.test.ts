@@ -7,8 +7,12 @@ import type { Grant } from "../../worker/auth/grant";
 import { TokenError } from "../../worker/auth/subscriber-token";
 import { HubBroker } from "../../worker/broker/hub-broker";
 import type { Sources } from "../../worker/broker/hub-ports";
-import type { SessionTransport } from "../../worker/broker/session-state";
-import { newSessionState, type Subscription } from "../../worker/broker/session-state";
+import {
+  newSessionState,
+  type Render,
+  type SessionTransport,
+  type Subscription,
+} from "../../worker/broker/session-state";
 import { type SessionBroker, StompSession } from "../../worker/broker/stomp-session";
 import { buildTickFrame, type StreamFrame } from "../../worker/broker/stream-frame";
 import type { Stream } from "../../worker/broker/streams";
@@ -28,8 +32,8 @@ class FakeTransport implements SessionTransport {
   send(text: string): void {
     this.written.push(text);
   }
-  queue(text: string): void {
-    this.written.push(text);
+  queue(render: Render): void {
+    this.written.push(render(0));
   }
   close(code: number, reason: string): void {
     this.closed = { code, reason };

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { FailureThrottle, Throttled } from "../../worker/auth/failure-throttle";
 import { type GuardPort, SharedThrottle } from "../../worker/auth/shared-throttle";
 import { TokenError } from "../../worker/auth/subscriber-token";
-import { newSessionState, type SessionState } from "../../worker/broker/session-state";
+import { newSessionState, type Render, type SessionState } from "../../worker/broker/session-state";
 import { Connection, type ConnectionCarrier } from "../../worker/connections/connection";
 import { isSilent, nextSweepAt, noteHeard } from "../../worker/connections/liveness";
 import { Connections } from "../../worker/connections/registry";
@@ -49,17 +49,22 @@ describe("the outbound budget", () => {
   }
   const tick = (sub: string, n: number) => `MESSAGE\nsubscription:${sub}\nx-seq:${n}\n\n`.padEnd(100, ".");
   const skipped = (frame: string, count: number) => frame.replace("\n", `\nx-gap:true\nx-gap-count:${count}\n`);
+  /** A MESSAGE as the write path gets it: rendered as it leaves, saying how many it replaced. */
+  const queued =
+    (frame: string): Render =>
+    (count) =>
+      count ? skipped(frame, count) : frame;
 
   it("sends everything while within it", async () => {
     const { conn, writes } = connection(10_000, 10_000);
-    for (let n = 1; n <= 50; n++) conn.queue(tick("a", n), { key: "a" });
+    for (let n = 1; n <= 50; n++) conn.queue(queued(tick("a", n)), { key: "a" });
     await vi.advanceTimersByTimeAsync(0);
     expect(writes.flat()).toHaveLength(50);
   });
 
   it("past it keeps only the newest MESSAGE per subscription, marked with how many it replaced, sends each subscription's newest as the budget refills, and drops nothing else", async () => {
     const { conn, writes } = connection(1_000, 1_000); // ten 100-byte frames a second
-    for (let n = 1; n <= 200; n++) for (const sub of ["a", "b", "c"]) conn.queue(tick(sub, n), { key: sub });
+    for (let n = 1; n <= 200; n++) for (const sub of ["a", "b", "c"]) conn.queue(queued(tick(sub, n)), { key: sub });
     await vi.advanceTimersByTimeAsync(0);
     const first = writes.flat();
     expect(first).toHaveLength(10); // the burst
@@ -72,15 +77,15 @@ describe("the outbound budget", () => {
     );
     // Within the budget again: frames flow as they come.
     await vi.advanceTimersByTimeAsync(5_000);
-    conn.queue(tick("a", 201), { key: "a" });
+    conn.queue(queued(tick("a", 201)), { key: "a" });
     await vi.advanceTimersByTimeAsync(0);
     expect(writes.flat().at(-1)).toBe(tick("a", 201));
   });
 
   it("drops what it holds for a subscription that ended", async () => {
     const { conn, writes } = connection(1_000, 100);
-    conn.queue(tick("a", 1), { key: "a" });
-    conn.queue(tick("a", 2), { key: "a" });
+    conn.queue(queued(tick("a", 1)), { key: "a" });
+    conn.queue(queued(tick("a", 2)), { key: "a" });
     conn.discard({ key: "a" });
     await vi.advanceTimersByTimeAsync(5_000);
     expect(writes.flat()).toEqual([tick("a", 1)]);

@@ -92,10 +92,10 @@ export interface SessionTransport {
    * A MESSAGE frame of subscription `sub.key`: queued, and written together with the
    * others of its delivery turn. With `sub.everyMs` (or once the connection is over its
    * outbound budget) at most one per interval leaves for the subscription: the newest, and
-   * the last of a burst always follows; the text may then be given as a function, rendered
-   * only if the MESSAGE is actually sent.
+   * the last of a burst always follows. It is rendered as it leaves, so a MESSAGE replaced
+   * before then is never rendered.
    */
-  queue(text: string | Render, sub: Conflation): void;
+  queue(render: Render, sub: Conflation): void;
   /** Drops a MESSAGE still held back for `sub` (the subscription ended), and its batch's gathered entries. */
   discard(sub: Conflation): void;
   close(code: number, reason: string): void;

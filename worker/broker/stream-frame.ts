@@ -233,12 +233,3 @@ export function messageHead(version: StompVersion, subscriptionId: string): stri
 export function renderMessage(head: string, needsAck: boolean, frame: StreamFrame, extra = ""): string {
   return `${head}${needsAck ? `ack:${frame.messageId}\n` : ""}${extra}${frame.tail}`;
 }
-
-/**
- * A rendered MESSAGE that stands for `skipped` earlier ones the connection never sent (its
- * outbound budget conflated them): marked as a gap with their count, never a silent jump.
- */
-export function markSkipped(message: string, skipped: number): string {
-  const headEnd = message.indexOf("\n") + 1;
-  return `${message.slice(0, headEnd)}x-gap:true\nx-gap-count:${skipped}\n${message.slice(headEnd)}`;
-}

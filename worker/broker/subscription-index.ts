@@ -8,25 +8,30 @@ import { STREAMS, streamKey } from "./streams";
 
 export interface Delivery {
   session: StompSession;
-  head: string;
-  needsAck: boolean;
   /** What the connection's write path knows of the subscription (made once, not per frame); `everyMs`: `x-throttle-ms`, the newest MESSAGE per this many ms. */
   pacing: Conflation;
+  /** Its next plain MESSAGE. */
+  plain: Outgoing;
   /** A compact subscription, or a batch's symbol: what its next entry depends on. */
   compact?: Compact;
 }
 
 /**
- * A compact delivery in the write path: the frame it was last queued (with its marker) and
- * one render function made once, so queueing allocates nothing. Conflation keeps only the
- * newest queued MESSAGE of a subscription, so rendering the newest queued frame is rendering
- * the one that leaves. A gap it stands for is marked in the entry (`g`, whole).
+ * A delivery's next MESSAGE in the write path: the frame it was last queued (with its marker),
+ * the frame it was sent last, and one render function made once, so queueing allocates
+ * nothing. Conflation keeps only the newest queued MESSAGE of a subscription, so rendering
+ * the newest queued frame is rendering the one that leaves; a gap it stands for (the hub's,
+ * the outbound budget's, or both) is counted whole from the frame sent last.
  */
-interface Compact extends CompactState {
+interface Outgoing {
   pending?: StreamFrame;
   marker?: Marker;
+  last?: StreamFrame;
   render: Render;
 }
+
+/** A compact delivery: the same, its entry made against the frame it received last (`g`: the gap, whole). */
+type Compact = Outgoing & CompactState;
 
 /** The subscriptions held by one hub, indexed by stream for fan-out. In memory only: rebuilt from session state on wake. */
 export class SubscriptionIndex {
@@ -39,7 +44,17 @@ export class SubscriptionIndex {
     const head = messageHead(session.version, sub.id);
     const pacing: Conflation = { key: conflationKey(sub), everyMs: sub.throttleMs };
     if (sub.form === "batch") pacing.batch = this.batchOf(session, sub.id, head);
-    const delivery: Delivery = { session, head, needsAck: session.version === "1.2" && sub.ack !== "auto", pacing };
+    const needsAck = session.version === "1.2" && sub.ack !== "auto";
+    const plain: Outgoing = {
+      render: (skipped) => {
+        const frame = plain.pending!;
+        const marker = skipped > 0 ? skippedGap(frame, plain.last) : plain.marker;
+        plain.pending = plain.marker = undefined;
+        plain.last = frame;
+        return renderMessage(head, needsAck, frame, markerHeaders(marker));
+      },
+    };
+    const delivery: Delivery = { session, pacing, plain };
     if (sub.form && STREAMS[sub.stream].compact) {
       const compact: Compact = {
         ...compactState(sub.form === "batch", sub.ack, session.version),
@@ -84,29 +99,20 @@ export class SubscriptionIndex {
 
   /** Sends `frame` to one subscription (its snapshot or replay); `marker` says it is replayed or follows a gap. */
   sendTo(delivery: Delivery, frame: StreamFrame, marker?: Marker): void {
-    const { session, pacing, compact } = delivery;
-    if (compact && frame.compact) {
-      hold(compact, frame, marker);
-      session.transport.queue(compact.render, pacing);
-    } else
-      session.transport.queue(renderMessage(delivery.head, delivery.needsAck, frame, markerHeaders(marker)), pacing);
+    const out = outgoing(delivery, frame);
+    hold(out, frame, marker);
+    delivery.session.transport.queue(out.render, delivery.pacing);
   }
 
   /** Sends `frame` to every subscription of its stream (throttled ones through conflation); `marker`: it follows a gap. Returns how many. */
   fanOut(frame: StreamFrame, marker?: Marker): number {
     const set = this.byStream.get(frame.key);
     if (!set) return 0;
-    const extra = markerHeaders(marker);
     for (const d of set) {
-      // A compact entry depends on what the subscription received last: rendered as it leaves.
-      const compact = d.compact;
-      if (compact && frame.compact) {
-        hold(compact, frame, marker);
-        d.session.transport.queue(compact.render, d.pacing);
-      } else if (d.pacing.everyMs === undefined)
-        d.session.transport.queue(renderMessage(d.head, d.needsAck, frame, extra), d.pacing);
-      // Most ticks of a throttled subscription are replaced before they are sent: render only the one that is.
-      else d.session.transport.queue(() => renderMessage(d.head, d.needsAck, frame, extra), d.pacing);
+      // Rendered as it leaves: most ticks of a throttled subscription are replaced before they are sent.
+      const out = outgoing(d, frame);
+      hold(out, frame, marker);
+      d.session.transport.queue(out.render, d.pacing);
     }
     return set.size;
   }
@@ -124,15 +130,20 @@ export class SubscriptionIndex {
   }
 }
 
+/** Which form `frame` leaves `d` in. */
+function outgoing(d: Delivery, frame: StreamFrame): Outgoing {
+  return d.compact && frame.compact ? d.compact : d.plain;
+}
+
 /** `frame` is the one `c` sends next; a gap in one it replaces before that is still a gap. */
-function hold(c: Compact, frame: StreamFrame, marker: Marker | undefined): void {
+function hold(c: Outgoing, frame: StreamFrame, marker: Marker | undefined): void {
   if (!(c.pending && c.marker?.kind === "gap")) c.marker = marker;
   c.pending = frame;
 }
 
 /**
- * The gap a compact MESSAGE stands for when the connection's outbound budget replaced earlier
- * ones: whole, with the count of messages between the last one sent and it (in one epoch).
+ * The gap a MESSAGE stands for when the connection's outbound budget replaced earlier ones:
+ * whole, with the count of messages between the last one sent and it (in one epoch).
  */
 function skippedGap(frame: StreamFrame, last: StreamFrame | undefined): Marker {
   return last && last.epoch === frame.epoch ? { kind: "gap", missed: frame.seq - last.seq - 1 } : { kind: "gap" };

@@ -1,6 +1,5 @@
 import type { Batch, Conflation, Render, SessionState, SessionTransport } from "../broker/session-state";
 import type { StompSession } from "../broker/stomp-session";
-import { markSkipped } from "../broker/stream-frame";
 import type { ConnectionMeter } from "../metrics/hub-metrics";
 import { entryOf } from "../multimap";
 import { decodeSocketMessage } from "../protocol/sockjs/frames";
@@ -93,11 +92,11 @@ export class Connection implements SessionTransport, Flushable {
     this.allowance = this.outbound ? this.outbound.burst : Number.POSITIVE_INFINITY;
   }
 
-  queue(text: string | Render, sub: Conflation): void {
+  queue(render: Render, sub: Conflation): void {
     if (this.closed) return;
     // The common case reads no clock: an unthrottled subscription, nothing held, within the allowance.
     if (sub.everyMs === undefined && this.unpaid < this.allowance && !this.paced.has(sub.key)) {
-      this.pushMessage(typeof text === "string" ? text : text(0), sub.batch);
+      this.pushMessage(render(0), sub.batch);
       this.batcher.mark(this);
       return;
     }
@@ -108,13 +107,13 @@ export class Connection implements SessionTransport, Flushable {
       entry ??= entryOf(this.paced, sub.key, () => ({ everyMs: sub.everyMs ?? 0, sentAt: Number.NEGATIVE_INFINITY }));
       // A throttled subscription asked for the newest only; any other was promised every MESSAGE.
       if (entry.held !== undefined && entry.everyMs === 0) entry.skipped = (entry.skipped ?? 0) + 1;
-      entry.held = typeof text === "string" ? (skipped) => (skipped ? markSkipped(text, skipped) : text) : text;
+      entry.held = render;
       entry.batch = sub.batch;
       this.batcher.markAt(this, this.dueAt(entry, now));
       return;
     }
     if (sub.everyMs !== undefined) this.paced.set(sub.key, { everyMs: sub.everyMs, sentAt: now });
-    this.pushMessage(typeof text === "string" ? text : text(0), sub.batch);
+    this.pushMessage(render(0), sub.batch);
     this.batcher.mark(this);
   }
 
