@@ -45,28 +45,15 @@ export class SubscriptionIndex {
     const pacing: Conflation = { key: conflationKey(sub), everyMs: sub.throttleMs };
     if (sub.form === "batch") pacing.batch = this.batchOf(session, sub.id, head);
     const needsAck = session.version === "1.2" && sub.ack !== "auto";
-    const plain: Outgoing = {
-      render: (skipped) => {
-        const frame = plain.pending!;
-        const marker = skipped > 0 ? skippedGap(frame, plain.last) : plain.marker;
-        plain.pending = plain.marker = undefined;
-        plain.last = frame;
-        return renderMessage(head, needsAck, frame, markerHeaders(marker));
-      },
-    };
+    const plain = outgoing({}, (frame, marker, out) => {
+      out.last = frame;
+      return renderMessage(head, needsAck, frame, markerHeaders(marker));
+    });
     const delivery: Delivery = { session, pacing, plain };
-    if (sub.form && STREAMS[sub.stream].compact) {
-      const compact: Compact = {
-        ...compactState(sub.form === "batch", sub.ack, session.version),
-        render: (skipped) => {
-          const frame = compact.pending!;
-          const marker = skipped > 0 ? skippedGap(frame, compact.last) : compact.marker;
-          compact.pending = compact.marker = undefined;
-          return compactText(frame, compact, head, marker);
-        },
-      };
-      delivery.compact = compact;
-    }
+    if (sub.form && STREAMS[sub.stream].compact)
+      delivery.compact = outgoing(compactState(sub.form === "batch", sub.ack, session.version), (frame, marker, out) =>
+        compactText(frame, out, head, marker),
+      );
     const key = streamKey({ kind: sub.stream, symbol: sub.symbol });
     entryOf(this.byStream, key, () => new Set()).add(delivery);
     entryOf(this.bySession, session, () => new Map()).set(pacing.key, { key, delivery });
@@ -99,7 +86,7 @@ export class SubscriptionIndex {
 
   /** Sends `frame` to one subscription (its snapshot or replay); `marker` says it is replayed or follows a gap. */
   sendTo(delivery: Delivery, frame: StreamFrame, marker?: Marker): void {
-    const out = outgoing(delivery, frame);
+    const out = formOf(delivery, frame);
     hold(out, frame, marker);
     delivery.session.transport.queue(out.render, delivery.pacing);
   }
@@ -110,7 +97,7 @@ export class SubscriptionIndex {
     if (!set) return 0;
     for (const d of set) {
       // Rendered as it leaves: most ticks of a throttled subscription are replaced before they are sent.
-      const out = outgoing(d, frame);
+      const out = formOf(d, frame);
       hold(out, frame, marker);
       d.session.transport.queue(out.render, d.pacing);
     }
@@ -130,8 +117,27 @@ export class SubscriptionIndex {
   }
 }
 
+/**
+ * `fields` with the render of their pending frame: as `write` makes it, marked with the gap it
+ * stands for (whole from the frame sent last when the outbound budget replaced some before it).
+ */
+function outgoing<S extends object>(
+  fields: S,
+  write: (frame: StreamFrame, marker: Marker | undefined, out: S & Outgoing) => string,
+): S & Outgoing {
+  const out: S & Outgoing = Object.assign(fields, {
+    render: (skipped: number) => {
+      const frame = out.pending!;
+      const marker = skipped > 0 ? skippedGap(frame, out.last) : out.marker;
+      out.pending = out.marker = undefined;
+      return write(frame, marker, out);
+    },
+  });
+  return out;
+}
+
 /** Which form `frame` leaves `d` in. */
-function outgoing(d: Delivery, frame: StreamFrame): Outgoing {
+function formOf(d: Delivery, frame: StreamFrame): Outgoing {
   return d.compact && frame.compact ? d.compact : d.plain;
 }
 
