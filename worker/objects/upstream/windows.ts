@@ -69,12 +69,13 @@ export class StreamWindows {
   }
 
   /**
-   * After an outage: `all` are held until `rest` brings their REST quotes (within the
-   * request budget, the most recently traded asked first); then each goes out once, marked as following a gap, with the newer of the
-   * caught-up price and what the stream brought meanwhile (or, when the budget had no room and
-   * the stream brought nothing, the source's newest price: the polls kept it current). Those
-   * the budget skipped are asked again later, until each has had its REST quote: the trades
-   * nobody streamed during the outage are in its day volume, and no bar may lose them.
+   * After an outage: `all` are held until `rest` brings their REST quotes (within the request
+   * budget, the most recently traded asked first); then each goes out once, marked as following
+   * a gap, with the newer of the caught-up price and what the stream brought meanwhile (or, when
+   * the budget had no room and the stream brought nothing, the source's newest price: the polls
+   * kept it current). Those the budget skipped are asked again later, until each has had its
+   * REST quote: the trades nobody streamed during the outage are in its day volume, and no bar
+   * may lose them.
    */
   async catchUp(all: string[], ports: CatchUpPorts): Promise<void> {
     if (all.length === 0) return;
