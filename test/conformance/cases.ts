@@ -156,7 +156,7 @@ export function runConformance(profileId: string): void {
       const v = d!;
       expect(v.lastPriceShown, "the viewers never showed the last trade").toBe(true);
       expect(v.delivered, "trades delivered over the stream (the symbol was only polled)").toBeGreaterThan(0);
-      if (profile.provider === "finnhub") {
+      if (!profile.reportsVolume) {
         // Finnhub reports no volume at all: a day volume, if shown, lies between what was streamed and the day's.
         const plausible = (x: number | undefined) => x === undefined || (x >= v.streamed * 0.99 && x <= v.truth * 1.01);
         expect(
@@ -224,7 +224,7 @@ export function runConformance(profileId: string): void {
         `minutes without a bar: ${table}`,
       ).toEqual([]);
       const why = `bars hold ${total} where ${truth} traded: ${table}; the first viewer's ticks: ${JSON.stringify(o.seen)}`;
-      if (profile.provider === "finnhub") {
+      if (!profile.reportsVolume) {
         // Finnhub reports no volume at all (its quote has none): what traded while the stream was
         // down cannot be known. The bars hold exactly what the viewers were streamed, never more than traded.
         expect(within(total, o.seen.sizes, 0.01) && total <= truth * 1.01, why).toBe(true);

@@ -40,6 +40,8 @@ export interface Profile {
   perRequest: number;
   /** The day's volume before the fake's first trade: shares, or coins. */
   dayBefore: number;
+  /** Whether the provider reports the day's volume (Finnhub's quote has none: what traded unseen cannot be known). */
+  reportsVolume: boolean;
   /** true: the case runs; a string: why it does not apply. */
   applies: Record<CaseId, true | string>;
   /** Extra worker vars. */
@@ -82,6 +84,7 @@ export const PROFILES: Record<string, Profile> = {
     size: shares,
     perRequest: 1,
     dayBefore: 250_000,
+    reportsVolume: false,
     applies: {
       ...ALL,
       "last-eligible":
@@ -99,6 +102,7 @@ export const PROFILES: Record<string, Profile> = {
     size: shares,
     perRequest: 100,
     dayBefore: 250_000,
+    reportsVolume: true,
     applies: { ...ALL, "delayed-bars": "runs on alpaca-delayed (the delayed_sip feed)" },
   },
   "alpaca-delayed": {
@@ -110,6 +114,7 @@ export const PROFILES: Record<string, Profile> = {
     size: shares,
     perRequest: 100,
     dayBefore: 250_000,
+    reportsVolume: true,
     applies: {
       "first-price": DELAYED_ONLY,
       "day-volume": true,
@@ -133,6 +138,7 @@ export const PROFILES: Record<string, Profile> = {
     size: shares,
     perRequest: 100,
     dayBefore: 250_000,
+    reportsVolume: true,
     applies: {
       ...ALL,
       "refused-polled":
@@ -149,6 +155,7 @@ export const PROFILES: Record<string, Profile> = {
     size: shares,
     perRequest: 100,
     dayBefore: 250_000,
+    reportsVolume: true,
     applies: {
       "first-price": DELAYED_ONLY,
       "day-volume": true,
@@ -172,6 +179,7 @@ export const PROFILES: Record<string, Profile> = {
     size: coins,
     perRequest: 1,
     dayBefore: 8_000,
+    reportsVolume: true,
     applies: { ...ALL, "last-eligible": NO_CONDITIONS, "delayed-bars": NO_DELAYED_FEED, "one-connection": NO_KEY },
   },
   binance: {
@@ -183,6 +191,7 @@ export const PROFILES: Record<string, Profile> = {
     size: coins,
     perRequest: 100,
     dayBefore: 8_000,
+    reportsVolume: true,
     applies: {
       ...ALL,
       "last-eligible": NO_CONDITIONS,

@@ -112,7 +112,7 @@ export async function outage(run: Run, barsTrading: BarsTrading | undefined): Pr
   // The catch-up brings what traded unseen into the day volume once the request budget has
   // room (the polls during the outage may have spent it): the first viewer's day volume then
   // holds every trade up to its tick's time. Finnhub reports no volume to catch up with.
-  if (run.profile.provider !== "finnhub") {
+  if (run.profile.reportsVolume) {
     const unseen = (t: Arrival["tick"] | undefined) =>
       t === undefined
         ? Number.POSITIVE_INFINITY

@@ -98,7 +98,7 @@ export async function dayVolume(run: Run): Promise<DayVolume> {
   // A streamed symbol's day figures come with its first REST quote, which waits for the request
   // budget (the first-price phase may have spent the new symbols' share): up to 20 s more.
   // Finnhub reports no volume to wait for.
-  if (run.profile.provider !== "finnhub")
+  if (run.profile.reportsVolume)
     await waitFor(
       () => run.viewers.map((v) => dayVolumeOf(v.latest(ours))),
       (seen) => seen.every((x) => x !== undefined && x >= m.dayVolume(theirs) * 0.99),
